@@ -1,0 +1,42 @@
+package io.shardline.core.routing;
+
+import java.util.Objects;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.schemas.avro.ChunkState;
+
+/**
+ * One chunk: a half-open key range of a namespace owned by one shard, with the epoch and version the
+ * routing table orders changes by.
+ */
+public record Chunk(String namespace, KeyRange range, String shardId, long epoch, long version,
+                    ChunkState state, String migrationId) {
+
+    public Chunk {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(range, "range");
+        Objects.requireNonNull(shardId, "shardId");
+        Objects.requireNonNull(state, "state");
+        if (version < 0) {
+            throw new IllegalArgumentException("chunk version must be >= 0, was " + version);
+        }
+    }
+
+    public static Chunk active(String namespace, KeyRange range, String shardId, long epoch, long version) {
+        return new Chunk(namespace, range, shardId, epoch, version, ChunkState.ACTIVE, null);
+    }
+
+    public ShardKey min() {
+        return range.min();
+    }
+
+    /** Exclusive upper bound, {@code null} when unbounded. */
+    public ShardKey max() {
+        return range.max();
+    }
+
+    public Chunk withOwner(String newShardId, long newVersion, ChunkState newState, String newMigrationId) {
+        return new Chunk(namespace, range, newShardId, epoch, newVersion, newState, newMigrationId);
+    }
+}
