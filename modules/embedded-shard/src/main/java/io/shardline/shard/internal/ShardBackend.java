@@ -1,0 +1,189 @@
+package io.shardline.shard.internal;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.BsonConstants;
+import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
+import io.netty.channel.Channel;
+import io.shardline.shard.EmbeddedShardConfig;
+
+/**
+ * mongo-java-server's memory backend made to behave as the primary of a one-member replica set:
+ * {@code hello} names the set, every reply carries {@code operationTime}, writes to a namespace are recorded in
+ * the oplog in the order they were applied, and change streams are served by {@link ChangeStreams}.
+ */
+public final class ShardBackend extends MemoryBackend {
+
+    private static final int WIRE_VERSION = 17; // MongoDB 6.0
+    private static final List<Integer> VERSION = List.of(6, 0, 0);
+
+    private final EmbeddedShardConfig config;
+    private final ChangeStreamOplog changeStreamOplog;
+    private final ChangeStreams changeStreams;
+    private final Map<String, Object> namespaceLocks = new ConcurrentHashMap<>();
+    private volatile String me = "127.0.0.1:0";
+
+    public ShardBackend(EmbeddedShardConfig config) {
+        super(Clock.systemUTC());
+        this.config = config;
+        this.changeStreamOplog = new ChangeStreamOplog(config.oplogRetentionEntries(), getClock(), this::findById);
+        this.changeStreams = new ChangeStreams(changeStreamOplog, config.defaultAwaitTime());
+        version(new de.bwaldvogel.mongo.MongoVersion() {
+            @Override
+            public List<Integer> getVersionArray() {
+                return VERSION;
+            }
+
+            @Override
+            public int getWireVersion() {
+                return WIRE_VERSION;
+            }
+        });
+        enableOplog();
+    }
+
+    /** Sets the address the member announces in {@code hello} once the server is bound. */
+    public void announce(String hostAndPort) {
+        this.me = hostAndPort;
+    }
+
+    public ChangeStreamOplog oplog() {
+        return changeStreamOplog;
+    }
+
+    @Override
+    protected Oplog createOplog() {
+        return changeStreamOplog;
+    }
+
+    @Override
+    public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        Document response = dispatch(channel, databaseName, command, query);
+        if (response != null && !response.containsKey("operationTime")) {
+            response.put("operationTime", changeStreamOplog.lastClusterTime());
+        }
+        return response;
+    }
+
+    private Document dispatch(Channel channel, String databaseName, String command, Document query) {
+        switch (command.toLowerCase(Locale.ROOT)) {
+            case "hello", "ismaster":
+                return hello(command);
+            case "aggregate":
+                if (ChangeStreams.isChangeStream(query)) {
+                    return changeStreams.open(databaseName, query, this::resolveDatabase, resolveDatabase(databaseName));
+                }
+                return super.handleCommand(channel, databaseName, command, query);
+            case "getmore":
+                if (query.get(command) instanceof Number id && changeStreams.owns(id.longValue())) {
+                    return changeStreams.getMore(query);
+                }
+                return super.handleCommand(channel, databaseName, command, query);
+            case "killcursors":
+                return killCursors(channel, databaseName, command, query);
+            case "insert", "update", "delete":
+                synchronized (namespaceLock(databaseName, query.get(command))) {
+                    return super.handleCommand(channel, databaseName, command, query);
+                }
+            case "findandmodify":
+                synchronized (namespaceLock(databaseName, query.get(command))) {
+                    return FindAndModify.recorded(this, changeStreamOplog, channel, databaseName, command, query);
+                }
+            default:
+                return super.handleCommand(channel, databaseName, command, query);
+        }
+    }
+
+    /** Runs a command through mongo-java-server itself; for helpers that wrap a command. */
+    Document handleUnwrapped(Channel channel, String databaseName, String command, Document query) {
+        return super.handleCommand(channel, databaseName, command, query);
+    }
+
+    private Document hello(String command) {
+        Document response = new Document();
+        if (command.equalsIgnoreCase("hello")) {
+            response.put("isWritablePrimary", Boolean.TRUE);
+        } else {
+            response.put("ismaster", Boolean.TRUE);
+        }
+        response.put("helloOk", Boolean.TRUE);
+        response.put("secondary", Boolean.FALSE);
+        response.put("setName", config.replicaSetName());
+        response.put("setVersion", 1);
+        response.put("hosts", List.of(me));
+        response.put("primary", me);
+        response.put("me", me);
+        response.put("electionId", new de.bwaldvogel.mongo.bson.ObjectId("7fffffff0000000000000001"));
+        Instant now = getClock().instant();
+        response.put("lastWrite", new Document("opTime", new Document("ts", changeStreamOplog.lastClusterTime()).append("t", 1L))
+            .append("lastWriteDate", now));
+        response.put("maxBsonObjectSize", BsonConstants.MAX_BSON_OBJECT_SIZE);
+        response.put("maxMessageSizeBytes", MongoWireProtocolHandler.MAX_MESSAGE_SIZE_BYTES);
+        response.put("maxWriteBatchSize", MongoWireProtocolHandler.MAX_WRITE_BATCH_SIZE);
+        response.put("localTime", now);
+        response.put("minWireVersion", 0);
+        response.put("maxWireVersion", WIRE_VERSION);
+        response.put("readOnly", Boolean.FALSE);
+        response.put("ok", 1.0);
+        return response;
+    }
+
+    private Document killCursors(Channel channel, String databaseName, String command, Document query) {
+        List<?> requested = query.get("cursors") instanceof List<?> list ? list : List.of();
+        List<Long> killed = changeStreams.kill(requested);
+        List<Object> others = new ArrayList<>(requested);
+        others.removeIf(id -> id instanceof Number n && killed.contains(n.longValue()));
+        Document response;
+        if (others.isEmpty()) {
+            response = new Document("cursorsKilled", new ArrayList<>(killed)).append("cursorsNotFound", List.of()).append("ok", 1.0);
+        } else {
+            Document rest = query.clone();
+            rest.put("cursors", others);
+            response = super.handleCommand(channel, databaseName, command, rest);
+            @SuppressWarnings("unchecked")
+            List<Object> all = new ArrayList<>((List<Object>) response.getOrDefault("cursorsKilled", List.of()));
+            all.addAll(killed);
+            response.put("cursorsKilled", all);
+        }
+        return response;
+    }
+
+    private Object namespaceLock(String databaseName, Object collection) {
+        return namespaceLocks.computeIfAbsent(databaseName + "." + collection, ns -> new Object());
+    }
+
+    /** The current document with the given _id (through the _id index), or {@code null}. */
+    Document findById(String namespace, Object id) {
+        int dot = namespace.indexOf('.');
+        MongoCollection<?> collection = collection(namespace.substring(0, dot), namespace.substring(dot + 1));
+        if (collection == null) {
+            return null;
+        }
+        for (Document document : collection.handleQuery(new Document("_id", id), 0, 1)) {
+            return document.cloneDeeply();
+        }
+        return null;
+    }
+
+    MongoCollection<?> collection(String databaseName, String collectionName) {
+        MongoDatabase database = resolveDatabase(databaseName);
+        return database.resolveCollection(collectionName, false);
+    }
+
+    @Override
+    public void close() {
+        changeStreamOplog.wakeReaders();
+        super.close();
+    }
+}

@@ -1,0 +1,82 @@
+package io.shardline.shard.internal;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.wire.MongoDatabaseHandler;
+import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
+import de.bwaldvogel.mongo.wire.MongoWireMessageEncoder;
+import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
+import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
+
+/**
+ * The wire server of an embedded shard. It differs from mongo-java-server's own {@code MongoServer} in one
+ * way: commands run on a separate executor group instead of the I/O event loop, because a change-stream
+ * {@code getMore} waits for events (as MongoDB's does) and must not stall the other connections of its loop.
+ */
+public final class ShardServer {
+
+    private final MongoBackend backend;
+    private final EventLoopGroup bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("shard-boss", true));
+    private final EventLoopGroup ioGroup = new NioEventLoopGroup(2, new DefaultThreadFactory("shard-io", true));
+    private final EventExecutorGroup handlerGroup;
+    private final ChannelGroup channels;
+    private Channel serverChannel;
+
+    public ShardServer(MongoBackend backend, int handlerThreads) {
+        this.backend = backend;
+        this.handlerGroup = new DefaultEventExecutorGroup(handlerThreads, new DefaultThreadFactory("shard-handler", true));
+        this.channels = new DefaultChannelGroup("shard-channels", ioGroup.next());
+    }
+
+    public InetSocketAddress bind(String host, int port) {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+            .group(bossGroup, ioGroup)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 128)
+            .localAddress(host, port)
+            .childOption(ChannelOption.TCP_NODELAY, Boolean.TRUE)
+            .childHandler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    ch.pipeline().addLast(new MongoWireReplyEncoder());
+                    ch.pipeline().addLast(new MongoWireMessageEncoder());
+                    ch.pipeline().addLast(new MongoWireProtocolHandler());
+                    ch.pipeline().addLast(handlerGroup, new MongoDatabaseHandler(backend, channels));
+                    ch.pipeline().addLast(handlerGroup, new MongoExceptionHandler());
+                }
+            });
+        try {
+            serverChannel = bootstrap.bind().syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            shutdown();
+            throw e;
+        }
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    public void shutdown() {
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        // I/O loops first: their last tasks (channel unregistration) still hand work to the handler group.
+        bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        handlerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
