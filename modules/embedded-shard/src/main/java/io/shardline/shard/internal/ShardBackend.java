@@ -27,6 +27,7 @@ public final class ShardBackend extends MemoryBackend {
 
     private static final int WIRE_VERSION = 17; // MongoDB 6.0
     private static final List<Integer> VERSION = List.of(6, 0, 0);
+    private static final List<String> SYSTEM_DATABASES = List.of("admin", "config", "local");
 
     private final EmbeddedShardConfig config;
     private final ChangeStreamOplog changeStreamOplog;
@@ -90,6 +91,8 @@ public final class ShardBackend extends MemoryBackend {
                     return changeStreams.getMore(query);
                 }
                 return super.handleCommand(channel, databaseName, command, query);
+            case "listdatabases":
+                return withSystemDatabases(super.handleCommand(channel, databaseName, command, query));
             case "killcursors":
                 return killCursors(channel, databaseName, command, query);
             case "insert", "update", "delete":
@@ -136,6 +139,22 @@ public final class ShardBackend extends MemoryBackend {
         response.put("maxWireVersion", WIRE_VERSION);
         response.put("readOnly", Boolean.FALSE);
         response.put("ok", 1.0);
+        return response;
+    }
+
+    /** A replica set member always lists admin, config and local, even before anything was written to them. */
+    private static Document withSystemDatabases(Document response) {
+        if (!(response.get("databases") instanceof List<?> listed)) {
+            return response;
+        }
+        List<Object> databases = new ArrayList<>(listed);
+        for (String name : SYSTEM_DATABASES) {
+            boolean present = databases.stream().anyMatch(db -> db instanceof Document d && name.equals(d.get("name")));
+            if (!present) {
+                databases.add(new Document("name", name).append("sizeOnDisk", 8192L).append("empty", Boolean.FALSE));
+            }
+        }
+        response.put("databases", databases);
         return response;
     }
 

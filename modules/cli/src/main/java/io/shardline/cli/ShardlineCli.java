@@ -1,0 +1,33 @@
+package io.shardline.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code shardline} command: one jar, every role. */
+@Command(name = "shardline", mixinStandardHelpOptions = true, versionProvider = ShardlineCli.Version.class,
+    description = "Automatic sharding for MongoDB-backed services, as a CDC pipeline on Kafka.",
+    subcommands = {UpCommand.class, CommandLine.HelpCommand.class})
+public final class ShardlineCli {
+
+    /** Exit code of a command that failed at run time. */
+    public static final int EXIT_FAILURE = 1;
+    /** Exit code of a command given bad arguments or configuration. */
+    public static final int EXIT_USAGE = 2;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        return new CommandLine(new ShardlineCli())
+            .setExitCodeExceptionMapper(e -> e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = ShardlineCli.class.getPackage().getImplementationVersion();
+            return new String[] {"shardline " + (version == null ? "development build" : version)};
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.shardline.schemas;
+
+import java.util.Map;
+import java.util.Objects;
+
+import org.apache.kafka.common.serialization.Serde;
+
+/**
+ * A typed topic: its name, the serdes of its keys and values, and how the broker keeps it.
+ *
+ * @param cleanup   whether the broker compacts the topic (latest value per key) or deletes by age
+ * @param retention for {@link Cleanup#DELETE} topics, how long records are kept; ignored when compacted
+ */
+public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, Cleanup cleanup,
+                          java.time.Duration retention) {
+
+    /** How the broker cleans a topic. */
+    public enum Cleanup {
+        /** Keep the latest value per key; a tombstone removes the key. */
+        COMPACT,
+        /** Drop records older than the retention. */
+        DELETE
+    }
+
+    public Topic {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(keySerde, "keySerde");
+        Objects.requireNonNull(valueSerde, "valueSerde");
+        Objects.requireNonNull(cleanup, "cleanup");
+        Objects.requireNonNull(retention, "retention");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException("topic name must not be blank");
+        }
+    }
+
+    /** The broker-side topic configuration this topic is created with. */
+    public Map<String, String> brokerConfig() {
+        if (cleanup == Cleanup.COMPACT) {
+            return Map.of("cleanup.policy", "compact");
+        }
+        return Map.of("cleanup.policy", "delete", "retention.ms", Long.toString(retention.toMillis()));
+    }
+}

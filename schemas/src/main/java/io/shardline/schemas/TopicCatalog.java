@@ -1,0 +1,132 @@
+package io.shardline.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.QueryLoadSample;
+import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardCommand;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardStats;
+import io.shardline.schemas.avro.TxnRecord;
+
+/**
+ * Every control-plane topic of one Shardline cluster, named from one prefix (default {@code shardline.}).
+ * CDC topics are named by Debezium ({@code cdc.<shard>.<db>.<coll>}) and are not part of the catalog.
+ */
+public final class TopicCatalog {
+
+    /** Prefix of every control-plane topic unless configured otherwise. */
+    public static final String DEFAULT_PREFIX = "shardline.";
+    /** CDC topics are kept at least this long, so a migration can replay from its watermark. */
+    public static final Duration CDC_RETENTION = Duration.ofDays(7);
+
+    private static final Duration EVENTS_RETENTION = Duration.ofDays(7);
+    private static final Duration COMMANDS_RETENTION = Duration.ofDays(7);
+    private static final Duration LOAD_RETENTION = Duration.ofHours(6);
+
+    private final String prefix;
+    private final Topic<String, ShardDescriptor> shards;
+    private final Topic<String, NamespaceConfig> config;
+    private final Topic<String, ChunkRoute> routing;
+    private final Topic<String, ShardCommand> commands;
+    private final Topic<byte[], byte[]> commandsDlq;
+    private final Topic<String, MigrationState> migrations;
+    private final Topic<String, QueryLoadSample> queryLoad;
+    private final Topic<String, ShardStats> stats;
+    private final Topic<String, ShardEvent> events;
+    private final Topic<String, RouterAck> routerAcks;
+    private final Topic<String, TxnRecord> txn;
+
+    public TopicCatalog(String prefix, RegistrySerdes serdes) {
+        Objects.requireNonNull(serdes, "serdes");
+        if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
+            throw new IllegalArgumentException("topic prefix may hold only letters, digits, '.', '_' and '-', was " + prefix);
+        }
+        this.prefix = prefix;
+        Serde<String> keys = Serdes.String();
+        Duration none = Duration.ZERO;
+        shards = new Topic<>(prefix + "shards", keys, serdes.valueSerde(ShardDescriptor.class), Topic.Cleanup.COMPACT, none);
+        config = new Topic<>(prefix + "config", keys, serdes.valueSerde(NamespaceConfig.class), Topic.Cleanup.COMPACT, none);
+        routing = new Topic<>(prefix + "routing", keys, serdes.valueSerde(ChunkRoute.class), Topic.Cleanup.COMPACT, none);
+        commands = new Topic<>(prefix + "commands", keys, serdes.valueSerde(ShardCommand.class), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
+        commandsDlq = new Topic<>(prefix + "commands.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
+        migrations = new Topic<>(prefix + "migrations", keys, serdes.valueSerde(MigrationState.class), Topic.Cleanup.COMPACT, none);
+        queryLoad = new Topic<>(prefix + "query-load", keys, serdes.valueSerde(QueryLoadSample.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
+        stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
+        events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
+        routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
+        txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    public Topic<String, ShardDescriptor> shards() {
+        return shards;
+    }
+
+    public Topic<String, NamespaceConfig> config() {
+        return config;
+    }
+
+    public Topic<String, ChunkRoute> routing() {
+        return routing;
+    }
+
+    public Topic<String, ShardCommand> commands() {
+        return commands;
+    }
+
+    public Topic<byte[], byte[]> commandsDlq() {
+        return commandsDlq;
+    }
+
+    public Topic<String, MigrationState> migrations() {
+        return migrations;
+    }
+
+    public Topic<String, QueryLoadSample> queryLoad() {
+        return queryLoad;
+    }
+
+    public Topic<String, ShardStats> stats() {
+        return stats;
+    }
+
+    public Topic<String, ShardEvent> events() {
+        return events;
+    }
+
+    public Topic<String, RouterAck> routerAcks() {
+        return routerAcks;
+    }
+
+    public Topic<String, TxnRecord> txn() {
+        return txn;
+    }
+
+    /** Every control-plane topic, for creating them at start-up. */
+    public List<Topic<?, ?>> all() {
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, events, routerAcks, txn);
+    }
+
+    /** Name of the CDC topic Debezium writes for one collection of one shard. */
+    public static String cdcTopic(String shardId, String namespace) {
+        return "cdc." + shardId + "." + namespace;
+    }
+
+    /** Key of a routing record: the namespace and the chunk's lower bound in hex. */
+    public static String routingKey(String namespace, String chunkMinHex) {
+        return namespace + "|" + chunkMinHex;
+    }
+}
