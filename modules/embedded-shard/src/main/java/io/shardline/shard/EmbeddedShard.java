@@ -23,8 +23,8 @@ public final class EmbeddedShard implements AutoCloseable {
         this.shardId = shardId;
         this.config = config;
         this.backend = new ShardBackend(config);
-        this.server = new ShardServer(backend, config.handlerThreads());
-        this.address = server.bind(config.host(), config.port());
+        this.server = new ShardServer(backend);
+        this.address = server.bind("127.0.0.1", config.port());
         backend.announce(address.getHostString() + ":" + address.getPort());
     }
 

@@ -4,25 +4,20 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Settings of an {@link EmbeddedShard}.
+ * Settings of an {@link EmbeddedShard}. The shard always binds the loopback address.
  *
- * @param host                  address to bind; loopback by default
  * @param port                  port to bind; 0 picks a free one
  * @param replicaSetName        name the shard answers {@code hello} with ({@code setName})
  * @param oplogRetentionEntries how many change events the oplog keeps; resuming from an older position fails
  *                              with {@code ChangeStreamHistoryLost}, as on a real replica set whose oplog rolled over
  * @param defaultAwaitTime      how long a change-stream {@code getMore} waits for events when the client gives
  *                              no {@code maxTimeMS} (MongoDB waits one second)
- * @param handlerThreads        threads serving requests; a waiting {@code getMore} holds one, so keep this above the
- *                              number of concurrently open change streams
  */
-public record EmbeddedShardConfig(String host, int port, String replicaSetName, int oplogRetentionEntries,
-                                  Duration defaultAwaitTime, int handlerThreads) {
+public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime) {
 
     public static final int DEFAULT_OPLOG_RETENTION = 500_000;
 
     public EmbeddedShardConfig {
-        Objects.requireNonNull(host, "host");
         Objects.requireNonNull(replicaSetName, "replicaSetName");
         Objects.requireNonNull(defaultAwaitTime, "defaultAwaitTime");
         if (port < 0 || port > 65_535) {
@@ -37,25 +32,26 @@ public record EmbeddedShardConfig(String host, int port, String replicaSetName, 
         if (defaultAwaitTime.isNegative()) {
             throw new IllegalArgumentException("defaultAwaitTime must not be negative");
         }
-        if (handlerThreads < 2) {
-            throw new IllegalArgumentException("handlerThreads must be >= 2, was " + handlerThreads);
-        }
     }
 
-    /** Loopback, a free port, replica set {@code rs-<shardId>}, default retention. */
+    /** A free port, replica set {@code rs-<shardId>}, default retention, one-second await. */
     public static EmbeddedShardConfig defaults(String shardId) {
-        return new EmbeddedShardConfig("127.0.0.1", 0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1), 64);
+        return new EmbeddedShardConfig(0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1));
     }
 
     public EmbeddedShardConfig withPort(int newPort) {
-        return new EmbeddedShardConfig(host, newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime, handlerThreads);
+        return new EmbeddedShardConfig(newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime);
+    }
+
+    public EmbeddedShardConfig withReplicaSetName(String name) {
+        return new EmbeddedShardConfig(port, name, oplogRetentionEntries, defaultAwaitTime);
     }
 
     public EmbeddedShardConfig withOplogRetentionEntries(int entries) {
-        return new EmbeddedShardConfig(host, port, replicaSetName, entries, defaultAwaitTime, handlerThreads);
+        return new EmbeddedShardConfig(port, replicaSetName, entries, defaultAwaitTime);
     }
 
     public EmbeddedShardConfig withDefaultAwaitTime(Duration awaitTime) {
-        return new EmbeddedShardConfig(host, port, replicaSetName, oplogRetentionEntries, awaitTime, handlerThreads);
+        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, awaitTime);
     }
 }

@@ -222,6 +222,40 @@ class ChangeStreamConformanceIT {
     }
 
     @Test
+    void shouldWaitTheConfiguredDefaultWhenTheClientGivesNoAwaitTime() {
+        EmbeddedShardConfig patient = EmbeddedShardConfig.defaults("patient").withDefaultAwaitTime(Duration.ofMillis(1500));
+        try (EmbeddedShard slow = EmbeddedShard.start("patient", patient);
+             MongoClient slowClient = MongoClients.create(slow.connectionString());
+             MongoCursor<BsonDocument> cursor = raw(slowClient.getDatabase("db").getCollection("c").watch())) {
+            long start = System.nanoTime();
+            BsonDocument event = cursor.tryNext();
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+            assertThat(event).isNull();
+            assertThat(waitedMillis).isGreaterThanOrEqualTo(1400);
+        }
+    }
+
+    @Test
+    void shouldBindTheConfiguredPortAndAnswerWithTheConfiguredReplicaSetName() {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        EmbeddedShardConfig fixed = EmbeddedShardConfig.defaults("fixed").withPort(port).withReplicaSetName("auth-rs");
+        try (EmbeddedShard pinned = EmbeddedShard.start("fixed", fixed);
+             MongoClient pinnedClient = MongoClients.create(pinned.connectionString())) {
+            Document hello = pinnedClient.getDatabase("admin").runCommand(new Document("hello", 1));
+
+            assertThat(pinned.port()).isEqualTo(port);
+            assertThat(pinned.connectionString()).isEqualTo("mongodb://127.0.0.1:" + port + "/?replicaSet=auth-rs");
+            assertThat(hello.getString("setName")).isEqualTo("auth-rs");
+        }
+    }
+
+    @Test
     void shouldReturnAnEventAsSoonAsItIsWrittenWhileAGetMoreWaits(TestInfo test) throws Exception {
         MongoCollection<Document> users = collection(test);
         try (MongoCursor<BsonDocument> cursor = raw(users.watch()

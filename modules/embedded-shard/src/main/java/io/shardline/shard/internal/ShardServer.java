@@ -37,9 +37,16 @@ public final class ShardServer {
     private final ChannelGroup channels;
     private Channel serverChannel;
 
-    public ShardServer(MongoBackend backend, int handlerThreads) {
+    /**
+     * Threads serving commands. A waiting change-stream {@code getMore} holds one and a connection is pinned to
+     * one, so there are far more than cores: idle threads cost little, a connection queued behind a wait costs
+     * up to the await time.
+     */
+    private static final int HANDLER_THREADS = 64;
+
+    public ShardServer(MongoBackend backend) {
         this.backend = backend;
-        this.handlerGroup = new DefaultEventExecutorGroup(handlerThreads, new DefaultThreadFactory("shard-handler", true));
+        this.handlerGroup = new DefaultEventExecutorGroup(HANDLER_THREADS, new DefaultThreadFactory("shard-handler", true));
         this.channels = new DefaultChannelGroup("shard-channels", ioGroup.next());
     }
 

@@ -1,0 +1,48 @@
+package io.shardline.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+
+import io.shardline.embedded.ControlPlaneTopics;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.schemas.RegistrySerdes;
+import io.shardline.schemas.TopicCatalog;
+
+@ShardlineCluster
+class ControlPlaneTopicsIT {
+
+    @Test
+    void shouldCreateEveryTopicOfTheCatalogOnceWithItsCleanupPolicy(EmbeddedCluster cluster, TestNames names) throws Exception {
+        TopicCatalog catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+
+        List<String> created = ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
+        List<String> again = ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
+
+        assertThat(created).hasSize(catalog.all().size()).allMatch(name -> name.startsWith(names.topicPrefix()));
+        assertThat(again).isEmpty();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            ConfigResource routing = new ConfigResource(ConfigResource.Type.TOPIC, catalog.routing().name());
+            ConfigResource events = new ConfigResource(ConfigResource.Type.TOPIC, catalog.events().name());
+            Map<ConfigResource, Config> configs = admin.describeConfigs(Set.of(routing, events)).all().get();
+            assertThat(configs.get(routing).get("cleanup.policy").value()).isEqualTo("compact");
+            assertThat(configs.get(events).get("cleanup.policy").value()).isEqualTo("delete");
+        }
+    }
+
+    @Test
+    void shouldHaveCreatedTheDefaultCatalogWhenTheClusterStarted(EmbeddedCluster cluster) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            Set<String> topics = admin.listTopics().names().get();
+            assertThat(topics).contains("shardline.shards", "shardline.routing", "shardline.commands", "shardline.events");
+        }
+    }
+}

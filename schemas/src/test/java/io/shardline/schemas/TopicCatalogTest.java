@@ -1,0 +1,43 @@
+package io.shardline.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class TopicCatalogTest {
+
+    private static final RegistrySerdes SERDES = new RegistrySerdes("http://127.0.0.1:1");
+
+    @Test
+    void shouldNameEveryControlPlaneTopicFromThePrefix() {
+        TopicCatalog catalog = new TopicCatalog("acme.", SERDES);
+
+        assertThat(catalog.all()).extracting(Topic::name).containsExactly(
+            "acme.shards", "acme.config", "acme.routing", "acme.commands", "acme.commands.dlq", "acme.migrations",
+            "acme.query-load", "acme.stats", "acme.events", "acme.router-acks", "acme.txn");
+    }
+
+    @Test
+    void shouldCompactStateTopicsAndExpireLogTopics() {
+        TopicCatalog catalog = new TopicCatalog(TopicCatalog.DEFAULT_PREFIX, SERDES);
+
+        assertThat(catalog.routing().brokerConfig()).containsEntry("cleanup.policy", "compact");
+        assertThat(catalog.events().brokerConfig()).containsEntry("cleanup.policy", "delete").containsKey("retention.ms");
+    }
+
+    @Test
+    void shouldRejectAPrefixKafkaCannotUseInTopicNames() {
+        assertThatThrownBy(() -> new TopicCatalog("bad prefix/", SERDES)).hasMessageContaining("prefix");
+    }
+
+    @Test
+    void shouldRejectARegistryUrlThatIsNotHttp() {
+        assertThatThrownBy(() -> new RegistrySerdes("localhost:8081")).hasMessageContaining("http");
+    }
+
+    @Test
+    void shouldNameCdcTopicsAsDebeziumDoes() {
+        assertThat(TopicCatalog.cdcTopic("s1", "auth.users")).isEqualTo("cdc.s1.auth.users");
+    }
+}
