@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.embedded.internal.DebeziumStreaming;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.shard.EmbeddedShard;
@@ -99,14 +100,22 @@ public final class EmbeddedCluster implements AutoCloseable {
                     "REPLICATION_FACTOR", "1"));
                 connectors.add(rest.deploy(json));
             }
-            for (String name : connectors) {
-                rest.awaitRunning(name, CONNECTOR_START_TIMEOUT);
-            }
+            awaitStreaming();
         } catch (IOException e) {
             throw new IllegalStateException("deploying the CDC connectors failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while deploying the CDC connectors", e);
+        }
+    }
+
+    /** Every connector's task runs and has finished its snapshot: what is written from now on is streamed once. */
+    private void awaitStreaming() throws IOException, InterruptedException {
+        for (String name : connectors) {
+            connect.rest().awaitRunning(name, CONNECTOR_START_TIMEOUT);
+        }
+        for (String shardId : shards.keySet()) {
+            DebeziumStreaming.await("cdc." + shardId, CONNECTOR_START_TIMEOUT);
         }
     }
 
@@ -175,9 +184,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         connect.close();
         connect = track(EmbeddedConnect.start(bootstrapServers, config.topicPrefix() + "connect", config.topicPrefix()));
         try {
-            for (String name : connectors) {
-                connect.rest().awaitRunning(name, CONNECTOR_START_TIMEOUT);
-            }
+            awaitStreaming();
         } catch (IOException e) {
             throw new IllegalStateException("connectors did not come back after the Connect restart", e);
         } catch (InterruptedException e) {

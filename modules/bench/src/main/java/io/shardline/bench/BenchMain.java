@@ -1,0 +1,43 @@
+package io.shardline.bench;
+
+import java.util.Arrays;
+
+/**
+ * Runs one benchmark and prints its figures. Every figure that has a natural baseline is printed next to that
+ * baseline measured in the same run, as a ratio, because the machine is shared and absolute numbers drift.
+ *
+ * <pre>
+ *   java -jar modules/bench/target/shardline-bench.jar shard [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar cdc [scale]
+ * </pre>
+ * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run.
+ */
+public final class BenchMain {
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: shardline-bench shard|cdc [scale]");
+            System.exit(2);
+        }
+        double scale = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
+        if (scale <= 0) {
+            throw new IllegalArgumentException("scale must be > 0, was " + scale);
+        }
+        switch (args[0]) {
+            case "shard" -> new ShardBench(scale).run().forEach(System.out::println);
+            case "cdc" -> new CdcBench(scale).run().forEach(System.out::println);
+            default -> {
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc"));
+                System.exit(2);
+            }
+        }
+        System.exit(0);
+    }
+
+    static int scaled(int count, double scale) {
+        return Math.max(1, (int) Math.round(count * scale));
+    }
+}

@@ -1,0 +1,115 @@
+package io.shardline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+
+/**
+ * {@code shardline up} as a user runs it: a separate process from the runnable jar. A newcomer's insert through a
+ * plain MongoDB client shows up on the CDC topic for a stock Kafka consumer; Ctrl-C stops everything, the
+ * registry's child JVM included.
+ */
+class UpCommandIT {
+
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
+    @Test
+    void shouldPrintEndpointsThenReadyStreamANewcomersInsertAndLeaveNoChildProcessOnInterrupt() throws Exception {
+        Path workDir = Files.createTempDirectory("up-it-");
+        Path log = workDir.resolve("up.log");
+        Process up = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx1g", "-jar", System.getProperty("shardline.jar"),
+            "up", "--shards", "1", "--topic-prefix", "upit.", "--work-dir", workDir.toString())
+            .redirectError(log.toFile())
+            .start();
+        try {
+            Map<String, String> endpoints = readUntilReady(up);
+
+            assertThat(endpoints).containsKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "STARTUP_MILLIS");
+            assertThat(endpoints).doesNotContainKey("SHARD_s2");
+            assertThat(workDir.resolve("kafka")).isDirectory();
+            assertThat(controlTopics(endpoints.get("KAFKA_BOOTSTRAP"))).contains("upit.shards", "upit.routing");
+
+            try (MongoClient client = MongoClients.create(endpoints.get("SHARD_s1"))) {
+                client.getDatabase("newcomer").getCollection("users")
+                    .insertOne(new Document("_id", "hello").append("tenantId", "acme"));
+            }
+            String value = firstRecord(endpoints.get("KAFKA_BOOTSTRAP"), "cdc.s1.newcomer.users");
+            assertThat(value).contains("\"op\":\"c\"").contains("hello").contains("acme");
+
+            List<ProcessHandle> children = up.descendants().toList();
+            assertThat(children).isNotEmpty();
+
+            new ProcessBuilder("kill", "-INT", Long.toString(up.pid())).start().waitFor();
+
+            assertThat(up.waitFor(90, TimeUnit.SECONDS)).as("up stops after SIGINT").isTrue();
+            assertThat(children).noneMatch(ProcessHandle::isAlive);
+        } finally {
+            up.descendants().forEach(ProcessHandle::destroyForcibly);
+            up.destroyForcibly();
+        }
+    }
+
+    private static Map<String, String> readUntilReady(Process up) throws Exception {
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        BufferedReader out = new BufferedReader(new InputStreamReader(up.getInputStream(), StandardCharsets.UTF_8));
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        String line;
+        while ((line = out.readLine()) != null && System.nanoTime() < deadline) {
+            if (line.equals("READY")) {
+                return endpoints;
+            }
+            int eq = line.indexOf('=');
+            assertThat(eq).as("every line before READY is KEY=VALUE: %s", line).isPositive();
+            endpoints.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        throw new AssertionError("up did not print READY; printed " + endpoints);
+    }
+
+    private static java.util.Set<String> controlTopics(String bootstrap) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            return admin.listTopics().names().get();
+        }
+    }
+
+    private static String firstRecord(String bootstrap, String topic) {
+        Map<String, Object> config = Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+            ConsumerConfig.GROUP_ID_CONFIG, "newcomer-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(250))) {
+                    return record.value();
+                }
+            }
+        }
+        throw new AssertionError("no record on " + topic);
+    }
+}
