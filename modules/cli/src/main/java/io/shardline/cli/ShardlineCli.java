@@ -20,7 +20,8 @@ public final class ShardlineCli {
 
     public static CommandLine commandLine() {
         return new CommandLine(new ShardlineCli())
-            .setExitCodeExceptionMapper(e -> e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE);
+            .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException || e instanceof IllegalArgumentException
+                ? EXIT_USAGE : EXIT_FAILURE);
     }
 
     static final class Version implements CommandLine.IVersionProvider {
