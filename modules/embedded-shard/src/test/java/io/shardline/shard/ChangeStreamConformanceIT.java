@@ -162,6 +162,26 @@ class ChangeStreamConformanceIT {
     }
 
     @Test
+    void shouldStartAfterATokenLikeResumeAfter(TestInfo test) {
+        MongoCollection<Document> users = collection(test);
+        BsonDocument second;
+        try (MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = users.watch().cursor()) {
+            users.insertMany(List.of(new Document("_id", "a"), new Document("_id", "b"), new Document("_id", "c")));
+            cursor.tryNext();
+            ChangeStreamDocument<Document> event = cursor.tryNext();
+            while (event == null) {
+                event = cursor.tryNext();
+            }
+            second = event.getResumeToken();
+        }
+
+        try (MongoCursor<BsonDocument> cursor = raw(users.watch().startAfter(second))) {
+            List<BsonDocument> events = take(cursor, 1);
+            assertThat(events).extracting(e -> e.getDocument("documentKey").getString("_id").getValue()).containsExactly("c");
+        }
+    }
+
+    @Test
     void shouldStartAtAnOperationTimeInclusively(TestInfo test) {
         MongoCollection<Document> users = collection(test);
         users.insertOne(new Document("_id", "before"));
