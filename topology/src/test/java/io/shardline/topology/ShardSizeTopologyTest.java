@@ -1,0 +1,178 @@
+package io.shardline.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.shardline.schemas.Topic;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.ShardStats;
+import io.shardline.topology.internal.AvroBinarySerde;
+import io.shardline.topology.internal.DeadLetterProcessor;
+
+class ShardSizeTopologyTest {
+
+    // The driver test has no registry: control-plane values use plain Avro binary here, the same records.
+    private static final Topic<String, ShardDescriptor> SHARDS = new Topic<>("t.shards", Serdes.String(),
+        AvroBinarySerde.of(ShardDescriptor.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<String, ShardStats> STATS = new Topic<>("t.stats", Serdes.String(),
+        AvroBinarySerde.of(ShardStats.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<byte[], byte[]> DLQ = new Topic<>("t.cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(),
+        Topic.Cleanup.DELETE, Duration.ofDays(1));
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, String> s1Users;
+    private TestInputTopic<String, String> s2Users;
+    private TestInputTopic<String, ShardDescriptor> shards;
+    private TestOutputTopic<String, ShardStats> stats;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void startDriver() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "shard-size-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, DLQ)), props);
+        s1Users = driver.createInputTopic("cdc.s1.auth.users", new StringSerializer(), new StringSerializer());
+        s2Users = driver.createInputTopic("cdc.s2.auth.users", new StringSerializer(), new StringSerializer());
+        shards = driver.createInputTopic(SHARDS.name(), new StringSerializer(), SHARDS.valueSerde().serializer());
+        stats = driver.createOutputTopic(STATS.name(), Serdes.String().deserializer(), STATS.valueSerde().deserializer());
+        deadLetters = driver.createOutputTopic(DLQ.name(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    private static String key(String id) {
+        return "{\"id\":\"\\\"" + id + "\\\"\"}";
+    }
+
+    private static String change(String op, String afterJson) {
+        String after = afterJson == null ? "null" : "\"" + afterJson.replace("\"", "\\\"") + "\"";
+        return "{\"before\":null,\"after\":" + after + ",\"op\":\"" + op + "\",\"source\":{\"connector\":\"mongodb\"}}";
+    }
+
+    private static int bsonSize(String json) {
+        return new RawBsonDocument(BsonDocument.parse(json), new BsonDocumentCodec()).getByteBuffer().remaining();
+    }
+
+    private Map<String, ShardStats> latestStats() {
+        return stats.readKeyValuesToMap();
+    }
+
+    @Test
+    void shouldCountDocumentsAndBytesWhenDocumentsAreInsertedUpdatedAndDeleted() {
+        String ann = "{\"_id\": \"ann\", \"tenantId\": \"acme\"}";
+        String annLonger = "{\"_id\": \"ann\", \"tenantId\": \"acme\", \"name\": \"Ann Example\"}";
+        String bob = "{\"_id\": \"bob\", \"tenantId\": \"acme\"}";
+
+        s1Users.pipeInput(key("ann"), change("c", ann), T0);
+        s1Users.pipeInput(key("bob"), change("c", bob), T0.plusSeconds(1));
+        s1Users.pipeInput(key("ann"), change("u", annLonger), T0.plusSeconds(2));
+        s1Users.pipeInput(key("bob"), change("d", null), T0.plusSeconds(3));
+
+        ShardStats s1 = latestStats().get("s1");
+        assertThat(s1.getDocumentCount()).isEqualTo(1);
+        assertThat(s1.getDataBytes()).isEqualTo(bsonSize(annLonger));
+        assertThat(s1.getUpdatedAt()).isEqualTo(T0.plusSeconds(3));
+    }
+
+    @Test
+    void shouldNotCountAChangeTwiceWhenDebeziumDeliversItAgain() {
+        String ann = "{\"_id\": \"ann\", \"tenantId\": \"acme\"}";
+
+        s1Users.pipeInput(key("ann"), change("r", ann), T0);
+        s1Users.pipeInput(key("ann"), change("c", ann), T0.plusSeconds(1));
+        s1Users.pipeInput(key("gone"), change("d", null), T0.plusSeconds(2));
+
+        ShardStats s1 = latestStats().get("s1");
+        assertThat(s1.getDocumentCount()).isEqualTo(1);
+        assertThat(s1.getDataBytes()).isEqualTo(bsonSize(ann));
+    }
+
+    @Test
+    void shouldKeepShardsApartAndRelateBytesToEachShardsCapacity() {
+        shards.pipeInput("s1", ShardDescriptor.newBuilder().setShardId("s1").setConnectionString("mongodb://a/")
+            .setCapacityBytes(1_000).setCapacityOpsPerSec(100).setState(ShardState.ACTIVE).setVersion(1)
+            .setUpdatedAt(T0).build(), T0);
+        String doc = "{\"_id\": \"x\", \"pad\": \"" + "p".repeat(180) + "\"}";
+
+        s1Users.pipeInput(key("x"), change("c", doc), T0.plusSeconds(1));
+        s2Users.pipeInput(key("x"), change("c", doc), T0.plusSeconds(1));
+        s2Users.pipeInput(key("y"), change("c", doc.replace("\"x\"", "\"y\"")), T0.plusSeconds(2));
+
+        Map<String, ShardStats> latest = latestStats();
+        assertThat(latest.get("s1").getDocumentCount()).isEqualTo(1);
+        assertThat(latest.get("s1").getStorageRatio()).isEqualTo(bsonSize(doc) / 1_000.0);
+        assertThat(latest.get("s2").getDocumentCount()).isEqualTo(2);
+        assertThat(latest.get("s2").getStorageRatio()).as("no descriptor, no capacity").isZero();
+    }
+
+    @Test
+    void shouldSendAMalformedRecordToTheDeadLetterTopicWithItsOriginAndKeepCounting() {
+        s1Users.pipeInput(key("ann"), "{\"op\":\"c\",\"after\":\"not json at all\"}", T0);
+        s1Users.pipeInput("{\"nokey\":1}", change("c", "{\"_id\": 1}"), T0.plusSeconds(1));
+        s1Users.pipeInput(key("bob"), change("c", "{\"_id\": \"bob\"}"), T0.plusSeconds(2));
+
+        List<TestRecord<byte[], byte[]>> letters = deadLetters.readRecordsToList();
+        assertThat(letters).hasSize(2);
+        assertThat(header(letters.get(0), DeadLetterProcessor.FIELD)).isEqualTo("after");
+        assertThat(header(letters.get(0), DeadLetterProcessor.SOURCE_TOPIC)).isEqualTo("cdc.s1.auth.users");
+        assertThat(header(letters.get(0), DeadLetterProcessor.SOURCE_OFFSET)).isEqualTo("0");
+        assertThat(new String(letters.get(0).value(), StandardCharsets.UTF_8)).contains("not json at all");
+        assertThat(header(letters.get(1), DeadLetterProcessor.FIELD)).isEqualTo("key.id");
+        assertThat(header(letters.get(1), DeadLetterProcessor.SOURCE_OFFSET)).isEqualTo("1");
+        assertThat(latestStats().get("s1").getDocumentCount()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldPickUpTheTopicsOfANewShardWithoutRestart() {
+        TestInputTopic<String, String> s3Sessions = driver.createInputTopic("cdc.s3.auth.sessions", new StringSerializer(), new StringSerializer());
+
+        s3Sessions.pipeInput(key("sess1"), change("c", "{\"_id\": \"sess1\"}"), T0);
+
+        assertThat(latestStats()).containsKey("s3");
+    }
+
+    @Test
+    void shouldNotSubscribeToTopicsOutsideTheCdcPrefix() {
+        for (String topic : List.of("cdcx.s1.auth.users", "__debezium-heartbeat.cdc.s1")) {
+            TestInputTopic<String, String> other = driver.createInputTopic(topic, new StringSerializer(), new StringSerializer());
+
+            assertThatThrownBy(() -> other.pipeInput(key("a"), change("c", "{\"_id\": \"a\"}"), T0))
+                .hasMessageContaining("Unknown topic");
+        }
+    }
+
+    private static String header(TestRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
