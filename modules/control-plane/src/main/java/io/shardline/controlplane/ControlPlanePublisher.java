@@ -1,0 +1,104 @@
+package io.shardline.controlplane;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.Serde;
+
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.NamespaceRouting;
+import io.shardline.schemas.Topic;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+
+/**
+ * Writes the cluster's desired state onto the compacted control-plane topics: shard descriptors, namespace configs
+ * and chunks. Every publish is acknowledged by all in-sync replicas before it returns.
+ */
+public final class ControlPlanePublisher implements AutoCloseable {
+
+    private final TopicCatalog catalog;
+    private final KafkaProducer<byte[], byte[]> producer;
+
+    public ControlPlanePublisher(String bootstrapServers, TopicCatalog catalog) {
+        this.catalog = catalog;
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        this.producer = new KafkaProducer<>(config, new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer());
+    }
+
+    public void publishShard(ShardDescriptor shard) {
+        await(send(catalog.shards(), shard.getShardId(), shard));
+    }
+
+    public void publishConfig(NamespaceConfig config) {
+        await(send(catalog.config(), config.getNamespace(), config));
+    }
+
+    /**
+     * Publishes a whole, consistent chunk set of one namespace.
+     *
+     * @throws io.shardline.core.routing.RoutingInvariantException when the chunks do not cover the key space once
+     */
+    public void publishRouting(String namespace, List<Chunk> chunks) {
+        NamespaceRouting.of(namespace, chunks);
+        List<Future<RecordMetadata>> sent = chunks.stream().map(this::sendChunk).toList();
+        sent.forEach(ControlPlanePublisher::await);
+    }
+
+    /** Publishes one chunk record (a change of owner, state or version). */
+    public void publishChunk(Chunk chunk) {
+        await(sendChunk(chunk));
+    }
+
+    private Future<RecordMetadata> sendChunk(Chunk chunk) {
+        ChunkRoute route = ChunkRoute.newBuilder()
+            .setNamespace(chunk.namespace())
+            .setMin(ByteBuffer.wrap(chunk.min().toBytes()))
+            .setMax(chunk.max() == null ? null : ByteBuffer.wrap(chunk.max().toBytes()))
+            .setShardId(chunk.shardId())
+            .setEpoch(chunk.epoch())
+            .setVersion(chunk.version())
+            .setState(chunk.state())
+            .setMigrationId(chunk.migrationId())
+            .build();
+        return send(catalog.routing(), TopicCatalog.routingKey(chunk.namespace(), chunk.min().toHex()), route);
+    }
+
+    private <V> Future<RecordMetadata> send(Topic<String, V> topic, String key, V value) {
+        Serde<V> serde = topic.valueSerde();
+        byte[] keyBytes = topic.keySerde().serializer().serialize(topic.name(), key);
+        byte[] valueBytes = serde.serializer().serialize(topic.name(), value);
+        return producer.send(new ProducerRecord<>(topic.name(), keyBytes, valueBytes));
+    }
+
+    private static void await(Future<RecordMetadata> future) {
+        try {
+            future.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("publishing to the control plane failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing to the control plane", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,13 @@
+package io.shardline.router;
+
+import java.util.List;
+
+import org.bson.Document;
+
+/**
+ * Documents of a find, and whether every shard the query needed answered.
+ *
+ * @param missingShards the shards that did not answer in time (empty unless {@code partial})
+ */
+public record FindResult(List<Document> documents, boolean partial, List<String> missingShards, List<String> shards) {
+}

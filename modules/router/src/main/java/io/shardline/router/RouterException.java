@@ -1,0 +1,40 @@
+package io.shardline.router;
+
+/**
+ * A request the router refuses or cannot complete. {@link Kind} tells a caller (and the HTTP layer) what to do:
+ * fix the request, stop trying, or retry.
+ */
+public class RouterException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** How a caller should react. */
+    public enum Kind {
+        /** The request is malformed; the message names the field. */
+        BAD_REQUEST,
+        /** The request reaches outside the caller's tenant or uses a forbidden operator. */
+        FORBIDDEN,
+        /** The namespace is not sharded or has no complete routing yet. */
+        NOT_FOUND,
+        /** A transient condition (fenced chunk, shard timeout); the same request may succeed later. */
+        RETRYABLE,
+        /** A shard answered with an error. */
+        SHARD_ERROR
+    }
+
+    private final Kind kind;
+
+    public RouterException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    public RouterException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+}

@@ -1,0 +1,168 @@
+package io.shardline.router;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.bson.Document;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.router.internal.NamespaceView;
+import io.shardline.router.internal.ReadPath;
+import io.shardline.router.internal.RequestGuards;
+import io.shardline.router.internal.RoutingState;
+import io.shardline.router.internal.RoutingStateConsumer;
+import io.shardline.router.internal.ShardClients;
+import io.shardline.router.internal.ShardTargets;
+import io.shardline.router.internal.TargetPlan;
+import io.shardline.router.internal.WritePath;
+
+/**
+ * The query router as a Java library: what an application uses instead of a single MongoDB. Every call names the
+ * caller's tenant; the router scopes the request to it, sends single-key requests to the one shard that owns the
+ * key, and runs the rest on the shards they target, in parallel.
+ */
+public final class ShardRouter implements AutoCloseable {
+
+    private final RouterConfig config;
+    private final RoutingState state = new RoutingState();
+    private final RoutingStateConsumer consumer;
+    private final ShardClients clients;
+    private final ExecutorService executor;
+    private final ReadPath reads;
+    private final WritePath writes;
+
+    private ShardRouter(RouterConfig config) {
+        this.config = config;
+        this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state);
+        this.clients = new ShardClients(state, config.shardTimeout().toMillis());
+        AtomicInteger threads = new AtomicInteger();
+        this.executor = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis());
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis());
+    }
+
+    /** Starts a router and waits until it has applied what is on the routing, shards and config topics. */
+    public static ShardRouter start(RouterConfig config, Duration startupTimeout) throws InterruptedException {
+        ShardRouter router = new ShardRouter(config);
+        router.consumer.start();
+        if (!router.consumer.awaitCaughtUp(startupTimeout)) {
+            router.close();
+            throw new IllegalStateException("the router did not read the routing topics within " + startupTimeout);
+        }
+        return router;
+    }
+
+    /** Highest chunk version this router has applied. */
+    public long routingVersion() {
+        return state.version();
+    }
+
+    /** Waits until the router has applied a chunk version above {@code version}; returns the version applied. */
+    public long awaitRoutingVersionAbove(long version, Duration timeout) throws InterruptedException {
+        return state.awaitVersionAbove(version, timeout.toMillis());
+    }
+
+    public FindResult find(String tenant, String namespace, FindRequest request) {
+        RequestGuards.rejectServerSideJavaScript("filter", request.filter());
+        RequestGuards.rejectServerSideJavaScript("projection", request.projection());
+        return reads.find(view(namespace), scoped(tenant, request.filter()), request);
+    }
+
+    public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
+        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        return reads.count(view(namespace), scoped(tenant, filter), allowPartial);
+    }
+
+    public List<Object> distinct(String tenant, String namespace, String key, Document filter) {
+        if (key == null || key.isBlank() || key.startsWith("$")) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "key: a field name is required, was '" + key + "'");
+        }
+        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        return reads.distinct(view(namespace), key, scoped(tenant, filter));
+    }
+
+    public WriteResult insert(String tenant, String namespace, List<Document> documents) {
+        if (documents == null || documents.isEmpty()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents: at least one document is required");
+        }
+        List<Document> scoped = new ArrayList<>(documents.size());
+        for (int i = 0; i < documents.size(); i++) {
+            Document document = documents.get(i);
+            RequestGuards.rejectServerSideJavaScript("documents[" + i + "]", document);
+            Object owner = document.get(config.tenantField());
+            if (owner != null && !tenant.equals(owner)) {
+                throw new RouterException(RouterException.Kind.FORBIDDEN, "documents[" + i + "]." + config.tenantField()
+                    + " is '" + owner + "', not the caller's tenant '" + tenant + "'");
+            }
+            Document copy = new Document(document);
+            copy.put(config.tenantField(), tenant);
+            scoped.add(copy);
+        }
+        return writes.insert(() -> view(namespace), scoped);
+    }
+
+    public WriteResult update(String tenant, String namespace, Document filter, Document update, boolean multi, boolean upsert) {
+        if (update == null || update.isEmpty()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
+        }
+        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        RequestGuards.rejectServerSideJavaScript("update", update);
+        Object owner = update.get(config.tenantField());
+        if (owner != null && !tenant.equals(owner)) {
+            throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
+        }
+        Document scopedUpdate = update;
+        if (update.keySet().stream().noneMatch(k -> k.startsWith("$"))) {
+            scopedUpdate = new Document(update);
+            scopedUpdate.put(config.tenantField(), tenant);
+        }
+        return writes.update(() -> view(namespace), scoped(tenant, filter), scopedUpdate, multi, upsert);
+    }
+
+    public WriteResult delete(String tenant, String namespace, Document filter, boolean multi) {
+        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        return writes.delete(() -> view(namespace), scoped(tenant, filter), multi);
+    }
+
+    /** Which shards and chunks a filter targets, and why. */
+    public Explain explain(String tenant, String namespace, Document filter) {
+        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        NamespaceView view = view(namespace);
+        Document scoped = scoped(tenant, filter);
+        TargetPlan plan = view.plan(scoped);
+        ShardTargets targets = ShardTargets.of(view.routing(), plan);
+        List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
+        List<String> chunks = targets.chunks().stream().map(c -> describe(c.range()) + "@" + c.shardId() + " v" + c.version()).toList();
+        return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version());
+    }
+
+    private Document scoped(String tenant, Document filter) {
+        if (tenant == null || tenant.isBlank()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "tenant: every request needs the caller's tenant");
+        }
+        return RequestGuards.scopeToTenant(config.tenantField(), tenant, filter == null ? new Document() : filter);
+    }
+
+    private NamespaceView view(String namespace) {
+        return NamespaceView.of(state, namespace);
+    }
+
+    private static String describe(KeyRange range) {
+        return "[" + ShardTargets.describe(range.min()) + ", " + ShardTargets.describe(range.max()) + ")";
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        consumer.close();
+        executor.shutdownNow();
+        clients.close();
+    }
+}

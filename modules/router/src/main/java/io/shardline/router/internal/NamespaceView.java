@@ -1,0 +1,38 @@
+package io.shardline.router.internal;
+
+import org.bson.Document;
+
+import io.shardline.core.key.ShardKeyStrategy;
+import io.shardline.core.routing.NamespaceRouting;
+import io.shardline.router.RouterException;
+
+/**
+ * One request's consistent view of a namespace: its strategy and the routing as of the request's start, and the
+ * targets of a filter under them.
+ */
+public record NamespaceView(String database, String collection, ShardKeyStrategy strategy, NamespaceRouting routing) {
+
+    public static NamespaceView of(RoutingState state, String namespace) {
+        int dot = namespace.indexOf('.');
+        if (dot <= 0 || dot == namespace.length() - 1) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "namespace must be <db>.<collection>, was '" + namespace + "'");
+        }
+        ShardKeyStrategy strategy = state.strategy(namespace).orElseThrow(() -> new RouterException(
+            RouterException.Kind.NOT_FOUND, "namespace " + namespace + " is not sharded (no config on the config topic)"));
+        NamespaceRouting routing = state.routing(namespace).orElseThrow(() -> new RouterException(
+            RouterException.Kind.NOT_FOUND, "namespace " + namespace + " has no complete routing table yet"));
+        return new NamespaceView(namespace.substring(0, dot), namespace.substring(dot + 1), strategy, routing);
+    }
+
+    public String namespace() {
+        return database + "." + collection;
+    }
+
+    public TargetPlan plan(Document filter) {
+        return new Targeting(strategy).plan(filter);
+    }
+
+    public ShardTargets targets(Document filter) {
+        return ShardTargets.of(routing, plan(filter));
+    }
+}

@@ -1,0 +1,212 @@
+package io.shardline.router.internal;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+import org.bson.BsonDocument;
+import org.bson.BsonDocumentReader;
+import org.bson.BsonValue;
+import org.bson.Document;
+import org.bson.codecs.DecoderContext;
+import org.bson.codecs.DocumentCodec;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.FindIterable;
+import com.mongodb.client.MongoCollection;
+
+import io.shardline.core.key.KeyEncoding;
+import io.shardline.router.FindRequest;
+import io.shardline.router.FindResult;
+import io.shardline.router.RouterException;
+
+/**
+ * Reads: a single-shard query goes straight to its shard with skip and limit as given; a multi-shard query runs on
+ * every target shard in parallel with a timeout, each shard returning its top skip+limit, merged in sort order.
+ */
+public final class ReadPath {
+
+    private final ShardClients clients;
+    private final ExecutorService executor;
+    private final long timeoutMillis;
+
+    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis) {
+        this.clients = clients;
+        this.executor = executor;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public FindResult find(NamespaceView view, Document scopedFilter, FindRequest request) {
+        ShardTargets targets = view.targets(scopedFilter);
+        List<String> shards = targets.shards();
+        DocumentOrder order = request.sort() == null || request.sort().isEmpty() ? null : new DocumentOrder(request.sort());
+        List<String> sortPaths = order == null ? List.of() : order.paths();
+        Document shardProjection = Projections.forShards(request.projection(), sortPaths);
+
+        if (shards.size() == 1) {
+            String shard = shards.get(0);
+            List<Document> docs = new ArrayList<>();
+            onShard(shard, () -> find(view, shard, targets.scoped(shard, scopedFilter), request, shardProjection,
+                request.skip(), request.limit()).into(docs));
+            docs.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
+            return new FindResult(docs, false, List.of(), shards);
+        }
+
+        int perShardLimit = request.limit() == 0 ? 0 : request.skip() + request.limit();
+        Gathered<List<Document>> gathered = gather(shards, shard -> {
+            List<Document> docs = new ArrayList<>();
+            find(view, shard, targets.scoped(shard, scopedFilter), request, shardProjection, 0, perShardLimit).into(docs);
+            return docs;
+        }, request.allowPartial());
+
+        List<Document> merged = order == null ? concat(gathered.results()) : mergeSorted(gathered.results(), order);
+        int from = Math.min(request.skip(), merged.size());
+        int to = request.limit() == 0 ? merged.size() : Math.min(merged.size(), from + request.limit());
+        List<Document> page = new ArrayList<>(merged.subList(from, to));
+        page.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
+        return new FindResult(page, !gathered.missing().isEmpty(), gathered.missing(), shards);
+    }
+
+    public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
+        ShardTargets targets = view.targets(scopedFilter);
+        Gathered<Long> gathered = gather(targets.shards(),
+            shard -> collection(view, shard).countDocuments(targets.scoped(shard, scopedFilter)), allowPartial);
+        return gathered.results().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
+        ShardTargets targets = view.targets(scopedFilter);
+        Gathered<List<Object>> gathered = gather(targets.shards(), shard -> {
+            List<Object> values = new ArrayList<>();
+            for (BsonValue value : collection(view, shard).distinct(key, targets.scoped(shard, scopedFilter), BsonValue.class)) {
+                values.add(toJava(value));
+            }
+            return values;
+        }, false);
+        List<Object> union = new ArrayList<>();
+        Set<Object> seen = new HashSet<>();
+        for (List<Object> values : gathered.results().values()) {
+            for (Object value : values) {
+                Object identity = identity(value);
+                if (seen.add(identity)) {
+                    union.add(value);
+                }
+            }
+        }
+        return union;
+    }
+
+    private FindIterable<Document> find(NamespaceView view, String shard, Document filter, FindRequest request,
+                                        Document projection, int skip, int limit) {
+        FindIterable<Document> find = collection(view, shard).find(filter).projection(projection).skip(skip).limit(limit);
+        if (request.sort() != null && !request.sort().isEmpty()) {
+            find.sort(request.sort());
+        }
+        return find;
+    }
+
+    private MongoCollection<Document> collection(NamespaceView view, String shard) {
+        return clients.client(shard).getDatabase(view.database()).getCollection(view.collection());
+    }
+
+    private record Gathered<T>(Map<String, T> results, List<String> missing) {
+    }
+
+    private <T> Gathered<T> gather(List<String> shards, Function<String, T> query, boolean allowPartial) {
+        Map<String, Future<T>> futures = new LinkedHashMap<>();
+        for (String shard : shards) {
+            futures.put(shard, executor.submit(() -> query.apply(shard)));
+        }
+        Map<String, T> results = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (Map.Entry<String, Future<T>> entry : futures.entrySet()) {
+            try {
+                results.put(entry.getKey(), entry.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (TimeoutException | ExecutionException e) {
+                entry.getValue().cancel(true);
+                if (!allowPartial) {
+                    futures.values().forEach(f -> f.cancel(true));
+                    throw shardFailure(entry.getKey(), e);
+                }
+                missing.add(entry.getKey());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted while waiting for shards", e);
+            }
+        }
+        return new Gathered<>(results, missing);
+    }
+
+    private void onShard(String shard, Runnable query) {
+        try {
+            query.run();
+        } catch (MongoException e) {
+            throw shardFailure(shard, e);
+        }
+    }
+
+    private static RouterException shardFailure(String shard, Exception e) {
+        Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+        if (cause instanceof RouterException routerException) {
+            return routerException;
+        }
+        if (e instanceof TimeoutException) {
+            return new RouterException(RouterException.Kind.RETRYABLE, "shard " + shard + " did not answer in time", e);
+        }
+        return new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + cause.getMessage(), cause);
+    }
+
+    private static List<Document> concat(Map<String, List<Document>> results) {
+        List<Document> all = new ArrayList<>();
+        results.values().forEach(all::addAll);
+        return all;
+    }
+
+    /** k-way merge of per-shard lists that are each sorted by {@code order}. */
+    static List<Document> mergeSorted(Map<String, List<Document>> results, DocumentOrder order) {
+        record Head(List<Document> list, int index) {
+        }
+        PriorityQueue<Head> heads = new PriorityQueue<>((a, b) -> order.compare(a.list().get(a.index()), b.list().get(b.index())));
+        int total = 0;
+        for (List<Document> list : results.values()) {
+            if (!list.isEmpty()) {
+                heads.add(new Head(list, 0));
+                total += list.size();
+            }
+        }
+        List<Document> merged = new ArrayList<>(total);
+        while (!heads.isEmpty()) {
+            Head head = heads.poll();
+            merged.add(head.list().get(head.index()));
+            if (head.index() + 1 < head.list().size()) {
+                heads.add(new Head(head.list(), head.index() + 1));
+            }
+        }
+        return merged;
+    }
+
+    /** A BSON value as the Java type the driver's {@code Document} would hold. */
+    public static Object toJava(BsonValue value) {
+        BsonDocument wrapper = new BsonDocument("v", value);
+        return new DocumentCodec().decode(new BsonDocumentReader(wrapper), DecoderContext.builder().build()).get("v");
+    }
+
+    private static Object identity(Object value) {
+        try {
+            return KeyEncoding.encode(value);
+        } catch (IllegalArgumentException notScalar) {
+            return value;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.shardline.router.internal;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.key.ShardKeyStrategies;
+import io.shardline.core.key.ShardKeyStrategy;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.NamespaceRouting;
+import io.shardline.core.routing.RoutingTable;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+
+/**
+ * What the router knows of the cluster: chunks, shards and namespace configs, as applied from the compacted
+ * topics. Updated by one thread ({@link RoutingStateConsumer}), read by every request; the version is the highest
+ * chunk version applied, which the router acknowledges to migration workers.
+ */
+public final class RoutingState {
+
+    private final RoutingTable routing = new RoutingTable();
+    private final Map<String, ShardDescriptor> shards = new ConcurrentHashMap<>();
+    private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
+    private final Map<String, ShardKeyStrategy> strategies = new ConcurrentHashMap<>();
+    private final Object versionMonitor = new Object();
+    private long version;
+
+    public void applyRoute(ChunkRoute route) {
+        KeyRange range = new KeyRange(ShardKey.ofBytes(bytes(route.getMin())),
+            route.getMax() == null ? null : ShardKey.ofBytes(bytes(route.getMax())));
+        routing.put(new Chunk(route.getNamespace(), range, route.getShardId(), route.getEpoch(), route.getVersion(),
+            route.getState(), route.getMigrationId()));
+        bumpVersion(route.getVersion());
+    }
+
+    public void removeRoute(String namespace, ShardKey min) {
+        routing.remove(namespace, min);
+    }
+
+    public void applyShard(ShardDescriptor shard) {
+        shards.put(shard.getShardId(), shard);
+    }
+
+    public void removeShard(String shardId) {
+        shards.remove(shardId);
+    }
+
+    /** @throws IllegalArgumentException naming the field when the config describes no usable strategy */
+    public void applyConfig(NamespaceConfig config) {
+        ShardKeyStrategy strategy = ShardKeyStrategies.of(config);
+        configs.put(config.getNamespace(), config);
+        strategies.put(config.getNamespace(), strategy);
+    }
+
+    public void removeConfig(String namespace) {
+        configs.remove(namespace);
+        strategies.remove(namespace);
+    }
+
+    public Optional<NamespaceRouting> routing(String namespace) {
+        return routing.namespace(namespace);
+    }
+
+    public Optional<ShardKeyStrategy> strategy(String namespace) {
+        return Optional.ofNullable(strategies.get(namespace));
+    }
+
+    public Optional<ShardDescriptor> shard(String shardId) {
+        return Optional.ofNullable(shards.get(shardId));
+    }
+
+    public Map<String, ShardDescriptor> shards() {
+        return new HashMap<>(shards);
+    }
+
+    /** Highest chunk version applied so far. */
+    public long version() {
+        synchronized (versionMonitor) {
+            return version;
+        }
+    }
+
+    /** Waits until a chunk version above {@code seen} is applied or the time is up; returns the version then. */
+    public long awaitVersionAbove(long seen, long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        synchronized (versionMonitor) {
+            while (version <= seen) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    break;
+                }
+                versionMonitor.wait(left);
+            }
+            return version;
+        }
+    }
+
+    private void bumpVersion(long chunkVersion) {
+        synchronized (versionMonitor) {
+            if (chunkVersion > version) {
+                version = chunkVersion;
+            }
+            versionMonitor.notifyAll();
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer copy = buffer.duplicate();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        return bytes;
+    }
+}

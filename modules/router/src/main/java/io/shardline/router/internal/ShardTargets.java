@@ -1,0 +1,80 @@
+package io.shardline.router.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bson.Document;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.NamespaceRouting;
+
+/**
+ * The chunks a plan touches, grouped by owning shard, with each shard's owned ranges as a filter on
+ * {@link ShardKeyField}.
+ */
+public record ShardTargets(Map<String, List<Chunk>> chunksByShard) {
+
+    public static ShardTargets of(NamespaceRouting routing, TargetPlan plan) {
+        Map<String, List<Chunk>> byShard = new LinkedHashMap<>();
+        for (KeyRange range : plan.ranges()) {
+            for (Chunk chunk : routing.chunksFor(range)) {
+                List<Chunk> chunks = byShard.computeIfAbsent(chunk.shardId(), id -> new ArrayList<>());
+                if (!chunks.contains(chunk)) {
+                    chunks.add(chunk);
+                }
+            }
+        }
+        return new ShardTargets(byShard);
+    }
+
+    public List<String> shards() {
+        return List.copyOf(chunksByShard.keySet());
+    }
+
+    public List<Chunk> chunks() {
+        return chunksByShard.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** {@code filter} restricted to the ranges the shard owns among the targeted chunks. */
+    public Document scoped(String shardId, Document filter) {
+        List<KeyRange> owned = merged(chunksByShard.get(shardId));
+        if (owned.size() == 1 && owned.get(0).equals(KeyRange.ALL)) {
+            return filter;
+        }
+        List<Document> ranges = new ArrayList<>();
+        for (KeyRange range : owned) {
+            Document bounds = new Document("$gte", range.min().toHex());
+            if (range.max() != null) {
+                bounds.append("$lt", range.max().toHex());
+            }
+            ranges.add(new Document(ShardKeyField.NAME, bounds));
+        }
+        Document ownedFilter = ranges.size() == 1 ? ranges.get(0) : new Document("$or", ranges);
+        return filter.isEmpty() ? ownedFilter : new Document("$and", List.of(ownedFilter, filter));
+    }
+
+    private static List<KeyRange> merged(List<Chunk> chunks) {
+        List<KeyRange> merged = new ArrayList<>();
+        List<Chunk> sorted = new ArrayList<>(chunks);
+        sorted.sort((a, b) -> a.min().compareTo(b.min()));
+        for (Chunk chunk : sorted) {
+            if (!merged.isEmpty()) {
+                KeyRange last = merged.get(merged.size() - 1);
+                if (last.max() != null && last.max().equals(chunk.min())) {
+                    merged.set(merged.size() - 1, new KeyRange(last.min(), chunk.max()));
+                    continue;
+                }
+            }
+            merged.add(chunk.range());
+        }
+        return merged;
+    }
+
+    public static String describe(ShardKey key) {
+        return key == null ? "MAX" : key.isMin() ? "MIN" : key.toHex();
+    }
+}

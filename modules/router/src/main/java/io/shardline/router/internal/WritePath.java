@@ -1,0 +1,272 @@
+package io.shardline.router.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bson.Document;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.InsertManyOptions;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.result.DeleteResult;
+import com.mongodb.client.result.UpdateResult;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.key.ShardKeyException;
+import io.shardline.core.routing.Chunk;
+import io.shardline.router.RouterException;
+import io.shardline.router.WriteResult;
+import io.shardline.schemas.avro.ChunkState;
+
+/**
+ * Writes: each inserted document goes to the owner of its shard key's chunk, carrying its encoded key; updates and
+ * deletes go to the shards their filter targets, restricted to the ranges those shards own. A write to a chunk
+ * that is FENCED waits for the next routing version up to the fence budget, then fails as retryable; it never goes
+ * to an owner the routing no longer names.
+ */
+public final class WritePath {
+
+    /** Refreshes the view of a namespace, e.g. after a routing change. */
+    public interface ViewSource {
+        NamespaceView view();
+    }
+
+    private final ShardClients clients;
+    private final RoutingState state;
+    private final long fenceBudgetMillis;
+
+    public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis) {
+        this.clients = clients;
+        this.state = state;
+        this.fenceBudgetMillis = fenceBudgetMillis;
+    }
+
+    public WriteResult insert(ViewSource views, List<Document> documents) {
+        NamespaceView view = views.view();
+        Map<String, List<Document>> byShard = new LinkedHashMap<>();
+        for (int i = 0; i < documents.size(); i++) {
+            Document document = documents.get(i);
+            ShardKey key;
+            try {
+                key = view.strategy().keyOf(document);
+            } catch (ShardKeyException e) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + i + "]: " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + i + "]: shard key: " + e.getMessage(), e);
+            }
+            Chunk chunk = writableChunk(views, key);
+            document.put(ShardKeyField.NAME, key.toHex());
+            byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
+        }
+        long inserted = 0;
+        for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
+            onShard(entry.getKey(), () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
+            inserted += entry.getValue().size();
+        }
+        documents.forEach(document -> document.remove(ShardKeyField.NAME));
+        return new WriteResult(0, 0, inserted, 0, List.of(), List.copyOf(byShard.keySet()));
+    }
+
+    public WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert) {
+        NamespaceView view = views.view();
+        boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
+        if (!replacement) {
+            rejectShardKeyChanges(view, update);
+        }
+        if (upsert || replacement) {
+            return pinned(views, scopedFilter, update, replacement, upsert);
+        }
+        ShardTargets targets = view.targets(scopedFilter);
+        awaitUnfenced(views, targets.chunks());
+        long matched = 0;
+        long modified = 0;
+        List<String> written = new ArrayList<>();
+        for (String shard : targets.shards()) {
+            MongoCollection<Document> collection = collection(view, shard);
+            Document filter = targets.scoped(shard, scopedFilter);
+            UpdateResult result = onShard(shard, () -> multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update));
+            matched += result.getMatchedCount();
+            modified += result.getModifiedCount();
+            written.add(shard);
+            if (!multi && result.getMatchedCount() > 0) {
+                break;
+            }
+        }
+        return new WriteResult(matched, modified, 0, 0, List.of(), written);
+    }
+
+    public WriteResult delete(ViewSource views, Document scopedFilter, boolean multi) {
+        NamespaceView view = views.view();
+        ShardTargets targets = view.targets(scopedFilter);
+        awaitUnfenced(views, targets.chunks());
+        long deleted = 0;
+        List<String> written = new ArrayList<>();
+        for (String shard : targets.shards()) {
+            MongoCollection<Document> collection = collection(view, shard);
+            Document filter = targets.scoped(shard, scopedFilter);
+            DeleteResult result = onShard(shard, () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
+            deleted += result.getDeletedCount();
+            written.add(shard);
+            if (!multi && result.getDeletedCount() > 0) {
+                break;
+            }
+        }
+        return new WriteResult(0, 0, 0, deleted, List.of(), written);
+    }
+
+    /**
+     * A replacement or an upsert: the document's shard key must be pinned by equality in the filter (or, for a
+     * replacement, carried by the replacement), so exactly one chunk can hold it.
+     */
+    private WriteResult pinned(ViewSource views, Document scopedFilter, Document update, boolean replacement, boolean upsert) {
+        NamespaceView view = views.view();
+        Document keySource = equalities(scopedFilter);
+        if (replacement) {
+            keySource.putAll(update);
+        } else if (update.get("$set") instanceof Document set) {
+            set.forEach(keySource::putIfAbsent);
+        }
+        ShardKey key;
+        try {
+            key = view.strategy().keyOf(keySource);
+        } catch (IllegalArgumentException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, (replacement ? "update" : "filter")
+                + ": an upsert or replacement needs every shard-key field " + view.strategy().fields()
+                + " fixed by equality: " + e.getMessage(), e);
+        }
+        Chunk chunk = writableChunk(views, key);
+        Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
+        MongoCollection<Document> collection = collection(view, chunk.shardId());
+        UpdateResult result;
+        if (replacement) {
+            Document replacementDoc = new Document(update);
+            replacementDoc.put(ShardKeyField.NAME, key.toHex());
+            result = onShard(chunk.shardId(), () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
+        } else {
+            Document withKey = new Document(update);
+            Document setOnInsert = new Document(update.get("$setOnInsert") instanceof Document s ? s : new Document());
+            setOnInsert.put(ShardKeyField.NAME, key.toHex());
+            equalities(scopedFilter).forEach((field, value) -> {
+                if (!field.startsWith("$") && !touchedBy(update, field)) {
+                    setOnInsert.putIfAbsent(field, value);
+                }
+            });
+            withKey.put("$setOnInsert", setOnInsert);
+            result = onShard(chunk.shardId(), () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
+        }
+        List<Object> upserted = result.getUpsertedId() == null ? List.of() : List.of(result.getUpsertedId());
+        return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
+    }
+
+    private Chunk writableChunk(ViewSource views, ShardKey key) {
+        long deadline = System.currentTimeMillis() + fenceBudgetMillis;
+        Chunk chunk = views.view().routing().chunkFor(key);
+        while (chunk.state() == ChunkState.FENCED) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw fenced(chunk);
+            }
+            awaitNewVersion(state.version(), left);
+            chunk = views.view().routing().chunkFor(key);
+        }
+        return chunk;
+    }
+
+    private void awaitUnfenced(ViewSource views, List<Chunk> chunks) {
+        long deadline = System.currentTimeMillis() + fenceBudgetMillis;
+        List<Chunk> current = chunks;
+        while (true) {
+            Chunk fenced = current.stream().filter(c -> c.state() == ChunkState.FENCED).findFirst().orElse(null);
+            if (fenced == null) {
+                return;
+            }
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw fenced(fenced);
+            }
+            awaitNewVersion(state.version(), left);
+            NamespaceView refreshed = views.view();
+            List<Chunk> next = new ArrayList<>();
+            for (Chunk chunk : current) {
+                next.addAll(refreshed.routing().chunksFor(new KeyRange(chunk.min(), chunk.max())));
+            }
+            current = next;
+        }
+    }
+
+    private void awaitNewVersion(long seen, long timeoutMillis) {
+        try {
+            state.awaitVersionAbove(seen, timeoutMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted while waiting for a fenced chunk", e);
+        }
+    }
+
+    private static RouterException fenced(Chunk chunk) {
+        return new RouterException(RouterException.Kind.RETRYABLE, "chunk " + chunk.range() + " of " + chunk.namespace()
+            + " is fenced for migration " + chunk.migrationId() + "; retry");
+    }
+
+    private static void rejectShardKeyChanges(NamespaceView view, Document update) {
+        for (Map.Entry<String, Object> operator : update.entrySet()) {
+            if (!(operator.getValue() instanceof Document fields)) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: " + operator.getKey() + " needs a document of fields");
+            }
+            for (String path : fields.keySet()) {
+                for (String keyField : view.strategy().fields()) {
+                    if (path.equals(keyField) || path.startsWith(keyField + ".") || keyField.startsWith(path + ".")
+                        || path.equals(ShardKeyField.NAME)) {
+                        if (!operator.getKey().equals("$setOnInsert")) {
+                            throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                                "update: shard-key field '" + keyField + "' cannot be modified (" + operator.getKey() + " " + path + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean touchedBy(Document update, String field) {
+        return update.values().stream().anyMatch(v -> v instanceof Document fields && fields.containsKey(field));
+    }
+
+    /** Top-level (and {@code $and}-nested) equality conditions of a filter, as a document. */
+    static Document equalities(Document filter) {
+        Document result = new Document();
+        for (Map.Entry<String, Object> entry : filter.entrySet()) {
+            if (entry.getKey().equals("$and") && entry.getValue() instanceof List<?> branches) {
+                for (Object branch : branches) {
+                    if (branch instanceof Document nested) {
+                        equalities(nested).forEach(result::putIfAbsent);
+                    }
+                }
+            } else if (!entry.getKey().startsWith("$")) {
+                Object value = entry.getValue();
+                if (value instanceof Document operators && operators.size() == 1 && operators.containsKey("$eq")) {
+                    result.putIfAbsent(entry.getKey(), operators.get("$eq"));
+                } else if (!(value instanceof Document d && d.keySet().stream().anyMatch(k -> k.startsWith("$")))) {
+                    result.putIfAbsent(entry.getKey(), value);
+                }
+            }
+        }
+        return result;
+    }
+
+    private MongoCollection<Document> collection(NamespaceView view, String shard) {
+        return clients.client(shard).getDatabase(view.database()).getCollection(view.collection());
+    }
+
+    private static <T> T onShard(String shard, java.util.function.Supplier<T> write) {
+        try {
+            return write.get();
+        } catch (MongoException e) {
+            throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
+        }
+    }
+}
