@@ -1,0 +1,214 @@
+package io.shardline.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.ShardlineCluster;
+import io.shardline.testing.TestNames;
+
+/** Tenant isolation, forbidden operators, writes, fences, routing changes and unavailable shards, on real shards. */
+@ShardlineCluster
+class RouterBehaviourIT {
+
+    private static RouterFixture fixture;
+    private static ShardRouter router;
+    private static EmbeddedShard spare;
+    private static String users;
+    private static String sessions;
+
+    @BeforeAll
+    static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
+        fixture = new RouterFixture(cluster, names);
+        spare = EmbeddedShard.start("spare-" + names.database());
+        fixture.register("s1", cluster.shards().get("s1"));
+        fixture.register("s2", cluster.shards().get("s2"));
+        fixture.register("spare", spare);
+        users = names.database() + ".users";
+        sessions = names.database() + ".sessions";
+        fixture.namespace(users, ShardKeyStrategyType.TENANT, List.of("tenantId"),
+            InitialChunks.layout(users, 1, InitialChunks.valueBoundaries(List.of("m")), List.of("s1", "s2")));
+        fixture.namespace(sessions, ShardKeyStrategyType.HASHED, List.of("userId"),
+            InitialChunks.layout(sessions, 1, InitialChunks.hashedBoundaries(4), List.of("s1", "s2", "spare")));
+        router = fixture.router();
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        router.close();
+        fixture.publisher.close();
+        spare.close();
+    }
+
+    @Test
+    void shouldNeverShowOneTenantTheDocumentsOfAnother() {
+        router.insert("acme", users, List.of(new Document("_id", "a1").append("name", "Ann")));
+        router.insert("zeta", users, List.of(new Document("_id", "z1").append("name", "Zed")));
+
+        assertThat(router.find("acme", users, FindRequest.of(new Document())).documents())
+            .extracting(d -> d.getString("_id")).containsExactly("a1");
+        assertThat(router.count("zeta", users, new Document("name", "Ann"), false)).isZero();
+        assertThatThrownBy(() -> router.find("acme", users, FindRequest.of(new Document("tenantId", "zeta"))))
+            .isInstanceOf(RouterException.class)
+            .hasMessageContaining("zeta")
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.FORBIDDEN);
+        assertThatThrownBy(() -> router.find("acme", users, FindRequest.of(
+            new Document("$or", List.of(new Document("name", "x"), new Document("tenantId", new Document("$in", List.of("acme", "zeta"))))))))
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.FORBIDDEN);
+        assertThatThrownBy(() -> router.insert("acme", users, List.of(new Document("_id", "x").append("tenantId", "zeta"))))
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.FORBIDDEN);
+    }
+
+    @Test
+    void shouldRejectServerSideJavaScriptAnywhereInARequest() {
+        for (Document filter : List.of(new Document("$where", "this.a == 1"),
+            new Document("$expr", new Document("$function", new Document("body", "function() {return true}").append("args", List.of()).append("lang", "js"))))) {
+            assertThatThrownBy(() -> router.find("acme", users, FindRequest.of(filter)))
+                .isInstanceOf(RouterException.class)
+                .hasMessageContaining("JavaScript")
+                .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.FORBIDDEN);
+        }
+    }
+
+    @Test
+    void shouldTargetOneShardForAShardKeyEqualityAndEveryShardOtherwise() {
+        Explain single = router.explain("acme", users, new Document());
+        Explain hashedPoint = router.explain("acme", sessions, new Document("userId", "u-1"));
+        Explain hashedScan = router.explain("acme", sessions, new Document("userId", new Document("$gt", "u")));
+
+        assertThat(single.shards()).hasSize(1);
+        assertThat(single.allShards()).isFalse();
+        assertThat(hashedPoint.shards()).hasSize(1);
+        assertThat(hashedScan.shards()).containsExactlyInAnyOrder("s1", "s2", "spare");
+        assertThat(hashedScan.reason()).isNotBlank();
+    }
+
+    @Test
+    void shouldUpdateUpsertAndDeleteThroughTheOwningShards() {
+        router.insert("acme", sessions, List.of(new Document("_id", "s-1").append("userId", "u-1").append("hits", 0),
+            new Document("_id", "s-2").append("userId", "u-2").append("hits", 0)));
+
+        WriteResult many = router.update("acme", sessions, new Document(), new Document("$inc", new Document("hits", 1)), true, false);
+        WriteResult upsert = router.update("acme", sessions, new Document("userId", "u-3").append("_id", "s-3"),
+            new Document("$set", new Document("hits", 7)), false, true);
+        WriteResult one = router.delete("acme", sessions, new Document("userId", "u-1"), false);
+
+        assertThat(many.matched()).isEqualTo(2);
+        assertThat(upsert.upsertedIds()).hasSize(1);
+        assertThat(one.deleted()).isEqualTo(1);
+        assertThat(router.find("acme", sessions, new FindRequest(new Document(), new Document("_id", 1), 0, 0, null, false)).documents())
+            .extracting(d -> d.getString("_id") + ":" + d.get("hits") + ":" + d.getString("tenantId"))
+            .containsExactly("s-2:1:acme", "s-3:7:acme");
+        assertThatThrownBy(() -> router.update("acme", sessions, new Document("userId", "u-2"), new Document("$set", new Document("userId", "u-9")), false, false))
+            .hasMessageContaining("cannot be modified");
+        assertThatThrownBy(() -> router.insert("acme", sessions, List.of(new Document("_id", "no-key"))))
+            .hasMessageContaining("userId")
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.BAD_REQUEST);
+    }
+
+    @Test
+    void shouldApplyAPublishedRoutingChangeWithoutRestartAndFollowItOnTheNextQuery() throws Exception {
+        String ns = users.replace(".users", ".moving");
+        fixture.namespace(ns, ShardKeyStrategyType.TENANT, List.of("tenantId"), List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
+        router.awaitRoutingVersionAbove(0, Duration.ofSeconds(10));
+        long waitStart = System.nanoTime();
+        while (router.explain("acme", ns, new Document()).shards().isEmpty() && System.nanoTime() - waitStart < 10_000_000_000L) {
+            Thread.sleep(10);
+        }
+        assertThat(router.explain("acme", ns, new Document()).shards()).containsExactly("s1");
+
+        long before = router.routingVersion();
+        long published = System.nanoTime();
+        fixture.publisher.publishChunk(Chunk.active(ns, KeyRange.ALL, "s2", 1, before + 1));
+        router.awaitRoutingVersionAbove(before, Duration.ofSeconds(10));
+        long propagationMicros = (System.nanoTime() - published) / 1_000;
+
+        System.out.println("routing change propagation: " + propagationMicros + " us (publish acked -> applied by the router)");
+        assertThat(router.explain("acme", ns, new Document()).shards()).containsExactly("s2");
+    }
+
+    @Test
+    void shouldHoldAWriteToAFencedChunkUntilTheNextVersionAndFailItAsRetryableAfterTheBudget() throws Exception {
+        String ns = users.replace(".users", ".fenced");
+        Chunk whole = Chunk.active(ns, KeyRange.ALL, "s1", 1, 100);
+        fixture.namespace(ns, ShardKeyStrategyType.TENANT, List.of("tenantId"), List.of(whole));
+        awaitShards(ns, "s1");
+        fixture.publisher.publishChunk(whole.withOwner("s1", 101, ChunkState.FENCED, "m-1"));
+        awaitVersion(101);
+
+        assertThatThrownBy(() -> router.insert("acme", ns, List.of(new Document("_id", "held"))))
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.RETRYABLE);
+
+        Thread cutover = new Thread(() -> {
+            sleep(150);
+            fixture.publisher.publishChunk(whole.withOwner("s2", 102, ChunkState.ACTIVE, null));
+        });
+        cutover.start();
+        WriteResult result = router.insert("acme", ns, List.of(new Document("_id", "released")));
+        cutover.join();
+
+        assertThat(result.shards()).containsExactly("s2");
+    }
+
+    @Test
+    void shouldNameTheMissingShardOrFailWhenAShardDoesNotAnswer() throws Exception {
+        String ns = sessions.replace(".sessions", ".flaky");
+        EmbeddedShard doomed = EmbeddedShard.start("doomed");
+        fixture.register("doomed", doomed);
+        fixture.namespace(ns, ShardKeyStrategyType.HASHED, List.of("userId"),
+            InitialChunks.layout(ns, 1, InitialChunks.hashedBoundaries(2), List.of("s1", "doomed")));
+        awaitShards(ns, "s1", "doomed");
+        doomed.close();
+        try (ShardRouter impatient = ShardRouter.start(RouterConfig.defaults(fixture.cluster.bootstrapServers(), fixture.catalog)
+            .withShardTimeout(Duration.ofMillis(1500)), Duration.ofSeconds(30))) {
+
+            FindResult partial = impatient.find("acme", ns, new FindRequest(new Document(), null, 0, 0, null, true));
+
+            assertThat(partial.partial()).isTrue();
+            assertThat(partial.missingShards()).containsExactly("doomed");
+            assertThatThrownBy(() -> impatient.find("acme", ns, FindRequest.of(new Document())))
+                .isInstanceOf(RouterException.class)
+                .hasMessageContaining("doomed");
+        }
+    }
+
+    private static void awaitShards(String ns, String... shards) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (router.explain("acme", ns, new Document()).shards().containsAll(List.of(shards))) {
+                    return;
+                }
+            } catch (RouterException notYetRouted) {
+                Thread.sleep(10);
+            }
+        }
+        throw new AssertionError(ns + " not routed to " + List.of(shards));
+    }
+
+    private static void awaitVersion(long version) throws InterruptedException {
+        assertThat(router.awaitRoutingVersionAbove(version - 1, Duration.ofSeconds(10))).isGreaterThanOrEqualTo(version);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
