@@ -13,6 +13,8 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.router.internal.RouterMetrics;
 import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.ShardClients;
@@ -34,30 +36,41 @@ public final class ShardRouter implements AutoCloseable {
     private final ExecutorService executor;
     private final ReadPath reads;
     private final WritePath writes;
+    private final RouterMetrics metrics;
 
-    private ShardRouter(RouterConfig config) {
+    private ShardRouter(RouterConfig config, MeterRegistry registry) {
         this.config = config;
+        RouterMetrics metrics = new RouterMetrics(registry);
+        this.metrics = metrics;
         this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state);
-        this.clients = new ShardClients(state, config.shardTimeout().toMillis());
+        this.clients = new ShardClients(state, config.shardTimeout().toMillis(), metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());
             thread.setDaemon(true);
             return thread;
         });
-        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis());
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis());
+        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics);
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics);
     }
 
-    /** Starts a router and waits until it has applied what is on the routing, shards and config topics. */
-    public static ShardRouter start(RouterConfig config, Duration startupTimeout) throws InterruptedException {
-        ShardRouter router = new ShardRouter(config);
+    /**
+     * Starts a router and waits until it has applied what is on the routing, shards and config topics.
+     *
+     * @param registry where the router's meters go
+     */
+    public static ShardRouter start(RouterConfig config, MeterRegistry registry, Duration startupTimeout) throws InterruptedException {
+        ShardRouter router = new ShardRouter(config, registry);
         router.consumer.start();
         if (!router.consumer.awaitCaughtUp(startupTimeout)) {
             router.close();
             throw new IllegalStateException("the router did not read the routing topics within " + startupTimeout);
         }
         return router;
+    }
+
+    public MeterRegistry meterRegistry() {
+        return metrics.registry();
     }
 
     /** Highest chunk version this router has applied. */

@@ -174,7 +174,7 @@ class RouterBehaviourIT {
         awaitShards(ns, "s1", "doomed");
         doomed.close();
         try (ShardRouter impatient = ShardRouter.start(RouterConfig.defaults(fixture.cluster.bootstrapServers(), fixture.catalog)
-            .withShardTimeout(Duration.ofMillis(1500)), Duration.ofSeconds(30))) {
+            .withShardTimeout(Duration.ofMillis(1500)), new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), Duration.ofSeconds(30))) {
 
             FindResult partial = impatient.find("acme", ns, new FindRequest(new Document(), null, 0, 0, null, true));
 

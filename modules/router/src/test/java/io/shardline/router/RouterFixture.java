@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.core.routing.Chunk;
 import io.shardline.embedded.ControlPlaneTopics;
@@ -45,6 +47,6 @@ final class RouterFixture {
     }
 
     ShardRouter router() throws InterruptedException {
-        return ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog), Duration.ofSeconds(60));
+        return ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog), new SimpleMeterRegistry(), Duration.ofSeconds(60));
     }
 }

@@ -39,11 +39,13 @@ public final class ReadPath {
     private final ShardClients clients;
     private final ExecutorService executor;
     private final long timeoutMillis;
+    private final RouterMetrics metrics;
 
-    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis) {
+    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics) {
         this.clients = clients;
         this.executor = executor;
         this.timeoutMillis = timeoutMillis;
+        this.metrics = metrics;
     }
 
     public FindResult find(NamespaceView view, Document scopedFilter, FindRequest request) {
@@ -56,14 +58,14 @@ public final class ReadPath {
         if (shards.size() == 1) {
             String shard = shards.get(0);
             List<Document> docs = new ArrayList<>();
-            onShard(shard, () -> find(view, shard, targets.scoped(shard, scopedFilter), request, shardProjection,
-                request.skip(), request.limit()).into(docs));
+            onShard(shard, () -> metrics.timed(shard, "find", () -> find(view, shard, targets.scoped(shard, scopedFilter),
+                request, shardProjection, request.skip(), request.limit()).into(docs)));
             docs.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
             return new FindResult(docs, false, List.of(), shards);
         }
 
         int perShardLimit = request.limit() == 0 ? 0 : request.skip() + request.limit();
-        Gathered<List<Document>> gathered = gather(shards, shard -> {
+        Gathered<List<Document>> gathered = gather("find", shards, shard -> {
             List<Document> docs = new ArrayList<>();
             find(view, shard, targets.scoped(shard, scopedFilter), request, shardProjection, 0, perShardLimit).into(docs);
             return docs;
@@ -79,14 +81,14 @@ public final class ReadPath {
 
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
         ShardTargets targets = view.targets(scopedFilter);
-        Gathered<Long> gathered = gather(targets.shards(),
+        Gathered<Long> gathered = gather("count", targets.shards(),
             shard -> collection(view, shard).countDocuments(targets.scoped(shard, scopedFilter)), allowPartial);
         return gathered.results().values().stream().mapToLong(Long::longValue).sum();
     }
 
     public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
         ShardTargets targets = view.targets(scopedFilter);
-        Gathered<List<Object>> gathered = gather(targets.shards(), shard -> {
+        Gathered<List<Object>> gathered = gather("distinct", targets.shards(), shard -> {
             List<Object> values = new ArrayList<>();
             for (BsonValue value : collection(view, shard).distinct(key, targets.scoped(shard, scopedFilter), BsonValue.class)) {
                 values.add(toJava(value));
@@ -122,11 +124,24 @@ public final class ReadPath {
     private record Gathered<T>(Map<String, T> results, List<String> missing) {
     }
 
-    private <T> Gathered<T> gather(List<String> shards, Function<String, T> query, boolean allowPartial) {
+    private <T> Gathered<T> gather(String operation, List<String> shards, Function<String, T> query, boolean allowPartial) {
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         for (String shard : shards) {
-            futures.put(shard, executor.submit(() -> query.apply(shard)));
+            futures.put(shard, executor.submit(() -> metrics.timed(shard, operation, () -> query.apply(shard))));
         }
+        boolean success = false;
+        try {
+            Gathered<T> gathered = collect(futures, allowPartial);
+            success = gathered.missing().isEmpty();
+            return gathered;
+        } finally {
+            if (shards.size() > 1) {
+                metrics.crossShard(shards.size(), success);
+            }
+        }
+    }
+
+    private <T> Gathered<T> collect(Map<String, Future<T>> futures, boolean allowPartial) {
         Map<String, T> results = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);

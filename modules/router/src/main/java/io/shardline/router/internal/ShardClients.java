@@ -20,11 +20,13 @@ public final class ShardClients implements AutoCloseable {
 
     private final RoutingState state;
     private final long timeoutMillis;
+    private final RouterMetrics metrics;
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
 
-    public ShardClients(RoutingState state, long timeoutMillis) {
+    public ShardClients(RoutingState state, long timeoutMillis, RouterMetrics metrics) {
         this.state = state;
         this.timeoutMillis = timeoutMillis;
+        this.metrics = metrics;
     }
 
     public MongoClient client(String shardId) {
@@ -41,6 +43,7 @@ public final class ShardClients implements AutoCloseable {
                 .applyConnectionString(new ConnectionString(shard.getConnectionString()))
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(timeoutMillis, TimeUnit.MILLISECONDS))
                 .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
+                .applyToConnectionPoolSettings(p -> p.addConnectionPoolListener(metrics.connectionListener(id)))
                 .build();
             return new Entry(shard.getConnectionString(), MongoClients.create(settings));
         });

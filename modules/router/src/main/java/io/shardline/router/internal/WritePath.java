@@ -39,11 +39,13 @@ public final class WritePath {
     private final ShardClients clients;
     private final RoutingState state;
     private final long fenceBudgetMillis;
+    private final RouterMetrics metrics;
 
-    public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis) {
+    public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics) {
         this.clients = clients;
         this.state = state;
         this.fenceBudgetMillis = fenceBudgetMillis;
+        this.metrics = metrics;
     }
 
     public WriteResult insert(ViewSource views, List<Document> documents) {
@@ -65,7 +67,7 @@ public final class WritePath {
         }
         long inserted = 0;
         for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
-            onShard(entry.getKey(), () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
+            onShard(entry.getKey(), "insert", () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
             inserted += entry.getValue().size();
         }
         documents.forEach(document -> document.remove(ShardKeyField.NAME));
@@ -89,7 +91,7 @@ public final class WritePath {
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
-            UpdateResult result = onShard(shard, () -> multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update));
+            UpdateResult result = onShard(shard, "update", () -> multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update));
             matched += result.getMatchedCount();
             modified += result.getModifiedCount();
             written.add(shard);
@@ -109,7 +111,7 @@ public final class WritePath {
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
-            DeleteResult result = onShard(shard, () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
+            DeleteResult result = onShard(shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
             deleted += result.getDeletedCount();
             written.add(shard);
             if (!multi && result.getDeletedCount() > 0) {
@@ -146,7 +148,7 @@ public final class WritePath {
         if (replacement) {
             Document replacementDoc = new Document(update);
             replacementDoc.put(ShardKeyField.NAME, key.toHex());
-            result = onShard(chunk.shardId(), () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
+            result = onShard(chunk.shardId(), "update", () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
         } else {
             Document withKey = new Document(update);
             Document setOnInsert = new Document(update.get("$setOnInsert") instanceof Document s ? s : new Document());
@@ -157,7 +159,7 @@ public final class WritePath {
                 }
             });
             withKey.put("$setOnInsert", setOnInsert);
-            result = onShard(chunk.shardId(), () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
+            result = onShard(chunk.shardId(), "update", () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
         }
         List<Object> upserted = result.getUpsertedId() == null ? List.of() : List.of(result.getUpsertedId());
         return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
@@ -262,9 +264,9 @@ public final class WritePath {
         return clients.client(shard).getDatabase(view.database()).getCollection(view.collection());
     }
 
-    private static <T> T onShard(String shard, java.util.function.Supplier<T> write) {
+    private <T> T onShard(String shard, String operation, java.util.function.Supplier<T> write) {
         try {
-            return write.get();
+            return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
         }

@@ -1,0 +1,98 @@
+package io.shardline.router.http;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bson.Document;
+import org.bson.json.JsonParseException;
+
+import io.shardline.router.RouterException;
+
+/** A request body in MongoDB extended JSON, read field by field with errors that name the field. */
+final class RequestBody {
+
+    private final Document body;
+
+    private RequestBody(Document body) {
+        this.body = body;
+    }
+
+    static RequestBody parse(String text) {
+        if (text == null || text.isBlank()) {
+            return new RequestBody(new Document());
+        }
+        try {
+            return new RequestBody(Document.parse(text));
+        } catch (JsonParseException | IllegalArgumentException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "body: not a JSON object in MongoDB extended JSON: " + e.getMessage(), e);
+        }
+    }
+
+    Document document(String field) {
+        Object value = body.get(field);
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Document document)) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be a document, was " + describe(value));
+        }
+        return document;
+    }
+
+    Document requiredDocument(String field) {
+        Document document = document(field);
+        if (document == null) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": is required");
+        }
+        return document;
+    }
+
+    int integer(String field, int defaultValue) {
+        Object value = body.get(field);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be an integer, was " + describe(value));
+        }
+        return number.intValue();
+    }
+
+    boolean bool(String field, boolean defaultValue) {
+        Object value = body.get(field);
+        if (value == null) {
+            return defaultValue;
+        }
+        if (!(value instanceof Boolean bool)) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be true or false, was " + describe(value));
+        }
+        return bool;
+    }
+
+    String string(String field) {
+        Object value = body.get(field);
+        if (!(value instanceof String text) || text.isBlank()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": a non-empty string is required");
+        }
+        return text;
+    }
+
+    List<Document> documents(String field) {
+        Object value = body.get(field);
+        if (!(value instanceof List<?> items) || items.isEmpty()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": a non-empty array of documents is required");
+        }
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            if (!(items.get(i) instanceof Document document)) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, field + "[" + i + "]: must be a document");
+            }
+            documents.add(document);
+        }
+        return documents;
+    }
+
+    private static String describe(Object value) {
+        return value.getClass().getSimpleName() + " " + value;
+    }
+}

@@ -1,0 +1,144 @@
+package io.shardline.router.http;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.bson.Document;
+import org.bson.json.JsonMode;
+import org.bson.json.JsonWriterSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shardline.router.Explain;
+import io.shardline.router.FindRequest;
+import io.shardline.router.FindResult;
+import io.shardline.router.RouterException;
+import io.shardline.router.ShardRouter;
+import io.shardline.router.WriteResult;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The router over HTTP: {@code POST /v1/{db}/{coll}/{op}} with the caller's tenant in {@code X-Tenant-Id} and bodies
+ * in MongoDB relaxed extended JSON named as MongoDB's commands name them; {@code GET /health}; {@code GET /metrics}
+ * (Prometheus). Requests run on Vert.x worker threads, since the router blocks on shards.
+ */
+public final class RouterHttpServer implements AutoCloseable {
+
+    public static final String TENANT_HEADER = "X-Tenant-Id";
+    static final List<String> OPERATIONS = List.of("find", "count", "distinct", "insert", "update", "delete", "explain");
+    private static final Logger LOG = LoggerFactory.getLogger(RouterHttpServer.class);
+    private static final JsonWriterSettings JSON = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
+    private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+    private final Vertx vertx;
+    private final HttpServer server;
+
+    private RouterHttpServer(Vertx vertx, HttpServer server) {
+        this.vertx = vertx;
+        this.server = server;
+    }
+
+    /**
+     * @param port           port to listen on, 0 for a free one
+     * @param workerThreads  threads that run requests against the shards
+     * @param prometheus     the registry {@code /metrics} scrapes (the router's meters must be registered in it)
+     */
+    public static RouterHttpServer start(ShardRouter router, String host, int port, int workerThreads,
+                                         PrometheusMeterRegistry prometheus) throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workerThreads));
+        Router routes = Router.router(vertx);
+        routes.get("/health").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+            .end(new Document("status", "UP").append("routingVersion", router.routingVersion()).toJson(JSON)));
+        routes.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
+            .end(prometheus.scrape()));
+        routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES))
+            .blockingHandler(ctx -> handle(router, ctx), false);
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
+                .setTcpNoDelay(true).setAcceptBacklog(16_384))
+            .requestHandler(routes)
+            .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return new RouterHttpServer(vertx, server);
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    static void handle(ShardRouter router, RoutingContext ctx) {
+        try {
+            String tenant = ctx.request().getHeader(TENANT_HEADER);
+            if (tenant == null || tenant.isBlank()) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, TENANT_HEADER + ": header is required");
+            }
+            String namespace = ctx.pathParam("db") + "." + ctx.pathParam("coll");
+            String op = ctx.pathParam("op");
+            RequestBody body = RequestBody.parse(ctx.body().asString());
+            Document answer = switch (op) {
+                case "find" -> found(router.find(tenant, namespace, new FindRequest(body.document("filter"), body.document("sort"),
+                    body.integer("skip", 0), body.integer("limit", 0), body.document("projection"), body.bool("allowPartial", false))));
+                case "count" -> new Document("n", router.count(tenant, namespace, body.document("filter"), body.bool("allowPartial", false)));
+                case "distinct" -> new Document("values", router.distinct(tenant, namespace, body.string("key"), body.document("filter")));
+                case "insert" -> written(router.insert(tenant, namespace, body.documents("documents")));
+                case "update" -> written(router.update(tenant, namespace, body.document("filter"), body.requiredDocument("update"),
+                    body.bool("multi", false), body.bool("upsert", false)));
+                case "delete" -> written(router.delete(tenant, namespace, body.document("filter"), body.bool("multi", false)));
+                case "explain" -> explained(router.explain(tenant, namespace, body.document("filter")));
+                default -> throw new RouterException(RouterException.Kind.NOT_FOUND, "op: '" + op + "' is not one of " + OPERATIONS);
+            };
+            ctx.response().putHeader("Content-Type", "application/json").end(answer.toJson(JSON));
+        } catch (RouterException e) {
+            fail(ctx, status(e.kind()), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("request {} failed", ctx.request().path(), e);
+            fail(ctx, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    private static Document found(FindResult result) {
+        return new Document("documents", result.documents()).append("partial", result.partial())
+            .append("missingShards", result.missingShards()).append("shards", result.shards());
+    }
+
+    private static Document written(WriteResult result) {
+        return new Document("matched", result.matched()).append("modified", result.modified())
+            .append("inserted", result.inserted()).append("deleted", result.deleted())
+            .append("upsertedIds", result.upsertedIds()).append("shards", result.shards());
+    }
+
+    private static Document explained(Explain explain) {
+        return new Document("namespace", explain.namespace()).append("allShards", explain.allShards())
+            .append("reason", explain.reason()).append("keyRanges", explain.keyRanges()).append("chunks", explain.chunks())
+            .append("shards", explain.shards()).append("routingVersion", explain.routingVersion());
+    }
+
+    private static int status(RouterException.Kind kind) {
+        return switch (kind) {
+            case BAD_REQUEST -> 400;
+            case FORBIDDEN -> 403;
+            case NOT_FOUND -> 404;
+            case RETRYABLE -> 503;
+            case SHARD_ERROR -> 502;
+        };
+    }
+
+    private static void fail(RoutingContext ctx, int status, String message) {
+        if (status == 503) {
+            ctx.response().putHeader("Retry-After", "1");
+        }
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+            .end(new Document("error", message).append("status", status).toJson(JSON));
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+}
