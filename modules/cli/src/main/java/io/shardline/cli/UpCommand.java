@@ -5,14 +5,23 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
+import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.embedded.EmbeddedClusterConfig;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.http.RouterNode;
 import io.shardline.schemas.TopicCatalog;
+import org.slf4j.LoggerFactory;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,7 +32,7 @@ import picocli.CommandLine.Spec;
  * {@code KEY=VALUE} line per endpoint, the start-up time, then {@code READY}.
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the embedded cluster (Kafka, schema registry, Kafka Connect + Debezium, shards) and keep it running.")
+    description = "Start the embedded cluster (Kafka, schema registry, Kafka Connect + Debezium, shards, query router) and keep it running.")
 final class UpCommand implements Callable<Integer> {
 
     @Spec
@@ -42,6 +51,17 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--no-cdc", negatable = false, description = "Do not start Kafka Connect and the Debezium connectors.")
     boolean noCdc;
 
+    @Option(names = "--router-port", defaultValue = "0", description = "Port of the query router's HTTP API (default: a free one).")
+    int routerPort;
+
+    @Option(names = "--shard-capacity-bytes", defaultValue = "268435456",
+        description = "Storage capacity registered for each shard (default: ${DEFAULT-VALUE}).")
+    long shardCapacityBytes;
+
+    @Option(names = "--shard-capacity-ops", defaultValue = "2000",
+        description = "Query capacity (ops/s) registered for each shard (default: ${DEFAULT-VALUE}).")
+    long shardCapacityOps;
+
     @Override
     public Integer call() throws Exception {
         if (shards < 1) {
@@ -52,9 +72,19 @@ final class UpCommand implements Callable<Integer> {
         EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(dir)
             .withShards(shards).withTopicPrefix(topicPrefix).withCdc(!noCdc);
         PrintWriter out = spec.commandLine().getOut();
+        long begin = System.nanoTime();
         EmbeddedCluster cluster = EmbeddedCluster.start(config);
+        RouterNode router;
+        try {
+            router = startRouter(cluster);
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+        long startupMillis = (System.nanoTime() - begin) / 1_000_000;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            closeRouter(router);
             cluster.close();
             if (temporary) {
                 deleteRecursively(dir);
@@ -62,11 +92,34 @@ final class UpCommand implements Callable<Integer> {
             stopped.countDown();
         }, "shardline-up-shutdown"));
         cluster.endpoints().forEach((key, value) -> out.println(key + "=" + value));
-        out.println("STARTUP_MILLIS=" + cluster.startupTime().toMillis());
+        out.println("ROUTER_URL=" + router.url());
+        out.println("STARTUP_MILLIS=" + startupMillis);
         out.println("READY");
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** Registers the shards, spreads the auth service's namespaces over them and starts the router on them. */
+    private RouterNode startRouter(EmbeddedCluster cluster) throws Exception {
+        if (shardCapacityBytes < 1 || shardCapacityOps < 1) {
+            throw new IllegalArgumentException("--shard-capacity-bytes and --shard-capacity-ops must be positive");
+        }
+        Map<String, String> shardUris = new LinkedHashMap<>();
+        cluster.shards().forEach((id, shard) -> shardUris.put(id, shard.connectionString()));
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog())) {
+            AuthServiceLayout.publish(publisher, shardUris, shardCapacityBytes, shardCapacityOps);
+        }
+        return RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), "127.0.0.1", routerPort,
+            Duration.ofSeconds(60));
+    }
+
+    private static void closeRouter(RouterNode router) {
+        try {
+            router.close();
+        } catch (Exception e) {
+            LoggerFactory.getLogger(UpCommand.class).warn("stopping the router failed", e);
+        }
     }
 
     private static void deleteRecursively(Path dir) {

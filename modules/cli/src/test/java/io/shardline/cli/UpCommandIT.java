@@ -39,15 +39,37 @@ class UpCommandIT {
     void shouldPrintEndpointsThenReadyStreamANewcomersInsertAndLeaveNoChildProcessOnInterrupt() throws Exception {
         Path workDir = Files.createTempDirectory("up-it-");
         Path log = workDir.resolve("up.log");
+        int routerPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            routerPort = probe.getLocalPort();
+        }
         Process up = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx1g", "-jar", System.getProperty("shardline.jar"),
-            "up", "--shards", "1", "--topic-prefix", "upit.", "--work-dir", workDir.toString())
+            "up", "--shards", "1", "--topic-prefix", "upit.", "--work-dir", workDir.toString(),
+            "--router-port", Integer.toString(routerPort), "--shard-capacity-bytes", "12345678", "--shard-capacity-ops", "321")
             .redirectError(log.toFile())
             .start();
         try {
             Map<String, String> endpoints = readUntilReady(up);
 
-            assertThat(endpoints).containsKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "STARTUP_MILLIS");
+            assertThat(endpoints).containsKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "ROUTER_URL", "STARTUP_MILLIS");
+            assertThat(endpoints.get("ROUTER_URL")).isEqualTo("http://127.0.0.1:" + routerPort);
+            assertThat(registeredShard(endpoints)).satisfies(shard -> {
+                assertThat(shard.getCapacityBytes()).isEqualTo(12_345_678L);
+                assertThat(shard.getCapacityOpsPerSec()).isEqualTo(321L);
+            });
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.http.HttpResponse<String> inserted = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(endpoints.get("ROUTER_URL") + "/v1/auth/users/insert"))
+                .header("X-Tenant-Id", "acme")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"documents\": [{\"_id\": \"ada\", \"name\": \"Ada\"}]}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            java.net.http.HttpResponse<String> found = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(endpoints.get("ROUTER_URL") + "/v1/auth/users/find"))
+                .header("X-Tenant-Id", "acme").POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(inserted.statusCode()).as(inserted.body()).isEqualTo(200);
+            assertThat(found.body()).contains("\"ada\"", "\"Ada\"", "\"acme\"").doesNotContain("_sk");
             assertThat(endpoints).doesNotContainKey("SHARD_s2");
             assertThat(workDir.resolve("kafka")).isDirectory();
             assertThat(controlTopics(endpoints.get("KAFKA_BOOTSTRAP"))).contains("upit.shards", "upit.routing");
@@ -86,6 +108,26 @@ class UpCommandIT {
             endpoints.put(line.substring(0, eq), line.substring(eq + 1));
         }
         throw new AssertionError("up did not print READY; printed " + endpoints);
+    }
+
+    private static io.shardline.schemas.avro.ShardDescriptor registeredShard(Map<String, String> endpoints) {
+        String registry = endpoints.get("SCHEMA_REGISTRY_URL").replace("/apis/ccompat/v7", "");
+        io.shardline.schemas.TopicCatalog catalog = new io.shardline.schemas.TopicCatalog("upit.", new io.shardline.schemas.RegistrySerdes(registry));
+        Map<String, Object> config = Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.get("KAFKA_BOOTSTRAP"),
+            ConsumerConfig.GROUP_ID_CONFIG, "shards-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (KafkaConsumer<String, io.shardline.schemas.avro.ShardDescriptor> consumer = new KafkaConsumer<>(config,
+            catalog.shards().keySerde().deserializer(), catalog.shards().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(catalog.shards().name()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, io.shardline.schemas.avro.ShardDescriptor> record : consumer.poll(Duration.ofMillis(250))) {
+                    return record.value();
+                }
+            }
+        }
+        throw new AssertionError("no shard registered on upit.shards");
     }
 
     private static java.util.Set<String> controlTopics(String bootstrap) throws Exception {

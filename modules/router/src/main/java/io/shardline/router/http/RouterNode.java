@@ -1,0 +1,48 @@
+package io.shardline.router.http;
+
+import java.time.Duration;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.ShardRouter;
+
+/** The {@code router} role: a {@link ShardRouter} served over HTTP, with its Prometheus registry. */
+public final class RouterNode implements AutoCloseable {
+
+    private final ShardRouter router;
+    private final RouterHttpServer http;
+
+    private RouterNode(ShardRouter router, RouterHttpServer http) {
+        this.router = router;
+        this.http = http;
+    }
+
+    public static RouterNode start(RouterConfig config, String host, int port, Duration startupTimeout) throws Exception {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ShardRouter router = ShardRouter.start(config, prometheus, startupTimeout);
+        try {
+            return new RouterNode(router, RouterHttpServer.start(router, host, port, 32, prometheus));
+        } catch (Exception e) {
+            router.close();
+            throw e;
+        }
+    }
+
+    public ShardRouter router() {
+        return router;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + http.port();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            http.close();
+        } finally {
+            router.close();
+        }
+    }
+}
