@@ -89,6 +89,24 @@ public final class ShardRouter implements AutoCloseable {
         return reads.find(view(namespace), scoped(tenant, request.filter()), request);
     }
 
+    /**
+     * Runs an aggregation pipeline of {@code $match}, {@code $project}, {@code $sort}, {@code $skip}, {@code $limit},
+     * {@code $group} ({@code $sum $count $min $max $avg $first $last}) and {@code $count} stages: partially on the
+     * shards, finished at the router.
+     */
+    public FindResult aggregate(String tenant, String namespace, List<Document> pipeline, boolean allowPartial) {
+        if (pipeline == null) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
+        }
+        RequestGuards.rejectServerSideJavaScript("pipeline", pipeline);
+        for (Document stage : pipeline) {
+            if (stage.get("$match") instanceof Document match) {
+                scoped(tenant, match);
+            }
+        }
+        return reads.aggregate(view(namespace), scoped(tenant, new Document()), pipeline, allowPartial);
+    }
+
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
         return reads.count(view(namespace), scoped(tenant, filter), allowPartial);

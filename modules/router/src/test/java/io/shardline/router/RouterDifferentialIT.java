@@ -71,7 +71,7 @@ class RouterDifferentialIT {
                 Document user = new Document("_id", tenant + "-" + i).append("tenantId", tenant)
                     .append("name", NAMES.get(random.nextInt(NAMES.size())))
                     .append("plan", PLANS.get(random.nextInt(PLANS.size())))
-                    .append("score", Math.round(random.nextDouble() * 1000) / 10.0)
+                    .append("score", random.nextInt(2000) / 2.0) // halves: sums are exact in any order
                     .append("createdAt", new Date(1_700_000_000_000L + random.nextInt(1_000_000) * 1000L))
                     .append("active", random.nextBoolean());
                 if (random.nextInt(5) > 0) {
@@ -108,7 +108,22 @@ class RouterDifferentialIT {
                 String tenant = TENANTS.get(random.nextInt(TENANTS.size()));
                 Document filter = randomFilter(random, tenant);
                 String context = "seed=" + SEED + " layout=" + layout + " query#" + q + " tenant=" + tenant + " filter=" + filter.toJson();
-                switch (random.nextInt(4)) {
+                switch (random.nextInt(5)) {
+                    case 4 -> {
+                        List<Document> pipeline = randomPipeline(random, filter);
+                        List<Document> expected = new ArrayList<>();
+                        List<Document> referencePipeline = new ArrayList<>();
+                        referencePipeline.add(new Document("$match", new Document("tenantId", tenant)));
+                        referencePipeline.addAll(pipeline);
+                        reference().aggregate(referencePipeline).into(expected);
+                        List<Document> actual = router.aggregate(tenant, db + "." + layout, pipeline, false).documents();
+                        String what = context + " pipeline=" + pipeline;
+                        if (ordered(pipeline)) {
+                            assertThat(actual).as(what).containsExactlyElementsOf(expected);
+                        } else {
+                            assertThat(actual).as(what).containsExactlyInAnyOrderElementsOf(expected);
+                        }
+                    }
                     case 0 -> assertThat(router.count(tenant, db + "." + layout, filter, false)).as(context)
                         .isEqualTo(reference().countDocuments(scoped(tenant, filter)));
                     case 1 -> {
@@ -171,6 +186,35 @@ class RouterDifferentialIT {
             case 7 -> new Document("score", new Document("$gt", random.nextInt(900)).append("$lte", 950)).append("age", new Document("$exists", true));
             default -> new Document("$and", List.of(new Document("tenantId", new Document("$in", List.of(tenant))),
                 new Document("plan", new Document("$ne", PLANS.get(random.nextInt(PLANS.size()))))));
+        };
+    }
+
+    private static boolean ordered(List<Document> pipeline) {
+        Document last = pipeline.get(pipeline.size() - 1);
+        return last.containsKey("$sort") || last.containsKey("$count") || pipeline.stream().anyMatch(s -> s.containsKey("$limit"));
+    }
+
+    private static List<Document> randomPipeline(Random random, Document filter) {
+        Document match = new Document("$match", filter);
+        return switch (random.nextInt(6)) {
+            case 0 -> List.of(match, new Document("$group", new Document("_id", "$plan").append("n", new Document("$sum", 1))
+                    .append("total", new Document("$sum", "$score")).append("minAge", new Document("$min", "$age"))
+                    .append("maxAge", new Document("$max", "$age")).append("avgAge", new Document("$avg", "$age"))),
+                new Document("$sort", new Document("_id", 1)));
+            case 1 -> List.of(match, new Document("$sort", new Document("createdAt", 1).append("_id", 1)),
+                new Document("$group", new Document("_id", "$name").append("first", new Document("$first", "$_id"))
+                    .append("last", new Document("$last", "$score"))),
+                new Document("$sort", new Document("_id", 1)));
+            case 2 -> List.of(match, new Document("$count", "n"));
+            case 3 -> List.of(match, new Document("$sort", new Document("score", -1).append("_id", 1)),
+                new Document("$skip", random.nextInt(10)), new Document("$limit", 1 + random.nextInt(20)),
+                new Document("$project", new Document("name", 1).append("score", 1)));
+            case 4 -> List.of(match, new Document("$project", new Document("name", 1).append("age", 1).append("plan", 1)),
+                new Document("$group", new Document("_id", new Document("plan", "$plan").append("name", "$name"))
+                    .append("c", new Document("$sum", 1))),
+                new Document("$match", new Document("c", new Document("$gte", 2))),
+                new Document("$sort", new Document("_id.plan", 1).append("_id.name", 1)));
+            default -> List.of(new Document("$group", new Document("_id", null).append("s", new Document("$sum", "$age"))));
         };
     }
 

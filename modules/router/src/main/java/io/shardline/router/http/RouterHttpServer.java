@@ -32,7 +32,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 public final class RouterHttpServer implements AutoCloseable {
 
     public static final String TENANT_HEADER = "X-Tenant-Id";
-    static final List<String> OPERATIONS = List.of("find", "count", "distinct", "insert", "update", "delete", "explain");
+    static final List<String> OPERATIONS = List.of("find", "count", "distinct", "aggregate", "insert", "update", "delete", "explain");
     private static final Logger LOG = LoggerFactory.getLogger(RouterHttpServer.class);
     private static final JsonWriterSettings JSON = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
     private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -85,6 +85,7 @@ public final class RouterHttpServer implements AutoCloseable {
                     body.integer("skip", 0), body.integer("limit", 0), body.document("projection"), body.bool("allowPartial", false))));
                 case "count" -> new Document("n", router.count(tenant, namespace, body.document("filter"), body.bool("allowPartial", false)));
                 case "distinct" -> new Document("values", router.distinct(tenant, namespace, body.string("key"), body.document("filter")));
+                case "aggregate" -> found(router.aggregate(tenant, namespace, body.documents("pipeline"), body.bool("allowPartial", false)));
                 case "insert" -> written(router.insert(tenant, namespace, body.documents("documents")));
                 case "update" -> written(router.update(tenant, namespace, body.document("filter"), body.requiredDocument("update"),
                     body.bool("multi", false), body.bool("upsert", false)));

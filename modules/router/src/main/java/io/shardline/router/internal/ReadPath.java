@@ -79,6 +79,42 @@ public final class ReadPath {
         return new FindResult(page, !gathered.missing().isEmpty(), gathered.missing(), shards);
     }
 
+    /**
+     * Runs a pipeline: the shard part on every target shard (after the tenant-scoped, owned-range {@code $match}),
+     * then the merge and the router part.
+     *
+     * @param tenantFilter the tenant predicate every shard applies first
+     */
+    public FindResult aggregate(NamespaceView view, Document tenantFilter, List<Document> pipeline, boolean allowPartial) {
+        AggregationSplit split = AggregationSplit.of(pipeline);
+        Document targeting = split.targetingFilter().isEmpty() ? tenantFilter
+            : new Document("$and", List.of(tenantFilter, split.targetingFilter()));
+        ShardTargets targets = view.targets(targeting);
+        Gathered<List<Document>> gathered = gather("aggregate", targets.shards(), shard -> {
+            List<Document> stages = new ArrayList<>();
+            stages.add(new Document("$match", targets.scoped(shard, tenantFilter)));
+            stages.add(new Document("$project", new Document(ShardKeyField.NAME, 0)));
+            stages.addAll(split.shardStages());
+            List<Document> docs = new ArrayList<>();
+            collection(view, shard).aggregate(stages).into(docs);
+            return docs;
+        }, allowPartial);
+        List<Document> merged;
+        if (split.countField() != null) {
+            Object total = Numbers.sum(gathered.results().values().stream()
+                .flatMap(List::stream).map(d -> d.get(split.countField())).toList());
+            merged = ((Number) total).longValue() == 0 ? List.of() : List.of(new Document(split.countField(), total));
+        } else if (split.group() != null) {
+            merged = split.group().combine(concat(gathered.results()));
+        } else if (split.mergeSort() != null) {
+            merged = mergeSorted(gathered.results(), new DocumentOrder(split.mergeSort()));
+        } else {
+            merged = concat(gathered.results());
+        }
+        List<Document> result = new ArrayList<>(RouterStages.apply(merged, split.routerStages()));
+        return new FindResult(result, !gathered.missing().isEmpty(), gathered.missing(), targets.shards());
+    }
+
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
         ShardTargets targets = view.targets(scopedFilter);
         Gathered<Long> gathered = gather("count", targets.shards(),

@@ -1,0 +1,109 @@
+package io.shardline.router.internal;
+
+import java.util.List;
+import java.util.Map;
+
+import org.bson.Document;
+
+import io.shardline.core.key.KeyEncoding;
+import io.shardline.router.RouterException;
+
+/**
+ * Evaluates a {@code $match} at the router, after a {@code $group}: equality and the comparison operators
+ * ({@code $eq $ne $gt $gte $lt $lte $in $nin $exists}) on fields, combined by {@code $and}, {@code $or} and
+ * {@code $nor}. Comparisons follow MongoDB's type brackets: a range only matches values of the operand's type.
+ */
+final class SimpleMatcher {
+
+    private SimpleMatcher() {
+    }
+
+    static boolean matches(Document document, Document filter) {
+        for (Map.Entry<String, Object> entry : filter.entrySet()) {
+            String key = entry.getKey();
+            boolean ok = switch (key) {
+                case "$and" -> branches(entry.getValue()).stream().allMatch(b -> matches(document, b));
+                case "$or" -> branches(entry.getValue()).stream().anyMatch(b -> matches(document, b));
+                case "$nor" -> branches(entry.getValue()).stream().noneMatch(b -> matches(document, b));
+                default -> {
+                    if (key.startsWith("$")) {
+                        throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: $match operator " + key
+                            + " after a $group is not supported by the router");
+                    }
+                    yield field(document, key, entry.getValue());
+                }
+            };
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Document> branches(Object value) {
+        if (!(value instanceof List<?> list)) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: $and/$or/$nor need an array");
+        }
+        return (List<Document>) list;
+    }
+
+    private static boolean field(Document document, String path, Object condition) {
+        Object value = DocumentOrder.value(document, path);
+        boolean present = value != null || containsPath(document, path);
+        if (condition instanceof Document operators && !operators.isEmpty() && operators.keySet().iterator().next().startsWith("$")) {
+            for (Map.Entry<String, Object> op : operators.entrySet()) {
+                Object operand = op.getValue();
+                boolean ok = switch (op.getKey()) {
+                    case "$eq" -> equal(value, operand);
+                    case "$ne" -> !equal(value, operand);
+                    case "$gt" -> sameBracket(value, operand) && compare(value, operand) > 0;
+                    case "$gte" -> sameBracket(value, operand) && compare(value, operand) >= 0;
+                    case "$lt" -> sameBracket(value, operand) && compare(value, operand) < 0;
+                    case "$lte" -> sameBracket(value, operand) && compare(value, operand) <= 0;
+                    case "$in" -> ((List<?>) operand).stream().anyMatch(o -> equal(value, o));
+                    case "$nin" -> ((List<?>) operand).stream().noneMatch(o -> equal(value, o));
+                    case "$exists" -> Boolean.TRUE.equals(operand) == present;
+                    default -> throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                        "pipeline: $match operator " + op.getKey() + " after a $group is not supported by the router");
+                };
+                if (!ok) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return equal(value, condition);
+    }
+
+    private static boolean containsPath(Document document, String path) {
+        int dot = path.lastIndexOf('.');
+        Object parent = dot < 0 ? document : DocumentOrder.value(document, path.substring(0, dot));
+        return parent instanceof Map<?, ?> map && map.containsKey(dot < 0 ? path : path.substring(dot + 1));
+    }
+
+    private static boolean equal(Object a, Object b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        try {
+            return KeyEncoding.encode(a).equals(KeyEncoding.encode(b));
+        } catch (IllegalArgumentException notScalar) {
+            return a.equals(b);
+        }
+    }
+
+    private static boolean sameBracket(Object value, Object operand) {
+        if (value == null || operand == null) {
+            return false;
+        }
+        if (value instanceof Number && operand instanceof Number) {
+            return true;
+        }
+        return value.getClass() == operand.getClass();
+    }
+
+    private static int compare(Object a, Object b) {
+        return KeyEncoding.encode(a).compareTo(KeyEncoding.encode(b));
+    }
+}
