@@ -14,9 +14,14 @@ import io.shardline.schemas.TopicCatalog;
  * @param shardTimeout     how long one shard may take to answer one request before it counts as missing
  * @param fenceBudget      how long a write to a fenced chunk waits for the next routing version before it fails
  *                         with a retryable error
+ * @param routerId         this router's id in its acks and load samples
+ * @param signalInterval   how often the router publishes its ack (applied routing version and lease) and its
+ *                         query-load samples; an ack also goes out as soon as a new routing version is applied
+ * @param leaseDuration    how long an ack entitles the router to serve writes; a router that could not renew its
+ *                         lease in time refuses writes by itself, so a fence never waits on a router it cannot hear
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
-                           Duration fenceBudget) {
+                           Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration) {
 
     public RouterConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -33,21 +38,46 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (fenceBudget.isNegative()) {
             throw new IllegalArgumentException("fenceBudget must not be negative, was " + fenceBudget);
         }
+        Objects.requireNonNull(routerId, "routerId");
+        Objects.requireNonNull(signalInterval, "signalInterval");
+        Objects.requireNonNull(leaseDuration, "leaseDuration");
+        if (routerId.isBlank()) {
+            throw new IllegalArgumentException("routerId must not be blank");
+        }
+        if (signalInterval.toMillis() < 10) {
+            throw new IllegalArgumentException("signalInterval must be at least 10 ms, was " + signalInterval);
+        }
+        if (leaseDuration.toMillis() < 10) {
+            throw new IllegalArgumentException("leaseDuration must be at least 10 ms, was " + leaseDuration);
+        }
     }
 
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
-        return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500));
+        return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
+            "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5));
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration);
     }
 
     public RouterConfig withTenantField(String field) {
-        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget);
+        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration);
+    }
+
+    public RouterConfig withRouterId(String id) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration);
+    }
+
+    public RouterConfig withSignalInterval(Duration interval) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration);
+    }
+
+    public RouterConfig withLeaseDuration(Duration lease) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease);
     }
 }

@@ -14,7 +14,9 @@ import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.router.internal.LoadCounter;
 import io.shardline.router.internal.RouterMetrics;
+import io.shardline.router.internal.RouterSignals;
 import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.ShardClients;
@@ -37,6 +39,7 @@ public final class ShardRouter implements AutoCloseable {
     private final ReadPath reads;
     private final WritePath writes;
     private final RouterMetrics metrics;
+    private final RouterSignals signals;
 
     private ShardRouter(RouterConfig config, MeterRegistry registry) {
         this.config = config;
@@ -50,8 +53,10 @@ public final class ShardRouter implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics);
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics);
+        LoadCounter load = new LoadCounter();
+        this.signals = new RouterSignals(config, state, load);
+        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load);
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid);
     }
 
     /**
@@ -66,7 +71,25 @@ public final class ShardRouter implements AutoCloseable {
             router.close();
             throw new IllegalStateException("the router did not read the routing topics within " + startupTimeout);
         }
+        router.signals.start();
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
+        while (!router.signals.leaseValid() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        if (!router.signals.leaseValid()) {
+            router.close();
+            throw new IllegalStateException("the router could not acknowledge its routing version within " + startupTimeout);
+        }
         return router;
+    }
+
+    /** True while this router holds a lease, i.e. may serve writes. */
+    public boolean leaseValid() {
+        return signals.leaseValid();
+    }
+
+    public String routerId() {
+        return config.routerId();
     }
 
     public MeterRegistry meterRegistry() {
@@ -192,6 +215,7 @@ public final class ShardRouter implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        signals.close();
         consumer.close();
         executor.shutdownNow();
         clients.close();

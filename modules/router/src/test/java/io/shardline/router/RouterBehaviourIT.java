@@ -124,11 +124,7 @@ class RouterBehaviourIT {
     void shouldApplyAPublishedRoutingChangeWithoutRestartAndFollowItOnTheNextQuery() throws Exception {
         String ns = users.replace(".users", ".moving");
         fixture.namespace(ns, ShardKeyStrategyType.TENANT, List.of("tenantId"), List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
-        router.awaitRoutingVersionAbove(0, Duration.ofSeconds(10));
-        long waitStart = System.nanoTime();
-        while (router.explain("acme", ns, new Document()).shards().isEmpty() && System.nanoTime() - waitStart < 10_000_000_000L) {
-            Thread.sleep(10);
-        }
+        awaitShards(ns, "s1");
         assertThat(router.explain("acme", ns, new Document()).shards()).containsExactly("s1");
 
         long before = router.routingVersion();

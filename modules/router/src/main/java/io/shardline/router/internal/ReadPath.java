@@ -40,12 +40,14 @@ public final class ReadPath {
     private final ExecutorService executor;
     private final long timeoutMillis;
     private final RouterMetrics metrics;
+    private final LoadCounter load;
 
-    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics) {
+    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics, LoadCounter load) {
         this.clients = clients;
         this.executor = executor;
         this.timeoutMillis = timeoutMillis;
         this.metrics = metrics;
+        this.load = load;
     }
 
     public FindResult find(NamespaceView view, Document scopedFilter, FindRequest request) {
@@ -55,6 +57,7 @@ public final class ReadPath {
         List<String> sortPaths = order == null ? List.of() : order.paths();
         Document shardProjection = Projections.forShards(request.projection(), sortPaths);
 
+        shards.forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         if (shards.size() == 1) {
             String shard = shards.get(0);
             List<Document> docs = new ArrayList<>();
@@ -90,6 +93,7 @@ public final class ReadPath {
         Document targeting = split.targetingFilter().isEmpty() ? tenantFilter
             : new Document("$and", List.of(tenantFilter, split.targetingFilter()));
         ShardTargets targets = view.targets(targeting);
+        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Document>> gathered = gather("aggregate", targets.shards(), shard -> {
             List<Document> stages = new ArrayList<>();
             stages.add(new Document("$match", targets.scoped(shard, tenantFilter)));
@@ -117,6 +121,7 @@ public final class ReadPath {
 
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
         ShardTargets targets = view.targets(scopedFilter);
+        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<Long> gathered = gather("count", targets.shards(),
             shard -> collection(view, shard).countDocuments(targets.scoped(shard, scopedFilter)), allowPartial);
         return gathered.results().values().stream().mapToLong(Long::longValue).sum();
@@ -124,6 +129,7 @@ public final class ReadPath {
 
     public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
         ShardTargets targets = view.targets(scopedFilter);
+        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Object>> gathered = gather("distinct", targets.shards(), shard -> {
             List<Object> values = new ArrayList<>();
             for (BsonValue value : collection(view, shard).distinct(key, targets.scoped(shard, scopedFilter), BsonValue.class)) {

@@ -40,15 +40,29 @@ public final class WritePath {
     private final RoutingState state;
     private final long fenceBudgetMillis;
     private final RouterMetrics metrics;
+    private final LoadCounter load;
+    private final java.util.function.BooleanSupplier leaseValid;
 
-    public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics) {
+    public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
+                     java.util.function.BooleanSupplier leaseValid) {
         this.clients = clients;
         this.state = state;
         this.fenceBudgetMillis = fenceBudgetMillis;
         this.metrics = metrics;
+        this.load = load;
+        this.leaseValid = leaseValid;
+    }
+
+    /** A router whose lease lapsed may be fenced out by a migration it cannot hear about: it takes no writes. */
+    private void requireLease() {
+        if (!leaseValid.getAsBoolean()) {
+            throw new RouterException(RouterException.Kind.RETRYABLE,
+                "this router's lease has expired (its acks are not reaching Kafka); it refuses writes until it renews it");
+        }
     }
 
     public WriteResult insert(ViewSource views, List<Document> documents) {
+        requireLease();
         NamespaceView view = views.view();
         Map<String, List<Document>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < documents.size(); i++) {
@@ -64,6 +78,7 @@ public final class WritePath {
             Chunk chunk = writableChunk(views, key);
             document.put(ShardKeyField.NAME, key.toHex());
             byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
+            load.write(chunk.shardId(), List.of(chunk));
         }
         long inserted = 0;
         for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
@@ -75,6 +90,7 @@ public final class WritePath {
     }
 
     public WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert) {
+        requireLease();
         NamespaceView view = views.view();
         boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
         if (!replacement) {
@@ -91,6 +107,7 @@ public final class WritePath {
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
+            load.write(shard, targets.chunksByShard().get(shard));
             UpdateResult result = onShard(shard, "update", () -> multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update));
             matched += result.getMatchedCount();
             modified += result.getModifiedCount();
@@ -103,6 +120,7 @@ public final class WritePath {
     }
 
     public WriteResult delete(ViewSource views, Document scopedFilter, boolean multi) {
+        requireLease();
         NamespaceView view = views.view();
         ShardTargets targets = view.targets(scopedFilter);
         awaitUnfenced(views, targets.chunks());
@@ -111,6 +129,7 @@ public final class WritePath {
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
+            load.write(shard, targets.chunksByShard().get(shard));
             DeleteResult result = onShard(shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
             deleted += result.getDeletedCount();
             written.add(shard);
@@ -142,6 +161,7 @@ public final class WritePath {
                 + " fixed by equality: " + e.getMessage(), e);
         }
         Chunk chunk = writableChunk(views, key);
+        load.write(chunk.shardId(), List.of(chunk));
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
         MongoCollection<Document> collection = collection(view, chunk.shardId());
         UpdateResult result;

@@ -1,0 +1,133 @@
+package io.shardline.router.internal;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.shardline.router.RouterConfig;
+import io.shardline.schemas.avro.QueryLoadSample;
+import io.shardline.schemas.avro.RouterAck;
+
+/**
+ * What the router tells the cluster: its ack (the routing version it applied and the lease it holds) on the
+ * router-acks topic, and its query-load samples per shard and per chunk on the query-load topic. The lease is
+ * renewed only by an ack the broker acknowledged; when renewals stop, {@link #leaseValid()} turns false at the lease's
+ * end and the router refuses writes.
+ */
+public final class RouterSignals implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouterSignals.class);
+
+    private final RouterConfig config;
+    private final RoutingState state;
+    private final LoadCounter load;
+    private final KafkaProducer<String, Object> producer;
+    private final ScheduledExecutorService scheduler;
+    private volatile long leaseValidUntilMillis;
+    private volatile long lastAckedVersion = -1;
+    private long windowStart = System.currentTimeMillis();
+
+    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load) {
+        this.config = config;
+        this.state = state;
+        this.load = load;
+        Map<String, Object> props = new HashMap<>();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000) + 1_000);
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000));
+        this.producer = new KafkaProducer<>(props, Serdes.String().serializer(), (topic, value) -> serialize(topic, value));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "router-signals-" + config.routerId());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    public void start() {
+        long interval = config.signalInterval().toMillis();
+        scheduler.scheduleAtFixedRate(this::tick, 0, interval, TimeUnit.MILLISECONDS);
+        // A new routing version is acknowledged at once, not at the next tick: a fence waits on these acks.
+        scheduler.scheduleWithFixedDelay(this::ackIfVersionChanged, 10, 10, TimeUnit.MILLISECONDS);
+    }
+
+    /** True while the last acknowledged ack's lease runs. */
+    public boolean leaseValid() {
+        return System.currentTimeMillis() < leaseValidUntilMillis;
+    }
+
+    private void tick() {
+        try {
+            ack();
+            publishLoad();
+        } catch (RuntimeException e) {
+            LOG.warn("router {} could not publish its signals: {}", config.routerId(), e.toString());
+        }
+    }
+
+    private void ackIfVersionChanged() {
+        if (state.version() != lastAckedVersion) {
+            try {
+                ack();
+            } catch (RuntimeException e) {
+                LOG.warn("router {} could not acknowledge routing version {}: {}", config.routerId(), state.version(), e.toString());
+            }
+        }
+    }
+
+    private void ack() {
+        long version = state.version();
+        long now = System.currentTimeMillis();
+        long leaseEnd = now + config.leaseDuration().toMillis();
+        RouterAck ack = RouterAck.newBuilder().setRouterId(config.routerId()).setRoutingVersion(version)
+            .setLeaseExpiresAt(Instant.ofEpochMilli(leaseEnd)).setTimestamp(Instant.ofEpochMilli(now)).build();
+        lastAckedVersion = version;
+        producer.send(new ProducerRecord<>(config.catalog().routerAcks().name(), config.routerId(), ack), (metadata, error) -> {
+            if (error == null) {
+                leaseValidUntilMillis = Math.max(leaseValidUntilMillis, leaseEnd);
+            } else {
+                LOG.warn("router {} ack for version {} was not written: {}", config.routerId(), version, error.toString());
+            }
+        });
+    }
+
+    private void publishLoad() {
+        long now = System.currentTimeMillis();
+        long window = Math.max(1, now - windowStart);
+        Instant start = Instant.ofEpochMilli(windowStart);
+        windowStart = now;
+        load.drain().forEach((target, counts) -> {
+            QueryLoadSample sample = QueryLoadSample.newBuilder().setRouterId(config.routerId()).setShardId(target.shardId())
+                .setNamespace(target.namespace())
+                .setChunkMin(target.chunkMinHex() == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(target.chunkMinHex())))
+                .setWindowStart(start).setWindowMillis(window).setReads(counts.reads()).setWrites(counts.writes()).build();
+            producer.send(new ProducerRecord<>(config.catalog().queryLoad().name(), target.shardId(), sample));
+        });
+    }
+
+    private byte[] serialize(String topic, Object value) {
+        if (value instanceof RouterAck ack) {
+            return config.catalog().routerAcks().valueSerde().serializer().serialize(topic, ack);
+        }
+        return config.catalog().queryLoad().valueSerde().serializer().serialize(topic, (QueryLoadSample) value);
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        producer.close();
+    }
+}
