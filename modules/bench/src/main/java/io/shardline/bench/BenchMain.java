@@ -9,6 +9,7 @@ import java.util.Arrays;
  * <pre>
  *   java -jar modules/bench/target/shardline-bench.jar shard [scale]
  *   java -jar modules/bench/target/shardline-bench.jar cdc [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar router [scale]
  * </pre>
  * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run.
  */
@@ -19,7 +20,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc [scale]");
+            System.err.println("usage: shardline-bench shard|cdc|router [scale]");
             System.exit(2);
         }
         double scale = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
@@ -29,8 +30,9 @@ public final class BenchMain {
         switch (args[0]) {
             case "shard" -> new ShardBench(scale).run().forEach(System.out::println);
             case "cdc" -> new CdcBench(scale).run().forEach(System.out::println);
+            case "router" -> new RouterBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router"));
                 System.exit(2);
             }
         }

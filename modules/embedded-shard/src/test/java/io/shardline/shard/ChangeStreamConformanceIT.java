@@ -335,6 +335,24 @@ class ChangeStreamConformanceIT {
     }
 
     @Test
+    void shouldAnswerAFindThatPinsAnIdAmongOtherConditionsLikeAScanWould(TestInfo test) {
+        MongoCollection<Document> users = collection(test);
+        users.insertMany(List.of(new Document("_id", "a").append("tenantId", "acme").append("age", 30),
+            new Document("_id", "b").append("tenantId", "zeta").append("age", 40)));
+
+        Document both = new Document("$and", List.of(new Document("tenantId", "acme"), new Document("_id", "a")));
+        Document wrongTenant = new Document("$and", List.of(new Document("tenantId", "zeta"), new Document("_id", new Document("$eq", "a"))));
+        Document nested = new Document("$and", List.of(new Document("age", new Document("$gte", 10)),
+            new Document("$and", List.of(new Document("_id", "b"), new Document("tenantId", "zeta")))));
+
+        assertThat(users.find(both).projection(new Document("age", 0)).into(new java.util.ArrayList<>()))
+            .containsExactly(new Document("_id", "a").append("tenantId", "acme"));
+        assertThat(users.find(wrongTenant).into(new java.util.ArrayList<>())).isEmpty();
+        assertThat(users.find(nested).into(new java.util.ArrayList<>())).extracting(d -> d.get("_id")).containsExactly("b");
+        assertThat(users.find(both).skip(1).into(new java.util.ArrayList<>())).isEmpty();
+    }
+
+    @Test
     void shouldRecordFindAndModifyLikeAnyOtherWrite(TestInfo test) {
         MongoCollection<Document> users = collection(test);
         users.insertOne(new Document("_id", "k").append("v", 1));

@@ -91,6 +91,10 @@ public final class ShardBackend extends MemoryBackend {
                     return changeStreams.getMore(query);
                 }
                 return super.handleCommand(channel, databaseName, command, query);
+            case "find": {
+                Document pinned = IdLookup.find(this, channel, databaseName, command, query);
+                return pinned != null ? pinned : super.handleCommand(channel, databaseName, command, query);
+            }
             case "listdatabases":
                 return withSystemDatabases(super.handleCommand(channel, databaseName, command, query));
             case "killcursors":

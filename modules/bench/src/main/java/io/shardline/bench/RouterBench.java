@@ -1,0 +1,251 @@
+package io.shardline.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.bson.Document;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.core.key.HashedKeyStrategy;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.core.routing.NamespaceRouting;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.embedded.EmbeddedClusterConfig;
+import io.shardline.router.FindRequest;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.ShardRouter;
+import io.shardline.router.http.RouterNode;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.Thresholds;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+
+/**
+ * The router against the driver, side by side in one run, on four embedded shards: single-shard finds by shard key
+ * through the Java library and through HTTP vs the driver straight to the owning shard; a four-shard sorted
+ * scatter-gather with a limit vs the same query pinned to one shard; then many concurrent HTTP connections.
+ */
+final class RouterBench {
+
+    private static final String NS = "bench.users";
+    /** The same documents on one shard, for the scatter-gather comparison. */
+    private static final String SINGLE_NS = "bench.single";
+    private static final String TENANT = "acme";
+    private final int documents;
+    private final int rounds;
+    private final int connections;
+
+    RouterBench(double scale) {
+        this.documents = BenchMain.scaled(20_000, scale);
+        this.rounds = BenchMain.scaled(4_000, scale);
+        this.connections = BenchMain.scaled(10_000, scale);
+    }
+
+    List<String> run() throws Exception {
+        List<String> lines = new ArrayList<>();
+        EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-router-bench-"))
+            .withShards(4).withCdc(false);
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(config)) {
+            List<String> shards = new ArrayList<>(cluster.shards().keySet());
+            NamespaceRouting routing = NamespaceRouting.of(NS, InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(4), shards));
+            try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog())) {
+                cluster.shards().forEach((id, shard) -> publisher.publishShard(ShardDescriptor.newBuilder().setShardId(id)
+                    .setConnectionString(shard.connectionString()).setCapacityBytes(1L << 30).setCapacityOpsPerSec(10_000)
+                    .setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.now()).build()));
+                publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(NS).setStrategy(ShardKeyStrategyType.HASHED)
+                    .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+                publisher.publishRouting(NS, routing.chunks());
+                publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(SINGLE_NS).setStrategy(ShardKeyStrategyType.HASHED)
+                    .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+                publisher.publishRouting(SINGLE_NS, InitialChunks.layout(SINGLE_NS, 1, List.of(), List.of(shards.get(0))));
+            }
+            try (RouterNode node = RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()),
+                "127.0.0.1", 0, Duration.ofSeconds(60))) {
+                ShardRouter router = node.router();
+                load(router);
+                Map<String, MongoClient> direct = new LinkedHashMap<>();
+                cluster.shards().forEach((id, shard) -> direct.put(id, MongoClients.create(shard.connectionString())));
+                try {
+                    lines.addAll(singleShard(router, node.url(), routing, direct));
+                    lines.add(scatterVsSingle(router));
+                    lines.add(concurrentConnections(node.url()));
+                } finally {
+                    direct.values().forEach(MongoClient::close);
+                }
+            }
+        }
+        return lines;
+    }
+
+    private void load(ShardRouter router) {
+        Random random = new Random(7);
+        List<Document> batch = new ArrayList<>();
+        for (int i = 0; i < documents; i++) {
+            batch.add(new Document("_id", "u" + i).append("name", "user " + i).append("score", random.nextInt(100_000)));
+            if (batch.size() == 1_000) {
+                router.insert(TENANT, NS, batch);
+                router.insert(TENANT, SINGLE_NS, batch);
+                batch = new ArrayList<>();
+            }
+        }
+        if (!batch.isEmpty()) {
+            router.insert(TENANT, NS, batch);
+            router.insert(TENANT, SINGLE_NS, batch);
+        }
+    }
+
+    private List<String> singleShard(ShardRouter router, String url, NamespaceRouting routing, Map<String, MongoClient> direct)
+        throws Exception {
+        HashedKeyStrategy strategy = new HashedKeyStrategy("_id");
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        Latencies viaLibrary = new Latencies(rounds);
+        Latencies viaHttp = new Latencies(rounds);
+        Latencies viaDriver = new Latencies(rounds);
+        Latencies viaDriverScoped = new Latencies(rounds);
+        Random random = new Random(11);
+        for (int i = 0; i < rounds + 500; i++) {
+            final int round = i;
+            String id = "u" + random.nextInt(documents);
+            io.shardline.core.routing.Chunk chunk = routing.chunkFor(strategy.keyOf(Map.of("_id", id)));
+            MongoCollection<Document> collection = direct.get(chunk.shardId()).getDatabase("bench").getCollection("users");
+            Document bounds = new Document("$gte", chunk.min().toHex());
+            if (chunk.max() != null) {
+                bounds.append("$lt", chunk.max().toHex());
+            }
+            // The same query with the filter the router sends (tenant, owned key range): what the shard itself costs.
+            Document scopedFilter = new Document("$and", List.of(new Document("_sk", bounds),
+                new Document("$and", List.of(new Document("tenantId", TENANT), new Document("_id", id)))));
+            List<Runnable> calls = new ArrayList<>(List.of(
+                () -> time(round, viaDriver, () -> collection.find(Filters.and(Filters.eq("tenantId", TENANT), Filters.eq("_id", id)))
+                    .projection(new Document("_sk", 0)).first()),
+                () -> time(round, viaLibrary, () -> router.find(TENANT, NS, FindRequest.of(new Document("_id", id)))),
+                () -> time(round, viaHttp, () -> httpFind(http, url, id)),
+                () -> time(round, viaDriverScoped, () -> collection.find(scopedFilter).projection(new Document("_sk", 0)).first())));
+            // A different order every round, so no path always runs right after another one.
+            java.util.Collections.shuffle(calls, random);
+            calls.forEach(Runnable::run);
+        }
+        double driverP50 = viaDriver.percentileMicros(50);
+        double driverP99 = viaDriver.percentileMicros(99);
+        return List.of(
+            String.format("single-shard find by shard key: driver p50=%.0fus p99=%.0fus (n=%d, the four paths in a random order each round)", driverP50, driverP99, rounds),
+            String.format("  via Java library: p50=%.0fus p99=%.0fus  ratio p50=%.2f p99=%.2f",
+                viaLibrary.percentileMicros(50), viaLibrary.percentileMicros(99),
+                viaLibrary.percentileMicros(50) / driverP50, viaLibrary.percentileMicros(99) / driverP99),
+            String.format("  via HTTP:         p50=%.0fus p99=%.0fus  ratio p50=%.2f p99=%.2f",
+                viaHttp.percentileMicros(50), viaHttp.percentileMicros(99),
+                viaHttp.percentileMicros(50) / driverP50, viaHttp.percentileMicros(99) / driverP99),
+            String.format("  driver with the router's shard filter (tenant + owned _sk range): p50=%.0fus p99=%.0fus  ratio p50=%.2f"
+                    + " (the rest of the library's difference is the router's own work)",
+                viaDriverScoped.percentileMicros(50), viaDriverScoped.percentileMicros(99), viaDriverScoped.percentileMicros(50) / driverP50));
+    }
+
+    /** Times one call after the 500 warm-up rounds. */
+    private static void time(int round, Latencies into, Runnable call) {
+        long start = System.nanoTime();
+        call.run();
+        if (round >= 500) {
+            into.add(System.nanoTime() - start);
+        }
+    }
+
+    private static void httpFind(HttpClient http, String url, String id) {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/bench/users/find"))
+                .header("X-Tenant-Id", TENANT).POST(HttpRequest.BodyPublishers.ofString("{\"filter\": {\"_id\": \"" + id + "\"}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("HTTP find failed: " + response.body());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String scatterVsSingle(ShardRouter router) {
+        Latencies scatter = new Latencies(rounds / 4);
+        Latencies single = new Latencies(rounds / 4);
+        Document sort = new Document("score", -1).append("_id", 1);
+        for (int i = 0; i < rounds / 4 + 100; i++) {
+            long a = System.nanoTime();
+            router.find(TENANT, NS, new FindRequest(new Document("score", new Document("$gte", 50_000)), sort, 0, 10, null, false));
+            long b = System.nanoTime();
+            router.find(TENANT, SINGLE_NS, new FindRequest(new Document("score", new Document("$gte", 50_000)), sort, 0, 10, null, false));
+            long c = System.nanoTime();
+            if (i >= 100) {
+                scatter.add(b - a);
+                single.add(c - b);
+            }
+        }
+        return String.format("sorted find with limit 10, same %d documents: 4-shard scatter-gather p50=%.0fus vs one shard p50=%.0fus  ratio=%.2f",
+            documents,
+            scatter.percentileMicros(50), single.percentileMicros(50), scatter.percentileMicros(50) / single.percentileMicros(50));
+    }
+
+    private String concurrentConnections(String url) throws Exception {
+        URI uri = URI.create(url);
+        Vertx vertx = Vertx.vertx();
+        try {
+            io.vertx.core.http.HttpClient client = vertx.createHttpClient(new HttpClientOptions()
+                    .setDefaultHost(uri.getHost()).setDefaultPort(uri.getPort()).setKeepAlive(true).setConnectTimeout(60_000),
+                new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+            AtomicInteger errors = new AtomicInteger();
+            AtomicLong maxNanos = new AtomicLong();
+            Latencies latencies = new Latencies(connections);
+            CountDownLatch done = new CountDownLatch(connections);
+            long start = System.nanoTime();
+            for (int i = 0; i < connections; i++) {
+                String body = "{\"filter\": {\"_id\": \"u" + (i % documents) + "\"}}";
+                long sent = System.nanoTime();
+                client.request(HttpMethod.POST, "/v1/bench/users/find")
+                    .compose(request -> request.putHeader("X-Tenant-Id", TENANT).send(body))
+                    .compose(response -> response.body().map(b -> response.statusCode()))
+                    .onComplete(result -> {
+                        long elapsed = System.nanoTime() - sent;
+                        synchronized (latencies) {
+                            latencies.add(elapsed);
+                        }
+                        maxNanos.accumulateAndGet(elapsed, Math::max);
+                        if (result.failed() || result.result() != 200) {
+                            errors.incrementAndGet();
+                        }
+                        done.countDown();
+                    });
+            }
+            if (!done.await(10, TimeUnit.MINUTES)) {
+                return "concurrent HTTP: did not finish within 10 minutes";
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return String.format("%d concurrent HTTP connections, one find each: errors=%d throughput=%.0f req/s p99=%.0fms max=%.0fms",
+                connections, errors.get(), connections / seconds, latencies.percentileMicros(99) / 1_000, maxNanos.get() / 1e6);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+}

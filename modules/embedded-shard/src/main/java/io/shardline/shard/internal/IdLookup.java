@@ -1,0 +1,77 @@
+package io.shardline.shard.internal;
+
+import java.util.List;
+import java.util.Optional;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+
+/**
+ * A query planner step mongo-java-server lacks: it uses the {@code _id} index only for a filter that is exactly
+ * {@code {_id: v}}. A conjunctive filter that pins {@code _id} among other conditions (a router's tenant and key
+ * range around an application's {@code _id} lookup) would scan the whole collection; here it reads the one
+ * candidate through the index, checks it against the whole filter, and lets mongo-java-server answer the find with
+ * the filter narrowed to the {@code _id}.
+ */
+final class IdLookup {
+
+    private IdLookup() {
+    }
+
+    /** The {@code _id} a conjunctive filter requires by equality, if any. */
+    static Optional<Object> pinnedId(Object filter) {
+        if (!(filter instanceof Document document)) {
+            return Optional.empty();
+        }
+        Object id = document.get("_id");
+        if (id != null) {
+            if (id instanceof Document operators && operators.keySet().stream().anyMatch(k -> k.startsWith("$"))) {
+                if (operators.size() == 1 && operators.containsKey("$eq") && !(operators.get("$eq") instanceof Document)) {
+                    return Optional.of(operators.get("$eq"));
+                }
+            } else if (!(id instanceof List<?>)) {
+                return Optional.of(id);
+            }
+        }
+        if (document.get("$and") instanceof List<?> branches) {
+            for (Object branch : branches) {
+                Optional<Object> pinned = pinnedId(branch);
+                if (pinned.isPresent()) {
+                    return pinned;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Answers a {@code find} whose filter pins an {@code _id} but is not just {@code {_id: v}}; {@code null} when the
+     * command does not qualify and should run as it is.
+     */
+    static Document find(ShardBackend backend, Channel channel, String databaseName, String command, Document query) {
+        Object filter = query.get("filter");
+        if (!(filter instanceof Document document) || document.size() == 1 && document.containsKey("_id")) {
+            return null;
+        }
+        Optional<Object> id = pinnedId(document);
+        if (id.isEmpty()) {
+            return null;
+        }
+        String collectionName = String.valueOf(query.get(command));
+        MongoCollection<?> collection = backend.collection(databaseName, collectionName);
+        Document candidate = collection == null ? null : backend.findById(databaseName + "." + collectionName, id.get());
+        if (candidate == null || !new DefaultQueryMatcher().matches(candidate, document)) {
+            return emptyCursor(databaseName + "." + collectionName);
+        }
+        Document narrowed = query.clone();
+        narrowed.put("filter", new Document("_id", id.get()));
+        return backend.handleUnwrapped(channel, databaseName, command, narrowed);
+    }
+
+    private static Document emptyCursor(String namespace) {
+        return new Document("cursor", new Document("firstBatch", List.of()).append("id", 0L).append("ns", namespace))
+            .append("ok", 1.0);
+    }
+}
