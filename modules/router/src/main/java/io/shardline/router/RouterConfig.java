@@ -19,9 +19,13 @@ import io.shardline.schemas.TopicCatalog;
  *                         query-load samples; an ack also goes out as soon as a new routing version is applied
  * @param leaseDuration    how long an ack entitles the router to serve writes; a router that could not renew its
  *                         lease in time refuses writes by itself, so a fence never waits on a router it cannot hear
+ * @param readCacheEntries how many read results the router caches; 0 (the default) turns the cache off. Cached
+ *                         results are invalidated by the CDC events of the shards and namespaces they read, by the
+ *                         router's own writes, and by routing changes
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
-                           Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration) {
+                           Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
+                           int readCacheEntries) {
 
     public RouterConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -50,34 +54,41 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (leaseDuration.toMillis() < 10) {
             throw new IllegalArgumentException("leaseDuration must be at least 10 ms, was " + leaseDuration);
         }
+        if (readCacheEntries < 0) {
+            throw new IllegalArgumentException("readCacheEntries must be >= 0, was " + readCacheEntries);
+        }
     }
 
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
-            "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5));
+            "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0);
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries);
     }
 
     public RouterConfig withTenantField(String field) {
-        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration);
+        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries);
+    }
+
+    public RouterConfig withReadCacheEntries(int entries) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries);
     }
 
     public RouterConfig withRouterId(String id) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries);
     }
 }

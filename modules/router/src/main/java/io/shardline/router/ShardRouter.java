@@ -14,7 +14,9 @@ import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.router.internal.CdcInvalidator;
 import io.shardline.router.internal.LoadCounter;
+import io.shardline.router.internal.ReadCache;
 import io.shardline.router.internal.RouterMetrics;
 import io.shardline.router.internal.RouterSignals;
 import io.shardline.router.internal.RoutingState;
@@ -40,6 +42,8 @@ public final class ShardRouter implements AutoCloseable {
     private final WritePath writes;
     private final RouterMetrics metrics;
     private final RouterSignals signals;
+    private final ReadCache cache;
+    private final CdcInvalidator invalidator;
 
     private ShardRouter(RouterConfig config, MeterRegistry registry) {
         this.config = config;
@@ -54,6 +58,9 @@ public final class ShardRouter implements AutoCloseable {
             return thread;
         });
         LoadCounter load = new LoadCounter();
+        this.cache = new ReadCache(config.readCacheEntries());
+        this.invalidator = cache.enabled() ? new CdcInvalidator(config.bootstrapServers(), cache) : null;
+        state.onRoutingChange(cache::invalidate);
         this.signals = new RouterSignals(config, state, load);
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid);
@@ -72,6 +79,13 @@ public final class ShardRouter implements AutoCloseable {
             throw new IllegalStateException("the router did not read the routing topics within " + startupTimeout);
         }
         router.signals.start();
+        if (router.invalidator != null) {
+            router.invalidator.start();
+            if (!router.invalidator.awaitAssigned(startupTimeout)) {
+                router.close();
+                throw new IllegalStateException("the read cache could not follow the CDC topics within " + startupTimeout);
+            }
+        }
         long deadline = System.nanoTime() + startupTimeout.toNanos();
         while (!router.signals.leaseValid() && System.nanoTime() < deadline) {
             Thread.sleep(5);
@@ -109,7 +123,8 @@ public final class ShardRouter implements AutoCloseable {
     public FindResult find(String tenant, String namespace, FindRequest request) {
         RequestGuards.rejectServerSideJavaScript("filter", request.filter());
         RequestGuards.rejectServerSideJavaScript("projection", request.projection());
-        return reads.find(view(namespace), scoped(tenant, request.filter()), request);
+        Document scoped = scoped(tenant, request.filter());
+        return cached(namespace, "find", tenant, request, () -> reads.find(view(namespace), scoped, request));
     }
 
     /**
@@ -127,12 +142,15 @@ public final class ShardRouter implements AutoCloseable {
                 scoped(tenant, match);
             }
         }
-        return reads.aggregate(view(namespace), scoped(tenant, new Document()), pipeline, allowPartial);
+        Document tenantFilter = scoped(tenant, new Document());
+        return cached(namespace, "aggregate", tenant, List.of(pipeline, allowPartial),
+            () -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial));
     }
 
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
-        return reads.count(view(namespace), scoped(tenant, filter), allowPartial);
+        Document scoped = scoped(tenant, filter);
+        return cached(namespace, "count", tenant, List.of(scoped, allowPartial), () -> reads.count(view(namespace), scoped, allowPartial));
     }
 
     public List<Object> distinct(String tenant, String namespace, String key, Document filter) {
@@ -140,7 +158,8 @@ public final class ShardRouter implements AutoCloseable {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "key: a field name is required, was '" + key + "'");
         }
         RequestGuards.rejectServerSideJavaScript("filter", filter);
-        return reads.distinct(view(namespace), key, scoped(tenant, filter));
+        Document scoped = scoped(tenant, filter);
+        return cached(namespace, "distinct", tenant, List.of(key, scoped), () -> reads.distinct(view(namespace), key, scoped));
     }
 
     public WriteResult insert(String tenant, String namespace, List<Document> documents) {
@@ -160,7 +179,11 @@ public final class ShardRouter implements AutoCloseable {
             copy.put(config.tenantField(), tenant);
             scoped.add(copy);
         }
-        return writes.insert(() -> view(namespace), scoped);
+        try {
+            return writes.insert(() -> view(namespace), scoped);
+        } finally {
+            cache.invalidate(namespace);
+        }
     }
 
     public WriteResult update(String tenant, String namespace, Document filter, Document update, boolean multi, boolean upsert) {
@@ -178,12 +201,20 @@ public final class ShardRouter implements AutoCloseable {
             scopedUpdate = new Document(update);
             scopedUpdate.put(config.tenantField(), tenant);
         }
-        return writes.update(() -> view(namespace), scoped(tenant, filter), scopedUpdate, multi, upsert);
+        try {
+            return writes.update(() -> view(namespace), scoped(tenant, filter), scopedUpdate, multi, upsert);
+        } finally {
+            cache.invalidate(namespace);
+        }
     }
 
     public WriteResult delete(String tenant, String namespace, Document filter, boolean multi) {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
-        return writes.delete(() -> view(namespace), scoped(tenant, filter), multi);
+        try {
+            return writes.delete(() -> view(namespace), scoped(tenant, filter), multi);
+        } finally {
+            cache.invalidate(namespace);
+        }
     }
 
     /** Which shards and chunks a filter targets, and why. */
@@ -196,6 +227,23 @@ public final class ShardRouter implements AutoCloseable {
         List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
         List<String> chunks = targets.chunks().stream().map(c -> describe(c.range()) + "@" + c.shardId() + " v" + c.version()).toList();
         return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version());
+    }
+
+    /** Reads served from the cache so far (0 while the cache is off). */
+    public long cacheHits() {
+        return cache.hits();
+    }
+
+    private <T> T cached(String namespace, String operation, String tenant, Object request, java.util.function.Supplier<T> read) {
+        if (!cache.enabled()) {
+            return read.get();
+        }
+        String key = namespace + "|" + operation + "|" + tenant + "|" + request;
+        T value = cache.get(namespace, key, read);
+        if (value instanceof FindResult result && result.partial()) {
+            cache.invalidate(namespace); // never keep an answer that misses shards
+        }
+        return value;
     }
 
     private Document scoped(String tenant, Document filter) {
@@ -215,6 +263,9 @@ public final class ShardRouter implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (invalidator != null) {
+            invalidator.close();
+        }
         signals.close();
         consumer.close();
         executor.shutdownNow();

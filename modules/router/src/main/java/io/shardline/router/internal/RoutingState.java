@@ -29,6 +29,7 @@ public final class RoutingState {
     private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
     private final Map<String, ShardKeyStrategy> strategies = new ConcurrentHashMap<>();
     private final Object versionMonitor = new Object();
+    private final java.util.List<java.util.function.Consumer<String>> routingListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long version;
 
     public void applyRoute(ChunkRoute route) {
@@ -36,11 +37,18 @@ public final class RoutingState {
             route.getMax() == null ? null : ShardKey.ofBytes(bytes(route.getMax())));
         routing.put(new Chunk(route.getNamespace(), range, route.getShardId(), route.getEpoch(), route.getVersion(),
             route.getState(), route.getMigrationId()));
+        routingListeners.forEach(listener -> listener.accept(route.getNamespace()));
         bumpVersion(route.getVersion());
     }
 
     public void removeRoute(String namespace, ShardKey min) {
         routing.remove(namespace, min);
+        routingListeners.forEach(listener -> listener.accept(namespace));
+    }
+
+    /** Called with the namespace of every applied routing record. */
+    public void onRoutingChange(java.util.function.Consumer<String> listener) {
+        routingListeners.add(listener);
     }
 
     public void applyShard(ShardDescriptor shard) {
