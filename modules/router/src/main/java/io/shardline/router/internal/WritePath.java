@@ -99,45 +99,51 @@ public final class WritePath {
         if (upsert || replacement) {
             return pinned(views, scopedFilter, update, replacement, upsert);
         }
-        ShardTargets targets = view.targets(scopedFilter);
-        awaitUnfenced(views, targets.chunks());
-        long matched = 0;
-        long modified = 0;
-        List<String> written = new ArrayList<>();
-        for (String shard : targets.shards()) {
-            MongoCollection<Document> collection = collection(view, shard);
-            Document filter = targets.scoped(shard, scopedFilter);
-            load.write(shard, targets.chunksByShard().get(shard));
-            UpdateResult result = onShard(shard, "update", () -> multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update));
-            matched += result.getMatchedCount();
-            modified += result.getModifiedCount();
-            written.add(shard);
-            if (!multi && result.getMatchedCount() > 0) {
-                break;
-            }
-        }
-        return new WriteResult(matched, modified, 0, 0, List.of(), written);
+        return eachTargetShard(views, scopedFilter, multi, "update", (collection, filter) -> {
+            UpdateResult result = multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update);
+            return new ShardWrite(result.getMatchedCount(), result.getModifiedCount(), 0);
+        });
     }
 
     public WriteResult delete(ViewSource views, Document scopedFilter, boolean multi) {
         requireLease();
+        return eachTargetShard(views, scopedFilter, multi, "delete", (collection, filter) -> {
+            DeleteResult result = multi ? collection.deleteMany(filter) : collection.deleteOne(filter);
+            return new ShardWrite(0, 0, result.getDeletedCount());
+        });
+    }
+
+    /** What one shard did for a write. */
+    private record ShardWrite(long matched, long modified, long deleted) {
+    }
+
+    /**
+     * Runs a filtered write on every shard the filter targets, each within the ranges it owns; a single-document
+     * write ({@code multi == false}) stops at the first shard that matched.
+     */
+    private WriteResult eachTargetShard(ViewSource views, Document scopedFilter, boolean multi, String operation,
+                                        java.util.function.BiFunction<MongoCollection<Document>, Document, ShardWrite> write) {
         NamespaceView view = views.view();
         ShardTargets targets = view.targets(scopedFilter);
         awaitUnfenced(views, targets.chunks());
+        long matched = 0;
+        long modified = 0;
         long deleted = 0;
         List<String> written = new ArrayList<>();
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
             load.write(shard, targets.chunksByShard().get(shard));
-            DeleteResult result = onShard(shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
-            deleted += result.getDeletedCount();
+            ShardWrite result = onShard(shard, operation, () -> write.apply(collection, filter));
+            matched += result.matched();
+            modified += result.modified();
+            deleted += result.deleted();
             written.add(shard);
-            if (!multi && result.getDeletedCount() > 0) {
+            if (!multi && (result.matched() > 0 || result.deleted() > 0)) {
                 break;
             }
         }
-        return new WriteResult(0, 0, 0, deleted, List.of(), written);
+        return new WriteResult(matched, modified, 0, deleted, List.of(), written);
     }
 
     /**
