@@ -43,6 +43,7 @@ public final class TopicCatalog {
     private final Topic<String, QueryLoadSample> queryLoad;
     private final Topic<String, ShardStats> stats;
     private final Topic<byte[], byte[]> cdcDlq;
+    private final Topic<byte[], byte[]> controlDlq;
     private final Topic<String, ShardEvent> events;
     private final Topic<String, RouterAck> routerAcks;
     private final Topic<String, TxnRecord> txn;
@@ -64,6 +65,7 @@ public final class TopicCatalog {
         queryLoad = new Topic<>(prefix + "query-load", keys, serdes.valueSerde(QueryLoadSample.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
         cdcDlq = new Topic<>(prefix + "cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, CDC_RETENTION);
+        controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
         routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
         txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
@@ -110,6 +112,11 @@ public final class TopicCatalog {
         return cdcDlq;
     }
 
+    /** Shard, config and routing records a reader could not use, with their origin in headers. */
+    public Topic<byte[], byte[]> controlDlq() {
+        return controlDlq;
+    }
+
     public Topic<String, ShardEvent> events() {
         return events;
     }
@@ -124,7 +131,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, cdcDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, cdcDlq, controlDlq, events, routerAcks, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

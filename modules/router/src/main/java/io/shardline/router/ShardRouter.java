@@ -15,6 +15,7 @@ import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.shardline.router.internal.CdcInvalidator;
+import io.shardline.router.internal.DeadLetters;
 import io.shardline.router.internal.LoadCounter;
 import io.shardline.router.internal.ReadCache;
 import io.shardline.router.internal.RouterMetrics;
@@ -36,6 +37,7 @@ public final class ShardRouter implements AutoCloseable {
     private final RouterConfig config;
     private final RoutingState state = new RoutingState();
     private final RoutingStateConsumer consumer;
+    private final DeadLetters deadLetters;
     private final ShardClients clients;
     private final ExecutorService executor;
     private final ReadPath reads;
@@ -49,7 +51,8 @@ public final class ShardRouter implements AutoCloseable {
         this.config = config;
         RouterMetrics metrics = new RouterMetrics(registry);
         this.metrics = metrics;
-        this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state);
+        this.deadLetters = new DeadLetters(config.bootstrapServers(), config.catalog().controlDlq().name(), "router:" + config.routerId());
+        this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state, deadLetters);
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
@@ -268,6 +271,7 @@ public final class ShardRouter implements AutoCloseable {
         }
         signals.close();
         consumer.close();
+        deadLetters.close();
         executor.shutdownNow();
         clients.close();
     }

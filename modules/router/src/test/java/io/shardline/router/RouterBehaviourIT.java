@@ -182,6 +182,44 @@ class RouterBehaviourIT {
         }
     }
 
+    @Test
+    void shouldSendUnreadableControlRecordsToTheDeadLetterTopicAndKeepApplyingTheRest() throws Exception {
+        String ns = users.replace(".users", ".afterbad");
+        try (org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]> raw = new org.apache.kafka.clients.producer.KafkaProducer<>(
+            java.util.Map.of("bootstrap.servers", fixture.cluster.bootstrapServers()),
+            new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(fixture.catalog.routing().name(),
+                (ns + "|00").getBytes(), "not an avro record".getBytes())).get();
+        }
+        fixture.publisher.publishConfig(io.shardline.schemas.avro.NamespaceConfig.newBuilder().setNamespace(ns + "x")
+            .setStrategy(ShardKeyStrategyType.HASHED).setShardKeyFields(List.of("a", "b"))
+            .setThresholds(io.shardline.schemas.avro.Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+        fixture.namespace(ns, ShardKeyStrategyType.TENANT, List.of("tenantId"), List.of(Chunk.active(ns, KeyRange.ALL, "s2", 1, 1)));
+
+        awaitShards(ns, "s2");
+        List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> letters = new java.util.ArrayList<>();
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            java.util.Map.of("bootstrap.servers", fixture.cluster.bootstrapServers(), "group.id", "dlq-" + java.util.UUID.randomUUID(),
+                "auto.offset.reset", "earliest"),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(fixture.catalog.controlDlq().name()));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (letters.size() < 2 && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
+            }
+        }
+        assertThat(letters).extracting(r -> header(r, io.shardline.router.internal.DeadLetters.SOURCE_TOPIC))
+            .contains(fixture.catalog.routing().name(), fixture.catalog.config().name());
+        assertThat(letters).extracting(r -> header(r, io.shardline.router.internal.DeadLetters.EXCEPTION_MESSAGE))
+            .anyMatch(message -> message.contains("shardKeyFields"));
+        assertThat(letters).extracting(r -> new String(r.value())).contains("not an avro record");
+    }
+
+    private static String header(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record, String name) {
+        org.apache.kafka.common.header.Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value());
+    }
+
     private static void awaitShards(String ns, String... shards) throws InterruptedException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (System.nanoTime() < deadline) {

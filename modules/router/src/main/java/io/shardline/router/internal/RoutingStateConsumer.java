@@ -23,8 +23,8 @@ import io.shardline.schemas.TopicCatalog;
 
 /**
  * Feeds a {@link RoutingState} from the compacted shards, config and routing topics: reads them from the beginning,
- * then follows them, so a routing change is applied without restart. A record that cannot be read is logged with
- * its origin and skipped; it never stops the router.
+ * then follows them, so a routing change is applied without restart. A record that cannot be read goes to the
+ * control dead-letter topic with its origin and is skipped; it never stops the router.
  */
 public final class RoutingStateConsumer implements AutoCloseable {
 
@@ -33,14 +33,16 @@ public final class RoutingStateConsumer implements AutoCloseable {
     private final RoutingState state;
     private final TopicCatalog catalog;
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final DeadLetters deadLetters;
     private final Thread thread;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private volatile boolean running = true;
     private long skippedRecords;
 
-    public RoutingStateConsumer(String bootstrapServers, TopicCatalog catalog, RoutingState state) {
+    public RoutingStateConsumer(String bootstrapServers, TopicCatalog catalog, RoutingState state, DeadLetters deadLetters) {
         this.state = state;
         this.catalog = catalog;
+        this.deadLetters = deadLetters;
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -120,6 +122,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
         } catch (RuntimeException e) {
             skippedRecords++;
             LOG.error("skipping unreadable record {}-{}@{}: {}", topic, record.partition(), record.offset(), e.toString());
+            deadLetters.send(record, e);
         }
     }
 
