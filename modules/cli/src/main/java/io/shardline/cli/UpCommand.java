@@ -13,6 +13,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shardline.controller.ControllerConfig;
+import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.embedded.EmbeddedCluster;
@@ -32,7 +36,7 @@ import picocli.CommandLine.Spec;
  * {@code KEY=VALUE} line per endpoint, the start-up time, then {@code READY}.
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the embedded cluster (Kafka, schema registry, Kafka Connect + Debezium, shards, query router) and keep it running.")
+    description = "Start the embedded cluster (Kafka, schema registry, Kafka Connect + Debezium, shards, query router, controller) and keep it running.")
 final class UpCommand implements Callable<Integer> {
 
     @Spec
@@ -74,16 +78,27 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long begin = System.nanoTime();
         EmbeddedCluster cluster = EmbeddedCluster.start(config);
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         RouterNode router;
+        ControllerNode controller;
         try {
-            router = startRouter(cluster);
+            router = startRouter(cluster, meters);
         } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+        try {
+            controller = ControllerNode.start(ControllerConfig.defaults(cluster.bootstrapServers(), cluster.catalog(),
+                Files.createDirectories(dir.resolve("controller"))), meters, Duration.ofSeconds(60));
+        } catch (Exception e) {
+            closeRouter(router);
             cluster.close();
             throw e;
         }
         long startupMillis = (System.nanoTime() - begin) / 1_000_000;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            controller.close();
             closeRouter(router);
             cluster.close();
             if (temporary) {
@@ -101,7 +116,7 @@ final class UpCommand implements Callable<Integer> {
     }
 
     /** Registers the shards, spreads the auth service's namespaces over them and starts the router on them. */
-    private RouterNode startRouter(EmbeddedCluster cluster) throws Exception {
+    private RouterNode startRouter(EmbeddedCluster cluster, PrometheusMeterRegistry meters) throws Exception {
         if (shardCapacityBytes < 1 || shardCapacityOps < 1) {
             throw new IllegalArgumentException("--shard-capacity-bytes and --shard-capacity-ops must be positive");
         }
@@ -111,7 +126,7 @@ final class UpCommand implements Callable<Integer> {
             AuthServiceLayout.publish(publisher, shardUris, shardCapacityBytes, shardCapacityOps);
         }
         return RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), "127.0.0.1", routerPort,
-            Duration.ofSeconds(60));
+            meters, Duration.ofSeconds(60));
     }
 
     private static void closeRouter(RouterNode router) {

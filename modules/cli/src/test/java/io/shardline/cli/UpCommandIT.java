@@ -80,6 +80,15 @@ class UpCommandIT {
             }
             String value = firstRecord(endpoints.get("KAFKA_BOOTSTRAP"), "cdc.s1.newcomer.users");
             assertThat(value).contains("\"op\":\"c\"").contains("hello").contains("acme");
+            // The controller counts both documents of s1 (the router's and the newcomer's) and the router serves its meters.
+            String metrics = "";
+            long metricsDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!metrics.contains("shard_document_count{shard=\"s1\"} 2.0") && System.nanoTime() < metricsDeadline) {
+                metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(endpoints.get("ROUTER_URL") + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                Thread.sleep(200);
+            }
+            assertThat(metrics).contains("shard_document_count{shard=\"s1\"} 2.0", "shard_data_volume_bytes{shard=\"s1\"}");
 
             List<ProcessHandle> children = up.descendants().toList();
             assertThat(children).isNotEmpty();

@@ -19,7 +19,12 @@ public final class RouterNode implements AutoCloseable {
     }
 
     public static RouterNode start(RouterConfig config, String host, int port, Duration startupTimeout) throws Exception {
-        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        return start(config, host, port, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+    }
+
+    /** @param prometheus the registry {@code /metrics} serves; other roles of the same process may add their meters */
+    public static RouterNode start(RouterConfig config, String host, int port, PrometheusMeterRegistry prometheus,
+                                   Duration startupTimeout) throws Exception {
         ShardRouter router = ShardRouter.start(config, prometheus, startupTimeout);
         try {
             return new RouterNode(router, RouterHttpServer.start(router, host, port, 32, prometheus));

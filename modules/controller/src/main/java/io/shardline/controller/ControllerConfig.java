@@ -1,0 +1,41 @@
+package io.shardline.controller;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+import io.shardline.schemas.TopicCatalog;
+
+/**
+ * Settings of the controller role.
+ *
+ * @param applicationId    Kafka Streams application id; controllers with the same id share the work
+ * @param stateDir         where the topologies keep their local state
+ * @param commitInterval   how often processing commits (exactly-once: also how often results become visible)
+ * @param topicRefresh     how soon a new shard's CDC topics are picked up by the pattern subscription
+ * @param cdcTopicPrefix   prefix of the CDC topics, without the trailing dot
+ */
+public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, String applicationId, Path stateDir,
+                               Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix) {
+
+    public ControllerConfig {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        Objects.requireNonNull(catalog, "catalog");
+        Objects.requireNonNull(applicationId, "applicationId");
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(commitInterval, "commitInterval");
+        Objects.requireNonNull(topicRefresh, "topicRefresh");
+        Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
+        if (!applicationId.matches("[a-zA-Z0-9._-]+")) {
+            throw new IllegalArgumentException("applicationId may hold only letters, digits, '.', '_' and '-', was " + applicationId);
+        }
+        if (commitInterval.toMillis() < 1 || topicRefresh.toMillis() < 100) {
+            throw new IllegalArgumentException("commitInterval must be >= 1 ms and topicRefresh >= 100 ms");
+        }
+    }
+
+    public static ControllerConfig defaults(String bootstrapServers, TopicCatalog catalog, Path stateDir) {
+        return new ControllerConfig(bootstrapServers, catalog, catalog.prefix() + "controller", stateDir,
+            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc");
+    }
+}

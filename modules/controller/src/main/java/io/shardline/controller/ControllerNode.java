@@ -1,0 +1,150 @@
+package io.shardline.controller;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.schemas.avro.ShardStats;
+import io.shardline.topology.ShardSizeTopology;
+
+/**
+ * The {@code controller} role: runs the size topology with exactly-once processing and publishes
+ * {@code shard_document_count} and {@code shard_data_volume_bytes} per shard from the stats it writes.
+ */
+public final class ControllerNode implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerNode.class);
+
+    private final KafkaStreams streams;
+    private final StatsFollower stats;
+
+    private ControllerNode(KafkaStreams streams, StatsFollower stats) {
+        this.streams = streams;
+        this.stats = stats;
+    }
+
+    /** Starts the controller and waits until its topology runs. */
+    public static ControllerNode start(ControllerConfig config, MeterRegistry registry, Duration startupTimeout) throws InterruptedException {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) config.commitInterval().toMillis());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), (int) config.topicRefresh().toMillis());
+        // A controller that died is noticed within seconds, not the default 45 s.
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
+        ShardSizeTopology.Config topology = new ShardSizeTopology.Config(config.cdcTopicPrefix(), config.catalog().shards(),
+            config.catalog().stats(), config.catalog().cdcDlq());
+        KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(topology), props);
+        streams.setUncaughtExceptionHandler(error -> {
+            LOG.error("controller stream thread failed; replacing it", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        StatsFollower follower = new StatsFollower(config, registry);
+        streams.start();
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        if (streams.state() != KafkaStreams.State.RUNNING) {
+            streams.close(Duration.ofSeconds(10));
+            throw new IllegalStateException("the controller did not reach RUNNING within " + startupTimeout + " (state " + streams.state() + ")");
+        }
+        follower.start();
+        return new ControllerNode(streams, follower);
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    @Override
+    public void close() {
+        stats.close();
+        // Leave the group on a clean stop, so a successor takes over at once instead of after the session timeout.
+        streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))
+            .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+    }
+
+    /**
+     * Follows the stats topic (read-committed) and keeps one pair of gauges per shard current; a small consumer of its
+     * own so the meters show what was committed, as any other reader of the stats would see it.
+     */
+    static final class StatsFollower implements AutoCloseable {
+        private final Map<String, AtomicLong[]> values = new ConcurrentHashMap<>();
+        private final MeterRegistry registry;
+        private final org.apache.kafka.clients.consumer.KafkaConsumer<String, ShardStats> consumer;
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        StatsFollower(ControllerConfig config, MeterRegistry registry) {
+            this.registry = registry;
+            Map<String, Object> props = Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.GROUP_ID_CONFIG, config.applicationId() + "-meters-" + java.util.UUID.randomUUID());
+            this.consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+                config.catalog().stats().keySerde().deserializer(), config.catalog().stats().valueSerde().deserializer());
+            this.consumer.subscribe(java.util.List.of(config.catalog().stats().name()));
+            this.thread = new Thread(this::run, "controller-meters");
+            this.thread.setDaemon(true);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        private void run() {
+            try {
+                while (running) {
+                    consumer.poll(Duration.ofMillis(200)).forEach(record -> {
+                        if (record.value() != null) {
+                            AtomicLong[] pair = values.computeIfAbsent(record.key(), this::register);
+                            pair[0].set(record.value().getDocumentCount());
+                            pair[1].set(record.value().getDataBytes());
+                        }
+                    });
+                }
+            } catch (org.apache.kafka.common.errors.WakeupException stopping) {
+                LOG.debug("controller meters stopping");
+            } finally {
+                consumer.close();
+            }
+        }
+
+        private AtomicLong[] register(String shardId) {
+            AtomicLong documents = new AtomicLong();
+            AtomicLong bytes = new AtomicLong();
+            Gauge.builder("shard.document.count", documents, AtomicLong::get).description("Documents on a shard (CDC-derived)")
+                .tag("shard", shardId).register(registry);
+            Gauge.builder("shard.data.volume", bytes, AtomicLong::get).baseUnit("bytes")
+                .description("BSON bytes on a shard (CDC-derived)").tag("shard", shardId).register(registry);
+            return new AtomicLong[] {documents, bytes};
+        }
+
+        @Override
+        public void close() {
+            running = false;
+            consumer.wakeup();
+            try {
+                thread.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
