@@ -8,6 +8,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.QueryLoadSample;
@@ -42,6 +43,7 @@ public final class TopicCatalog {
     private final Topic<String, MigrationState> migrations;
     private final Topic<String, QueryLoadSample> queryLoad;
     private final Topic<String, ShardStats> stats;
+    private final Topic<String, ChunkStats> chunkStats;
     private final Topic<byte[], byte[]> cdcDlq;
     private final Topic<byte[], byte[]> controlDlq;
     private final Topic<String, ShardEvent> events;
@@ -64,6 +66,7 @@ public final class TopicCatalog {
         migrations = new Topic<>(prefix + "migrations", keys, serdes.valueSerde(MigrationState.class), Topic.Cleanup.COMPACT, none);
         queryLoad = new Topic<>(prefix + "query-load", keys, serdes.valueSerde(QueryLoadSample.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
+        chunkStats = new Topic<>(prefix + "chunk-stats", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
         cdcDlq = new Topic<>(prefix + "cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, CDC_RETENTION);
         controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
@@ -107,6 +110,11 @@ public final class TopicCatalog {
         return stats;
     }
 
+    /** Size of every chunk, keyed by namespace and chunk min (see {@link #routingKey}). */
+    public Topic<String, ChunkStats> chunkStats() {
+        return chunkStats;
+    }
+
     /** CDC records the controller could not read, with their origin in headers. */
     public Topic<byte[], byte[]> cdcDlq() {
         return cdcDlq;
@@ -131,7 +139,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, cdcDlq, controlDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, cdcDlq, controlDlq, events, routerAcks, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

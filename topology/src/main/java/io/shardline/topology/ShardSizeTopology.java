@@ -1,6 +1,8 @@
 package io.shardline.topology;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -23,6 +25,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 import io.shardline.schemas.Topic;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.StatsSource;
@@ -32,13 +37,15 @@ import io.shardline.topology.internal.CdcParseProcessor;
 import io.shardline.topology.internal.DeadLetterProcessor;
 import io.shardline.topology.internal.DocumentSizeProcessor;
 import io.shardline.topology.internal.ParsedCdc;
+import io.shardline.topology.internal.avro.DocumentSize;
 import io.shardline.topology.internal.avro.ShardSize;
 
 /**
- * The CDC-derived size table of every shard: documents and BSON bytes from the post-images on the CDC topics of
- * all shards (a pattern subscription, so a new shard's topics are picked up without restart), relative to each
- * shard's capacity from the shards topic, published as {@link ShardStats} on the stats topic. A record that is
- * not a readable Debezium change goes to the dead-letter topic with its origin, and the topology keeps running.
+ * The CDC-derived size tables of every shard and every chunk: documents and BSON bytes from the post-images on the
+ * CDC topics of all shards (a pattern subscription, so a new shard's topics are picked up without restart). Shard
+ * sizes are related to each shard's capacity from the shards topic and published as {@link ShardStats}; chunk sizes
+ * (documents placed by the routing table) as {@link ChunkStats}. A record that is not a readable Debezium change
+ * goes to the dead-letter topic with its origin, and the topology keeps running.
  */
 public final class ShardSizeTopology {
 
@@ -48,20 +55,33 @@ public final class ShardSizeTopology {
     public static final String SHARD_SIZES_STORE = "shard-sizes";
     /** Shard descriptors, for capacities. */
     public static final String SHARDS_STORE = "shard-descriptors";
+    /** Documents and bytes per chunk. */
+    public static final String CHUNK_SIZES_STORE = "chunk-sizes";
+    /** The routing table (global), to place documents in chunks. */
+    public static final String ROUTES_STORE = "chunk-routes";
+    /** Namespace configs (global), for the shard-key strategy of documents written without the router. */
+    public static final String CONFIGS_STORE = "namespace-configs";
 
     /**
      * @param cdcTopicPrefix prefix of the CDC topics without the trailing dot ({@code cdc})
      * @param shards         the shard registry, read for capacities
      * @param stats          where shard stats are published
+     * @param routing        the routing table, to place documents in chunks
+     * @param configs        namespace configs, for documents that do not carry their encoded key
+     * @param chunkStats     where chunk stats are published
      * @param deadLetters    where unreadable CDC records go
      */
     public record Config(String cdcTopicPrefix, Topic<String, ShardDescriptor> shards, Topic<String, ShardStats> stats,
-                         Topic<byte[], byte[]> deadLetters) {
+                         Topic<String, ChunkRoute> routing, Topic<String, NamespaceConfig> configs,
+                         Topic<String, ChunkStats> chunkStats, Topic<byte[], byte[]> deadLetters) {
         public Config {
             Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
             Objects.requireNonNull(shards, "shards");
             Objects.requireNonNull(stats, "stats");
             Objects.requireNonNull(deadLetters, "deadLetters");
+            Objects.requireNonNull(routing, "routing");
+            Objects.requireNonNull(configs, "configs");
+            Objects.requireNonNull(chunkStats, "chunkStats");
             if (cdcTopicPrefix.isBlank() || cdcTopicPrefix.endsWith(".")) {
                 throw new IllegalArgumentException("cdcTopicPrefix must be a non-blank prefix without a trailing dot, was '" + cdcTopicPrefix + "'");
             }
@@ -75,7 +95,15 @@ public final class ShardSizeTopology {
         StreamsBuilder builder = new StreamsBuilder();
         Serde<ShardSize> sizeSerde = AvroBinarySerde.of(ShardSize.class);
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(DOCUMENT_SIZES_STORE), Serdes.String(), Serdes.Integer()));
+            Stores.persistentKeyValueStore(DOCUMENT_SIZES_STORE), Serdes.String(), AvroBinarySerde.of(DocumentSize.class)));
+        builder.globalTable(config.routing().name(),
+            Consumed.with(config.routing().keySerde(), config.routing().valueSerde()).withName("routes-source"),
+            Materialized.<String, ChunkRoute, KeyValueStore<Bytes, byte[]>>as(ROUTES_STORE)
+                .withKeySerde(config.routing().keySerde()).withValueSerde(config.routing().valueSerde()));
+        builder.globalTable(config.configs().name(),
+            Consumed.with(config.configs().keySerde(), config.configs().valueSerde()).withName("configs-source"),
+            Materialized.<String, NamespaceConfig, KeyValueStore<Bytes, byte[]>>as(CONFIGS_STORE)
+                .withKeySerde(config.configs().keySerde()).withValueSerde(config.configs().valueSerde()));
 
         KTable<String, ShardDescriptor> shards = builder.table(config.shards().name(),
             Consumed.with(config.shards().keySerde(), config.shards().valueSerde()).withName("shards-source"),
@@ -95,16 +123,19 @@ public final class ShardSizeTopology {
             .process(DeadLetterProcessor::new, Named.as("cdc-dead-letter"))
             .to(config.deadLetters().name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("cdc-dead-letter-sink"));
 
-        KTable<String, ShardSize> sizes = branches.get("cdc-valid")
-            .process(() -> new DocumentSizeProcessor(DOCUMENT_SIZES_STORE), Named.as("document-sizes"), DOCUMENT_SIZES_STORE)
-            // An explicit partition count: Streams cannot infer one while the CDC pattern matches no topic yet (a
-            // fresh cluster before its first write), and the join below needs the shards topic's single partition.
-            .repartition(Repartitioned.<String, ShardSize>as("shard-size-deltas")
-                .withKeySerde(Serdes.String()).withValueSerde(sizeSerde).withNumberOfPartitions(1))
-            .groupByKey(Grouped.with("shard-size-grouping", Serdes.String(), sizeSerde))
-            .aggregate(() -> null, ShardSizeTopology::add, Named.as("shard-size-aggregate"),
-                Materialized.<String, ShardSize, KeyValueStore<Bytes, byte[]>>as(SHARD_SIZES_STORE)
-                    .withKeySerde(Serdes.String()).withValueSerde(sizeSerde));
+        Map<String, KStream<String, ShardSize>> deltas = branches.get("cdc-valid")
+            .process(() -> new DocumentSizeProcessor(DOCUMENT_SIZES_STORE, ROUTES_STORE, CONFIGS_STORE),
+                Named.as("document-sizes"), DOCUMENT_SIZES_STORE)
+            .split(Named.as("size-deltas-"))
+            .branch((key, delta) -> delta.getNamespace() == null, Branched.as("shard"))
+            .defaultBranch(Branched.as("chunk"));
+
+        KTable<String, ShardSize> sizes = total(deltas.get("size-deltas-shard"), "shard", SHARD_SIZES_STORE, sizeSerde);
+        total(deltas.get("size-deltas-chunk"), "chunk", CHUNK_SIZES_STORE, sizeSerde)
+            .toStream(Named.as("chunk-stats-stream"))
+            .mapValues(ShardSizeTopology::toChunkStats, Named.as("chunk-stats-values"))
+            .to(config.chunkStats().name(), Produced.with(config.chunkStats().keySerde(), config.chunkStats().valueSerde())
+                .withName("chunk-stats-sink"));
 
         sizes.leftJoin(shards, ShardSizeTopology::toStats, Named.as("shard-stats-join"))
             .toStream(Named.as("shard-stats-stream"))
@@ -112,12 +143,38 @@ public final class ShardSizeTopology {
         return builder.build();
     }
 
-    private static ShardSize add(String shardId, ShardSize delta, ShardSize total) {
+    /**
+     * Sums deltas per key. An explicit partition count: Streams cannot infer one while the CDC pattern matches no
+     * topic yet (a fresh cluster before its first write), and the shard join needs the shards topic's single partition.
+     */
+    private static KTable<String, ShardSize> total(KStream<String, ShardSize> deltas, String kind, String store, Serde<ShardSize> serde) {
+        return deltas
+            .repartition(Repartitioned.<String, ShardSize>as(kind + "-size-deltas")
+                .withKeySerde(Serdes.String()).withValueSerde(serde).withNumberOfPartitions(1))
+            .groupByKey(Grouped.with(kind + "-size-grouping", Serdes.String(), serde))
+            .aggregate(() -> null, ShardSizeTopology::add, Named.as(kind + "-size-aggregate"),
+                Materialized.<String, ShardSize, KeyValueStore<Bytes, byte[]>>as(store)
+                    .withKeySerde(Serdes.String()).withValueSerde(serde));
+    }
+
+    private static ShardSize add(String key, ShardSize delta, ShardSize total) {
         if (total == null) {
-            return new ShardSize(shardId, delta.getDocuments(), delta.getBytes(), delta.getWrites(), delta.getUpdatedAtMillis());
+            return ShardSize.newBuilder(delta).build();
         }
-        return new ShardSize(shardId, total.getDocuments() + delta.getDocuments(), total.getBytes() + delta.getBytes(),
+        return new ShardSize(delta.getShardId(), delta.getNamespace(), delta.getChunkMinHex(),
+            total.getDocuments() + delta.getDocuments(), total.getBytes() + delta.getBytes(),
             total.getWrites() + delta.getWrites(), Math.max(total.getUpdatedAtMillis(), delta.getUpdatedAtMillis()));
+    }
+
+    static ChunkStats toChunkStats(ShardSize size) {
+        return ChunkStats.newBuilder()
+            .setNamespace(size.getNamespace())
+            .setChunkMin(ByteBuffer.wrap(HexFormat.of().parseHex(size.getChunkMinHex())))
+            .setShardId(size.getShardId())
+            .setDocumentCount(size.getDocuments())
+            .setDataBytes(size.getBytes())
+            .setUpdatedAt(Instant.ofEpochMilli(size.getUpdatedAtMillis()))
+            .build();
     }
 
     static ShardStats toStats(ShardSize size, ShardDescriptor shard) {

@@ -3,9 +3,11 @@ package io.shardline.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -26,7 +28,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.shardline.schemas.Topic;
+import io.shardline.core.key.KeyEncoding;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.Thresholds;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.topology.internal.AvroBinarySerde;
@@ -41,6 +49,12 @@ class ShardSizeTopologyTest {
         AvroBinarySerde.of(ShardStats.class), Topic.Cleanup.COMPACT, Duration.ZERO);
     private static final Topic<byte[], byte[]> DLQ = new Topic<>("t.cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(),
         Topic.Cleanup.DELETE, Duration.ofDays(1));
+    private static final Topic<String, ChunkRoute> ROUTING = new Topic<>("t.routing", Serdes.String(),
+        AvroBinarySerde.of(ChunkRoute.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<String, NamespaceConfig> CONFIGS = new Topic<>("t.config", Serdes.String(),
+        AvroBinarySerde.of(NamespaceConfig.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<String, ChunkStats> CHUNK_STATS = new Topic<>("t.chunk-stats", Serdes.String(),
+        AvroBinarySerde.of(ChunkStats.class), Topic.Cleanup.COMPACT, Duration.ZERO);
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     private TopologyTestDriver driver;
@@ -49,6 +63,9 @@ class ShardSizeTopologyTest {
     private TestInputTopic<String, ShardDescriptor> shards;
     private TestOutputTopic<String, ShardStats> stats;
     private TestOutputTopic<byte[], byte[]> deadLetters;
+    private TestInputTopic<String, ChunkRoute> routes;
+    private TestInputTopic<String, NamespaceConfig> configs;
+    private TestOutputTopic<String, ChunkStats> chunkStats;
 
     @BeforeEach
     void startDriver() {
@@ -57,12 +74,15 @@ class ShardSizeTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, DLQ)), props);
+        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS, CHUNK_STATS, DLQ)), props);
         s1Users = driver.createInputTopic("cdc.s1.auth.users", new StringSerializer(), new StringSerializer());
         s2Users = driver.createInputTopic("cdc.s2.auth.users", new StringSerializer(), new StringSerializer());
         shards = driver.createInputTopic(SHARDS.name(), new StringSerializer(), SHARDS.valueSerde().serializer());
         stats = driver.createOutputTopic(STATS.name(), Serdes.String().deserializer(), STATS.valueSerde().deserializer());
         deadLetters = driver.createOutputTopic(DLQ.name(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
+        routes = driver.createInputTopic(ROUTING.name(), new StringSerializer(), ROUTING.valueSerde().serializer());
+        configs = driver.createInputTopic(CONFIGS.name(), new StringSerializer(), CONFIGS.valueSerde().serializer());
+        chunkStats = driver.createOutputTopic(CHUNK_STATS.name(), Serdes.String().deserializer(), CHUNK_STATS.valueSerde().deserializer());
     }
 
     @AfterEach
@@ -169,6 +189,56 @@ class ShardSizeTopologyTest {
             assertThatThrownBy(() -> other.pipeInput(key("a"), change("c", "{\"_id\": \"a\"}"), T0))
                 .hasMessageContaining("Unknown topic");
         }
+    }
+
+    private void routeUsersSplitAtM(String lowerShard, String upperShard, long version) {
+        configs.pipeInput("auth.users", NamespaceConfig.newBuilder().setNamespace("auth.users").setStrategy(ShardKeyStrategyType.TENANT)
+            .setShardKeyFields(List.of("tenantId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build(), T0);
+        String m = KeyEncoding.encode("m").toHex();
+        routes.pipeInput("auth.users|", route("", m, lowerShard, version), T0);
+        routes.pipeInput("auth.users|" + m, route(m, null, upperShard, version), T0);
+    }
+
+    private static ChunkRoute route(String minHex, String maxHex, String shard, long version) {
+        return ChunkRoute.newBuilder().setNamespace("auth.users")
+            .setMin(ByteBuffer.wrap(HexFormat.of().parseHex(minHex)))
+            .setMax(maxHex == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(maxHex)))
+            .setShardId(shard).setEpoch(1).setVersion(version).build();
+    }
+
+    @Test
+    void shouldCountDocumentsPerChunkPlacedByTheRoutingTable() {
+        routeUsersSplitAtM("s1", "s1", 1);
+        String m = KeyEncoding.encode("m").toHex();
+
+        s1Users.pipeInput(key("a1"), change("c", "{\"_id\": \"a1\", \"tenantId\": \"acme\"}"), T0);
+        s1Users.pipeInput(key("a2"), change("c", "{\"_id\": \"a2\", \"tenantId\": \"bolt\"}"), T0);
+        s1Users.pipeInput(key("z1"), change("c", "{\"_id\": \"z1\", \"tenantId\": \"zeta\"}"), T0);
+        // Written by the router: placed by its stored key, whatever the strategy would say.
+        s1Users.pipeInput(key("r1"), change("c", "{\"_id\": \"r1\", \"tenantId\": \"acme\", \"_sk\": \"" + KeyEncoding.encode("zz").toHex() + "\"}"), T0);
+        s1Users.pipeInput(key("a2"), change("d", null), T0.plusSeconds(1));
+
+        Map<String, ChunkStats> latest = chunkStats.readKeyValuesToMap();
+        assertThat(latest.get("auth.users|").getDocumentCount()).isEqualTo(1);
+        assertThat(latest.get("auth.users|" + m).getDocumentCount()).isEqualTo(2);
+        assertThat(latest.get("auth.users|" + m).getDataBytes()).isPositive();
+    }
+
+    @Test
+    void shouldMoveADocumentToItsNewChunkWhenTheRoutingChangedSinceItWasCounted() {
+        configs.pipeInput("auth.users", NamespaceConfig.newBuilder().setNamespace("auth.users").setStrategy(ShardKeyStrategyType.TENANT)
+            .setShardKeyFields(List.of("tenantId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build(), T0);
+        routes.pipeInput("auth.users|", route("", null, "s1", 1), T0);
+        s1Users.pipeInput(key("z1"), change("c", "{\"_id\": \"z1\", \"tenantId\": \"zeta\"}"), T0);
+        routeUsersSplitAtM("s1", "s1", 2);
+
+        s1Users.pipeInput(key("z1"), change("u", "{\"_id\": \"z1\", \"tenantId\": \"zeta\", \"n\": 1}"), T0.plusSeconds(1));
+
+        Map<String, ChunkStats> latest = chunkStats.readKeyValuesToMap();
+        String m = KeyEncoding.encode("m").toHex();
+        assertThat(latest.get("auth.users|").getDocumentCount()).isZero();
+        assertThat(latest.get("auth.users|" + m).getDocumentCount()).isEqualTo(1);
+        assertThat(latestStats().get("s1").getDocumentCount()).as("the shard still holds one document").isEqualTo(1);
     }
 
     private static String header(TestRecord<byte[], byte[]> record, String name) {

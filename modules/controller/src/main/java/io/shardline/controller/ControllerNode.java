@@ -47,7 +47,8 @@ public final class ControllerNode implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         ShardSizeTopology.Config topology = new ShardSizeTopology.Config(config.cdcTopicPrefix(), config.catalog().shards(),
-            config.catalog().stats(), config.catalog().cdcDlq());
+            config.catalog().stats(), config.catalog().routing(), config.catalog().config(), config.catalog().chunkStats(),
+            config.catalog().cdcDlq());
         KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(topology), props);
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("controller stream thread failed; replacing it", error);

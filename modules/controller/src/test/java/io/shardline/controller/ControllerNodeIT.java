@@ -16,10 +16,17 @@ import com.mongodb.client.MongoClients;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.routing.Chunk;
 import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
 
@@ -32,6 +39,12 @@ class ControllerNodeIT {
         TopicCatalog catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
         ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
         Path state = Files.createTempDirectory("controller-state-");
+        String ns = names.database() + ".users";
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(ns).setStrategy(ShardKeyStrategyType.TENANT)
+                .setShardKeyFields(List.of("tenantId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            publisher.publishRouting(ns, List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
+        }
         ControllerConfig config = new ControllerConfig(cluster.bootstrapServers(), catalog, names.applicationId("controller"),
             state, Duration.ofMillis(100), Duration.ofSeconds(1), "cdc");
 
@@ -46,8 +59,30 @@ class ControllerNodeIT {
                 insert(s1, names, 40, 25);
                 awaitCount(second, "s1", documentsOn(s1));
                 assertThat(second.get("shard.data.volume").tag("shard", "s1").gauge().value()).isPositive();
+                assertThat(awaitChunk(cluster, catalog, TopicCatalog.routingKey(ns, ""), 65).getDocumentCount())
+                    .as("documents of the namespace's only chunk").isEqualTo(65);
             }
         }
+    }
+
+    private static ChunkStats awaitChunk(EmbeddedCluster cluster, TopicCatalog catalog, String key, long expected) {
+        java.util.Map<String, Object> props = java.util.Map.of("bootstrap.servers", cluster.bootstrapServers(),
+            "group.id", "chunks-" + java.util.UUID.randomUUID(), "auto.offset.reset", "earliest", "isolation.level", "read_committed");
+        ChunkStats latest = null;
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, ChunkStats> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            props, catalog.chunkStats().keySerde().deserializer(), catalog.chunkStats().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(catalog.chunkStats().name()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while ((latest == null || latest.getDocumentCount() != expected) && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.key().equals(key)) {
+                        latest = record.value();
+                    }
+                }
+            }
+        }
+        assertThat(latest).as("chunk stats of %s", key).isNotNull();
+        return latest;
     }
 
     private static void insert(MongoClient client, TestNames names, int from, int count) {

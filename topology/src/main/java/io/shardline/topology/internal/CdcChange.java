@@ -5,8 +5,10 @@ package io.shardline.topology.internal;
  *
  * @param documentKey   the {@code id} of the Debezium key: the document's {@code _id} as extended JSON
  * @param postImageSize BSON size of the document after the change; -1 for deletes
+ * @param postImage     the document after the change, {@code null} for deletes
  */
-public record CdcChange(String shardId, String namespace, String documentKey, Op op, int postImageSize) {
+public record CdcChange(String shardId, String namespace, String documentKey, Op op, int postImageSize,
+                        org.bson.Document postImage) {
 
     /** Debezium's op codes. */
     public enum Op {

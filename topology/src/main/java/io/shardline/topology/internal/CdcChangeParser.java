@@ -1,8 +1,8 @@
 package io.shardline.topology.internal;
 
-import org.bson.BsonDocument;
+import org.bson.Document;
 import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
+import org.bson.codecs.DocumentCodec;
 import org.bson.json.JsonParseException;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -34,14 +34,16 @@ public final class CdcChangeParser {
         }
         CdcChange.Op kind = CdcChange.Op.fromCode(op.asText());
         int size = -1;
+        Document postImage = null;
         if (kind != CdcChange.Op.DELETE) {
             JsonNode after = envelope.get("after");
             if (after == null || !after.isTextual()) {
                 throw new MalformedCdcRecordException("after", "a " + kind.name().toLowerCase() + " needs the post-image as an extended-JSON string");
             }
-            size = bsonSize(after.asText());
+            postImage = postImage(after.asText());
+            size = new RawBsonDocument(postImage, new DocumentCodec()).getByteBuffer().remaining();
         }
-        return new CdcChange(location[0], location[1], documentKey, kind, size);
+        return new CdcChange(location[0], location[1], documentKey, kind, size, postImage);
     }
 
     private String[] location(String topic) {
@@ -81,10 +83,9 @@ public final class CdcChangeParser {
         }
     }
 
-    private static int bsonSize(String extendedJson) {
+    private static Document postImage(String extendedJson) {
         try {
-            BsonDocument document = BsonDocument.parse(extendedJson);
-            return new RawBsonDocument(document, new BsonDocumentCodec()).getByteBuffer().remaining();
+            return Document.parse(extendedJson);
         } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
             throw new MalformedCdcRecordException("after", "is not an extended-JSON document: " + e.getMessage(), e);
         }
