@@ -44,6 +44,7 @@ public final class TopicCatalog {
     private final Topic<String, QueryLoadSample> queryLoad;
     private final Topic<String, ShardStats> stats;
     private final Topic<String, ChunkStats> chunkStats;
+    private final Topic<String, ShardStats> dbStats;
     private final Topic<byte[], byte[]> cdcDlq;
     private final Topic<byte[], byte[]> controlDlq;
     private final Topic<String, ShardEvent> events;
@@ -67,6 +68,7 @@ public final class TopicCatalog {
         queryLoad = new Topic<>(prefix + "query-load", keys, serdes.valueSerde(QueryLoadSample.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
         chunkStats = new Topic<>(prefix + "chunk-stats", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
+        dbStats = new Topic<>(prefix + "dbstats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
         cdcDlq = new Topic<>(prefix + "cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, CDC_RETENTION);
         controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
@@ -115,6 +117,11 @@ public final class TopicCatalog {
         return chunkStats;
     }
 
+    /** Ground-truth sizes the controller's collector read from each shard ({@code dbStats}), which correct the tables. */
+    public Topic<String, ShardStats> dbStats() {
+        return dbStats;
+    }
+
     /** CDC records the controller could not read, with their origin in headers. */
     public Topic<byte[], byte[]> cdcDlq() {
         return cdcDlq;
@@ -139,7 +146,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, cdcDlq, controlDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, cdcDlq, controlDlq, events, routerAcks, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

@@ -69,11 +69,13 @@ public final class ShardSizeTopology {
      * @param routing        the routing table, to place documents in chunks
      * @param configs        namespace configs, for documents that do not carry their encoded key
      * @param chunkStats     where chunk stats are published
+     * @param dbStats        ground-truth shard sizes read from the shards, which replace the CDC-derived totals
      * @param deadLetters    where unreadable CDC records go
      */
     public record Config(String cdcTopicPrefix, Topic<String, ShardDescriptor> shards, Topic<String, ShardStats> stats,
                          Topic<String, ChunkRoute> routing, Topic<String, NamespaceConfig> configs,
-                         Topic<String, ChunkStats> chunkStats, Topic<byte[], byte[]> deadLetters) {
+                         Topic<String, ChunkStats> chunkStats, Topic<String, ShardStats> dbStats,
+                         Topic<byte[], byte[]> deadLetters) {
         public Config {
             Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
             Objects.requireNonNull(shards, "shards");
@@ -82,6 +84,7 @@ public final class ShardSizeTopology {
             Objects.requireNonNull(routing, "routing");
             Objects.requireNonNull(configs, "configs");
             Objects.requireNonNull(chunkStats, "chunkStats");
+            Objects.requireNonNull(dbStats, "dbStats");
             if (cdcTopicPrefix.isBlank() || cdcTopicPrefix.endsWith(".")) {
                 throw new IllegalArgumentException("cdcTopicPrefix must be a non-blank prefix without a trailing dot, was '" + cdcTopicPrefix + "'");
             }
@@ -130,7 +133,12 @@ public final class ShardSizeTopology {
             .branch((key, delta) -> delta.getNamespace() == null, Branched.as("shard"))
             .defaultBranch(Branched.as("chunk"));
 
-        KTable<String, ShardSize> sizes = total(deltas.get("size-deltas-shard"), "shard", SHARD_SIZES_STORE, sizeSerde);
+        // dbStats samples of the shards correct the CDC-derived totals (drift from missed or replayed events).
+        KStream<String, ShardSize> groundTruth = builder
+            .stream(config.dbStats().name(), Consumed.with(config.dbStats().keySerde(), config.dbStats().valueSerde()).withName("dbstats-source"))
+            .mapValues(ShardSizeTopology::groundTruth, Named.as("dbstats-as-totals"));
+        KTable<String, ShardSize> sizes = total(deltas.get("size-deltas-shard").merge(groundTruth, Named.as("shard-sizes-and-truth")),
+            "shard", SHARD_SIZES_STORE, sizeSerde);
         total(deltas.get("size-deltas-chunk"), "chunk", CHUNK_SIZES_STORE, sizeSerde)
             .toStream(Named.as("chunk-stats-stream"))
             .mapValues(ShardSizeTopology::toChunkStats, Named.as("chunk-stats-values"))
@@ -157,13 +165,22 @@ public final class ShardSizeTopology {
                     .withKeySerde(Serdes.String()).withValueSerde(serde));
     }
 
+    private static ShardSize groundTruth(ShardStats sample) {
+        return new ShardSize(sample.getShardId(), null, null, sample.getDocumentCount(), sample.getDataBytes(), 0L, true,
+            sample.getUpdatedAt().toEpochMilli());
+    }
+
     private static ShardSize add(String key, ShardSize delta, ShardSize total) {
         if (total == null) {
-            return ShardSize.newBuilder(delta).build();
+            return ShardSize.newBuilder(delta).setAbsolute(false).build();
+        }
+        if (delta.getAbsolute()) {
+            return new ShardSize(total.getShardId(), total.getNamespace(), total.getChunkMinHex(), delta.getDocuments(),
+                delta.getBytes(), total.getWrites(), false, Math.max(total.getUpdatedAtMillis(), delta.getUpdatedAtMillis()));
         }
         return new ShardSize(delta.getShardId(), delta.getNamespace(), delta.getChunkMinHex(),
             total.getDocuments() + delta.getDocuments(), total.getBytes() + delta.getBytes(),
-            total.getWrites() + delta.getWrites(), Math.max(total.getUpdatedAtMillis(), delta.getUpdatedAtMillis()));
+            total.getWrites() + delta.getWrites(), false, Math.max(total.getUpdatedAtMillis(), delta.getUpdatedAtMillis()));
     }
 
     static ChunkStats toChunkStats(ShardSize size) {

@@ -53,6 +53,8 @@ class ShardSizeTopologyTest {
         AvroBinarySerde.of(ChunkRoute.class), Topic.Cleanup.COMPACT, Duration.ZERO);
     private static final Topic<String, NamespaceConfig> CONFIGS = new Topic<>("t.config", Serdes.String(),
         AvroBinarySerde.of(NamespaceConfig.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<String, ShardStats> DB_STATS = new Topic<>("t.dbstats", Serdes.String(),
+        AvroBinarySerde.of(ShardStats.class), Topic.Cleanup.DELETE, Duration.ofDays(1));
     private static final Topic<String, ChunkStats> CHUNK_STATS = new Topic<>("t.chunk-stats", Serdes.String(),
         AvroBinarySerde.of(ChunkStats.class), Topic.Cleanup.COMPACT, Duration.ZERO);
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -66,6 +68,7 @@ class ShardSizeTopologyTest {
     private TestInputTopic<String, ChunkRoute> routes;
     private TestInputTopic<String, NamespaceConfig> configs;
     private TestOutputTopic<String, ChunkStats> chunkStats;
+    private TestInputTopic<String, ShardStats> dbStats;
 
     @BeforeEach
     void startDriver() {
@@ -74,7 +77,7 @@ class ShardSizeTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS, CHUNK_STATS, DLQ)), props);
+        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS, CHUNK_STATS, DB_STATS, DLQ)), props);
         s1Users = driver.createInputTopic("cdc.s1.auth.users", new StringSerializer(), new StringSerializer());
         s2Users = driver.createInputTopic("cdc.s2.auth.users", new StringSerializer(), new StringSerializer());
         shards = driver.createInputTopic(SHARDS.name(), new StringSerializer(), SHARDS.valueSerde().serializer());
@@ -82,6 +85,7 @@ class ShardSizeTopologyTest {
         deadLetters = driver.createOutputTopic(DLQ.name(), Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
         routes = driver.createInputTopic(ROUTING.name(), new StringSerializer(), ROUTING.valueSerde().serializer());
         configs = driver.createInputTopic(CONFIGS.name(), new StringSerializer(), CONFIGS.valueSerde().serializer());
+        dbStats = driver.createInputTopic(DB_STATS.name(), new StringSerializer(), DB_STATS.valueSerde().serializer());
         chunkStats = driver.createOutputTopic(CHUNK_STATS.name(), Serdes.String().deserializer(), CHUNK_STATS.valueSerde().deserializer());
     }
 
@@ -204,6 +208,21 @@ class ShardSizeTopologyTest {
             .setMin(ByteBuffer.wrap(HexFormat.of().parseHex(minHex)))
             .setMax(maxHex == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(maxHex)))
             .setShardId(shard).setEpoch(1).setVersion(version).build();
+    }
+
+    @Test
+    void shouldReplaceTheCdcDerivedTotalsWithAGroundTruthSampleAndKeepCountingFromThere() {
+        s1Users.pipeInput(key("a"), change("c", "{\"_id\": \"a\"}"), T0);
+        s1Users.pipeInput(key("b"), change("c", "{\"_id\": \"b\"}"), T0);
+
+        dbStats.pipeInput("s1", ShardStats.newBuilder().setShardId("s1").setDocumentCount(10).setDataBytes(1_000)
+            .setSource(io.shardline.schemas.avro.StatsSource.DBSTATS).setUpdatedAt(T0.plusSeconds(5)).build(), T0.plusSeconds(5));
+        assertThat(latestStats().get("s1").getDocumentCount()).isEqualTo(10);
+
+        s1Users.pipeInput(key("c"), change("c", "{\"_id\": \"c\"}"), T0.plusSeconds(6));
+        ShardStats after = latestStats().get("s1");
+        assertThat(after.getDocumentCount()).isEqualTo(11);
+        assertThat(after.getDataBytes()).isEqualTo(1_000 + bsonSize("{\"_id\": \"c\"}"));
     }
 
     @Test

@@ -14,9 +14,10 @@ import io.shardline.schemas.TopicCatalog;
  * @param commitInterval   how often processing commits (exactly-once: also how often results become visible)
  * @param topicRefresh     how soon a new shard's CDC topics are picked up by the pattern subscription
  * @param cdcTopicPrefix   prefix of the CDC topics, without the trailing dot
+ * @param dbStatsInterval  how often each registered shard's {@code dbStats} is read to correct the CDC-derived sizes
  */
 public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, String applicationId, Path stateDir,
-                               Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix) {
+                               Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix, Duration dbStatsInterval) {
 
     public ControllerConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -26,6 +27,10 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
         Objects.requireNonNull(commitInterval, "commitInterval");
         Objects.requireNonNull(topicRefresh, "topicRefresh");
         Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
+        Objects.requireNonNull(dbStatsInterval, "dbStatsInterval");
+        if (dbStatsInterval.toMillis() < 100) {
+            throw new IllegalArgumentException("dbStatsInterval must be at least 100 ms, was " + dbStatsInterval);
+        }
         if (!applicationId.matches("[a-zA-Z0-9._-]+")) {
             throw new IllegalArgumentException("applicationId may hold only letters, digits, '.', '_' and '-', was " + applicationId);
         }
@@ -36,6 +41,10 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
 
     public static ControllerConfig defaults(String bootstrapServers, TopicCatalog catalog, Path stateDir) {
         return new ControllerConfig(bootstrapServers, catalog, catalog.prefix() + "controller", stateDir,
-            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc");
+            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc", Duration.ofSeconds(30));
+    }
+
+    public ControllerConfig withDbStatsInterval(Duration interval) {
+        return new ControllerConfig(bootstrapServers, catalog, applicationId, stateDir, commitInterval, topicRefresh, cdcTopicPrefix, interval);
     }
 }

@@ -19,8 +19,9 @@ import io.shardline.schemas.avro.ShardStats;
 import io.shardline.topology.ShardSizeTopology;
 
 /**
- * The {@code controller} role: runs the size topology with exactly-once processing and publishes
- * {@code shard_document_count} and {@code shard_data_volume_bytes} per shard from the stats it writes.
+ * The {@code controller} role: runs the size topology with exactly-once processing, corrects it with each shard's
+ * {@code dbStats} on an interval, and publishes {@code shard_document_count} and {@code shard_data_volume_bytes} per
+ * shard from the stats it writes.
  */
 public final class ControllerNode implements AutoCloseable {
 
@@ -28,10 +29,12 @@ public final class ControllerNode implements AutoCloseable {
 
     private final KafkaStreams streams;
     private final StatsFollower stats;
+    private final DbStatsCollector collector;
 
-    private ControllerNode(KafkaStreams streams, StatsFollower stats) {
+    private ControllerNode(KafkaStreams streams, StatsFollower stats, DbStatsCollector collector) {
         this.streams = streams;
         this.stats = stats;
+        this.collector = collector;
     }
 
     /** Starts the controller and waits until its topology runs. */
@@ -48,7 +51,7 @@ public final class ControllerNode implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         ShardSizeTopology.Config topology = new ShardSizeTopology.Config(config.cdcTopicPrefix(), config.catalog().shards(),
             config.catalog().stats(), config.catalog().routing(), config.catalog().config(), config.catalog().chunkStats(),
-            config.catalog().cdcDlq());
+            config.catalog().dbStats(), config.catalog().cdcDlq());
         KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(topology), props);
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("controller stream thread failed; replacing it", error);
@@ -65,7 +68,9 @@ public final class ControllerNode implements AutoCloseable {
             throw new IllegalStateException("the controller did not reach RUNNING within " + startupTimeout + " (state " + streams.state() + ")");
         }
         follower.start();
-        return new ControllerNode(streams, follower);
+        DbStatsCollector collector = new DbStatsCollector(config, streams);
+        collector.start();
+        return new ControllerNode(streams, follower, collector);
     }
 
     public KafkaStreams.State state() {
@@ -74,6 +79,7 @@ public final class ControllerNode implements AutoCloseable {
 
     @Override
     public void close() {
+        collector.close();
         stats.close();
         // Leave the group on a clean stop, so a successor takes over at once instead of after the session timeout.
         streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))

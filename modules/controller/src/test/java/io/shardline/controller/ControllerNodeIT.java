@@ -46,7 +46,7 @@ class ControllerNodeIT {
             publisher.publishRouting(ns, List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
         }
         ControllerConfig config = new ControllerConfig(cluster.bootstrapServers(), catalog, names.applicationId("controller"),
-            state, Duration.ofMillis(100), Duration.ofSeconds(1), "cdc");
+            state, Duration.ofMillis(100), Duration.ofSeconds(1), "cdc", Duration.ofMinutes(10));
 
         try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString())) {
             SimpleMeterRegistry first = new SimpleMeterRegistry();
@@ -61,6 +61,32 @@ class ControllerNodeIT {
                 assertThat(second.get("shard.data.volume").tag("shard", "s1").gauge().value()).isPositive();
                 assertThat(awaitChunk(cluster, catalog, TopicCatalog.routingKey(ns, ""), 65).getDocumentCount())
                     .as("documents of the namespace's only chunk").isEqualTo(65);
+            }
+        }
+    }
+
+    @Test
+    void shouldCorrectTheSizesOfAShardWhoseChangesCdcNeverSawFromItsDbStats(EmbeddedCluster cluster, TestNames names) throws Exception {
+        TopicCatalog catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+        ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
+        try (io.shardline.shard.EmbeddedShard dark = io.shardline.shard.EmbeddedShard.start("dark");
+             MongoClient client = MongoClients.create(dark.connectionString());
+             ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            List<Document> docs = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                docs.add(new Document("_id", i).append("pad", "x".repeat(100)));
+            }
+            client.getDatabase("app").getCollection("things").insertMany(docs);
+            publisher.publishShard(io.shardline.schemas.avro.ShardDescriptor.newBuilder().setShardId("dark")
+                .setConnectionString(dark.connectionString()).setCapacityBytes(1L << 20).setCapacityOpsPerSec(100)
+                .setState(io.shardline.schemas.avro.ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.now()).build());
+            ControllerConfig config = ControllerConfig.defaults(cluster.bootstrapServers(), catalog, Files.createTempDirectory("controller-dbstats-"))
+                .withDbStatsInterval(Duration.ofMillis(300));
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+            try (ControllerNode controller = ControllerNode.start(config, registry, Duration.ofSeconds(60))) {
+                awaitCount(registry, "dark", 7);
+                assertThat(registry.get("shard.data.volume").tag("shard", "dark").gauge().value()).isGreaterThan(700);
             }
         }
     }

@@ -48,7 +48,7 @@ class ShardSizeTopologyIT {
 
         try (MongoClient client = MongoClients.create(cluster.shards().get("s1").connectionString());
              KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(new ShardSizeTopology.Config(
-                 "cdc", catalog.shards(), catalog.stats(), catalog.routing(), catalog.config(), catalog.chunkStats(), catalog.cdcDlq())), props)) {
+                 "cdc", catalog.shards(), catalog.stats(), catalog.routing(), catalog.config(), catalog.chunkStats(), catalog.dbStats(), catalog.cdcDlq())), props)) {
             streams.start();
             MongoCollection<Document> users = client.getDatabase(names.database()).getCollection("users");
             List<Document> docs = new ArrayList<>();

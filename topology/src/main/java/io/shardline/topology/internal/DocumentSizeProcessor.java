@@ -76,14 +76,14 @@ public final class DocumentSizeProcessor implements Processor<String, ParsedCdc,
         }
         long writes = change.op() == CdcChange.Op.READ ? 0 : 1;
         context.forward(new Record<>(change.shardId(),
-            new ShardSize(change.shardId(), null, null, documents, bytes, writes, record.timestamp()), record.timestamp()));
+            new ShardSize(change.shardId(), null, null, documents, bytes, writes, false, record.timestamp()), record.timestamp()));
         if (chunk != null) {
             forwardChunk(record, change, chunk, chunkDocuments, chunkBytes, writes);
         }
     }
 
     private void forwardChunk(Record<String, ParsedCdc> record, CdcChange change, String chunkMinHex, long documents, long bytes, long writes) {
-        ShardSize delta = new ShardSize(change.shardId(), change.namespace(), chunkMinHex, documents, bytes, writes, record.timestamp());
+        ShardSize delta = new ShardSize(change.shardId(), change.namespace(), chunkMinHex, documents, bytes, writes, false, record.timestamp());
         context.forward(new Record<>(TopicCatalog.routingKey(change.namespace(), chunkMinHex), delta, record.timestamp()));
     }
 }
