@@ -38,7 +38,7 @@ import io.shardline.schemas.avro.Thresholds;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.topology.internal.AvroBinarySerde;
-import io.shardline.topology.internal.DeadLetterProcessor;
+import io.shardline.schemas.DeadLetterHeaders;
 
 class ShardSizeTopologyTest {
 
@@ -167,12 +167,12 @@ class ShardSizeTopologyTest {
 
         List<TestRecord<byte[], byte[]>> letters = deadLetters.readRecordsToList();
         assertThat(letters).hasSize(2);
-        assertThat(header(letters.get(0), DeadLetterProcessor.FIELD)).isEqualTo("after");
-        assertThat(header(letters.get(0), DeadLetterProcessor.SOURCE_TOPIC)).isEqualTo("cdc.s1.auth.users");
-        assertThat(header(letters.get(0), DeadLetterProcessor.SOURCE_OFFSET)).isEqualTo("0");
+        assertThat(header(letters.get(0), DeadLetterHeaders.FIELD)).isEqualTo("after");
+        assertThat(header(letters.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo("cdc.s1.auth.users");
+        assertThat(header(letters.get(0), DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo("0");
         assertThat(new String(letters.get(0).value(), StandardCharsets.UTF_8)).contains("not json at all");
-        assertThat(header(letters.get(1), DeadLetterProcessor.FIELD)).isEqualTo("key.id");
-        assertThat(header(letters.get(1), DeadLetterProcessor.SOURCE_OFFSET)).isEqualTo("1");
+        assertThat(header(letters.get(1), DeadLetterHeaders.FIELD)).isEqualTo("key.id");
+        assertThat(header(letters.get(1), DeadLetterHeaders.SOURCE_OFFSET)).isEqualTo("1");
         assertThat(latestStats().get("s1").getDocumentCount()).isEqualTo(1);
     }
 

@@ -27,6 +27,7 @@ import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.Thresholds;
+import io.shardline.testing.ShardContents;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
 
@@ -52,12 +53,12 @@ class ControllerNodeIT {
             SimpleMeterRegistry first = new SimpleMeterRegistry();
             try (ControllerNode controller = ControllerNode.start(config, first, Duration.ofSeconds(60))) {
                 insert(s1, names, 0, 40);
-                awaitCount(first, "s1", documentsOn(s1));
+                awaitCount(first, "s1", ShardContents.documentCount(s1));
             }
             SimpleMeterRegistry second = new SimpleMeterRegistry();
             try (ControllerNode controller = ControllerNode.start(config, second, Duration.ofSeconds(60))) {
                 insert(s1, names, 40, 25);
-                awaitCount(second, "s1", documentsOn(s1));
+                awaitCount(second, "s1", ShardContents.documentCount(s1));
                 assertThat(second.get("shard.data.volume").tag("shard", "s1").gauge().value()).isPositive();
                 assertThat(awaitChunk(cluster, catalog, TopicCatalog.routingKey(ns, ""), 65).getDocumentCount())
                     .as("documents of the namespace's only chunk").isEqualTo(65);
@@ -119,18 +120,6 @@ class ControllerNodeIT {
         client.getDatabase(names.database()).getCollection("users").insertMany(docs);
     }
 
-    private static long documentsOn(MongoClient client) {
-        long count = 0;
-        for (String db : client.listDatabaseNames()) {
-            if (List.of("admin", "config", "local").contains(db)) {
-                continue;
-            }
-            for (String coll : client.getDatabase(db).listCollectionNames()) {
-                count += client.getDatabase(db).getCollection(coll).countDocuments();
-            }
-        }
-        return count;
-    }
 
     private static void awaitCount(SimpleMeterRegistry registry, String shard, long expected) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();

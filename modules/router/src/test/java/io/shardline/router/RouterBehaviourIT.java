@@ -208,9 +208,9 @@ class RouterBehaviourIT {
                 consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
             }
         }
-        assertThat(letters).extracting(r -> header(r, io.shardline.router.internal.DeadLetters.SOURCE_TOPIC))
+        assertThat(letters).extracting(r -> header(r, io.shardline.schemas.DeadLetterHeaders.SOURCE_TOPIC))
             .contains(fixture.catalog.routing().name(), fixture.catalog.config().name());
-        assertThat(letters).extracting(r -> header(r, io.shardline.router.internal.DeadLetters.EXCEPTION_MESSAGE))
+        assertThat(letters).extracting(r -> header(r, io.shardline.schemas.DeadLetterHeaders.EXCEPTION_MESSAGE))
             .anyMatch(message -> message.contains("shardKeyFields"));
         assertThat(letters).extracting(r -> new String(r.value())).contains("not an avro record");
     }

@@ -58,7 +58,7 @@ class ShardSizeTopologyIT {
             users.insertMany(docs);
             users.deleteMany(new Document("tenantId", "t0"));
 
-            long truth = documentsOn(client);
+            long truth = ShardContents.documentCount(client);
             ShardStats latest = awaitStats(cluster.bootstrapServers(), catalog, "s1", truth, Duration.ofSeconds(90));
 
             assertThat(latest.getDocumentCount()).isEqualTo(truth);
@@ -66,18 +66,6 @@ class ShardSizeTopologyIT {
         }
     }
 
-    private static long documentsOn(MongoClient client) {
-        long count = 0;
-        for (String db : client.listDatabaseNames()) {
-            if (List.of("admin", "config", "local").contains(db)) {
-                continue;
-            }
-            for (String coll : client.getDatabase(db).listCollectionNames()) {
-                count += client.getDatabase(db).getCollection(coll).countDocuments();
-            }
-        }
-        return count;
-    }
 
     private static ShardStats awaitStats(String bootstrap, TopicCatalog catalog, String shardId, long expected, Duration timeout) {
         Map<String, Object> config = Map.of(

@@ -1,0 +1,28 @@
+package io.shardline.testing;
+
+import java.util.List;
+
+import com.mongodb.client.MongoClient;
+
+/** What a shard holds, counted by the shard itself: the ground truth tests compare derived figures with. */
+public final class ShardContents {
+
+    private static final List<String> SYSTEM_DATABASES = List.of("admin", "config", "local");
+
+    private ShardContents() {
+    }
+
+    /** Documents in every collection of every non-system database. */
+    public static long documentCount(MongoClient client) {
+        long count = 0;
+        for (String db : client.listDatabaseNames()) {
+            if (SYSTEM_DATABASES.contains(db)) {
+                continue;
+            }
+            for (String coll : client.getDatabase(db).listCollectionNames()) {
+                count += client.getDatabase(db).getCollection(coll).countDocuments();
+            }
+        }
+        return count;
+    }
+}
