@@ -9,6 +9,7 @@ import org.apache.kafka.common.serialization.Serdes;
 
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.KeySample;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.QueryLoadSample;
@@ -45,6 +46,7 @@ public final class TopicCatalog {
     private final Topic<String, ShardStats> stats;
     private final Topic<String, ChunkStats> chunkStats;
     private final Topic<String, ShardStats> dbStats;
+    private final Topic<String, KeySample> keySamples;
     private final Topic<byte[], byte[]> cdcDlq;
     private final Topic<byte[], byte[]> controlDlq;
     private final Topic<String, ShardEvent> events;
@@ -69,6 +71,7 @@ public final class TopicCatalog {
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
         chunkStats = new Topic<>(prefix + "chunk-stats", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
         dbStats = new Topic<>(prefix + "dbstats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
+        keySamples = new Topic<>(prefix + "key-samples", keys, serdes.valueSerde(KeySample.class), Topic.Cleanup.COMPACT, none);
         cdcDlq = new Topic<>(prefix + "cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, CDC_RETENTION);
         controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
@@ -122,6 +125,11 @@ public final class TopicCatalog {
         return dbStats;
     }
 
+    /** The controller's bounded sample of shard keys per namespace, keyed by {@link #keySampleKey}; split points come from it. */
+    public Topic<String, KeySample> keySamples() {
+        return keySamples;
+    }
+
     /** CDC records the controller could not read, with their origin in headers. */
     public Topic<byte[], byte[]> cdcDlq() {
         return cdcDlq;
@@ -146,12 +154,21 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, cdcDlq, controlDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, keySamples, cdcDlq, controlDlq, events, routerAcks, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */
     public static String cdcTopic(String shardId, String namespace) {
         return "cdc." + shardId + "." + namespace;
+    }
+
+    /**
+     * Key of a key sample: {@code <namespace>|<key hex>!<shard>!<document key>}. The separator after the key hex sorts
+     * below every hex digit, so the samples of a chunk are exactly the keys from {@code routingKey(ns, minHex)}
+     * (inclusive) to {@code routingKey(ns, maxHex)} (exclusive).
+     */
+    public static String keySampleKey(String namespace, String keyHex, String shardId, String documentKey) {
+        return routingKey(namespace, keyHex) + "!" + shardId + "!" + documentKey;
     }
 
     /** Key of a routing record: the namespace and the chunk's lower bound in hex. */

@@ -15,7 +15,7 @@ class TopicCatalogTest {
 
         assertThat(catalog.all()).extracting(Topic::name).containsExactly(
             "acme.shards", "acme.config", "acme.routing", "acme.commands", "acme.commands.dlq", "acme.migrations",
-            "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.txn");
+            "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.txn");
     }
 
     @Test
@@ -34,6 +34,15 @@ class TopicCatalogTest {
     @Test
     void shouldRejectARegistryUrlThatIsNotHttp() {
         assertThatThrownBy(() -> new RegistrySerdes("localhost:8081")).hasMessageContaining("http");
+    }
+
+    @Test
+    void shouldOrderKeySamplesOfAChunkInsideItsRoutingKeyRange() {
+        String min = TopicCatalog.routingKey("auth.users", "ab");
+        String max = TopicCatalog.routingKey("auth.users", "ab00");
+
+        assertThat(TopicCatalog.keySampleKey("auth.users", "ab", "s1", "{\"$oid\": \"1\"}")).isGreaterThan(min).isLessThan(max);
+        assertThat(TopicCatalog.keySampleKey("auth.users", "ab00", "s1", "x")).isGreaterThan(max);
     }
 
     @Test

@@ -33,7 +33,12 @@ import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.StatsSource;
 import io.shardline.topology.internal.AvroBinarySerde;
 import io.shardline.topology.internal.CdcChangeParser;
+import io.shardline.topology.internal.CapacityLookup;
 import io.shardline.topology.internal.CdcParseProcessor;
+import io.shardline.topology.internal.GlobalTables;
+import io.shardline.topology.internal.KeySampler;
+import io.shardline.topology.internal.avro.SampleLevel;
+import io.shardline.schemas.avro.KeySample;
 import io.shardline.topology.internal.DeadLetterProcessor;
 import io.shardline.topology.internal.DocumentSizeProcessor;
 import io.shardline.topology.internal.ParsedCdc;
@@ -44,7 +49,8 @@ import io.shardline.topology.internal.avro.ShardSize;
  * The CDC-derived size tables of every shard and every chunk: documents and BSON bytes from the post-images on the
  * CDC topics of all shards (a pattern subscription, so a new shard's topics are picked up without restart). Shard
  * sizes are related to each shard's capacity from the shards topic and published as {@link ShardStats}; chunk sizes
- * (documents placed by the routing table) as {@link ChunkStats}. A record that is not a readable Debezium change
+ * (documents placed by the routing table) as {@link ChunkStats}. A bounded sample of every namespace's shard keys goes to
+ * the key-samples topic, for split points. A record that is not a readable Debezium change
  * goes to the dead-letter topic with its origin, and the topology keeps running.
  */
 public final class ShardSizeTopology {
@@ -53,8 +59,12 @@ public final class ShardSizeTopology {
     public static final String DOCUMENT_SIZES_STORE = "cdc-document-sizes";
     /** Documents and bytes per shard. */
     public static final String SHARD_SIZES_STORE = "shard-sizes";
-    /** Shard descriptors, for capacities. */
+    /** Shard descriptors (global), for capacities. */
     public static final String SHARDS_STORE = "shard-descriptors";
+    /** The key sample of every namespace, and an index of the sampled documents. */
+    public static final String KEY_SAMPLER_STORE = "key-sampler";
+    /** Sample level and size per namespace. */
+    public static final String KEY_SAMPLE_LEVELS_STORE = "key-sample-levels";
     /** Documents and bytes per chunk. */
     public static final String CHUNK_SIZES_STORE = "chunk-sizes";
     /** The routing table (global), to place documents in chunks. */
@@ -71,11 +81,31 @@ public final class ShardSizeTopology {
      * @param chunkStats     where chunk stats are published
      * @param dbStats        ground-truth shard sizes read from the shards, which replace the CDC-derived totals
      * @param deadLetters    where unreadable CDC records go
+     * @param keySamples     where the sample of each namespace's shard keys is kept
+     * @param keySampleSize  the bound of each namespace's key sample
      */
     public record Config(String cdcTopicPrefix, Topic<String, ShardDescriptor> shards, Topic<String, ShardStats> stats,
                          Topic<String, ChunkRoute> routing, Topic<String, NamespaceConfig> configs,
                          Topic<String, ChunkStats> chunkStats, Topic<String, ShardStats> dbStats,
-                         Topic<byte[], byte[]> deadLetters) {
+                         Topic<byte[], byte[]> deadLetters, Topic<String, KeySample> keySamples, int keySampleSize) {
+
+        /** Default bound of a namespace's key sample: a median from 4096 keys is within about 1% of the true one. */
+        public static final int DEFAULT_KEY_SAMPLE_SIZE = 4096;
+
+        /** The size topology of a catalog's topics, with CDC topics under {@code cdc.} and the default sample bound. */
+        public static Config of(io.shardline.schemas.TopicCatalog catalog) {
+            return new Config("cdc", catalog.shards(), catalog.stats(), catalog.routing(), catalog.config(), catalog.chunkStats(),
+                catalog.dbStats(), catalog.cdcDlq(), catalog.keySamples(), DEFAULT_KEY_SAMPLE_SIZE);
+        }
+
+        public Config withCdcTopicPrefix(String prefix) {
+            return new Config(prefix, shards, stats, routing, configs, chunkStats, dbStats, deadLetters, keySamples, keySampleSize);
+        }
+
+        public Config withKeySampleSize(int size) {
+            return new Config(cdcTopicPrefix, shards, stats, routing, configs, chunkStats, dbStats, deadLetters, keySamples, size);
+        }
+
         public Config {
             Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
             Objects.requireNonNull(shards, "shards");
@@ -85,6 +115,10 @@ public final class ShardSizeTopology {
             Objects.requireNonNull(configs, "configs");
             Objects.requireNonNull(chunkStats, "chunkStats");
             Objects.requireNonNull(dbStats, "dbStats");
+            Objects.requireNonNull(keySamples, "keySamples");
+            if (keySampleSize < 1) {
+                throw new IllegalArgumentException("keySampleSize must be at least 1, was " + keySampleSize);
+            }
             if (cdcTopicPrefix.isBlank() || cdcTopicPrefix.endsWith(".")) {
                 throw new IllegalArgumentException("cdcTopicPrefix must be a non-blank prefix without a trailing dot, was '" + cdcTopicPrefix + "'");
             }
@@ -95,23 +129,24 @@ public final class ShardSizeTopology {
     }
 
     public static Topology build(Config config) {
-        StreamsBuilder builder = new StreamsBuilder();
+        GlobalTables globals = new GlobalTables(new StreamsBuilder());
+        addTo(globals, config);
+        return globals.builder().build();
+    }
+
+    /** Adds the size sub-topologies to a builder, sharing its global tables with the other controller topologies. */
+    public static void addTo(GlobalTables globals, Config config) {
+        StreamsBuilder builder = globals.builder();
         Serde<ShardSize> sizeSerde = AvroBinarySerde.of(ShardSize.class);
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(DOCUMENT_SIZES_STORE), Serdes.String(), AvroBinarySerde.of(DocumentSize.class)));
-        builder.globalTable(config.routing().name(),
-            Consumed.with(config.routing().keySerde(), config.routing().valueSerde()).withName("routes-source"),
-            Materialized.<String, ChunkRoute, KeyValueStore<Bytes, byte[]>>as(ROUTES_STORE)
-                .withKeySerde(config.routing().keySerde()).withValueSerde(config.routing().valueSerde()));
-        builder.globalTable(config.configs().name(),
-            Consumed.with(config.configs().keySerde(), config.configs().valueSerde()).withName("configs-source"),
-            Materialized.<String, NamespaceConfig, KeyValueStore<Bytes, byte[]>>as(CONFIGS_STORE)
-                .withKeySerde(config.configs().keySerde()).withValueSerde(config.configs().valueSerde()));
-
-        KTable<String, ShardDescriptor> shards = builder.table(config.shards().name(),
-            Consumed.with(config.shards().keySerde(), config.shards().valueSerde()).withName("shards-source"),
-            Materialized.<String, ShardDescriptor, KeyValueStore<Bytes, byte[]>>as(SHARDS_STORE)
-                .withKeySerde(config.shards().keySerde()).withValueSerde(config.shards().valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(KEY_SAMPLER_STORE), Serdes.String(), AvroBinarySerde.of(KeySample.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(KEY_SAMPLE_LEVELS_STORE), Serdes.String(), AvroBinarySerde.of(SampleLevel.class)));
+        globals.store(config.routing(), ROUTES_STORE);
+        globals.store(config.configs(), CONFIGS_STORE);
+        globals.store(config.shards(), SHARDS_STORE);
 
         Pattern cdcTopics = Pattern.compile(Pattern.quote(config.cdcTopicPrefix()) + "\\..+");
         String prefix = config.cdcTopicPrefix();
@@ -125,6 +160,13 @@ public final class ShardSizeTopology {
         branches.get("cdc-malformed")
             .process(DeadLetterProcessor::new, Named.as("cdc-dead-letter"))
             .to(config.deadLetters().name(), Produced.with(Serdes.ByteArray(), Serdes.ByteArray()).withName("cdc-dead-letter-sink"));
+
+        int sampleSize = config.keySampleSize();
+        branches.get("cdc-valid")
+            .process(() -> new KeySampler(sampleSize, KEY_SAMPLER_STORE, KEY_SAMPLE_LEVELS_STORE, ROUTES_STORE, CONFIGS_STORE),
+                Named.as("key-sampler"), KEY_SAMPLER_STORE, KEY_SAMPLE_LEVELS_STORE)
+            .to(config.keySamples().name(), Produced.with(config.keySamples().keySerde(), config.keySamples().valueSerde())
+                .withName("key-samples-sink"));
 
         Map<String, KStream<String, ShardSize>> deltas = branches.get("cdc-valid")
             .process(() -> new DocumentSizeProcessor(DOCUMENT_SIZES_STORE, ROUTES_STORE, CONFIGS_STORE),
@@ -145,10 +187,9 @@ public final class ShardSizeTopology {
             .to(config.chunkStats().name(), Produced.with(config.chunkStats().keySerde(), config.chunkStats().valueSerde())
                 .withName("chunk-stats-sink"));
 
-        sizes.leftJoin(shards, ShardSizeTopology::toStats, Named.as("shard-stats-join"))
-            .toStream(Named.as("shard-stats-stream"))
+        sizes.toStream(Named.as("shard-sizes-stream"))
+            .processValues(() -> new CapacityLookup<ShardSize, ShardStats>(SHARDS_STORE, ShardSizeTopology::toStats), Named.as("shard-stats-capacity"))
             .to(config.stats().name(), Produced.with(config.stats().keySerde(), config.stats().valueSerde()).withName("shard-stats-sink"));
-        return builder.build();
     }
 
     /**

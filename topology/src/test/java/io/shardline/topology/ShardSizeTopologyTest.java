@@ -31,6 +31,7 @@ import io.shardline.schemas.Topic;
 import io.shardline.core.key.KeyEncoding;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.KeySample;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
@@ -57,6 +58,9 @@ class ShardSizeTopologyTest {
         AvroBinarySerde.of(ShardStats.class), Topic.Cleanup.DELETE, Duration.ofDays(1));
     private static final Topic<String, ChunkStats> CHUNK_STATS = new Topic<>("t.chunk-stats", Serdes.String(),
         AvroBinarySerde.of(ChunkStats.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final Topic<String, KeySample> KEY_SAMPLES = new Topic<>("t.key-samples", Serdes.String(),
+        AvroBinarySerde.of(KeySample.class), Topic.Cleanup.COMPACT, Duration.ZERO);
+    private static final int SAMPLE_SIZE = 64;
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     private TopologyTestDriver driver;
@@ -69,6 +73,7 @@ class ShardSizeTopologyTest {
     private TestInputTopic<String, NamespaceConfig> configs;
     private TestOutputTopic<String, ChunkStats> chunkStats;
     private TestInputTopic<String, ShardStats> dbStats;
+    private TestOutputTopic<String, KeySample> keySamples;
 
     @BeforeEach
     void startDriver() {
@@ -77,7 +82,9 @@ class ShardSizeTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS, CHUNK_STATS, DB_STATS, DLQ)), props);
+        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS, CHUNK_STATS, DB_STATS, DLQ,
+            KEY_SAMPLES, SAMPLE_SIZE)), props);
+        keySamples = driver.createOutputTopic(KEY_SAMPLES.name(), Serdes.String().deserializer(), KEY_SAMPLES.valueSerde().deserializer());
         s1Users = driver.createInputTopic("cdc.s1.auth.users", new StringSerializer(), new StringSerializer());
         s2Users = driver.createInputTopic("cdc.s2.auth.users", new StringSerializer(), new StringSerializer());
         shards = driver.createInputTopic(SHARDS.name(), new StringSerializer(), SHARDS.valueSerde().serializer());
@@ -258,6 +265,72 @@ class ShardSizeTopologyTest {
         assertThat(latest.get("auth.users|").getDocumentCount()).isZero();
         assertThat(latest.get("auth.users|" + m).getDocumentCount()).isEqualTo(1);
         assertThat(latestStats().get("s1").getDocumentCount()).as("the shard still holds one document").isEqualTo(1);
+    }
+
+    /** The sample as a compacted topic would hold it: tombstones remove. */
+    private Map<String, KeySample> sampleNow(Map<String, KeySample> sample) {
+        for (var record : keySamples.readRecordsToList()) {
+            if (record.value() == null) {
+                sample.remove(record.key());
+            } else {
+                sample.put(record.key(), record.value());
+            }
+        }
+        return sample;
+    }
+
+    @Test
+    void shouldSampleEveryDocumentWhileTheNamespaceFitsTheBoundAndCountItsWrites() {
+        routeUsersSplitAtM("s1", "s1", 1);
+        Map<String, KeySample> sample = new java.util.HashMap<>();
+        for (int i = 0; i < 10; i++) {
+            s1Users.pipeInput(key("u" + i), change("c", "{\"_id\": \"u" + i + "\", \"tenantId\": \"t" + i + "\"}"), T0);
+        }
+        s1Users.pipeInput(key("u3"), change("u", "{\"_id\": \"u3\", \"tenantId\": \"t3\", \"n\": 1}"), T0.plusSeconds(1));
+        s1Users.pipeInput(key("u4"), change("d", null), T0.plusSeconds(1));
+
+        sampleNow(sample);
+        assertThat(sample).hasSize(9);
+        String u3 = "auth.users|" + KeyEncoding.encode("t3").toHex() + "!s1!\"u3\"";
+        assertThat(sample.get(u3).getWrites()).isEqualTo(2);
+        assertThat(sample.keySet()).noneMatch(k -> k.contains("u4"));
+    }
+
+    @Test
+    void shouldKeepTheSampleWithinItsBoundByRaisingTheLevelAndDroppingWhatNoLongerQualifies() {
+        routeUsersSplitAtM("s1", "s1", 1);
+        Map<String, KeySample> sample = new java.util.HashMap<>();
+        int written = 2_000;
+        for (int i = 0; i < written; i++) {
+            s1Users.pipeInput(key("u" + i), change("c", "{\"_id\": \"u" + i + "\", \"tenantId\": \"t" + i + "\"}"), T0);
+        }
+
+        sampleNow(sample);
+        assertThat(sample.size()).isBetween(SAMPLE_SIZE / 4, SAMPLE_SIZE);
+        // Uniform: documents whose key sorts below "u5" make up about the same share of the sample as of what was written.
+        long below = sample.values().stream().filter(v -> v.getDocumentKey().compareTo("\"u5") < 0).count();
+        double expected = (double) java.util.stream.IntStream.range(0, written).filter(i -> ("\"u" + i).compareTo("\"u5") < 0).count() / written;
+        assertThat((double) below / sample.size()).isBetween(expected - 0.2, expected + 0.2);
+    }
+
+    @Test
+    void shouldSampleAsManyDocumentsAsTheConfiguredBoundAllows() {
+        driver.close();
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "shard-size-test-small-sample");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(ShardSizeTopology.build(new ShardSizeTopology.Config("cdc", SHARDS, STATS, ROUTING, CONFIGS,
+            CHUNK_STATS, DB_STATS, DLQ, KEY_SAMPLES, 4)), props);
+        s1Users = driver.createInputTopic("cdc.s1.auth.users", new StringSerializer(), new StringSerializer());
+        routes = driver.createInputTopic(ROUTING.name(), new StringSerializer(), ROUTING.valueSerde().serializer());
+        configs = driver.createInputTopic(CONFIGS.name(), new StringSerializer(), CONFIGS.valueSerde().serializer());
+        keySamples = driver.createOutputTopic(KEY_SAMPLES.name(), Serdes.String().deserializer(), KEY_SAMPLES.valueSerde().deserializer());
+        routeUsersSplitAtM("s1", "s1", 1);
+        for (int i = 0; i < 200; i++) {
+            s1Users.pipeInput(key("u" + i), change("c", "{\"_id\": \"u" + i + "\", \"tenantId\": \"t" + i + "\"}"), T0);
+        }
+
+        assertThat(sampleNow(new java.util.HashMap<>()).size()).isBetween(1, 4);
     }
 
     private static String header(TestRecord<byte[], byte[]> record, String name) {

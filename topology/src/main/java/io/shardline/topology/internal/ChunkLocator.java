@@ -34,8 +34,13 @@ public final class ChunkLocator {
         if (key == null) {
             return null;
         }
-        String from = TopicCatalog.routingKey(change.namespace(), "");
-        String to = TopicCatalog.routingKey(change.namespace(), key.toHex());
+        return chunkMinHex(change.namespace(), key);
+    }
+
+    /** The hex lower bound of the chunk of {@code namespace} holding {@code key}, or {@code null} when not routed. */
+    public String chunkMinHex(String namespace, ShardKey key) {
+        String from = TopicCatalog.routingKey(namespace, "");
+        String to = TopicCatalog.routingKey(namespace, key.toHex());
         try (KeyValueIterator<String, ValueAndTimestamp<ChunkRoute>> floor = routes.reverseRange(from, to)) {
             if (!floor.hasNext()) {
                 return null;
@@ -45,7 +50,8 @@ public final class ChunkLocator {
         }
     }
 
-    private ShardKey keyOf(CdcChange change) {
+    /** The encoded shard key of the changed document, or {@code null} when it has none (or its namespace is not configured). */
+    public ShardKey keyOf(CdcChange change) {
         Object stored = change.postImage().get("_sk");
         if (stored instanceof String hex && !hex.isEmpty() && hex.matches("[0-9a-f]+")) {
             return ShardKey.ofHex(hex);

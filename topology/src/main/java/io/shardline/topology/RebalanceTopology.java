@@ -1,0 +1,201 @@
+package io.shardline.topology;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+import io.shardline.schemas.Topic;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.schemas.avro.KeySample;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.QueryLoadSample;
+import io.shardline.schemas.avro.ShardCommand;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardStats;
+import io.shardline.topology.internal.AvroBinarySerde;
+import io.shardline.topology.internal.Balancer;
+import io.shardline.topology.internal.BalancerInput;
+import io.shardline.topology.internal.GlobalTables;
+import io.shardline.topology.internal.avro.BalancerShardState;
+import io.shardline.topology.internal.avro.ChunkNote;
+
+/**
+ * Automatic split and merge decisions. Once per decision window the balancer closes the window's query load (from the
+ * routers' samples) and relates each shard's size (from the stats topic) and load to its capacity, against the
+ * thresholds of the namespaces it holds. A shard over the split thresholds for the sustained number of consecutive
+ * windows gets its biggest (or busiest) chunk split at a point chosen from the key sample, and one half moved to the
+ * least used shard ({@code SplitShard}); a shard under the merge ratio on both axes for as long, whose chunks the target
+ * can take while staying under half the split thresholds, is merged away ({@code MergeShards}). One migration per shard,
+ * a global cap, a cooldown per shard; a one-key chunk is reported once instead of retried. Every decision is a
+ * {@link ShardCommand} on the commands topic and a {@link ShardEvent} with the figures behind it.
+ *
+ * <p>All inputs are single-partition control-plane topics, so one task sees the whole cluster.
+ */
+public final class RebalanceTopology {
+
+    /** Latest size of every shard, from the stats topic. */
+    public static final String SHARD_SIZES_STORE = "balancer-shard-sizes";
+    /** Latest size of every chunk, from the chunk-stats topic. */
+    public static final String CHUNK_SIZES_STORE = "balancer-chunk-sizes";
+    /** Streaks, window load, cooldown and pending command per shard. */
+    public static final String SHARD_STATE_STORE = "balancer-shard-state";
+    /** Window load and unsplittable marks per chunk. */
+    public static final String CHUNK_NOTES_STORE = "balancer-chunk-notes";
+    /** Migrations not yet ended. */
+    public static final String MIGRATIONS_STORE = "balancer-migrations";
+    /** When the last decision window closed. */
+    public static final String CLOCK_STORE = "balancer-clock";
+    /** The key samples (global). */
+    public static final String KEY_SAMPLES_STORE = "key-samples";
+
+    /**
+     * How the balancer decides, beyond the per-namespace thresholds.
+     *
+     * @param decisionWindow          length of one decision window (thresholds must hold for N consecutive ones)
+     * @param maxConcurrentMigrations migrations in flight across the cluster at most
+     * @param shardCooldown           after a decision, its shards take part in no other for this long
+     * @param commandTimeout          a decided command whose migration has not ended frees its shards after this long
+     * @param minActiveShards         a merge never leaves fewer active shards than this
+     * @param issuer                  the issuer written on commands and events
+     */
+    public record Settings(Duration decisionWindow, int maxConcurrentMigrations, Duration shardCooldown, Duration commandTimeout,
+                           int minActiveShards, String issuer) {
+        public Settings {
+            Objects.requireNonNull(decisionWindow, "decisionWindow");
+            Objects.requireNonNull(shardCooldown, "shardCooldown");
+            Objects.requireNonNull(commandTimeout, "commandTimeout");
+            Objects.requireNonNull(issuer, "issuer");
+            if (decisionWindow.toMillis() < 10) {
+                throw new IllegalArgumentException("decisionWindow must be at least 10 ms, was " + decisionWindow);
+            }
+            if (maxConcurrentMigrations < 1) {
+                throw new IllegalArgumentException("maxConcurrentMigrations must be at least 1, was " + maxConcurrentMigrations);
+            }
+            if (shardCooldown.isNegative() || commandTimeout.isNegative()) {
+                throw new IllegalArgumentException("shardCooldown and commandTimeout must not be negative");
+            }
+            if (minActiveShards < 1) {
+                throw new IllegalArgumentException("minActiveShards must be at least 1, was " + minActiveShards);
+            }
+        }
+
+        public static Settings defaults() {
+            return new Settings(Duration.ofSeconds(10), 2, Duration.ofMinutes(5), Duration.ofMinutes(30), 1, "controller");
+        }
+
+        public Settings withDecisionWindow(Duration window) {
+            return new Settings(window, maxConcurrentMigrations, shardCooldown, commandTimeout, minActiveShards, issuer);
+        }
+
+        public Settings withMaxConcurrentMigrations(int max) {
+            return new Settings(decisionWindow, max, shardCooldown, commandTimeout, minActiveShards, issuer);
+        }
+
+        public Settings withShardCooldown(Duration cooldown) {
+            return new Settings(decisionWindow, maxConcurrentMigrations, cooldown, commandTimeout, minActiveShards, issuer);
+        }
+
+        public Settings withCommandTimeout(Duration timeout) {
+            return new Settings(decisionWindow, maxConcurrentMigrations, shardCooldown, timeout, minActiveShards, issuer);
+        }
+
+        public Settings withMinActiveShards(int min) {
+            return new Settings(decisionWindow, maxConcurrentMigrations, shardCooldown, commandTimeout, min, issuer);
+        }
+    }
+
+    /** The topics the balancer reads and writes. */
+    public record Config(Topic<String, ShardDescriptor> shards, Topic<String, NamespaceConfig> configs, Topic<String, ChunkRoute> routing,
+                         Topic<String, ShardStats> stats, Topic<String, ChunkStats> chunkStats, Topic<String, QueryLoadSample> queryLoad,
+                         Topic<String, MigrationState> migrations, Topic<String, KeySample> keySamples,
+                         Topic<String, ShardCommand> commands, Topic<String, ShardEvent> events, Settings settings) {
+        public Config {
+            Objects.requireNonNull(shards, "shards");
+            Objects.requireNonNull(configs, "configs");
+            Objects.requireNonNull(routing, "routing");
+            Objects.requireNonNull(stats, "stats");
+            Objects.requireNonNull(chunkStats, "chunkStats");
+            Objects.requireNonNull(queryLoad, "queryLoad");
+            Objects.requireNonNull(migrations, "migrations");
+            Objects.requireNonNull(keySamples, "keySamples");
+            Objects.requireNonNull(commands, "commands");
+            Objects.requireNonNull(events, "events");
+            Objects.requireNonNull(settings, "settings");
+        }
+
+        public static Config of(TopicCatalog catalog, Settings settings) {
+            return new Config(catalog.shards(), catalog.config(), catalog.routing(), catalog.stats(), catalog.chunkStats(),
+                catalog.queryLoad(), catalog.migrations(), catalog.keySamples(), catalog.commands(), catalog.events(), settings);
+        }
+    }
+
+    private RebalanceTopology() {
+    }
+
+    public static Topology build(Config config) {
+        GlobalTables globals = new GlobalTables(new StreamsBuilder());
+        addTo(globals, config);
+        return globals.builder().build();
+    }
+
+    /** Adds the balancer to a builder, sharing its global tables with the other controller topologies. */
+    public static void addTo(GlobalTables globals, Config config) {
+        StreamsBuilder builder = globals.builder();
+        globals.store(config.routing(), ShardSizeTopology.ROUTES_STORE);
+        globals.store(config.configs(), ShardSizeTopology.CONFIGS_STORE);
+        globals.store(config.shards(), ShardSizeTopology.SHARDS_STORE);
+        globals.store(config.keySamples(), KEY_SAMPLES_STORE);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHARD_SIZES_STORE),
+            Serdes.String(), AvroBinarySerde.of(ShardStats.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CHUNK_SIZES_STORE),
+            Serdes.String(), AvroBinarySerde.of(ChunkStats.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHARD_STATE_STORE),
+            Serdes.String(), AvroBinarySerde.of(BalancerShardState.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CHUNK_NOTES_STORE),
+            Serdes.String(), AvroBinarySerde.of(ChunkNote.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MIGRATIONS_STORE),
+            Serdes.String(), AvroBinarySerde.of(MigrationState.class)));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE),
+            Serdes.String(), Serdes.Long()));
+
+        KStream<String, BalancerInput> inputs = source(builder, config.stats(), "balancer-stats", BalancerInput.Size::new)
+            .merge(source(builder, config.chunkStats(), "balancer-chunk-stats", BalancerInput.ChunkSize::new), Named.as("balancer-merge-chunk-stats"))
+            .merge(source(builder, config.queryLoad(), "balancer-query-load", BalancerInput.Load::new), Named.as("balancer-merge-load"))
+            .merge(source(builder, config.migrations(), "balancer-migrations", BalancerInput.Migration::new), Named.as("balancer-merge-migrations"));
+
+        Map<String, KStream<String, SpecificRecord>> decisions = inputs
+            .process(() -> new Balancer(config.settings()), Named.as("balancer"),
+                SHARD_SIZES_STORE, CHUNK_SIZES_STORE, SHARD_STATE_STORE, CHUNK_NOTES_STORE, MIGRATIONS_STORE, CLOCK_STORE)
+            .split(Named.as("balancer-"))
+            .branch((key, value) -> value instanceof ShardCommand, Branched.as("commands"))
+            .defaultBranch(Branched.as("events"));
+        decisions.get("balancer-commands")
+            .mapValues(value -> (ShardCommand) value, Named.as("balancer-command-values"))
+            .to(config.commands().name(), Produced.with(config.commands().keySerde(), config.commands().valueSerde()).withName("commands-sink"));
+        decisions.get("balancer-events")
+            .mapValues(value -> (ShardEvent) value, Named.as("balancer-event-values"))
+            .to(config.events().name(), Produced.with(config.events().keySerde(), config.events().valueSerde()).withName("events-sink"));
+    }
+
+    private static <V> KStream<String, BalancerInput> source(StreamsBuilder builder, Topic<String, V> topic, String name,
+                                                             java.util.function.Function<V, BalancerInput> wrap) {
+        return builder.stream(topic.name(), Consumed.with(topic.keySerde(), topic.valueSerde()).withName(name + "-source"))
+            .filter((key, value) -> value != null, Named.as(name + "-present"))
+            .mapValues(wrap::apply, Named.as(name + "-input"));
+    }
+}

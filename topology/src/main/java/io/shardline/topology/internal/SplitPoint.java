@@ -1,0 +1,98 @@
+package io.shardline.topology.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.KeySample;
+
+/**
+ * Where to split a chunk, chosen from the key sample: the boundary between two distinct sampled keys that puts the
+ * weight below it closest to half (weight = documents, or writes for a split by load). A chunk whose sample holds a
+ * single distinct key cannot be split; one with no sample yet cannot be judged.
+ *
+ * @param splitKeyHex the new chunk boundary ({@code null} unless {@link #splittable()})
+ * @param samples     sampled documents of the chunk on its owner
+ * @param distinctKeys distinct keys among them
+ * @param weightBelow weight of the samples below the split key
+ * @param totalWeight weight of all the chunk's samples
+ */
+public record SplitPoint(String splitKeyHex, int samples, int distinctKeys, double weightBelow, double totalWeight) {
+
+    public boolean splittable() {
+        return splitKeyHex != null;
+    }
+
+    /** True when the sample shows one key only: no boundary can divide the chunk. */
+    public boolean unsplittable() {
+        return samples > 0 && distinctKeys < 2;
+    }
+
+    /** Share of the weight below the split key. */
+    public double fractionBelow() {
+        return totalWeight == 0 ? 0 : weightBelow / totalWeight;
+    }
+
+    /**
+     * @param samples      the global key-sample store
+     * @param namespace    the chunk's namespace
+     * @param minHex       the chunk's inclusive lower bound
+     * @param maxHex       its exclusive upper bound, {@code null} for +infinity
+     * @param owner        only documents seen on this shard count (a migration may have copied some elsewhere)
+     * @param byWrites     weigh sampled documents by their writes instead of counting them
+     */
+    public static SplitPoint find(ReadOnlyKeyValueStore<String, ValueAndTimestamp<KeySample>> samples, String namespace,
+                                  String minHex, String maxHex, String owner, boolean byWrites) {
+        List<String> keys = new ArrayList<>();
+        List<Double> weights = new ArrayList<>();
+        double totalWrites = 0;
+        int count = 0;
+        int prefix = TopicCatalog.routingKey(namespace, "").length();
+        String from = TopicCatalog.routingKey(namespace, minHex);
+        String to = TopicCatalog.routingKey(namespace, maxHex == null ? "~" : maxHex);
+        try (KeyValueIterator<String, ValueAndTimestamp<KeySample>> range = samples.range(from, to)) {
+            while (range.hasNext()) {
+                KeyValue<String, ValueAndTimestamp<KeySample>> entry = range.next();
+                KeySample sample = entry.value.value();
+                if (!owner.equals(sample.getShardId())) {
+                    continue;
+                }
+                // '!' sorts below every hex digit, so the range holds exactly the keys in [min, max).
+                String keyHex = entry.key.substring(prefix, entry.key.indexOf('!', prefix));
+                count++;
+                totalWrites += sample.getWrites();
+                double weight = byWrites ? sample.getWrites() : 1;
+                int last = keys.size() - 1;
+                if (last >= 0 && keys.get(last).equals(keyHex)) {
+                    weights.set(last, weights.get(last) + weight);
+                } else {
+                    keys.add(keyHex);
+                    weights.add(weight);
+                }
+            }
+        }
+        if (byWrites && totalWrites == 0) {
+            return find(samples, namespace, minHex, maxHex, owner, false);
+        }
+        double total = weights.stream().mapToDouble(Double::doubleValue).sum();
+        if (keys.size() < 2) {
+            return new SplitPoint(null, count, keys.size(), 0, total);
+        }
+        String best = null;
+        double bestBelow = 0;
+        double below = weights.get(0);
+        for (int i = 1; i < keys.size(); i++) {
+            if (best == null || Math.abs(below - total / 2) < Math.abs(bestBelow - total / 2)) {
+                best = keys.get(i);
+                bestBelow = below;
+            }
+            below += weights.get(i);
+        }
+        return new SplitPoint(best, count, keys.size(), bestBelow, total);
+    }
+}
