@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import io.shardline.schemas.TopicCatalog;
+import io.shardline.topology.RebalanceTopology;
 
 /**
  * Settings of the controller role.
@@ -15,9 +16,11 @@ import io.shardline.schemas.TopicCatalog;
  * @param topicRefresh     how soon a new shard's CDC topics are picked up by the pattern subscription
  * @param cdcTopicPrefix   prefix of the CDC topics, without the trailing dot
  * @param dbStatsInterval  how often each registered shard's {@code dbStats} is read to correct the CDC-derived sizes
+ * @param balancer         how split and merge decisions are made (window, cap, cooldown, command timeout)
  */
 public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, String applicationId, Path stateDir,
-                               Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix, Duration dbStatsInterval) {
+                               Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix, Duration dbStatsInterval,
+                               RebalanceTopology.Settings balancer) {
 
     public ControllerConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -28,6 +31,7 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
         Objects.requireNonNull(topicRefresh, "topicRefresh");
         Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
         Objects.requireNonNull(dbStatsInterval, "dbStatsInterval");
+        Objects.requireNonNull(balancer, "balancer");
         if (dbStatsInterval.toMillis() < 100) {
             throw new IllegalArgumentException("dbStatsInterval must be at least 100 ms, was " + dbStatsInterval);
         }
@@ -41,10 +45,18 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
 
     public static ControllerConfig defaults(String bootstrapServers, TopicCatalog catalog, Path stateDir) {
         return new ControllerConfig(bootstrapServers, catalog, catalog.prefix() + "controller", stateDir,
-            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc", Duration.ofSeconds(30));
+            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc", Duration.ofSeconds(30), RebalanceTopology.Settings.defaults());
     }
 
     public ControllerConfig withDbStatsInterval(Duration interval) {
-        return new ControllerConfig(bootstrapServers, catalog, applicationId, stateDir, commitInterval, topicRefresh, cdcTopicPrefix, interval);
+        return new ControllerConfig(bootstrapServers, catalog, applicationId, stateDir, commitInterval, topicRefresh, cdcTopicPrefix, interval, balancer);
+    }
+
+    public ControllerConfig withStateDir(Path dir) {
+        return new ControllerConfig(bootstrapServers, catalog, applicationId, dir, commitInterval, topicRefresh, cdcTopicPrefix, dbStatsInterval, balancer);
+    }
+
+    public ControllerConfig withBalancer(RebalanceTopology.Settings settings) {
+        return new ControllerConfig(bootstrapServers, catalog, applicationId, stateDir, commitInterval, topicRefresh, cdcTopicPrefix, dbStatsInterval, settings);
     }
 }

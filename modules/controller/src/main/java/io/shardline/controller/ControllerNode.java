@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,12 +17,15 @@ import org.slf4j.LoggerFactory;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.shardline.schemas.avro.ShardStats;
+import io.shardline.topology.ControllerTopology;
+import io.shardline.topology.RebalanceTopology;
 import io.shardline.topology.ShardSizeTopology;
 
 /**
- * The {@code controller} role: runs the size topology with exactly-once processing, corrects it with each shard's
- * {@code dbStats} on an interval, and publishes {@code shard_document_count} and {@code shard_data_volume_bytes} per
- * shard from the stats it writes.
+ * The {@code controller} role: runs the size and rebalance topologies with exactly-once processing, corrects the sizes
+ * with each shard's {@code dbStats} on an interval, and publishes {@code shard_document_count} and
+ * {@code shard_data_volume_bytes} per shard from the stats it writes, and {@code shard_rebalancing_events_total} per
+ * shard and decision from the events it writes.
  */
 public final class ControllerNode implements AutoCloseable {
 
@@ -49,10 +53,12 @@ public final class ControllerNode implements AutoCloseable {
         // A controller that died is noticed within seconds, not the default 45 s.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
-        ShardSizeTopology.Config topology = new ShardSizeTopology.Config(config.cdcTopicPrefix(), config.catalog().shards(),
-            config.catalog().stats(), config.catalog().routing(), config.catalog().config(), config.catalog().chunkStats(),
-            config.catalog().dbStats(), config.catalog().cdcDlq());
-        KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(topology), props);
+        // A control-plane record the controller cannot read goes to the control DLQ with its origin; processing goes on.
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.catalog().controlDlq().name());
+        ShardSizeTopology.Config sizes = ShardSizeTopology.Config.of(config.catalog()).withCdcTopicPrefix(config.cdcTopicPrefix());
+        RebalanceTopology.Config decisions = RebalanceTopology.Config.of(config.catalog(), config.balancer());
+        KafkaStreams streams = new KafkaStreams(ControllerTopology.build(sizes, decisions), props);
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("controller stream thread failed; replacing it", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -87,42 +93,64 @@ public final class ControllerNode implements AutoCloseable {
     }
 
     /**
-     * Follows the stats topic (read-committed) and keeps one pair of gauges per shard current; a small consumer of its
-     * own so the meters show what was committed, as any other reader of the stats would see it.
+     * Follows the stats and events topics (read-committed) and keeps the meters current: a pair of gauges per shard,
+     * and a counter of decisions per shard and type. A small consumer of its own, so the meters show what was
+     * committed, as any other reader of these topics would see it.
      */
     static final class StatsFollower implements AutoCloseable {
+        private static final java.util.Set<io.shardline.schemas.avro.ShardEventType> DECISIONS = java.util.EnumSet.of(
+            io.shardline.schemas.avro.ShardEventType.SPLIT_DECIDED, io.shardline.schemas.avro.ShardEventType.MERGE_DECIDED,
+            io.shardline.schemas.avro.ShardEventType.MOVE_DECIDED, io.shardline.schemas.avro.ShardEventType.CHUNK_UNSPLITTABLE);
         private final Map<String, AtomicLong[]> values = new ConcurrentHashMap<>();
         private final MeterRegistry registry;
-        private final org.apache.kafka.clients.consumer.KafkaConsumer<String, ShardStats> consumer;
+        private final ControllerConfig config;
+        private final org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> consumer;
         private final Thread thread;
         private volatile boolean running = true;
 
         StatsFollower(ControllerConfig config, MeterRegistry registry) {
             this.registry = registry;
+            this.config = config;
             Map<String, Object> props = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
                 ConsumerConfig.GROUP_ID_CONFIG, config.applicationId() + "-meters-" + java.util.UUID.randomUUID());
             this.consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
-                config.catalog().stats().keySerde().deserializer(), config.catalog().stats().valueSerde().deserializer());
-            this.consumer.subscribe(java.util.List.of(config.catalog().stats().name()));
+                new org.apache.kafka.common.serialization.StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
             this.thread = new Thread(this::run, "controller-meters");
             this.thread.setDaemon(true);
         }
 
         void start() {
+            String stats = config.catalog().stats().name();
+            // Sizes are state: read them from the start. Events are a log: count what this controller sees from now on.
+            consumer.assign(java.util.List.of(new org.apache.kafka.common.TopicPartition(stats, 0),
+                new org.apache.kafka.common.TopicPartition(config.catalog().events().name(), 0)));
+            consumer.seekToBeginning(java.util.List.of(new org.apache.kafka.common.TopicPartition(stats, 0)));
             thread.start();
         }
 
         private void run() {
+            String statsTopic = config.catalog().stats().name();
             try {
                 while (running) {
                     consumer.poll(Duration.ofMillis(200)).forEach(record -> {
-                        if (record.value() != null) {
-                            AtomicLong[] pair = values.computeIfAbsent(record.key(), this::register);
-                            pair[0].set(record.value().getDocumentCount());
-                            pair[1].set(record.value().getDataBytes());
+                        if (record.value() == null) {
+                            return;
+                        }
+                        try {
+                            if (record.topic().equals(statsTopic)) {
+                                ShardStats value = config.catalog().stats().valueSerde().deserializer().deserialize(record.topic(), record.value());
+                                AtomicLong[] pair = values.computeIfAbsent(record.key(), this::register);
+                                pair[0].set(value.getDocumentCount());
+                                pair[1].set(value.getDataBytes());
+                            } else {
+                                count(config.catalog().events().valueSerde().deserializer().deserialize(record.topic(), record.value()));
+                            }
+                        } catch (org.apache.kafka.common.errors.SerializationException unreadable) {
+                            LOG.warn("meters skip an unreadable record at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+                                unreadable.getMessage());
                         }
                     });
                 }
@@ -130,6 +158,15 @@ public final class ControllerNode implements AutoCloseable {
                 LOG.debug("controller meters stopping");
             } finally {
                 consumer.close();
+            }
+        }
+
+        private void count(io.shardline.schemas.avro.ShardEvent event) {
+            if (DECISIONS.contains(event.getType()) && event.getShardId() != null) {
+                io.micrometer.core.instrument.Counter.builder("shard.rebalancing.events")
+                    .description("Split, merge and move decisions, and chunks found unsplittable, per shard")
+                    .tag("shard", event.getShardId()).tag("type", event.getType().name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry).increment();
             }
         }
 

@@ -12,6 +12,17 @@ public final class ShardContents {
     private ShardContents() {
     }
 
+    /** Data bytes of every non-system database, as the shard's {@code dbStats} reports them. */
+    public static long dataBytes(MongoClient client) {
+        long bytes = 0;
+        for (String db : client.listDatabaseNames()) {
+            if (!SYSTEM_DATABASES.contains(db)) {
+                bytes += ((Number) client.getDatabase(db).runCommand(new org.bson.Document("dbStats", 1)).get("dataSize")).longValue();
+            }
+        }
+        return bytes;
+    }
+
     /** Documents in every collection of every non-system database. */
     public static long documentCount(MongoClient client) {
         long count = 0;

@@ -47,8 +47,7 @@ class ShardSizeTopologyIT {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 1000);
 
         try (MongoClient client = MongoClients.create(cluster.shards().get("s1").connectionString());
-             KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(new ShardSizeTopology.Config(
-                 "cdc", catalog.shards(), catalog.stats(), catalog.routing(), catalog.config(), catalog.chunkStats(), catalog.dbStats(), catalog.cdcDlq())), props)) {
+             KafkaStreams streams = new KafkaStreams(ShardSizeTopology.build(ShardSizeTopology.Config.of(catalog)), props)) {
             streams.start();
             MongoCollection<Document> users = client.getDatabase(names.database()).getCollection("users");
             List<Document> docs = new ArrayList<>();
