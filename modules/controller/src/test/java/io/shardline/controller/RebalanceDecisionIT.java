@@ -106,6 +106,7 @@ class RebalanceDecisionIT {
 
             // Drained: the split's migration ends (aborted here: no worker runs), and the shard empties below 20%.
             sessions.deleteMany(new Document());
+            fixture.awaitStats("s1", stats -> stats.getDataBytes() < 0.2 * capacity);
             fixture.migrationEnded(command.getCommandId());
             publisher.publishConfig(fixture.config(fixture.sessions, 0.2));
             publisher.publishConfig(fixture.config(fixture.users, 0.2));
@@ -315,6 +316,18 @@ class RebalanceDecisionIT {
                 }
             }
             throw new AssertionError("no such command on " + catalog.commands().name() + " within " + timeout);
+        }
+
+        /** Waits until the controller's latest stats of a shard match. */
+        void awaitStats(String shard, Predicate<io.shardline.schemas.avro.ShardStats> wanted) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (System.nanoTime() < deadline) {
+                List<io.shardline.schemas.avro.ShardStats> all = read(catalog.stats(), stats -> stats.getShardId().equals(shard), Duration.ofMillis(300));
+                if (!all.isEmpty() && wanted.test(all.get(all.size() - 1))) {
+                    return;
+                }
+            }
+            throw new AssertionError("the stats of " + shard + " never matched");
         }
 
         ShardEvent awaitEvent(Predicate<ShardEvent> wanted, Duration timeout) {
