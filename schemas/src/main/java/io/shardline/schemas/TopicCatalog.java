@@ -46,6 +46,8 @@ public final class TopicCatalog {
     private final Topic<String, ShardStats> stats;
     private final Topic<String, ChunkStats> chunkStats;
     private final Topic<String, ShardStats> dbStats;
+    private final Topic<String, ShardStats> shardSizes;
+    private final Topic<String, ChunkStats> chunkSizes;
     private final Topic<String, KeySample> keySamples;
     private final Topic<byte[], byte[]> cdcDlq;
     private final Topic<byte[], byte[]> controlDlq;
@@ -71,6 +73,8 @@ public final class TopicCatalog {
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
         chunkStats = new Topic<>(prefix + "chunk-stats", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
         dbStats = new Topic<>(prefix + "dbstats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
+        shardSizes = new Topic<>(prefix + "shard-sizes", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
+        chunkSizes = new Topic<>(prefix + "chunk-sizes", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
         keySamples = new Topic<>(prefix + "key-samples", keys, serdes.valueSerde(KeySample.class), Topic.Cleanup.COMPACT, none);
         cdcDlq = new Topic<>(prefix + "cdc.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, CDC_RETENTION);
         controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
@@ -111,13 +115,27 @@ public final class TopicCatalog {
         return queryLoad;
     }
 
+    /**
+     * The controller's table of every shard, size and load relative to capacity, published once per decision
+     * window; what the CLI and admin API show.
+     */
     public Topic<String, ShardStats> stats() {
         return stats;
     }
 
-    /** Size of every chunk, keyed by namespace and chunk min (see {@link #routingKey}). */
+    /** Size and load of every chunk, keyed by namespace and chunk min (see {@link #routingKey}), once per decision window. */
     public Topic<String, ChunkStats> chunkStats() {
         return chunkStats;
+    }
+
+    /** CDC-derived documents, bytes and writes of every shard, as they change (corrected by dbStats). */
+    public Topic<String, ShardStats> shardSizes() {
+        return shardSizes;
+    }
+
+    /** CDC-derived documents, bytes and writes of every chunk, as they change, keyed like {@link #chunkStats()}. */
+    public Topic<String, ChunkStats> chunkSizes() {
+        return chunkSizes;
     }
 
     /** Ground-truth sizes the controller's collector read from each shard ({@code dbStats}), which correct the tables. */
@@ -154,7 +172,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, keySamples, cdcDlq, controlDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

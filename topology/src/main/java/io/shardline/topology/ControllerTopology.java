@@ -16,9 +16,11 @@ public final class ControllerTopology {
     }
 
     public static Topology build(ShardSizeTopology.Config sizes, RebalanceTopology.Config decisions) {
-        if (!sizes.stats().name().equals(decisions.stats().name()) || !sizes.keySamples().name().equals(decisions.keySamples().name())) {
-            throw new IllegalArgumentException("the decisions must read the stats and key samples the size topology writes ("
-                + sizes.stats().name() + ", " + sizes.keySamples().name() + "), not " + decisions.stats().name() + ", " + decisions.keySamples().name());
+        if (!sizes.shardSizes().name().equals(decisions.shardSizes().name()) || !sizes.chunkSizes().name().equals(decisions.chunkSizes().name())
+            || !sizes.keySamples().name().equals(decisions.keySamples().name())) {
+            throw new IllegalArgumentException("the decisions must read the sizes and key samples the size topology writes ("
+                + sizes.shardSizes().name() + ", " + sizes.chunkSizes().name() + ", " + sizes.keySamples().name() + "), not "
+                + decisions.shardSizes().name() + ", " + decisions.chunkSizes().name() + ", " + decisions.keySamples().name());
         }
         GlobalTables globals = new GlobalTables(new StreamsBuilder());
         ShardSizeTopology.addTo(globals, sizes);

@@ -119,15 +119,25 @@ public final class RebalanceTopology {
         }
     }
 
-    /** The topics the balancer reads and writes. */
+    /**
+     * The topics the balancer reads and writes.
+     *
+     * @param shardSizes what the size topology publishes per shard (read)
+     * @param chunkSizes what the size topology publishes per chunk (read)
+     * @param stats      where the table of every shard, size and load, is published once per window
+     * @param chunkStats where the table of every chunk is published once per window
+     */
     public record Config(Topic<String, ShardDescriptor> shards, Topic<String, NamespaceConfig> configs, Topic<String, ChunkRoute> routing,
-                         Topic<String, ShardStats> stats, Topic<String, ChunkStats> chunkStats, Topic<String, QueryLoadSample> queryLoad,
+                         Topic<String, ShardStats> shardSizes, Topic<String, ChunkStats> chunkSizes, Topic<String, QueryLoadSample> queryLoad,
                          Topic<String, MigrationState> migrations, Topic<String, KeySample> keySamples,
-                         Topic<String, ShardCommand> commands, Topic<String, ShardEvent> events, Settings settings) {
+                         Topic<String, ShardCommand> commands, Topic<String, ShardEvent> events,
+                         Topic<String, ShardStats> stats, Topic<String, ChunkStats> chunkStats, Settings settings) {
         public Config {
             Objects.requireNonNull(shards, "shards");
             Objects.requireNonNull(configs, "configs");
             Objects.requireNonNull(routing, "routing");
+            Objects.requireNonNull(shardSizes, "shardSizes");
+            Objects.requireNonNull(chunkSizes, "chunkSizes");
             Objects.requireNonNull(stats, "stats");
             Objects.requireNonNull(chunkStats, "chunkStats");
             Objects.requireNonNull(queryLoad, "queryLoad");
@@ -139,8 +149,9 @@ public final class RebalanceTopology {
         }
 
         public static Config of(TopicCatalog catalog, Settings settings) {
-            return new Config(catalog.shards(), catalog.config(), catalog.routing(), catalog.stats(), catalog.chunkStats(),
-                catalog.queryLoad(), catalog.migrations(), catalog.keySamples(), catalog.commands(), catalog.events(), settings);
+            return new Config(catalog.shards(), catalog.config(), catalog.routing(), catalog.shardSizes(), catalog.chunkSizes(),
+                catalog.queryLoad(), catalog.migrations(), catalog.keySamples(), catalog.commands(), catalog.events(),
+                catalog.stats(), catalog.chunkStats(), settings);
         }
     }
 
@@ -173,8 +184,8 @@ public final class RebalanceTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE),
             Serdes.String(), Serdes.Long()));
 
-        KStream<String, BalancerInput> inputs = source(builder, config.stats(), "balancer-stats", BalancerInput.Size::new)
-            .merge(source(builder, config.chunkStats(), "balancer-chunk-stats", BalancerInput.ChunkSize::new), Named.as("balancer-merge-chunk-stats"))
+        KStream<String, BalancerInput> inputs = source(builder, config.shardSizes(), "balancer-shard-sizes", BalancerInput.Size::new)
+            .merge(source(builder, config.chunkSizes(), "balancer-chunk-sizes", BalancerInput.ChunkSize::new), Named.as("balancer-merge-chunk-sizes"))
             .merge(source(builder, config.queryLoad(), "balancer-query-load", BalancerInput.Load::new), Named.as("balancer-merge-load"))
             .merge(source(builder, config.migrations(), "balancer-migrations", BalancerInput.Migration::new), Named.as("balancer-merge-migrations"));
 
@@ -183,7 +194,15 @@ public final class RebalanceTopology {
                 SHARD_SIZES_STORE, CHUNK_SIZES_STORE, SHARD_STATE_STORE, CHUNK_NOTES_STORE, MIGRATIONS_STORE, CLOCK_STORE)
             .split(Named.as("balancer-"))
             .branch((key, value) -> value instanceof ShardCommand, Branched.as("commands"))
+            .branch((key, value) -> value instanceof ShardStats, Branched.as("stats"))
+            .branch((key, value) -> value instanceof ChunkStats, Branched.as("chunk-stats"))
             .defaultBranch(Branched.as("events"));
+        decisions.get("balancer-stats")
+            .mapValues(value -> (ShardStats) value, Named.as("balancer-stats-values"))
+            .to(config.stats().name(), Produced.with(config.stats().keySerde(), config.stats().valueSerde()).withName("stats-sink"));
+        decisions.get("balancer-chunk-stats")
+            .mapValues(value -> (ChunkStats) value, Named.as("balancer-chunk-stats-values"))
+            .to(config.chunkStats().name(), Produced.with(config.chunkStats().keySerde(), config.chunkStats().valueSerde()).withName("chunk-stats-sink"));
         decisions.get("balancer-commands")
             .mapValues(value -> (ShardCommand) value, Named.as("balancer-command-values"))
             .to(config.commands().name(), Produced.with(config.commands().keySerde(), config.commands().valueSerde()).withName("commands-sink"));

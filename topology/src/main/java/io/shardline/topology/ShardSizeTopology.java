@@ -75,18 +75,18 @@ public final class ShardSizeTopology {
     /**
      * @param cdcTopicPrefix prefix of the CDC topics without the trailing dot ({@code cdc})
      * @param shards         the shard registry, read for capacities
-     * @param stats          where shard stats are published
+     * @param shardSizes     where the size of every shard is published as it changes
      * @param routing        the routing table, to place documents in chunks
      * @param configs        namespace configs, for documents that do not carry their encoded key
-     * @param chunkStats     where chunk stats are published
+     * @param chunkSizes     where the size of every chunk is published as it changes
      * @param dbStats        ground-truth shard sizes read from the shards, which replace the CDC-derived totals
      * @param deadLetters    where unreadable CDC records go
      * @param keySamples     where the sample of each namespace's shard keys is kept
      * @param keySampleSize  the bound of each namespace's key sample
      */
-    public record Config(String cdcTopicPrefix, Topic<String, ShardDescriptor> shards, Topic<String, ShardStats> stats,
+    public record Config(String cdcTopicPrefix, Topic<String, ShardDescriptor> shards, Topic<String, ShardStats> shardSizes,
                          Topic<String, ChunkRoute> routing, Topic<String, NamespaceConfig> configs,
-                         Topic<String, ChunkStats> chunkStats, Topic<String, ShardStats> dbStats,
+                         Topic<String, ChunkStats> chunkSizes, Topic<String, ShardStats> dbStats,
                          Topic<byte[], byte[]> deadLetters, Topic<String, KeySample> keySamples, int keySampleSize) {
 
         /** Default bound of a namespace's key sample: a median from 4096 keys is within about 1% of the true one. */
@@ -94,26 +94,26 @@ public final class ShardSizeTopology {
 
         /** The size topology of a catalog's topics, with CDC topics under {@code cdc.} and the default sample bound. */
         public static Config of(io.shardline.schemas.TopicCatalog catalog) {
-            return new Config("cdc", catalog.shards(), catalog.stats(), catalog.routing(), catalog.config(), catalog.chunkStats(),
+            return new Config("cdc", catalog.shards(), catalog.shardSizes(), catalog.routing(), catalog.config(), catalog.chunkSizes(),
                 catalog.dbStats(), catalog.cdcDlq(), catalog.keySamples(), DEFAULT_KEY_SAMPLE_SIZE);
         }
 
         public Config withCdcTopicPrefix(String prefix) {
-            return new Config(prefix, shards, stats, routing, configs, chunkStats, dbStats, deadLetters, keySamples, keySampleSize);
+            return new Config(prefix, shards, shardSizes, routing, configs, chunkSizes, dbStats, deadLetters, keySamples, keySampleSize);
         }
 
         public Config withKeySampleSize(int size) {
-            return new Config(cdcTopicPrefix, shards, stats, routing, configs, chunkStats, dbStats, deadLetters, keySamples, size);
+            return new Config(cdcTopicPrefix, shards, shardSizes, routing, configs, chunkSizes, dbStats, deadLetters, keySamples, size);
         }
 
         public Config {
             Objects.requireNonNull(cdcTopicPrefix, "cdcTopicPrefix");
             Objects.requireNonNull(shards, "shards");
-            Objects.requireNonNull(stats, "stats");
+            Objects.requireNonNull(shardSizes, "shardSizes");
             Objects.requireNonNull(deadLetters, "deadLetters");
             Objects.requireNonNull(routing, "routing");
             Objects.requireNonNull(configs, "configs");
-            Objects.requireNonNull(chunkStats, "chunkStats");
+            Objects.requireNonNull(chunkSizes, "chunkSizes");
             Objects.requireNonNull(dbStats, "dbStats");
             Objects.requireNonNull(keySamples, "keySamples");
             if (keySampleSize < 1) {
@@ -184,12 +184,12 @@ public final class ShardSizeTopology {
         total(deltas.get("size-deltas-chunk"), "chunk", CHUNK_SIZES_STORE, sizeSerde)
             .toStream(Named.as("chunk-stats-stream"))
             .mapValues(ShardSizeTopology::toChunkStats, Named.as("chunk-stats-values"))
-            .to(config.chunkStats().name(), Produced.with(config.chunkStats().keySerde(), config.chunkStats().valueSerde())
-                .withName("chunk-stats-sink"));
+            .to(config.chunkSizes().name(), Produced.with(config.chunkSizes().keySerde(), config.chunkSizes().valueSerde())
+                .withName("chunk-sizes-sink"));
 
         sizes.toStream(Named.as("shard-sizes-stream"))
             .processValues(() -> new CapacityLookup<ShardSize, ShardStats>(SHARDS_STORE, ShardSizeTopology::toStats), Named.as("shard-stats-capacity"))
-            .to(config.stats().name(), Produced.with(config.stats().keySerde(), config.stats().valueSerde()).withName("shard-stats-sink"));
+            .to(config.shardSizes().name(), Produced.with(config.shardSizes().keySerde(), config.shardSizes().valueSerde()).withName("shard-sizes-sink"));
     }
 
     /**
@@ -231,6 +231,7 @@ public final class ShardSizeTopology {
             .setShardId(size.getShardId())
             .setDocumentCount(size.getDocuments())
             .setDataBytes(size.getBytes())
+            .setWrites(size.getWrites())
             .setUpdatedAt(Instant.ofEpochMilli(size.getUpdatedAtMillis()))
             .build();
     }
@@ -241,6 +242,7 @@ public final class ShardSizeTopology {
             .setShardId(size.getShardId())
             .setDocumentCount(size.getDocuments())
             .setDataBytes(size.getBytes())
+            .setWrites(size.getWrites())
             .setStorageRatio(storageRatio)
             .setSource(StatsSource.CDC)
             .setUpdatedAt(Instant.ofEpochMilli(size.getUpdatedAtMillis()))

@@ -59,9 +59,10 @@ class RebalanceTopologyTest {
     }
 
     private static final RebalanceTopology.Config TOPICS = new RebalanceTopology.Config(topic("shards", ShardDescriptor.class),
-        topic("config", NamespaceConfig.class), topic("routing", ChunkRoute.class), topic("stats", ShardStats.class),
-        topic("chunk-stats", ChunkStats.class), topic("query-load", QueryLoadSample.class), topic("migrations", MigrationState.class),
+        topic("config", NamespaceConfig.class), topic("routing", ChunkRoute.class), topic("shard-sizes", ShardStats.class),
+        topic("chunk-sizes", ChunkStats.class), topic("query-load", QueryLoadSample.class), topic("migrations", MigrationState.class),
         topic("key-samples", KeySample.class), topic("commands", ShardCommand.class), topic("events", ShardEvent.class),
+        topic("stats", ShardStats.class), topic("chunk-stats", ChunkStats.class),
         new RebalanceTopology.Settings(WINDOW, 2, Duration.ofSeconds(60), Duration.ofSeconds(120), 1, "controller"));
 
     private TopologyTestDriver driver;
@@ -75,6 +76,8 @@ class RebalanceTopologyTest {
     private TestInputTopic<String, KeySample> samples;
     private TestOutputTopic<String, ShardCommand> commands;
     private TestOutputTopic<String, ShardEvent> events;
+    private TestOutputTopic<String, ShardStats> table;
+    private TestOutputTopic<String, ChunkStats> chunkTable;
 
     @BeforeEach
     void start() {
@@ -96,14 +99,17 @@ class RebalanceTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "rebalance-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        RebalanceTopology.Config config = new RebalanceTopology.Config(TOPICS.shards(), TOPICS.configs(), TOPICS.routing(), TOPICS.stats(),
-            TOPICS.chunkStats(), TOPICS.queryLoad(), TOPICS.migrations(), TOPICS.keySamples(), TOPICS.commands(), TOPICS.events(), settings);
+        RebalanceTopology.Config config = new RebalanceTopology.Config(TOPICS.shards(), TOPICS.configs(), TOPICS.routing(), TOPICS.shardSizes(),
+            TOPICS.chunkSizes(), TOPICS.queryLoad(), TOPICS.migrations(), TOPICS.keySamples(), TOPICS.commands(), TOPICS.events(),
+            TOPICS.stats(), TOPICS.chunkStats(), settings);
         driver = new TopologyTestDriver(RebalanceTopology.build(config), props, T0);
         shards = input(TOPICS.shards());
         configs = input(TOPICS.configs());
         routes = input(TOPICS.routing());
-        stats = input(TOPICS.stats());
-        chunkStats = input(TOPICS.chunkStats());
+        stats = input(TOPICS.shardSizes());
+        chunkStats = input(TOPICS.chunkSizes());
+        table = driver.createOutputTopic(TOPICS.stats().name(), Serdes.String().deserializer(), TOPICS.stats().valueSerde().deserializer());
+        chunkTable = driver.createOutputTopic(TOPICS.chunkStats().name(), Serdes.String().deserializer(), TOPICS.chunkStats().valueSerde().deserializer());
         load = input(TOPICS.queryLoad());
         migrations = input(TOPICS.migrations());
         samples = input(TOPICS.keySamples());
@@ -158,6 +164,11 @@ class RebalanceTopologyTest {
 
     private void size(String shard, long bytes) {
         stats.pipeInput(shard, ShardStats.newBuilder().setShardId(shard).setDocumentCount(bytes / 10).setDataBytes(bytes)
+            .setUpdatedAt(T0).build(), T0);
+    }
+
+    private void sizeWithWrites(String shard, long bytes, long writes) {
+        stats.pipeInput(shard, ShardStats.newBuilder().setShardId(shard).setDocumentCount(bytes / 10).setDataBytes(bytes).setWrites(writes)
             .setUpdatedAt(T0).build(), T0);
     }
 
@@ -249,6 +260,44 @@ class RebalanceTopologyTest {
         // Writes: k0..k9 weigh 1 each, k10..k19 weigh 9 each (100 in all): half the writes lie below k14.
         assertThat(hex(split.getSplitKey())).isIn(key(14), key(15));
         assertThat(events.readValue().getReason()).contains("query load 80.0% over 70.0%");
+    }
+
+    @Test
+    void shouldCountWritesThatBypassTheRoutersFromTheCdcCounters() {
+        sample("s1", 0, 40, 1);
+        sizes(300, 300, 300);
+        long writes = 1_000;
+        sizeWithWrites("s1", 300, writes);
+        window(); // the first window only learns the counter
+        for (int i = 0; i < 3; i++) {
+            writes += 800; // 80 writes/s, no router involved
+            sizeWithWrites("s1", 300, writes);
+            window();
+        }
+
+        SplitShard split = (SplitShard) commands.readValue().getCommand();
+        assertThat(split.getByLoad()).isTrue();
+        assertThat(split.getShardId()).isEqualTo("s1");
+    }
+
+    @Test
+    void shouldPublishTheTablesOfEveryShardAndChunkOnceAWindow() {
+        sizes(250, 300, 300);
+        ops("s1", "", 300, 100);
+        window();
+
+        java.util.Map<String, ShardStats> shards = table.readKeyValuesToMap();
+        assertThat(shards).containsOnlyKeys("s1", "s2", "s3");
+        ShardStats s1 = shards.get("s1");
+        assertThat(s1.getDataBytes()).isEqualTo(250);
+        assertThat(s1.getStorageRatio()).isEqualTo(0.25);
+        assertThat(s1.getReadsPerSec()).isEqualTo(30.0);
+        assertThat(s1.getWritesPerSec()).isEqualTo(10.0);
+        assertThat(s1.getLoadRatio()).isEqualTo(0.4);
+        ChunkStats chunk = chunkTable.readKeyValuesToMap().get(NS + "|");
+        assertThat(chunk.getShardId()).isEqualTo("s1");
+        assertThat(chunk.getReadsPerSec()).isEqualTo(30.0);
+        assertThat(hex(chunk.getChunkMax())).isEqualTo(key(50));
     }
 
     @Test

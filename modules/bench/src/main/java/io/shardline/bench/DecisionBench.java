@@ -81,6 +81,7 @@ final class DecisionBench {
             publisher.publishConfig(sessions);
             publisher.publishRouting(ns, List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
             ShardKeyStrategy strategy = ShardKeyStrategies.of(sessions);
+            io.shardline.embedded.ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), cluster.shards().keySet(), List.of(ns), (short) 1);
             ControllerConfig controllerConfig = ControllerConfig.defaults(cluster.bootstrapServers(), catalog,
                 Files.createTempDirectory("shardline-decision-state-")).withDbStatsInterval(Duration.ofSeconds(1))
                 .withBalancer(new RebalanceTopology.Settings(WINDOW, 2, Duration.ZERO, Duration.ofHours(1), 1, "controller"));

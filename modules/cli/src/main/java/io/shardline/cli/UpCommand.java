@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +19,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.embedded.EmbeddedClusterConfig;
@@ -88,6 +90,10 @@ final class UpCommand implements Callable<Integer> {
             throw e;
         }
         try {
+            if (!noCdc) {
+                ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), cluster.shards().keySet(),
+                    List.of(AuthServiceLayout.USERS, AuthServiceLayout.SESSIONS, AuthServiceLayout.AUDIT_ENTRIES), (short) 1);
+            }
             controller = ControllerNode.start(ControllerConfig.defaults(cluster.bootstrapServers(), cluster.catalog(),
                 Files.createDirectories(dir.resolve("controller"))), meters, Duration.ofSeconds(60));
         } catch (Exception e) {

@@ -93,7 +93,7 @@ public final class ControllerNode implements AutoCloseable {
     }
 
     /**
-     * Follows the stats and events topics (read-committed) and keeps the meters current: a pair of gauges per shard,
+     * Follows the shard sizes and the events (read-committed) and keeps the meters current: a pair of gauges per shard,
      * and a counter of decisions per shard and type. A small consumer of its own, so the meters show what was
      * committed, as any other reader of these topics would see it.
      */
@@ -123,7 +123,7 @@ public final class ControllerNode implements AutoCloseable {
         }
 
         void start() {
-            String stats = config.catalog().stats().name();
+            String stats = config.catalog().shardSizes().name();
             // Sizes are state: read them from the start. Events are a log: count what this controller sees from now on.
             consumer.assign(java.util.List.of(new org.apache.kafka.common.TopicPartition(stats, 0),
                 new org.apache.kafka.common.TopicPartition(config.catalog().events().name(), 0)));
@@ -132,7 +132,7 @@ public final class ControllerNode implements AutoCloseable {
         }
 
         private void run() {
-            String statsTopic = config.catalog().stats().name();
+            String statsTopic = config.catalog().shardSizes().name();
             try {
                 while (running) {
                     consumer.poll(Duration.ofMillis(200)).forEach(record -> {
@@ -141,7 +141,7 @@ public final class ControllerNode implements AutoCloseable {
                         }
                         try {
                             if (record.topic().equals(statsTopic)) {
-                                ShardStats value = config.catalog().stats().valueSerde().deserializer().deserialize(record.topic(), record.value());
+                                ShardStats value = config.catalog().shardSizes().valueSerde().deserializer().deserialize(record.topic(), record.value());
                                 AtomicLong[] pair = values.computeIfAbsent(record.key(), this::register);
                                 pair[0].set(value.getDocumentCount());
                                 pair[1].set(value.getDataBytes());

@@ -97,8 +97,8 @@ class ControllerNodeIT {
             "group.id", "chunks-" + java.util.UUID.randomUUID(), "auto.offset.reset", "earliest", "isolation.level", "read_committed");
         ChunkStats latest = null;
         try (org.apache.kafka.clients.consumer.KafkaConsumer<String, ChunkStats> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
-            props, catalog.chunkStats().keySerde().deserializer(), catalog.chunkStats().valueSerde().deserializer())) {
-            consumer.subscribe(List.of(catalog.chunkStats().name()));
+            props, catalog.chunkSizes().keySerde().deserializer(), catalog.chunkSizes().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(catalog.chunkSizes().name()));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while ((latest == null || latest.getDocumentCount() != expected) && System.nanoTime() < deadline) {
                 for (var record : consumer.poll(Duration.ofMillis(200))) {

@@ -1,5 +1,7 @@
 package io.shardline.embedded;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,21 +22,42 @@ public final class ControlPlaneTopics {
 
     /** @return the names of the topics that had to be created */
     public static List<String> ensure(String bootstrapServers, TopicCatalog catalog, short replicationFactor) {
+        return create(bootstrapServers, catalog.all().stream().map(topic -> newTopic(topic, replicationFactor)).toList());
+    }
+
+    /**
+     * Creates the CDC topic of every shard and namespace ({@code cdc.<shard>.<ns>}, delete policy, kept
+     * {@link TopicCatalog#CDC_RETENTION}) before Debezium's first change creates it. A Kafka Streams pattern
+     * subscription that sees a new topic appear while it runs rebalances, and on Kafka 4.3 its stream thread can fail
+     * doing so ("topic is unknown to the topology") and is replaced, stalling the controller for a session timeout;
+     * topics that exist before the controller starts are subscribed from the start.
+     *
+     * @return the names of the topics that had to be created
+     */
+    public static List<String> ensureCdc(String bootstrapServers, Collection<String> shardIds, Collection<String> namespaces, short replicationFactor) {
+        List<NewTopic> topics = new ArrayList<>();
+        for (String shard : shardIds) {
+            for (String namespace : namespaces) {
+                topics.add(new NewTopic(TopicCatalog.cdcTopic(shard, namespace), 1, replicationFactor).configs(Map.of(
+                    "cleanup.policy", "delete", "retention.ms", Long.toString(TopicCatalog.CDC_RETENTION.toMillis()))));
+            }
+        }
+        return create(bootstrapServers, topics);
+    }
+
+    private static List<String> create(String bootstrapServers, List<NewTopic> topics) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get();
-            List<NewTopic> missing = catalog.all().stream()
-                .filter(topic -> !existing.contains(topic.name()))
-                .map(topic -> newTopic(topic, replicationFactor))
-                .toList();
+            List<NewTopic> missing = topics.stream().filter(topic -> !existing.contains(topic.name())).toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get();
             }
             return missing.stream().map(NewTopic::name).toList();
         } catch (ExecutionException e) {
-            throw new IllegalStateException("creating the control-plane topics failed: " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException("creating topics failed: " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating the control-plane topics", e);
+            throw new IllegalStateException("interrupted while creating topics", e);
         }
     }
 

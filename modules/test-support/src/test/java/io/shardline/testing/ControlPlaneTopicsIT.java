@@ -39,6 +39,23 @@ class ControlPlaneTopicsIT {
     }
 
     @Test
+    void shouldCreateTheCdcTopicOfEveryShardAndNamespaceOnceWithTheCdcRetention(EmbeddedCluster cluster, TestNames names) throws Exception {
+        List<String> namespaces = List.of(names.database() + ".users", names.database() + ".sessions");
+
+        List<String> created = ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), namespaces, (short) 1);
+        List<String> again = ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), namespaces, (short) 1);
+
+        assertThat(created).containsExactlyInAnyOrder(TopicCatalog.cdcTopic("s1", namespaces.get(0)), TopicCatalog.cdcTopic("s1", namespaces.get(1)),
+            TopicCatalog.cdcTopic("s2", namespaces.get(0)), TopicCatalog.cdcTopic("s2", namespaces.get(1)));
+        assertThat(again).isEmpty();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, created.get(0));
+            Config config = admin.describeConfigs(Set.of(topic)).all().get().get(topic);
+            assertThat(config.get("retention.ms").value()).isEqualTo(Long.toString(TopicCatalog.CDC_RETENTION.toMillis()));
+        }
+    }
+
+    @Test
     void shouldHaveCreatedTheDefaultCatalogWhenTheClusterStarted(EmbeddedCluster cluster) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
             Set<String> topics = admin.listTopics().names().get();

@@ -74,8 +74,8 @@ class ShardSizeTopologyIT {
             ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         ShardStats latest = null;
         try (KafkaConsumer<String, ShardStats> consumer = new KafkaConsumer<>(config,
-            catalog.stats().keySerde().deserializer(), catalog.stats().valueSerde().deserializer())) {
-            consumer.subscribe(List.of(catalog.stats().name()));
+            catalog.shardSizes().keySerde().deserializer(), catalog.shardSizes().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(catalog.shardSizes().name()));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline && (latest == null || latest.getDocumentCount() != expected)) {
                 for (ConsumerRecord<String, ShardStats> record : consumer.poll(Duration.ofMillis(200))) {

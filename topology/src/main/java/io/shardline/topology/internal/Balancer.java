@@ -235,6 +235,28 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
             }
         }
         shards.values().forEach(shard -> shardStates.put(shard.id(), shard.state()));
+        publishTables(shards.values(), now);
+    }
+
+    /** The window's table of every shard and chunk, for readers of the stats topics. */
+    private void publishTables(Iterable<ShardView> shards, long now) {
+        for (ShardView shard : shards) {
+            ShardStats size = shardSizes.get(shard.id());
+            ShardStats stats = ShardStats.newBuilder().setShardId(shard.id()).setDocumentCount(shard.documents()).setDataBytes(shard.bytes())
+                .setWrites(size == null ? 0 : size.getWrites()).setReadsPerSec(shard.state().getReadsPerSec())
+                .setWritesPerSec(shard.state().getWritesPerSec()).setStorageRatio(shard.storageRatio()).setLoadRatio(shard.loadRatio())
+                .setSource(size == null ? io.shardline.schemas.avro.StatsSource.CDC : size.getSource()).setUpdatedAt(Instant.ofEpochMilli(now)).build();
+            context.forward(new Record<>(shard.id(), stats, now));
+            for (ChunkView chunk : shard.chunks()) {
+                ChunkNote note = noteOf(chunk.key());
+                ChunkStats chunkSize = chunkSizes.get(chunk.key());
+                ChunkStats table = ChunkStats.newBuilder().setNamespace(chunk.route().getNamespace()).setChunkMin(chunk.route().getMin())
+                    .setChunkMax(chunk.route().getMax()).setShardId(shard.id()).setDocumentCount(chunk.documents()).setDataBytes(chunk.bytes())
+                    .setWrites(chunkSize == null ? 0 : chunkSize.getWrites()).setReadsPerSec(note.getReadsPerSec()).setWritesPerSec(note.getWritesPerSec())
+                    .setUpdatedAt(Instant.ofEpochMilli(now)).build();
+                context.forward(new Record<>(chunk.key(), table, now));
+            }
+        }
     }
 
     private static double severity(ShardView shard) {
@@ -409,13 +431,16 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
 
     private ShardView view(ShardDescriptor descriptor, List<ChunkView> chunks, long windowMillis) {
         BalancerShardState state = stateOf(descriptor.getShardId());
+        ShardStats size = shardSizes.get(descriptor.getShardId());
         double seconds = windowMillis / 1000.0;
+        long cdcWrites = size == null ? 0 : size.getWrites();
+        double cdcRate = state.getLastCdcWrites() < 0 ? 0 : Math.max(0, cdcWrites - state.getLastCdcWrites()) / seconds;
+        state.setLastCdcWrites(cdcWrites);
         state.setReadsPerSec(state.getWindowReads() / seconds);
-        state.setWritesPerSec(state.getWindowWrites() / seconds);
-        state.setOpsPerSec((state.getWindowReads() + state.getWindowWrites()) / seconds);
+        state.setWritesPerSec(Math.max(state.getWindowWrites() / seconds, cdcRate));
+        state.setOpsPerSec(state.getReadsPerSec() + state.getWritesPerSec());
         state.setWindowReads(0L);
         state.setWindowWrites(0L);
-        ShardStats size = shardSizes.get(descriptor.getShardId());
         long bytes = size == null ? 0 : size.getDataBytes();
         double storage = descriptor.getCapacityBytes() <= 0 ? 0 : (double) bytes / descriptor.getCapacityBytes();
         double load = descriptor.getCapacityOpsPerSec() <= 0 ? 0 : state.getOpsPerSec() / descriptor.getCapacityOpsPerSec();
@@ -475,17 +500,28 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         return byShard;
     }
 
+    /** Closes every chunk's load window: reads from the routers, writes from the routers or CDC, whichever saw more. */
     private void closeChunkWindows(long windowMillis) {
-        List<KeyValue<String, ChunkNote>> notes = new ArrayList<>();
+        Set<String> keys = new java.util.TreeSet<>();
         try (KeyValueIterator<String, ChunkNote> all = chunkNotes.all()) {
-            all.forEachRemaining(notes::add);
+            all.forEachRemaining(entry -> keys.add(entry.key));
         }
-        for (KeyValue<String, ChunkNote> entry : notes) {
-            ChunkNote note = entry.value;
-            note.setOpsPerSec((note.getWindowReads() + note.getWindowWrites()) * 1000.0 / windowMillis);
+        try (KeyValueIterator<String, ChunkStats> all = chunkSizes.all()) {
+            all.forEachRemaining(entry -> keys.add(entry.key));
+        }
+        double seconds = windowMillis / 1000.0;
+        for (String key : keys) {
+            ChunkNote note = noteOf(key);
+            ChunkStats size = chunkSizes.get(key);
+            long cdcWrites = size == null ? 0 : size.getWrites();
+            double cdcRate = note.getLastCdcWrites() < 0 ? 0 : Math.max(0, cdcWrites - note.getLastCdcWrites()) / seconds;
+            note.setLastCdcWrites(cdcWrites);
+            note.setReadsPerSec(note.getWindowReads() / seconds);
+            note.setWritesPerSec(Math.max(note.getWindowWrites() / seconds, cdcRate));
+            note.setOpsPerSec(note.getReadsPerSec() + note.getWritesPerSec());
             note.setWindowReads(0L);
             note.setWindowWrites(0L);
-            chunkNotes.put(entry.key, note);
+            chunkNotes.put(key, note);
         }
     }
 
