@@ -20,6 +20,7 @@ import io.shardline.router.internal.LoadCounter;
 import io.shardline.router.internal.ReadCache;
 import io.shardline.router.internal.RouterMetrics;
 import io.shardline.router.internal.RouterSignals;
+import io.shardline.router.internal.InFlightWrites;
 import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.ShardClients;
@@ -42,6 +43,7 @@ public final class ShardRouter implements AutoCloseable {
     private final ExecutorService executor;
     private final ReadPath reads;
     private final WritePath writes;
+    private final InFlightWrites inFlight;
     private final RouterMetrics metrics;
     private final RouterSignals signals;
     private final ReadCache cache;
@@ -64,9 +66,10 @@ public final class ShardRouter implements AutoCloseable {
         this.cache = new ReadCache(config.readCacheEntries());
         this.invalidator = cache.enabled() ? new CdcInvalidator(config.bootstrapServers(), cache) : null;
         state.onRoutingChange(cache::invalidate);
-        this.signals = new RouterSignals(config, state, load);
+        this.inFlight = new InFlightWrites(state);
+        this.signals = new RouterSignals(config, state, load, inFlight);
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load);
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid);
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight);
     }
 
     /**

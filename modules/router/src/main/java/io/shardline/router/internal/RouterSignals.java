@@ -33,16 +33,18 @@ public final class RouterSignals implements AutoCloseable {
     private final RouterConfig config;
     private final RoutingState state;
     private final LoadCounter load;
+    private final InFlightWrites inFlight;
     private final KafkaProducer<String, Object> producer;
     private final ScheduledExecutorService scheduler;
     private volatile long leaseValidUntilMillis;
     private volatile long lastAckedVersion = -1;
     private long windowStart = System.currentTimeMillis();
 
-    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load) {
+    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load, InFlightWrites inFlight) {
         this.config = config;
         this.state = state;
         this.load = load;
+        this.inFlight = inFlight;
         Map<String, Object> props = new HashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -79,7 +81,7 @@ public final class RouterSignals implements AutoCloseable {
     }
 
     private void ackIfVersionChanged() {
-        if (state.version() != lastAckedVersion) {
+        if (inFlight.acknowledgeable() != lastAckedVersion) {
             try {
                 ack();
             } catch (RuntimeException e) {
@@ -88,8 +90,12 @@ public final class RouterSignals implements AutoCloseable {
         }
     }
 
+    /**
+     * Acknowledges the routing version applied, held back while a write that chose its shards under an older version
+     * is still in progress: a worker waiting on this ack for its fence must not cut over under such a write.
+     */
     private void ack() {
-        long version = state.version();
+        long version = inFlight.acknowledgeable();
         long now = System.currentTimeMillis();
         long leaseEnd = now + config.leaseDuration().toMillis();
         RouterAck ack = RouterAck.newBuilder().setRouterId(config.routerId()).setRoutingVersion(version)

@@ -32,18 +32,26 @@ public final class RoutingState {
     private final java.util.List<java.util.function.Consumer<String>> routingListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long version;
 
-    public void applyRoute(ChunkRoute route) {
+    /** Applies a routing record read at {@code offset} of the (single-partition) routing topic. */
+    public void applyRoute(ChunkRoute route, long offset) {
         KeyRange range = new KeyRange(ShardKey.ofBytes(bytes(route.getMin())),
             route.getMax() == null ? null : ShardKey.ofBytes(bytes(route.getMax())));
         routing.put(new Chunk(route.getNamespace(), range, route.getShardId(), route.getEpoch(), route.getVersion(),
             route.getState(), route.getMigrationId()));
         routingListeners.forEach(listener -> listener.accept(route.getNamespace()));
-        bumpVersion(route.getVersion());
+        bumpVersion(offset + 1);
     }
 
-    public void removeRoute(String namespace, ShardKey min) {
+    /** A routing record that could not be applied (sent to the DLQ) still moves the version past its offset. */
+    public void skipRoutingRecord(long offset) {
+        bumpVersion(offset + 1);
+    }
+
+    /** Applies a routing tombstone read at {@code offset}. */
+    public void removeRoute(String namespace, ShardKey min, long offset) {
         routing.remove(namespace, min);
         routingListeners.forEach(listener -> listener.accept(namespace));
+        bumpVersion(offset + 1);
     }
 
     /** Called with the namespace of every applied routing record. */
@@ -87,7 +95,11 @@ public final class RoutingState {
         return new HashMap<>(shards);
     }
 
-    /** Highest chunk version applied so far. */
+    /**
+     * The routing version applied: the position in the routing topic up to which every record is applied (its
+     * offset + 1). Positions are unique and ordered across all namespaces, so a worker that published a fence at
+     * offset {@code o} knows a router acknowledging a version above {@code o} applied it.
+     */
     public long version() {
         synchronized (versionMonitor) {
             return version;
@@ -109,10 +121,10 @@ public final class RoutingState {
         }
     }
 
-    private void bumpVersion(long chunkVersion) {
+    private void bumpVersion(long position) {
         synchronized (versionMonitor) {
-            if (chunkVersion > version) {
-                version = chunkVersion;
+            if (position > version) {
+                version = position;
             }
             versionMonitor.notifyAll();
         }

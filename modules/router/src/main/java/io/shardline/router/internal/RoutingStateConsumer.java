@@ -104,9 +104,9 @@ public final class RoutingStateConsumer implements AutoCloseable {
                     if (bar < 0) {
                         throw new IllegalArgumentException("routing key '" + key + "' is not <namespace>|<chunk min hex>");
                     }
-                    state.removeRoute(key.substring(0, bar), ShardKey.ofHex(key.substring(bar + 1)));
+                    state.removeRoute(key.substring(0, bar), ShardKey.ofHex(key.substring(bar + 1)), record.offset());
                 } else {
-                    state.applyRoute(read(catalog.routing().valueSerde().deserializer(), record));
+                    state.applyRoute(read(catalog.routing().valueSerde().deserializer(), record), record.offset());
                 }
             } else if (topic.equals(catalog.shards().name())) {
                 if (record.value() == null) {
@@ -121,6 +121,9 @@ public final class RoutingStateConsumer implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             skippedRecords++;
+            if (topic.equals(catalog.routing().name())) {
+                state.skipRoutingRecord(record.offset());
+            }
             LOG.error("skipping unreadable record {}-{}@{}: {}", topic, record.partition(), record.offset(), e.toString());
             deadLetters.send(record, e);
         }

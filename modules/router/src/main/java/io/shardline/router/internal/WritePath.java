@@ -42,15 +42,17 @@ public final class WritePath {
     private final RouterMetrics metrics;
     private final LoadCounter load;
     private final java.util.function.BooleanSupplier leaseValid;
+    private final InFlightWrites inFlight;
 
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
-                     java.util.function.BooleanSupplier leaseValid) {
+                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight) {
         this.clients = clients;
         this.state = state;
         this.fenceBudgetMillis = fenceBudgetMillis;
         this.metrics = metrics;
         this.load = load;
         this.leaseValid = leaseValid;
+        this.inFlight = inFlight;
     }
 
     /** A router whose lease lapsed may be fenced out by a migration it cannot hear about: it takes no writes. */
@@ -63,6 +65,12 @@ public final class WritePath {
 
     public WriteResult insert(ViewSource views, List<Document> documents) {
         requireLease();
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            return insert(views, documents, ticket);
+        }
+    }
+
+    private WriteResult insert(ViewSource views, List<Document> documents, InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
         Map<String, List<Document>> byShard = new LinkedHashMap<>();
         for (int i = 0; i < documents.size(); i++) {
@@ -75,7 +83,7 @@ public final class WritePath {
             } catch (IllegalArgumentException e) {
                 throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + i + "]: shard key: " + e.getMessage(), e);
             }
-            Chunk chunk = writableChunk(views, key);
+            Chunk chunk = writableChunk(views, key, ticket);
             document.put(ShardKeyField.NAME, key.toHex());
             byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
             load.write(chunk.shardId(), List.of(chunk));
@@ -91,15 +99,22 @@ public final class WritePath {
 
     public WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert) {
         requireLease();
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            return update(views, scopedFilter, update, multi, upsert, ticket);
+        }
+    }
+
+    private WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert,
+                               InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
         boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
         if (!replacement) {
             rejectShardKeyChanges(view, update);
         }
         if (upsert || replacement) {
-            return pinned(views, scopedFilter, update, replacement, upsert);
+            return pinned(views, scopedFilter, update, replacement, upsert, ticket);
         }
-        return eachTargetShard(views, scopedFilter, multi, "update", (collection, filter) -> {
+        return eachTargetShard(views, scopedFilter, multi, "update", ticket, (collection, filter) -> {
             UpdateResult result = multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update);
             return new ShardWrite(result.getMatchedCount(), result.getModifiedCount(), 0);
         });
@@ -107,10 +122,12 @@ public final class WritePath {
 
     public WriteResult delete(ViewSource views, Document scopedFilter, boolean multi) {
         requireLease();
-        return eachTargetShard(views, scopedFilter, multi, "delete", (collection, filter) -> {
-            DeleteResult result = multi ? collection.deleteMany(filter) : collection.deleteOne(filter);
-            return new ShardWrite(0, 0, result.getDeletedCount());
-        });
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            return eachTargetShard(views, scopedFilter, multi, "delete", ticket, (collection, filter) -> {
+                DeleteResult result = multi ? collection.deleteMany(filter) : collection.deleteOne(filter);
+                return new ShardWrite(0, 0, result.getDeletedCount());
+            });
+        }
     }
 
     /** What one shard did for a write. */
@@ -121,11 +138,15 @@ public final class WritePath {
      * Runs a filtered write on every shard the filter targets, each within the ranges it owns; a single-document
      * write ({@code multi == false}) stops at the first shard that matched.
      */
-    private WriteResult eachTargetShard(ViewSource views, Document scopedFilter, boolean multi, String operation,
+    private WriteResult eachTargetShard(ViewSource views, Document scopedFilter, boolean multi, String operation, InFlightWrites.Ticket ticket,
                                         java.util.function.BiFunction<MongoCollection<Document>, Document, ShardWrite> write) {
         NamespaceView view = views.view();
         ShardTargets targets = view.targets(scopedFilter);
-        awaitUnfenced(views, targets.chunks());
+        while (awaitUnfenced(views, targets.chunks(), ticket)) {
+            // The routing changed while this write waited (e.g. a cutover): target the shards it names now.
+            view = views.view();
+            targets = view.targets(scopedFilter);
+        }
         long matched = 0;
         long modified = 0;
         long deleted = 0;
@@ -150,7 +171,8 @@ public final class WritePath {
      * A replacement or an upsert: the document's shard key must be pinned by equality in the filter (or, for a
      * replacement, carried by the replacement), so exactly one chunk can hold it.
      */
-    private WriteResult pinned(ViewSource views, Document scopedFilter, Document update, boolean replacement, boolean upsert) {
+    private WriteResult pinned(ViewSource views, Document scopedFilter, Document update, boolean replacement, boolean upsert,
+                               InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
         Document keySource = equalities(scopedFilter);
         if (replacement) {
@@ -166,7 +188,7 @@ public final class WritePath {
                 + ": an upsert or replacement needs every shard-key field " + view.strategy().fields()
                 + " fixed by equality: " + e.getMessage(), e);
         }
-        Chunk chunk = writableChunk(views, key);
+        Chunk chunk = writableChunk(views, key, ticket);
         load.write(chunk.shardId(), List.of(chunk));
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
         MongoCollection<Document> collection = collection(view, chunk.shardId());
@@ -191,7 +213,7 @@ public final class WritePath {
         return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
     }
 
-    private Chunk writableChunk(ViewSource views, ShardKey key) {
+    private Chunk writableChunk(ViewSource views, ShardKey key, InFlightWrites.Ticket ticket) {
         long deadline = System.currentTimeMillis() + fenceBudgetMillis;
         Chunk chunk = views.view().routing().chunkFor(key);
         while (chunk.state() == ChunkState.FENCED) {
@@ -199,25 +221,34 @@ public final class WritePath {
             if (left <= 0) {
                 throw fenced(chunk);
             }
-            awaitNewVersion(state.version(), left);
+            long seen = state.version();
+            ticket.release();
+            awaitNewVersion(seen, left);
+            ticket.renew();
             chunk = views.view().routing().chunkFor(key);
         }
         return chunk;
     }
 
-    private void awaitUnfenced(ViewSource views, List<Chunk> chunks) {
+    /** Waits until none of the chunks is fenced; true if it had to wait (the caller then targets again). */
+    private boolean awaitUnfenced(ViewSource views, List<Chunk> chunks, InFlightWrites.Ticket ticket) {
         long deadline = System.currentTimeMillis() + fenceBudgetMillis;
         List<Chunk> current = chunks;
+        boolean waited = false;
         while (true) {
             Chunk fenced = current.stream().filter(c -> c.state() == ChunkState.FENCED).findFirst().orElse(null);
             if (fenced == null) {
-                return;
+                return waited;
             }
             long left = deadline - System.currentTimeMillis();
             if (left <= 0) {
                 throw fenced(fenced);
             }
-            awaitNewVersion(state.version(), left);
+            long seen = state.version();
+            ticket.release();
+            awaitNewVersion(seen, left);
+            ticket.renew();
+            waited = true;
             NamespaceView refreshed = views.view();
             List<Chunk> next = new ArrayList<>();
             for (Chunk chunk : current) {

@@ -1,0 +1,199 @@
+package io.shardline.worker.internal;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+
+import io.shardline.schemas.DeadLetterHeaders;
+import io.shardline.schemas.Topic;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
+
+/**
+ * A worker's view of the cluster: the routing, shards, migrations and router acks read from their compacted topics;
+ * publishing routes (whose offsets are the routing versions routers acknowledge), migration states, events, shard
+ * descriptors and dead letters; and the shards themselves through the MongoDB driver.
+ */
+public final class ControlPlane implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final TopicCatalog catalog;
+    private final String workerId;
+    private final TopicTable<ChunkRoute> routing;
+    private final TopicTable<ShardDescriptor> shards;
+    private final TopicTable<MigrationState> migrations;
+    private final TopicTable<RouterAck> acks;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
+    private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
+
+    public ControlPlane(String bootstrapServers, TopicCatalog catalog, String workerId) {
+        this.bootstrapServers = bootstrapServers;
+        this.catalog = catalog;
+        this.workerId = workerId;
+        this.routing = new TopicTable<>(bootstrapServers, catalog.routing());
+        this.shards = new TopicTable<>(bootstrapServers, catalog.shards());
+        this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations());
+        this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks());
+        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+            ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
+            new ByteArraySerializer(), new ByteArraySerializer());
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public TopicCatalog catalog() {
+        return catalog;
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    public TopicTable<ChunkRoute> routing() {
+        return routing.refresh();
+    }
+
+    public TopicTable<ShardDescriptor> shards() {
+        return shards.refresh();
+    }
+
+    public TopicTable<MigrationState> migrations() {
+        return migrations.refresh();
+    }
+
+    public TopicTable<RouterAck> acks() {
+        return acks.refresh();
+    }
+
+    /** Publishes a route and returns its offset in the routing topic: the routing version routers acknowledge past. */
+    public long publishRoute(ChunkRoute route) {
+        String key = TopicCatalog.routingKey(route.getNamespace(), Hex.of(route.getMin()));
+        return send(catalog.routing(), key, route);
+    }
+
+    public void publishMigration(MigrationState state) {
+        send(catalog.migrations(), state.getMigrationId(), state);
+    }
+
+    public void publishShard(ShardDescriptor shard) {
+        send(catalog.shards(), shard.getShardId(), shard);
+    }
+
+    public void event(ShardEventType type, String shardId, String namespace, String migrationId, String commandId, String issuer,
+                      String reason, Map<String, Double> figures) {
+        ShardEvent event = ShardEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType(type).setTimestamp(Instant.now())
+            .setSource("worker:" + workerId).setShardId(shardId).setNamespace(namespace).setMigrationId(migrationId)
+            .setCommandId(commandId).setIssuer(issuer).setReason(reason).setFigures(new HashMap<>(figures)).build();
+        send(catalog.events(), shardId == null ? "cluster" : shardId, event);
+    }
+
+    /** Sends a command the worker cannot carry out to the commands DLQ, with the reason and its origin. */
+    public void deadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason, String field) {
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.commandsDlq().name(), null, record.key(), record.value(),
+            DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), field, "worker:" + workerId));
+        get(producer.send(letter));
+    }
+
+    /** Sends a CDC record the worker cannot read to the CDC DLQ, with its origin. */
+    public void cdcDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason) {
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.cdcDlq().name(), null, record.key(), record.value(),
+            DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), "key", "worker:" + workerId));
+        get(producer.send(letter));
+    }
+
+    private <V> long send(Topic<String, V> topic, String key, V value) {
+        byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
+        return get(producer.send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes))).offset();
+    }
+
+    private static <T> T get(java.util.concurrent.Future<T> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("publishing failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing", e);
+        }
+    }
+
+    /** The collection of a namespace on a shard, as raw BSON. */
+    public MongoCollection<RawBsonDocument> collection(String shardId, String namespace) {
+        ShardDescriptor shard = shards().get(shardId);
+        if (shard == null) {
+            throw new IllegalStateException("shard " + shardId + " is not registered");
+        }
+        MongoClient client = clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
+        int dot = namespace.indexOf('.');
+        return client.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+    }
+
+    /**
+     * The end offset of a shard's CDC topic for a namespace, creating the topic first when Debezium has not (no
+     * change of that collection yet): a replay starts there.
+     */
+    public long cdcEnd(String shardId, String namespace) {
+        String topic = TopicCatalog.cdcTopic(shardId, namespace);
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            if (!existing.contains(topic)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.of(1), java.util.Optional.empty()).configs(Map.of("cleanup.policy", "delete",
+                        "retention.ms", Long.toString(TopicCatalog.CDC_RETENTION.toMillis()))))).all().get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            TopicPartition partition = new TopicPartition(topic, 0);
+            return admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("reading the end of " + topic + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the end of " + topic, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        routing.close();
+        shards.close();
+        migrations.close();
+        acks.close();
+        producer.close();
+        admin.close();
+        clients.values().forEach(MongoClient::close);
+    }
+}

@@ -1,0 +1,476 @@
+package io.shardline.worker.internal;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.BsonDocument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.worker.WorkerConfig;
+
+/**
+ * One chunk migration, carried from whatever state it is in to its end. Every transition is published on the
+ * migrations topic before the step it leads to starts, so a worker that dies anywhere is resumed by another from the
+ * last published state; every step is idempotent under such a repeat.
+ *
+ * <pre>
+ * PLANNED     mark the chunk MIGRATING; watermark = end of the source's CDC topic          -> COPYING
+ * COPYING     copy the range in key order, batch by batch (resumable from the last key)     -> CATCHING_UP
+ * CATCHING_UP replay the source's changes from the watermark until the predicted catch-up fits the fence budget;
+ *             fence: publish the chunk FENCED, wait for every live router's ack past it     -> FENCED
+ * FENCED      drain to a marker written on the source, verify                               -> VERIFIED (or unfence / ABORTED)
+ * VERIFIED    publish the chunk ACTIVE on the target                                         -> CUT_OVER
+ * CUT_OVER    replay the target's changes back to the source for the grace period, then delete the range from the
+ *             source                                                                         -> CLEANED
+ *             (RollbackMigration here: fence on the target, drain back, return the chunk     -> ROLLED_BACK)
+ * </pre>
+ */
+public final class MigrationRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationRun.class);
+    private static final Set<MigrationPhase> ENDED = EnumSet.of(MigrationPhase.CLEANED, MigrationPhase.ABORTED, MigrationPhase.ROLLED_BACK);
+    private static final String MARKER_PREFIX = "shardline:marker:";
+
+    /** What the run reports as it goes (meters). */
+    public interface Listener {
+        void copied(long documents, long bytes);
+
+        void replayLag(String migrationId, long events, long millis);
+
+        void fenceHeld(Duration held);
+    }
+
+    private final ControlPlane plane;
+    private final WorkerConfig config;
+    private final Listener listener;
+    private final MigrationState state;
+    private final java.util.function.Supplier<MigrationState> latest;
+    private long lastProgress;
+    private long fenceBackoffUntil;
+
+    /**
+     * @param latest the migration as last published (a rollback or abort may arrive while it runs)
+     */
+    public MigrationRun(ControlPlane plane, WorkerConfig config, Listener listener, MigrationState state,
+                        java.util.function.Supplier<MigrationState> latest) {
+        this.plane = plane;
+        this.config = config;
+        this.listener = listener;
+        this.state = MigrationState.newBuilder(state).build();
+        this.latest = latest;
+    }
+
+    public static boolean ended(MigrationState state) {
+        return ENDED.contains(state.getPhase());
+    }
+
+    /** Runs to an end state and returns it. */
+    public MigrationState run() throws InterruptedException {
+        state.setWorkerId(plane.workerId());
+        while (!ended(state)) {
+            refreshRequests();
+            if ((state.getAbortRequested() || state.getRollbackRequested()) && state.getPhase() != MigrationPhase.CUT_OVER) {
+                giveUpBeforeCutover(state.getAbortRequested() ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK,
+                    state.getAbortRequested() ? "aborted on request" : "rolled back on request before the cutover");
+                continue;
+            }
+            switch (state.getPhase()) {
+                case PLANNED -> plan();
+                case COPYING -> copy();
+                case CATCHING_UP -> catchUpAndFence();
+                case FENCED -> unfence("resumed while fenced: the fence is lifted and the catch-up resumes");
+                case VERIFIED -> cutOver();
+                case CUT_OVER -> grace();
+                default -> throw new IllegalStateException("no step for " + state.getPhase());
+            }
+        }
+        return state;
+    }
+
+    private void refreshRequests() {
+        MigrationState published = latest.get();
+        if (published != null) {
+            state.setRollbackRequested(state.getRollbackRequested() || published.getRollbackRequested());
+            state.setAbortRequested(state.getAbortRequested() || published.getAbortRequested());
+        }
+    }
+
+    // ------------------------------------------------------------------ steps
+
+    private void plan() {
+        ChunkRoute route = route();
+        long watermark = plane.cdcEnd(state.getSourceShardId(), state.getNamespace());
+        if (route.getState() != ChunkState.MIGRATING || !state.getMigrationId().equals(route.getMigrationId())) {
+            plane.publishRoute(next(route).setState(ChunkState.MIGRATING).setMigrationId(state.getMigrationId()).build());
+        }
+        RangeOps ops = ops();
+        state.setReplayOffset(watermark);
+        state.setTotalDocs(ops.count());
+        transition(MigrationPhase.COPYING, "copying " + state.getTotalDocs() + " documents from " + state.getSourceShardId()
+            + " to " + state.getTargetShardId() + " (replay from CDC offset " + watermark + ")");
+    }
+
+    private void copy() throws InterruptedException {
+        RangeOps ops = ops();
+        String from = state.getLastCopiedKey() == null ? Hex.of(state.getChunkMin()) : Hex.of(state.getLastCopiedKey());
+        while (true) {
+            refreshRequests();
+            if (state.getAbortRequested() || state.getRollbackRequested()) {
+                return;
+            }
+            List<RawBsonDocument> batch = ops.batch(from, config.copyBatchSize());
+            if (batch.isEmpty()) {
+                break;
+            }
+            long started = System.nanoTime();
+            ops.write(batch);
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            long bytes = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
+            state.setCopiedDocs(state.getCopiedDocs() + batch.size());
+            state.setCopiedBytes(state.getCopiedBytes() + bytes);
+            listener.copied(batch.size(), bytes);
+            from = ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue();
+            state.setLastCopiedKey(Hex.bytes(from));
+            progress();
+            if (batch.size() < config.copyBatchSize()) {
+                break;
+            }
+            long over = millis - config.copyLatencyTarget().toMillis();
+            if (over > 0) {
+                Thread.sleep(Math.min(over, 1_000)); // the target is slow: give it room
+            }
+        }
+        transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes)");
+    }
+
+    private void catchUpAndFence() throws InterruptedException {
+        RangeOps ops = ops();
+        ChunkRoute current = route();
+        if (current.getState() == ChunkState.FENCED && state.getMigrationId().equals(current.getMigrationId())) {
+            // Fenced before the last state was published: lift it before catching up again.
+            plane.publishRoute(next(current).setState(ChunkState.MIGRATING).build());
+        }
+        try (CdcTail tail = new CdcTail(plane.bootstrapServers(), TopicCatalog.cdcTopic(state.getSourceShardId(), state.getNamespace()),
+            state.getReplayOffset())) {
+            Set<BsonValue> changedSincePreCheck = new LinkedHashSet<>();
+            boolean preChecked = false;
+            int failedPreChecks = 0;
+            double eventsPerSecond = 1_000;
+            while (true) {
+                refreshRequests();
+                if (state.getAbortRequested() || state.getRollbackRequested()) {
+                    return;
+                }
+                long started = System.nanoTime();
+                int applied = replay(tail, ops, changedSincePreCheck, Duration.ofMillis(100));
+                double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+                if (applied > 0) {
+                    eventsPerSecond = 0.7 * eventsPerSecond + 0.3 * (applied / seconds);
+                }
+                long lag = tail.lag();
+                state.setReplayOffset(tail.position());
+                state.setReplayLagEvents(lag);
+                listener.replayLag(state.getMigrationId(), lag, (long) (lag / Math.max(1, eventsPerSecond) * 1000));
+                progress();
+                double predictedMillis = lag / Math.max(1, eventsPerSecond) * 1000;
+                boolean large = state.getTotalDocs() > config.verifyFullScanMaxDocs();
+                if (large && !preChecked && predictedMillis < config.fenceBudget().toMillis()) {
+                    // A large range is compared whole before the fence; while fenced only the keys changed since are rechecked.
+                    changedSincePreCheck.clear();
+                    if (ops.digestFrom().equals(ops.digestTo())) {
+                        preChecked = true;
+                    } else if (++failedPreChecks >= 5) {
+                        String why = "source and target still differ after " + failedPreChecks + " comparisons at a small replay lag";
+                        state.setError("verification failed: " + why);
+                        giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + why);
+                        return;
+                    }
+                    continue;
+                }
+                if (predictedMillis < config.fenceBudget().toMillis() && System.currentTimeMillis() >= fenceBackoffUntil) {
+                    if (fence(tail, ops, large ? changedSincePreCheck : null)) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Applies what the tail has; returns how many events it read. */
+    private int replay(CdcTail tail, RangeOps ops, Set<BsonValue> changed, Duration wait) {
+        List<CdcTail.Change> changes = tail.poll(wait);
+        Set<BsonValue> ids = new LinkedHashSet<>();
+        for (CdcTail.Change change : changes) {
+            if (change.error() != null) {
+                plane.cdcDeadLetter(change.record(), change.error());
+            } else {
+                ids.add(change.id());
+            }
+        }
+        ops.sync(ids);
+        changed.addAll(ids);
+        return changes.size();
+    }
+
+    /** One fence attempt: true when it ended the catch-up (cut over or aborted), false when it unfenced to retry. */
+    private boolean fence(CdcTail tail, RangeOps ops, Set<BsonValue> changedSincePreCheck) throws InterruptedException {
+        long fenceStart = System.nanoTime();
+        long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
+        long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
+        state.setFenceVersion(fenceOffset);
+        state.setFenceAttempts(state.getFenceAttempts() + 1);
+        transition(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")");
+        String missing = awaitAcks(fenceOffset, config.ackTimeout());
+        if (missing != null) {
+            plane.event(ShardEventType.FENCE_TIMEOUT, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                state.getCommandId(), null, "routers did not acknowledge the fence within " + config.ackTimeout().toMillis() + " ms: " + missing,
+                Map.of("attempt", (double) state.getFenceAttempts()));
+            unfence("fence timed out waiting for " + missing);
+            return false;
+        }
+        String marker = MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
+        if (!drainTo(tail, ops, state.getSourceShardId(), marker, deadline, changedSincePreCheck)) {
+            unfence("the drain to the marker did not finish within the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
+            return false;
+        }
+        state.setReplayOffset(tail.position());
+        String mismatch = verify(ops, changedSincePreCheck);
+        if (mismatch != null) {
+            plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                state.getCommandId(), null, "verification failed, the source stays authoritative: " + mismatch, Map.of());
+            state.setError("verification failed: " + mismatch);
+            giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + mismatch);
+            return true;
+        }
+        state.setReverseReplayOffset(plane.cdcEnd(state.getTargetShardId(), state.getNamespace()));
+        transition(MigrationPhase.VERIFIED, "source and target agree on the range");
+        cutOver();
+        listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
+        return true;
+    }
+
+    /**
+     * Writes a marker document on the shard and applies changes until the marker's own change arrives: the shard's
+     * changes are published in order, so everything before it has been applied.
+     */
+    private boolean drainTo(CdcTail tail, RangeOps ops, String shardId, String marker, long deadlineMillis, Set<BsonValue> changed) {
+        var markers = plane.collection(shardId, state.getNamespace());
+        BsonString markerId = new BsonString(marker);
+        markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(state.getMigrationId())).toJson()));
+        try {
+            while (System.currentTimeMillis() < deadlineMillis) {
+                List<CdcTail.Change> changes = tail.poll(Duration.ofMillis(20));
+                Set<BsonValue> ids = new LinkedHashSet<>();
+                boolean seen = false;
+                for (CdcTail.Change change : changes) {
+                    if (change.error() != null) {
+                        plane.cdcDeadLetter(change.record(), change.error());
+                    } else if (markerId.equals(change.id())) {
+                        seen = true;
+                    } else {
+                        ids.add(change.id());
+                    }
+                }
+                ops.sync(ids);
+                if (changed != null) {
+                    changed.addAll(ids);
+                }
+                if (seen) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            markers.deleteOne(com.mongodb.client.model.Filters.eq("_id", markerId));
+        }
+    }
+
+    /** Null when both sides agree on the range, else what differs. */
+    private String verify(RangeOps ops, Set<BsonValue> changedSincePreCheck) {
+        if (changedSincePreCheck == null) {
+            RangeOps.Digest source = ops.digestFrom();
+            RangeOps.Digest target = ops.digestTo();
+            return source.equals(target) ? null
+                : "source holds " + source.count() + " documents, target " + target.count() + ", and their hashes differ";
+        }
+        long source = ops.count();
+        long target = ops.reversed().count();
+        if (source != target) {
+            return "source holds " + source + " documents, target " + target;
+        }
+        return ops.sameOnBothSides(changedSincePreCheck) ? null
+            : "documents changed during the catch-up differ between source and target";
+    }
+
+    /** Waits for every router with a live lease to acknowledge a routing version above the offset; null when all did. */
+    private String awaitAcks(long offset, Duration timeout) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        String missing = "";
+        while (System.currentTimeMillis() < deadline) {
+            missing = "";
+            long now = System.currentTimeMillis();
+            for (RouterAck ack : plane.acks().values().values()) {
+                if (ack.getLeaseExpiresAt().toEpochMilli() > now && ack.getRoutingVersion() <= offset) {
+                    missing += (missing.isEmpty() ? "" : ", ") + ack.getRouterId() + " (at " + ack.getRoutingVersion() + ")";
+                }
+            }
+            if (missing.isEmpty()) {
+                return null;
+            }
+            Thread.sleep(5);
+        }
+        return missing;
+    }
+
+    private void unfence(String why) {
+        ChunkRoute route = route();
+        if (route.getState() == ChunkState.FENCED && state.getMigrationId().equals(route.getMigrationId())) {
+            plane.publishRoute(next(route).setState(ChunkState.MIGRATING).build());
+        }
+        long backoff = config.fenceRetryBackoff().toMillis() << Math.min(5, Math.max(0, state.getFenceAttempts() - 1));
+        fenceBackoffUntil = System.currentTimeMillis() + backoff;
+        transition(MigrationPhase.CATCHING_UP, why + "; next fence in " + backoff + " ms at the earliest");
+    }
+
+    private void cutOver() {
+        ChunkRoute route = route();
+        if (!route.getShardId().equals(state.getTargetShardId())) {
+            plane.publishRoute(next(route).setShardId(state.getTargetShardId()).setState(ChunkState.ACTIVE)
+                .setMigrationId(state.getMigrationId()).build());
+        }
+        state.setCutOverAt(Instant.now());
+        transition(MigrationPhase.CUT_OVER, state.getTargetShardId() + " owns the range; changes there are replayed to "
+            + state.getSourceShardId() + " for " + config.gracePeriod().toSeconds() + " s");
+    }
+
+    private void grace() throws InterruptedException {
+        RangeOps back = ops().reversed();
+        long ends = state.getCutOverAt().toEpochMilli() + config.gracePeriod().toMillis();
+        try (CdcTail tail = new CdcTail(plane.bootstrapServers(), TopicCatalog.cdcTopic(state.getTargetShardId(), state.getNamespace()),
+            state.getReverseReplayOffset())) {
+            while (System.currentTimeMillis() < ends) {
+                refreshRequests();
+                if (state.getRollbackRequested()) {
+                    rollBackAfterCutover(tail, back);
+                    return;
+                }
+                replay(tail, back, new java.util.HashSet<>(), Duration.ofMillis(200));
+                state.setReverseReplayOffset(tail.position());
+                progress();
+            }
+        }
+        long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10, removed -> { });
+        ChunkRoute route = route();
+        if (state.getMigrationId().equals(route.getMigrationId())) {
+            plane.publishRoute(next(route).setMigrationId(null).build());
+        }
+        transition(MigrationPhase.CLEANED, "grace period over: " + deleted + " documents of the range deleted from " + state.getSourceShardId());
+    }
+
+    /** A rollback after the cutover: the same fence on the target, a drain back to the source, the chunk returned. */
+    private void rollBackAfterCutover(CdcTail tail, RangeOps back) throws InterruptedException {
+        ChunkRoute route = route();
+        if (route.getShardId().equals(state.getTargetShardId())) {
+            long offset = plane.publishRoute(next(route).setState(ChunkState.FENCED).build());
+            String missing = awaitAcks(offset, config.ackTimeout());
+            if (missing != null) {
+                plane.publishRoute(next(route()).setState(ChunkState.ACTIVE).build());
+                plane.event(ShardEventType.FENCE_TIMEOUT, state.getTargetShardId(), state.getNamespace(), state.getMigrationId(),
+                    state.getCommandId(), null, "rollback fence not acknowledged by " + missing + "; retrying", Map.of());
+                Thread.sleep(config.fenceRetryBackoff().toMillis());
+                return;
+            }
+            String marker = MARKER_PREFIX + state.getMigrationId() + ":rollback";
+            if (!drainTo(tail, back, state.getTargetShardId(), marker, System.currentTimeMillis() + config.maxFenceHold().toMillis(), null)) {
+                plane.publishRoute(next(route()).setState(ChunkState.ACTIVE).build());
+                Thread.sleep(config.fenceRetryBackoff().toMillis());
+                return;
+            }
+            plane.publishRoute(next(route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE).setMigrationId(null).build());
+        }
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, removed -> { });
+        transition(MigrationPhase.ROLLED_BACK, state.getSourceShardId() + " owns the range again; " + deleted
+            + " documents removed from " + state.getTargetShardId());
+    }
+
+    private void giveUpBeforeCutover(MigrationPhase end, String why) throws InterruptedException {
+        ChunkRoute route = route();
+        if (route.getShardId().equals(state.getTargetShardId())) {
+            // Cut over before the last state was published: the target owns the range and may hold new writes.
+            state.setCutOverAt(state.getCutOverAt() == null ? Instant.now() : state.getCutOverAt());
+            transition(MigrationPhase.CUT_OVER, "found cut over already; " + (state.getRollbackRequested()
+                ? "rolling back from there" : "an abort is too late, the migration goes on"));
+            state.setAbortRequested(false);
+            return;
+        }
+        if (route.getShardId().equals(state.getSourceShardId()) && state.getMigrationId().equals(route.getMigrationId())) {
+            plane.publishRoute(next(route).setState(ChunkState.ACTIVE).setMigrationId(null).build());
+        }
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, removed -> { });
+        transition(end, why + "; " + deleted + " copied documents removed from " + state.getTargetShardId());
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private ChunkRoute route() {
+        ChunkRoute route = plane.routing().get(TopicCatalog.routingKey(state.getNamespace(), Hex.of(state.getChunkMin())));
+        if (route == null) {
+            throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
+        }
+        return route;
+    }
+
+    private static ChunkRoute.Builder next(ChunkRoute route) {
+        return ChunkRoute.newBuilder(route).setVersion(route.getVersion() + 1);
+    }
+
+    private RangeOps ops() {
+        return new RangeOps(plane.collection(state.getSourceShardId(), state.getNamespace()),
+            plane.collection(state.getTargetShardId(), state.getNamespace()), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax()));
+    }
+
+    private void progress() {
+        long now = System.currentTimeMillis();
+        if (now - lastProgress >= config.progressInterval().toMillis()) {
+            lastProgress = now;
+            state.setUpdatedAt(Instant.ofEpochMilli(now));
+            plane.publishMigration(state);
+            Map<String, Double> figures = new HashMap<>();
+            figures.put("copiedDocs", (double) state.getCopiedDocs());
+            figures.put("totalDocs", (double) state.getTotalDocs());
+            figures.put("copiedBytes", (double) state.getCopiedBytes());
+            figures.put("replayLagEvents", (double) state.getReplayLagEvents());
+            plane.event(ShardEventType.MIGRATION_PROGRESS, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                state.getCommandId(), null, state.getPhase() + ": " + state.getCopiedDocs() + "/" + state.getTotalDocs() + " copied", figures);
+        }
+    }
+
+    private void transition(MigrationPhase phase, String why) {
+        MigrationPhase from = state.getPhase();
+        state.setPhase(phase);
+        state.setUpdatedAt(Instant.now());
+        plane.publishMigration(state);
+        LOG.info("migration {} of {} [{}, {}): {} -> {}: {}", state.getMigrationId(), state.getNamespace(), Hex.of(state.getChunkMin()),
+            Hex.of(state.getChunkMax()), from, phase, why);
+        plane.event(phase == MigrationPhase.ABORTED ? ShardEventType.MIGRATION_FAILED : ShardEventType.MIGRATION_STATE_CHANGED,
+            state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(), null,
+            from + " -> " + phase + ": " + why, Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
+    }
+}

@@ -1,0 +1,201 @@
+package io.shardline.worker.internal;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.LongConsumer;
+
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.conversions.Bson;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.DeleteOneModel;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOneModel;
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.WriteModel;
+
+/**
+ * What a migration does to one key range of one collection on two shards. Documents carry their encoded shard key as
+ * a hex string in {@code _sk}; hex compares as the keys do, so a range is {@code {_sk: {$gte: min, $lt: max}}}.
+ * Documents travel as raw BSON, so a copy is byte-identical to its original.
+ */
+public final class RangeOps {
+
+    /** The stored shard-key field (as the router writes it). */
+    public static final String KEY_FIELD = "_sk";
+
+    private final MongoCollection<RawBsonDocument> from;
+    private final MongoCollection<RawBsonDocument> to;
+    private final String minHex;
+    private final String maxHex;
+
+    /**
+     * @param from   where the range is read from (the authoritative side)
+     * @param to     where it is written
+     * @param maxHex exclusive upper bound, {@code null} for +infinity
+     */
+    public RangeOps(MongoCollection<RawBsonDocument> from, MongoCollection<RawBsonDocument> to, String minHex, String maxHex) {
+        this.from = from;
+        this.to = to;
+        this.minHex = minHex;
+        this.maxHex = maxHex;
+    }
+
+    public Bson rangeFilter() {
+        return rangeFilter(minHex);
+    }
+
+    private Bson rangeFilter(String fromHex) {
+        Bson lower = Filters.gte(KEY_FIELD, fromHex);
+        return maxHex == null ? lower : Filters.and(lower, Filters.lt(KEY_FIELD, maxHex));
+    }
+
+    public boolean inRange(RawBsonDocument document) {
+        BsonValue key = document.get(KEY_FIELD);
+        if (!(key instanceof BsonString hex)) {
+            return false;
+        }
+        return hex.getValue().compareTo(minHex) >= 0 && (maxHex == null || hex.getValue().compareTo(maxHex) < 0);
+    }
+
+    /** Documents of the range on the authoritative side. */
+    public long count() {
+        return from.countDocuments(rangeFilter());
+    }
+
+    /** One batch of the copy: documents from {@code fromHex} on, in key order. */
+    public List<RawBsonDocument> batch(String fromHex, int size) {
+        return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).limit(size).into(new ArrayList<>());
+    }
+
+    /** Writes documents to the other side, replacing what is there under the same {@code _id}. */
+    public void write(List<RawBsonDocument> documents) {
+        if (documents.isEmpty()) {
+            return;
+        }
+        List<WriteModel<RawBsonDocument>> writes = new ArrayList<>(documents.size());
+        for (RawBsonDocument document : documents) {
+            writes.add(new ReplaceOneModel<>(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true)));
+        }
+        to.bulkWrite(writes, new BulkWriteOptions().ordered(false));
+    }
+
+    /**
+     * Makes the other side hold what the authoritative side holds now for each of these documents: the document if it
+     * is in the range, nothing of the range under its id otherwise. Idempotent, and the order of changes is irrelevant.
+     *
+     * @return documents written or removed
+     */
+    public int sync(Collection<BsonValue> ids) {
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        List<RawBsonDocument> present = from.find(Filters.in("_id", ids)).into(new ArrayList<>());
+        List<WriteModel<RawBsonDocument>> writes = new ArrayList<>(ids.size());
+        java.util.Set<BsonValue> kept = new java.util.HashSet<>();
+        for (RawBsonDocument document : present) {
+            if (inRange(document)) {
+                kept.add(document.get("_id"));
+                writes.add(new ReplaceOneModel<>(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true)));
+            }
+        }
+        for (BsonValue id : ids) {
+            if (!kept.contains(id)) {
+                writes.add(new DeleteOneModel<>(Filters.and(Filters.eq("_id", id), rangeFilter())));
+            }
+        }
+        to.bulkWrite(writes, new BulkWriteOptions().ordered(false));
+        return writes.size();
+    }
+
+    /** Count and order-independent hash of the range on one side. */
+    public record Digest(long count, long h0, long h1, long h2, long h3) {
+    }
+
+    public Digest digestFrom() {
+        return digest(from, rangeFilter());
+    }
+
+    public Digest digestTo() {
+        return digest(to, rangeFilter());
+    }
+
+    /** Digests of these documents (by id, within the range) on both sides: equal when the two sides agree on them. */
+    public boolean sameOnBothSides(Collection<BsonValue> ids) {
+        if (ids.isEmpty()) {
+            return true;
+        }
+        Bson filter = Filters.and(Filters.in("_id", ids), rangeFilter());
+        return digest(from, filter).equals(digest(to, filter));
+    }
+
+    private static Digest digest(MongoCollection<RawBsonDocument> collection, Bson filter) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+        long count = 0;
+        long[] lanes = new long[4];
+        for (RawBsonDocument document : collection.find(filter)) {
+            ByteBuffer bytes = document.getByteBuffer().asNIO();
+            sha.reset();
+            sha.update(bytes);
+            ByteBuffer hash = ByteBuffer.wrap(sha.digest());
+            for (int i = 0; i < 4; i++) {
+                lanes[i] += hash.getLong(); // a sum of hashes: the order documents come in does not matter
+            }
+            count++;
+        }
+        return new Digest(count, lanes[0], lanes[1], lanes[2], lanes[3]);
+    }
+
+    /**
+     * Deletes the range from the side it was copied from, in batches, pausing between them.
+     *
+     * @param onBatch told how many documents each batch removed
+     */
+    public long deleteFromSource(int batchSize, long pauseMillis, LongConsumer onBatch) throws InterruptedException {
+        return deleteRange(from, batchSize, pauseMillis, onBatch);
+    }
+
+    /** Deletes the range from the side it was copied to (a copy given up). */
+    public long deleteFromTarget(int batchSize, long pauseMillis, LongConsumer onBatch) throws InterruptedException {
+        return deleteRange(to, batchSize, pauseMillis, onBatch);
+    }
+
+    private long deleteRange(MongoCollection<RawBsonDocument> collection, int batchSize, long pauseMillis, LongConsumer onBatch)
+        throws InterruptedException {
+        long deleted = 0;
+        while (true) {
+            List<BsonValue> ids = new ArrayList<>();
+            for (RawBsonDocument document : collection.find(rangeFilter()).projection(new BsonDocument("_id", new org.bson.BsonInt32(1))).limit(batchSize)) {
+                ids.add(document.get("_id"));
+            }
+            if (ids.isEmpty()) {
+                return deleted;
+            }
+            long removed = collection.deleteMany(Filters.and(Filters.in("_id", ids), rangeFilter())).getDeletedCount();
+            deleted += removed;
+            onBatch.accept(removed);
+            if (pauseMillis > 0) {
+                Thread.sleep(pauseMillis);
+            }
+        }
+    }
+
+    /** The same range the other way round (for the replay back to the source after a cutover). */
+    public RangeOps reversed() {
+        return new RangeOps(to, from, minHex, maxHex);
+    }
+}

@@ -1,0 +1,310 @@
+package io.shardline.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.bson.Document;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.embedded.ControlPlaneTopics;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.ShardRouter;
+import io.shardline.schemas.RegistrySerdes;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.MoveChunk;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardCommand;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.Thresholds;
+import io.shardline.testing.TestNames;
+import io.shardline.worker.internal.Hex;
+import io.shardline.worker.internal.TopicTable;
+
+/**
+ * A namespace hashed on {@code userId} in two chunks, both on s1; a router in this JVM; a load generator writing
+ * through it and recording every acknowledged write; and the independent checker that reads both shards directly.
+ */
+final class MigrationFixture implements AutoCloseable {
+
+    static final String TENANT = "acme";
+
+    final EmbeddedCluster cluster;
+    final TestNames names;
+    final TopicCatalog catalog;
+    final String namespace;
+    final ControlPlanePublisher publisher;
+    final ShardRouter router;
+    final List<Chunk> chunks;
+    private final TopicTable<MigrationState> migrations;
+    private final KafkaProducer<String, ShardCommand> commands;
+    private final Map<String, MongoClient> shards = new HashMap<>();
+
+    MigrationFixture(EmbeddedCluster cluster, TestNames names, Duration routerFenceBudget) throws Exception {
+        this.cluster = cluster;
+        this.names = names;
+        this.catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+        ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
+        this.namespace = names.database() + ".users";
+        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
+        this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
+        for (String shard : List.of("s1", "s2")) {
+            publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
+                .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+            shards.put(shard, MongoClients.create(cluster.shards().get(shard).connectionString()));
+        }
+        publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(ShardKeyStrategyType.HASHED)
+            .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+        List<ShardKey> cuts = InitialChunks.hashedBoundaries(2);
+        this.chunks = InitialChunks.layout(namespace, 1, cuts, List.of("s1", "s1"));
+        publisher.publishRouting(namespace, chunks);
+        this.router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog).withFenceBudget(routerFenceBudget)
+            .withSignalInterval(Duration.ofMillis(200)), new SimpleMeterRegistry(), Duration.ofSeconds(60));
+        this.migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations());
+        this.commands = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()),
+            catalog.commands().keySerde().serializer(), catalog.commands().valueSerde().serializer());
+        awaitRouterSees();
+    }
+
+    private void awaitRouterSees() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                router.explain(TENANT, namespace, new Document());
+                if (router.leaseValid()) {
+                    return;
+                }
+            } catch (RuntimeException notYet) {
+                // the routing of the namespace has not arrived yet
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the router never saw " + namespace);
+    }
+
+    WorkerConfig workerConfig() {
+        return WorkerConfig.defaults(cluster.bootstrapServers(), catalog).withGroupId(names.applicationId("workers"))
+            .withGracePeriod(Duration.ofSeconds(2)).withCopyBatchSize(200).withProgressInterval(Duration.ofMillis(200))
+            .withFence(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofMillis(300));
+    }
+
+    MigrationWorker worker(WorkerConfig config) {
+        return MigrationWorker.start(config, new SimpleMeterRegistry());
+    }
+
+    /** Publishes a command to move the lower chunk to s2; returns its command id. */
+    String moveLowerChunk() throws Exception {
+        Chunk lower = chunks.get(0);
+        return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(Hex.bytes(lower.min().toHex())).setTargetShardId("s2").build());
+    }
+
+    String send(Object body) throws Exception {
+        String id = UUID.randomUUID().toString();
+        commands.send(new ProducerRecord<>(catalog.commands().name(), "test", ShardCommand.newBuilder().setCommandId(id)
+            .setIssuer("test").setTimestamp(Instant.now()).setCommand(body).build())).get();
+        return id;
+    }
+
+    MigrationState migrationOf(String commandId) {
+        return migrations.refresh().values().values().stream().filter(m -> m.getCommandId().equals(commandId)).findFirst().orElse(null);
+    }
+
+    MigrationState awaitMigration(String commandId, Predicate<MigrationState> wanted, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        MigrationState seen = null;
+        while (System.nanoTime() < deadline) {
+            seen = migrationOf(commandId);
+            if (seen != null && wanted.test(seen)) {
+                return seen;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("migration of command " + commandId + " never got there; last seen " + (seen == null ? "nothing" : seen.getPhase()));
+    }
+
+    static Predicate<MigrationState> in(MigrationPhase phase) {
+        return m -> m.getPhase() == phase;
+    }
+
+    /** The namespace's documents on a shard, by id; only those written through the router (markers have no key). */
+    Map<String, Document> documents(String shard) {
+        Map<String, Document> byId = new HashMap<>();
+        int dot = namespace.indexOf('.');
+        for (Document doc : shards.get(shard).getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
+            .find(Filters.exists("_sk"))) {
+            byId.put(String.valueOf(doc.get("_id")), doc);
+        }
+        return byId;
+    }
+
+    MongoClient shard(String id) {
+        return shards.get(id);
+    }
+
+    ChunkRoute route(String minHex) {
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
+            return routing.refresh().get(TopicCatalog.routingKey(namespace, minHex));
+        }
+    }
+
+    /** Writes through the router from several threads, recording what each acknowledged write left behind. */
+    final class Load implements AutoCloseable {
+        /** Last acknowledged value per id; -1 when the last acknowledged write deleted it. */
+        final Map<String, Integer> acknowledged = new ConcurrentHashMap<>();
+        /** Ids whose last write failed: its outcome is unknown, either value is allowed. */
+        final Map<String, Set<Integer>> uncertain = new ConcurrentHashMap<>();
+        final AtomicLong writes = new AtomicLong();
+        final AtomicLong failures = new AtomicLong();
+        final List<Long> stallsMicros = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final List<Thread> threads = new ArrayList<>();
+
+        Load(int threads, long pauseMillis) {
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                Thread worker = new Thread(() -> run(thread, pauseMillis), "load-" + t);
+                this.threads.add(worker);
+                worker.start();
+            }
+        }
+
+        private void run(int thread, long pauseMillis) {
+            Random random = new Random(thread);
+            List<String> live = new ArrayList<>();
+            int next = 0;
+            while (running.get()) {
+                int choice = random.nextInt(10);
+                String id;
+                int value = random.nextInt(1_000_000);
+                long started = System.nanoTime();
+                try {
+                    if (choice < 5 || live.size() < 10) {
+                        id = "t" + thread + "-" + next++;
+                        attempt(id, value);
+                        router.insert(TENANT, namespace, List.of(new Document("_id", id).append("userId", id).append("v", value)));
+                        live.add(id);
+                    } else if (choice < 8) {
+                        id = live.get(random.nextInt(live.size()));
+                        attempt(id, value);
+                        router.update(TENANT, namespace, new Document("_id", id).append("userId", id), new Document("$set", new Document("v", value)), false, false);
+                    } else {
+                        id = live.remove(random.nextInt(live.size()));
+                        value = -1;
+                        attempt(id, value);
+                        router.delete(TENANT, namespace, new Document("_id", id).append("userId", id), false);
+                    }
+                    acknowledged.put(id, value);
+                    uncertain.remove(id);
+                    writes.incrementAndGet();
+                    stallsMicros.add((System.nanoTime() - started) / 1_000);
+                } catch (RuntimeException failed) {
+                    failures.incrementAndGet();
+                }
+                if (pauseMillis > 0) {
+                    try {
+                        Thread.sleep(pauseMillis);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        /** Before a write: until it is acknowledged, both the old and the new value are possible. */
+        private void attempt(String id, int value) {
+            Set<Integer> possible = uncertain.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet());
+            possible.add(acknowledged.getOrDefault(id, -1));
+            possible.add(value);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            for (Thread thread : threads) {
+                thread.join(30_000);
+            }
+        }
+    }
+
+    /**
+     * The checker: every acknowledged write is there with its last acknowledged value, no deleted document came back,
+     * no document lives on two shards, and each lives on the shard the routing names for its key.
+     */
+    void check(Load load) {
+        Map<String, Document> s1 = documents("s1");
+        Map<String, Document> s2 = documents("s2");
+        Set<String> twice = new HashSet<>(s1.keySet());
+        twice.retainAll(s2.keySet());
+        assertThat(twice).as("documents on both shards").isEmpty();
+        Map<String, Document> all = new HashMap<>(s1);
+        all.putAll(s2);
+        List<String> wrong = new ArrayList<>();
+        load.acknowledged.forEach((id, value) -> {
+            Set<Integer> possible = load.uncertain.get(id);
+            Document doc = all.get(id);
+            int found = doc == null ? -1 : doc.getInteger("v");
+            boolean ok = possible == null ? found == value : possible.contains(found);
+            if (!ok) {
+                wrong.add(id + ": acknowledged " + value + ", found " + found + (possible == null ? "" : " (possible " + possible + ")"));
+            }
+        });
+        assertThat(wrong).as("acknowledged writes not as acknowledged").isEmpty();
+        for (String id : all.keySet()) {
+            assertThat(load.acknowledged.containsKey(id) || load.uncertain.containsKey(id)).as("document %s that nobody wrote", id).isTrue();
+        }
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
+            Map<String, ChunkRoute> routes = routing.refresh().values();
+            for (Map.Entry<String, Document> entry : all.entrySet()) {
+                String key = entry.getValue().getString("_sk");
+                String owner = routes.values().stream().filter(r -> r.getNamespace().equals(namespace))
+                    .filter(r -> key.compareTo(Hex.of(r.getMin())) >= 0 && (r.getMax() == null || key.compareTo(Hex.of(r.getMax())) < 0))
+                    .map(ChunkRoute::getShardId).findFirst().orElse("none");
+                assertThat(s1.containsKey(entry.getKey()) ? "s1" : "s2").as("shard of %s", entry.getKey()).isEqualTo(owner);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        router.close();
+        publisher.close();
+        migrations.close();
+        commands.close();
+        shards.values().forEach(MongoClient::close);
+    }
+
+    static java.nio.file.Path tempDir() throws java.io.IOException {
+        return Files.createTempDirectory("worker-");
+    }
+}
