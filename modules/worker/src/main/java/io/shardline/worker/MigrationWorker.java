@@ -83,6 +83,7 @@ public final class MigrationWorker implements AutoCloseable {
     private final Timer fenceHeld;
     private final Map<String, AtomicLong> replayLag = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private final java.util.function.Consumer<MigrationState> observer;
     private volatile String running;
     private volatile boolean stopping;
 
@@ -90,9 +91,10 @@ public final class MigrationWorker implements AutoCloseable {
     private record Request(boolean abort, CompletableFuture<Void> persisted) {
     }
 
-    private MigrationWorker(WorkerConfig config, MeterRegistry registry) {
+    private MigrationWorker(WorkerConfig config, MeterRegistry registry, java.util.function.Consumer<MigrationState> observer) {
         this.config = config;
         this.registry = registry;
+        this.observer = observer;
         this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId());
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -110,7 +112,15 @@ public final class MigrationWorker implements AutoCloseable {
     }
 
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry) {
-        MigrationWorker worker = new MigrationWorker(config, registry);
+        return start(config, registry, state -> LOG.debug("migration {} steps from {}", state.getMigrationId(), state.getPhase()));
+    }
+
+    /**
+     * @param observer told of every state a migration enters (once published) or is resumed from: for tooling that
+     *                 follows migrations in-process
+     */
+    public static MigrationWorker start(WorkerConfig config, MeterRegistry registry, java.util.function.Consumer<MigrationState> observer) {
+        MigrationWorker worker = new MigrationWorker(config, registry, observer);
         worker.commands.start();
         worker.runner.start();
         return worker;
@@ -503,6 +513,14 @@ public final class MigrationWorker implements AutoCloseable {
 
     private MigrationRun.Listener listener() {
         return new MigrationRun.Listener() {
+            @Override
+            public void step(MigrationState state) {
+                Counter.builder("shard.migration.steps").description("Migration states entered or resumed from")
+                    .tag("worker", config.workerId()).tag("phase", state.getPhase().name().toLowerCase(java.util.Locale.ROOT))
+                    .register(registry).increment();
+                observer.accept(state);
+            }
+
             @Override
             public void copied(long documents, long bytes) {
                 copiedDocs.increment(documents);

@@ -114,9 +114,41 @@ final class MigrationFixture implements AutoCloseable {
     }
 
     WorkerConfig workerConfig() {
-        return WorkerConfig.defaults(cluster.bootstrapServers(), catalog).withGroupId(names.applicationId("workers"))
+        return workerConfig(cluster.bootstrapServers(), catalog, names.applicationId("workers"));
+    }
+
+    static WorkerConfig workerConfig(String bootstrap, TopicCatalog catalog, String group) {
+        return WorkerConfig.defaults(bootstrap, catalog).withGroupId(group)
             .withGracePeriod(Duration.ofSeconds(2)).withCopyBatchSize(200).withProgressInterval(Duration.ofMillis(200))
             .withFence(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofMillis(300));
+    }
+
+    /** A worker in its own JVM that pauses when a migration is about to step from {@code phase}. */
+    Process pausingWorker(MigrationPhase phase) throws java.io.IOException {
+        ProcessBuilder builder = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), PausingWorkerMain.class.getName(), cluster.bootstrapServers(),
+            cluster.schemaRegistryUrl(), catalog.prefix(), names.applicationId("workers"), phase.name());
+        builder.redirectErrorStream(true);
+        return builder.start();
+    }
+
+    /** Waits until the process prints the line, echoing what it prints. */
+    static void awaitLine(Process process, String line, Duration timeout) throws Exception {
+        java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()));
+        java.util.concurrent.CompletableFuture<Boolean> seen = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                String read;
+                while ((read = reader.readLine()) != null) {
+                    if (read.equals(line)) {
+                        return true;
+                    }
+                }
+                return false;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        assertThat(seen.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).as("worker printed %s", line).isTrue();
     }
 
     MigrationWorker worker(WorkerConfig config) {

@@ -50,6 +50,9 @@ public final class MigrationRun {
 
     /** What the run reports as it goes (meters). */
     public interface Listener {
+        /** Told of the state a run resumes from, and of every state it enters (once published). */
+        void step(MigrationState state);
+
         void copied(long documents, long bytes);
 
         void replayLag(String migrationId, long events, long millis);
@@ -84,6 +87,7 @@ public final class MigrationRun {
     /** Runs to an end state and returns it. */
     public MigrationState run() throws InterruptedException {
         state.setWorkerId(plane.workerId());
+        listener.step(MigrationState.newBuilder(state).build());
         while (!ended(state)) {
             refreshRequests();
             if ((state.getAbortRequested() || state.getRollbackRequested()) && state.getPhase() != MigrationPhase.CUT_OVER) {
@@ -472,5 +476,6 @@ public final class MigrationRun {
         plane.event(phase == MigrationPhase.ABORTED ? ShardEventType.MIGRATION_FAILED : ShardEventType.MIGRATION_STATE_CHANGED,
             state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(), null,
             from + " -> " + phase + ": " + why, Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
+        listener.step(MigrationState.newBuilder(state).build());
     }
 }
