@@ -9,7 +9,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
@@ -35,6 +39,7 @@ public final class RouterSignals implements AutoCloseable {
     private final LoadCounter load;
     private final InFlightWrites inFlight;
     private final KafkaProducer<String, Object> producer;
+    private final Admin admin;
     private final ScheduledExecutorService scheduler;
     private volatile long leaseValidUntilMillis;
     private volatile long lastAckedVersion = -1;
@@ -52,6 +57,7 @@ public final class RouterSignals implements AutoCloseable {
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000) + 1_000);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000));
         this.producer = new KafkaProducer<>(props, Serdes.String().serializer(), (topic, value) -> serialize(topic, value));
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "router-signals-" + config.routerId());
             thread.setDaemon(true);
@@ -95,6 +101,9 @@ public final class RouterSignals implements AutoCloseable {
      * is still in progress: a worker waiting on this ack for its fence must not cut over under such a write.
      */
     private void ack() {
+        if (!caughtUpAfterLapse()) {
+            return;
+        }
         long version = inFlight.acknowledgeable();
         long now = System.currentTimeMillis();
         long leaseEnd = now + config.leaseDuration().toMillis();
@@ -108,6 +117,32 @@ public final class RouterSignals implements AutoCloseable {
                 LOG.warn("router {} ack for version {} was not written: {}", config.routerId(), version, error.toString());
             }
         });
+    }
+
+    /**
+     * A router whose lease ran out may have missed a fence and its cutover (workers stop waiting for a router whose
+     * lease expired). Before it renews the lease, and so takes writes again, it must have applied the routing topic up
+     * to its end as it is now.
+     */
+    private boolean caughtUpAfterLapse() {
+        if (System.currentTimeMillis() < leaseValidUntilMillis) {
+            return true;
+        }
+        TopicPartition routing = new TopicPartition(config.catalog().routing().name(), 0);
+        try {
+            long end = admin.listOffsets(Map.of(routing, OffsetSpec.latest())).partitionResult(routing).get(5, TimeUnit.SECONDS).offset();
+            if (state.version() >= end) {
+                return true;
+            }
+            LOG.info("router {} renews its lease once it has applied the routing up to {} (at {})", config.routerId(), end, state.version());
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("router {} cannot read the end of the routing topic, its lease stays expired: {}", config.routerId(), e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void publishLoad() {
@@ -135,5 +170,6 @@ public final class RouterSignals implements AutoCloseable {
     public void close() {
         scheduler.shutdownNow();
         producer.close();
+        admin.close();
     }
 }

@@ -322,6 +322,9 @@ public final class WritePath {
     }
 
     private <T> T onShard(String shard, String operation, java.util.function.Supplier<T> write) {
+        // Checked again right before the shard is written: a router paused since the write began may have been left
+        // out of a fence whose cutover moved this range away.
+        requireLease();
         try {
             return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
