@@ -168,6 +168,14 @@ final class MigrationFixture implements AutoCloseable {
         return id;
     }
 
+    /** Publishes a command again under the same id (a producer retry, an operator pressing twice). */
+    void resend(String commandId) throws Exception {
+        Chunk lower = chunks.get(0);
+        commands.send(new ProducerRecord<>(catalog.commands().name(), "test", ShardCommand.newBuilder().setCommandId(commandId)
+            .setIssuer("test").setTimestamp(Instant.now()).setCommand(MoveChunk.newBuilder().setNamespace(namespace)
+                .setChunkMin(Hex.bytes(lower.min().toHex())).setTargetShardId("s2").build()).build())).get();
+    }
+
     MigrationState migrationOf(String commandId) {
         return migrations.refresh().values().values().stream().filter(m -> m.getCommandId().equals(commandId)).findFirst().orElse(null);
     }

@@ -1,0 +1,126 @@
+package io.shardline.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.schemas.DeadLetterHeaders;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MergeShards;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MoveChunk;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.SplitShard;
+import io.shardline.testing.ShardlineCluster;
+import io.shardline.testing.TestNames;
+import io.shardline.worker.internal.Hex;
+import io.shardline.worker.internal.TopicTable;
+
+/** The commands a worker carries out besides a single move, and the ones it refuses. */
+@ShardlineCluster
+class MigrationCommandsIT {
+
+    @Test
+    void shouldSendInvalidCommandsToTheDlqWithTheFieldAtFaultAndCarryOutARepeatedCommandOnce(EmbeddedCluster cluster, TestNames names) throws Exception {
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
+             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+            String lower = fixture.chunks.get(0).min().toHex();
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower)).setTargetShardId("nowhere").build());
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes("ab")).setTargetShardId("s2").build());
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower)).setTargetShardId("s1").build());
+
+            List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 3);
+            assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD))
+                .containsExactly("command.targetShardId", "command.chunkMin", "command.targetShardId");
+            assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("unknown shard 'nowhere'");
+            assertThat(header(letters.get(2), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("already lives on s1");
+            assertThat(header(letters.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(fixture.catalog.commands().name());
+
+            String command = fixture.moveLowerChunk();
+            fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            fixture.resend(command);
+            Thread.sleep(2_000);
+            try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations())) {
+                assertThat(migrations.refresh().values().values()).filteredOn(m -> m.getCommandId().equals(command)).hasSize(1)
+                    .allMatch(m -> m.getPhase() == MigrationPhase.CLEANED);
+            }
+        }
+    }
+
+    @Test
+    void shouldSplitAChunkAtItsMedianAndMoveTheUpperHalfThenMergeAShardAwayAndRetireIt(EmbeddedCluster cluster, TestNames names) throws Exception {
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
+             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+            MigrationFixture.Load load = fixture.new Load(2, 1);
+            Thread.sleep(2_000);
+            String lower = fixture.chunks.get(0).min().toHex();
+
+            String split = fixture.send(SplitShard.newBuilder().setShardId("s1").setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower))
+                .setTargetShardId("s2").build());
+            fixture.awaitMigration(split, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing())) {
+                List<ChunkRoute> chunks = routing.refresh().values().values().stream().filter(r -> r.getNamespace().equals(fixture.namespace)).toList();
+                assertThat(chunks).hasSize(3);
+                assertThat(chunks).filteredOn(r -> r.getShardId().equals("s2")).hasSize(1);
+            }
+            long moved = fixture.documents("s2").size();
+            long stayed = fixture.documents("s1").values().stream().filter(d -> inChunk(d.getString("_sk"), fixture.chunks.get(0))).count();
+            assertThat((double) moved / (moved + stayed)).as("share of the split chunk's documents on the new shard").isBetween(0.3, 0.7);
+
+            String merge = fixture.send(MergeShards.newBuilder().setSourceShardId("s2").setTargetShardId("s1").build());
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            ShardDescriptor s2 = null;
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+                while (System.nanoTime() < deadline) {
+                    s2 = shards.refresh().get("s2");
+                    if (s2.getState() == ShardState.RETIRED) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+            }
+            load.close();
+            assertThat(s2.getState()).isEqualTo(ShardState.RETIRED);
+            assertThat(fixture.migrationOf(merge).getPhase()).isEqualTo(MigrationPhase.CLEANED);
+            assertThat(fixture.documents("s2")).isEmpty();
+            fixture.check(load);
+        }
+    }
+
+    private static boolean inChunk(String key, io.shardline.core.routing.Chunk chunk) {
+        return key.compareTo(chunk.min().toHex()) >= 0 && (chunk.max() == null || key.compareTo(chunk.max().toHex()) < 0);
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> deadLetters(MigrationFixture fixture, int count) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.cluster.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG, "dlq-" + UUID.randomUUID()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(fixture.catalog.commandsDlq().name(), 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            List<ConsumerRecord<byte[], byte[]>> letters = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (letters.size() < count && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
+            }
+            return letters;
+        }
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
