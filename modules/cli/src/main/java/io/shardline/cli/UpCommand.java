@@ -19,6 +19,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.worker.MigrationWorker;
+import io.shardline.worker.WorkerConfig;
 import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.embedded.EmbeddedCluster;
@@ -101,9 +103,11 @@ final class UpCommand implements Callable<Integer> {
             cluster.close();
             throw e;
         }
+        MigrationWorker worker = MigrationWorker.start(WorkerConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), meters);
         long startupMillis = (System.nanoTime() - begin) / 1_000_000;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            worker.close();
             controller.close();
             closeRouter(router);
             cluster.close();

@@ -90,6 +90,11 @@ class UpCommandIT {
             }
             assertThat(metrics).contains("shard_document_count{shard=\"s1\"} 2.0", "shard_data_volume_bytes{shard=\"s1\"}");
 
+            // The worker carries out a command published to the control topic: split the first chunk of auth.users.
+            String splitKey = io.shardline.core.key.KeyEncoding.encode("c").toHex();
+            publishSplit(endpoints, splitKey);
+            assertThat(awaitRoute(endpoints, "auth.users|" + splitKey)).as("chunk created by the worker's split").isTrue();
+
             List<ProcessHandle> children = up.descendants().toList();
             assertThat(children).isNotEmpty();
 
@@ -100,6 +105,43 @@ class UpCommandIT {
         } finally {
             up.descendants().forEach(ProcessHandle::destroyForcibly);
             up.destroyForcibly();
+        }
+    }
+
+    private static io.shardline.schemas.TopicCatalog catalog(Map<String, String> endpoints) {
+        String compatible = endpoints.get("SCHEMA_REGISTRY_URL");
+        String base = compatible.substring(0, compatible.indexOf("/apis/"));
+        return new io.shardline.schemas.TopicCatalog("upit.", new io.shardline.schemas.RegistrySerdes(base));
+    }
+
+    private static void publishSplit(Map<String, String> endpoints, String splitKeyHex) throws Exception {
+        io.shardline.schemas.TopicCatalog catalog = catalog(endpoints);
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, io.shardline.schemas.avro.ShardCommand> producer =
+                 new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of("bootstrap.servers", endpoints.get("KAFKA_BOOTSTRAP")),
+                     catalog.commands().keySerde().serializer(), catalog.commands().valueSerde().serializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(catalog.commands().name(), "s1",
+                io.shardline.schemas.avro.ShardCommand.newBuilder().setCommandId(UUID.randomUUID().toString()).setIssuer("up-it")
+                    .setTimestamp(java.time.Instant.now()).setCommand(io.shardline.schemas.avro.SplitChunk.newBuilder()
+                        .setNamespace("auth.users").setChunkMin(java.nio.ByteBuffer.allocate(0))
+                        .setSplitKey(java.nio.ByteBuffer.wrap(java.util.HexFormat.of().parseHex(splitKeyHex))).build()).build())).get();
+        }
+    }
+
+    private static boolean awaitRoute(Map<String, String> endpoints, String routingKey) {
+        io.shardline.schemas.TopicCatalog catalog = catalog(endpoints);
+        try (KafkaConsumer<String, io.shardline.schemas.avro.ChunkRoute> consumer = new KafkaConsumer<>(Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.get("KAFKA_BOOTSTRAP"), ConsumerConfig.GROUP_ID_CONFIG, "routes-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), catalog.routing().valueSerde().deserializer())) {
+            consumer.subscribe(List.of(catalog.routing().name()));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, io.shardline.schemas.avro.ChunkRoute> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (record.key().equals(routingKey)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
         }
     }
 
