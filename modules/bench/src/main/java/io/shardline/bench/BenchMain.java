@@ -12,6 +12,7 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar router [scale]
  *   java -jar modules/bench/target/shardline-bench.jar drift [scale]
  *   java -jar modules/bench/target/shardline-bench.jar decision [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar migration [scale]
  * </pre>
  * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run.
  */
@@ -22,7 +23,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|drift|decision [scale]");
+            System.err.println("usage: shardline-bench shard|cdc|router|drift|decision|migration [scale]");
             System.exit(2);
         }
         double scale = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
@@ -35,8 +36,9 @@ public final class BenchMain {
             case "router" -> new RouterBench(scale).run().forEach(System.out::println);
             case "drift" -> new DriftBench(scale).run().forEach(System.out::println);
             case "decision" -> new DecisionBench(scale).run().forEach(System.out::println);
+            case "migration" -> new MigrationBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision", "migration"));
                 System.exit(2);
             }
         }

@@ -541,6 +541,12 @@ public final class MigrationWorker implements AutoCloseable {
             public void fenceHeld(Duration held) {
                 fenceHeld.record(held);
             }
+
+            @Override
+            public void throttled(Duration paused) {
+                Timer.builder("shard.migration.copy.throttled").description("Pauses of the copy for a slow target")
+                    .tag("worker", config.workerId()).register(registry).record(paused);
+            }
         };
     }
 

@@ -53,7 +53,7 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
 
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
-            Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, Duration.ofMillis(50),
+            Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, Duration.ofMillis(250),
             Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 50_000);
     }
 
@@ -75,6 +75,11 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
             size, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+    }
+
+    public WorkerConfig withCopyLatencyTarget(Duration target) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.Test;
 
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.avro.ChunkState;
@@ -17,10 +16,13 @@ import io.shardline.testing.TestNames;
 @ShardlineCluster
 class ChunkMigrationIT {
 
-    @Test
-    void shouldMoveAChunkUnderLoadWithoutLosingOrDuplicatingAnAcknowledgedWrite(EmbeddedCluster cluster, TestNames names) throws Exception {
+    /** Both verification paths: a full scan while fenced, and (a limit of 0 documents) a pre-fence scan plus rechecks. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {50_000, 0})
+    void shouldMoveAChunkUnderLoadWithoutLosingOrDuplicatingAnAcknowledgedWrite(int verifyFullScanMaxDocs, EmbeddedCluster cluster,
+                                                                                TestNames names) throws Exception {
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
-             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+             MigrationWorker worker = fixture.worker(fixture.workerConfig().withVerifyFullScanMaxDocs(verifyFullScanMaxDocs))) {
             MigrationFixture.Load load = fixture.new Load(4, 0);
             Thread.sleep(3_000);
             String command = fixture.moveLowerChunk();

@@ -35,8 +35,12 @@ class MigrationCommandsIT {
 
     @Test
     void shouldSendInvalidCommandsToTheDlqWithTheFieldAtFaultAndCarryOutARepeatedCommandOnce(EmbeddedCluster cluster, TestNames names) throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
-             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig().withCopyLatencyTarget(Duration.ZERO), meters)) {
+            for (int i = 0; i < 1_000; i++) {
+                fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new org.bson.Document("_id", "c" + i).append("userId", "c" + i)));
+            }
             String lower = fixture.chunks.get(0).min().toHex();
             fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower)).setTargetShardId("nowhere").build());
             fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes("ab")).setTargetShardId("s2").build());
@@ -51,6 +55,8 @@ class MigrationCommandsIT {
 
             String command = fixture.moveLowerChunk();
             fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            assertThat(meters.get("shard.migration.copy.throttled").timer().count())
+                .as("a latency target of zero pauses the copy after every batch").isPositive();
             fixture.resend(command);
             Thread.sleep(2_000);
             try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations())) {

@@ -103,11 +103,15 @@ class MigrationRecoveryIT {
         }
     }
 
-    @Test
-    void shouldRefuseTheCutoverWhenVerificationFindsTheTargetAlteredDuringTheCatchUp(EmbeddedCluster cluster, TestNames names) throws Exception {
+    /** Both verification paths: a full scan while fenced, and (a limit of 0 documents) a pre-fence scan plus rechecks. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {50_000, 0})
+    void shouldRefuseTheCutoverWhenVerificationFindsTheTargetAlteredDuringTheCatchUp(int verifyFullScanMaxDocs, EmbeddedCluster cluster,
+                                                                                   TestNames names) throws Exception {
         Gate gate = new Gate(MigrationPhase.CATCHING_UP);
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
-             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig(), new SimpleMeterRegistry(), gate::observe)) {
+             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig().withVerifyFullScanMaxDocs(verifyFullScanMaxDocs),
+                 new SimpleMeterRegistry(), gate::observe)) {
             for (int i = 0; i < 40; i++) {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace,
                     List.of(new Document("_id", "victim-" + i).append("userId", "victim-" + i).append("v", i)));

@@ -58,6 +58,9 @@ public final class MigrationRun {
         void replayLag(String migrationId, long events, long millis);
 
         void fenceHeld(Duration held);
+
+        /** The copy paused because the target answered a batch slower than the latency target. */
+        void throttled(Duration paused);
     }
 
     private final ControlPlane plane;
@@ -158,7 +161,9 @@ public final class MigrationRun {
             }
             long over = millis - config.copyLatencyTarget().toMillis();
             if (over > 0) {
-                Thread.sleep(Math.min(over, 1_000)); // the target is slow: give it room
+                long pause = Math.min(over, 1_000); // the target is slow: give it room
+                listener.throttled(Duration.ofMillis(pause));
+                Thread.sleep(pause);
             }
         }
         transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes)");
@@ -175,7 +180,7 @@ public final class MigrationRun {
             state.getReplayOffset())) {
             Set<BsonValue> changedSincePreCheck = new LinkedHashSet<>();
             boolean preChecked = false;
-            int failedPreChecks = 0;
+            int preChecks = 0;
             double eventsPerSecond = 1_000;
             while (true) {
                 refreshRequests();
@@ -197,15 +202,16 @@ public final class MigrationRun {
                 boolean large = state.getTotalDocs() > config.verifyFullScanMaxDocs();
                 if (large && !preChecked && predictedMillis < config.fenceBudget().toMillis()) {
                     // A large range is compared whole before the fence; while fenced only the keys changed since are rechecked.
-                    changedSincePreCheck.clear();
-                    if (ops.digestFrom().equals(ops.digestTo())) {
-                        preChecked = true;
-                    } else if (++failedPreChecks >= 5) {
-                        String why = "source and target still differ after " + failedPreChecks + " comparisons at a small replay lag";
-                        state.setError("verification failed: " + why);
-                        giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + why);
+                    String corrupted = preCheck(tail, ops, changedSincePreCheck, ++preChecks);
+                    if (corrupted != null) {
+                        state.setError("verification failed: " + corrupted);
+                        plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                            state.getCommandId(), null, "verification failed, the source stays authoritative: " + corrupted, Map.of());
+                        giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + corrupted);
                         return;
                     }
+                    preChecked = !changedSincePreCheck.contains(PRECHECK_INCOMPLETE);
+                    changedSincePreCheck.remove(PRECHECK_INCOMPLETE);
                     continue;
                 }
                 if (predictedMillis < config.fenceBudget().toMillis() && System.currentTimeMillis() >= fenceBackoffUntil) {
@@ -215,6 +221,30 @@ public final class MigrationRun {
                 }
             }
         }
+    }
+
+    /** Marks a pre-check that could not finish (too many differences in flight, or the drain timed out). */
+    private static final BsonValue PRECHECK_INCOMPLETE = new BsonString("shardline:precheck-incomplete");
+    private static final int PRECHECK_MISMATCH_LIMIT = 10_000;
+
+    /**
+     * Compares the whole range before the fence: documents that differ and did not change on the source since the
+     * comparison began (every such change is in once a marker written afterwards comes back) are corruption.
+     * Returns what is corrupted, or null; adds {@link #PRECHECK_INCOMPLETE} to {@code changed} when it must be redone.
+     */
+    private String preCheck(CdcTail tail, RangeOps ops, Set<BsonValue> changed, int attempt) {
+        changed.clear();
+        List<BsonValue> mismatched = ops.mismatches(PRECHECK_MISMATCH_LIMIT);
+        String marker = MARKER_PREFIX + state.getMigrationId() + ":precheck:" + attempt;
+        if (mismatched.size() >= PRECHECK_MISMATCH_LIMIT
+            || !drainTo(tail, ops, state.getSourceShardId(), marker, System.currentTimeMillis() + 10 * config.maxFenceHold().toMillis(), changed)) {
+            changed.add(PRECHECK_INCOMPLETE);
+            return null;
+        }
+        state.setReplayOffset(tail.position());
+        List<BsonValue> suspicious = mismatched.stream().filter(id -> !changed.contains(id) && !ops.sameOnBothSides(List.of(id))).toList();
+        return suspicious.isEmpty() ? null
+            : suspicious.size() + " documents differ on the target although the source did not change them (first: " + suspicious.get(0) + ")";
     }
 
     /** Applies what the tail has; returns how many events it read. */

@@ -77,8 +77,31 @@ public final class RangeOps {
         return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).limit(size).into(new ArrayList<>());
     }
 
-    /** Writes documents to the other side, replacing what is there under the same {@code _id}. */
+    /**
+     * Writes documents to the other side, replacing what is there under the same {@code _id}. A copy mostly meets an
+     * empty range, so documents are inserted in one unordered batch; only those already there (a resumed copy) are
+     * replaced one by one.
+     */
     public void write(List<RawBsonDocument> documents) {
+        if (documents.isEmpty()) {
+            return;
+        }
+        List<RawBsonDocument> present = new ArrayList<>();
+        try {
+            to.insertMany(documents, new com.mongodb.client.model.InsertManyOptions().ordered(false));
+            return;
+        } catch (com.mongodb.MongoBulkWriteException partly) {
+            for (com.mongodb.bulk.BulkWriteError error : partly.getWriteErrors()) {
+                if (error.getCategory() != com.mongodb.ErrorCategory.DUPLICATE_KEY) {
+                    throw partly;
+                }
+                present.add(documents.get(error.getIndex()));
+            }
+        }
+        replace(present);
+    }
+
+    private void replace(List<RawBsonDocument> documents) {
         if (documents.isEmpty()) {
             return;
         }
@@ -127,6 +150,53 @@ public final class RangeOps {
 
     public Digest digestTo() {
         return digest(to, rangeFilter());
+    }
+
+    /**
+     * Ids whose documents differ between the two sides (or exist on one side only), found by walking both sides of
+     * the range in {@code _id} order together; at most {@code limit} of them.
+     */
+    public List<BsonValue> mismatches(int limit) {
+        List<BsonValue> found = new ArrayList<>();
+        try (var left = from.find(rangeFilter()).sort(Sorts.ascending("_id")).iterator();
+             var right = to.find(rangeFilter()).sort(Sorts.ascending("_id")).iterator()) {
+            RawBsonDocument a = left.hasNext() ? left.next() : null;
+            RawBsonDocument b = right.hasNext() ? right.next() : null;
+            while ((a != null || b != null) && found.size() < limit) {
+                int order = a == null ? 1 : b == null ? -1 : compareIds(a.get("_id"), b.get("_id"));
+                if (order == 0) {
+                    if (!a.getByteBuffer().asNIO().equals(b.getByteBuffer().asNIO())) {
+                        found.add(a.get("_id"));
+                    }
+                    a = left.hasNext() ? left.next() : null;
+                    b = right.hasNext() ? right.next() : null;
+                } else if (order < 0) {
+                    found.add(a.get("_id"));
+                    a = left.hasNext() ? left.next() : null;
+                } else {
+                    found.add(b.get("_id"));
+                    b = right.hasNext() ? right.next() : null;
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Orders ids of the same kind as the shards do; ids of mixed kinds may be ordered otherwise, which can only flag
+     * extra ids (each is rechecked one by one), never miss a difference: every document of both sides is visited.
+     */
+    private static int compareIds(BsonValue a, BsonValue b) {
+        if (a.getBsonType() == b.getBsonType() && a.isString()) {
+            return a.asString().getValue().compareTo(b.asString().getValue());
+        }
+        if (a.getBsonType() == b.getBsonType() && a.isObjectId()) {
+            return a.asObjectId().getValue().compareTo(b.asObjectId().getValue());
+        }
+        if (a.isNumber() && b.isNumber()) {
+            return Double.compare(a.asNumber().doubleValue(), b.asNumber().doubleValue());
+        }
+        return Integer.compare(a.getBsonType().getValue(), b.getBsonType().getValue());
     }
 
     /** Digests of these documents (by id, within the range) on both sides: equal when the two sides agree on them. */
