@@ -76,9 +76,10 @@ class RebalanceDecisionIT {
     void shouldSplitAShardFilledPastItsThresholdOnceAtAKeyHalvingItsDocumentsAndMergeOnceItIsDrained(EmbeddedCluster cluster, TestNames names)
         throws Exception {
         Fixture fixture = new Fixture(cluster, names);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString());
              ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), fixture.catalog);
-             ControllerNode controller = ControllerNode.start(fixture.config(), new SimpleMeterRegistry(), Duration.ofSeconds(60))) {
+             ControllerNode controller = ControllerNode.start(fixture.config(), meters, Duration.ofSeconds(60))) {
             long capacity = fixture.prepare(publisher, s1);
             fixture.garbageOnQueryLoad();
 
@@ -103,6 +104,8 @@ class RebalanceDecisionIT {
 
             Thread.sleep(5 * WINDOW.toMillis());
             assertThat(fixture.commands(c -> c.getCommand() instanceof SplitShard)).as("exactly one split").hasSize(1);
+            assertThat(meters.get("shard.rebalancing.events").tag("shard", "s1").tag("type", "split_decided").counter().count())
+                .as("shard_rebalancing_events_total of the split").isEqualTo(1.0);
 
             // Drained: the split's migration ends (aborted here: no worker runs), and the shard empties below 20%.
             sessions.deleteMany(new Document());

@@ -16,6 +16,7 @@ import io.shardline.schemas.TopicCatalog;
  * @param maxFenceHold          hard bound on how long writes to the range are held (acks, drain and verification)
  * @param fenceRetryBackoff     wait after a failed fence before the next; doubles with each failure, up to 32 times
  * @param copyBatchSize         documents per copy batch
+ * @param copyStreams           a range of more than four batches is copied in this many parts at once
  * @param copyLatencyTarget     a copy batch slower than this on the target slows the copy down (throttle)
  * @param gracePeriod           after the cutover, changes on the target are replayed to the source this long, so a
  *                              rollback can flip back; then the range is deleted from the source
@@ -26,7 +27,7 @@ import io.shardline.schemas.TopicCatalog;
  */
 public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String workerId, String groupId, Duration fenceBudget,
                            Duration ackTimeout, Duration maxFenceHold, Duration fenceRetryBackoff, int copyBatchSize,
-                           Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
+                           int copyStreams, Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
                            int verifyFullScanMaxDocs) {
 
     public WorkerConfig {
@@ -46,6 +47,9 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
         if (copyBatchSize < 1 || deleteBatchSize < 1) {
             throw new IllegalArgumentException("copyBatchSize and deleteBatchSize must be positive");
         }
+        if (copyStreams < 1) {
+            throw new IllegalArgumentException("copyStreams must be at least 1, was " + copyStreams);
+        }
         if (verifyFullScanMaxDocs < 0) {
             throw new IllegalArgumentException("verifyFullScanMaxDocs must not be negative");
         }
@@ -53,47 +57,52 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
 
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
-            Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
             Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 50_000);
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, catalog, id, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withGroupId(String group) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, group, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withGracePeriod(Duration grace) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            size, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withCopyLatencyTarget(Duration target) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+    }
+
+    public WorkerConfig withCopyStreams(int streams) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, budget, acks, maxHold, backoff,
-            copyBatchSize, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
     }
 
     public WorkerConfig withVerifyFullScanMaxDocs(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max);
     }
 
     public WorkerConfig withProgressInterval(Duration interval) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs);
     }
 }

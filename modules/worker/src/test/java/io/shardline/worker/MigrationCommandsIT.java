@@ -37,7 +37,8 @@ class MigrationCommandsIT {
     void shouldSendInvalidCommandsToTheDlqWithTheFieldAtFaultAndCarryOutARepeatedCommandOnce(EmbeddedCluster cluster, TestNames names) throws Exception {
         io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
-             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig().withCopyLatencyTarget(Duration.ZERO), meters)) {
+             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig().withCopyLatencyTarget(Duration.ZERO)
+                 .withCopyBatchSize(50).withCopyStreams(3), meters)) {
             for (int i = 0; i < 1_000; i++) {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new org.bson.Document("_id", "c" + i).append("userId", "c" + i)));
             }
@@ -57,6 +58,8 @@ class MigrationCommandsIT {
             fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
             assertThat(meters.get("shard.migration.copy.throttled").timer().count())
                 .as("a latency target of zero pauses the copy after every batch").isPositive();
+            assertThat(eventReasons(fixture)).as("the copy of a range of many batches runs in parallel parts")
+                .anyMatch(reason -> reason.contains("COPYING -> CATCHING_UP") && reason.contains("in 3 streams"));
             fixture.resend(command);
             Thread.sleep(2_000);
             try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations())) {
@@ -122,6 +125,22 @@ class MigrationCommandsIT {
                 consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
             }
             return letters;
+        }
+    }
+
+    private static List<String> eventReasons(MigrationFixture fixture) {
+        try (KafkaConsumer<String, io.shardline.schemas.avro.ShardEvent> consumer = new KafkaConsumer<>(Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.cluster.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "events-" + UUID.randomUUID()),
+            new org.apache.kafka.common.serialization.StringDeserializer(), fixture.catalog.events().valueSerde().deserializer())) {
+            TopicPartition partition = new TopicPartition(fixture.catalog.events().name(), 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            List<String> reasons = new java.util.ArrayList<>();
+            while (consumer.position(partition) < end) {
+                consumer.poll(Duration.ofMillis(200)).forEach(record -> reasons.add(record.value().getReason()));
+            }
+            return reasons;
         }
     }
 

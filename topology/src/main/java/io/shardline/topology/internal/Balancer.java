@@ -432,13 +432,12 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
     private ShardView view(ShardDescriptor descriptor, List<ChunkView> chunks, long windowMillis) {
         BalancerShardState state = stateOf(descriptor.getShardId());
         ShardStats size = shardSizes.get(descriptor.getShardId());
-        double seconds = windowMillis / 1000.0;
         long cdcWrites = size == null ? 0 : size.getWrites();
-        double cdcRate = state.getLastCdcWrites() < 0 ? 0 : Math.max(0, cdcWrites - state.getLastCdcWrites()) / seconds;
+        Rates rates = Rates.of(state.getWindowReads(), state.getWindowWrites(), state.getLastCdcWrites(), cdcWrites, windowMillis);
         state.setLastCdcWrites(cdcWrites);
-        state.setReadsPerSec(state.getWindowReads() / seconds);
-        state.setWritesPerSec(Math.max(state.getWindowWrites() / seconds, cdcRate));
-        state.setOpsPerSec(state.getReadsPerSec() + state.getWritesPerSec());
+        state.setReadsPerSec(rates.reads());
+        state.setWritesPerSec(rates.writes());
+        state.setOpsPerSec(rates.reads() + rates.writes());
         state.setWindowReads(0L);
         state.setWindowWrites(0L);
         long bytes = size == null ? 0 : size.getDataBytes();
@@ -509,19 +508,32 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         try (KeyValueIterator<String, ChunkStats> all = chunkSizes.all()) {
             all.forEachRemaining(entry -> keys.add(entry.key));
         }
-        double seconds = windowMillis / 1000.0;
         for (String key : keys) {
             ChunkNote note = noteOf(key);
             ChunkStats size = chunkSizes.get(key);
             long cdcWrites = size == null ? 0 : size.getWrites();
-            double cdcRate = note.getLastCdcWrites() < 0 ? 0 : Math.max(0, cdcWrites - note.getLastCdcWrites()) / seconds;
+            Rates rates = Rates.of(note.getWindowReads(), note.getWindowWrites(), note.getLastCdcWrites(), cdcWrites, windowMillis);
             note.setLastCdcWrites(cdcWrites);
-            note.setReadsPerSec(note.getWindowReads() / seconds);
-            note.setWritesPerSec(Math.max(note.getWindowWrites() / seconds, cdcRate));
-            note.setOpsPerSec(note.getReadsPerSec() + note.getWritesPerSec());
+            note.setReadsPerSec(rates.reads());
+            note.setWritesPerSec(rates.writes());
+            note.setOpsPerSec(rates.reads() + rates.writes());
             note.setWindowReads(0L);
             note.setWindowWrites(0L);
             chunkNotes.put(key, note);
+        }
+    }
+
+    /** Reads and writes per second of a closed window. */
+    private record Rates(double reads, double writes) {
+        /**
+         * Writes are what routers reported or what the CDC write counter grew by, whichever is more (writes that
+         * bypass the routers load the shard too); a counter seen for the first time ({@code lastCdcWrites < 0}) only
+         * sets the baseline.
+         */
+        static Rates of(long windowReads, long windowWrites, long lastCdcWrites, long cdcWrites, long windowMillis) {
+            double seconds = windowMillis / 1000.0;
+            double cdcRate = lastCdcWrites < 0 ? 0 : Math.max(0, cdcWrites - lastCdcWrites) / seconds;
+            return new Rates(windowReads / seconds, Math.max(windowWrites / seconds, cdcRate));
         }
     }
 

@@ -134,30 +134,107 @@ public final class MigrationRun {
             + " to " + state.getTargetShardId() + " (replay from CDC offset " + watermark + ")");
     }
 
+    /**
+     * Copies the range in key order, batch by batch. A range of more than a few batches is cut at evenly spaced keys
+     * into {@code copyStreams} parts copied in parallel; the resume point published is the lowest position of the
+     * parts still copying, so a resumed copy repeats at most what was in flight (writes are idempotent).
+     */
     private void copy() throws InterruptedException {
         RangeOps ops = ops();
         String from = state.getLastCopiedKey() == null ? Hex.of(state.getChunkMin()) : Hex.of(state.getLastCopiedKey());
-        while (true) {
-            refreshRequests();
-            if (state.getAbortRequested() || state.getRollbackRequested()) {
+        String max = Hex.of(state.getChunkMax());
+        RangeOps rest = ops.sub(from, max);
+        List<String> cuts = rest.count() > 4L * config.copyBatchSize() ? rest.cuts(config.copyStreams()) : List.of();
+        List<String> lows = new java.util.ArrayList<>();
+        lows.add(from);
+        lows.addAll(cuts);
+        int streams = lows.size();
+        java.util.concurrent.atomic.AtomicReferenceArray<String> positions = new java.util.concurrent.atomic.AtomicReferenceArray<>(streams);
+        java.util.concurrent.atomic.AtomicLong docs = new java.util.concurrent.atomic.AtomicLong(state.getCopiedDocs());
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong(state.getCopiedBytes());
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(streams, task -> {
+            Thread thread = new Thread(task, "copy-" + state.getMigrationId());
+            thread.setDaemon(true);
+            return thread;
+        });
+        List<java.util.concurrent.Future<?>> parts = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < streams; i++) {
+                int part = i;
+                String low = lows.get(i);
+                String high = i + 1 < streams ? lows.get(i + 1) : max;
+                positions.set(part, low);
+                parts.add(pool.submit(() -> {
+                    copyPart(ops.sub(low, high), low, part, positions, docs, bytes, stop);
+                    positions.set(part, null);
+                    return null;
+                }));
+            }
+            while (!parts.stream().allMatch(java.util.concurrent.Future::isDone)) {
+                Thread.sleep(Math.max(10, Math.min(200, config.progressInterval().toMillis())));
+                refreshRequests();
+                if (state.getAbortRequested() || state.getRollbackRequested()) {
+                    stop.set(true);
+                }
+                recordCopy(positions, docs, bytes);
+                progress();
+            }
+            for (java.util.concurrent.Future<?> part : parts) {
+                part.get();
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            stop.set(true);
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        recordCopy(positions, docs, bytes);
+        if (stop.get()) {
+            return;
+        }
+        transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes) in "
+            + streams + " stream" + (streams == 1 ? "" : "s"));
+    }
+
+    private void recordCopy(java.util.concurrent.atomic.AtomicReferenceArray<String> positions, java.util.concurrent.atomic.AtomicLong docs,
+                            java.util.concurrent.atomic.AtomicLong bytes) {
+        String lowest = null;
+        for (int i = 0; i < positions.length(); i++) {
+            String position = positions.get(i);
+            if (position != null && (lowest == null || position.compareTo(lowest) < 0)) {
+                lowest = position;
+            }
+        }
+        state.setCopiedDocs(docs.get());
+        state.setCopiedBytes(bytes.get());
+        if (lowest != null) {
+            state.setLastCopiedKey(Hex.bytes(lowest));
+        } else if (state.getChunkMax() != null) {
+            state.setLastCopiedKey(state.getChunkMax());
+        }
+    }
+
+    private void copyPart(RangeOps part, String from, int index, java.util.concurrent.atomic.AtomicReferenceArray<String> positions,
+                          java.util.concurrent.atomic.AtomicLong docs, java.util.concurrent.atomic.AtomicLong bytes,
+                          java.util.concurrent.atomic.AtomicBoolean stop) throws InterruptedException {
+        String position = from;
+        while (!stop.get()) {
+            List<RawBsonDocument> batch = part.batch(position, config.copyBatchSize());
+            if (batch.isEmpty()) {
                 return;
             }
-            List<RawBsonDocument> batch = ops.batch(from, config.copyBatchSize());
-            if (batch.isEmpty()) {
-                break;
-            }
             long started = System.nanoTime();
-            ops.write(batch);
+            part.write(batch);
             long millis = (System.nanoTime() - started) / 1_000_000;
-            long bytes = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
-            state.setCopiedDocs(state.getCopiedDocs() + batch.size());
-            state.setCopiedBytes(state.getCopiedBytes() + bytes);
-            listener.copied(batch.size(), bytes);
-            from = ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue();
-            state.setLastCopiedKey(Hex.bytes(from));
-            progress();
+            long size = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
+            docs.addAndGet(batch.size());
+            bytes.addAndGet(size);
+            listener.copied(batch.size(), size);
+            position = ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue();
+            positions.set(index, position);
             if (batch.size() < config.copyBatchSize()) {
-                break;
+                return;
             }
             long over = millis - config.copyLatencyTarget().toMillis();
             if (over > 0) {
@@ -166,7 +243,6 @@ public final class MigrationRun {
                 Thread.sleep(pause);
             }
         }
-        transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes)");
     }
 
     private void catchUpAndFence() throws InterruptedException {
@@ -196,7 +272,8 @@ public final class MigrationRun {
                 long lag = tail.lag();
                 state.setReplayOffset(tail.position());
                 state.setReplayLagEvents(lag);
-                listener.replayLag(state.getMigrationId(), lag, (long) (lag / Math.max(1, eventsPerSecond) * 1000));
+                state.setReplayLagMillis((long) (lag / Math.max(1, eventsPerSecond) * 1000));
+                listener.replayLag(state.getMigrationId(), lag, state.getReplayLagMillis());
                 progress();
                 double predictedMillis = lag / Math.max(1, eventsPerSecond) * 1000;
                 boolean large = state.getTotalDocs() > config.verifyFullScanMaxDocs();
