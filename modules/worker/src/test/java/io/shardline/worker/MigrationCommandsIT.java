@@ -109,6 +109,31 @@ class MigrationCommandsIT {
         }
     }
 
+    @Test
+    void shouldDrainAShardMovingEveryChunkAwayAndRetireIt(EmbeddedCluster cluster, TestNames names) throws Exception {
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
+             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+            MigrationFixture.Load load = fixture.new Load(2, 1);
+            Thread.sleep(1_500);
+            fixture.send(io.shardline.schemas.avro.DrainShard.newBuilder().setShardId("s1").build());
+            ShardDescriptor s1 = null;
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+                long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+                while (System.nanoTime() < deadline) {
+                    s1 = shards.refresh().get("s1");
+                    if (s1.getState() == ShardState.RETIRED) {
+                        break;
+                    }
+                    Thread.sleep(100);
+                }
+            }
+            load.close();
+            assertThat(s1.getState()).isEqualTo(ShardState.RETIRED);
+            assertThat(fixture.documents("s1")).as("nothing left on the drained shard").isEmpty();
+            fixture.check(load);
+        }
+    }
+
     private static boolean inChunk(String key, io.shardline.core.routing.Chunk chunk) {
         return key.compareTo(chunk.min().toHex()) >= 0 && (chunk.max() == null || key.compareTo(chunk.max().toHex()) < 0);
     }

@@ -53,8 +53,11 @@ class MigrationRecoveryIT {
         }
     }
 
-    @Test
-    void shouldRollBackBeforeTheCutoverDroppingTheCopyAndLeavingTheSourceAsItWas(EmbeddedCluster cluster, TestNames names) throws Exception {
+    /** RollbackMigration and AbortMigration before the cutover end alike, as ROLLED_BACK and ABORTED. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void shouldRollBackBeforeTheCutoverDroppingTheCopyAndLeavingTheSourceAsItWas(boolean abort, EmbeddedCluster cluster, TestNames names)
+        throws Exception {
         Gate gate = new Gate(MigrationPhase.CATCHING_UP);
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
              MigrationWorker worker = MigrationWorker.start(fixture.workerConfig(), new SimpleMeterRegistry(), gate::observe)) {
@@ -65,10 +68,11 @@ class MigrationRecoveryIT {
             String migrationId = fixture.migrationOf(command).getMigrationId();
             assertThat(fixture.documents("s2")).as("the copy on the target").isNotEmpty();
 
-            fixture.send(RollbackMigration.newBuilder().setMigrationId(migrationId).build());
+            fixture.send(abort ? io.shardline.schemas.avro.AbortMigration.newBuilder().setMigrationId(migrationId).build()
+                : RollbackMigration.newBuilder().setMigrationId(migrationId).build());
             Thread.sleep(500);
             gate.release.countDown();
-            fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.ROLLED_BACK), Duration.ofMinutes(1));
+            fixture.awaitMigration(command, MigrationFixture.in(abort ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK), Duration.ofMinutes(1));
             load.close();
 
             assertThat(fixture.documents("s2")).as("the target's copy is dropped").isEmpty();

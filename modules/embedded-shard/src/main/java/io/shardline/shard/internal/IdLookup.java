@@ -13,7 +13,8 @@ import io.netty.channel.Channel;
  * {@code {_id: v}}. A conjunctive filter that pins {@code _id} among other conditions (a router's tenant and key
  * range around an application's {@code _id} lookup) would scan the whole collection; here it reads the one
  * candidate through the index, checks it against the whole filter, and lets mongo-java-server answer the find with
- * the filter narrowed to the {@code _id}.
+ * the filter narrowed to the {@code _id}. A filter that pins {@code _id} to a list ({@code $in}), as a migration's
+ * replay and verification do, reads each candidate through the index the same way, as MongoDB does.
  */
 final class IdLookup {
 
@@ -46,11 +47,38 @@ final class IdLookup {
         return Optional.empty();
     }
 
+    /** The {@code _id}s a conjunctive filter restricts to by {@code $in}, if any. */
+    static Optional<List<?>> pinnedIdList(Object filter) {
+        if (!(filter instanceof Document document)) {
+            return Optional.empty();
+        }
+        if (document.get("_id") instanceof Document operators && operators.size() == 1 && operators.get("$in") instanceof List<?> ids
+            && ids.stream().noneMatch(id -> id instanceof Document || id instanceof java.util.regex.Pattern)) {
+            return Optional.of(ids);
+        }
+        if (document.get("$and") instanceof List<?> branches) {
+            for (Object branch : branches) {
+                Optional<List<?>> pinned = pinnedIdList(branch);
+                if (pinned.isPresent()) {
+                    return pinned;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Options of a find that change its answer beyond the filter: a find with any of them runs as it is. */
+    private static final List<String> SHAPING = List.of("projection", "sort", "skip", "limit", "min", "max", "hint", "collation", "singleBatch");
+
     /**
      * Answers a {@code find} whose filter pins an {@code _id} but is not just {@code {_id: v}}; {@code null} when the
      * command does not qualify and should run as it is.
      */
     static Document find(ShardBackend backend, Channel channel, String databaseName, String command, Document query) {
+        Document byList = findByIdList(backend, databaseName, command, query);
+        if (byList != null) {
+            return byList;
+        }
         Object filter = query.get("filter");
         if (!(filter instanceof Document document) || document.size() == 1 && document.containsKey("_id")) {
             return null;
@@ -68,6 +96,25 @@ final class IdLookup {
         Document narrowed = query.clone();
         narrowed.put("filter", new Document("_id", id.get()));
         return backend.handleUnwrapped(channel, databaseName, command, narrowed);
+    }
+
+    /** A find by a list of ids (and maybe more conditions), answered from the index in one batch. */
+    private static Document findByIdList(ShardBackend backend, String databaseName, String command, Document query) {
+        Optional<List<?>> ids = pinnedIdList(query.get("filter"));
+        if (ids.isEmpty() || SHAPING.stream().anyMatch(query::containsKey)) {
+            return null;
+        }
+        Document filter = (Document) query.get("filter");
+        String namespace = databaseName + "." + query.get(command);
+        DefaultQueryMatcher matcher = new DefaultQueryMatcher();
+        List<Document> found = new java.util.ArrayList<>();
+        for (Object id : new java.util.LinkedHashSet<>(ids.get())) {
+            Document candidate = backend.findById(namespace, id);
+            if (candidate != null && matcher.matches(candidate, filter)) {
+                found.add(candidate);
+            }
+        }
+        return new Document("cursor", new Document("firstBatch", found).append("id", 0L).append("ns", namespace)).append("ok", 1.0);
     }
 
     private static Document emptyCursor(String namespace) {

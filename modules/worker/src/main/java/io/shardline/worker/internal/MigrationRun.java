@@ -218,29 +218,32 @@ public final class MigrationRun {
     private void copyPart(RangeOps part, String from, int index, java.util.concurrent.atomic.AtomicReferenceArray<String> positions,
                           java.util.concurrent.atomic.AtomicLong docs, java.util.concurrent.atomic.AtomicLong bytes,
                           java.util.concurrent.atomic.AtomicBoolean stop) throws InterruptedException {
-        String position = from;
-        while (!stop.get()) {
-            List<RawBsonDocument> batch = part.batch(position, config.copyBatchSize());
-            if (batch.isEmpty()) {
-                return;
-            }
-            long started = System.nanoTime();
-            part.write(batch);
-            long millis = (System.nanoTime() - started) / 1_000_000;
-            long size = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
-            docs.addAndGet(batch.size());
-            bytes.addAndGet(size);
-            listener.copied(batch.size(), size);
-            position = ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue();
-            positions.set(index, position);
-            if (batch.size() < config.copyBatchSize()) {
-                return;
-            }
-            long over = millis - config.copyLatencyTarget().toMillis();
-            if (over > 0) {
-                long pause = Math.min(over, 1_000); // the target is slow: give it room
-                listener.throttled(Duration.ofMillis(pause));
-                Thread.sleep(pause);
+        try (com.mongodb.client.MongoCursor<RawBsonDocument> cursor = part.scan(from, config.copyBatchSize())) {
+            while (!stop.get()) {
+                List<RawBsonDocument> batch = new java.util.ArrayList<>(config.copyBatchSize());
+                while (batch.size() < config.copyBatchSize() && cursor.hasNext()) {
+                    batch.add(cursor.next());
+                }
+                if (batch.isEmpty()) {
+                    return;
+                }
+                long started = System.nanoTime();
+                part.write(batch);
+                long millis = (System.nanoTime() - started) / 1_000_000;
+                long size = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
+                docs.addAndGet(batch.size());
+                bytes.addAndGet(size);
+                listener.copied(batch.size(), size);
+                positions.set(index, ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue());
+                if (batch.size() < config.copyBatchSize()) {
+                    return;
+                }
+                long over = millis - config.copyLatencyTarget().toMillis();
+                if (over > 0) {
+                    long pause = Math.min(over, 1_000); // the target is slow: give it room
+                    listener.throttled(Duration.ofMillis(pause));
+                    Thread.sleep(pause);
+                }
             }
         }
     }
@@ -421,11 +424,7 @@ public final class MigrationRun {
             return source.equals(target) ? null
                 : "source holds " + source.count() + " documents, target " + target.count() + ", and their hashes differ";
         }
-        long source = ops.count();
-        long target = ops.reversed().count();
-        if (source != target) {
-            return "source holds " + source + " documents, target " + target;
-        }
+        // The pre-check found both sides equal but for documents changed since; those are compared again one by one.
         return ops.sameOnBothSides(changedSincePreCheck) ? null
             : "documents changed during the catch-up differ between source and target";
     }

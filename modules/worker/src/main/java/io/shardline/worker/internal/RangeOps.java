@@ -92,9 +92,12 @@ public final class RangeOps {
         return from.countDocuments(rangeFilter());
     }
 
-    /** One batch of the copy: documents from {@code fromHex} on, in key order. */
-    public List<RawBsonDocument> batch(String fromHex, int size) {
-        return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).limit(size).into(new ArrayList<>());
+    /**
+     * The documents from {@code fromHex} on, in key order, as one cursor fetching {@code batchSize} at a time: the
+     * shard sorts the range once, rather than once per batch.
+     */
+    public com.mongodb.client.MongoCursor<RawBsonDocument> scan(String fromHex, int batchSize) {
+        return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).batchSize(batchSize).iterator();
     }
 
     /**

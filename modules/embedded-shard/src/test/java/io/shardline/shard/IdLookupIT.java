@@ -1,0 +1,42 @@
+package io.shardline.shard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
+
+/** Finds by a list of ids through the driver: the same answers the full scan gives, with or without more conditions. */
+class IdLookupIT {
+
+    @Test
+    void shouldAnswerAFindByAListOfIdsWithExactlyTheMatchingDocuments() throws Exception {
+        try (EmbeddedShard shard = EmbeddedShard.start("ids");
+             MongoClient client = MongoClients.create(shard.connectionString())) {
+            MongoCollection<Document> docs = client.getDatabase("app").getCollection("docs");
+            List<Document> all = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                all.add(new Document("_id", "d" + i).append("_sk", String.format("%04x", i)).append("n", i));
+            }
+            all.add(new Document("_id", 7).append("_sk", "0050").append("n", -1));
+            docs.insertMany(all);
+
+            List<Object> ids = List.of("d3", "d150", "missing", 7, "d3");
+            assertThat(docs.find(Filters.in("_id", ids)).into(new ArrayList<>())).extracting(d -> d.get("_id"))
+                .containsExactlyInAnyOrder("d3", "d150", 7);
+            assertThat(docs.find(Filters.and(Filters.in("_id", ids), Filters.gte("_sk", "0010"), Filters.lt("_sk", "0100")))
+                .into(new ArrayList<>())).extracting(d -> d.get("_id")).containsExactlyInAnyOrder("d150", 7);
+            assertThat(docs.find(Filters.in("_id", ids)).projection(Projections.include("n")).into(new ArrayList<>()))
+                .extracting(d -> d.get("n")).containsExactlyInAnyOrder(3, 150, -1);
+            assertThat(docs.find(Filters.in("_id", List.of())).into(new ArrayList<>())).isEmpty();
+        }
+    }
+}
