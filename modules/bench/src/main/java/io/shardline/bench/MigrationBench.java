@@ -127,10 +127,11 @@ final class MigrationBench {
                         awaitRouter(router, ns);
                         List<long[]> writes = java.util.Collections.synchronizedList(new ArrayList<>());
                         AtomicBoolean loading = new AtomicBoolean(true);
-                        Thread load = new Thread(() -> {
-                            int i = 0;
+                        java.util.concurrent.atomic.AtomicInteger sequence = new java.util.concurrent.atomic.AtomicInteger();
+                        Runnable writer = () -> {
                             while (loading.get()) {
-                                String id = "w" + i++;
+                                int i = sequence.incrementAndGet();
+                                String id = "w" + i;
                                 long started = System.nanoTime();
                                 try {
                                     router.insert("acme", ns, List.of(new Document("_id", id).append("userId", id).append("n", i)));
@@ -144,8 +145,13 @@ final class MigrationBench {
                                     return;
                                 }
                             }
-                        }, "bench-load");
-                        load.start();
+                        };
+                        List<Thread> load = new ArrayList<>();
+                        for (int t = 0; t < 4; t++) {
+                            Thread thread = new Thread(writer, "bench-load-" + t);
+                            load.add(thread);
+                            thread.start();
+                        }
                         Thread.sleep(1_000);
                         entered.clear();
                         long commanded = System.nanoTime();
@@ -159,7 +165,9 @@ final class MigrationBench {
                         }
                         Thread.sleep(500);
                         loading.set(false);
-                        load.join();
+                        for (Thread thread : load) {
+                            thread.join();
+                        }
                         long copyStart = entered.get(MigrationPhase.COPYING);
                         long copyEnd = entered.get(MigrationPhase.CATCHING_UP);
                         double copyPerSecond = size / ((copyEnd - copyStart) / 1e9);

@@ -37,6 +37,16 @@ class IdLookupIT {
             assertThat(docs.find(Filters.in("_id", ids)).projection(Projections.include("n")).into(new ArrayList<>()))
                 .extracting(d -> d.get("n")).containsExactlyInAnyOrder(3, 150, -1);
             assertThat(docs.find(Filters.in("_id", List.of())).into(new ArrayList<>())).isEmpty();
+
+            // Deletes by id among other conditions, and by a list of ids, remove exactly what matches.
+            assertThat(docs.deleteOne(Filters.and(Filters.eq("_id", "d4"), Filters.gte("_sk", "0100"))).getDeletedCount()).isZero();
+            assertThat(docs.deleteOne(Filters.and(Filters.eq("_id", "d4"), Filters.lt("_sk", "0100"))).getDeletedCount()).isEqualTo(1);
+            assertThat(docs.deleteMany(Filters.and(Filters.in("_id", List.of("d5", "d6", "d199", "nope")), Filters.lt("_sk", "0010")))
+                .getDeletedCount()).isEqualTo(2);
+            assertThat(docs.deleteMany(Filters.in("_id", List.of("nope"))).getDeletedCount()).isZero();
+            assertThat(docs.countDocuments()).isEqualTo(201 - 3);
+            assertThat(docs.find(Filters.in("_id", List.of("d4", "d5", "d6", "d199"))).into(new ArrayList<>())).extracting(d -> d.get("_id"))
+                .containsExactly("d199");
         }
     }
 }

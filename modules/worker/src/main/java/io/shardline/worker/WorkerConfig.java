@@ -58,7 +58,7 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
             Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
-            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 50_000);
+            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000);
     }
 
     public WorkerConfig withWorkerId(String id) {

@@ -117,6 +117,56 @@ final class IdLookup {
         return new Document("cursor", new Document("firstBatch", found).append("id", 0L).append("ns", namespace)).append("ok", 1.0);
     }
 
+    /**
+     * Rewrites a {@code delete} whose statements pin {@code _id}s (by equality among other conditions, or by
+     * {@code $in}) into one statement per matching document, each found through the index: mongo-java-server would
+     * scan the collection for every such statement. {@code null} when no statement qualifies.
+     */
+    static Document rewriteDelete(ShardBackend backend, String databaseName, String command, Document query) {
+        if (!(query.get("deletes") instanceof List<?> statements)) {
+            return null;
+        }
+        String namespace = databaseName + "." + query.get(command);
+        DefaultQueryMatcher matcher = new DefaultQueryMatcher();
+        List<Document> rewritten = new java.util.ArrayList<>();
+        boolean changed = false;
+        for (Object item : statements) {
+            if (!(item instanceof Document statement) || !(statement.get("q") instanceof Document filter)
+                || statement.containsKey("collation") || statement.containsKey("hint")
+                || filter.size() == 1 && filter.containsKey("_id") && !(filter.get("_id") instanceof Document)) {
+                rewritten.add((Document) item);
+                continue;
+            }
+            Optional<List<?>> many = pinnedIdList(filter);
+            Optional<Object> one = many.isPresent() ? Optional.empty() : pinnedId(filter);
+            if (many.isEmpty() && one.isEmpty()) {
+                rewritten.add(statement);
+                continue;
+            }
+            changed = true;
+            boolean single = statement.get("limit") instanceof Number limit && limit.intValue() == 1;
+            for (Object id : many.isPresent() ? new java.util.LinkedHashSet<>(many.get()) : List.of(one.get())) {
+                Document candidate = backend.findById(namespace, id);
+                if (candidate != null && matcher.matches(candidate, filter)) {
+                    rewritten.add(new Document("q", new Document("_id", id)).append("limit", 1));
+                    if (single) {
+                        break;
+                    }
+                }
+            }
+        }
+        if (!changed) {
+            return null;
+        }
+        if (rewritten.isEmpty()) {
+            // Nothing matches: one statement that finds nothing through the index keeps the command well-formed.
+            rewritten.add(new Document("q", new Document("_id", new de.bwaldvogel.mongo.bson.ObjectId())).append("limit", 1));
+        }
+        Document copy = query.clone();
+        copy.put("deletes", rewritten);
+        return copy;
+    }
+
     private static Document emptyCursor(String namespace) {
         return new Document("cursor", new Document("firstBatch", List.of()).append("id", 0L).append("ns", namespace))
             .append("ok", 1.0);

@@ -101,7 +101,8 @@ public final class ShardBackend extends MemoryBackend {
                 return killCursors(channel, databaseName, command, query);
             case "insert", "update", "delete":
                 synchronized (namespaceLock(databaseName, query.get(command))) {
-                    return super.handleCommand(channel, databaseName, command, query);
+                    Document byId = command.equalsIgnoreCase("delete") ? IdLookup.rewriteDelete(this, databaseName, command, query) : null;
+                    return super.handleCommand(channel, databaseName, command, byId != null ? byId : query);
                 }
             case "findandmodify":
                 synchronized (namespaceLock(databaseName, query.get(command))) {

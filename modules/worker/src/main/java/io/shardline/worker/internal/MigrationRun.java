@@ -260,6 +260,8 @@ public final class MigrationRun {
             Set<BsonValue> changedSincePreCheck = new LinkedHashSet<>();
             boolean preChecked = false;
             int preChecks = 0;
+            int probes = 0;
+            int slowProbes = 0;
             double eventsPerSecond = 1_000;
             while (true) {
                 refreshRequests();
@@ -295,8 +297,24 @@ public final class MigrationRun {
                     continue;
                 }
                 if (predictedMillis < config.fenceBudget().toMillis() && System.currentTimeMillis() >= fenceBackoffUntil) {
-                    if (fence(tail, ops, large ? changedSincePreCheck : null)) {
-                        return;
+                    // The topic's lag does not show what the connector has yet to publish. A probe marker, written and
+                    // drained without a fence, measures the whole path: the fenced drain will take about as long.
+                    long probeStart = System.nanoTime();
+                    boolean drained = drainTo(tail, ops, state.getSourceShardId(), MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes),
+                        System.currentTimeMillis() + config.maxFenceHold().toMillis(), changedSincePreCheck);
+                    long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
+                    state.setReplayOffset(tail.position());
+                    // A connector that is simply this slow (an idle change stream may wait out its poll) would never
+                    // let a fence in: after three probes over budget, fence if the drain fits well inside the hard bound.
+                    slowProbes = drained && probeMillis >= config.fenceBudget().toMillis() ? slowProbes + 1 : 0;
+                    boolean fits = probeMillis < config.fenceBudget().toMillis()
+                        || slowProbes >= 3 && probeMillis < config.maxFenceHold().toMillis() / 2;
+                    if (drained && fits) {
+                        if (fence(tail, ops, large ? changedSincePreCheck : null)) {
+                            return;
+                        }
+                    } else {
+                        fenceBackoffUntil = System.currentTimeMillis() + Math.min(probeMillis, config.fenceRetryBackoff().toMillis());
                     }
                 }
             }
@@ -351,7 +369,9 @@ public final class MigrationRun {
         state.setFenceVersion(fenceOffset);
         state.setFenceAttempts(state.getFenceAttempts() + 1);
         transition(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")");
+        long acksStart = System.nanoTime();
         String missing = awaitAcks(fenceOffset, config.ackTimeout());
+        long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
         if (missing != null) {
             plane.event(ShardEventType.FENCE_TIMEOUT, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
                 state.getCommandId(), null, "routers did not acknowledge the fence within " + config.ackTimeout().toMillis() + " ms: " + missing,
@@ -360,12 +380,16 @@ public final class MigrationRun {
             return false;
         }
         String marker = MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
+        long drainStart = System.nanoTime();
         if (!drainTo(tail, ops, state.getSourceShardId(), marker, deadline, changedSincePreCheck)) {
             unfence("the drain to the marker did not finish within the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
             return false;
         }
         state.setReplayOffset(tail.position());
+        long verifyStart = System.nanoTime();
+        long drainMillis = (verifyStart - drainStart) / 1_000_000;
         String mismatch = verify(ops, changedSincePreCheck);
+        long verifyMillis = (System.nanoTime() - verifyStart) / 1_000_000;
         if (mismatch != null) {
             plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
                 state.getCommandId(), null, "verification failed, the source stays authoritative: " + mismatch, Map.of());
@@ -374,7 +398,9 @@ public final class MigrationRun {
             return true;
         }
         state.setReverseReplayOffset(plane.cdcEnd(state.getTargetShardId(), state.getNamespace()));
-        transition(MigrationPhase.VERIFIED, "source and target agree on the range");
+        transition(MigrationPhase.VERIFIED, "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
+            + drainMillis + " ms, verified " + (changedSincePreCheck == null ? "by a full scan" : changedSincePreCheck.size() + " changed documents")
+            + " in " + verifyMillis + " ms)");
         cutOver();
         listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
         return true;
