@@ -49,7 +49,7 @@ import io.shardline.worker.WorkerConfig;
 
 /**
  * A chunk move on the embedded cluster, one run per size (100k and 1M documents): the copy rate next to a raw
- * {@code insertMany} of the same documents into the same target shard (ratio), the write stall a load generator sees
+ * {@code insertMany} of the same documents into the same target shard under the same write load (ratio), the write stall a load generator sees
  * through the router while the range is fenced (p50/p99/max), and the total move time from the command to the
  * cutover.
  */
@@ -105,23 +105,6 @@ final class MigrationBench {
                     }
                     awaitCdc(cluster, TopicCatalog.cdcTopic("s1", ns), size);
 
-                    // Baseline: the same documents, insertMany into the same target shard.
-                    MongoCollection<Document> scratch = s2.getDatabase("bench").getCollection("scratch" + run);
-                    long rawStart = System.nanoTime();
-                    List<Document> chunk = new ArrayList<>();
-                    for (Document doc : source.find()) {
-                        chunk.add(doc);
-                        if (chunk.size() == 1_000) {
-                            scratch.insertMany(chunk);
-                            chunk = new ArrayList<>();
-                        }
-                    }
-                    if (!chunk.isEmpty()) {
-                        scratch.insertMany(chunk);
-                    }
-                    double rawPerSecond = size / ((System.nanoTime() - rawStart) / 1e9);
-                    scratch.drop();
-
                     try (ShardRouter router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog)
                         .withFenceBudget(Duration.ofSeconds(5)).withSignalInterval(Duration.ofMillis(200)), new SimpleMeterRegistry(), Duration.ofSeconds(60))) {
                         awaitRouter(router, ns);
@@ -153,6 +136,24 @@ final class MigrationBench {
                             thread.start();
                         }
                         Thread.sleep(1_000);
+                        // Baseline, under the same load: the same raw documents, insertMany into the same target shard.
+                        MongoCollection<org.bson.RawBsonDocument> scratch = s2.getDatabase("bench").getCollection("scratch" + run, org.bson.RawBsonDocument.class);
+                        long rawStart = System.nanoTime();
+                        List<org.bson.RawBsonDocument> chunk = new ArrayList<>();
+                        for (org.bson.RawBsonDocument doc : s1.getDatabase("bench").getCollection("move" + run, org.bson.RawBsonDocument.class).find()) {
+                            chunk.add(doc);
+                            if (chunk.size() == 1_000) {
+                                scratch.insertMany(chunk);
+                                chunk = new ArrayList<>();
+                            }
+                        }
+                        if (!chunk.isEmpty()) {
+                            scratch.insertMany(chunk);
+                        }
+                        double rawPerSecond = size / ((System.nanoTime() - rawStart) / 1e9);
+                        scratch.drop();
+
+
                         entered.clear();
                         long commanded = System.nanoTime();
                         String commandId = UUID.randomUUID().toString();
