@@ -99,6 +99,10 @@ final class MigrationBench {
                             source.insertMany(batch);
                             batch = new ArrayList<>();
                         }
+                        if ((i + 1) % 50_000 == 0) {
+                            // Keep Debezium within the shard's oplog retention (500k events), as a real loader would.
+                            awaitCdc(cluster, TopicCatalog.cdcTopic("s1", ns), i + 1 - 200_000);
+                        }
                     }
                     if (!batch.isEmpty()) {
                         source.insertMany(batch);
@@ -140,7 +144,7 @@ final class MigrationBench {
                         MongoCollection<org.bson.RawBsonDocument> scratch = s2.getDatabase("bench").getCollection("scratch" + run, org.bson.RawBsonDocument.class);
                         long rawStart = System.nanoTime();
                         List<org.bson.RawBsonDocument> chunk = new ArrayList<>();
-                        for (org.bson.RawBsonDocument doc : s1.getDatabase("bench").getCollection("move" + run, org.bson.RawBsonDocument.class).find()) {
+                        for (org.bson.RawBsonDocument doc : s1.getDatabase("bench").getCollection("move" + run, org.bson.RawBsonDocument.class).find().batchSize(1_000)) {
                             chunk.add(doc);
                             if (chunk.size() == 1_000) {
                                 scratch.insertMany(chunk);

@@ -304,6 +304,11 @@ public final class MigrationRun {
                         System.currentTimeMillis() + config.maxFenceHold().toMillis(), changedSincePreCheck);
                     long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
                     state.setReplayOffset(tail.position());
+                    if (large && preChecked) {
+                        // Documents changed since the pre-check that both sides now agree on need no recheck while
+                        // fenced; a later change brings them back through the replay.
+                        changedSincePreCheck.retainAll(ops.differing(List.copyOf(changedSincePreCheck)));
+                    }
                     // A connector that is simply this slow (an idle change stream may wait out its poll) would never
                     // let a fence in: after three probes over budget, fence if the drain fits well inside the hard bound.
                     slowProbes = drained && probeMillis >= config.fenceBudget().toMillis() ? slowProbes + 1 : 0;

@@ -32,6 +32,8 @@ public final class RangeOps {
 
     /** The stored shard-key field (as the router writes it). */
     public static final String KEY_FIELD = "_sk";
+    /** Documents per reply of a scan: a whole range in one reply would exceed the wire protocol's message size. */
+    private static final int SCAN_BATCH = 1_000;
 
     private final MongoCollection<RawBsonDocument> from;
     private final MongoCollection<RawBsonDocument> to;
@@ -181,8 +183,8 @@ public final class RangeOps {
      */
     public List<BsonValue> mismatches(int limit) {
         List<BsonValue> found = new ArrayList<>();
-        try (var left = from.find(rangeFilter()).sort(Sorts.ascending("_id")).iterator();
-             var right = to.find(rangeFilter()).sort(Sorts.ascending("_id")).iterator()) {
+        try (var left = from.find(rangeFilter()).sort(Sorts.ascending("_id")).batchSize(SCAN_BATCH).iterator();
+             var right = to.find(rangeFilter()).sort(Sorts.ascending("_id")).batchSize(SCAN_BATCH).iterator()) {
             RawBsonDocument a = left.hasNext() ? left.next() : null;
             RawBsonDocument b = right.hasNext() ? right.next() : null;
             while ((a != null || b != null) && found.size() < limit) {
@@ -222,6 +224,27 @@ public final class RangeOps {
         return Integer.compare(a.getBsonType().getValue(), b.getBsonType().getValue());
     }
 
+    /** Those of these ids whose documents (within the range) differ between the two sides, or exist on one only. */
+    public java.util.Set<BsonValue> differing(Collection<BsonValue> ids) {
+        java.util.Set<BsonValue> differ = new java.util.HashSet<>();
+        if (ids.isEmpty()) {
+            return differ;
+        }
+        Bson filter = Filters.and(Filters.in("_id", ids), rangeFilter());
+        java.util.Map<BsonValue, ByteBuffer> left = new java.util.HashMap<>();
+        for (RawBsonDocument document : from.find(filter)) {
+            left.put(document.get("_id"), document.getByteBuffer().asNIO());
+        }
+        for (RawBsonDocument document : to.find(filter)) {
+            ByteBuffer mine = left.remove(document.get("_id"));
+            if (mine == null || !mine.equals(document.getByteBuffer().asNIO())) {
+                differ.add(document.get("_id"));
+            }
+        }
+        differ.addAll(left.keySet());
+        return differ;
+    }
+
     /** Digests of these documents (by id, within the range) on both sides: equal when the two sides agree on them. */
     public boolean sameOnBothSides(Collection<BsonValue> ids) {
         if (ids.isEmpty()) {
@@ -240,7 +263,7 @@ public final class RangeOps {
         }
         long count = 0;
         long[] lanes = new long[4];
-        for (RawBsonDocument document : collection.find(filter)) {
+        for (RawBsonDocument document : collection.find(filter).batchSize(SCAN_BATCH)) {
             ByteBuffer bytes = document.getByteBuffer().asNIO();
             sha.reset();
             sha.update(bytes);
