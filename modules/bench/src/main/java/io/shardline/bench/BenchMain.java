@@ -36,7 +36,7 @@ public final class BenchMain {
             case "router" -> new RouterBench(scale).run().forEach(System.out::println);
             case "drift" -> new DriftBench(scale).run().forEach(System.out::println);
             case "decision" -> new DecisionBench(scale).run().forEach(System.out::println);
-            case "migration" -> new MigrationBench(scale).run().forEach(System.out::println);
+            case "migration" -> new MigrationBench(scale).run();
             default -> {
                 System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision", "migration"));
                 System.exit(2);

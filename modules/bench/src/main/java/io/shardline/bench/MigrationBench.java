@@ -191,11 +191,11 @@ final class MigrationBench {
                                 }
                             }
                         }
-                        lines.add(String.format("move of %,d documents: copy %,.0f docs/s vs raw insertMany into the same shard %,.0f docs/s (ratio %.2f);"
+                        print(lines, String.format("move of %,d documents: copy %,.0f docs/s vs raw insertMany into the same shard %,.0f docs/s (ratio %.2f);"
                                 + " command -> cutover %.1f s (copy %.1f s, catch-up %.1f s, fence held %.0f ms); cleanup done %.1f s after the command",
                             size, copyPerSecond, rawPerSecond, copyPerSecond / rawPerSecond, (cutOver - commanded) / 1e9, (copyEnd - copyStart) / 1e9,
                             (fenced - copyEnd) / 1e9, (cutOver - fenced) / 1e6, (entered.get(MigrationPhase.CLEANED) - commanded) / 1e9));
-                        lines.add(String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d writes failed out of %d",
+                        print(lines, String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d writes failed out of %d",
                             overlapping, stalls.percentileMicros(50) / 1000, stalls.percentileMicros(99) / 1000, stalls.percentileMicros(100) / 1000,
                             failed, writes.size()));
                     }
@@ -203,6 +203,13 @@ final class MigrationBench {
             }
         }
         return lines;
+    }
+
+    /** Prints a figure as soon as it is measured (a 1M move takes minutes) and keeps it for the summary. */
+    private static void print(List<String> lines, String line) {
+        System.out.println(line);
+        System.out.flush();
+        lines.add(line);
     }
 
     private static void awaitRouter(ShardRouter router, String ns) throws InterruptedException {
