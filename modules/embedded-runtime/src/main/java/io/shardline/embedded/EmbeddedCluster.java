@@ -217,11 +217,34 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
         Collections.reverse(parts);
         for (AutoCloseable part : parts) {
+            closeWithin(part, PART_STOP_TIMEOUT);
+        }
+    }
+
+    /** How long one part may take to stop before the rest are stopped anyway. */
+    private static final java.time.Duration PART_STOP_TIMEOUT = java.time.Duration.ofSeconds(20);
+
+    /**
+     * Stops one part, giving up on it after the timeout: a connector task that does not stop (its shard already
+     * gone) must not keep the broker, the registry's child JVM and the process itself from stopping.
+     */
+    private static void closeWithin(AutoCloseable part, java.time.Duration timeout) {
+        Thread closer = new Thread(() -> {
             try {
                 part.close();
             } catch (Exception e) {
                 LOG.warn("stopping {} failed; continuing with the rest", part.getClass().getSimpleName(), e);
             }
+        }, "stop-" + part.getClass().getSimpleName());
+        closer.setDaemon(true);
+        closer.start();
+        try {
+            closer.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (closer.isAlive()) {
+            LOG.warn("{} did not stop within {}; stopping the rest", part.getClass().getSimpleName(), timeout);
         }
     }
 }
