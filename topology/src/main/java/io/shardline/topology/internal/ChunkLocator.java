@@ -28,6 +28,13 @@ public final class ChunkLocator {
         this.configs = configs;
     }
 
+    /** A locator over the global routing and config stores a processor can see. */
+    public static ChunkLocator of(org.apache.kafka.streams.processor.api.ProcessingContext context, String routesStore, String configsStore) {
+        ReadOnlyKeyValueStore<String, ValueAndTimestamp<ChunkRoute>> routes = context.getStateStore(routesStore);
+        ReadOnlyKeyValueStore<String, ValueAndTimestamp<NamespaceConfig>> configs = context.getStateStore(configsStore);
+        return new ChunkLocator(routes, configs);
+    }
+
     /** The hex lower bound of the document's chunk, or {@code null} when the namespace is not routed. */
     public String chunkMinHex(CdcChange change) {
         ShardKey key = keyOf(change);

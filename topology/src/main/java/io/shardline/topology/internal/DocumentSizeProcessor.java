@@ -4,12 +4,8 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 import io.shardline.schemas.TopicCatalog;
-import io.shardline.schemas.avro.ChunkRoute;
-import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.topology.internal.avro.DocumentSize;
 import io.shardline.topology.internal.avro.ShardSize;
 
@@ -39,9 +35,7 @@ public final class DocumentSizeProcessor implements Processor<String, ParsedCdc,
     public void init(ProcessorContext<String, ShardSize> context) {
         this.context = context;
         this.sizes = context.getStateStore(storeName);
-        ReadOnlyKeyValueStore<String, ValueAndTimestamp<ChunkRoute>> routes = context.getStateStore(routesStore);
-        ReadOnlyKeyValueStore<String, ValueAndTimestamp<NamespaceConfig>> configs = context.getStateStore(configsStore);
-        this.locator = new ChunkLocator(routes, configs);
+        this.locator = ChunkLocator.of(context, routesStore, configsStore);
     }
 
     @Override

@@ -13,14 +13,10 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
-import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 import io.shardline.core.key.ShardKey;
 import io.shardline.schemas.TopicCatalog;
-import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.KeySample;
-import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.topology.internal.avro.SampleLevel;
 
 /**
@@ -66,9 +62,7 @@ public final class KeySampler implements Processor<String, ParsedCdc, String, Ke
         this.context = context;
         this.samples = context.getStateStore(samplesStore);
         this.levels = context.getStateStore(levelsStore);
-        ReadOnlyKeyValueStore<String, ValueAndTimestamp<ChunkRoute>> routes = context.getStateStore(routesStore);
-        ReadOnlyKeyValueStore<String, ValueAndTimestamp<NamespaceConfig>> configs = context.getStateStore(configsStore);
-        this.locator = new ChunkLocator(routes, configs);
+        this.locator = ChunkLocator.of(context, routesStore, configsStore);
     }
 
     @Override

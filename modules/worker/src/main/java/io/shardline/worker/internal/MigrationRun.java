@@ -517,7 +517,7 @@ public final class MigrationRun {
                 progress();
             }
         }
-        long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10, removed -> { });
+        long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10);
         ChunkRoute route = route();
         if (state.getMigrationId().equals(route.getMigrationId())) {
             plane.publishRoute(next(route).setMigrationId(null).build());
@@ -546,7 +546,7 @@ public final class MigrationRun {
             }
             plane.publishRoute(next(route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE).setMigrationId(null).build());
         }
-        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, removed -> { });
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0);
         transition(MigrationPhase.ROLLED_BACK, state.getSourceShardId() + " owns the range again; " + deleted
             + " documents removed from " + state.getTargetShardId());
     }
@@ -564,7 +564,7 @@ public final class MigrationRun {
         if (route.getShardId().equals(state.getSourceShardId()) && state.getMigrationId().equals(route.getMigrationId())) {
             plane.publishRoute(next(route).setState(ChunkState.ACTIVE).setMigrationId(null).build());
         }
-        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, removed -> { });
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0);
         transition(end, why + "; " + deleted + " copied documents removed from " + state.getTargetShardId());
     }
 

@@ -6,7 +6,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.function.LongConsumer;
 
 import org.bson.BsonDocument;
 import org.bson.BsonString;
@@ -276,21 +275,17 @@ public final class RangeOps {
         return new Digest(count, lanes[0], lanes[1], lanes[2], lanes[3]);
     }
 
-    /**
-     * Deletes the range from the side it was copied from, in batches, pausing between them.
-     *
-     * @param onBatch told how many documents each batch removed
-     */
-    public long deleteFromSource(int batchSize, long pauseMillis, LongConsumer onBatch) throws InterruptedException {
-        return deleteRange(from, batchSize, pauseMillis, onBatch);
+    /** Deletes the range from the side it was copied from, in batches, pausing between them; returns how many. */
+    public long deleteFromSource(int batchSize, long pauseMillis) throws InterruptedException {
+        return deleteRange(from, batchSize, pauseMillis);
     }
 
     /** Deletes the range from the side it was copied to (a copy given up). */
-    public long deleteFromTarget(int batchSize, long pauseMillis, LongConsumer onBatch) throws InterruptedException {
-        return deleteRange(to, batchSize, pauseMillis, onBatch);
+    public long deleteFromTarget(int batchSize, long pauseMillis) throws InterruptedException {
+        return deleteRange(to, batchSize, pauseMillis);
     }
 
-    private long deleteRange(MongoCollection<RawBsonDocument> collection, int batchSize, long pauseMillis, LongConsumer onBatch)
+    private long deleteRange(MongoCollection<RawBsonDocument> collection, int batchSize, long pauseMillis)
         throws InterruptedException {
         long deleted = 0;
         while (true) {
@@ -303,7 +298,6 @@ public final class RangeOps {
             }
             long removed = collection.deleteMany(Filters.and(Filters.in("_id", ids), rangeFilter())).getDeletedCount();
             deleted += removed;
-            onBatch.accept(removed);
             if (pauseMillis > 0) {
                 Thread.sleep(pauseMillis);
             }
