@@ -172,6 +172,13 @@ class RebalanceTopologyTest {
             .setUpdatedAt(T0).build(), T0);
     }
 
+    /** Sizes after a window in which s1 held 30% of its capacity: s1 has filled and shrunk since. */
+    private void filledThenShrank(long s1, long s2, long s3) {
+        sizes(300, s2, s3);
+        window();
+        sizes(s1, s2, s3);
+    }
+
     private void sizes(long s1, long s2, long s3) {
         size("s1", s1);
         size("s2", s2);
@@ -473,7 +480,7 @@ class RebalanceTopologyTest {
 
     @Test
     void shouldMergeAnIdleShardIntoTheShardThatStaysLeastUsedAfterwards() {
-        sizes(50, 100, 150);
+        filledThenShrank(50, 100, 150);
 
         windows(2);
         assertThat(commands.isEmpty()).isTrue();
@@ -490,8 +497,17 @@ class RebalanceTopologyTest {
     }
 
     @Test
+    void shouldNeverMergeAShardThatNeverHeldDataOverItsMergeRatio() {
+        sizes(0, 50, 100);
+
+        windows(6);
+
+        assertThat(commands.isEmpty()).as("new, empty shards wait for growth").isTrue();
+    }
+
+    @Test
     void shouldNotMergeWhenTheTargetWouldEndUpOverHalfItsSplitThresholds() {
-        sizes(150, 300, 300);
+        filledThenShrank(150, 300, 300);
 
         windows(6);
 
@@ -500,7 +516,7 @@ class RebalanceTopologyTest {
 
     @Test
     void shouldNotMergeWhenTheTargetsLoadWouldEndUpOverHalfItsSplitThreshold() {
-        sizes(50, 300, 300);
+        filledThenShrank(50, 300, 300);
         for (int i = 0; i < 6; i++) {
             ops("s1", "", 100, 0); // 10 ops/s
             ops("s2", key(50), 300, 0); // 30 ops/s: with s1's, 40% > 35%
@@ -514,7 +530,7 @@ class RebalanceTopologyTest {
     @Test
     void shouldNotMergeAShardHoldingAChunkSplitByLoadBeforeItsMinimumAge() {
         routes.pipeInput(NS + "|", route("", key(50), "s1", 2, T0.minus(Duration.ofMinutes(5))), T0);
-        sizes(50, 300, 700);
+        filledThenShrank(50, 300, 700);
 
         windows(4);
         assertThat(commands.isEmpty()).as("the chunk is 5 of the 10 minutes old").isTrue();
@@ -531,7 +547,7 @@ class RebalanceTopologyTest {
         }
         routes.pipeInput(NS + "|", route("", key(50), "s1", 1, null), T0);
         routes.pipeInput(NS + "|" + key(50), route(key(50), null, "s2", 1, null), T0);
-        sizes(50, 100, 150);
+        filledThenShrank(50, 100, 150);
 
         windows(6);
 

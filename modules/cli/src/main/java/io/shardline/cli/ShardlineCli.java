@@ -1,12 +1,20 @@
 package io.shardline.cli;
 
+import io.shardline.cli.ops.CommandVerbs;
+import io.shardline.cli.ops.ReadCommands;
+import io.shardline.cli.ops.SqlCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code shardline} command: one jar, every role. */
 @Command(name = "shardline", mixinStandardHelpOptions = true, versionProvider = ShardlineCli.Version.class,
     description = "Automatic sharding for MongoDB-backed services, as a CDC pipeline on Kafka.",
-    subcommands = {UpCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, UpCommand.class,
+        ReadCommands.Status.class, ReadCommands.Shards.class, ReadCommands.Routing.class, ReadCommands.Migrations.class,
+        ReadCommands.Stats.class, ReadCommands.Events.class, SqlCommand.class,
+        CommandVerbs.Split.class, CommandVerbs.Merge.class, CommandVerbs.Move.class, CommandVerbs.RebalanceVerb.class,
+        CommandVerbs.Drain.class, CommandVerbs.Rollback.class, CommandVerbs.Abort.class,
+        CommandLine.HelpCommand.class})
 public final class ShardlineCli {
 
     /** Exit code of a command that failed at run time. */

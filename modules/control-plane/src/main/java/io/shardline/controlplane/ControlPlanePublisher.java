@@ -19,7 +19,9 @@ import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
 
 /**
  * Writes the cluster's desired state onto the compacted control-plane topics: shard descriptors, namespace configs
@@ -58,6 +60,16 @@ public final class ControlPlanePublisher implements AutoCloseable {
         NamespaceRouting.of(namespace, chunks);
         List<Future<RecordMetadata>> sent = chunks.stream().map(this::sendChunk).toList();
         sent.forEach(ControlPlanePublisher::await);
+    }
+
+    /** Publishes a command for the workers, keyed by the shard or namespace it is about. */
+    public void publishCommand(String key, ShardCommand command) {
+        await(send(catalog.commands(), key, command));
+    }
+
+    /** Publishes an event, keyed by its shard (or its namespace when it has none). */
+    public void publishEvent(ShardEvent event) {
+        await(send(catalog.events(), event.getShardId() != null ? event.getShardId() : event.getNamespace(), event));
     }
 
     /** Publishes one chunk record (a change of owner, state or version). */

@@ -8,10 +8,13 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,7 +65,8 @@ import io.shardline.worker.internal.RangeOps;
 /**
  * The {@code worker} role. Workers form a consumer group on the commands topic (one partition: one worker carries out
  * commands at a time, the others stand by). A command is checked against the routing and becomes migrations persisted
- * as PLANNED; a runner carries them out one after another. When a worker takes the commands over (at start, or after
+ * as PLANNED; a runner carries them out one after another up to their cutover, and each grace period then runs beside
+ * the runner. When a worker takes the commands over (at start, or after
  * another died), it first resumes every migration the migrations topic shows unfinished, from its last state.
  * Commands are idempotent by command id; invalid ones go to the commands DLQ with the reason, and an event.
  */
@@ -84,7 +88,9 @@ public final class MigrationWorker implements AutoCloseable {
     private final Map<String, AtomicLong> replayLag = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
     private final java.util.function.Consumer<MigrationState> observer;
-    private volatile String running;
+    /** Migrations this worker is carrying out: the runner's, and those whose grace period runs on {@link #graces}. */
+    private final Set<String> running = ConcurrentHashMap.newKeySet();
+    private final ExecutorService graces;
     private volatile boolean stopping;
 
     /** A rollback or abort for a migration, handed to the runner if it is carrying that migration out. */
@@ -109,6 +115,8 @@ public final class MigrationWorker implements AutoCloseable {
             .tag("worker", config.workerId()).register(registry);
         this.commands = new Thread(this::consumeCommands, "worker-commands-" + config.workerId());
         this.runner = new Thread(this::runMigrations, "worker-runner-" + config.workerId());
+        AtomicLong graceThreads = new AtomicLong();
+        this.graces = Executors.newCachedThreadPool(task -> new Thread(task, "worker-grace-" + config.workerId() + "-" + graceThreads.incrementAndGet()));
     }
 
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry) {
@@ -168,7 +176,7 @@ public final class MigrationWorker implements AutoCloseable {
             .filter(m -> !MigrationRun.ended(m))
             .sorted(Comparator.comparing(MigrationState::getStartedAt))
             .forEach(m -> {
-                if (!queue.contains(m.getMigrationId()) && !m.getMigrationId().equals(running)) {
+                if (!queue.contains(m.getMigrationId()) && !running.contains(m.getMigrationId())) {
                     LOG.info("worker {} resumes migration {} from {}", config.workerId(), m.getMigrationId(), m.getPhase());
                     queue.add(m.getMigrationId());
                 }
@@ -194,10 +202,16 @@ public final class MigrationWorker implements AutoCloseable {
             Object body = command.getCommand();
             if (body instanceof MoveChunk move) {
                 plan(command, move.getNamespace(), Hex.of(move.getChunkMin()), move.getTargetShardId(), null);
+                accepted(command, move.getTargetShardId(), move.getNamespace(), "moving chunk " + Hex.of(move.getChunkMin()) + " of "
+                    + move.getNamespace() + " to " + move.getTargetShardId());
             } else if (body instanceof SplitChunk split) {
                 split(command, split.getNamespace(), Hex.of(split.getChunkMin()), Hex.of(split.getSplitKey()), split.getByLoad(), null);
+                accepted(command, null, split.getNamespace(), "chunk " + Hex.of(split.getChunkMin()) + " of " + split.getNamespace()
+                    + " split at " + Hex.of(split.getSplitKey()));
             } else if (body instanceof SplitShard split) {
                 splitShard(command, split);
+                accepted(command, split.getShardId(), split.getNamespace(), "splitting chunk " + Hex.of(split.getChunkMin()) + " of "
+                    + split.getNamespace() + " on " + split.getShardId() + " and moving its upper half");
             } else if (body instanceof MergeShards merge) {
                 merge(command, merge);
             } else if (body instanceof DrainShard drain) {
@@ -432,7 +446,7 @@ public final class MigrationWorker implements AutoCloseable {
             throw new Invalid(field, "migration " + migrationId + " has cut over; roll it back instead of aborting it");
         }
         synchronized (runLock) {
-            if (migrationId.equals(running)) {
+            if (running.contains(migrationId)) {
                 Request request = new Request(abort, new CompletableFuture<>());
                 requests.put(migrationId, request);
                 request.persisted().orTimeout(60, TimeUnit.SECONDS).join();
@@ -463,27 +477,68 @@ public final class MigrationWorker implements AutoCloseable {
                 if (state == null || MigrationRun.ended(state)) {
                     continue;
                 }
-                running = migrationId;
+                running.add(migrationId);
             }
+            boolean inGrace = false;
+            boolean retry = false;
             try {
-                MigrationState end = new MigrationRun(plane, config, listener(), state, () -> pending(migrationId)).run();
-                LOG.info("migration {} ended {}", migrationId, end.getPhase());
-                retireIfEmpty(end.getSourceShardId());
+                MigrationState reached = new MigrationRun(plane, config, listener(), state, () -> pending(migrationId)).run(false);
+                retireIfEmpty(reached.getSourceShardId());
+                if (reached.getPhase() == MigrationPhase.CUT_OVER) {
+                    graces.execute(() -> finishGrace(migrationId));
+                    inGrace = true;
+                } else {
+                    LOG.info("migration {} ended {}", migrationId, reached.getPhase());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                LOG.error("migration {} failed; it is retried from its last state", migrationId, e);
-                plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), migrationId, state.getCommandId(),
-                    null, "step failed, retried from the last state: " + e.getMessage(), Map.of());
-                sleepQuietly(1_000);
-                queue.add(migrationId);
+                failed(state, e);
+                retry = true;
             } finally {
-                synchronized (runLock) {
-                    running = null;
+                if (!inGrace) {
+                    synchronized (runLock) {
+                        running.remove(migrationId);
+                    }
                 }
             }
+            if (retry) {
+                queue.add(migrationId);
+            }
         }
+    }
+
+    /**
+     * The grace period of a migration that has cut over, beside the runner, which goes on with the next migration: a
+     * merge's chunks do not wait for each other's grace periods.
+     */
+    private void finishGrace(String migrationId) {
+        boolean retry = false;
+        MigrationState state = plane.migrations().get(migrationId);
+        try {
+            MigrationState end = new MigrationRun(plane, config, listener(), state, () -> pending(migrationId)).run();
+            LOG.info("migration {} ended {}", migrationId, end.getPhase());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            failed(state, e);
+            retry = !stopping;
+        } finally {
+            synchronized (runLock) {
+                running.remove(migrationId);
+            }
+        }
+        if (retry) {
+            queue.add(migrationId);
+        }
+    }
+
+    private void failed(MigrationState state, RuntimeException e) {
+        LOG.error("migration {} failed; it is retried from its last state", state.getMigrationId(), e);
+        plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(),
+            null, "step failed, retried from the last state: " + e.getMessage(), Map.of());
+        sleepQuietly(1_000);
     }
 
     /** Requests for the running migration: the runner takes them into the state it publishes. */
@@ -563,9 +618,11 @@ public final class MigrationWorker implements AutoCloseable {
         stopping = true;
         consumer.wakeup();
         runner.interrupt();
+        graces.shutdownNow();
         try {
             commands.join(10_000);
             runner.join(10_000);
+            graces.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -20,7 +20,7 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.RouterAck;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.internal.TopicTable;
+import io.shardline.controlplane.TopicTable;
 
 /**
  * A router that stops acknowledging (its process paused with SIGSTOP) while a chunk moves: the fence times out and

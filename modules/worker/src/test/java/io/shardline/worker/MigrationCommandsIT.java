@@ -27,7 +27,7 @@ import io.shardline.schemas.avro.SplitShard;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
 import io.shardline.worker.internal.Hex;
-import io.shardline.worker.internal.TopicTable;
+import io.shardline.controlplane.TopicTable;
 
 /** The commands a worker carries out besides a single move, and the ones it refuses. */
 @ShardlineCluster

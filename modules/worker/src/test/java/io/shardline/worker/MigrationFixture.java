@@ -50,7 +50,7 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.TestNames;
 import io.shardline.worker.internal.Hex;
-import io.shardline.worker.internal.TopicTable;
+import io.shardline.controlplane.TopicTable;
 
 /**
  * A namespace hashed on {@code userId} in two chunks, both on s1; a router in this JVM; a load generator writing

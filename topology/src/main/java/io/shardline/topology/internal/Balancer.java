@@ -154,7 +154,7 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         }
 
         boolean underMerge() {
-            return hasStats && storageRatio < thresholds.getMergeRatio() && loadRatio < thresholds.getMergeRatio();
+            return hasStats && state.getFilled() && storageRatio < thresholds.getMergeRatio() && loadRatio < thresholds.getMergeRatio();
         }
     }
 
@@ -180,6 +180,9 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         for (ShardView shard : shards.values()) {
             BalancerShardState state = shard.state();
             boolean active = shard.descriptor().getState() == ShardState.ACTIVE;
+            if (shard.hasStats() && Math.max(shard.storageRatio(), shard.loadRatio()) >= shard.thresholds().getMergeRatio()) {
+                state.setFilled(true);
+            }
             state.setSplitStreak(active && shard.overSplit() ? state.getSplitStreak() + 1 : 0);
             state.setMergeStreak(active && shard.underMerge() ? state.getMergeStreak() + 1 : 0);
         }

@@ -25,6 +25,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 
+import io.shardline.controlplane.TopicTable;
 import io.shardline.schemas.DeadLetterHeaders;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;

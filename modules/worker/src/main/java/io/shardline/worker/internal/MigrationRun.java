@@ -89,9 +89,17 @@ public final class MigrationRun {
 
     /** Runs to an end state and returns it. */
     public MigrationState run() throws InterruptedException {
+        return run(true);
+    }
+
+    /**
+     * Runs to an end state or, with {@code throughGrace == false}, until the cutover: the grace period that follows
+     * needs nothing of the runner and can go on beside the next migration.
+     */
+    public MigrationState run(boolean throughGrace) throws InterruptedException {
         state.setWorkerId(plane.workerId());
         listener.step(MigrationState.newBuilder(state).build());
-        while (!ended(state)) {
+        while (!ended(state) && (throughGrace || state.getPhase() != MigrationPhase.CUT_OVER)) {
             refreshRequests();
             if ((state.getAbortRequested() || state.getRollbackRequested()) && state.getPhase() != MigrationPhase.CUT_OVER) {
                 giveUpBeforeCutover(state.getAbortRequested() ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK,

@@ -1,4 +1,4 @@
-package io.shardline.worker.internal;
+package io.shardline.controlplane;
 
 import java.time.Duration;
 import java.util.HashMap;

@@ -1,0 +1,256 @@
+package io.shardline.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import java.util.Set;
+
+import org.bson.Document;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+
+import io.shardline.cli.demo.AuthWorkload;
+import io.shardline.cli.demo.ClusterWatch;
+import io.shardline.cli.demo.DemoReport;
+import io.shardline.cli.demo.DemoOutput;
+import io.shardline.cli.demo.WriteLedger;
+import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.Thresholds;
+import io.shardline.topology.RebalanceTopology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shardline demo}: the embedded cluster with every role, the auth service's data model, and a multi-tenant
+ * workload through the router sized so that within minutes a shard crosses its storage threshold (a split and a live
+ * chunk move follow) and later, once retention purges old data and traffic drops, a shard is merged away. Shows the
+ * cluster live, then checks every acknowledged write and prints a report.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run everything on the embedded default with a multi-tenant auth-service workload: watch splits, moves and a merge happen, then read the report.")
+final class DemoCommand implements Callable<Integer> {
+
+    static final List<String> NAMESPACES = List.of(AuthServiceLayout.USERS, AuthServiceLayout.SESSIONS, AuthServiceLayout.AUDIT_ENTRIES);
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StackOptions stack;
+
+    @Option(names = "--duration", defaultValue = "5m", converter = DurationConverter.class,
+        description = "How long the workload runs, e.g. 90s, 5m (default: ${DEFAULT-VALUE}); Ctrl-C ends it early and still reports.")
+    Duration duration;
+
+    @Option(names = "--shard-capacity-bytes", defaultValue = "4194304",
+        description = "Storage capacity registered for each shard, small so that it fills within minutes (default: ${DEFAULT-VALUE}).")
+    long shardCapacityBytes;
+
+    @Option(names = "--shard-capacity-ops", defaultValue = "1000",
+        description = "Query capacity (ops/s) registered for each shard (default: ${DEFAULT-VALUE}).")
+    long shardCapacityOps;
+
+    @Option(names = "--rate", defaultValue = "300", description = "Requests per second while the data grows (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--quiet-rate", defaultValue = "20", description = "Requests per second once traffic drops (default: ${DEFAULT-VALUE}).")
+    int quietRate;
+
+    @Option(names = "--clients", defaultValue = "4", description = "Concurrent clients of the workload (default: ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the workload's random choices (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--decision-window", defaultValue = "5s", converter = DurationConverter.class,
+        description = "The controller's decision window; thresholds must hold for 3 windows (default: ${DEFAULT-VALUE}).")
+    Duration decisionWindow;
+
+    @Option(names = "--grace-period", defaultValue = "15s", converter = DurationConverter.class,
+        description = "How long a moved range stays on its old shard, reverse-replicated, before it is deleted there (default: ${DEFAULT-VALUE}).")
+    Duration gracePeriod;
+
+    @Option(names = "--grow-share", defaultValue = "0.55",
+        description = "Share of the duration the data grows at most; it stops growing earlier once a split's move is cut over (default: ${DEFAULT-VALUE}).")
+    double growShare;
+
+    @Option(names = "--seed-share", defaultValue = "0.3",
+        description = "The data loaded before the workload starts, as a share of the shards' total capacity (default: ${DEFAULT-VALUE}).")
+    double seedShare;
+
+    @Option(names = "--plain", negatable = false, description = "Plain lines instead of the live view, also on a terminal.")
+    boolean plain;
+
+    @Override
+    public Integer call() throws Exception {
+        if (growShare <= 0 || growShare >= 1) {
+            throw new IllegalArgumentException("--grow-share must be between 0 and 1, was " + growShare);
+        }
+        if (seedShare < 0 || seedShare >= 0.8) {
+            throw new IllegalArgumentException("--seed-share must be at least 0 and under the split threshold 0.8, was " + seedShare);
+        }
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException("--duration must be positive, was " + duration);
+        }
+        stack.shardCapacityBytes = shardCapacityBytes;
+        stack.shardCapacityOps = shardCapacityOps;
+        PrintWriter out = spec.commandLine().getOut();
+        DemoOutput output = DemoOutput.of(out, !plain && System.console() != null);
+        output.line("Starting the embedded cluster: Kafka (KRaft), schema registry, Kafka Connect + Debezium, " + stack.shards
+            + " shards, controller, migration worker, query router ...");
+        Thresholds thresholds = Thresholds.newBuilder().setMinChunkAgeMillis(Duration.ofMinutes(1).toMillis()).build();
+        RebalanceTopology.Settings balancer = RebalanceTopology.Settings.defaults().withDecisionWindow(decisionWindow)
+            .withShardCooldown(decisionWindow.multipliedBy(6)).withMinActiveShards(Math.max(1, stack.shards - 1));
+        CountDownLatch interrupted = new CountDownLatch(1);
+        CountDownLatch reported = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            interrupted.countDown();
+            awaitQuietly(reported);
+        }, "shardline-demo-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        WriteLedger ledger = new WriteLedger();
+        AtomicReference<AuthWorkload> workload = new AtomicReference<>();
+        LocalStack.Preparation load = local -> {
+            workload.set(new AuthWorkload(local.router().router(), ledger, local.meters(), rate, quietRate, clients, seed));
+            long bytes = (long) (seedShare * shardCapacityBytes * stack.shards);
+            long documents = workload.get().seed(bytes, seed);
+            output.line("Loaded the auth service's existing data through the router: " + documents + " documents.");
+        };
+        try (LocalStack local = LocalStack.start(new LocalStack.Spec(stack, thresholds, balancer, gracePeriod, load))) {
+            Map<String, String> urls = new LinkedHashMap<>();
+            urls.put("router", local.router().url() + "  (POST /v1/auth/users/find with X-Tenant-Id: acme; /metrics)");
+            urls.put("kafka", local.cluster().bootstrapServers());
+            urls.put("connect", local.cluster().connectUrl());
+            output.line("Ready in " + local.millisSinceStart() + " ms.");
+            urls.forEach((name, url) -> output.line("  " + name + " " + url));
+            int code = run(local, workload.get(), ledger, output, urls, interrupted);
+            reported.countDown();
+            return code;
+        } finally {
+            reported.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is already stopping because of Ctrl-C: the hook is running and waits for nothing more.
+                output.line("stopped.");
+            }
+        }
+    }
+
+    private int run(LocalStack local, AuthWorkload workload, WriteLedger ledger, DemoOutput output, Map<String, String> urls,
+                    CountDownLatch interrupted) throws Exception {
+        Map<String, MongoClient> shards = new LinkedHashMap<>();
+        local.cluster().shards().forEach((id, shard) -> shards.put(id, MongoClients.create(shard.connectionString())));
+        try (ClusterWatch watch = new ClusterWatch(local.cluster().bootstrapServers(), local.cluster().catalog(), Duration.ofMillis(500))) {
+            watch.start(new ClusterWatch.Listener() {
+                @Override
+                public void event(ShardEvent event) {
+                    output.event(event);
+                }
+
+                @Override
+                public void migrationStep(MigrationState state) {
+                    output.migration(state);
+                }
+            });
+            long begin = System.currentTimeMillis();
+            Map<String, Long> before;
+            try {
+                before = census(shards);
+                workload.start();
+                output.line("Workload running for " + DemoOutput.clock(duration) + " at " + rate + " requests/s; tenants are Zipf-sized, acme the biggest.");
+                long deadline = begin + duration.toMillis();
+                long opsMark = workload.operations();
+                long timeMark = System.currentTimeMillis();
+                double opsPerSecond = 0;
+                while (System.currentTimeMillis() < deadline && !interrupted.await(1, TimeUnit.SECONDS)) {
+                    long now = System.currentTimeMillis();
+                    opsPerSecond = (workload.operations() - opsMark) * 1000.0 / Math.max(1, now - timeMark);
+                    opsMark = workload.operations();
+                    timeMark = now;
+                    ClusterWatch.Snapshot snapshot = watch.snapshot();
+                    if (workload.phase() == AuthWorkload.Phase.GROW && (splitMoved(snapshot) || now - begin > growShare * duration.toMillis())) {
+                        output.line("Traffic drops and retention purges expired sessions and old audit entries.");
+                        workload.enter(AuthWorkload.Phase.RETENTION);
+                    }
+                    output.tick(snapshot, now - begin, duration.toMillis(), workload, opsPerSecond, urls);
+                }
+            } finally {
+                workload.close();
+            }
+            Duration ran = Duration.ofMillis(System.currentTimeMillis() - begin);
+            output.line("Workload stopped after " + DemoOutput.clock(ran) + "; waiting for running migrations to end, then checking every acknowledged write ...");
+            awaitMigrations(watch, interrupted.getCount() == 0 ? Duration.ofSeconds(20) : gracePeriod.plusSeconds(90));
+            watch.refresh();
+            ClusterWatch.Snapshot last = watch.snapshot();
+            WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
+                .map(ClusterWatch.Migration::state).toList());
+            output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
+                nextSteps(local)));
+            return verdict.clean() ? 0 : ShardlineCli.EXIT_FAILURE;
+        } finally {
+            shards.values().forEach(MongoClient::close);
+        }
+    }
+
+    /** Whether a chunk moved because a shard was over its split thresholds has been cut over. */
+    private static boolean splitMoved(ClusterWatch.Snapshot snapshot) {
+        Set<String> commands = snapshot.events().stream()
+            .filter(e -> e.getType() == ShardEventType.SPLIT_DECIDED || e.getType() == ShardEventType.MOVE_DECIDED)
+            .map(ShardEvent::getCommandId).collect(Collectors.toSet());
+        return snapshot.migrations().values().stream()
+            .anyMatch(m -> commands.contains(m.state().getCommandId()) && m.entered().containsKey(MigrationPhase.CUT_OVER));
+    }
+
+    private static void awaitMigrations(ClusterWatch watch, Duration bound) throws InterruptedException {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (System.nanoTime() < deadline && watch.snapshot().migrations().values().stream().anyMatch(m -> !m.ended())) {
+            Thread.sleep(500);
+        }
+    }
+
+    private static Map<String, Long> census(Map<String, MongoClient> shards) {
+        Map<String, Long> documents = new LinkedHashMap<>();
+        shards.forEach((id, client) -> {
+            long count = 0;
+            for (String namespace : NAMESPACES) {
+                int dot = namespace.indexOf('.');
+                count += client.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), Document.class)
+                    .countDocuments(Filters.exists("_sk"));
+            }
+            documents.put(id, count);
+        });
+        return documents;
+    }
+
+    private static List<String> nextSteps(LocalStack local) {
+        return List.of(
+            "curl -s -X POST -H 'X-Tenant-Id: acme' -d '{\"filter\": {}, \"limit\": 3}' " + local.router().url() + "/v1/auth/users/find",
+            "curl -s " + local.router().url() + "/metrics | grep -E 'shard_(query_latency|document_count|rebalancing)'",
+            "./shardline up   # the same cluster without the workload, to try your own commands against");
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(3, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.shardline.cli.ops;
+
+import java.nio.ByteBuffer;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.controlplane.TopicTable;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardStats;
+
+/** An operator's view of the control plane: its tables read to their end on demand, and a publisher. */
+public final class ControlPlaneClient implements AutoCloseable {
+
+    private final String bootstrap;
+    private final TopicCatalog catalog;
+    private TopicTable<ShardDescriptor> shards;
+    private TopicTable<NamespaceConfig> configs;
+    private TopicTable<ChunkRoute> routing;
+    private TopicTable<MigrationState> migrations;
+    private TopicTable<ShardStats> stats;
+    private ControlPlanePublisher publisher;
+
+    public ControlPlaneClient(String bootstrap, TopicCatalog catalog) {
+        this.bootstrap = bootstrap;
+        this.catalog = catalog;
+    }
+
+    public static ControlPlaneClient of(ClientOptions options) {
+        return new ControlPlaneClient(options.bootstrap(), options.catalog());
+    }
+
+    public TopicCatalog catalog() {
+        return catalog;
+    }
+
+    public String bootstrap() {
+        return bootstrap;
+    }
+
+    public synchronized Map<String, ShardDescriptor> shards() {
+        if (shards == null) {
+            shards = new TopicTable<>(bootstrap, catalog.shards());
+        }
+        return new TreeMap<>(shards.refresh().values());
+    }
+
+    public synchronized Map<String, NamespaceConfig> namespaces() {
+        if (configs == null) {
+            configs = new TopicTable<>(bootstrap, catalog.config());
+        }
+        return new TreeMap<>(configs.refresh().values());
+    }
+
+    /** The chunks of every namespace, or of one, in key order. */
+    public synchronized List<ChunkRoute> routing(String namespace) {
+        if (routing == null) {
+            routing = new TopicTable<>(bootstrap, catalog.routing());
+        }
+        return routing.refresh().values().values().stream()
+            .filter(route -> namespace == null || route.getNamespace().equals(namespace))
+            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(route -> hex(route.getMin())))
+            .toList();
+    }
+
+    /** The chunk of a namespace starting at a key (hex; empty for the first chunk). */
+    public Optional<ChunkRoute> chunk(String namespace, String minHex) {
+        return routing(namespace).stream().filter(route -> hex(route.getMin()).equals(minHex)).findFirst();
+    }
+
+    public synchronized Map<String, MigrationState> migrations() {
+        if (migrations == null) {
+            migrations = new TopicTable<>(bootstrap, catalog.migrations());
+        }
+        return migrations.refresh().values();
+    }
+
+    public synchronized Map<String, ShardStats> stats() {
+        if (stats == null) {
+            stats = new TopicTable<>(bootstrap, catalog.stats());
+        }
+        return new TreeMap<>(stats.refresh().values());
+    }
+
+    public synchronized ControlPlanePublisher publisher() {
+        if (publisher == null) {
+            publisher = new ControlPlanePublisher(bootstrap, catalog);
+        }
+        return publisher;
+    }
+
+    public static String hex(ByteBuffer bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        ByteBuffer copy = bytes.duplicate();
+        byte[] raw = new byte[copy.remaining()];
+        copy.get(raw);
+        return HexFormat.of().formatHex(raw);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (AutoCloseable part : new AutoCloseable[] {shards, configs, routing, migrations, stats, publisher}) {
+            if (part != null) {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing the control-plane client failed", e);
+                }
+            }
+        }
+    }
+}

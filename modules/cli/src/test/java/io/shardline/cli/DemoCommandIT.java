@@ -1,0 +1,45 @@
+package io.shardline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code shardline demo} as a user runs it, from the runnable jar with stdout to a file (so in plain mode): within its
+ * duration a shard crosses its storage threshold and is split, a chunk moves live, retention and quiet traffic let a
+ * shard be merged away, and the closing check finds every acknowledged write as acknowledged.
+ */
+class DemoCommandIT {
+
+    @Test
+    void shouldSplitMoveAndMergeAutomaticallyWithoutLosingAnAcknowledgedWrite() throws Exception {
+        Path dir = Files.createTempDirectory("demo-it-");
+        Path out = dir.resolve("demo.out");
+        Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx1500m", "-jar", System.getProperty("shardline.jar"), "demo", "--duration", "150s", "--topic-prefix", "demoit.")
+            .redirectOutput(out.toFile()).redirectError(dir.resolve("demo.log").toFile()).start();
+        try {
+            assertThat(demo.waitFor(8, TimeUnit.MINUTES)).as("demo ends").isTrue();
+            String report = Files.readString(out, StandardCharsets.UTF_8);
+            assertThat(demo.exitValue()).as(report).isZero();
+            assertThat(report).contains("== Shardline demo report ==", "lost: 0, duplicated: 0, deleted but back: 0, written by nobody: 0")
+                .doesNotContain("\u001b[");
+            Matcher decisions = Pattern.compile("decisions: (\\d+) split, (\\d+) move, (\\d+) merge").matcher(report);
+            assertThat(decisions.find()).as(report).isTrue();
+            assertThat(Integer.parseInt(decisions.group(1))).as("splits").isPositive();
+            assertThat(Integer.parseInt(decisions.group(3))).as("merges").isPositive();
+            assertThat(report).as("a merged shard retires").containsPattern("s\\d +\\d+ +0 +RETIRED");
+            assertThat(report).containsPattern("CLEANED, [\\d,]+ docs copied; command to cutover");
+        } finally {
+            demo.descendants().forEach(ProcessHandle::destroyForcibly);
+            demo.destroyForcibly();
+        }
+    }
+}
