@@ -137,8 +137,13 @@ final class DemoCommand implements Callable<Integer> {
             urls.put("router", local.router().url() + "  (POST /v1/auth/users/find with X-Tenant-Id: acme; /metrics)");
             urls.put("kafka", local.cluster().bootstrapServers());
             urls.put("connect", local.cluster().connectUrl());
+            urls.put("registry", local.cluster().schemaRegistryUrl());
+            urls.put("admin", local.endpoints().get("ADMIN_URL") + "  (Authorization: Bearer " + local.endpoints().get("ADMIN_TOKEN") + ")");
             output.line("Ready in " + local.millisSinceStart() + " ms.");
             urls.forEach((name, url) -> output.line("  " + name + " " + url));
+            output.line("For the operator commands in another terminal: export SHARDLINE_BOOTSTRAP=" + local.cluster().bootstrapServers()
+                + " SHARDLINE_REGISTRY_URL=" + local.cluster().schemaRegistryUrl()
+                + (stack.topicPrefix.equals(io.shardline.schemas.TopicCatalog.DEFAULT_PREFIX) ? "" : " SHARDLINE_TOPIC_PREFIX=" + stack.topicPrefix));
             int code = run(local, workload.get(), ledger, output, urls, interrupted);
             reported.countDown();
             return code;
@@ -202,7 +207,7 @@ final class DemoCommand implements Callable<Integer> {
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
             output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
-                nextSteps(local)));
+                nextSteps()));
             return verdict.clean() ? 0 : ShardlineCli.EXIT_FAILURE;
         } finally {
             shards.values().forEach(MongoClient::close);
@@ -239,11 +244,15 @@ final class DemoCommand implements Callable<Integer> {
         return documents;
     }
 
-    private static List<String> nextSteps(LocalStack local) {
+    /** What to try next; the demo's cluster is gone by then, so these start from {@code up}. */
+    private static List<String> nextSteps() {
         return List.of(
-            "curl -s -X POST -H 'X-Tenant-Id: acme' -d '{\"filter\": {}, \"limit\": 3}' " + local.router().url() + "/v1/auth/users/find",
-            "curl -s " + local.router().url() + "/metrics | grep -E 'shard_(query_latency|document_count|rebalancing)'",
-            "./shardline up   # the same cluster without the workload, to try your own commands against");
+            "./shardline up    # the same cluster without the workload; export SHARDLINE_BOOTSTRAP and SHARDLINE_REGISTRY_URL from what it prints",
+            "./shardline status; ./shardline routing --ns auth.users",
+            "./shardline move-chunk --ns auth.users --chunk min --to s2 --wait",
+            "./shardline sql \"SELECT type, count(*) AS n FROM shard_events GROUP BY type ORDER BY n DESC\"",
+            "./shardline sql \"SELECT namespace, source_shard, target_shard, phase, copied_docs FROM migrations\"",
+            "curl -s -X POST -H 'X-Tenant-Id: acme' -d '{\"filter\": {}, \"limit\": 3}' $ROUTER_URL/v1/auth/users/find");
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

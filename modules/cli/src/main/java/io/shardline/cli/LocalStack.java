@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -17,9 +19,11 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shardline.admin.AdminServer;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.embedded.EmbeddedCluster;
@@ -33,8 +37,8 @@ import io.shardline.worker.WorkerConfig;
 
 /**
  * Everything on the embedded default in one process: the embedded cluster (broker, registry, Connect + Debezium,
- * shards), the auth service's namespaces spread over the shards, a query router serving HTTP, the controller and a
- * migration worker. {@code up} and {@code demo} both stand on it; {@link #close()} stops the parts in reverse order.
+ * shards), the auth service's namespaces spread over the shards, a query router serving HTTP, the controller, a
+ * migration worker and the admin API (with a token for the local operator). {@code up} and {@code demo} both stand on it; {@link #close()} stops the parts in reverse order.
  */
 final class LocalStack implements AutoCloseable {
 
@@ -66,6 +70,8 @@ final class LocalStack implements AutoCloseable {
     private final List<AutoCloseable> roles = new ArrayList<>();
     private final long startedNanos;
     private RouterNode router;
+    private AdminServer admin;
+    private String adminToken;
 
     private LocalStack(Path dir, boolean temporary, EmbeddedCluster cluster, PrometheusMeterRegistry meters, long startedNanos) {
         this.dir = dir;
@@ -112,6 +118,12 @@ final class LocalStack implements AutoCloseable {
             Files.createDirectories(dir.resolve("controller"))).withBalancer(spec.balancer()), meters, Duration.ofSeconds(60)));
         roles.add(MigrationWorker.start(WorkerConfig.defaults(cluster.bootstrapServers(), cluster.catalog())
             .withGracePeriod(spec.gracePeriod()), meters));
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        admin = AdminServer.start(new ControlPlaneClient(cluster.bootstrapServers(), cluster.catalog()), HexFormat.of().formatHex(secret),
+            "127.0.0.1", 0);
+        roles.add(admin);
+        adminToken = admin.token("local-operator", List.of("admin", "viewer"), (int) Duration.ofDays(1).toSeconds());
     }
 
     EmbeddedCluster cluster() {
@@ -136,6 +148,10 @@ final class LocalStack implements AutoCloseable {
         Map<String, String> endpoints = new LinkedHashMap<>(cluster.endpoints());
         if (router != null) {
             endpoints.put("ROUTER_URL", router.url());
+        }
+        if (admin != null) {
+            endpoints.put("ADMIN_URL", "http://127.0.0.1:" + admin.port() + "/api/admin");
+            endpoints.put("ADMIN_TOKEN", adminToken);
         }
         return endpoints;
     }

@@ -49,7 +49,7 @@ public final class AuthServiceLayout {
             .setCapacityBytes(capacityBytes).setCapacityOpsPerSec(capacityOpsPerSec).setState(ShardState.ACTIVE)
             .setVersion(1).setUpdatedAt(Instant.now()).build()));
         int chunks = 2 * ids.size();
-        List<ShardKey> tenantCuts = InitialChunks.valueBoundaries(letterBoundaries(chunks));
+        List<ShardKey> tenantCuts = InitialChunks.valueBoundaries(InitialChunks.letterBoundaries(chunks));
         publisher.publishConfig(config(USERS, ShardKeyStrategyType.TENANT, List.of("tenantId", "_id"), thresholds)
             .setTenantSuffixBuckets(USER_SUFFIX_BUCKETS).build());
         publisher.publishRouting(USERS, InitialChunks.layout(USERS, 1, tenantCuts, ids));
@@ -58,15 +58,6 @@ public final class AuthServiceLayout {
         publisher.publishConfig(config(AUDIT_ENTRIES, ShardKeyStrategyType.TIME, List.of("tenantId", "at"), thresholds)
             .setTimeBucketMillis(AUDIT_BUCKET_MILLIS).build());
         publisher.publishRouting(AUDIT_ENTRIES, InitialChunks.layout(AUDIT_ENTRIES, 1, tenantCuts, ids));
-    }
-
-    /** {@code count - 1} single-letter tenant boundaries spread over a..z. */
-    static List<String> letterBoundaries(int count) {
-        List<String> cuts = new ArrayList<>();
-        for (int i = 1; i < count; i++) {
-            cuts.add(String.valueOf((char) ('a' + (26 * i) / count)));
-        }
-        return cuts.stream().distinct().toList();
     }
 
     private static NamespaceConfig.Builder config(String namespace, ShardKeyStrategyType strategy, List<String> fields, Thresholds thresholds) {

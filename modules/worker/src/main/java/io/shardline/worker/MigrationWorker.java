@@ -519,6 +519,7 @@ public final class MigrationWorker implements AutoCloseable {
         try {
             MigrationState end = new MigrationRun(plane, config, listener(), state, () -> pending(migrationId)).run();
             LOG.info("migration {} ended {}", migrationId, end.getPhase());
+            retireIfEmpty(end.getSourceShardId());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -557,9 +558,12 @@ public final class MigrationWorker implements AutoCloseable {
         return withRequest;
     }
 
-    private void retireIfEmpty(String shardId) {
+    /** A DRAINING shard that owns no chunk and has no migration still running from it (a grace period, a range delete) retires. */
+    private synchronized void retireIfEmpty(String shardId) {
         ShardDescriptor shard = plane.shards().get(shardId);
-        if (shard != null && shard.getState() == ShardState.DRAINING && chunksOf(shardId).isEmpty()) {
+        boolean stillMoving = plane.migrations().values().values().stream()
+            .anyMatch(m -> m.getSourceShardId().equals(shardId) && !MigrationRun.ended(m));
+        if (shard != null && shard.getState() == ShardState.DRAINING && chunksOf(shardId).isEmpty() && !stillMoving) {
             plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.RETIRED).setVersion(shard.getVersion() + 1)
                 .setUpdatedAt(Instant.now()).build());
             plane.event(ShardEventType.SHARD_STATE_CHANGED, shardId, null, null, null, null, shardId + " owns no chunk any more: RETIRED", Map.of());

@@ -2,24 +2,20 @@ package io.shardline.cli.ops;
 
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 
-import org.apache.avro.specific.SpecificRecord;
-
+import io.shardline.cli.DurationConverter;
+import io.shardline.controlplane.CommandPlanner;
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardCommand;
-import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
-import io.shardline.schemas.avro.ShardState;
-import io.shardline.cli.DurationConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,54 +52,37 @@ public abstract class PublishingCommand implements Callable<Integer> {
         description = "How long --wait follows the command (default: ${DEFAULT-VALUE}).")
     Duration waitTimeout;
 
-    /** The command's body, the key it is published under and what it does, in words. */
-    protected record Planned(String key, SpecificRecord body, String description) {
-    }
-
-    /** A bad argument: the option and what is wrong with it. */
-    public static final class Refused extends RuntimeException {
-        public Refused(String option, String problem) {
-            super(option + ": " + problem);
-        }
-    }
-
     /** Checks the arguments against the control plane and builds the command. */
-    protected abstract Planned plan(ControlPlaneClient plane);
-
-    /** The migration a command about an existing migration follows instead of those the command creates. */
-    protected String followsMigration() {
-        return null;
-    }
+    protected abstract CommandPlanner.Planned plan(CommandPlanner planner);
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (ControlPlaneClient plane = ControlPlaneClient.of(client)) {
-            Planned planned;
+        try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
+            CommandPlanner.Planned planned;
             try {
-                planned = plan(plane);
-            } catch (Refused refused) {
-                err.println("refused, nothing published: " + refused.getMessage());
+                planned = plan(new CommandPlanner(plane));
+            } catch (CommandPlanner.InvalidCommand invalid) {
+                err.println("refused, nothing published: --" + invalid.getMessage());
                 return EXIT_REFUSED;
             }
-            String commandId = UUID.randomUUID().toString();
-            ShardCommand command = ShardCommand.newBuilder().setCommandId(commandId).setIssuer(issuer).setTimestamp(Instant.now())
-                .setReason(reason == null ? planned.description() : reason).setCommand(planned.body()).build();
+            ShardCommand command = planned.command(issuer, reason);
+            String commandId = command.getCommandId();
             try (TopicTail<ShardEvent> events = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), false)) {
                 plane.publisher().publishCommand(planned.key(), command);
                 out.println("published " + planned.body().getSchema().getName() + " " + commandId + ": " + planned.description());
                 out.flush();
-                return await ? follow(plane, events, commandId, out) : 0;
+                return await ? follow(plane, events, commandId, planned.migrationId(), out) : 0;
             }
         }
     }
 
-    private int follow(ControlPlaneClient plane, TopicTail<ShardEvent> events, String commandId, PrintWriter out) throws InterruptedException {
+    private int follow(ControlPlaneClient plane, TopicTail<ShardEvent> events, String commandId, String followed, PrintWriter out)
+        throws InterruptedException {
         long deadline = System.nanoTime() + waitTimeout.toNanos();
         boolean accepted = false;
         Map<String, MigrationPhase> seen = new HashMap<>();
-        String followed = followsMigration();
         while (System.nanoTime() < deadline) {
             for (var appended : events.poll(Duration.ofMillis(200))) {
                 ShardEvent event = appended.value();
@@ -132,7 +111,7 @@ public abstract class PublishingCommand implements Callable<Integer> {
                 }
             }
             out.flush();
-            boolean allEnded = mine.stream().allMatch(PublishingCommand::ended);
+            boolean allEnded = mine.stream().allMatch(CommandPlanner::ended);
             if (accepted && allEnded) {
                 boolean failed = mine.stream().anyMatch(m -> m.getPhase() == MigrationPhase.ABORTED && followed == null);
                 out.println(failed ? "done, with aborted migrations" : "done");
@@ -142,40 +121,5 @@ public abstract class PublishingCommand implements Callable<Integer> {
         }
         out.println("still running after " + waitTimeout + "; follow it with `shardline migrations --watch`");
         return EXIT_FAILED;
-    }
-
-    static boolean ended(MigrationState migration) {
-        return migration.getPhase() == MigrationPhase.CLEANED || migration.getPhase() == MigrationPhase.ABORTED
-            || migration.getPhase() == MigrationPhase.ROLLED_BACK;
-    }
-
-    // ------------------------------------------------------------------ checks shared by the commands
-
-    protected static ShardDescriptor activeShard(ControlPlaneClient plane, String option, String shardId) {
-        ShardDescriptor shard = plane.shards().get(shardId);
-        if (shard == null) {
-            throw new Refused(option, "no shard " + shardId + " is registered (known: " + plane.shards().keySet() + ")");
-        }
-        if (shard.getState() != ShardState.ACTIVE) {
-            throw new Refused(option, "shard " + shardId + " is " + shard.getState() + ", not ACTIVE");
-        }
-        return shard;
-    }
-
-    protected static io.shardline.schemas.avro.ChunkRoute chunk(ControlPlaneClient plane, String namespace, String chunkMin) {
-        if (plane.routing(namespace).isEmpty()) {
-            throw new Refused("--ns", "no routing for namespace " + namespace);
-        }
-        String minHex = "min".equals(chunkMin) ? "" : chunkMin.toLowerCase(java.util.Locale.ROOT);
-        return plane.chunk(namespace, minHex).orElseThrow(() -> new Refused("--chunk",
-            "no chunk of " + namespace + " starts at " + chunkMin + " (see `shardline routing --ns " + namespace + "`)"));
-    }
-
-    protected static java.nio.ByteBuffer bytes(String option, String hex) {
-        try {
-            return java.nio.ByteBuffer.wrap(java.util.HexFormat.of().parseHex(hex));
-        } catch (IllegalArgumentException e) {
-            throw new Refused(option, "'" + hex + "' is not a hex key: " + e.getMessage());
-        }
     }
 }

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
+import io.shardline.controlplane.CommandPlanner;
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
@@ -54,7 +56,7 @@ public final class ReadCommands {
         @Override
         public Integer call() throws Exception {
             Rows.Format chosen = format();
-            try (ControlPlaneClient plane = ControlPlaneClient.of(client)) {
+            try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
                 return read(plane, chosen);
             }
         }
@@ -124,10 +126,10 @@ public final class ReadCommands {
             }
             Map<String, String> printed = new HashMap<>();
             while (true) {
-                List<MigrationState> running = plane.migrations().values().stream().filter(m -> !PublishingCommand.ended(m)).toList();
+                List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m)).toList();
                 for (MigrationState m : plane.migrations().values()) {
                     String line = progressLine(m);
-                    if (printed.containsKey(m.getMigrationId()) || !PublishingCommand.ended(m)) {
+                    if (printed.containsKey(m.getMigrationId()) || !CommandPlanner.ended(m)) {
                         if (!line.equals(printed.put(m.getMigrationId(), line))) {
                             out().println(line);
                         }
@@ -146,11 +148,11 @@ public final class ReadCommands {
     static Rows migrationRows(ControlPlaneClient plane, boolean all) {
         List<MigrationState> migrations = plane.migrations().values().stream()
             .sorted(java.util.Comparator.comparing(MigrationState::getStartedAt)).toList();
-        boolean anyRunning = migrations.stream().anyMatch(m -> !PublishingCommand.ended(m));
+        boolean anyRunning = migrations.stream().anyMatch(m -> !CommandPlanner.ended(m));
         Rows rows = new Rows(List.of("migration", "namespace", "from", "to", "phase", "copied", "total", "lag_events", "lag_ms",
             "fence_attempts", "started", "error"));
         for (MigrationState m : migrations) {
-            if (all || !anyRunning || !PublishingCommand.ended(m)) {
+            if (all || !anyRunning || !CommandPlanner.ended(m)) {
                 rows.add(m.getMigrationId(), m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(), m.getCopiedDocs(),
                     m.getTotalDocs(), m.getReplayLagEvents(), m.getReplayLagMillis(), m.getFenceAttempts(), m.getStartedAt(), m.getError());
             }
@@ -159,7 +161,7 @@ public final class ReadCommands {
     }
 
     static String progressLine(MigrationState m) {
-        double done = m.getTotalDocs() == 0 ? (PublishingCommand.ended(m) ? 1 : 0) : Math.min(1, (double) m.getCopiedDocs() / m.getTotalDocs());
+        double done = m.getTotalDocs() == 0 ? (CommandPlanner.ended(m) ? 1 : 0) : Math.min(1, (double) m.getCopiedDocs() / m.getTotalDocs());
         int filled = (int) Math.round(done * 30);
         return String.format(Locale.ROOT, "%s %-18s %s->%s %-11s [%s%s] %d/%d docs  lag %d events / %d ms", m.getMigrationId().substring(0, 8),
             m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(), "#".repeat(filled), ".".repeat(30 - filled),
@@ -191,7 +193,7 @@ public final class ReadCommands {
                 plane.routing(null).forEach(route -> chunks.merge(route.getNamespace(), 1L, Long::sum));
                 chunks.forEach((ns, count) -> out.println("namespace " + ns + ": " + count + " chunks, strategy "
                     + (plane.namespaces().containsKey(ns) ? plane.namespaces().get(ns).getStrategy() : "unknown")));
-                long running = plane.migrations().values().stream().filter(m -> !PublishingCommand.ended(m)).count();
+                long running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m)).count();
                 out.println("migrations: " + running + " running, " + plane.migrations().size() + " in all");
                 out.flush();
             }

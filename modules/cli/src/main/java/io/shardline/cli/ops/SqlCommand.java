@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.cli.DurationConverter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

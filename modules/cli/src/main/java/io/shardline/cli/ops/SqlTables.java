@@ -22,6 +22,7 @@ import org.duckdb.DuckDBConnection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.TopicCatalog;

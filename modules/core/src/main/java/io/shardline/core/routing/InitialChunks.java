@@ -49,6 +49,18 @@ public final class InitialChunks {
         return boundaries;
     }
 
+    /**
+     * {@code count - 1} single-letter boundaries spread over a..z, for keys led by names (tenants): with
+     * {@link #valueBoundaries}, {@code count} chunks of the alphabet.
+     */
+    public static List<String> letterBoundaries(int count) {
+        List<String> cuts = new ArrayList<>();
+        for (int i = 1; i < count; i++) {
+            cuts.add(String.valueOf((char) ('a' + (26 * i) / count)));
+        }
+        return cuts.stream().distinct().toList();
+    }
+
     /** Boundaries at the given leading shard-key values (for example tenant ids), encoded as the key would be. */
     public static List<ShardKey> valueBoundaries(List<?> values) {
         return values.stream().map(KeyEncoding::encode).toList();

@@ -14,6 +14,12 @@ import io.shardline.core.key.KeyEncoding;
 class InitialChunksTest {
 
     @Test
+    void shouldCutTheAlphabetIntoAsManyRangesAsChunks() {
+        assertThat(InitialChunks.letterBoundaries(6)).containsExactly("e", "i", "n", "r", "v");
+        assertThat(InitialChunks.letterBoundaries(1)).isEmpty();
+    }
+
+    @Test
     void shouldCoverTheKeySpaceAndDealChunksRoundRobin() {
         List<Chunk> chunks = InitialChunks.layout("auth.sessions", 1, InitialChunks.hashedBoundaries(6), List.of("s1", "s2", "s3"));
 

@@ -1,4 +1,4 @@
-package io.shardline.cli.ops;
+package io.shardline.controlplane;
 
 import java.nio.ByteBuffer;
 import java.util.Comparator;
@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-import io.shardline.controlplane.ControlPlanePublisher;
-import io.shardline.controlplane.TopicTable;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
@@ -17,7 +15,7 @@ import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardStats;
 
-/** An operator's view of the control plane: its tables read to their end on demand, and a publisher. */
+/** An operator's view of the control plane (CLI, admin API): its tables read to their end on demand, and a publisher. */
 public final class ControlPlaneClient implements AutoCloseable {
 
     private final String bootstrap;
@@ -32,10 +30,6 @@ public final class ControlPlaneClient implements AutoCloseable {
     public ControlPlaneClient(String bootstrap, TopicCatalog catalog) {
         this.bootstrap = bootstrap;
         this.catalog = catalog;
-    }
-
-    public static ControlPlaneClient of(ClientOptions options) {
-        return new ControlPlaneClient(options.bootstrap(), options.catalog());
     }
 
     public TopicCatalog catalog() {

@@ -1,0 +1,361 @@
+package io.shardline.cli.config;
+
+import java.io.Reader;
+import java.io.StringReader;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+import io.shardline.core.key.ShardKeyStrategies;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.Thresholds;
+
+/**
+ * A cluster's declaration, {@code shardline.yaml}: its shards (id, MongoDB URI, capacities) and namespaces (strategy,
+ * shard key, thresholds, initial chunks). Parsing keeps the line of every value, so each problem is reported as
+ * {@code file:line: field: what is wrong}, all of them at once.
+ *
+ * <pre>
+ * shards:
+ *   - id: s1
+ *     uri: mongodb://mongo-s1:27017/?replicaSet=rs-s1
+ *     capacityBytes: 268435456
+ *     capacityOpsPerSec: 2000
+ * namespaces:
+ *   - namespace: auth.users
+ *     strategy: tenant            # tenant | hashed | time
+ *     shardKey: [tenantId, _id]
+ *     tenantSuffixBuckets: 16     # tenant: a big tenant can be split over this many hashed sub-ranges
+ *     timeBucket: 1h              # time: the bucket of the time field
+ *     initialChunks: 6            # default: two per shard
+ *     thresholds: {splitStorage: 0.8, splitLoad: 0.7, merge: 0.2, sustainedWindows: 3, minChunkAge: 10m}
+ * </pre>
+ */
+public final class ClusterFile {
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+    /** One namespace as declared, with the number of chunks of its first routing table. */
+    public record Namespace(NamespaceConfig config, int initialChunks) {
+    }
+
+    /** The file does not fit: every problem found, each with its line and field. */
+    public static final class Invalid extends IllegalArgumentException {
+        private final List<String> problems;
+
+        Invalid(List<String> problems) {
+            super(String.join("\n", problems));
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<String> problems() {
+            return problems;
+        }
+    }
+
+    private final List<ShardDescriptor> shards;
+    private final List<Namespace> namespaces;
+
+    private ClusterFile(List<ShardDescriptor> shards, List<Namespace> namespaces) {
+        this.shards = shards;
+        this.namespaces = namespaces;
+    }
+
+    public List<ShardDescriptor> shards() {
+        return shards;
+    }
+
+    public List<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    public static ClusterFile parse(String name, String text) {
+        return new Parser(name).parse(new StringReader(text));
+    }
+
+    /** Walks the composed YAML nodes, which keep their position, and collects problems instead of stopping at the first. */
+    private static final class Parser {
+        private final String name;
+        private final List<String> problems = new ArrayList<>();
+
+        Parser(String name) {
+            this.name = name;
+        }
+
+        ClusterFile parse(Reader reader) {
+            Node root;
+            try {
+                root = new Yaml(new LoaderOptions()).compose(reader);
+            } catch (MarkedYAMLException e) {
+                Mark mark = e.getProblemMark();
+                throw new Invalid(List.of(name + ":" + (mark == null ? "?" : mark.getLine() + 1) + ": not valid YAML: " + e.getProblem()));
+            }
+            if (!(root instanceof MappingNode top)) {
+                throw new Invalid(List.of(name + ":1: the file must be a mapping with shards and namespaces"));
+            }
+            Map<String, Node> fields = fields(top, "", Set.of("shards", "namespaces"));
+            List<ShardDescriptor> shards = new ArrayList<>();
+            Set<String> shardIds = new HashSet<>();
+            for (Map.Entry<Integer, MappingNode> entry : list(fields, "shards", top, true).entrySet()) {
+                String path = "shards[" + entry.getKey() + "]";
+                Map<String, Node> shard = fields(entry.getValue(), path + ".", Set.of("id", "uri", "capacityBytes", "capacityOpsPerSec"));
+                String id = text(shard, "id", path, entry.getValue(), true);
+                String uri = text(shard, "uri", path, entry.getValue(), true);
+                long bytes = positive(shard, "capacityBytes", path, entry.getValue(), true, 0);
+                long ops = positive(shard, "capacityOpsPerSec", path, entry.getValue(), true, 0);
+                if (uri != null && !uri.startsWith("mongodb://") && !uri.startsWith("mongodb+srv://")) {
+                    problem(shard.get("uri"), path + ".uri", "must be a MongoDB connection string (mongodb:// or mongodb+srv://)");
+                }
+                if (id != null && !shardIds.add(id)) {
+                    problem(shard.get("id"), path + ".id", "shard " + id + " is declared twice");
+                }
+                if (id != null && uri != null) {
+                    shards.add(ShardDescriptor.newBuilder().setShardId(id).setConnectionString(uri).setCapacityBytes(bytes)
+                        .setCapacityOpsPerSec(ops).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+                }
+            }
+            List<Namespace> namespaces = new ArrayList<>();
+            Set<String> names = new HashSet<>();
+            for (Map.Entry<Integer, MappingNode> entry : list(fields, "namespaces", top, true).entrySet()) {
+                Namespace namespace = namespace(entry.getValue(), "namespaces[" + entry.getKey() + "]", Math.max(1, shards.size()));
+                if (namespace != null && !names.add(namespace.config().getNamespace())) {
+                    problem(entry.getValue(), "namespaces[" + entry.getKey() + "].namespace", namespace.config().getNamespace() + " is declared twice");
+                }
+                if (namespace != null) {
+                    namespaces.add(namespace);
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new Invalid(problems);
+            }
+            return new ClusterFile(shards, namespaces);
+        }
+
+        private Namespace namespace(MappingNode node, String path, int shardCount) {
+            Map<String, Node> fields = fields(node, path + ".", Set.of("namespace", "strategy", "shardKey", "tenantSuffixBuckets", "timeBucket",
+                "initialChunks", "thresholds"));
+            String namespace = text(fields, "namespace", path, node, true);
+            if (namespace != null && !namespace.matches("[^.\\s]+\\.[^\\s]+")) {
+                problem(fields.get("namespace"), path + ".namespace", "must be <database>.<collection>, was '" + namespace + "'");
+                namespace = null;
+            }
+            String strategyText = text(fields, "strategy", path, node, true);
+            ShardKeyStrategyType strategy = null;
+            if (strategyText != null) {
+                try {
+                    strategy = ShardKeyStrategyType.valueOf(strategyText.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    problem(fields.get("strategy"), path + ".strategy", "'" + strategyText + "' is not one of tenant, hashed, time");
+                }
+            }
+            List<String> shardKey = new ArrayList<>();
+            Node keyNode = fields.get("shardKey");
+            boolean keyRead = false;
+            if (keyNode == null) {
+                problem(node, path + ".shardKey", "is required");
+            } else if (keyNode instanceof SequenceNode sequence && sequence.getValue().stream().allMatch(ScalarNode.class::isInstance)) {
+                sequence.getValue().forEach(field -> shardKey.add(((ScalarNode) field).getValue()));
+                keyRead = true;
+            } else {
+                problem(keyNode, path + ".shardKey", "must be a list of field names");
+            }
+            long buckets = positive(fields, "tenantSuffixBuckets", path, node, false, 0);
+            Duration timeBucket = duration(fields, "timeBucket", path);
+            long chunks = positive(fields, "initialChunks", path, node, false, 2L * shardCount);
+            Thresholds thresholds = thresholds(fields.get("thresholds"), path + ".thresholds");
+            if (namespace == null || strategy == null || !keyRead) {
+                return null;
+            }
+            NamespaceConfig config = NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(strategy).setShardKeyFields(shardKey)
+                .setTenantSuffixBuckets(buckets > 0 ? (int) buckets : null).setTimeBucketMillis(timeBucket == null ? null : timeBucket.toMillis())
+                .setThresholds(thresholds).setEpoch(1).setVersion(1).build();
+            try {
+                ShardKeyStrategies.of(config);
+            } catch (IllegalArgumentException e) {
+                problem(node, path, e.getMessage());
+                return null;
+            }
+            return new Namespace(config, (int) chunks);
+        }
+
+        private Thresholds thresholds(Node node, String path) {
+            Thresholds.Builder thresholds = Thresholds.newBuilder();
+            if (node == null) {
+                return thresholds.build();
+            }
+            if (!(node instanceof MappingNode mapping)) {
+                problem(node, path, "must be a mapping");
+                return thresholds.build();
+            }
+            Map<String, Node> fields = fields(mapping, path + ".", Set.of("splitStorage", "splitLoad", "merge", "sustainedWindows", "minChunkAge"));
+            Double splitStorage = ratio(fields, "splitStorage", path);
+            Double splitLoad = ratio(fields, "splitLoad", path);
+            Double merge = ratio(fields, "merge", path);
+            if (splitStorage != null) {
+                thresholds.setSplitStorageRatio(splitStorage);
+            }
+            if (splitLoad != null) {
+                thresholds.setSplitLoadRatio(splitLoad);
+            }
+            if (merge != null) {
+                thresholds.setMergeRatio(merge);
+            }
+            long windows = positive(fields, "sustainedWindows", path, mapping, false, 0);
+            if (windows > 0) {
+                thresholds.setSustainedWindows((int) windows);
+            }
+            Duration age = duration(fields, "minChunkAge", path);
+            if (age != null) {
+                thresholds.setMinChunkAgeMillis(age.toMillis());
+            }
+            Thresholds built = thresholds.build();
+            if (built.getMergeRatio() >= Math.min(built.getSplitStorageRatio(), built.getSplitLoadRatio()) / 2) {
+                problem(fields.getOrDefault("merge", node), path + ".merge", "must stay under half the split ratios, or a merge would be split again");
+            }
+            return built;
+        }
+
+        private Map<String, Node> fields(MappingNode node, String prefix, Set<String> known) {
+            Map<String, Node> fields = new LinkedHashMap<>();
+            for (NodeTuple tuple : node.getValue()) {
+                String key = tuple.getKeyNode() instanceof ScalarNode scalar ? scalar.getValue() : null;
+                if (key == null || !known.contains(key)) {
+                    problem(tuple.getKeyNode(), prefix + (key == null ? "?" : key), "unknown field (known: " + String.join(", ", known.stream().sorted().toList()) + ")");
+                } else if (fields.put(key, tuple.getValueNode()) != null) {
+                    problem(tuple.getKeyNode(), prefix + key, "given twice");
+                }
+            }
+            return fields;
+        }
+
+        private Map<Integer, MappingNode> list(Map<String, Node> fields, String field, Node parent, boolean required) {
+            Map<Integer, MappingNode> items = new LinkedHashMap<>();
+            Node node = fields.get(field);
+            if (node == null) {
+                if (required) {
+                    problem(parent, field, "is required");
+                }
+                return items;
+            }
+            if (!(node instanceof SequenceNode sequence)) {
+                problem(node, field, "must be a list");
+                return items;
+            }
+            for (int i = 0; i < sequence.getValue().size(); i++) {
+                Node item = sequence.getValue().get(i);
+                if (item instanceof MappingNode mapping) {
+                    items.put(i, mapping);
+                } else {
+                    problem(item, field + "[" + i + "]", "must be a mapping");
+                }
+            }
+            if (required && items.isEmpty() && sequence.getValue().isEmpty()) {
+                problem(node, field, "must not be empty");
+            }
+            return items;
+        }
+
+        private String text(Map<String, Node> fields, String field, String path, Node parent, boolean required) {
+            Node node = fields.get(field);
+            if (node == null) {
+                if (required) {
+                    problem(parent, path + "." + field, "is required");
+                }
+                return null;
+            }
+            if (!(node instanceof ScalarNode scalar) || scalar.getValue().isBlank()) {
+                problem(node, path + "." + field, "must be a non-empty text");
+                return null;
+            }
+            return scalar.getValue();
+        }
+
+        private long positive(Map<String, Node> fields, String field, String path, Node parent, boolean required, long fallback) {
+            String value = text(fields, field, path, parent, required);
+            if (value == null) {
+                return fallback;
+            }
+            Long parsed = parseLong(value.replace("_", ""));
+            if (parsed == null || parsed < 1) {
+                problem(fields.get(field), path + "." + field, "must be a positive integer, was '" + value + "'");
+                return fallback;
+            }
+            return parsed;
+        }
+
+        private Double ratio(Map<String, Node> fields, String field, String path) {
+            String value = text(fields, field, path, null, false);
+            if (value == null) {
+                return null;
+            }
+            Double parsed = parseDouble(value);
+            if (parsed == null || parsed <= 0 || parsed >= 1) {
+                problem(fields.get(field), path + "." + field, "must be a ratio between 0 and 1, was '" + value + "'");
+                return null;
+            }
+            return parsed;
+        }
+
+        private static Long parseLong(String value) {
+            try {
+                return Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        private static Double parseDouble(String value) {
+            try {
+                return Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        private Duration duration(Map<String, Node> fields, String field, String path) {
+            String value = text(fields, field, path, null, false);
+            if (value == null) {
+                return null;
+            }
+            Matcher matcher = DURATION.matcher(value.trim());
+            if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+                problem(fields.get(field), path + "." + field, "must be a duration like 500ms, 30s, 10m, 1h or 1d, was '" + value + "'");
+                return null;
+            }
+            long amount = Long.parseLong(matcher.group(1));
+            return switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            };
+        }
+
+        private void problem(Node node, String field, String message) {
+            String line = node == null ? "?" : Integer.toString(node.getStartMark().getLine() + 1);
+            problems.add(name + ":" + line + ": " + field + ": " + message);
+        }
+    }
+}

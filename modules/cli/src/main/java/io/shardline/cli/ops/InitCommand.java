@@ -1,0 +1,117 @@
+package io.shardline.cli.ops;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+
+import io.shardline.cli.config.ClusterFile;
+import io.shardline.controlplane.ControlPlaneClient;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.embedded.ControlPlaneTopics;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code shardline init --config shardline.yaml}: checks the file (every problem with its line and field; nothing is
+ * published if there is one), creates the control-plane topics, registers the shards and namespace configs on their
+ * compacted topics and gives each namespace without routing a first routing table spread over the shards. Running it
+ * again publishes only what changed and leaves existing routing as it is.
+ */
+@Command(name = "init", mixinStandardHelpOptions = true,
+    description = "Register shards and namespaces from a YAML file and bootstrap the routing of new namespaces.")
+public final class InitCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClientOptions client;
+
+    @Option(names = "--config", required = true, description = "The cluster file, e.g. shardline.yaml.")
+    Path config;
+
+    @Option(names = "--replication-factor", defaultValue = "1",
+        description = "Replication factor of the control-plane topics it creates (default: ${DEFAULT-VALUE}; 3 in production).")
+    short replicationFactor;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String text;
+        try {
+            text = Files.readString(config, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--config: cannot read " + config + ": " + e.getMessage(), e);
+        }
+        ClusterFile file;
+        try {
+            file = ClusterFile.parse(config.getFileName().toString(), text);
+        } catch (ClusterFile.Invalid invalid) {
+            invalid.problems().forEach(err::println);
+            err.println("nothing published: " + invalid.problems().size() + " problem" + (invalid.problems().size() == 1 ? "" : "s") + " in " + config);
+            err.flush();
+            return 2;
+        }
+        ControlPlaneTopics.ensure(client.bootstrap(), client.catalog(), replicationFactor);
+        try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
+            for (ShardDescriptor shard : file.shards()) {
+                ShardDescriptor existing = plane.shards().get(shard.getShardId());
+                if (existing != null && existing.getConnectionString().equals(shard.getConnectionString())
+                    && existing.getCapacityBytes() == shard.getCapacityBytes() && existing.getCapacityOpsPerSec() == shard.getCapacityOpsPerSec()) {
+                    out.println("shard " + shard.getShardId() + ": unchanged");
+                    continue;
+                }
+                if (existing != null) {
+                    shard = ShardDescriptor.newBuilder(shard).setState(existing.getState()).setVersion(existing.getVersion() + 1).build();
+                }
+                plane.publisher().publishShard(shard);
+                out.println("shard " + shard.getShardId() + ": " + (existing == null ? "registered" : "updated") + " at " + shard.getConnectionString());
+            }
+            List<String> shardIds = file.shards().stream().map(ShardDescriptor::getShardId).toList();
+            for (ClusterFile.Namespace namespace : file.namespaces()) {
+                NamespaceConfig wanted = namespace.config();
+                NamespaceConfig existing = plane.namespaces().get(wanted.getNamespace());
+                if (existing == null || !sameDeclaration(existing, wanted)) {
+                    NamespaceConfig published = existing == null ? wanted
+                        : NamespaceConfig.newBuilder(wanted).setEpoch(existing.getEpoch()).setVersion(existing.getVersion() + 1).build();
+                    plane.publisher().publishConfig(published);
+                    out.println("namespace " + wanted.getNamespace() + ": " + (existing == null ? "registered" : "updated") + " ("
+                        + wanted.getStrategy().name().toLowerCase(java.util.Locale.ROOT) + " on " + wanted.getShardKeyFields() + ")");
+                } else {
+                    out.println("namespace " + wanted.getNamespace() + ": unchanged");
+                }
+                int chunks = plane.routing(wanted.getNamespace()).size();
+                if (chunks > 0) {
+                    out.println("routing of " + wanted.getNamespace() + ": " + chunks + " chunks exist, left as they are");
+                    continue;
+                }
+                List<ShardKey> cuts = wanted.getStrategy() == ShardKeyStrategyType.HASHED
+                    ? InitialChunks.hashedBoundaries(namespace.initialChunks())
+                    : InitialChunks.valueBoundaries(InitialChunks.letterBoundaries(namespace.initialChunks()));
+                plane.publisher().publishRouting(wanted.getNamespace(), InitialChunks.layout(wanted.getNamespace(), wanted.getEpoch(), cuts, shardIds));
+                out.println("routing of " + wanted.getNamespace() + ": " + (cuts.size() + 1) + " chunks over " + shardIds);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static boolean sameDeclaration(NamespaceConfig a, NamespaceConfig b) {
+        return a.getStrategy() == b.getStrategy() && a.getShardKeyFields().equals(b.getShardKeyFields())
+            && Objects.equals(a.getTenantSuffixBuckets(), b.getTenantSuffixBuckets()) && Objects.equals(a.getTimeBucketMillis(), b.getTimeBucketMillis())
+            && a.getThresholds().equals(b.getThresholds());
+    }
+}

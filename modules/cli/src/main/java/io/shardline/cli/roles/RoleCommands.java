@@ -1,0 +1,201 @@
+package io.shardline.cli.roles;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.shardline.admin.AdminServer;
+import io.shardline.cli.DurationConverter;
+import io.shardline.cli.ops.ClientOptions;
+import io.shardline.controller.ControllerConfig;
+import io.shardline.controller.ControllerNode;
+import io.shardline.controlplane.ControlPlaneClient;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.http.RouterNode;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.topology.RebalanceTopology;
+import io.shardline.worker.MigrationWorker;
+import io.shardline.worker.WorkerConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * One role per process against an existing Kafka (with the schema registry) and real MongoDB shards, as deployed: the
+ * shards' connection strings come from {@code shardline.shards}, where {@code init} or an {@code AddShard} command put
+ * them. Each role prints its endpoint (if any) and {@code READY}, and runs until SIGINT or SIGTERM.
+ */
+public final class RoleCommands {
+
+    private RoleCommands() {
+    }
+
+    /** What every role shares: where the control plane is, and running until stopped. */
+    abstract static class Role implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--startup-timeout", defaultValue = "60s", converter = DurationConverter.class,
+            description = "How long the role may take to catch up with the control plane at start (default: ${DEFAULT-VALUE}).")
+        Duration startupTimeout;
+
+        @Override
+        public Integer call() throws Exception {
+            TopicCatalog catalog = client.catalog();
+            AutoCloseable running = start(catalog, spec.commandLine().getOut());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    running.close();
+                } catch (Exception e) {
+                    LoggerFactory.getLogger(getClass()).warn("stopping {} failed", spec.name(), e);
+                }
+                stopped.countDown();
+            }, "shardline-" + spec.name() + "-shutdown"));
+            spec.commandLine().getOut().println("READY");
+            spec.commandLine().getOut().flush();
+            stopped.await();
+            return 0;
+        }
+
+        abstract AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception;
+    }
+
+    @Command(name = "router", mixinStandardHelpOptions = true, description = "Run a query router: the HTTP API, /health and /metrics.")
+    public static final class Router extends Role {
+        @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8080", description = "Port to listen on, 0 for a free one (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Option(names = "--fence-budget", defaultValue = "500ms", converter = DurationConverter.class,
+            description = "How long a write to a fenced chunk waits for the new routing before a retryable error (default: ${DEFAULT-VALUE}).")
+        Duration fenceBudget;
+
+        @Override
+        AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            RouterNode node = RouterNode.start(RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget), host, port,
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+            out.println("ROUTER_URL=" + node.url());
+            return node;
+        }
+    }
+
+    @Command(name = "controller", mixinStandardHelpOptions = true,
+        description = "Run the controller: size and load tables from CDC, split and merge decisions (Kafka Streams, exactly-once).")
+    public static final class Controller extends Role {
+        @Option(names = "--state-dir", required = true, description = "Directory of the controller's local state stores.")
+        Path stateDir;
+
+        @Option(names = "--decision-window", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Length of a decision window; thresholds must hold for the namespace's sustained windows (default: ${DEFAULT-VALUE}).")
+        Duration decisionWindow;
+
+        @Option(names = "--min-active-shards", defaultValue = "1", description = "Merges never go below this many ACTIVE shards (default: ${DEFAULT-VALUE}).")
+        int minActiveShards;
+
+        @Override
+        AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            return ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
+                .withBalancer(RebalanceTopology.Settings.defaults().withDecisionWindow(decisionWindow).withMinActiveShards(minActiveShards)),
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+        }
+    }
+
+    @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run a migration worker: carries out the commands on shardline.commands.")
+    public static final class Worker extends Role {
+        @Option(names = "--grace-period", defaultValue = "5m", converter = DurationConverter.class,
+            description = "How long a moved range stays on its old shard, reverse-replicated, before it is deleted there (default: ${DEFAULT-VALUE}).")
+        Duration gracePeriod;
+
+        @Option(names = "--worker-id", description = "This worker's id in events and migration states (default: a random one).")
+        String workerId;
+
+        @Override
+        AutoCloseable start(TopicCatalog catalog, PrintWriter out) {
+            WorkerConfig config = WorkerConfig.defaults(client.bootstrap(), catalog).withGracePeriod(gracePeriod);
+            return MigrationWorker.start(workerId == null ? config : config.withWorkerId(workerId), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        }
+    }
+
+    @Command(name = "admin", mixinStandardHelpOptions = true,
+        description = "Run the admin API: shard commands and control-plane reads behind signed bearer tokens (roles admin, viewer).")
+    public static final class Admin extends Role {
+        @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8081", description = "Port to listen on, 0 for a free one (default: ${DEFAULT-VALUE}).")
+        int port;
+
+        @Mixin
+        Secret secret;
+
+        @Override
+        AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            AdminServer admin = AdminServer.start(new ControlPlaneClient(client.bootstrap(), catalog), secret.read(), host, port);
+            out.println("ADMIN_URL=http://127.0.0.1:" + admin.port() + "/api/admin");
+            return admin;
+        }
+    }
+
+    @Command(name = "token", mixinStandardHelpOptions = true,
+        description = "Sign a bearer token for the admin API (for tests and bootstrapping; production tokens come from your identity provider).")
+    public static final class Token implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        Secret secret;
+
+        @Option(names = "--subject", required = true, description = "Who the token is for; commands are issued as admin:<subject>.")
+        String subject;
+
+        @Option(names = "--role", required = true, split = ",", description = "admin, viewer (comma-separated).")
+        List<String> roles;
+
+        @Option(names = "--expires-in", defaultValue = "1h", converter = DurationConverter.class, description = "Validity (default: ${DEFAULT-VALUE}).")
+        Duration expiresIn;
+
+        @Override
+        public Integer call() throws IOException {
+            for (String role : roles) {
+                if (!role.equals("admin") && !role.equals("viewer")) {
+                    throw new IllegalArgumentException("--role: '" + role + "' is not admin or viewer");
+                }
+            }
+            spec.commandLine().getOut().println(AdminServer.token(secret.read(), subject, roles, (int) expiresIn.toSeconds()));
+            return 0;
+        }
+    }
+
+    /** The HS256 secret tokens are signed with: from a file, or the environment. */
+    public static final class Secret {
+        @Option(names = "--jwt-secret-file", description = "File holding the token signing secret (else env SHARDLINE_ADMIN_JWT_SECRET).")
+        Path file;
+
+        String read() throws IOException {
+            String value = file != null ? Files.readString(file, StandardCharsets.UTF_8).strip() : System.getenv("SHARDLINE_ADMIN_JWT_SECRET");
+            if (value == null || value.length() < 32) {
+                throw new IllegalArgumentException("--jwt-secret-file: a signing secret of at least 32 characters is required"
+                    + " (or SHARDLINE_ADMIN_JWT_SECRET)");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,263 @@
+package io.shardline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.controlplane.TopicTail;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.embedded.ControlPlaneTopics;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.schemas.RegistrySerdes;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.Thresholds;
+import io.shardline.testing.ShardlineClusterExtension;
+import io.shardline.testing.TestNames;
+import io.shardline.worker.MigrationWorker;
+import io.shardline.worker.WorkerConfig;
+import picocli.CommandLine;
+
+/**
+ * The operator's commands against the embedded cluster, in-process: a move published with {@code --wait} is carried
+ * out by a worker and followed to its end; bad input is refused with the option named, exit code 2, and nothing on the
+ * commands topic; the read commands and {@code sql} answer with what the topics hold.
+ */
+@ExtendWith(ShardlineClusterExtension.class)
+class OperatorCommandsIT {
+
+    private EmbeddedCluster cluster;
+    private TopicCatalog catalog;
+    private String namespace;
+    private List<Chunk> chunks;
+    private MigrationWorker worker;
+
+    /** What a command printed and its exit code. */
+    private record Run(int exit, String out, String err) {
+    }
+
+    @BeforeEach
+    void setUp(EmbeddedCluster cluster, TestNames names) throws Exception {
+        this.cluster = cluster;
+        this.catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+        ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
+        this.namespace = names.database() + ".users";
+        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            for (String shard : List.of("s1", "s2")) {
+                publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
+                    .setCapacityBytes(1L << 30).setCapacityOpsPerSec(10_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+            }
+            publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(ShardKeyStrategyType.HASHED)
+                .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            List<ShardKey> cuts = InitialChunks.hashedBoundaries(2);
+            chunks = InitialChunks.layout(namespace, 1, cuts, List.of("s1", "s1"));
+            publisher.publishRouting(namespace, chunks);
+        }
+        worker = MigrationWorker.start(WorkerConfig.defaults(cluster.bootstrapServers(), catalog).withGroupId(names.applicationId("workers"))
+            .withGracePeriod(Duration.ofSeconds(1)), new SimpleMeterRegistry());
+    }
+
+    @AfterEach
+    void tearDown() {
+        worker.close();
+    }
+
+    private Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = ShardlineCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--bootstrap", cluster.bootstrapServers(), "--registry", cluster.schemaRegistryUrl(), "--topic-prefix", catalog.prefix()));
+        int exit = cli.execute(all.toArray(String[]::new));
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    private long commandsEnd() throws Exception {
+        return end(catalog.commands().name());
+    }
+
+    @Test
+    void shouldPublishAMoveFollowItToItsEndAndShowItInTheReadCommands() {
+        String lower = chunks.get(0).min().toHex();
+        String chunk = lower.isEmpty() ? "min" : lower;
+
+        Run move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2", "--wait", "--wait-timeout", "2m", "--issuer", "ops-it");
+
+        assertThat(move.exit()).as(move.out() + move.err()).isZero();
+        assertThat(move.out()).contains("published MoveChunk", "accepted: moving chunk", "CLEANED", "done");
+        Run routing = run("routing", "--ns", namespace);
+        assertThat(routing.out().lines().filter(line -> line.startsWith(namespace + "  " + chunk + " ")).findFirst().orElseThrow())
+            .contains("s2");
+        assertThat(run("migrations", "--all").out()).contains(namespace, "s1", "s2", "CLEANED");
+        assertThat(run("shards").out()).contains("s1", "s2", "ACTIVE");
+        Run accepted = run("events", "--type", "COMMAND_ACCEPTED", "--format", "json");
+        assertThat(accepted.out()).contains("\"issuer\":\"ops-it\"").doesNotContain("MIGRATION_PROGRESS");
+    }
+
+    @Test
+    void shouldRefuseBadCommandsNamingTheOptionAndPublishNothing() throws Exception {
+        long before = commandsEnd();
+        String lower = chunks.get(0).min().toHex();
+        String chunk = lower.isEmpty() ? "min" : lower;
+
+        Run unknownShard = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s9");
+        Run notAChunk = run("move-chunk", "--ns", namespace, "--chunk", "ff", "--to", "s2");
+        Run ownedAlready = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s1");
+        Run unknownNamespace = run("split", "--ns", "nowhere.users", "--chunk", "min");
+        Run splitOutside = run("split", "--ns", namespace, "--chunk", chunks.get(1).min().toHex(), "--at", "00", "--no-move");
+        Run unknownMigration = run("abort", "--migration", UUID.randomUUID().toString());
+        Run selfMerge = run("merge", "--from", "s1", "--into", "s1");
+        Run missingOption = run("drain");
+
+        assertThat(List.of(unknownShard, notAChunk, ownedAlready, unknownNamespace, splitOutside, unknownMigration, selfMerge, missingOption))
+            .allSatisfy(refused -> assertThat(refused.exit()).as(refused.err()).isEqualTo(2));
+        assertThat(unknownShard.err()).contains("--to: no shard s9 is registered");
+        assertThat(notAChunk.err()).contains("--chunk: no chunk of " + namespace + " starts at ff");
+        assertThat(ownedAlready.err()).contains("--to: the chunk is on s1 already");
+        assertThat(unknownNamespace.err()).contains("--ns: no routing for namespace nowhere.users");
+        assertThat(splitOutside.err()).contains("--at: key 00 is not inside the chunk");
+        assertThat(unknownMigration.err()).contains("--migration: no migration");
+        assertThat(selfMerge.err()).contains("--into: a shard cannot be merged into itself");
+        assertThat(missingOption.err()).contains("--shard");
+        assertThat(commandsEnd()).as("nothing published").isEqualTo(before);
+    }
+
+    @Test
+    void shouldAnswerSqlWithWhatTheEventsTopicHolds() throws Exception {
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            for (int i = 0; i < 5; i++) {
+                publisher.publishEvent(event(i % 2 == 0 ? ShardEventType.SHARD_DOWN : ShardEventType.SHARD_UP, "s" + (1 + i % 2), "probe " + i));
+            }
+        }
+        Map<String, Long> expected = new TreeMap<>();
+        try (TopicTail<ShardEvent> tail = new TopicTail<>(cluster.bootstrapServers(), catalog.events(), true)) {
+            tail.readToEnd().forEach(e -> expected.merge(e.value().getType().name(), 1L, Long::sum));
+        }
+
+        Run counts = run("sql", "SELECT type, count(*) AS n FROM shard_events GROUP BY type ORDER BY type", "--format", "csv");
+        Run down = run("sql", "SELECT shard_id, reason FROM shard_events WHERE type = 'SHARD_DOWN' ORDER BY ts", "--format", "json");
+        Run broken = run("sql", "SELECT nothing FROM nowhere");
+
+        assertThat(counts.exit()).as(counts.err()).isZero();
+        Map<String, Long> answered = new TreeMap<>();
+        counts.out().lines().skip(1).forEach(line -> answered.put(line.split(",")[0], Long.parseLong(line.split(",")[1])));
+        assertThat(answered).isEqualTo(expected).containsEntry("SHARD_DOWN", 3L).containsEntry("SHARD_UP", 2L);
+        assertThat(down.out().lines().toList()).containsExactly("{\"shard_id\":\"s1\",\"reason\":\"probe 0\"}",
+            "{\"shard_id\":\"s1\",\"reason\":\"probe 2\"}", "{\"shard_id\":\"s1\",\"reason\":\"probe 4\"}");
+        assertThat(broken.exit()).isEqualTo(2);
+        assertThat(broken.err()).contains("QUERY:", "nowhere");
+    }
+
+    @Test
+    void shouldPushNewRowsOfAFollowedQuery() throws Exception {
+        StringWriter out = new StringWriter();
+        CommandLine cli = ShardlineCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        Thread follower = new Thread(() -> cli.execute("sql", "SELECT reason FROM shard_events WHERE type = 'SHARD_DOWN'", "--follow",
+            "--interval", "200ms", "--format", "csv", "--bootstrap", cluster.bootstrapServers(), "--registry", cluster.schemaRegistryUrl(),
+            "--topic-prefix", catalog.prefix()));
+        follower.start();
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            awaitOutput(out, "reason");
+            publisher.publishEvent(event(ShardEventType.SHARD_DOWN, "s2", "pushed later"));
+            awaitOutput(out, "pushed later");
+        } finally {
+            follower.interrupt();
+            follower.join(10_000);
+        }
+        assertThat(out.toString().lines().filter(line -> line.equals("reason")).count()).as("the header once").isEqualTo(1);
+    }
+
+    @Test
+    void shouldRegisterAClusterFileOnceAndRefuseABrokenOne(@TempDir Path dir) throws Exception {
+        String orders = namespace.replace(".users", ".orders");
+        Path file = dir.resolve("shardline.yaml");
+        Files.writeString(file, """
+            shards:
+              - id: a1
+                uri: %s
+                capacityBytes: 1000000
+                capacityOpsPerSec: 500
+              - id: a2
+                uri: %s
+                capacityBytes: 1000000
+                capacityOpsPerSec: 500
+            namespaces:
+              - namespace: %s
+                strategy: hashed
+                shardKey: [orderId]
+                initialChunks: 4
+            """.formatted(cluster.shards().get("s1").connectionString(), cluster.shards().get("s2").connectionString(), orders));
+        Path broken = dir.resolve("broken.yaml");
+        Files.writeString(broken, "shards:\n  - id: a3\n    uri: mongodb://x\n    capacityBytes: -5\n    capacityOpsPerSec: 1\nnamespaces: []\n");
+
+        Run first = run("init", "--config", file.toString());
+        Run again = run("init", "--config", file.toString());
+        long shardsEnd = end(catalog.shards().name());
+        Run refused = run("init", "--config", broken.toString());
+
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).contains("shard a1: registered", "shard a2: registered", "namespace " + orders + ": registered (hashed on [orderId])",
+            "routing of " + orders + ": 4 chunks over [a1, a2]");
+        assertThat(run("routing", "--ns", orders).out().lines().skip(1).map(line -> line.split("\\s+")[3]).toList())
+            .containsExactly("a1", "a2", "a1", "a2");
+        assertThat(again.out()).contains("shard a1: unchanged", "namespace " + orders + ": unchanged", "4 chunks exist, left as they are");
+        assertThat(refused.exit()).isEqualTo(2);
+        assertThat(refused.err()).contains("broken.yaml:4: shards[0].capacityBytes: must be a positive integer, was '-5'",
+            "broken.yaml:6: namespaces: must not be empty", "nothing published: 2 problems");
+        assertThat(end(catalog.shards().name())).as("nothing published").isEqualTo(shardsEnd);
+    }
+
+    private long end(String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            return admin.listOffsets(Map.of(partition, OffsetSpec.latest())).all().get().get(partition).offset();
+        }
+    }
+
+    private static void awaitOutput(StringWriter out, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!out.toString().contains(text) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(out.toString()).contains(text);
+    }
+
+    private static ShardEvent event(ShardEventType type, String shard, String reason) {
+        return ShardEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType(type).setTimestamp(Instant.now())
+            .setSource("operator-it").setShardId(shard).setReason(reason).build();
+    }
+}

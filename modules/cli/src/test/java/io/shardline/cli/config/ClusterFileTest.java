@@ -1,0 +1,108 @@
+package io.shardline.cli.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+
+class ClusterFileTest {
+
+    private static final String VALID = """
+        shards:
+          - id: s1
+            uri: mongodb://mongo-s1:27017/?replicaSet=rs-s1
+            capacityBytes: 268_435_456
+            capacityOpsPerSec: 2000
+          - id: s2
+            uri: mongodb://mongo-s2:27017/?replicaSet=rs-s2
+            capacityBytes: 268435456
+            capacityOpsPerSec: 2000
+        namespaces:
+          - namespace: auth.users
+            strategy: tenant
+            shardKey: [tenantId, _id]
+            tenantSuffixBuckets: 16
+            initialChunks: 6
+            thresholds: {splitStorage: 0.75, merge: 0.1, sustainedWindows: 5, minChunkAge: 5m}
+          - namespace: auth.audit_entries
+            strategy: time
+            shardKey: [tenantId, at]
+            timeBucket: 1h
+        """;
+
+    @Test
+    void shouldReadShardsAndNamespacesWithTheirSettingsAndDefaults() {
+        ClusterFile file = ClusterFile.parse("shardline.yaml", VALID);
+
+        assertThat(file.shards()).extracting(s -> s.getShardId()).containsExactly("s1", "s2");
+        assertThat(file.shards().get(0).getCapacityBytes()).isEqualTo(268_435_456L);
+        ClusterFile.Namespace users = file.namespaces().get(0);
+        assertThat(users.config().getStrategy()).isEqualTo(ShardKeyStrategyType.TENANT);
+        assertThat(users.config().getShardKeyFields()).containsExactly("tenantId", "_id");
+        assertThat(users.config().getTenantSuffixBuckets()).isEqualTo(16);
+        assertThat(users.initialChunks()).isEqualTo(6);
+        assertThat(users.config().getThresholds().getSplitStorageRatio()).isEqualTo(0.75);
+        assertThat(users.config().getThresholds().getSplitLoadRatio()).isEqualTo(0.7);
+        assertThat(users.config().getThresholds().getMergeRatio()).isEqualTo(0.1);
+        assertThat(users.config().getThresholds().getSustainedWindows()).isEqualTo(5);
+        assertThat(users.config().getThresholds().getMinChunkAgeMillis()).isEqualTo(300_000L);
+        ClusterFile.Namespace audit = file.namespaces().get(1);
+        assertThat(audit.config().getTimeBucketMillis()).isEqualTo(3_600_000L);
+        assertThat(audit.initialChunks()).as("two per shard").isEqualTo(4);
+    }
+
+    @Test
+    void shouldNameTheLineOfMalformedYaml() {
+        assertThatThrownBy(() -> ClusterFile.parse("shardline.yaml", "shards:\n  - id: s1\n    uri: [unclosed\n"))
+            .isInstanceOf(ClusterFile.Invalid.class).hasMessageStartingWith("shardline.yaml:").hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void shouldReportEveryProblemWithItsLineAndField() {
+        String broken = """
+            shards:
+              - id: s1
+                uri: http://not-mongo
+                capacityBytes: lots
+                capacityOpsPerSec: 2000
+              - id: s1
+                uri: mongodb://b
+                capacityBytes: 1
+                capacityOpsPerSec: 1
+                colour: blue
+            namespaces:
+              - namespace: auth.users
+                strategy: alphabetical
+                shardKey: [tenantId]
+              - namespace: auth.sessions
+                strategy: hashed
+                shardKey: userId
+              - namespace: auth.audit
+                strategy: time
+                shardKey: [tenantId, at]
+                thresholds: {merge: 0.5}
+            """;
+
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> ClusterFile.parse("c.yaml", broken));
+
+        assertThat(thrown).isInstanceOf(ClusterFile.Invalid.class);
+        assertThat(((ClusterFile.Invalid) thrown).problems()).containsExactlyInAnyOrder(
+            "c.yaml:4: shards[0].capacityBytes: must be a positive integer, was 'lots'",
+            "c.yaml:3: shards[0].uri: must be a MongoDB connection string (mongodb:// or mongodb+srv://)",
+            "c.yaml:10: shards[1].colour: unknown field (known: capacityBytes, capacityOpsPerSec, id, uri)",
+            "c.yaml:6: shards[1].id: shard s1 is declared twice",
+            "c.yaml:13: namespaces[0].strategy: 'alphabetical' is not one of tenant, hashed, time",
+            "c.yaml:17: namespaces[1].shardKey: must be a list of field names",
+            "c.yaml:21: namespaces[2].thresholds.merge: must stay under half the split ratios, or a merge would be split again",
+            "c.yaml:18: namespaces[2]: auth.audit: timeBucketMillis is required for strategy TIME");
+    }
+
+    @Test
+    void shouldRequireShardsAndNamespaces() {
+        assertThatThrownBy(() -> ClusterFile.parse("c.yaml", "shards: []\n"))
+            .isInstanceOf(ClusterFile.Invalid.class).hasMessageContaining("c.yaml:1: shards: must not be empty")
+            .hasMessageContaining("namespaces: is required");
+    }
+}
