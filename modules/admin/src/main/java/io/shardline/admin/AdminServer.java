@@ -31,7 +31,7 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authorization.Authorization;
 import io.vertx.ext.auth.authorization.OrAuthorization;
-import io.vertx.ext.auth.authorization.RoleBasedAuthorization;
+import io.vertx.ext.auth.authorization.PermissionBasedAuthorization;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import io.vertx.ext.auth.jwt.authorization.JWTAuthorization;
@@ -86,10 +86,11 @@ public final class AdminServer implements AutoCloseable {
     private void routes(Router router) {
         router.route("/api/admin/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
         router.route("/api/admin/*").handler(JWTAuthHandler.create(auth));
-        Authorization reader = OrAuthorization.create().addAuthorization(RoleBasedAuthorization.create("viewer"))
-            .addAuthorization(RoleBasedAuthorization.create("admin"));
+        // JWTAuthorization turns each entry of the roles claim into a permission of that name.
+        Authorization reader = OrAuthorization.create().addAuthorization(PermissionBasedAuthorization.create("viewer"))
+            .addAuthorization(PermissionBasedAuthorization.create("admin"));
         router.get("/api/admin/*").handler(AuthorizationHandler.create(reader).addAuthorizationProvider(JWTAuthorization.create(ROLES_CLAIM)));
-        router.post("/api/admin/*").handler(AuthorizationHandler.create(RoleBasedAuthorization.create("admin"))
+        router.post("/api/admin/*").handler(AuthorizationHandler.create(PermissionBasedAuthorization.create("admin"))
             .addAuthorizationProvider(JWTAuthorization.create(ROLES_CLAIM)));
 
         command(router, "rebalance", (planner, body) -> planner.rebalance(optional(body, "ns")));

@@ -4,6 +4,7 @@ import io.shardline.cli.ops.CommandVerbs;
 import io.shardline.cli.ops.InitCommand;
 import io.shardline.cli.ops.ReadCommands;
 import io.shardline.cli.ops.SqlCommand;
+import io.shardline.cli.ops.VerifyCommand;
 import io.shardline.cli.roles.RoleCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     description = "Automatic sharding for MongoDB-backed services, as a CDC pipeline on Kafka.",
     subcommands = {DemoCommand.class, UpCommand.class, InitCommand.class,
         ReadCommands.Status.class, ReadCommands.Shards.class, ReadCommands.Routing.class, ReadCommands.Migrations.class,
-        ReadCommands.Stats.class, ReadCommands.Events.class, SqlCommand.class,
+        ReadCommands.Stats.class, ReadCommands.Events.class, SqlCommand.class, VerifyCommand.class,
         CommandVerbs.Split.class, CommandVerbs.Merge.class, CommandVerbs.Move.class, CommandVerbs.RebalanceVerb.class,
         CommandVerbs.Drain.class, CommandVerbs.Rollback.class, CommandVerbs.Abort.class,
         RoleCommands.Router.class, RoleCommands.Controller.class, RoleCommands.Worker.class, RoleCommands.Admin.class, RoleCommands.Token.class,

@@ -18,11 +18,15 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.controlplane.ControlPlanePublisher;
@@ -124,6 +128,19 @@ class OperatorCommandsIT {
         assertThat(run("shards").out()).contains("s1", "s2", "ACTIVE");
         Run accepted = run("events", "--type", "COMMAND_ACCEPTED", "--format", "json");
         assertThat(accepted.out()).contains("\"issuer\":\"ops-it\"").doesNotContain("MIGRATION_PROGRESS");
+
+        Run clean = run("verify", "--ns", namespace);
+        try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString())) {
+            int dot = namespace.indexOf('.');
+            s1.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
+                .insertOne(new Document("_id", "stray").append("userId", "stray").append("_sk", lower + "00"));
+        }
+        Run stray = run("verify", "--ns", namespace);
+
+        assertThat(clean.exit()).as(clean.out() + clean.err()).isZero();
+        assertThat(clean.out()).contains("2 chunks", "0 orphaned ranges", "covers the key space exactly once");
+        assertThat(stray.exit()).isEqualTo(1);
+        assertThat(stray.out()).contains("s1:1", "orphaned", "1 orphaned range;");
     }
 
     @Test

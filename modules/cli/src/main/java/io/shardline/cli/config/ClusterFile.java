@@ -32,11 +32,15 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 
 /**
- * A cluster's declaration, {@code shardline.yaml}: its shards (id, MongoDB URI, capacities) and namespaces (strategy,
- * shard key, thresholds, initial chunks). Parsing keeps the line of every value, so each problem is reported as
+ * A cluster's declaration, {@code shardline.yaml}: where its control plane is (optional {@code kafka} section), its
+ * shards (id, MongoDB URI, capacities) and namespaces (strategy, shard key, thresholds, initial chunks). Parsing keeps the line of every value, so each problem is reported as
  * {@code file:line: field: what is wrong}, all of them at once.
  *
  * <pre>
+ * kafka:
+ *   bootstrap: kafka:9092
+ *   registry: http://schema-registry:8080
+ *   topicPrefix: shardline.
  * shards:
  *   - id: s1
  *     uri: mongodb://mongo-s1:27017/?replicaSet=rs-s1
@@ -56,6 +60,10 @@ public final class ClusterFile {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
+    /** Where the control plane is; each part {@code null} when the file does not say. */
+    public record Kafka(String bootstrap, String registry, String topicPrefix) {
+    }
+
     /** One namespace as declared, with the number of chunks of its first routing table. */
     public record Namespace(NamespaceConfig config, int initialChunks) {
     }
@@ -74,12 +82,18 @@ public final class ClusterFile {
         }
     }
 
+    private final Kafka kafka;
     private final List<ShardDescriptor> shards;
     private final List<Namespace> namespaces;
 
-    private ClusterFile(List<ShardDescriptor> shards, List<Namespace> namespaces) {
+    private ClusterFile(Kafka kafka, List<ShardDescriptor> shards, List<Namespace> namespaces) {
+        this.kafka = kafka;
         this.shards = shards;
         this.namespaces = namespaces;
+    }
+
+    public Kafka kafka() {
+        return kafka;
     }
 
     public List<ShardDescriptor> shards() {
@@ -114,7 +128,19 @@ public final class ClusterFile {
             if (!(root instanceof MappingNode top)) {
                 throw new Invalid(List.of(name + ":1: the file must be a mapping with shards and namespaces"));
             }
-            Map<String, Node> fields = fields(top, "", Set.of("shards", "namespaces"));
+            Map<String, Node> fields = fields(top, "", Set.of("kafka", "shards", "namespaces"));
+            Kafka kafka = new Kafka(null, null, null);
+            Node kafkaNode = fields.get("kafka");
+            if (kafkaNode instanceof MappingNode mapping) {
+                Map<String, Node> section = fields(mapping, "kafka.", Set.of("bootstrap", "registry", "topicPrefix"));
+                kafka = new Kafka(text(section, "bootstrap", "kafka", mapping, false), text(section, "registry", "kafka", mapping, false),
+                    text(section, "topicPrefix", "kafka", mapping, false));
+                if (kafka.registry() != null && !kafka.registry().startsWith("http")) {
+                    problem(section.get("registry"), "kafka.registry", "must be an http(s) URL, was '" + kafka.registry() + "'");
+                }
+            } else if (kafkaNode != null) {
+                problem(kafkaNode, "kafka", "must be a mapping of bootstrap, registry, topicPrefix");
+            }
             List<ShardDescriptor> shards = new ArrayList<>();
             Set<String> shardIds = new HashSet<>();
             for (Map.Entry<Integer, MappingNode> entry : list(fields, "shards", top, true).entrySet()) {
@@ -149,7 +175,7 @@ public final class ClusterFile {
             if (!problems.isEmpty()) {
                 throw new Invalid(problems);
             }
-            return new ClusterFile(shards, namespaces);
+            return new ClusterFile(kafka, shards, namespaces);
         }
 
         private Namespace namespace(MappingNode node, String path, int shardCount) {

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,8 +15,9 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 
+import io.shardline.controlplane.CommandPlanner;
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.schemas.avro.ChunkRoute;
-import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 
 /**
@@ -154,9 +154,7 @@ public final class WriteLedger {
     /** Whether a migration that has not ended yet moves the key's range from or to the shard. */
     private static boolean moving(Collection<MigrationState> migrations, String namespace, String keyHex, String shard) {
         for (MigrationState migration : migrations) {
-            boolean ended = migration.getPhase() == MigrationPhase.CLEANED || migration.getPhase() == MigrationPhase.ABORTED
-                || migration.getPhase() == MigrationPhase.ROLLED_BACK;
-            if (!ended && migration.getNamespace().equals(namespace) && within(keyHex, migration.getChunkMin(), migration.getChunkMax())
+            if (!CommandPlanner.ended(migration) && migration.getNamespace().equals(namespace) && within(keyHex, migration.getChunkMin(), migration.getChunkMax())
                 && (shard.equals(migration.getSourceShardId()) || shard.equals(migration.getTargetShardId()))) {
                 return true;
             }
@@ -165,13 +163,6 @@ public final class WriteLedger {
     }
 
     private static boolean within(String keyHex, ByteBuffer min, ByteBuffer max) {
-        return keyHex.compareTo(hex(min)) >= 0 && (max == null || keyHex.compareTo(hex(max)) < 0);
-    }
-
-    private static String hex(ByteBuffer bytes) {
-        ByteBuffer copy = bytes.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return HexFormat.of().formatHex(raw);
+        return keyHex.compareTo(ControlPlaneClient.hex(min)) >= 0 && (max == null || keyHex.compareTo(ControlPlaneClient.hex(max)) < 0);
     }
 }

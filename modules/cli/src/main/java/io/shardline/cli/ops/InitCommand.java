@@ -1,10 +1,6 @@
 package io.shardline.cli.ops;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -24,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code shardline init --config shardline.yaml}: checks the file (every problem with its line and field; nothing is
+ * {@code shardline init --config shardline.yaml}: checks the cluster file (every problem with its line and field; nothing is
  * published if there is one), creates the control-plane topics, registers the shards and namespace configs on their
  * compacted topics and gives each namespace without routing a first routing table spread over the shards. Running it
  * again publishes only what changed and leaves existing routing as it is.
@@ -39,31 +35,26 @@ public final class InitCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;
 
-    @Option(names = "--config", required = true, description = "The cluster file, e.g. shardline.yaml.")
-    Path config;
-
     @Option(names = "--replication-factor", defaultValue = "1",
         description = "Replication factor of the control-plane topics it creates (default: ${DEFAULT-VALUE}; 3 in production).")
     short replicationFactor;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String text;
-        try {
-            text = Files.readString(config, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--config: cannot read " + config + ": " + e.getMessage(), e);
-        }
         ClusterFile file;
         try {
-            file = ClusterFile.parse(config.getFileName().toString(), text);
+            file = client.file();
         } catch (ClusterFile.Invalid invalid) {
             invalid.problems().forEach(err::println);
-            err.println("nothing published: " + invalid.problems().size() + " problem" + (invalid.problems().size() == 1 ? "" : "s") + " in " + config);
+            err.println("nothing published: " + invalid.problems().size() + " problem" + (invalid.problems().size() == 1 ? "" : "s")
+                + " in the cluster file");
             err.flush();
             return 2;
+        }
+        if (file == null) {
+            throw new IllegalArgumentException("--config: init needs the cluster file (or SHARDLINE_CONFIG)");
         }
         ControlPlaneTopics.ensure(client.bootstrap(), client.catalog(), replicationFactor);
         try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
