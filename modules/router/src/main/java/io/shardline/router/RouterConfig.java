@@ -22,10 +22,15 @@ import io.shardline.schemas.TopicCatalog;
  * @param readCacheEntries how many read results the router caches; 0 (the default) turns the cache off. Cached
  *                         results are invalidated by the CDC events of the shards and namespaces they read, by the
  *                         router's own writes, and by routing changes
+ * @param maxReadStaleness how long after its lease ran out the router still serves reads from the routing it has. A
+ *                         router that has not confirmed its routing for longer may have missed cutovers whose grace
+ *                         period is over, so that the old owner no longer holds the range: it first waits (up to the
+ *                         shard timeout) to catch up and renew its lease, else the read fails as retryable. Keep it
+ *                         well under the workers' grace period
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
-                           int readCacheEntries) {
+                           int readCacheEntries, Duration maxReadStaleness) {
 
     public RouterConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -54,6 +59,10 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (leaseDuration.toMillis() < 10) {
             throw new IllegalArgumentException("leaseDuration must be at least 10 ms, was " + leaseDuration);
         }
+        Objects.requireNonNull(maxReadStaleness, "maxReadStaleness");
+        if (maxReadStaleness.isNegative()) {
+            throw new IllegalArgumentException("maxReadStaleness must not be negative, was " + maxReadStaleness);
+        }
         if (readCacheEntries < 0) {
             throw new IllegalArgumentException("readCacheEntries must be >= 0, was " + readCacheEntries);
         }
@@ -61,34 +70,40 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
 
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
-            "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0);
+            "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
+            Duration.ofSeconds(60));
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
     }
 
     public RouterConfig withTenantField(String field) {
-        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries, maxReadStaleness);
     }
 
     public RouterConfig withRouterId(String id) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries, maxReadStaleness);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries, maxReadStaleness);
+    }
+
+    public RouterConfig withMaxReadStaleness(Duration staleness) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            staleness);
     }
 }

@@ -103,6 +103,33 @@ public final class ShardRouter implements AutoCloseable {
         return router;
     }
 
+    /**
+     * Reads go to the owners the routing names, filtered to their ranges. Right after a lease runs out that routing is
+     * still good: a range that moved is still on its old owner, reverse-replicated, for the grace period. A router that
+     * has not confirmed its routing for longer than {@code maxReadStaleness} may have missed a cutover whose grace is
+     * over: it waits, at most the shard timeout, until it has caught up and renewed its lease, else refuses the read.
+     */
+    private void awaitFreshRouting() {
+        long lapsed = System.currentTimeMillis() - signals.leaseValidUntilMillis();
+        if (lapsed <= config.maxReadStaleness().toMillis()) {
+            return;
+        }
+        long deadline = System.nanoTime() + config.shardTimeout().toNanos();
+        while (!signals.leaseValid() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!signals.leaseValid()) {
+            throw new RouterException(RouterException.Kind.RETRYABLE, "routing: this router has not confirmed its routing for "
+                + lapsed + " ms (over maxReadStaleness " + config.maxReadStaleness().toMillis() + " ms) and could not catch up: "
+                + "a read could miss a range that moved; retry");
+        }
+    }
+
     /** True while this router holds a lease, i.e. may serve writes. */
     public boolean leaseValid() {
         return signals.leaseValid();
@@ -130,6 +157,7 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.rejectServerSideJavaScript("filter", request.filter());
         RequestGuards.rejectServerSideJavaScript("projection", request.projection());
         Document scoped = scoped(tenant, request.filter());
+        awaitFreshRouting();
         return cached(namespace, "find", tenant, request, () -> reads.find(view(namespace), scoped, request));
     }
 
@@ -149,6 +177,7 @@ public final class ShardRouter implements AutoCloseable {
             }
         }
         Document tenantFilter = scoped(tenant, new Document());
+        awaitFreshRouting();
         return cached(namespace, "aggregate", tenant, List.of(pipeline, allowPartial),
             () -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial));
     }
@@ -156,6 +185,7 @@ public final class ShardRouter implements AutoCloseable {
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
         Document scoped = scoped(tenant, filter);
+        awaitFreshRouting();
         return cached(namespace, "count", tenant, List.of(scoped, allowPartial), () -> reads.count(view(namespace), scoped, allowPartial));
     }
 
@@ -165,6 +195,7 @@ public final class ShardRouter implements AutoCloseable {
         }
         RequestGuards.rejectServerSideJavaScript("filter", filter);
         Document scoped = scoped(tenant, filter);
+        awaitFreshRouting();
         return cached(namespace, "distinct", tenant, List.of(key, scoped), () -> reads.distinct(view(namespace), key, scoped));
     }
 

@@ -89,6 +89,24 @@ class RouterSignalsIT {
         }
     }
 
+    @Test
+    void shouldRefuseReadsOnceItsRoutingIsUnconfirmedForLongerThanTheReadStalenessItAllows() throws Exception {
+        try (ShardRouter router = ShardRouter.start(config().withSignalInterval(Duration.ofSeconds(30))
+            .withLeaseDuration(Duration.ofMillis(150)).withMaxReadStaleness(Duration.ofMillis(200)).withShardTimeout(Duration.ofMillis(300))
+            .withRouterId("r-stale"), new SimpleMeterRegistry(), Duration.ofSeconds(30))) {
+            assertThat(router.count("acme", ns, new Document(), false)).as("fresh routing").isNotNegative();
+            Thread.sleep(200);
+            assertThat(router.leaseValid()).isFalse();
+            assertThat(router.count("acme", ns, new Document(), false)).as("lapsed, but within the staleness allowed").isNotNegative();
+            Thread.sleep(400);
+
+            assertThatThrownBy(() -> router.find("acme", ns, FindRequest.of(new Document())))
+                .isInstanceOf(RouterException.class)
+                .hasMessageContaining("routing: this router has not confirmed its routing")
+                .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.RETRYABLE);
+        }
+    }
+
     private static <V> List<V> read(String topic, Serde<V> serde, Predicate<List<V>> done) {
         Map<String, Object> config = Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.cluster.bootstrapServers(),

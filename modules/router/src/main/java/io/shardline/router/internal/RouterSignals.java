@@ -77,6 +77,11 @@ public final class RouterSignals implements AutoCloseable {
         return System.currentTimeMillis() < leaseValidUntilMillis;
     }
 
+    /** When the lease runs or ran out (epoch millis). */
+    public long leaseValidUntilMillis() {
+        return leaseValidUntilMillis;
+    }
+
     private void tick() {
         try {
             ack();
