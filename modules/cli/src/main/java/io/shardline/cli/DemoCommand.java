@@ -20,10 +20,11 @@ import com.mongodb.client.model.Filters;
 
 import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
-import io.shardline.cli.demo.DemoReport;
 import io.shardline.cli.demo.DemoOutput;
+import io.shardline.cli.demo.DemoReport;
 import io.shardline.cli.demo.WriteLedger;
 import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardEvent;
@@ -143,7 +144,7 @@ final class DemoCommand implements Callable<Integer> {
             urls.forEach((name, url) -> output.line("  " + name + " " + url));
             output.line("For the operator commands in another terminal: export SHARDLINE_BOOTSTRAP=" + local.cluster().bootstrapServers()
                 + " SHARDLINE_REGISTRY_URL=" + local.cluster().schemaRegistryUrl()
-                + (stack.topicPrefix.equals(io.shardline.schemas.TopicCatalog.DEFAULT_PREFIX) ? "" : " SHARDLINE_TOPIC_PREFIX=" + stack.topicPrefix));
+                + (stack.topicPrefix.equals(TopicCatalog.DEFAULT_PREFIX) ? "" : " SHARDLINE_TOPIC_PREFIX=" + stack.topicPrefix));
             int code = run(local, workload.get(), ledger, output, urls, interrupted);
             reported.countDown();
             return code;

@@ -241,10 +241,14 @@ class OperatorCommandsIT {
         Path broken = dir.resolve("broken.yaml");
         Files.writeString(broken, "shards:\n  - id: a3\n    uri: mongodb://x\n    capacityBytes: -5\n    capacityOpsPerSec: 1\nnamespaces: []\n");
 
+        Path malformed = dir.resolve("malformed.yaml");
+        Files.writeString(malformed, "shards:\n  - id: a4\n    uri: [unclosed\n");
+
         Run first = run("init", "--config", file.toString());
         Run again = run("init", "--config", file.toString());
         long shardsEnd = end(catalog.shards().name());
         Run refused = run("init", "--config", broken.toString());
+        Run unreadable = run("init", "--config", malformed.toString());
 
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.out()).contains("shard a1: registered", "shard a2: registered", "namespace " + orders + ": registered (hashed on [orderId])",
@@ -255,6 +259,8 @@ class OperatorCommandsIT {
         assertThat(refused.exit()).isEqualTo(2);
         assertThat(refused.err()).contains("broken.yaml:4: shards[0].capacityBytes: must be a positive integer, was '-5'",
             "broken.yaml:6: namespaces: must not be empty", "nothing published: 2 problems");
+        assertThat(unreadable.exit()).isEqualTo(2);
+        assertThat(unreadable.err()).contains("malformed.yaml:", "not valid YAML", "nothing published: 1 problem");
         assertThat(end(catalog.shards().name())).as("nothing published").isEqualTo(shardsEnd);
     }
 

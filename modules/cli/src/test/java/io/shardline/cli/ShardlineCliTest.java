@@ -49,4 +49,42 @@ class ShardlineCliTest {
         assertThat(exit).isZero();
         assertThat(out.toString()).contains("--shards", "--topic-prefix", "--work-dir", "--no-cdc");
     }
+
+    @Test
+    void shouldRefuseDemoSettingsThatCannotWorkNamingTheOption() {
+        StringWriter growErr = new StringWriter();
+        StringWriter seedErr = new StringWriter();
+        StringWriter durationErr = new StringWriter();
+
+        assertThat(run(growErr, "demo", "--grow-share", "1.5")).isEqualTo(ShardlineCli.EXIT_USAGE);
+        assertThat(run(seedErr, "demo", "--seed-share", "0.9")).isEqualTo(ShardlineCli.EXIT_USAGE);
+        assertThat(run(durationErr, "demo", "--duration", "soon")).isEqualTo(ShardlineCli.EXIT_USAGE);
+
+        assertThat(growErr.toString()).contains("--grow-share must be between 0 and 1");
+        assertThat(seedErr.toString()).contains("--seed-share must be at least 0 and under the split threshold");
+        assertThat(durationErr.toString()).contains("'soon' is not a duration");
+    }
+
+    @Test
+    void shouldSignATokenForTheSubjectRolesAndValidityAsked() throws Exception {
+        java.nio.file.Path secret = java.nio.file.Files.createTempFile("jwt", ".secret");
+        java.nio.file.Files.writeString(secret, "0123456789abcdef0123456789abcdef");
+        StringWriter out = new StringWriter();
+        CommandLine cli = ShardlineCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+
+        int exit = cli.execute("token", "--subject", "alice", "--role", "admin,viewer", "--expires-in", "90s", "--jwt-secret-file", secret.toString());
+        StringWriter badRole = new StringWriter();
+        int refused = run(badRole, "token", "--subject", "bob", "--role", "root", "--jwt-secret-file", secret.toString());
+
+        assertThat(exit).isZero();
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(out.toString().strip().split("\\.")[1]),
+            java.nio.charset.StandardCharsets.UTF_8);
+        com.fasterxml.jackson.databind.JsonNode claims = new com.fasterxml.jackson.databind.ObjectMapper().readTree(payload);
+        assertThat(claims.get("sub").asText()).isEqualTo("alice");
+        assertThat(claims.get("roles").toString()).isEqualTo("[\"admin\",\"viewer\"]");
+        assertThat(claims.get("exp").asLong() - claims.get("iat").asLong()).isEqualTo(90);
+        assertThat(refused).isEqualTo(ShardlineCli.EXIT_USAGE);
+        assertThat(badRole.toString()).contains("--role: 'root' is not admin or viewer");
+    }
 }

@@ -202,15 +202,15 @@ public final class MigrationWorker implements AutoCloseable {
             Object body = command.getCommand();
             if (body instanceof MoveChunk move) {
                 plan(command, move.getNamespace(), Hex.of(move.getChunkMin()), move.getTargetShardId(), null);
-                accepted(command, move.getTargetShardId(), move.getNamespace(), "moving chunk " + Hex.of(move.getChunkMin()) + " of "
+                accepted(command, move.getTargetShardId(), move.getNamespace(), "moving chunk " + chunkName(move.getChunkMin()) + " of "
                     + move.getNamespace() + " to " + move.getTargetShardId());
             } else if (body instanceof SplitChunk split) {
                 split(command, split.getNamespace(), Hex.of(split.getChunkMin()), Hex.of(split.getSplitKey()), split.getByLoad(), null);
-                accepted(command, null, split.getNamespace(), "chunk " + Hex.of(split.getChunkMin()) + " of " + split.getNamespace()
+                accepted(command, null, split.getNamespace(), "chunk " + chunkName(split.getChunkMin()) + " of " + split.getNamespace()
                     + " split at " + Hex.of(split.getSplitKey()));
             } else if (body instanceof SplitShard split) {
                 splitShard(command, split);
-                accepted(command, split.getShardId(), split.getNamespace(), "splitting chunk " + Hex.of(split.getChunkMin()) + " of "
+                accepted(command, split.getShardId(), split.getNamespace(), "splitting chunk " + chunkName(split.getChunkMin()) + " of "
                     + split.getNamespace() + " on " + split.getShardId() + " and moving its upper half");
             } else if (body instanceof MergeShards merge) {
                 merge(command, merge);
@@ -230,6 +230,12 @@ public final class MigrationWorker implements AutoCloseable {
         } catch (Invalid invalid) {
             reject(record, command, invalid.field, invalid);
         }
+    }
+
+    /** A chunk by its min key in hex, {@code min} for the first, as operators name it. */
+    private static String chunkName(java.nio.ByteBuffer min) {
+        String hex = Hex.of(min);
+        return hex.isEmpty() ? "min" : hex;
     }
 
     /** A command that cannot be carried out, with the field at fault. */

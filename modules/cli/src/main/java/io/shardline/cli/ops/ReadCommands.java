@@ -124,13 +124,21 @@ public final class ReadCommands {
                 migrationRows(plane, all).print(out(), format, true);
                 return 0;
             }
+            boolean live = System.console() != null;
             Map<String, String> printed = new HashMap<>();
             while (true) {
-                List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m)).toList();
-                for (MigrationState m : plane.migrations().values()) {
-                    String line = progressLine(m);
-                    if (printed.containsKey(m.getMigrationId()) || !CommandPlanner.ended(m)) {
-                        if (!line.equals(printed.put(m.getMigrationId(), line))) {
+                List<MigrationState> all = plane.migrations().values().stream()
+                    .sorted(java.util.Comparator.comparing(MigrationState::getStartedAt)).toList();
+                List<MigrationState> running = all.stream().filter(m -> !CommandPlanner.ended(m)).toList();
+                if (live) {
+                    // A terminal: the running migrations' bars redrawn in place.
+                    out().print("\u001b[H\u001b[2J");
+                    running.forEach(m -> out().println(progressLine(m)));
+                } else {
+                    // A pipe or a file: a line whenever a migration's progress changed.
+                    for (MigrationState m : all) {
+                        String line = progressLine(m);
+                        if ((printed.containsKey(m.getMigrationId()) || !CommandPlanner.ended(m)) && !line.equals(printed.put(m.getMigrationId(), line))) {
                             out().println(line);
                         }
                     }
