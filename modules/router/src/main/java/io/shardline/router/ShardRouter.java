@@ -8,6 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bson.Document;
+import org.bson.types.ObjectId;
 
 import io.shardline.core.key.KeyRange;
 import io.shardline.router.internal.NamespaceView;
@@ -214,6 +215,8 @@ public final class ShardRouter implements AutoCloseable {
             }
             Document copy = new Document(document);
             copy.put(config.tenantField(), tenant);
+            // As the MongoDB driver does on insert; here before the shard key is computed, since it may include _id.
+            copy.putIfAbsent("_id", new ObjectId());
             scoped.add(copy);
         }
         try {

@@ -30,6 +30,7 @@ class RouterBehaviourIT {
     private static EmbeddedShard spare;
     private static String users;
     private static String sessions;
+    private static String tokens;
 
     @BeforeAll
     static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
@@ -44,6 +45,9 @@ class RouterBehaviourIT {
             InitialChunks.layout(users, 1, InitialChunks.valueBoundaries(List.of("m")), List.of("s1", "s2")));
         fixture.namespace(sessions, ShardKeyStrategyType.HASHED, List.of("userId"),
             InitialChunks.layout(sessions, 1, InitialChunks.hashedBoundaries(4), List.of("s1", "s2", "spare")));
+        tokens = names.database() + ".tokens";
+        fixture.namespace(tokens, ShardKeyStrategyType.HASHED, List.of("_id"),
+            InitialChunks.layout(tokens, 1, InitialChunks.hashedBoundaries(2), List.of("s1", "s2")));
         router = fixture.router();
     }
 
@@ -52,6 +56,18 @@ class RouterBehaviourIT {
         router.close();
         fixture.publisher.close();
         spare.close();
+    }
+
+    @Test
+    void shouldGiveADocumentWithoutAnIdAnObjectIdAsTheDriverWouldAndRouteItByIt() {
+        router.insert("acme", tokens, List.of(new Document("label", "no id given")));
+
+        List<Document> found = router.find("acme", tokens, FindRequest.of(new Document("label", "no id given"))).documents();
+
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).get("_id")).isInstanceOf(org.bson.types.ObjectId.class);
+        assertThat(router.find("acme", tokens, FindRequest.of(new Document("_id", found.get(0).get("_id")))).shards())
+            .as("found again by its id on one shard").hasSize(1);
     }
 
     @Test
