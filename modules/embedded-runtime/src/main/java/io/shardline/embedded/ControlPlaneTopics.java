@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
 
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
@@ -32,7 +33,7 @@ public final class ControlPlaneTopics {
      * doing so ("topic is unknown to the topology") and is replaced, stalling the controller for a session timeout;
      * topics that exist before the controller starts are subscribed from the start.
      *
-     * @return the names of the topics that had to be created
+     * @return the names of the topics that did not exist when it looked (created by this call, or concurrently)
      */
     public static List<String> ensureCdc(String bootstrapServers, Collection<String> shardIds, Collection<String> namespaces, short replicationFactor) {
         List<NewTopic> topics = new ArrayList<>();
@@ -49,8 +50,16 @@ public final class ControlPlaneTopics {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(topic -> !existing.contains(topic.name())).toList();
-            if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get();
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> created : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    created.getValue().get();
+                } catch (ExecutionException e) {
+                    // Someone else created it since the listing (Connect's first change, another role starting), or
+                    // the admin client retried a request whose first attempt had created it: either way it exists.
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
             }
             return missing.stream().map(NewTopic::name).toList();
         } catch (ExecutionException e) {

@@ -62,4 +62,27 @@ class ControlPlaneTopicsIT {
             assertThat(topics).contains("shardline.shards", "shardline.routing", "shardline.commands", "shardline.events");
         }
     }
+
+    @Test
+    void shouldLeaveTopicsThatAnotherCreatorMadeMeanwhileWithoutFailing(EmbeddedCluster cluster, TestNames names) throws Exception {
+        TopicCatalog catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        java.util.Set<String> reported = new java.util.HashSet<>();
+        try {
+            List<java.util.concurrent.Future<List<String>>> runs = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                runs.add(pool.submit(() -> ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1)));
+            }
+            for (java.util.concurrent.Future<List<String>> run : runs) {
+                reported.addAll(run.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(reported).hasSize(catalog.all().size());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            assertThat(admin.listTopics().names().get()).containsAll(reported);
+        }
+    }
 }
