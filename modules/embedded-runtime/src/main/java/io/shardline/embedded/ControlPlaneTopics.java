@@ -21,7 +21,7 @@ public final class ControlPlaneTopics {
     private ControlPlaneTopics() {
     }
 
-    /** @return the names of the topics that had to be created */
+    /** @return the names of the topics this call created (a topic that appeared meanwhile is left as it is) */
     public static List<String> ensure(String bootstrapServers, TopicCatalog catalog, short replicationFactor) {
         return create(bootstrapServers, catalog.all().stream().map(topic -> newTopic(topic, replicationFactor)).toList());
     }
@@ -33,7 +33,7 @@ public final class ControlPlaneTopics {
      * doing so ("topic is unknown to the topology") and is replaced, stalling the controller for a session timeout;
      * topics that exist before the controller starts are subscribed from the start.
      *
-     * @return the names of the topics that did not exist when it looked (created by this call, or concurrently)
+     * @return the names of the topics this call created
      */
     public static List<String> ensureCdc(String bootstrapServers, Collection<String> shardIds, Collection<String> namespaces, short replicationFactor) {
         List<NewTopic> topics = new ArrayList<>();
@@ -50,18 +50,21 @@ public final class ControlPlaneTopics {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(topic -> !existing.contains(topic.name())).toList();
-            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> created : admin.createTopics(missing).values().entrySet()) {
+            List<String> created = new ArrayList<>();
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> creation : admin.createTopics(missing).values().entrySet()) {
                 try {
-                    created.getValue().get();
+                    creation.getValue().get();
+                    created.add(creation.getKey());
                 } catch (ExecutionException e) {
-                    // Someone else created it since the listing (Connect's first change, another role starting), or
-                    // the admin client retried a request whose first attempt had created it: either way it exists.
+                    // Someone else created it since the listing (Connect's first change, another role starting), the
+                    // listing lagged behind, or the admin client retried a request whose first attempt had created
+                    // it: either way the topic exists, which is all this asks for.
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
                     }
                 }
             }
-            return missing.stream().map(NewTopic::name).toList();
+            return created;
         } catch (ExecutionException e) {
             throw new IllegalStateException("creating topics failed: " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
