@@ -31,7 +31,7 @@ class ControlPlaneTopicsIT {
         assertThat(created).as("created by the first call (an admin-client retry may hide one)").isNotEmpty().isSubsetOf(all);
         assertThat(again).isEmpty();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-            assertThat(admin.listTopics().names().get()).containsAll(all);
+            assertThat(listed(admin, all)).containsAll(all);
             ConfigResource routing = new ConfigResource(ConfigResource.Type.TOPIC, catalog.routing().name());
             ConfigResource events = new ConfigResource(ConfigResource.Type.TOPIC, catalog.events().name());
             Map<ConfigResource, Config> configs = admin.describeConfigs(Set.of(routing, events)).all().get();
@@ -52,7 +52,7 @@ class ControlPlaneTopicsIT {
         assertThat(created).isNotEmpty().isSubsetOf(wanted);
         assertThat(again).isEmpty();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-            assertThat(admin.listTopics().names().get()).containsAll(wanted);
+            assertThat(listed(admin, wanted)).containsAll(wanted);
             ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, created.get(0));
             Config config = admin.describeConfigs(Set.of(topic)).all().get().get(topic);
             assertThat(config.get("retention.ms").value()).isEqualTo(Long.toString(TopicCatalog.CDC_RETENTION.toMillis()));
@@ -87,7 +87,18 @@ class ControlPlaneTopicsIT {
         List<String> all = catalog.all().stream().map(topic -> topic.name()).toList();
         assertThat(reported).as("each topic created by one call at most").doesNotHaveDuplicates().isSubsetOf(all);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
-            assertThat(admin.listTopics().names().get()).containsAll(all);
+            assertThat(listed(admin, all)).containsAll(all);
         }
+    }
+
+    /** The topics the broker lists, once it lists the wanted ones or 15 s passed: a listing lags a creation a little. */
+    private static Set<String> listed(Admin admin, List<String> wanted) throws Exception {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        Set<String> names = admin.listTopics().names().get();
+        while (!names.containsAll(wanted) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            names = admin.listTopics().names().get();
+        }
+        return names;
     }
 }
