@@ -3,6 +3,7 @@ package io.shardline.controlplane;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -173,11 +174,12 @@ public final class CommandPlanner {
     }
 
     private ChunkRoute chunk(String namespace, String chunk) {
-        if (plane.routing(namespace).isEmpty()) {
+        List<ChunkRoute> routes = plane.routing(namespace);
+        if (routes.isEmpty()) {
             throw new InvalidCommand("ns", "no routing for namespace " + namespace);
         }
         String minHex = "min".equals(chunk) ? "" : chunk.toLowerCase(Locale.ROOT);
-        return plane.chunk(namespace, minHex).orElseThrow(() -> new InvalidCommand("chunk",
+        return routes.stream().filter(route -> ControlPlaneClient.hex(route.getMin()).equals(minHex)).findFirst().orElseThrow(() -> new InvalidCommand("chunk",
             "no chunk of " + namespace + " starts at " + chunk + " (see the routing of " + namespace + ")"));
     }
 

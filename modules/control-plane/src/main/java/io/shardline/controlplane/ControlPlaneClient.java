@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 import io.shardline.schemas.TopicCatalog;
@@ -63,11 +62,6 @@ public final class ControlPlaneClient implements AutoCloseable {
             .filter(route -> namespace == null || route.getNamespace().equals(namespace))
             .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(route -> hex(route.getMin())))
             .toList();
-    }
-
-    /** The chunk of a namespace starting at a key (hex; empty for the first chunk). */
-    public Optional<ChunkRoute> chunk(String namespace, String minHex) {
-        return routing(namespace).stream().filter(route -> hex(route.getMin()).equals(minHex)).findFirst();
     }
 
     public synchronized Map<String, MigrationState> migrations() {

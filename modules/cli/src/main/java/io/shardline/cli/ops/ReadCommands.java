@@ -199,8 +199,9 @@ public final class ReadCommands {
                 out.println();
                 Map<String, Long> chunks = new java.util.TreeMap<>();
                 plane.routing(null).forEach(route -> chunks.merge(route.getNamespace(), 1L, Long::sum));
+                Map<String, io.shardline.schemas.avro.NamespaceConfig> configs = plane.namespaces();
                 chunks.forEach((ns, count) -> out.println("namespace " + ns + ": " + count + " chunks, strategy "
-                    + (plane.namespaces().containsKey(ns) ? plane.namespaces().get(ns).getStrategy() : "unknown")));
+                    + (configs.containsKey(ns) ? configs.get(ns).getStrategy() : "unknown")));
                 long running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m)).count();
                 out.println("migrations: " + running + " running, " + plane.migrations().size() + " in all");
                 out.flush();

@@ -3,6 +3,8 @@ package io.shardline.worker.internal;
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
 
+import io.shardline.controlplane.ControlPlaneClient;
+
 /** Encoded keys as the hex strings routing keys and {@code _sk} use. */
 public final class Hex {
 
@@ -10,13 +12,7 @@ public final class Hex {
     }
 
     public static String of(ByteBuffer bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        ByteBuffer copy = bytes.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return HexFormat.of().formatHex(raw);
+        return ControlPlaneClient.hex(bytes);
     }
 
     public static ByteBuffer bytes(String hex) {
