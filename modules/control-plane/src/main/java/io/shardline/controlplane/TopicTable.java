@@ -71,6 +71,11 @@ public final class TopicTable<V> implements AutoCloseable {
         return entry == null ? null : entry.value();
     }
 
+    /** The latest value of a key with the offset it was written at, or null. */
+    public synchronized Entry<V> entry(String key) {
+        return values.get(key);
+    }
+
     public synchronized Map<String, V> values() {
         Map<String, V> copy = new HashMap<>();
         values.forEach((key, entry) -> copy.put(key, entry.value()));

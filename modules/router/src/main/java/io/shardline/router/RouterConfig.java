@@ -27,10 +27,28 @@ import io.shardline.schemas.TopicCatalog;
  *                         period is over, so that the old owner no longer holds the range: it first waits (up to the
  *                         shard timeout) to catch up and renew its lease, else the read fails as retryable. Keep it
  *                         well under the workers' grace period
+ * @param releaseCheck     when a read looks, on the shards it read, for a record that a range it read there has left
+ *                         the shard at a routing version this router has not applied yet (the worker writes one before
+ *                         it deletes a moved range from its old owner); if so, the router waits up to the shard
+ *                         timeout for that routing version and runs the read again, at most three times
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
-                           int readCacheEntries, Duration maxReadStaleness) {
+                           int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck) {
+
+    /** When a read confirms with the shards it read that they still hold the ranges it read there. */
+    public enum ReleaseCheck {
+        /**
+         * Only while the router's lease has run out: a router holding a lease has applied every cutover older than
+         * the lease, and a range leaves its old owner only a grace period after its cutover.
+         */
+        WHEN_LEASE_LAPSED,
+        /**
+         * On every read, one indexed lookup per shard read: also covers a router stalled between a routing
+         * lookup and its shard query (a long GC pause) for longer than the grace period.
+         */
+        EVERY_READ
+    }
 
     public RouterConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -63,6 +81,7 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (maxReadStaleness.isNegative()) {
             throw new IllegalArgumentException("maxReadStaleness must not be negative, was " + maxReadStaleness);
         }
+        Objects.requireNonNull(releaseCheck, "releaseCheck");
         if (readCacheEntries < 0) {
             throw new IllegalArgumentException("readCacheEntries must be >= 0, was " + readCacheEntries);
         }
@@ -71,39 +90,44 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60));
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED);
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withTenantField(String field) {
-        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withRouterId(String id) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries, maxReadStaleness);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries, maxReadStaleness, releaseCheck);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness);
+            staleness, releaseCheck);
+    }
+
+    public RouterConfig withReleaseCheck(ReleaseCheck check) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, check);
     }
 }

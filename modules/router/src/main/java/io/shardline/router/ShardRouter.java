@@ -19,6 +19,7 @@ import io.shardline.router.internal.CdcInvalidator;
 import io.shardline.router.internal.DeadLetters;
 import io.shardline.router.internal.LoadCounter;
 import io.shardline.router.internal.ReadCache;
+import io.shardline.router.internal.ReleasedRanges;
 import io.shardline.router.internal.RouterMetrics;
 import io.shardline.router.internal.RouterSignals;
 import io.shardline.router.internal.InFlightWrites;
@@ -35,6 +36,8 @@ import io.shardline.router.internal.WritePath;
  * key, and runs the rest on the shards they target, in parallel.
  */
 public final class ShardRouter implements AutoCloseable {
+
+    private static final int STALE_ROUTING_ATTEMPTS = 3;
 
     private final RouterConfig config;
     private final RoutingState state = new RoutingState();
@@ -69,7 +72,9 @@ public final class ShardRouter implements AutoCloseable {
         state.onRoutingChange(cache::invalidate);
         this.inFlight = new InFlightWrites(state);
         this.signals = new RouterSignals(config, state, load, inFlight);
-        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load);
+        ReleasedRanges releases = new ReleasedRanges(clients,
+            () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
+        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight);
     }
 
@@ -159,7 +164,7 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.rejectServerSideJavaScript("projection", request.projection());
         Document scoped = scoped(tenant, request.filter());
         awaitFreshRouting();
-        return cached(namespace, "find", tenant, request, () -> reads.find(view(namespace), scoped, request));
+        return cached(namespace, "find", tenant, request, refreshing(() -> reads.find(view(namespace), scoped, request)));
     }
 
     /**
@@ -180,14 +185,14 @@ public final class ShardRouter implements AutoCloseable {
         Document tenantFilter = scoped(tenant, new Document());
         awaitFreshRouting();
         return cached(namespace, "aggregate", tenant, List.of(pipeline, allowPartial),
-            () -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial));
+            refreshing(() -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial)));
     }
 
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
         Document scoped = scoped(tenant, filter);
         awaitFreshRouting();
-        return cached(namespace, "count", tenant, List.of(scoped, allowPartial), () -> reads.count(view(namespace), scoped, allowPartial));
+        return cached(namespace, "count", tenant, List.of(scoped, allowPartial), refreshing(() -> reads.count(view(namespace), scoped, allowPartial)));
     }
 
     public List<Object> distinct(String tenant, String namespace, String key, Document filter) {
@@ -197,7 +202,7 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.rejectServerSideJavaScript("filter", filter);
         Document scoped = scoped(tenant, filter);
         awaitFreshRouting();
-        return cached(namespace, "distinct", tenant, List.of(key, scoped), () -> reads.distinct(view(namespace), key, scoped));
+        return cached(namespace, "distinct", tenant, List.of(key, scoped), refreshing(() -> reads.distinct(view(namespace), key, scoped)));
     }
 
     public WriteResult insert(String tenant, String namespace, List<Document> documents) {
@@ -284,6 +289,32 @@ public final class ShardRouter implements AutoCloseable {
             cache.invalidate(namespace); // never keep an answer that misses shards
         }
         return value;
+    }
+
+    /**
+     * Runs a read again, with fresher routing, when a shard it read says a range it read there has left at a routing
+     * version this router had not applied: waits (up to the shard timeout) for that version, at most
+     * {@value #STALE_ROUTING_ATTEMPTS} attempts in all; the last refusal reaches the caller as retryable.
+     */
+    private <T> java.util.function.Supplier<T> refreshing(java.util.function.Supplier<T> read) {
+        return () -> {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return read.get();
+                } catch (ReleasedRanges.StaleRouting stale) {
+                    metrics.staleRouting();
+                    if (attempt == STALE_ROUTING_ATTEMPTS) {
+                        throw stale;
+                    }
+                    try {
+                        state.awaitVersionAbove(stale.requiredVersion() - 1, config.shardTimeout().toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw stale;
+                    }
+                }
+            }
+        };
     }
 
     private Document scoped(String tenant, Document filter) {

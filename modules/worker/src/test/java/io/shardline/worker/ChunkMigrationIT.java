@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
+import org.bson.BsonDocument;
+
+import com.mongodb.client.model.Filters;
+
+import io.shardline.core.routing.RangeRelease;
 
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.avro.ChunkState;
@@ -37,6 +42,17 @@ class ChunkMigrationIT {
             assertThat(route.getShardId()).isEqualTo("s2");
             assertThat(route.getState()).isEqualTo(ChunkState.ACTIVE);
             assertThat(fixture.documents("s2")).isNotEmpty();
+
+            // The old owner says the range left it, at a routing version routers reach once they know the new owner.
+            RangeRelease release = RangeRelease.fromDocument(fixture.shard("s1").getDatabase(RangeRelease.DATABASE)
+                .getCollection(RangeRelease.COLLECTION, BsonDocument.class).find(Filters.eq("_id", cleaned.getMigrationId())).first());
+            assertThat(release.namespace()).isEqualTo(fixture.namespace);
+            assertThat(release.range()).isEqualTo(fixture.chunks.get(0).range());
+            assertThat(release.toShard()).isEqualTo("s2");
+            fixture.router.awaitRoutingVersionAbove(release.routingVersion() - 1, Duration.ofSeconds(10));
+            assertThat(fixture.router.routingVersion()).isGreaterThanOrEqualTo(release.routingVersion());
+            assertThat(fixture.router.explain(MigrationFixture.TENANT, fixture.namespace, new org.bson.Document()).chunks())
+                .anyMatch(chunk -> chunk.contains("@s2"));
             System.out.printf("moved chunk: %d writes acknowledged, %d failed, %d fence attempts%n", load.writes.get(), load.failures.get(),
                 cleaned.getFenceAttempts());
         }

@@ -8,11 +8,14 @@ import io.shardline.router.RouterException;
 
 /**
  * One request's consistent view of a namespace: its strategy and the routing as of the request's start, and the
- * targets of a filter under them.
+ * targets of a filter under them. {@code routingVersion} was read before the routing, so the routing is at least
+ * that recent.
  */
-public record NamespaceView(String database, String collection, ShardKeyStrategy strategy, NamespaceRouting routing) {
+public record NamespaceView(String database, String collection, ShardKeyStrategy strategy, NamespaceRouting routing,
+                            long routingVersion) {
 
     public static NamespaceView of(RoutingState state, String namespace) {
+        long version = state.version();
         int dot = namespace.indexOf('.');
         if (dot <= 0 || dot == namespace.length() - 1) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "namespace must be <db>.<collection>, was '" + namespace + "'");
@@ -21,7 +24,7 @@ public record NamespaceView(String database, String collection, ShardKeyStrategy
             RouterException.Kind.NOT_FOUND, "namespace " + namespace + " is not sharded (no config on the config topic)"));
         NamespaceRouting routing = state.routing(namespace).orElseThrow(() -> new RouterException(
             RouterException.Kind.NOT_FOUND, "namespace " + namespace + " has no complete routing table yet"));
-        return new NamespaceView(namespace.substring(0, dot), namespace.substring(dot + 1), strategy, routing);
+        return new NamespaceView(namespace.substring(0, dot), namespace.substring(dot + 1), strategy, routing, version);
     }
 
     public String namespace() {

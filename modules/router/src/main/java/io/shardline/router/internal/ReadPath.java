@@ -41,8 +41,11 @@ public final class ReadPath {
     private final long timeoutMillis;
     private final RouterMetrics metrics;
     private final LoadCounter load;
+    private final ReleasedRanges releases;
 
-    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics, LoadCounter load) {
+    public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics, LoadCounter load,
+                    ReleasedRanges releases) {
+        this.releases = releases;
         this.clients = clients;
         this.executor = executor;
         this.timeoutMillis = timeoutMillis;
@@ -61,14 +64,17 @@ public final class ReadPath {
         if (shards.size() == 1) {
             String shard = shards.get(0);
             List<Document> docs = new ArrayList<>();
-            onShard(shard, () -> metrics.timed(shard, "find", () -> find(view, shard, targets.scoped(shard, scopedFilter),
-                request, shardProjection, request.skip(), request.limit()).into(docs)));
+            onShard(shard, () -> {
+                metrics.timed(shard, "find", () -> find(view, shard, targets.scoped(shard, scopedFilter),
+                    request, shardProjection, request.skip(), request.limit()).into(docs));
+                releases.verify(view, shard, targets.chunksByShard().get(shard));
+            });
             docs.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
             return new FindResult(docs, false, List.of(), shards);
         }
 
         int perShardLimit = request.limit() == 0 ? 0 : request.skip() + request.limit();
-        Gathered<List<Document>> gathered = gather("find", shards, shard -> {
+        Gathered<List<Document>> gathered = gather("find", view, targets, shard -> {
             List<Document> docs = new ArrayList<>();
             find(view, shard, targets.scoped(shard, scopedFilter), request, shardProjection, 0, perShardLimit).into(docs);
             return docs;
@@ -94,7 +100,7 @@ public final class ReadPath {
             : new Document("$and", List.of(tenantFilter, split.targetingFilter()));
         ShardTargets targets = view.targets(targeting);
         targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
-        Gathered<List<Document>> gathered = gather("aggregate", targets.shards(), shard -> {
+        Gathered<List<Document>> gathered = gather("aggregate", view, targets, shard -> {
             List<Document> stages = new ArrayList<>();
             stages.add(new Document("$match", targets.scoped(shard, tenantFilter)));
             stages.add(new Document("$project", new Document(ShardKeyField.NAME, 0)));
@@ -122,7 +128,7 @@ public final class ReadPath {
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
         ShardTargets targets = view.targets(scopedFilter);
         targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
-        Gathered<Long> gathered = gather("count", targets.shards(),
+        Gathered<Long> gathered = gather("count", view, targets,
             shard -> collection(view, shard).countDocuments(targets.scoped(shard, scopedFilter)), allowPartial);
         return gathered.results().values().stream().mapToLong(Long::longValue).sum();
     }
@@ -130,7 +136,7 @@ public final class ReadPath {
     public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
         ShardTargets targets = view.targets(scopedFilter);
         targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
-        Gathered<List<Object>> gathered = gather("distinct", targets.shards(), shard -> {
+        Gathered<List<Object>> gathered = gather("distinct", view, targets, shard -> {
             List<Object> values = new ArrayList<>();
             for (BsonValue value : collection(view, shard).distinct(key, targets.scoped(shard, scopedFilter), BsonValue.class)) {
                 values.add(toJava(value));
@@ -166,10 +172,15 @@ public final class ReadPath {
     private record Gathered<T>(Map<String, T> results, List<String> missing) {
     }
 
-    private <T> Gathered<T> gather(String operation, List<String> shards, Function<String, T> query, boolean allowPartial) {
+    private <T> Gathered<T> gather(String operation, NamespaceView view, ShardTargets targets, Function<String, T> query, boolean allowPartial) {
+        List<String> shards = targets.shards();
         Map<String, Future<T>> futures = new LinkedHashMap<>();
         for (String shard : shards) {
-            futures.put(shard, executor.submit(() -> metrics.timed(shard, operation, () -> query.apply(shard))));
+            futures.put(shard, executor.submit(() -> {
+                T result = metrics.timed(shard, operation, () -> query.apply(shard));
+                releases.verify(view, shard, targets.chunksByShard().get(shard));
+                return result;
+            }));
         }
         boolean success = false;
         try {
@@ -192,7 +203,8 @@ public final class ReadPath {
                 results.put(entry.getKey(), entry.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (TimeoutException | ExecutionException e) {
                 entry.getValue().cancel(true);
-                if (!allowPartial) {
+                // Stale routing is never a missing shard: the answer would be wrong, not partial.
+                if (!allowPartial || e.getCause() instanceof ReleasedRanges.StaleRouting) {
                     futures.values().forEach(f -> f.cancel(true));
                     throw shardFailure(entry.getKey(), e);
                 }

@@ -39,6 +39,13 @@ public final class RouterMetrics {
         return timer.record(call);
     }
 
+    /** Counts a read that a shard refused as based on stale routing (it was refreshed and retried, or failed). */
+    public void staleRouting() {
+        Counter.builder("router.stale.routing")
+            .description("Reads that met a range released at a routing version the router had not applied")
+            .register(registry).increment();
+    }
+
     /** Counts a query that needed more than one shard. */
     public void crossShard(int shardCount, boolean success) {
         Counter.builder("cross.shard.query")

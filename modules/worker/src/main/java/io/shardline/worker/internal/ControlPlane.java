@@ -19,13 +19,18 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReplaceOptions;
 
 import io.shardline.controlplane.TopicTable;
+import io.shardline.core.routing.RangeRelease;
 import io.shardline.schemas.DeadLetterHeaders;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
@@ -150,13 +155,28 @@ public final class ControlPlane implements AutoCloseable {
 
     /** The collection of a namespace on a shard, as raw BSON. */
     public MongoCollection<RawBsonDocument> collection(String shardId, String namespace) {
+        int dot = namespace.indexOf('.');
+        return client(shardId).getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+    }
+
+    private MongoClient client(String shardId) {
         ShardDescriptor shard = shards().get(shardId);
         if (shard == null) {
             throw new IllegalStateException("shard " + shardId + " is not registered");
         }
-        MongoClient client = clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
-        int dot = namespace.indexOf('.');
-        return client.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
+    }
+
+    /**
+     * Records on a shard that a range left it (idempotent: one record per migration), before the range is deleted
+     * there; routers that read the range from this shard with older routing find it and refresh.
+     */
+    public void recordRelease(String shardId, RangeRelease release) {
+        MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
+            .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
+        releases.createIndex(Indexes.ascending("ns", "routingVersion"));
+        BsonDocument document = release.toDocument();
+        releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
     }
 
     /**

@@ -16,6 +16,9 @@ import org.bson.BsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.RangeRelease;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
@@ -525,12 +528,31 @@ public final class MigrationRun {
                 progress();
             }
         }
+        recordRelease();
         long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10);
         ChunkRoute route = route();
         if (state.getMigrationId().equals(route.getMigrationId())) {
             plane.publishRoute(next(route).setMigrationId(null).build());
         }
         transition(MigrationPhase.CLEANED, "grace period over: " + deleted + " documents of the range deleted from " + state.getSourceShardId());
+    }
+
+    /**
+     * Before the source loses the range: a record there that names the routing version which moved it, so a router
+     * reading the range from the source with routing older than that refreshes instead of trusting what it read. The
+     * version is the position after the chunk's latest route (the cutover or later), which every router at or past it
+     * has applied.
+     */
+    private void recordRelease() {
+        String key = TopicCatalog.routingKey(state.getNamespace(), Hex.of(state.getChunkMin()));
+        var entry = plane.routing().entry(key);
+        if (entry == null) {
+            throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
+        }
+        KeyRange range = new KeyRange(ShardKey.ofHex(Hex.of(state.getChunkMin())),
+            state.getChunkMax() == null ? null : ShardKey.ofHex(Hex.of(state.getChunkMax())));
+        plane.recordRelease(state.getSourceShardId(),
+            new RangeRelease(state.getNamespace(), range, state.getTargetShardId(), state.getMigrationId(), entry.offset() + 1));
     }
 
     /** A rollback after the cutover: the same fence on the target, a drain back to the source, the chunk returned. */
