@@ -50,6 +50,8 @@ public final class MigrationRun {
     private static final Logger LOG = LoggerFactory.getLogger(MigrationRun.class);
     private static final Set<MigrationPhase> ENDED = EnumSet.of(MigrationPhase.CLEANED, MigrationPhase.ABORTED, MigrationPhase.ROLLED_BACK);
     private static final String MARKER_PREFIX = "shardline:marker:";
+    /** Changed documents compared per query while fenced, between checks of the fence's hard bound. */
+    private static final int VERIFY_BATCH = 500;
 
     /** What the run reports as it goes (meters). */
     public interface Listener {
@@ -404,7 +406,21 @@ public final class MigrationRun {
         state.setReplayOffset(tail.position());
         long verifyStart = System.nanoTime();
         long drainMillis = (verifyStart - drainStart) / 1_000_000;
-        String mismatch = verify(ops, changedSincePreCheck);
+        String mismatch;
+        if (changedSincePreCheck == null) {
+            mismatch = verifyWhole(ops);
+        } else {
+            // The pre-check found both sides equal but for documents changed since; those are compared again, in
+            // batches, within the fence's hard bound. Past it the fence is lifted; the next probe narrows the set down
+            // to the documents that still differ, so the next attempt has less to compare.
+            RangeOps.Agreement agreement = ops.sameOnBothSides(changedSincePreCheck, VERIFY_BATCH, deadline);
+            if (agreement == RangeOps.Agreement.UNFINISHED) {
+                unfence("comparing the " + changedSincePreCheck.size() + " documents changed during the catch-up did not finish within "
+                    + "the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
+                return false;
+            }
+            mismatch = agreement == RangeOps.Agreement.SAME ? null : "documents changed during the catch-up differ between source and target";
+        }
         long verifyMillis = (System.nanoTime() - verifyStart) / 1_000_000;
         if (mismatch != null) {
             plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
@@ -458,17 +474,12 @@ public final class MigrationRun {
         }
     }
 
-    /** Null when both sides agree on the range, else what differs. */
-    private String verify(RangeOps ops, Set<BsonValue> changedSincePreCheck) {
-        if (changedSincePreCheck == null) {
-            RangeOps.Digest source = ops.digestFrom();
-            RangeOps.Digest target = ops.digestTo();
-            return source.equals(target) ? null
-                : "source holds " + source.count() + " documents, target " + target.count() + ", and their hashes differ";
-        }
-        // The pre-check found both sides equal but for documents changed since; those are compared again one by one.
-        return ops.sameOnBothSides(changedSincePreCheck) ? null
-            : "documents changed during the catch-up differ between source and target";
+    /** Null when both sides agree on the whole range (at most {@code verifyFullScanMaxDocs} documents), else what differs. */
+    private static String verifyWhole(RangeOps ops) {
+        RangeOps.Digest source = ops.digestFrom();
+        RangeOps.Digest target = ops.digestTo();
+        return source.equals(target) ? null
+            : "source holds " + source.count() + " documents, target " + target.count() + ", and their hashes differ";
     }
 
     /** Waits for every router with a live lease to acknowledge a routing version above the offset; null when all did. */

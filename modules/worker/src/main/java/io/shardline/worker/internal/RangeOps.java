@@ -253,6 +253,30 @@ public final class RangeOps {
         return digest(from, filter).equals(digest(to, filter));
     }
 
+    /** What a bounded comparison found. */
+    public enum Agreement {
+        SAME, DIFFERENT,
+        /** The deadline came before every document was compared. */
+        UNFINISHED
+    }
+
+    /**
+     * {@link #sameOnBothSides(Collection)} in batches of {@code batchSize} ids, giving up at the deadline: for a
+     * comparison that must end in time (writes to the range are held while it runs).
+     */
+    public Agreement sameOnBothSides(Collection<BsonValue> ids, int batchSize, long deadlineMillis) {
+        List<BsonValue> all = List.copyOf(ids);
+        for (int from = 0; from < all.size(); from += batchSize) {
+            if (System.currentTimeMillis() >= deadlineMillis) {
+                return Agreement.UNFINISHED;
+            }
+            if (!sameOnBothSides(all.subList(from, Math.min(all.size(), from + batchSize)))) {
+                return Agreement.DIFFERENT;
+            }
+        }
+        return Agreement.SAME;
+    }
+
     private static Digest digest(MongoCollection<RawBsonDocument> collection, Bson filter) {
         MessageDigest sha;
         try {

@@ -1,0 +1,92 @@
+package io.shardline.worker.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Updates;
+
+import io.shardline.shard.EmbeddedShard;
+
+/** The bounded comparison the fenced verification uses, on two real embedded shards. */
+class RangeOpsIT {
+
+    private static EmbeddedShard source;
+    private static EmbeddedShard target;
+    private static MongoClient sourceClient;
+    private static MongoClient targetClient;
+
+    @BeforeAll
+    static void start() {
+        source = EmbeddedShard.start("range-ops-source");
+        target = EmbeddedShard.start("range-ops-target");
+        sourceClient = MongoClients.create(source.connectionString());
+        targetClient = MongoClients.create(target.connectionString());
+    }
+
+    @AfterAll
+    static void stop() {
+        sourceClient.close();
+        targetClient.close();
+        source.close();
+        target.close();
+    }
+
+    private static MongoCollection<RawBsonDocument> collection(MongoClient client, String name) {
+        return client.getDatabase("rangeops").getCollection(name, RawBsonDocument.class);
+    }
+
+    /** The same 2,000 documents on both sides, keys 0000..1999 as hex-ish strings, range [0000, 2000). */
+    private static RangeOps copied(String name, List<BsonValue> ids) {
+        MongoCollection<RawBsonDocument> from = collection(sourceClient, name);
+        MongoCollection<RawBsonDocument> to = collection(targetClient, name);
+        List<RawBsonDocument> documents = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            BsonDocument document = new BsonDocument("_id", new BsonString(name + "-" + i))
+                .append(RangeOps.KEY_FIELD, new BsonString(String.format("%04d", i))).append("v", new BsonInt32(i));
+            documents.add(RawBsonDocument.parse(document.toJson()));
+            ids.add(document.get("_id"));
+        }
+        from.insertMany(documents);
+        to.insertMany(documents);
+        return new RangeOps(from, to, "0000", "2000");
+    }
+
+    @Test
+    void shouldFindBothSidesAlikeOrTellADifferenceBatchByBatch() {
+        List<BsonValue> ids = new ArrayList<>();
+        RangeOps ops = copied("compared", ids);
+        long later = System.currentTimeMillis() + 60_000;
+
+        assertThat(ops.sameOnBothSides(ids, 100, later)).isEqualTo(RangeOps.Agreement.SAME);
+
+        collection(targetClient, "compared").updateOne(Filters.eq("_id", "compared-1999"), Updates.set("v", -1));
+        assertThat(ops.sameOnBothSides(ids, 100, later)).as("a difference in the last batch").isEqualTo(RangeOps.Agreement.DIFFERENT);
+        assertThat(ops.sameOnBothSides(ids.subList(0, 1_999), 100, later)).as("ids not asked about are not compared")
+            .isEqualTo(RangeOps.Agreement.SAME);
+    }
+
+    @Test
+    void shouldStopAtTheDeadlineRatherThanHoldTheFenceLonger() {
+        List<BsonValue> ids = new ArrayList<>();
+        RangeOps ops = copied("bounded", ids);
+
+        assertThat(ops.sameOnBothSides(ids, 100, System.currentTimeMillis() - 1)).isEqualTo(RangeOps.Agreement.UNFINISHED);
+        assertThat(ops.sameOnBothSides(List.of(), 100, System.currentTimeMillis() - 1)).as("nothing to compare")
+            .isEqualTo(RangeOps.Agreement.SAME);
+    }
+}
