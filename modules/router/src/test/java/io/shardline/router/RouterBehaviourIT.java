@@ -71,6 +71,34 @@ class RouterBehaviourIT {
     }
 
     @Test
+    void shouldNotReadDocumentsAShardHoldsOfRangesItDoesNotOwn() throws Exception {
+        String ns = users.replace(".users", ".copied");
+        fixture.namespace(ns, ShardKeyStrategyType.HASHED, List.of("userId"),
+            InitialChunks.layout(ns, 1, InitialChunks.hashedBoundaries(2), List.of("s1", "s2")));
+        awaitShards(ns, "s1", "s2");
+        List<Document> documents = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            documents.add(new Document("_id", "c" + i).append("userId", "u" + i));
+        }
+        router.insert("acme", ns, documents);
+        // A copy in flight: everything s1 owns is on s2 too, as a migration to s2 leaves it until the cutover.
+        int dot = ns.indexOf('.');
+        try (var s1 = com.mongodb.client.MongoClients.create(fixture.cluster.shards().get("s1").connectionString());
+             var s2 = com.mongodb.client.MongoClients.create(fixture.cluster.shards().get("s2").connectionString())) {
+            List<Document> owned = s1.getDatabase(ns.substring(0, dot)).getCollection(ns.substring(dot + 1)).find().into(new java.util.ArrayList<>());
+            assertThat(owned).isNotEmpty();
+            s2.getDatabase(ns.substring(0, dot)).getCollection(ns.substring(dot + 1)).insertMany(owned);
+            String onS1 = owned.get(0).getString("userId");
+
+            assertThat(router.find("acme", ns, FindRequest.of(new Document())).documents()).as("every shard, each to its own ranges").hasSize(40);
+            assertThat(router.count("acme", ns, new Document(), false)).isEqualTo(40);
+            FindResult byKey = router.find("acme", ns, FindRequest.of(new Document("userId", onS1)));
+            assertThat(byKey.shards()).containsExactly("s1");
+            assertThat(byKey.documents()).hasSize(1);
+        }
+    }
+
+    @Test
     void shouldNeverShowOneTenantTheDocumentsOfAnother() {
         router.insert("acme", users, List.of(new Document("_id", "a1").append("name", "Ann")));
         router.insert("zeta", users, List.of(new Document("_id", "z1").append("name", "Zed")));

@@ -56,6 +56,11 @@ public final class RequestGuards {
         if (filter == null || filter.isEmpty()) {
             return tenantOnly;
         }
+        if (!filter.containsKey(tenantField)) {
+            // Top-level fields are ANDed: the flat form means the same and is what a shard matches fastest.
+            tenantOnly.putAll(filter);
+            return tenantOnly;
+        }
         return new Document("$and", List.of(tenantOnly, filter));
     }
 

@@ -15,8 +15,10 @@ import io.shardline.core.routing.NamespaceRouting;
 /**
  * The chunks a plan touches, grouped by owning shard, with each shard's owned ranges as a filter on
  * {@link ShardKeyField}.
+ *
+ * @param planRanges the key ranges the filter can match (a superset of the keys of every matching document)
  */
-public record ShardTargets(Map<String, List<Chunk>> chunksByShard) {
+public record ShardTargets(Map<String, List<Chunk>> chunksByShard, List<KeyRange> planRanges) {
 
     public static ShardTargets of(NamespaceRouting routing, TargetPlan plan) {
         Map<String, List<Chunk>> byShard = new LinkedHashMap<>();
@@ -28,7 +30,7 @@ public record ShardTargets(Map<String, List<Chunk>> chunksByShard) {
                 }
             }
         }
-        return new ShardTargets(byShard);
+        return new ShardTargets(byShard, plan.ranges());
     }
 
     public List<String> shards() {
@@ -39,10 +41,15 @@ public record ShardTargets(Map<String, List<Chunk>> chunksByShard) {
         return chunksByShard.values().stream().flatMap(List::stream).toList();
     }
 
-    /** {@code filter} restricted to the ranges the shard owns among the targeted chunks. */
+    /**
+     * {@code filter} restricted to the ranges the shard owns among the targeted chunks, so that documents of ranges
+     * the shard holds without owning them (a copy in flight to it, a range in its grace period after leaving it)
+     * are never read. When the shard owns every key the filter can match (a query by shard key), no such document
+     * can match and the filter goes as it is.
+     */
     public Document scoped(String shardId, Document filter) {
         List<KeyRange> owned = merged(chunksByShard.get(shardId));
-        if (owned.size() == 1 && owned.get(0).equals(KeyRange.ALL)) {
+        if (covers(owned, planRanges)) {
             return filter;
         }
         List<Document> ranges = new ArrayList<>();
@@ -55,6 +62,23 @@ public record ShardTargets(Map<String, List<Chunk>> chunksByShard) {
         }
         Document ownedFilter = ranges.size() == 1 ? ranges.get(0) : new Document("$or", ranges);
         return filter.isEmpty() ? ownedFilter : new Document("$and", List.of(ownedFilter, filter));
+    }
+
+    /** Whether every range of {@code ranges} lies inside one of {@code owned} (both sorted and merged). */
+    static boolean covers(List<KeyRange> owned, List<KeyRange> ranges) {
+        for (KeyRange range : ranges) {
+            boolean inside = false;
+            for (KeyRange mine : owned) {
+                if (mine.min().compareTo(range.min()) <= 0 && ShardKey.compareUpper(range.max(), mine.max()) <= 0) {
+                    inside = true;
+                    break;
+                }
+            }
+            if (!inside) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static List<KeyRange> merged(List<Chunk> chunks) {

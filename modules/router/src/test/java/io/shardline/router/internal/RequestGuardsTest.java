@@ -17,7 +17,11 @@ class RequestGuardsTest {
         assertThat(RequestGuards.scopeToTenant("tenantId", "acme", new Document()))
             .isEqualTo(new Document("tenantId", "acme"));
         assertThat(RequestGuards.scopeToTenant("tenantId", "acme", new Document("a", 1)))
-            .isEqualTo(new Document("$and", List.of(new Document("tenantId", "acme"), new Document("a", 1))));
+            .isEqualTo(new Document("tenantId", "acme").append("a", 1));
+        Document namingTheTenant = new Document("tenantId", new Document("$in", List.of("acme"))).append("a", 1);
+        assertThat(RequestGuards.scopeToTenant("tenantId", "acme", namingTheTenant))
+            .as("a filter on the tenant field keeps its own condition beside the tenant's")
+            .isEqualTo(new Document("$and", List.of(new Document("tenantId", "acme"), namingTheTenant)));
     }
 
     @Test
