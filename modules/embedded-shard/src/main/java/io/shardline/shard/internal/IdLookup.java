@@ -67,6 +67,39 @@ final class IdLookup {
         return Optional.empty();
     }
 
+    /**
+     * The filter without the {@code _id $in} condition {@link #pinnedIdList} found: a candidate read by one of those
+     * ids satisfies it already, and matching a list of n ids against each of n candidates would take n² comparisons.
+     */
+    static Document withoutIdList(Document filter) {
+        Document copy = filter.clone();
+        if (copy.get("_id") instanceof Document operators && operators.size() == 1 && operators.get("$in") instanceof List<?>) {
+            copy.remove("_id");
+            return copy;
+        }
+        if (copy.get("$and") instanceof List<?> branches) {
+            List<Object> rest = new java.util.ArrayList<>();
+            boolean removed = false;
+            for (Object branch : branches) {
+                if (!removed && branch instanceof Document document && pinnedIdList(document).isPresent()) {
+                    removed = true;
+                    Document stripped = withoutIdList(document);
+                    if (!stripped.isEmpty()) {
+                        rest.add(stripped);
+                    }
+                } else {
+                    rest.add(branch);
+                }
+            }
+            if (rest.isEmpty()) {
+                copy.remove("$and");
+            } else {
+                copy.put("$and", rest);
+            }
+        }
+        return copy;
+    }
+
     /** Options of a find that change its answer beyond the filter: a find with any of them runs as it is. */
     private static final List<String> SHAPING = List.of("projection", "sort", "skip", "limit", "min", "max", "hint", "collation", "singleBatch");
 
@@ -104,7 +137,7 @@ final class IdLookup {
         if (ids.isEmpty() || SHAPING.stream().anyMatch(query::containsKey)) {
             return null;
         }
-        Document filter = (Document) query.get("filter");
+        Document filter = withoutIdList((Document) query.get("filter"));
         String namespace = databaseName + "." + query.get(command);
         DefaultQueryMatcher matcher = new DefaultQueryMatcher();
         List<Document> found = new java.util.ArrayList<>();
@@ -145,9 +178,10 @@ final class IdLookup {
             }
             changed = true;
             boolean single = statement.get("limit") instanceof Number limit && limit.intValue() == 1;
+            Document rest = many.isPresent() ? withoutIdList(filter) : filter;
             for (Object id : many.isPresent() ? new java.util.LinkedHashSet<>(many.get()) : List.of(one.get())) {
                 Document candidate = backend.findById(namespace, id);
-                if (candidate != null && matcher.matches(candidate, filter)) {
+                if (candidate != null && matcher.matches(candidate, rest)) {
                     rewritten.add(new Document("q", new Document("_id", id)).append("limit", 1));
                     if (single) {
                         break;
