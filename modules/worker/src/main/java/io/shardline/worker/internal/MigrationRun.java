@@ -52,6 +52,8 @@ public final class MigrationRun {
     private static final String MARKER_PREFIX = "shardline:marker:";
     /** Changed documents compared per query while fenced, between checks of the fence's hard bound. */
     private static final int VERIFY_BATCH = 500;
+    /** At most this many narrowing passes before a fence, each a catch-up and a comparison of the changed documents. */
+    private static final int NARROW_PASSES = 3;
 
     /** What the run reports as it goes (meters). */
     public interface Listener {
@@ -318,9 +320,7 @@ public final class MigrationRun {
                     long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
                     state.setReplayOffset(tail.position());
                     if (large && preChecked) {
-                        // Documents changed since the pre-check that both sides now agree on need no recheck while
-                        // fenced; a later change brings them back through the replay.
-                        changedSincePreCheck.retainAll(ops.differing(List.copyOf(changedSincePreCheck)));
+                        narrow(tail, ops, changedSincePreCheck);
                     }
                     // A connector that is simply this slow (an idle change stream may wait out its poll) would never
                     // let a fence in: after three probes over budget, fence if the drain fits well inside the hard bound.
@@ -336,6 +336,30 @@ public final class MigrationRun {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Drops the documents changed since the pre-check that both sides agree on now: they need no comparison while
+     * fenced (a later change brings them back through the replay). Each pass first applies every event published so
+     * far; what the fence then has to drain and compare is what the connector had not published yet, about as many
+     * changes as the write rate puts in flight.
+     */
+    private void narrow(CdcTail tail, RangeOps ops, Set<BsonValue> changed) {
+        for (int pass = 0; pass < NARROW_PASSES; pass++) {
+            catchUp(tail, ops, changed);
+            changed.retainAll(ops.differing(List.copyOf(changed)));
+            if (changed.size() <= VERIFY_BATCH) {
+                break;
+            }
+        }
+        catchUp(tail, ops, changed);
+    }
+
+    /** Applies the events the CDC topic holds now (a bounded number of polls). */
+    private void catchUp(CdcTail tail, RangeOps ops, Set<BsonValue> changed) {
+        for (int polls = 0; polls < 20 && tail.lag() > 0; polls++) {
+            replay(tail, ops, changed, Duration.ofMillis(20));
         }
     }
 
@@ -386,7 +410,8 @@ public final class MigrationRun {
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
         state.setFenceVersion(fenceOffset);
         state.setFenceAttempts(state.getFenceAttempts() + 1);
-        transition(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")");
+        transition(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")"
+            + (changedSincePreCheck == null ? "" : "; " + changedSincePreCheck.size() + " changed documents to compare so far"));
         long acksStart = System.nanoTime();
         String missing = awaitAcks(fenceOffset, config.ackTimeout());
         long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
