@@ -17,6 +17,7 @@ import io.shardline.embedded.internal.DebeziumStreaming;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.shard.EmbeddedShard;
+import io.shardline.shard.EmbeddedShardConfig;
 
 /**
  * Everything Shardline needs, in one JVM: a KRaft broker, Apicurio Registry (child JVM), N embedded shards, and
@@ -65,7 +66,8 @@ public final class EmbeddedCluster implements AutoCloseable {
                 : track(EmbeddedKafka.start(config.workDir().resolve("kafka"))).bootstrapServers();
             for (int i = 1; i <= config.shards(); i++) {
                 String id = "s" + i;
-                shards.put(id, track(EmbeddedShard.start(id)));
+                shards.put(id, track(EmbeddedShard.start(id, EmbeddedShardConfig.defaults(id)
+                    .withOplogRetentionEntries(config.oplogRetentionEntries()))));
             }
             if (config.cdc()) {
                 connect = track(EmbeddedConnect.start(bootstrapServers, config.topicPrefix() + "connect", config.topicPrefix()));

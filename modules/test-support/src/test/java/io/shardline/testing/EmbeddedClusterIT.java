@@ -30,6 +30,21 @@ class EmbeddedClusterIT {
     }
 
     @Test
+    void shouldGiveEachShardTheOplogRetentionAsked(TestBroker broker) throws Exception {
+        EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(Files.createTempDirectory("cluster-oplog-"))
+            .withShards(1).withSchemaRegistry(false).withCdc(false).withKafkaBootstrap(broker.bootstrapServers())
+            .withOplogRetentionEntries(10);
+
+        try (EmbeddedCluster small = EmbeddedCluster.start(config);
+             var client = com.mongodb.client.MongoClients.create(small.shards().get("s1").connectionString())) {
+            for (int i = 0; i < 25; i++) {
+                client.getDatabase("app").getCollection("docs").insertOne(new org.bson.Document("_id", i));
+            }
+            assertThat(small.shards().get("s1").oplogSize()).isEqualTo(10);
+        }
+    }
+
+    @Test
     void shouldListEveryEndpointOfTheFullCluster(EmbeddedCluster cluster) {
         assertThat(cluster.endpoints()).containsOnlyKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "SHARD_s2");
         assertThat(cluster.connectors()).containsExactly("shardline-cdc-s1", "shardline-cdc-s2");

@@ -69,6 +69,11 @@ public final class ShardBackend extends MemoryBackend {
     }
 
     @Override
+    public de.bwaldvogel.mongo.backend.memory.MemoryDatabase openOrCreateDatabase(String databaseName) {
+        return new ShardDatabase(databaseName, getCursorRegistry());
+    }
+
+    @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
         Document response = dispatch(channel, databaseName, command, query);
         if (response != null && !response.containsKey("operationTime")) {
