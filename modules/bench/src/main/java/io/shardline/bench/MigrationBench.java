@@ -63,7 +63,11 @@ final class MigrationBench {
 
     List<String> run() throws Exception {
         List<String> lines = new ArrayList<>();
-        EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-migration-")).withShards(2);
+        // Each shard's oplog holds three times the largest move: the target takes the baseline's documents and the
+        // copy's at insertMany speed, faster than its connector reads them, as a replica set is sized for its bulk loads.
+        int largest = sizes.stream().mapToInt(Integer::intValue).max().orElse(0);
+        EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-migration-")).withShards(2)
+            .withOplogRetentionEntries(Math.max(io.shardline.shard.EmbeddedShardConfig.DEFAULT_OPLOG_RETENTION, 3 * largest));
         try (EmbeddedCluster cluster = EmbeddedCluster.start(config);
              ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog());
              MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString());
@@ -77,7 +81,8 @@ final class MigrationBench {
             }
             Map<MigrationPhase, Long> entered = new ConcurrentHashMap<>();
             WorkerConfig workerConfig = WorkerConfig.defaults(cluster.bootstrapServers(), catalog).withGracePeriod(Duration.ofSeconds(1));
-            try (MigrationWorker worker = MigrationWorker.start(workerConfig, new SimpleMeterRegistry(),
+            SimpleMeterRegistry workerMeters = new SimpleMeterRegistry();
+            try (MigrationWorker worker = MigrationWorker.start(workerConfig, workerMeters,
                 state -> entered.putIfAbsent(state.getPhase(), System.nanoTime()))) {
                 for (int run = 0; run < sizes.size(); run++) {
                     int size = sizes.get(run);
@@ -100,7 +105,7 @@ final class MigrationBench {
                             batch = new ArrayList<>();
                         }
                         if ((i + 1) % 50_000 == 0) {
-                            // Keep Debezium within the shard's oplog retention (500k events), as a real loader would.
+                            // Keep the connector within 200k events of the load, as a loader pacing itself to CDC would.
                             awaitCdc(cluster, TopicCatalog.cdcTopic("s1", ns), i + 1 - 200_000);
                         }
                     }
@@ -159,6 +164,9 @@ final class MigrationBench {
 
 
                         entered.clear();
+                        io.micrometer.core.instrument.Timer throttled = workerMeters.find("shard.migration.copy.throttled").timer();
+                        double pausedBefore = throttled == null ? 0 : throttled.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+                        long pausesBefore = throttled == null ? 0 : throttled.count();
                         long commanded = System.nanoTime();
                         String commandId = UUID.randomUUID().toString();
                         commands.send(new ProducerRecord<>(catalog.commands().name(), "s1", ShardCommand.newBuilder().setCommandId(commandId)
@@ -195,6 +203,10 @@ final class MigrationBench {
                                 + " command -> cutover %.1f s (copy %.1f s, catch-up %.1f s, fence held %.0f ms); cleanup done %.1f s after the command",
                             size, copyPerSecond, rawPerSecond, copyPerSecond / rawPerSecond, (cutOver - commanded) / 1e9, (copyEnd - copyStart) / 1e9,
                             (fenced - copyEnd) / 1e9, (cutOver - fenced) / 1e6, (entered.get(MigrationPhase.CLEANED) - commanded) / 1e9));
+                        throttled = workerMeters.find("shard.migration.copy.throttled").timer();
+                        print(lines, String.format("  the copy's throttle (a batch slower than %d ms on the target pauses the copy): %d pauses, %.1f s",
+                            workerConfig.copyLatencyTarget().toMillis(), (throttled == null ? 0 : throttled.count()) - pausesBefore,
+                            (throttled == null ? 0 : throttled.totalTime(java.util.concurrent.TimeUnit.SECONDS)) - pausedBefore));
                         print(lines, String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d writes failed out of %d",
                             overlapping, stalls.percentileMicros(50) / 1000, stalls.percentileMicros(99) / 1000, stalls.percentileMicros(100) / 1000,
                             failed, writes.size()));

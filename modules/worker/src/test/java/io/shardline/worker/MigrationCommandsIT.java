@@ -134,6 +134,38 @@ class MigrationCommandsIT {
         }
     }
 
+    @Test
+    void shouldEvenOutANamespacesChunksOverTheActiveShardsAndRegisterAnAddedShardOnce(EmbeddedCluster cluster, TestNames names) throws Exception {
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
+             MigrationWorker worker = fixture.worker(fixture.workerConfig())) {
+            for (int i = 0; i < 200; i++) {
+                fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new org.bson.Document("_id", "r" + i).append("userId", "r" + i)));
+            }
+            String rebalance = fixture.send(io.shardline.schemas.avro.Rebalance.newBuilder().setNamespace(fixture.namespace).build());
+            fixture.awaitMigration(rebalance, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing())) {
+                assertThat(routing.refresh().values().values()).filteredOn(r -> r.getNamespace().equals(fixture.namespace))
+                    .extracting(ChunkRoute::getShardId).containsExactlyInAnyOrder("s1", "s2");
+            }
+            fixture.send(io.shardline.schemas.avro.Rebalance.newBuilder().setNamespace(fixture.namespace).build());
+
+            ShardDescriptor added = ShardDescriptor.newBuilder().setShardId("s9").setConnectionString(cluster.shards().get("s2").connectionString())
+                .setCapacityBytes(1L << 30).setCapacityOpsPerSec(1_000).setState(ShardState.ACTIVE).setVersion(1)
+                .setUpdatedAt(java.time.Instant.now()).build();
+            fixture.send(io.shardline.schemas.avro.AddShard.newBuilder().setShard(added).build());
+            fixture.send(io.shardline.schemas.avro.AddShard.newBuilder().setShard(added).build());
+
+            List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 1);
+            assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD)).containsExactly("command.shard.shardId");
+            assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("registered already");
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+                assertThat(shards.refresh().get("s9").getConnectionString()).isEqualTo(added.getConnectionString());
+            }
+            assertThat(eventReasons(fixture)).contains("rebalance: 1 chunk moves planned", "rebalance: 0 chunk moves planned")
+                .anyMatch(reason -> reason.startsWith("shard s9 registered at "));
+        }
+    }
+
     private static boolean inChunk(String key, io.shardline.core.routing.Chunk chunk) {
         return key.compareTo(chunk.min().toHex()) >= 0 && (chunk.max() == null || key.compareTo(chunk.max().toHex()) < 0);
     }

@@ -159,7 +159,8 @@ public final class MigrationRun {
         String from = state.getLastCopiedKey() == null ? Hex.of(state.getChunkMin()) : Hex.of(state.getLastCopiedKey());
         String max = Hex.of(state.getChunkMax());
         RangeOps rest = ops.sub(from, max);
-        List<String> cuts = rest.count() > 4L * config.copyBatchSize() ? rest.cuts(config.copyStreams()) : List.of();
+        long remaining = rest.count();
+        List<String> cuts = remaining > 4L * config.copyBatchSize() ? rest.cuts(config.copyStreams(), remaining) : List.of();
         List<String> lows = new java.util.ArrayList<>();
         lows.add(from);
         lows.addAll(cuts);

@@ -56,9 +56,12 @@ public final class RangeOps {
         return new RangeOps(from, to, min, max);
     }
 
-    /** Up to {@code parts - 1} keys that cut the range into parts of about as many documents each, ascending. */
-    public List<String> cuts(int parts) {
-        long count = count();
+    /**
+     * Up to {@code parts - 1} keys that cut the range into parts of about as many documents each, ascending.
+     *
+     * @param count the documents of the range, as {@link #count()} gave them
+     */
+    public List<String> cuts(int parts, long count) {
         List<String> cuts = new ArrayList<>();
         for (int i = 1; i < parts; i++) {
             RawBsonDocument at = from.find(rangeFilter()).sort(Sorts.ascending(KEY_FIELD)).skip((int) (count * i / parts)).limit(1)
