@@ -91,7 +91,7 @@ final class MigrationBench {
                         .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build();
                     publisher.publishConfig(namespace);
                     publisher.publishRouting(ns, List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
-                    ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(ns), (short) 1);
+                    ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(ns, "bench.scratch" + run), (short) 1);
                     ShardKeyStrategy strategy = ShardKeyStrategies.of(namespace);
                     MongoCollection<Document> source = s1.getDatabase("bench").getCollection("move" + run);
                     List<Document> batch = new ArrayList<>();
@@ -160,6 +160,9 @@ final class MigrationBench {
                             scratch.insertMany(chunk);
                         }
                         double rawPerSecond = size / ((System.nanoTime() - rawStart) / 1e9);
+                        // The target's connector reads the baseline's inserts after they were made; the move starts
+                        // once it has, so that the copy does not share the target with that backlog.
+                        awaitCdc(cluster, TopicCatalog.cdcTopic("s2", "bench.scratch" + run), size);
                         scratch.drop();
 
 

@@ -11,16 +11,20 @@ import java.security.NoSuchAlgorithmException;
  */
 public final class KeyHashing {
 
+    /** One digest per thread: looking the algorithm up costs about as much as hashing a key. */
+    private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is required of every Java platform", e);
+        }
+    });
+
     private KeyHashing() {
     }
 
     public static long hash64(Object value) {
-        try {
-            MessageDigest md5 = MessageDigest.getInstance("MD5");
-            byte[] digest = md5.digest(KeyEncoding.encode(value).toBytes());
-            return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is required of every Java platform", e);
-        }
+        byte[] digest = MD5.get().digest(KeyEncoding.encode(value).toBytes());
+        return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();
     }
 }

@@ -23,6 +23,8 @@ public final class RouterMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+    /** The latency timer per shard and operation, looked up once rather than registered on every call. */
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     public RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -30,12 +32,12 @@ public final class RouterMetrics {
 
     /** Runs one shard call and records its latency. */
     public <T> T timed(String shard, String operation, Supplier<T> call) {
-        Timer timer = Timer.builder("shard.query.latency")
+        Timer timer = timers.computeIfAbsent(shard + '\u0000' + operation, key -> Timer.builder("shard.query.latency")
             .description("Latency of one call of the router to one shard")
             .tag("shard", shard).tag("operation", operation)
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
-            .register(registry);
+            .register(registry));
         return timer.record(call);
     }
 
