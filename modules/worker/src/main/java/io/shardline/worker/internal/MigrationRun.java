@@ -53,7 +53,9 @@ public final class MigrationRun {
     /** Changed documents compared per query while fenced, between checks of the fence's hard bound. */
     private static final int VERIFY_BATCH = 500;
     /** At most this many narrowing passes before a fence, each a catch-up and a comparison of the changed documents. */
-    private static final int NARROW_PASSES = 3;
+    private static final int NARROW_PASSES = 4;
+    /** Changed documents few enough to compare while fenced in a few milliseconds. */
+    private static final int NARROWED_ENOUGH = 100;
 
     /** What the run reports as it goes (meters). */
     public interface Listener {
@@ -343,18 +345,17 @@ public final class MigrationRun {
     /**
      * Drops the documents changed since the pre-check that both sides agree on now: they need no comparison while
      * fenced (a later change brings them back through the replay). Each pass first applies every event published so
-     * far; what the fence then has to drain and compare is what the connector had not published yet, about as many
-     * changes as the write rate puts in flight.
+     * far, then compares; it ends on a comparison, so what the fence has to drain and compare is what was written
+     * during that last comparison and what the connector had not published yet.
      */
     private void narrow(CdcTail tail, RangeOps ops, Set<BsonValue> changed) {
         for (int pass = 0; pass < NARROW_PASSES; pass++) {
             catchUp(tail, ops, changed);
             changed.retainAll(ops.differing(List.copyOf(changed)));
-            if (changed.size() <= VERIFY_BATCH) {
-                break;
+            if (changed.size() <= NARROWED_ENOUGH) {
+                return;
             }
         }
-        catchUp(tail, ops, changed);
     }
 
     /** Applies the events the CDC topic holds now (a bounded number of polls). */
@@ -406,6 +407,10 @@ public final class MigrationRun {
 
     /** One fence attempt: true when it ended the catch-up (cut over or aborted), false when it unfenced to retry. */
     private boolean fence(CdcTail tail, RangeOps ops, Set<BsonValue> changedSincePreCheck) throws InterruptedException {
+        // Where the replay back to the source will start: read before fencing, not while writes wait. Anything the
+        // target records from here on is replayed back during the grace period (idempotently; before the cutover
+        // the target only holds what this migration wrote there).
+        long reverseFrom = plane.cdcEnd(state.getTargetShardId(), state.getNamespace());
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
@@ -455,7 +460,7 @@ public final class MigrationRun {
             giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + mismatch);
             return true;
         }
-        state.setReverseReplayOffset(plane.cdcEnd(state.getTargetShardId(), state.getNamespace()));
+        state.setReverseReplayOffset(reverseFrom);
         transition(MigrationPhase.VERIFIED, "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
             + drainMillis + " ms, verified " + (changedSincePreCheck == null ? "by a full scan" : changedSincePreCheck.size() + " changed documents")
             + " in " + verifyMillis + " ms)");
