@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code shardline demo} as a user runs it, from the runnable jar with stdout to a file (so in plain mode): within its
- * duration a shard crosses its storage threshold and is split, a chunk moves live, retention and quiet traffic let a
+ * duration a shard crosses its storage or query-load threshold and is split, a chunk moves live, retention and quiet traffic let a
  * shard be merged away, and the closing check finds every acknowledged write as acknowledged.
  */
 class DemoCommandIT {
