@@ -116,7 +116,7 @@ final class DecisionBench {
                     ShardCommand command = awaitSplit(commands);
                     latencies.add(System.nanoTime() - crossed);
                     SplitShard split = (SplitShard) command.getCommand();
-                    ShardKey key = ShardKey.ofBytes(bytes(split.getSplitKey()));
+                    ShardKey key = ShardKey.ofBuffer(split.getSplitKey());
                     long below = 0;
                     long all = 0;
                     for (Document doc : collection.find()) {
@@ -162,12 +162,5 @@ final class DecisionBench {
             }
         }
         throw new IllegalStateException("no split command within 60 s");
-    }
-
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return raw;
     }
 }

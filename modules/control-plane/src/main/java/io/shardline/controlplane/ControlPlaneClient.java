@@ -2,7 +2,6 @@ package io.shardline.controlplane;
 
 import java.nio.ByteBuffer;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -89,10 +88,7 @@ public final class ControlPlaneClient implements AutoCloseable {
         if (bytes == null) {
             return null;
         }
-        ByteBuffer copy = bytes.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return HexFormat.of().formatHex(raw);
+        return io.shardline.core.key.ShardKey.ofBuffer(bytes).toHex();
     }
 
     @Override

@@ -44,7 +44,7 @@ public final class VerifyCommand extends ReadCommands.Read {
         if (routes.isEmpty()) {
             throw new IllegalArgumentException("--ns: no routing for namespace " + namespace);
         }
-        List<Chunk> chunks = routes.stream().map(VerifyCommand::chunk).toList();
+        List<Chunk> chunks = routes.stream().map(Chunk::of).toList();
         List<String> violations = NamespaceRouting.validate(namespace, chunks);
         Map<String, ShardDescriptor> shards = plane.shards();
         List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m))
@@ -94,18 +94,5 @@ public final class VerifyCommand extends ReadCommands.Read {
             + (orphaned == 1 ? "" : "s") + "; routing " + (violations.isEmpty() ? "covers the key space exactly once" : "is broken: " + violations));
         out().flush();
         return violations.isEmpty() && orphaned == 0 ? 0 : 1;
-    }
-
-    private static Chunk chunk(ChunkRoute route) {
-        return new Chunk(route.getNamespace(), new KeyRange(ShardKey.ofBytes(bytes(route.getMin())),
-            route.getMax() == null ? null : ShardKey.ofBytes(bytes(route.getMax()))), route.getShardId(), route.getEpoch(), route.getVersion(),
-            route.getState(), route.getMigrationId());
-    }
-
-    private static byte[] bytes(java.nio.ByteBuffer buffer) {
-        java.nio.ByteBuffer copy = buffer.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return raw;
     }
 }

@@ -17,6 +17,11 @@ public record KeyRange(ShardKey min, ShardKey max) {
         }
     }
 
+    /** The range between two encoded keys as record fields hold them; a {@code null} max is unbounded. */
+    public static KeyRange ofEncoded(java.nio.ByteBuffer min, java.nio.ByteBuffer max) {
+        return new KeyRange(ShardKey.ofBuffer(min), max == null ? null : ShardKey.ofBuffer(max));
+    }
+
     /** The range of all keys that start with the given prefix. */
     public static KeyRange prefix(ShardKey prefix) {
         return new KeyRange(prefix, prefix.prefixSuccessor());

@@ -26,6 +26,14 @@ public final class ShardKey implements Comparable<ShardKey> {
         return encoded.length == 0 ? MIN : new ShardKey(encoded.clone());
     }
 
+    /** Reads the encoded bytes a record field holds (from its position to its limit; the buffer is not moved). */
+    public static ShardKey ofBuffer(java.nio.ByteBuffer encoded) {
+        java.nio.ByteBuffer view = encoded.duplicate();
+        byte[] bytes = new byte[view.remaining()];
+        view.get(bytes);
+        return bytes.length == 0 ? MIN : new ShardKey(bytes);
+    }
+
     /** Parses the hexadecimal form printed by {@link #toHex()}. */
     public static ShardKey ofHex(String hex) {
         return ofBytes(HexFormat.of().parseHex(hex));

@@ -23,6 +23,12 @@ public record Chunk(String namespace, KeyRange range, String shardId, long epoch
         }
     }
 
+    /** The chunk a routing record describes. */
+    public static Chunk of(io.shardline.schemas.avro.ChunkRoute route) {
+        return new Chunk(route.getNamespace(), KeyRange.ofEncoded(route.getMin(), route.getMax()), route.getShardId(), route.getEpoch(),
+            route.getVersion(), route.getState(), route.getMigrationId());
+    }
+
     public static Chunk active(String namespace, KeyRange range, String shardId, long epoch, long version) {
         return new Chunk(namespace, range, shardId, epoch, version, ChunkState.ACTIVE, null);
     }

@@ -1,12 +1,10 @@
 package io.shardline.router.internal;
 
-import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
-import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.key.ShardKeyStrategies;
 import io.shardline.core.key.ShardKeyStrategy;
@@ -34,10 +32,7 @@ public final class RoutingState {
 
     /** Applies a routing record read at {@code offset} of the (single-partition) routing topic. */
     public void applyRoute(ChunkRoute route, long offset) {
-        KeyRange range = new KeyRange(ShardKey.ofBytes(bytes(route.getMin())),
-            route.getMax() == null ? null : ShardKey.ofBytes(bytes(route.getMax())));
-        routing.put(new Chunk(route.getNamespace(), range, route.getShardId(), route.getEpoch(), route.getVersion(),
-            route.getState(), route.getMigrationId()));
+        routing.put(Chunk.of(route));
         routingListeners.forEach(listener -> listener.accept(route.getNamespace()));
         bumpVersion(offset + 1);
     }
@@ -128,12 +123,5 @@ public final class RoutingState {
             }
             versionMonitor.notifyAll();
         }
-    }
-
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] bytes = new byte[copy.remaining()];
-        copy.get(bytes);
-        return bytes;
     }
 }

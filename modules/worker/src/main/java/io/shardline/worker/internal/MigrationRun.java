@@ -17,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.shardline.core.key.KeyRange;
-import io.shardline.core.key.ShardKey;
 import io.shardline.core.routing.RangeRelease;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
@@ -591,10 +590,8 @@ public final class MigrationRun {
         if (entry == null) {
             throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
         }
-        KeyRange range = new KeyRange(ShardKey.ofHex(Hex.of(state.getChunkMin())),
-            state.getChunkMax() == null ? null : ShardKey.ofHex(Hex.of(state.getChunkMax())));
-        plane.recordRelease(state.getSourceShardId(),
-            new RangeRelease(state.getNamespace(), range, state.getTargetShardId(), state.getMigrationId(), entry.offset() + 1));
+        plane.recordRelease(state.getSourceShardId(), new RangeRelease(state.getNamespace(),
+            KeyRange.ofEncoded(state.getChunkMin(), state.getChunkMax()), state.getTargetShardId(), state.getMigrationId(), entry.offset() + 1));
     }
 
     /** A rollback after the cutover: the same fence on the target, a drain back to the source, the chunk returned. */
