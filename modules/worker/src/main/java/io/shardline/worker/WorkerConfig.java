@@ -16,7 +16,7 @@ import io.shardline.schemas.TopicCatalog;
  * @param maxFenceHold          hard bound on how long writes to the range are held (acks, drain and verification)
  * @param fenceRetryBackoff     wait after a failed fence before the next; doubles with each failure, up to 32 times
  * @param copyBatchSize         documents per copy batch
- * @param copyStreams           a range of more than four batches is copied in this many parts at once
+ * @param copyStreams           copy batches written to the target at once (one scan of the range in key order feeds them)
  * @param copyLatencyTarget     a copy batch slower than this on the target slows the copy down (throttle)
  * @param gracePeriod           after the cutover, changes on the target are replayed to the source this long, so a
  *                              rollback can flip back; then the range is deleted from the source

@@ -58,8 +58,8 @@ class MigrationCommandsIT {
             fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
             assertThat(meters.get("shard.migration.copy.throttled").timer().count())
                 .as("a latency target of zero pauses the copy after every batch").isPositive();
-            assertThat(eventReasons(fixture)).as("the copy of a range of many batches runs in parallel parts")
-                .anyMatch(reason -> reason.contains("COPYING -> CATCHING_UP") && reason.contains("in 3 streams"));
+            assertThat(eventReasons(fixture)).as("the copy's batches are written by parallel writers")
+                .anyMatch(reason -> reason.contains("COPYING -> CATCHING_UP") && reason.contains("by 3 writers"));
             fixture.resend(command);
             Thread.sleep(2_000);
             try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations())) {

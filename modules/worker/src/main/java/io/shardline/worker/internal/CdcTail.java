@@ -22,7 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * the key matters: a replay reads each changed document from the shard it replays from, so what is applied is always
  * that shard's current, type-exact document (or its absence), whatever order or how often the events arrive.
  */
-public final class CdcTail implements AutoCloseable {
+public final class CdcTail implements ChangeSource, AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,6 +42,7 @@ public final class CdcTail implements AutoCloseable {
         consumer.seek(partition, fromOffset);
     }
 
+    @Override
     public List<Change> poll(Duration timeout) {
         List<Change> changes = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
@@ -57,6 +58,11 @@ public final class CdcTail implements AutoCloseable {
     /** The next offset to read. */
     public long position() {
         return consumer.position(partition);
+    }
+
+    @Override
+    public boolean behind() {
+        return lag() > 0;
     }
 
     /** Events written but not read yet. */

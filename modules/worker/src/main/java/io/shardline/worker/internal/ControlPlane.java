@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -108,7 +109,12 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public void publishMigration(MigrationState state) {
-        send(catalog.migrations(), state.getMigrationId(), state);
+        get(publishMigrationAsync(state));
+    }
+
+    /** Sends a migration state without waiting for the broker: the returned future completes once it is written. */
+    public java.util.concurrent.Future<RecordMetadata> publishMigrationAsync(MigrationState state) {
+        return sendAsync(catalog.migrations(), state.getMigrationId(), state);
     }
 
     public void publishShard(ShardDescriptor shard) {
@@ -117,10 +123,16 @@ public final class ControlPlane implements AutoCloseable {
 
     public void event(ShardEventType type, String shardId, String namespace, String migrationId, String commandId, String issuer,
                       String reason, Map<String, Double> figures) {
+        get(eventAsync(type, shardId, namespace, migrationId, commandId, issuer, reason, figures));
+    }
+
+    /** {@link #event} without waiting for the broker. */
+    public java.util.concurrent.Future<RecordMetadata> eventAsync(ShardEventType type, String shardId, String namespace, String migrationId,
+                                                                   String commandId, String issuer, String reason, Map<String, Double> figures) {
         ShardEvent event = ShardEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType(type).setTimestamp(Instant.now())
             .setSource("worker:" + workerId).setShardId(shardId).setNamespace(namespace).setMigrationId(migrationId)
             .setCommandId(commandId).setIssuer(issuer).setReason(reason).setFigures(new HashMap<>(figures)).build();
-        send(catalog.events(), shardId == null ? "cluster" : shardId, event);
+        return sendAsync(catalog.events(), shardId == null ? "cluster" : shardId, event);
     }
 
     /** Sends a command the worker cannot carry out to the commands DLQ, with the reason and its origin. */
@@ -138,11 +150,16 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     private <V> long send(Topic<String, V> topic, String key, V value) {
-        byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
-        return get(producer.send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes))).offset();
+        return get(sendAsync(topic, key, value)).offset();
     }
 
-    private static <T> T get(java.util.concurrent.Future<T> future) {
+    private <V> java.util.concurrent.Future<RecordMetadata> sendAsync(Topic<String, V> topic, String key, V value) {
+        byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
+        return producer.send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes));
+    }
+
+    /** Waits for a send; a failed one is thrown as an {@link IllegalStateException} naming the cause. */
+    public static <T> T get(java.util.concurrent.Future<T> future) {
         try {
             return future.get();
         } catch (ExecutionException e) {

@@ -57,18 +57,13 @@ public final class MigrationRun {
     private static final int NARROWED_ENOUGH = 100;
 
     /** What the run reports as it goes (meters). */
-    public interface Listener {
-        /** Told of the state a run resumes from, and of every state it enters (once published). */
+    public interface Listener extends RangeCopy.Listener {
+        /** Told of the state a run resumes from, and of every state it enters (as it is sent to the migrations topic). */
         void step(MigrationState state);
-
-        void copied(long documents, long bytes);
 
         void replayLag(String migrationId, long events, long millis);
 
         void fenceHeld(Duration held);
-
-        /** The copy paused because the target answered a batch slower than the latency target. */
-        void throttled(Duration paused);
     }
 
     private final ControlPlane plane;
@@ -118,7 +113,11 @@ public final class MigrationRun {
                 case PLANNED -> plan();
                 case COPYING -> copy();
                 case CATCHING_UP -> catchUpAndFence();
-                case FENCED -> unfence("resumed while fenced: the fence is lifted and the catch-up resumes");
+                case FENCED -> {
+                    if (!foundCutOver()) {
+                        unfence("resumed while fenced: the fence is lifted and the catch-up resumes");
+                    }
+                }
                 case VERIFIED -> cutOver();
                 case CUT_OVER -> grace();
                 default -> throw new IllegalStateException("no step for " + state.getPhase());
@@ -150,118 +149,33 @@ public final class MigrationRun {
             + " to " + state.getTargetShardId() + " (replay from CDC offset " + watermark + ")");
     }
 
-    /**
-     * Copies the range in key order, batch by batch. A range of more than a few batches is cut at evenly spaced keys
-     * into {@code copyStreams} parts copied in parallel; the resume point published is the lowest position of the
-     * parts still copying, so a resumed copy repeats at most what was in flight (writes are idempotent).
-     */
+    /** Copies the range (see {@link RangeCopy}), publishing its progress and resume point as it goes. */
     private void copy() throws InterruptedException {
-        RangeOps ops = ops();
         String from = state.getLastCopiedKey() == null ? Hex.of(state.getChunkMin()) : Hex.of(state.getLastCopiedKey());
-        String max = Hex.of(state.getChunkMax());
-        RangeOps rest = ops.sub(from, max);
-        long remaining = rest.count();
-        List<String> cuts = remaining > 4L * config.copyBatchSize() ? rest.cuts(config.copyStreams(), remaining) : List.of();
-        List<String> lows = new java.util.ArrayList<>();
-        lows.add(from);
-        lows.addAll(cuts);
-        int streams = lows.size();
-        java.util.concurrent.atomic.AtomicReferenceArray<String> positions = new java.util.concurrent.atomic.AtomicReferenceArray<>(streams);
-        java.util.concurrent.atomic.AtomicLong docs = new java.util.concurrent.atomic.AtomicLong(state.getCopiedDocs());
-        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong(state.getCopiedBytes());
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(streams, task -> {
-            Thread thread = new Thread(task, "copy-" + state.getMigrationId());
-            thread.setDaemon(true);
-            return thread;
-        });
-        List<java.util.concurrent.Future<?>> parts = new java.util.ArrayList<>();
-        try {
-            for (int i = 0; i < streams; i++) {
-                int part = i;
-                String low = lows.get(i);
-                String high = i + 1 < streams ? lows.get(i + 1) : max;
-                positions.set(part, low);
-                parts.add(pool.submit(() -> {
-                    copyPart(ops.sub(low, high), low, part, positions, docs, bytes, stop);
-                    positions.set(part, null);
-                    return null;
-                }));
-            }
-            while (!parts.stream().allMatch(java.util.concurrent.Future::isDone)) {
-                Thread.sleep(Math.max(10, Math.min(200, config.progressInterval().toMillis())));
-                refreshRequests();
-                if (state.getAbortRequested() || state.getRollbackRequested()) {
-                    stop.set(true);
-                }
-                recordCopy(positions, docs, bytes);
+        RangeCopy copy = new RangeCopy(ops(), from, config.copyBatchSize(), config.copyStreams(), config.copyLatencyTarget(), listener,
+            state.getCopiedDocs(), state.getCopiedBytes());
+        RangeCopy.Progress done = copy.run("copy-" + state.getMigrationId(), Duration.ofMillis(Math.max(10, Math.min(200, config.progressInterval().toMillis()))),
+            progress -> {
+                recordCopy(progress);
                 progress();
-            }
-            for (java.util.concurrent.Future<?> part : parts) {
-                part.get();
-            }
-        } catch (java.util.concurrent.ExecutionException e) {
-            stop.set(true);
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
-        recordCopy(positions, docs, bytes);
-        if (stop.get()) {
+                refreshRequests();
+                return !state.getAbortRequested() && !state.getRollbackRequested();
+            });
+        recordCopy(done);
+        if (!done.finished()) {
             return;
         }
-        transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes) in "
-            + streams + " stream" + (streams == 1 ? "" : "s"));
+        transition(MigrationPhase.CATCHING_UP, "copied " + state.getCopiedDocs() + " documents (" + state.getCopiedBytes() + " bytes) from one "
+            + "scan in key order by " + config.copyStreams() + " writer" + (config.copyStreams() == 1 ? "" : "s"));
     }
 
-    private void recordCopy(java.util.concurrent.atomic.AtomicReferenceArray<String> positions, java.util.concurrent.atomic.AtomicLong docs,
-                            java.util.concurrent.atomic.AtomicLong bytes) {
-        String lowest = null;
-        for (int i = 0; i < positions.length(); i++) {
-            String position = positions.get(i);
-            if (position != null && (lowest == null || position.compareTo(lowest) < 0)) {
-                lowest = position;
-            }
-        }
-        state.setCopiedDocs(docs.get());
-        state.setCopiedBytes(bytes.get());
-        if (lowest != null) {
-            state.setLastCopiedKey(Hex.bytes(lowest));
-        } else if (state.getChunkMax() != null) {
+    private void recordCopy(RangeCopy.Progress progress) {
+        state.setCopiedDocs(progress.documents());
+        state.setCopiedBytes(progress.bytes());
+        if (progress.finished() && state.getChunkMax() != null) {
             state.setLastCopiedKey(state.getChunkMax());
-        }
-    }
-
-    private void copyPart(RangeOps part, String from, int index, java.util.concurrent.atomic.AtomicReferenceArray<String> positions,
-                          java.util.concurrent.atomic.AtomicLong docs, java.util.concurrent.atomic.AtomicLong bytes,
-                          java.util.concurrent.atomic.AtomicBoolean stop) throws InterruptedException {
-        try (com.mongodb.client.MongoCursor<RawBsonDocument> cursor = part.scan(from, config.copyBatchSize())) {
-            while (!stop.get()) {
-                List<RawBsonDocument> batch = new java.util.ArrayList<>(config.copyBatchSize());
-                while (batch.size() < config.copyBatchSize() && cursor.hasNext()) {
-                    batch.add(cursor.next());
-                }
-                if (batch.isEmpty()) {
-                    return;
-                }
-                long started = System.nanoTime();
-                part.write(batch);
-                long millis = (System.nanoTime() - started) / 1_000_000;
-                long size = batch.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
-                docs.addAndGet(batch.size());
-                bytes.addAndGet(size);
-                listener.copied(batch.size(), size);
-                positions.set(index, ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue());
-                if (batch.size() < config.copyBatchSize()) {
-                    return;
-                }
-                long over = millis - config.copyLatencyTarget().toMillis();
-                if (over > 0) {
-                    long pause = Math.min(over, 1_000); // the target is slow: give it room
-                    listener.throttled(Duration.ofMillis(pause));
-                    Thread.sleep(pause);
-                }
-            }
+        } else {
+            state.setLastCopiedKey(Hex.bytes(progress.resumeKey()));
         }
     }
 
@@ -302,6 +216,8 @@ public final class MigrationRun {
                 if (large && !preChecked && predictedMillis < config.fenceBudget().toMillis()) {
                     // A large range is compared whole before the fence; while fenced only the keys changed since are rechecked.
                     String corrupted = preCheck(tail, ops, changedSincePreCheck, ++preChecks);
+                    LOG.debug("migration {}: pre-check {} {}", state.getMigrationId(), preChecks,
+                        changedSincePreCheck.contains(PRECHECK_INCOMPLETE) ? "incomplete, to be repeated" : "done");
                     if (corrupted != null) {
                         state.setError("verification failed: " + corrupted);
                         plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
@@ -315,26 +231,38 @@ public final class MigrationRun {
                 }
                 if (predictedMillis < config.fenceBudget().toMillis() && System.currentTimeMillis() >= fenceBackoffUntil) {
                     // The topic's lag does not show what the connector has yet to publish. A probe marker, written and
-                    // drained without a fence, measures the whole path: the fenced drain will take about as long.
-                    long probeStart = System.nanoTime();
-                    boolean drained = drainTo(tail, ops, state.getSourceShardId(), MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes),
-                        System.currentTimeMillis() + config.maxFenceHold().toMillis(), changedSincePreCheck);
-                    long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
-                    state.setReplayOffset(tail.position());
-                    if (large && preChecked) {
-                        narrow(tail, ops, changedSincePreCheck);
-                    }
-                    // A connector that is simply this slow (an idle change stream may wait out its poll) would never
-                    // let a fence in: after three probes over budget, fence if the drain fits well inside the hard bound.
-                    slowProbes = drained && probeMillis >= config.fenceBudget().toMillis() ? slowProbes + 1 : 0;
-                    boolean fits = probeMillis < config.fenceBudget().toMillis()
-                        || slowProbes >= 3 && probeMillis < config.maxFenceHold().toMillis() / 2;
-                    if (drained && fits) {
-                        if (fence(tail, ops, large ? changedSincePreCheck : null)) {
-                            return;
+                    // drained without a fence, measures the whole path. The source's own change stream, opened before
+                    // the marker is written, has every change the topic may not have once the marker came back: from
+                    // there on the replay reads the shard directly, and so does the fence.
+                    try (ShardChangeStream direct = ShardChangeStream.open(plane.collection(state.getSourceShardId(), state.getNamespace()))) {
+                        long probeStart = System.nanoTime();
+                        boolean drained = drainTo(tail, ops, state.getSourceShardId(), MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes),
+                            System.currentTimeMillis() + config.maxFenceHold().toMillis(), changedSincePreCheck);
+                        long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
+                        state.setReplayOffset(tail.position());
+                        // A connector that is simply this slow (an idle change stream may wait out its poll) would never
+                        // let a fence in: after three probes over budget, fence if the drain fits well inside the hard bound.
+                        slowProbes = drained && probeMillis >= config.fenceBudget().toMillis() ? slowProbes + 1 : 0;
+                        boolean fits = probeMillis < config.fenceBudget().toMillis()
+                            || slowProbes >= 3 && probeMillis < config.maxFenceHold().toMillis() / 2;
+                        LOG.debug("migration {}: probe {} {} in {} ms (lag {} events); {}", state.getMigrationId(), probes,
+                            drained ? "came back" : "did not come back", probeMillis, lag, drained && fits ? "fencing" : "not fencing yet");
+                        if (drained && fits) {
+                            // Where the replay back to the source will start: read before fencing, not while writes
+                            // wait. Anything the target records from here on is replayed back during the grace period
+                            // (idempotently; before the cutover the target only holds what this migration wrote there).
+                            long reverseFrom = plane.cdcEnd(state.getTargetShardId(), state.getNamespace());
+                            if (large && preChecked) {
+                                narrow(direct, ops, changedSincePreCheck);
+                            } else {
+                                catchUp(direct, ops, changedSincePreCheck);
+                            }
+                            if (fence(direct, ops, large ? changedSincePreCheck : null, reverseFrom)) {
+                                return;
+                            }
+                        } else {
+                            fenceBackoffUntil = System.currentTimeMillis() + Math.min(probeMillis, config.fenceRetryBackoff().toMillis());
                         }
-                    } else {
-                        fenceBackoffUntil = System.currentTimeMillis() + Math.min(probeMillis, config.fenceRetryBackoff().toMillis());
                     }
                 }
             }
@@ -347,9 +275,9 @@ public final class MigrationRun {
      * far, then compares; it ends on a comparison, so what the fence has to drain and compare is what was written
      * during that last comparison and what the connector had not published yet.
      */
-    private void narrow(CdcTail tail, RangeOps ops, Set<BsonValue> changed) {
+    private void narrow(ChangeSource changes, RangeOps ops, Set<BsonValue> changed) {
         for (int pass = 0; pass < NARROW_PASSES; pass++) {
-            catchUp(tail, ops, changed);
+            catchUp(changes, ops, changed);
             changed.retainAll(ops.differing(List.copyOf(changed)));
             if (changed.size() <= NARROWED_ENOUGH) {
                 return;
@@ -357,10 +285,10 @@ public final class MigrationRun {
         }
     }
 
-    /** Applies the events the CDC topic holds now (a bounded number of polls). */
-    private void catchUp(CdcTail tail, RangeOps ops, Set<BsonValue> changed) {
-        for (int polls = 0; polls < 20 && tail.lag() > 0; polls++) {
-            replay(tail, ops, changed, Duration.ofMillis(20));
+    /** Applies the changes the source has now (a bounded number of polls). */
+    private void catchUp(ChangeSource changes, RangeOps ops, Set<BsonValue> changed) {
+        for (int polls = 0; polls < 20 && changes.behind(); polls++) {
+            replay(changes, ops, changed, Duration.ofMillis(20));
         }
     }
 
@@ -389,8 +317,8 @@ public final class MigrationRun {
     }
 
     /** Applies what the tail has; returns how many events it read. */
-    private int replay(CdcTail tail, RangeOps ops, Set<BsonValue> changed, Duration wait) {
-        List<CdcTail.Change> changes = tail.poll(wait);
+    private int replay(ChangeSource source, RangeOps ops, Set<BsonValue> changed, Duration wait) {
+        List<CdcTail.Change> changes = source.poll(wait);
         Set<BsonValue> ids = new LinkedHashSet<>();
         for (CdcTail.Change change : changes) {
             if (change.error() != null) {
@@ -404,18 +332,22 @@ public final class MigrationRun {
         return changes.size();
     }
 
-    /** One fence attempt: true when it ended the catch-up (cut over or aborted), false when it unfenced to retry. */
-    private boolean fence(CdcTail tail, RangeOps ops, Set<BsonValue> changedSincePreCheck) throws InterruptedException {
-        // Where the replay back to the source will start: read before fencing, not while writes wait. Anything the
-        // target records from here on is replayed back during the grace period (idempotently; before the cutover
-        // the target only holds what this migration wrote there).
-        long reverseFrom = plane.cdcEnd(state.getTargetShardId(), state.getNamespace());
+    /**
+     * One fence attempt: true when it ended the catch-up (cut over or aborted), false when it unfenced to retry.
+     *
+     * @param changes     the source's changes, read up to now: the fence drains them to a marker written once acked
+     * @param reverseFrom the target's CDC offset the replay back to the source starts at after the cutover
+     */
+    private boolean fence(ChangeSource changes, RangeOps ops, Set<BsonValue> changedSincePreCheck, long reverseFrom) throws InterruptedException {
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
         state.setFenceVersion(fenceOffset);
         state.setFenceAttempts(state.getFenceAttempts() + 1);
-        transition(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")"
+        state.setReverseReplayOffset(reverseFrom);
+        // Sent while the routers acknowledge; written before the cutover below, which waits for it. A worker resumed
+        // from an earlier state finds the route fenced (and lifts it) or cut over (and goes on from there).
+        Sent fenced = transitionSent(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")"
             + (changedSincePreCheck == null ? "" : "; " + changedSincePreCheck.size() + " changed documents to compare so far"));
         long acksStart = System.nanoTime();
         String missing = awaitAcks(fenceOffset, config.ackTimeout());
@@ -429,11 +361,10 @@ public final class MigrationRun {
         }
         String marker = MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
         long drainStart = System.nanoTime();
-        if (!drainTo(tail, ops, state.getSourceShardId(), marker, deadline, changedSincePreCheck)) {
+        if (!drainTo(changes, ops, state.getSourceShardId(), marker, deadline, changedSincePreCheck)) {
             unfence("the drain to the marker did not finish within the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
             return false;
         }
-        state.setReplayOffset(tail.position());
         long verifyStart = System.nanoTime();
         long drainMillis = (verifyStart - drainStart) / 1_000_000;
         String mismatch;
@@ -459,12 +390,14 @@ public final class MigrationRun {
             giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + mismatch);
             return true;
         }
-        state.setReverseReplayOffset(reverseFrom);
-        transition(MigrationPhase.VERIFIED, "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
+        fenced.await();
+        // The cutover does not wait for VERIFIED to be written: a worker resumed from FENCED finds the route cut over.
+        transitionSent(MigrationPhase.VERIFIED, "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
             + drainMillis + " ms, verified " + (changedSincePreCheck == null ? "by a full scan" : changedSincePreCheck.size() + " changed documents")
             + " in " + verifyMillis + " ms)");
-        cutOver();
+        publishCutOver();
         listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
+        enterCutOver();
         return true;
     }
 
@@ -472,7 +405,7 @@ public final class MigrationRun {
      * Writes a marker document on the shard and applies changes until the marker's own change arrives: the shard's
      * changes are published in order, so everything before it has been applied.
      */
-    private boolean drainTo(CdcTail tail, RangeOps ops, String shardId, String marker, long deadlineMillis, Set<BsonValue> changed) {
+    private boolean drainTo(ChangeSource tail, RangeOps ops, String shardId, String marker, long deadlineMillis, Set<BsonValue> changed) {
         var markers = plane.collection(shardId, state.getNamespace());
         BsonString markerId = new BsonString(marker);
         markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(state.getMigrationId())).toJson()));
@@ -543,11 +476,34 @@ public final class MigrationRun {
     }
 
     private void cutOver() {
+        publishCutOver();
+        enterCutOver();
+    }
+
+    /** Publishes the chunk ACTIVE on the target: routers release the writes they hold once they read it. */
+    private void publishCutOver() {
         ChunkRoute route = route();
         if (!route.getShardId().equals(state.getTargetShardId())) {
             plane.publishRoute(next(route).setShardId(state.getTargetShardId()).setState(ChunkState.ACTIVE)
                 .setMigrationId(state.getMigrationId()).build());
         }
+    }
+
+    /**
+     * True (and the run moved on to CUT_OVER) when the route already names the target for this migration: the
+     * cutover was published before the worker that made it could publish the state that followed.
+     */
+    private boolean foundCutOver() {
+        ChunkRoute route = route();
+        if (!route.getShardId().equals(state.getTargetShardId()) || !state.getMigrationId().equals(route.getMigrationId())) {
+            return false;
+        }
+        state.setCutOverAt(state.getCutOverAt() == null ? Instant.now() : state.getCutOverAt());
+        transition(MigrationPhase.CUT_OVER, "found cut over already; " + state.getTargetShardId() + " owns the range");
+        return true;
+    }
+
+    private void enterCutOver() {
         state.setCutOverAt(Instant.now());
         transition(MigrationPhase.CUT_OVER, state.getTargetShardId() + " owns the range; changes there are replayed to "
             + state.getSourceShardId() + " for " + config.gracePeriod().toSeconds() + " s");
@@ -673,15 +629,32 @@ public final class MigrationRun {
     }
 
     private void transition(MigrationPhase phase, String why) {
+        transitionSent(phase, why).await();
+    }
+
+    /** The sends of a transition, in flight. */
+    private record Sent(List<java.util.concurrent.Future<?>> sends) {
+        void await() {
+            sends.forEach(ControlPlane::get);
+        }
+    }
+
+    /**
+     * Publishes a transition without waiting for the broker; the caller awaits it before any step that a resumed
+     * worker would need it for. Sends of one migration's states keep their order (one partition, one producer).
+     */
+    private Sent transitionSent(MigrationPhase phase, String why) {
         MigrationPhase from = state.getPhase();
         state.setPhase(phase);
         state.setUpdatedAt(Instant.now());
-        plane.publishMigration(state);
+        java.util.concurrent.Future<?> published = plane.publishMigrationAsync(state);
         LOG.info("migration {} of {} [{}, {}): {} -> {}: {}", state.getMigrationId(), state.getNamespace(), Hex.of(state.getChunkMin()),
             Hex.of(state.getChunkMax()), from, phase, why);
-        plane.event(phase == MigrationPhase.ABORTED ? ShardEventType.MIGRATION_FAILED : ShardEventType.MIGRATION_STATE_CHANGED,
-            state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(), null,
-            from + " -> " + phase + ": " + why, Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
+        java.util.concurrent.Future<?> event = plane.eventAsync(phase == MigrationPhase.ABORTED ? ShardEventType.MIGRATION_FAILED
+                : ShardEventType.MIGRATION_STATE_CHANGED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+            state.getCommandId(), null, from + " -> " + phase + ": " + why,
+            Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
         listener.step(MigrationState.newBuilder(state).build());
+        return new Sent(List.of(published, event));
     }
 }

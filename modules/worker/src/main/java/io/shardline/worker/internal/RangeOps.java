@@ -56,24 +56,6 @@ public final class RangeOps {
         return new RangeOps(from, to, min, max);
     }
 
-    /**
-     * Up to {@code parts - 1} keys that cut the range into parts of about as many documents each, ascending.
-     *
-     * @param count the documents of the range, as {@link #count()} gave them
-     */
-    public List<String> cuts(int parts, long count) {
-        List<String> cuts = new ArrayList<>();
-        for (int i = 1; i < parts; i++) {
-            RawBsonDocument at = from.find(rangeFilter()).sort(Sorts.ascending(KEY_FIELD)).skip((int) (count * i / parts)).limit(1)
-                .projection(new BsonDocument(KEY_FIELD, new org.bson.BsonInt32(1))).first();
-            if (at != null && at.get(KEY_FIELD) instanceof BsonString key && key.getValue().compareTo(minHex) > 0
-                && (cuts.isEmpty() || key.getValue().compareTo(cuts.get(cuts.size() - 1)) > 0)) {
-                cuts.add(key.getValue());
-            }
-        }
-        return cuts;
-    }
-
     public Bson rangeFilter() {
         return rangeFilter(minHex);
     }
