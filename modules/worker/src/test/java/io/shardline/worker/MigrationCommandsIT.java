@@ -185,7 +185,7 @@ class MigrationCommandsIT {
         }
     }
 
-    private static List<String> eventReasons(MigrationFixture fixture) {
+    static List<String> eventReasons(MigrationFixture fixture) {
         try (KafkaConsumer<String, io.shardline.schemas.avro.ShardEvent> consumer = new KafkaConsumer<>(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.cluster.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "events-" + UUID.randomUUID()),
             new org.apache.kafka.common.serialization.StringDeserializer(), fixture.catalog.events().valueSerde().deserializer())) {

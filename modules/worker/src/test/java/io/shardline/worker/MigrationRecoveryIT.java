@@ -107,6 +107,43 @@ class MigrationRecoveryIT {
         }
     }
 
+    /**
+     * FENCED and VERIFIED are sent without waiting inside the fence: a worker may publish the cutover route and die
+     * before either state lands. Its successor, resumed from FENCED, must go on from the cutover, not lift a fence and
+     * replay the source over the target's newer writes.
+     */
+    @Test
+    void shouldGoOnFromTheCutoverWhenResumedFromFencedWithTheRouteAlreadyOnTheTarget(EmbeddedCluster cluster, TestNames names) throws Exception {
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5))) {
+            MigrationFixture.Load load = fixture.new Load(2, 1);
+            Thread.sleep(1_500);
+            String command;
+            MigrationState cutOver;
+            try (MigrationWorker first = fixture.worker(fixture.workerConfig().withGracePeriod(Duration.ofMinutes(5)))) {
+                command = fixture.moveLowerChunk();
+                cutOver = fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CUT_OVER), Duration.ofMinutes(1));
+            }
+            Thread.sleep(1_000); // writes land on the target now
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, MigrationState> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(
+                Map.of(org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()),
+                fixture.catalog.migrations().keySerde().serializer(), fixture.catalog.migrations().valueSerde().serializer())) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(fixture.catalog.migrations().name(), cutOver.getMigrationId(),
+                    MigrationState.newBuilder(cutOver).setPhase(MigrationPhase.FENCED).setCutOverAt(null).build())).get();
+            }
+            fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.FENCED), Duration.ofSeconds(10));
+
+            try (MigrationWorker successor = fixture.worker(fixture.workerConfig().withWorkerId("successor").withGracePeriod(Duration.ofSeconds(2)))) {
+                fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            }
+            load.close();
+            var route = fixture.route(fixture.chunks.get(0).min().toHex());
+            assertThat(route.getShardId()).isEqualTo("s2");
+            assertThat(route.getState()).as("the target's chunk was never fenced").isEqualTo(ChunkState.ACTIVE);
+            assertThat(MigrationCommandsIT.eventReasons(fixture)).anyMatch(reason -> reason.contains("FENCED -> CUT_OVER: found cut over already"));
+            fixture.check(load);
+        }
+    }
+
     /** Both verification paths: a full scan while fenced, and (a limit of 0 documents) a pre-fence scan plus rechecks. */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {50_000, 0})
