@@ -192,6 +192,7 @@ final class MigrationBench {
                         Latencies stalls = new Latencies(writes.size());
                         int failed = 0;
                         int overlapping = 0;
+                        long waitedBeforeFence = 0;
                         synchronized (writes) {
                             for (long[] write : writes) {
                                 if (write[1] < 0) {
@@ -199,6 +200,7 @@ final class MigrationBench {
                                 } else if (write[0] <= cutOver && write[0] + write[1] >= fenced) {
                                     stalls.add(write[1]);
                                     overlapping++;
+                                    waitedBeforeFence = Math.max(waitedBeforeFence, fenced - write[0]);
                                 }
                             }
                         }
@@ -210,9 +212,10 @@ final class MigrationBench {
                         print(lines, String.format("  the copy's throttle (a batch slower than %d ms on the target pauses the copy): %d pauses, %.1f s",
                             workerConfig.copyLatencyTarget().toMillis(), (throttled == null ? 0 : throttled.count()) - pausesBefore,
                             (throttled == null ? 0 : throttled.totalTime(java.util.concurrent.TimeUnit.SECONDS)) - pausedBefore));
-                        print(lines, String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d writes failed out of %d",
+                        print(lines, String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+                                + " (the earliest began %.1f ms before the fence); %d writes failed out of %d",
                             overlapping, stalls.percentileMicros(50) / 1000, stalls.percentileMicros(99) / 1000, stalls.percentileMicros(100) / 1000,
-                            failed, writes.size()));
+                            Math.max(0, waitedBeforeFence) / 1e6, failed, writes.size()));
                     }
                 }
             }

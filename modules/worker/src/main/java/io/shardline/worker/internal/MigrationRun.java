@@ -30,14 +30,16 @@ import io.shardline.worker.WorkerConfig;
 /**
  * One chunk migration, carried from whatever state it is in to its end. Every transition is published on the
  * migrations topic before the step it leads to starts, so a worker that dies anywhere is resumed by another from the
- * last published state; every step is idempotent under such a repeat.
+ * last published state; every step is idempotent under such a repeat. The two inside the fence (FENCED, VERIFIED)
+ * are not waited for: a worker resumed from an earlier state finds the route fenced or already cut over.
  *
  * <pre>
  * PLANNED     mark the chunk MIGRATING; watermark = end of the source's CDC topic          -> COPYING
- * COPYING     copy the range in key order, batch by batch (resumable from the last key)     -> CATCHING_UP
- * CATCHING_UP replay the source's changes from the watermark until the predicted catch-up fits the fence budget;
+ * COPYING     copy the range in key order ({@link RangeCopy}, resumable from the last key)   -> CATCHING_UP
+ * CATCHING_UP replay the source's changes from the watermark until a probe marker comes back within the fence
+ *             budget, then from the source's own change stream ({@link ShardChangeStream});
  *             fence: publish the chunk FENCED, wait for every live router's ack past it     -> FENCED
- * FENCED      drain to a marker written on the source, verify                               -> VERIFIED (or unfence / ABORTED)
+ * FENCED      drain the change stream to a marker written on the source, verify              -> VERIFIED (or unfence / ABORTED)
  * VERIFIED    publish the chunk ACTIVE on the target                                         -> CUT_OVER
  * CUT_OVER    replay the target's changes back to the source for the grace period, then delete the range from the
  *             source                                                                         -> CLEANED
@@ -51,10 +53,6 @@ public final class MigrationRun {
     private static final String MARKER_PREFIX = "shardline:marker:";
     /** Changed documents compared per query while fenced, between checks of the fence's hard bound. */
     private static final int VERIFY_BATCH = 500;
-    /** At most this many narrowing passes before a fence, each a catch-up and a comparison of the changed documents. */
-    private static final int NARROW_PASSES = 4;
-    /** Changed documents few enough to compare while fenced in a few milliseconds. */
-    private static final int NARROWED_ENOUGH = 100;
 
     /** What the run reports as it goes (meters). */
     public interface Listener extends RangeCopy.Listener {
@@ -181,6 +179,7 @@ public final class MigrationRun {
 
     private void catchUpAndFence() throws InterruptedException {
         RangeOps ops = ops();
+        Replay replay = forward(ops);
         ChunkRoute current = route();
         if (current.getState() == ChunkState.FENCED && state.getMigrationId().equals(current.getMigrationId())) {
             // Fenced before the last state was published: lift it before catching up again.
@@ -200,7 +199,7 @@ public final class MigrationRun {
                     return;
                 }
                 long started = System.nanoTime();
-                int applied = replay(tail, ops, changedSincePreCheck, Duration.ofMillis(100));
+                int applied = replay.apply(tail, changedSincePreCheck, Duration.ofMillis(100));
                 double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
                 if (applied > 0) {
                     eventsPerSecond = 0.7 * eventsPerSecond + 0.3 * (applied / seconds);
@@ -236,7 +235,7 @@ public final class MigrationRun {
                     // there on the replay reads the shard directly, and so does the fence.
                     try (ShardChangeStream direct = ShardChangeStream.open(plane.collection(state.getSourceShardId(), state.getNamespace()))) {
                         long probeStart = System.nanoTime();
-                        boolean drained = drainTo(tail, ops, state.getSourceShardId(), MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes),
+                        boolean drained = replay.drainTo(tail, MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes),
                             System.currentTimeMillis() + config.maxFenceHold().toMillis(), changedSincePreCheck);
                         long probeMillis = (System.nanoTime() - probeStart) / 1_000_000;
                         state.setReplayOffset(tail.position());
@@ -253,9 +252,9 @@ public final class MigrationRun {
                             // (idempotently; before the cutover the target only holds what this migration wrote there).
                             long reverseFrom = plane.cdcEnd(state.getTargetShardId(), state.getNamespace());
                             if (large && preChecked) {
-                                narrow(direct, ops, changedSincePreCheck);
+                                replay.narrow(direct, changedSincePreCheck);
                             } else {
-                                catchUp(direct, ops, changedSincePreCheck);
+                                replay.catchUp(direct, changedSincePreCheck);
                             }
                             if (fence(direct, ops, large ? changedSincePreCheck : null, reverseFrom)) {
                                 return;
@@ -266,29 +265,6 @@ public final class MigrationRun {
                     }
                 }
             }
-        }
-    }
-
-    /**
-     * Drops the documents changed since the pre-check that both sides agree on now: they need no comparison while
-     * fenced (a later change brings them back through the replay). Each pass first applies every event published so
-     * far, then compares; it ends on a comparison, so what the fence has to drain and compare is what was written
-     * during that last comparison and what the connector had not published yet.
-     */
-    private void narrow(ChangeSource changes, RangeOps ops, Set<BsonValue> changed) {
-        for (int pass = 0; pass < NARROW_PASSES; pass++) {
-            catchUp(changes, ops, changed);
-            changed.retainAll(ops.differing(List.copyOf(changed)));
-            if (changed.size() <= NARROWED_ENOUGH) {
-                return;
-            }
-        }
-    }
-
-    /** Applies the changes the source has now (a bounded number of polls). */
-    private void catchUp(ChangeSource changes, RangeOps ops, Set<BsonValue> changed) {
-        for (int polls = 0; polls < 20 && changes.behind(); polls++) {
-            replay(changes, ops, changed, Duration.ofMillis(20));
         }
     }
 
@@ -306,7 +282,7 @@ public final class MigrationRun {
         List<BsonValue> mismatched = ops.mismatches(PRECHECK_MISMATCH_LIMIT);
         String marker = MARKER_PREFIX + state.getMigrationId() + ":precheck:" + attempt;
         if (mismatched.size() >= PRECHECK_MISMATCH_LIMIT
-            || !drainTo(tail, ops, state.getSourceShardId(), marker, System.currentTimeMillis() + 10 * config.maxFenceHold().toMillis(), changed)) {
+            || !forward(ops).drainTo(tail, marker, System.currentTimeMillis() + 10 * config.maxFenceHold().toMillis(), changed)) {
             changed.add(PRECHECK_INCOMPLETE);
             return null;
         }
@@ -314,22 +290,6 @@ public final class MigrationRun {
         List<BsonValue> suspicious = mismatched.stream().filter(id -> !changed.contains(id) && !ops.sameOnBothSides(List.of(id))).toList();
         return suspicious.isEmpty() ? null
             : suspicious.size() + " documents differ on the target although the source did not change them (first: " + suspicious.get(0) + ")";
-    }
-
-    /** Applies what the tail has; returns how many events it read. */
-    private int replay(ChangeSource source, RangeOps ops, Set<BsonValue> changed, Duration wait) {
-        List<CdcTail.Change> changes = source.poll(wait);
-        Set<BsonValue> ids = new LinkedHashSet<>();
-        for (CdcTail.Change change : changes) {
-            if (change.error() != null) {
-                plane.cdcDeadLetter(change.record(), change.error());
-            } else {
-                ids.add(change.id());
-            }
-        }
-        ops.sync(ids);
-        changed.addAll(ids);
-        return changes.size();
     }
 
     /**
@@ -361,7 +321,7 @@ public final class MigrationRun {
         }
         String marker = MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
         long drainStart = System.nanoTime();
-        if (!drainTo(changes, ops, state.getSourceShardId(), marker, deadline, changedSincePreCheck)) {
+        if (!forward(ops).drainTo(changes, marker, deadline, changedSincePreCheck)) {
             unfence("the drain to the marker did not finish within the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
             return false;
         }
@@ -399,42 +359,6 @@ public final class MigrationRun {
         listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
         enterCutOver();
         return true;
-    }
-
-    /**
-     * Writes a marker document on the shard and applies changes until the marker's own change arrives: the shard's
-     * changes are published in order, so everything before it has been applied.
-     */
-    private boolean drainTo(ChangeSource tail, RangeOps ops, String shardId, String marker, long deadlineMillis, Set<BsonValue> changed) {
-        var markers = plane.collection(shardId, state.getNamespace());
-        BsonString markerId = new BsonString(marker);
-        markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(state.getMigrationId())).toJson()));
-        try {
-            while (System.currentTimeMillis() < deadlineMillis) {
-                List<CdcTail.Change> changes = tail.poll(Duration.ofMillis(20));
-                Set<BsonValue> ids = new LinkedHashSet<>();
-                boolean seen = false;
-                for (CdcTail.Change change : changes) {
-                    if (change.error() != null) {
-                        plane.cdcDeadLetter(change.record(), change.error());
-                    } else if (markerId.equals(change.id())) {
-                        seen = true;
-                    } else {
-                        ids.add(change.id());
-                    }
-                }
-                ops.sync(ids);
-                if (changed != null) {
-                    changed.addAll(ids);
-                }
-                if (seen) {
-                    return true;
-                }
-            }
-            return false;
-        } finally {
-            markers.deleteOne(com.mongodb.client.model.Filters.eq("_id", markerId));
-        }
     }
 
     /** Null when both sides agree on the whole range (at most {@code verifyFullScanMaxDocs} documents), else what differs. */
@@ -511,16 +435,17 @@ public final class MigrationRun {
 
     private void grace() throws InterruptedException {
         RangeOps back = ops().reversed();
+        Replay backward = new Replay(plane, back, state.getTargetShardId(), state.getNamespace(), state.getMigrationId());
         long ends = state.getCutOverAt().toEpochMilli() + config.gracePeriod().toMillis();
         try (CdcTail tail = new CdcTail(plane.bootstrapServers(), TopicCatalog.cdcTopic(state.getTargetShardId(), state.getNamespace()),
             state.getReverseReplayOffset())) {
             while (System.currentTimeMillis() < ends) {
                 refreshRequests();
                 if (state.getRollbackRequested()) {
-                    rollBackAfterCutover(tail, back);
+                    rollBackAfterCutover(tail, backward);
                     return;
                 }
-                replay(tail, back, new java.util.HashSet<>(), Duration.ofMillis(200));
+                backward.apply(tail, new java.util.HashSet<>(), Duration.ofMillis(200));
                 state.setReverseReplayOffset(tail.position());
                 progress();
             }
@@ -551,7 +476,7 @@ public final class MigrationRun {
     }
 
     /** A rollback after the cutover: the same fence on the target, a drain back to the source, the chunk returned. */
-    private void rollBackAfterCutover(CdcTail tail, RangeOps back) throws InterruptedException {
+    private void rollBackAfterCutover(CdcTail tail, Replay backward) throws InterruptedException {
         ChunkRoute route = route();
         if (route.getShardId().equals(state.getTargetShardId())) {
             long offset = plane.publishRoute(next(route).setState(ChunkState.FENCED).build());
@@ -564,7 +489,7 @@ public final class MigrationRun {
                 return;
             }
             String marker = MARKER_PREFIX + state.getMigrationId() + ":rollback";
-            if (!drainTo(tail, back, state.getTargetShardId(), marker, System.currentTimeMillis() + config.maxFenceHold().toMillis(), null)) {
+            if (!backward.drainTo(tail, marker, System.currentTimeMillis() + config.maxFenceHold().toMillis(), null)) {
                 plane.publishRoute(next(route()).setState(ChunkState.ACTIVE).build());
                 Thread.sleep(config.fenceRetryBackoff().toMillis());
                 return;
@@ -605,6 +530,11 @@ public final class MigrationRun {
 
     private static ChunkRoute.Builder next(ChunkRoute route) {
         return ChunkRoute.newBuilder(route).setVersion(route.getVersion() + 1);
+    }
+
+    /** The source's changes applied to the target. */
+    private Replay forward(RangeOps ops) {
+        return new Replay(plane, ops, state.getSourceShardId(), state.getNamespace(), state.getMigrationId());
     }
 
     private RangeOps ops() {

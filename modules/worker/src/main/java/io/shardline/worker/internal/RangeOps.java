@@ -33,6 +33,11 @@ public final class RangeOps {
     public static final String KEY_FIELD = "_sk";
     /** Documents per reply of a scan: a whole range in one reply would exceed the wire protocol's message size. */
     private static final int SCAN_BATCH = 1_000;
+    /**
+     * Ids per query of a lookup by id. A shard may hold a collection's lock for the whole of a query (the embedded
+     * shard does), so writes to the range wait as long as the longest lookup: many small ones keep that wait short.
+     */
+    static final int LOOKUP_BATCH = 500;
 
     private final MongoCollection<RawBsonDocument> from;
     private final MongoCollection<RawBsonDocument> to;
@@ -128,6 +133,13 @@ public final class RangeOps {
      * @return documents written or removed
      */
     public int sync(Collection<BsonValue> ids) {
+        if (ids.size() > LOOKUP_BATCH) {
+            int done = 0;
+            for (List<BsonValue> batch : batches(ids)) {
+                done += sync(batch);
+            }
+            return done;
+        }
         if (ids.isEmpty()) {
             return 0;
         }
@@ -211,6 +223,12 @@ public final class RangeOps {
     /** Those of these ids whose documents (within the range) differ between the two sides, or exist on one only. */
     public java.util.Set<BsonValue> differing(Collection<BsonValue> ids) {
         java.util.Set<BsonValue> differ = new java.util.HashSet<>();
+        if (ids.size() > LOOKUP_BATCH) {
+            for (List<BsonValue> batch : batches(ids)) {
+                differ.addAll(differing(batch));
+            }
+            return differ;
+        }
         if (ids.isEmpty()) {
             return differ;
         }
@@ -227,6 +245,15 @@ public final class RangeOps {
         }
         differ.addAll(left.keySet());
         return differ;
+    }
+
+    private static List<List<BsonValue>> batches(Collection<BsonValue> ids) {
+        List<BsonValue> all = List.copyOf(ids);
+        List<List<BsonValue>> batches = new ArrayList<>();
+        for (int from = 0; from < all.size(); from += LOOKUP_BATCH) {
+            batches.add(all.subList(from, Math.min(all.size(), from + LOOKUP_BATCH)));
+        }
+        return batches;
     }
 
     /** Digests of these documents (by id, within the range) on both sides: equal when the two sides agree on them. */

@@ -89,4 +89,25 @@ class RangeOpsIT {
         assertThat(ops.sameOnBothSides(List.of(), 100, System.currentTimeMillis() - 1)).as("nothing to compare")
             .isEqualTo(RangeOps.Agreement.SAME);
     }
+
+    @Test
+    void shouldLookUpManyIdsInBatchesWithTheSameAnswerAsOneQuery() {
+        List<BsonValue> ids = new ArrayList<>();
+        RangeOps ops = copied("looked-up", ids);
+        MongoCollection<RawBsonDocument> target = collection(targetClient, "looked-up");
+        MongoCollection<RawBsonDocument> source = collection(sourceClient, "looked-up");
+        for (String id : List.of("looked-up-3", "looked-up-777", "looked-up-1998")) {
+            target.updateOne(Filters.eq("_id", id), Updates.set("v", -1));
+        }
+        target.deleteOne(Filters.eq("_id", "looked-up-1500"));
+        assertThat(ids.size()).as("more ids than one lookup takes").isGreaterThan(3 * RangeOps.LOOKUP_BATCH);
+
+        assertThat(ops.differing(ids)).containsExactlyInAnyOrder(new BsonString("looked-up-3"), new BsonString("looked-up-777"),
+            new BsonString("looked-up-1998"), new BsonString("looked-up-1500"));
+
+        source.updateOne(Filters.eq("_id", "looked-up-1999"), Updates.set(RangeOps.KEY_FIELD, "9999")); // leaves the range
+        assertThat(ops.sync(ids)).as("a write or removal per id").isEqualTo(2_000);
+        assertThat(ops.differing(ids)).isEmpty();
+        assertThat(target.countDocuments()).as("the document that left the range is gone from the target").isEqualTo(1_999);
+    }
 }
