@@ -58,7 +58,7 @@ public final class RouterSignals implements AutoCloseable {
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000));
         this.producer = new KafkaProducer<>(props, Serdes.String().serializer(), (topic, value) -> serialize(topic, value));
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
+        this.scheduler = Executors.newScheduledThreadPool(2, task -> {
             Thread thread = new Thread(task, "router-signals-" + config.routerId());
             thread.setDaemon(true);
             return thread;
@@ -68,8 +68,25 @@ public final class RouterSignals implements AutoCloseable {
     public void start() {
         long interval = config.signalInterval().toMillis();
         scheduler.scheduleAtFixedRate(this::tick, 0, interval, TimeUnit.MILLISECONDS);
-        // A new routing version is acknowledged at once, not at the next tick: a fence waits on these acks.
-        scheduler.scheduleWithFixedDelay(this::ackIfVersionChanged, 10, 10, TimeUnit.MILLISECONDS);
+        // A new routing version is acknowledged as soon as it is applied, not at the next tick: a fence waits on these acks.
+        scheduler.execute(this::ackNewVersions);
+    }
+
+    /**
+     * Wakes on every routing version applied (and every 10 ms, for writes in flight under an older version that have
+     * since finished) and acknowledges what can be acknowledged.
+     */
+    private void ackNewVersions() {
+        long seen = -1;
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                seen = state.awaitVersionAbove(seen, 10);
+            } catch (InterruptedException stopping) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            ackIfVersionChanged();
+        }
     }
 
     /** True while the last acknowledged ack's lease runs. */
@@ -105,7 +122,7 @@ public final class RouterSignals implements AutoCloseable {
      * Acknowledges the routing version applied, held back while a write that chose its shards under an older version
      * is still in progress: a worker waiting on this ack for its fence must not cut over under such a write.
      */
-    private void ack() {
+    private synchronized void ack() {
         if (!caughtUpAfterLapse()) {
             return;
         }

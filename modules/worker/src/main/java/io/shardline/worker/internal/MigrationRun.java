@@ -310,7 +310,11 @@ public final class MigrationRun {
         Sent fenced = transitionSent(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")"
             + (changedSincePreCheck == null ? "" : "; " + changedSincePreCheck.size() + " changed documents to compare so far"));
         long acksStart = System.nanoTime();
-        String missing = awaitAcks(fenceOffset, config.ackTimeout());
+        // Routers take writes until they read the fence: while their acks come in, those writes are applied and
+        // compared, so that what is left to drain and compare after the marker is what came in since the last pass.
+        Replay replay = forward(ops);
+        String missing = awaitAcks(fenceOffset, config.ackTimeout(), changedSincePreCheck == null ? null
+            : () -> replay.narrowOnce(changes, changedSincePreCheck));
         long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
         if (missing != null) {
             plane.event(ShardEventType.FENCE_TIMEOUT, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
@@ -321,7 +325,7 @@ public final class MigrationRun {
         }
         String marker = MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
         long drainStart = System.nanoTime();
-        if (!forward(ops).drainTo(changes, marker, deadline, changedSincePreCheck)) {
+        if (!replay.drainTo(changes, marker, deadline, changedSincePreCheck)) {
             unfence("the drain to the marker did not finish within the fence's hard bound of " + config.maxFenceHold().toMillis() + " ms");
             return false;
         }
@@ -369,8 +373,13 @@ public final class MigrationRun {
             : "source holds " + source.count() + " documents, target " + target.count() + ", and their hashes differ";
     }
 
-    /** Waits for every router with a live lease to acknowledge a routing version above the offset; null when all did. */
-    private String awaitAcks(long offset, Duration timeout) throws InterruptedException {
+    /**
+     * Waits for every router with a live lease to acknowledge a routing version above the offset; null when all did,
+     * else the routers missing.
+     *
+     * @param whileWaiting what to do between looks at the acks (a few milliseconds of work), or null to sleep 5 ms
+     */
+    private String awaitAcks(long offset, Duration timeout, Runnable whileWaiting) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         String missing = "";
         while (System.currentTimeMillis() < deadline) {
@@ -384,7 +393,11 @@ public final class MigrationRun {
             if (missing.isEmpty()) {
                 return null;
             }
-            Thread.sleep(5);
+            if (whileWaiting == null) {
+                Thread.sleep(5);
+            } else {
+                whileWaiting.run();
+            }
         }
         return missing;
     }
@@ -480,7 +493,7 @@ public final class MigrationRun {
         ChunkRoute route = route();
         if (route.getShardId().equals(state.getTargetShardId())) {
             long offset = plane.publishRoute(next(route).setState(ChunkState.FENCED).build());
-            String missing = awaitAcks(offset, config.ackTimeout());
+            String missing = awaitAcks(offset, config.ackTimeout(), null);
             if (missing != null) {
                 plane.publishRoute(next(route()).setState(ChunkState.ACTIVE).build());
                 plane.event(ShardEventType.FENCE_TIMEOUT, state.getTargetShardId(), state.getNamespace(), state.getMigrationId(),

@@ -93,6 +93,12 @@ final class Replay {
         }
     }
 
+    /** One narrowing pass without a bound on its length: applies the changes the source has now and keeps only those that differ. */
+    void narrowOnce(ChangeSource source, Set<BsonValue> changed) {
+        catchUp(source, changed);
+        changed.retainAll(ops.differing(List.copyOf(changed)));
+    }
+
     /**
      * Writes a marker document on the shard and applies changes until the marker's own change arrives: the shard's
      * changes come in order, so everything before it has been applied. False when the deadline came first.
@@ -103,9 +109,16 @@ final class Replay {
         var markers = plane.collection(shardId, namespace);
         BsonString markerId = new BsonString(marker);
         markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(migrationId)).toJson()));
+        long written = System.currentTimeMillis();
+        long oldest = Long.MAX_VALUE;
+        int drained = 0;
         try {
             while (System.currentTimeMillis() < deadlineMillis) {
                 List<CdcTail.Change> changes = source.poll(Duration.ofMillis(20));
+                drained += changes.size();
+                for (CdcTail.Change change : changes) {
+                    oldest = Math.min(oldest, change.timestamp());
+                }
                 Set<BsonValue> ids = new LinkedHashSet<>();
                 boolean seen = false;
                 for (CdcTail.Change change : changes) {
@@ -122,6 +135,8 @@ final class Replay {
                     changed.addAll(ids);
                 }
                 if (seen) {
+                    LOG.debug("migration {}: drained {} changes to marker {} in {} ms, the oldest written {} ms before the marker", migrationId,
+                        drained, marker, System.currentTimeMillis() - written, oldest == Long.MAX_VALUE ? 0 : written - oldest);
                     return true;
                 }
             }

@@ -49,7 +49,8 @@ final class ShardChangeStream implements ChangeSource, AutoCloseable {
         while (changes.size() < MAX_PER_POLL) {
             ChangeStreamDocument<RawBsonDocument> change = cursor.tryNext();
             if (change != null) {
-                changes.add(new CdcTail.Change(-1, idOf(change), System.currentTimeMillis(), null, null));
+                changes.add(new CdcTail.Change(-1, idOf(change), change.getWallTime() == null ? System.currentTimeMillis()
+                    : change.getWallTime().getValue(), null, null));
             }
             if (change == null && !changes.isEmpty() || System.nanoTime() >= deadline) {
                 break;
