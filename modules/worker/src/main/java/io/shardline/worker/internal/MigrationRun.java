@@ -299,6 +299,7 @@ public final class MigrationRun {
      * @param reverseFrom the target's CDC offset the replay back to the source starts at after the cutover
      */
     private boolean fence(ChangeSource changes, RangeOps ops, Set<BsonValue> changedSincePreCheck, long reverseFrom) throws InterruptedException {
+        plane.acks(); // the acks table read up to now before the fence, so that waiting on it reads only the new acks
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
@@ -380,17 +381,24 @@ public final class MigrationRun {
      * @param whileWaiting what to do between looks at the acks (a few milliseconds of work), or null to sleep 5 ms
      */
     private String awaitAcks(long offset, Duration timeout, Runnable whileWaiting) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        long started = System.currentTimeMillis();
+        long deadline = started + timeout.toMillis();
         String missing = "";
         while (System.currentTimeMillis() < deadline) {
             missing = "";
             long now = System.currentTimeMillis();
-            for (RouterAck ack : plane.acks().values().values()) {
+            java.util.Collection<RouterAck> acks = plane.acks().values().values();
+            for (RouterAck ack : acks) {
                 if (ack.getLeaseExpiresAt().toEpochMilli() > now && ack.getRoutingVersion() <= offset) {
                     missing += (missing.isEmpty() ? "" : ", ") + ack.getRouterId() + " (at " + ack.getRoutingVersion() + ")";
                 }
             }
             if (missing.isEmpty()) {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("migration {}: routing version {} acknowledged {} ms after the wait began; acks made {} ms after it", state.getMigrationId(),
+                        offset, now - started, acks.stream().filter(ack -> ack.getRoutingVersion() > offset)
+                            .map(ack -> ack.getRouterId() + " +" + (ack.getTimestamp().toEpochMilli() - started)).toList());
+                }
                 return null;
             }
             if (whileWaiting == null) {

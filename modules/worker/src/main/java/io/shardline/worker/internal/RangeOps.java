@@ -85,10 +85,11 @@ public final class RangeOps {
 
     /**
      * The documents from {@code fromHex} on, in key order, as one cursor fetching {@code batchSize} at a time: the
-     * shard sorts the range once, rather than once per batch.
+     * shard sorts the range once, rather than once per batch. A MongoDB shard without an index on the key sorts in
+     * memory, up to 100 MB unless allowed to spill to disk: it is allowed.
      */
     public com.mongodb.client.MongoCursor<RawBsonDocument> scan(String fromHex, int batchSize) {
-        return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).batchSize(batchSize).iterator();
+        return from.find(rangeFilter(fromHex)).sort(Sorts.ascending(KEY_FIELD, "_id")).allowDiskUse(true).batchSize(batchSize).iterator();
     }
 
     /**
@@ -179,8 +180,8 @@ public final class RangeOps {
      */
     public List<BsonValue> mismatches(int limit) {
         List<BsonValue> found = new ArrayList<>();
-        try (var left = from.find(rangeFilter()).sort(Sorts.ascending("_id")).batchSize(SCAN_BATCH).iterator();
-             var right = to.find(rangeFilter()).sort(Sorts.ascending("_id")).batchSize(SCAN_BATCH).iterator()) {
+        try (var left = from.find(rangeFilter()).sort(Sorts.ascending("_id")).allowDiskUse(true).batchSize(SCAN_BATCH).iterator();
+             var right = to.find(rangeFilter()).sort(Sorts.ascending("_id")).allowDiskUse(true).batchSize(SCAN_BATCH).iterator()) {
             RawBsonDocument a = left.hasNext() ? left.next() : null;
             RawBsonDocument b = right.hasNext() ? right.next() : null;
             while ((a != null || b != null) && found.size() < limit) {

@@ -37,7 +37,7 @@ final class ShardChangeStream implements ChangeSource, AutoCloseable {
 
     /** Opens the stream; every change written after this returns is seen by {@link #poll}. */
     static ShardChangeStream open(MongoCollection<RawBsonDocument> collection) {
-        return new ShardChangeStream(collection.watch(List.of(Aggregates.project(Projections.include("operationType", "documentKey", "ns")))
+        return new ShardChangeStream(collection.watch(List.of(Aggregates.project(Projections.include("operationType", "documentKey", "ns", "wallTime")))
             ).maxAwaitTime(AWAIT_MILLIS, TimeUnit.MILLISECONDS).batchSize(MAX_PER_POLL).cursor());
     }
 
