@@ -17,7 +17,7 @@ import io.shardline.schemas.TopicCatalog;
  * @param fenceRetryBackoff     wait after a failed fence before the next; doubles with each failure, up to 32 times
  * @param copyBatchSize         documents per copy batch
  * @param copyStreams           copy batches written to the target at once (one scan of the range in key order feeds them)
- * @param copyLatencyTarget     a copy batch slower than this on the target slows the copy down (throttle)
+ * @param copyLatencyTarget     while the target's copy batches take longer than this on average, the copy slows down
  * @param gracePeriod           after the cutover, changes on the target are replayed to the source this long, so a
  *                              rollback can flip back; then the range is deleted from the source
  * @param deleteBatchSize       documents per batch of the range deleter

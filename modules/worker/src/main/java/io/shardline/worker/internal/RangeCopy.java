@@ -37,7 +37,7 @@ public final class RangeCopy {
     public interface Listener {
         void copied(long documents, long bytes);
 
-        /** A writer paused because the target answered its batch slower than the latency target. */
+        /** A writer paused because the target has been answering batches slower than the latency target. */
         void throttled(Duration paused);
     }
 
@@ -45,7 +45,7 @@ public final class RangeCopy {
     private final String fromHex;
     private final int batchSize;
     private final int writers;
-    private final Duration latencyTarget;
+    private final Throttle throttle;
     private final Listener listener;
 
     private final AtomicLong documents;
@@ -59,11 +59,13 @@ public final class RangeCopy {
     /** Every document of the range was read and written, without a stop. */
     private boolean finished;
 
+
     /**
      * @param range         the range on both sides (read from its authoritative side, written to the other)
      * @param fromHex       the key the scan starts at (the range's lower bound, or the resume point)
      * @param writers       batches written to the target at once
-     * @param latencyTarget a batch slower than this on the target pauses its writer for the excess (at most 1 s)
+     * @param latencyTarget when the target's batch latency (a moving average, so that one slow batch, a collector's
+     *                      pause, does not count) is above this, each writer pauses for the excess (at most 1 s)
      * @param documents     documents already copied (a resumed copy)
      * @param bytes         bytes already copied
      */
@@ -76,7 +78,7 @@ public final class RangeCopy {
         this.fromHex = fromHex;
         this.batchSize = batchSize;
         this.writers = writers;
-        this.latencyTarget = latencyTarget;
+        this.throttle = new Throttle(latencyTarget);
         this.listener = listener;
         this.documents = new AtomicLong(documents);
         this.bytes = new AtomicLong(bytes);
@@ -167,9 +169,8 @@ public final class RangeCopy {
         bytes.addAndGet(size);
         listener.copied(batch.size(), size);
         written(number, ((BsonString) batch.get(batch.size() - 1).get(RangeOps.KEY_FIELD)).getValue());
-        long over = millis - latencyTarget.toMillis();
-        if (over > 0) {
-            long pause = Math.min(over, 1_000); // the target is slow: give it room
+        long pause = throttle.pauseAfter(millis);
+        if (pause > 0) {
             listener.throttled(Duration.ofMillis(pause));
             Thread.sleep(pause);
         }
@@ -184,5 +185,28 @@ public final class RangeCopy {
 
     private synchronized Progress progress(boolean done) {
         return new Progress(documents.get(), bytes.get(), resumeKey, done);
+    }
+
+    /**
+     * The copy's brake: a moving average of the target's batch latencies (about the last five batches of all writers
+     * count) against the latency target, so that one slow batch, a collector's pause, does not stop the copy.
+     */
+    static final class Throttle {
+
+        private static final double NEWEST_WEIGHT = 0.2;
+        private static final long MAX_PAUSE_MILLIS = 1_000;
+        private final long targetMillis;
+        private double averageMillis = -1;
+
+        Throttle(Duration target) {
+            this.targetMillis = target.toMillis();
+        }
+
+        /** Adds a batch's latency; returns how long its writer pauses: the average's excess over the target, at most 1 s. */
+        synchronized long pauseAfter(long batchMillis) {
+            averageMillis = averageMillis < 0 ? batchMillis : averageMillis + NEWEST_WEIGHT * (batchMillis - averageMillis);
+            long over = Math.round(averageMillis) - targetMillis;
+            return over > 0 ? Math.min(over, MAX_PAUSE_MILLIS) : 0;
+        }
     }
 }

@@ -16,40 +16,27 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
-
-import io.shardline.shard.EmbeddedShard;
 
 /** The copy step on two real embedded shards: parallel writers, a stop and a resume from the published point. */
 class RangeCopyIT {
 
-    private static EmbeddedShard source;
-    private static EmbeddedShard target;
-    private static MongoClient sourceClient;
-    private static MongoClient targetClient;
+    private static TwoShards shards;
 
     @BeforeAll
     static void start() {
-        source = EmbeddedShard.start("range-copy-source");
-        target = EmbeddedShard.start("range-copy-target");
-        sourceClient = MongoClients.create(source.connectionString());
-        targetClient = MongoClients.create(target.connectionString());
+        shards = new TwoShards("range-copy");
     }
 
     @AfterAll
     static void stop() {
-        sourceClient.close();
-        targetClient.close();
-        source.close();
-        target.close();
+        shards.close();
     }
 
     /** 3,000 documents on the source, keys 0000..2999 (two documents under each key), copied range [0100, 2900). */
     private static RangeOps range(String name) {
-        MongoCollection<RawBsonDocument> from = sourceClient.getDatabase("rangecopy").getCollection(name, RawBsonDocument.class);
+        MongoCollection<RawBsonDocument> from = shards.source.getDatabase("rangecopy").getCollection(name, RawBsonDocument.class);
         List<RawBsonDocument> documents = new ArrayList<>();
         for (int i = 0; i < 3_000; i++) {
             BsonDocument document = new BsonDocument("_id", new BsonString(name + "-" + i))
@@ -57,7 +44,7 @@ class RangeCopyIT {
             documents.add(RawBsonDocument.parse(document.toJson()));
         }
         from.insertMany(documents);
-        return new RangeOps(from, targetClient.getDatabase("rangecopy").getCollection(name, RawBsonDocument.class), "0100", "2900");
+        return new RangeOps(from, shards.target.getDatabase("rangecopy").getCollection(name, RawBsonDocument.class), "0100", "2900");
     }
 
     /** Counts the batches written and the threads that wrote them; each batch takes at least {@code slowness}. */
@@ -135,8 +122,8 @@ class RangeCopyIT {
         assertThat(stopped.documents()).as("what it was given plus what it wrote").isEqualTo(7 + slow.documents.get()).isLessThan(7 + 2_800);
         String resume = stopped.resumeKey();
         assertThat(resume).isBetween("0100", "2898");
-        MongoCollection<RawBsonDocument> from = sourceClient.getDatabase("rangecopy").getCollection("resumed", RawBsonDocument.class);
-        MongoCollection<RawBsonDocument> to = targetClient.getDatabase("rangecopy").getCollection("resumed", RawBsonDocument.class);
+        MongoCollection<RawBsonDocument> from = shards.source.getDatabase("rangecopy").getCollection("resumed", RawBsonDocument.class);
+        MongoCollection<RawBsonDocument> to = shards.target.getDatabase("rangecopy").getCollection("resumed", RawBsonDocument.class);
         long below = from.countDocuments(Filters.and(Filters.gte(RangeOps.KEY_FIELD, "0100"), Filters.lt(RangeOps.KEY_FIELD, resume)));
         assertThat(to.countDocuments(Filters.lt(RangeOps.KEY_FIELD, resume))).as("every document below the resume point is on the target")
             .isEqualTo(below);

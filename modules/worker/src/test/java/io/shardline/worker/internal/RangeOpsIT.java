@@ -15,35 +15,23 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
 
-import io.shardline.shard.EmbeddedShard;
-
 /** The bounded comparison the fenced verification uses, on two real embedded shards. */
 class RangeOpsIT {
 
-    private static EmbeddedShard source;
-    private static EmbeddedShard target;
-    private static MongoClient sourceClient;
-    private static MongoClient targetClient;
+    private static TwoShards shards;
 
     @BeforeAll
     static void start() {
-        source = EmbeddedShard.start("range-ops-source");
-        target = EmbeddedShard.start("range-ops-target");
-        sourceClient = MongoClients.create(source.connectionString());
-        targetClient = MongoClients.create(target.connectionString());
+        shards = new TwoShards("range-ops");
     }
 
     @AfterAll
     static void stop() {
-        sourceClient.close();
-        targetClient.close();
-        source.close();
-        target.close();
+        shards.close();
     }
 
     private static MongoCollection<RawBsonDocument> collection(MongoClient client, String name) {
@@ -52,8 +40,8 @@ class RangeOpsIT {
 
     /** The same 2,000 documents on both sides, keys 0000..1999 as hex-ish strings, range [0000, 2000). */
     private static RangeOps copied(String name, List<BsonValue> ids) {
-        MongoCollection<RawBsonDocument> from = collection(sourceClient, name);
-        MongoCollection<RawBsonDocument> to = collection(targetClient, name);
+        MongoCollection<RawBsonDocument> from = collection(shards.source, name);
+        MongoCollection<RawBsonDocument> to = collection(shards.target, name);
         List<RawBsonDocument> documents = new ArrayList<>();
         for (int i = 0; i < 2_000; i++) {
             BsonDocument document = new BsonDocument("_id", new BsonString(name + "-" + i))
@@ -74,7 +62,7 @@ class RangeOpsIT {
 
         assertThat(ops.sameOnBothSides(ids, 100, later)).isEqualTo(RangeOps.Agreement.SAME);
 
-        collection(targetClient, "compared").updateOne(Filters.eq("_id", "compared-1999"), Updates.set("v", -1));
+        collection(shards.target, "compared").updateOne(Filters.eq("_id", "compared-1999"), Updates.set("v", -1));
         assertThat(ops.sameOnBothSides(ids, 100, later)).as("a difference in the last batch").isEqualTo(RangeOps.Agreement.DIFFERENT);
         assertThat(ops.sameOnBothSides(ids.subList(0, 1_999), 100, later)).as("ids not asked about are not compared")
             .isEqualTo(RangeOps.Agreement.SAME);
@@ -94,8 +82,8 @@ class RangeOpsIT {
     void shouldLookUpManyIdsInBatchesWithTheSameAnswerAsOneQuery() {
         List<BsonValue> ids = new ArrayList<>();
         RangeOps ops = copied("looked-up", ids);
-        MongoCollection<RawBsonDocument> target = collection(targetClient, "looked-up");
-        MongoCollection<RawBsonDocument> source = collection(sourceClient, "looked-up");
+        MongoCollection<RawBsonDocument> target = collection(shards.target, "looked-up");
+        MongoCollection<RawBsonDocument> source = collection(shards.source, "looked-up");
         for (String id : List.of("looked-up-3", "looked-up-777", "looked-up-1998")) {
             target.updateOne(Filters.eq("_id", id), Updates.set("v", -1));
         }
