@@ -209,7 +209,7 @@ final class MigrationBench {
                             size, copyPerSecond, rawPerSecond, copyPerSecond / rawPerSecond, (cutOver - commanded) / 1e9, (copyEnd - copyStart) / 1e9,
                             (fenced - copyEnd) / 1e9, (cutOver - fenced) / 1e6, (entered.get(MigrationPhase.CLEANED) - commanded) / 1e9));
                         throttled = workerMeters.find("shard.migration.copy.throttled").timer();
-                        print(lines, String.format("  the copy's throttle (a batch slower than %d ms on the target pauses the copy): %d pauses, %.1f s",
+                        print(lines, String.format("  the copy's throttle (batches slower than %d ms on average pause it): %d pauses, %.1f s",
                             workerConfig.copyLatencyTarget().toMillis(), (throttled == null ? 0 : throttled.count()) - pausesBefore,
                             (throttled == null ? 0 : throttled.totalTime(java.util.concurrent.TimeUnit.SECONDS)) - pausedBefore));
                         print(lines, String.format("  writes through the router during the fence: %d, stall p50 %.1f ms, p99 %.1f ms, max %.1f ms"
