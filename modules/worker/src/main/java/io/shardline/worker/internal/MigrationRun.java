@@ -251,8 +251,12 @@ public final class MigrationRun {
                             // wait. Anything the target records from here on is replayed back during the grace period
                             // (idempotently; before the cutover the target only holds what this migration wrote there).
                             long reverseFrom = plane.cdcEnd(state.getTargetShardId(), state.getNamespace());
+                            // The acks table read up to now (its first read can take tens of milliseconds), before the
+                            // narrowing: what is written between the last narrowing pass and the fence is drained fenced.
+                            plane.acks();
                             if (large && preChecked) {
-                                replay.narrow(direct, changedSincePreCheck);
+                                replay.narrow(direct, changedSincePreCheck, MARKER_PREFIX + state.getMigrationId() + ":narrow:" + probes + ":",
+                                    System.currentTimeMillis() + config.maxFenceHold().toMillis());
                             } else {
                                 replay.catchUp(direct, changedSincePreCheck);
                             }
@@ -299,7 +303,6 @@ public final class MigrationRun {
      * @param reverseFrom the target's CDC offset the replay back to the source starts at after the cutover
      */
     private boolean fence(ChangeSource changes, RangeOps ops, Set<BsonValue> changedSincePreCheck, long reverseFrom) throws InterruptedException {
-        plane.acks(); // the acks table read up to now before the fence, so that waiting on it reads only the new acks
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());

@@ -74,18 +74,26 @@ final class Replay {
 
     /**
      * Drops the documents changed since the pre-check that both sides agree on now: they need no comparison while
-     * fenced (a later change brings them back through the replay). Each pass first applies every change written so
-     * far, then compares; what the fence has to drain and compare is what was written during the last comparison,
-     * so the passes go on until one is both small and short (or the passes run out).
+     * fenced (a later change brings them back through the replay). Each pass first drains the source to a marker, so
+     * every change written before it is applied however late the source delivers it, then compares; what the fence
+     * has to drain and compare is what was written during the last comparison, so the passes go on until one is both
+     * small and short (or the passes run out).
+     *
+     * @param markerPrefix the passes' markers are this and the pass number
+     * @param deadlineMillis when a pass's drain gives up (and the narrowing with it)
      */
-    void narrow(ChangeSource source, Set<BsonValue> changed) {
+    void narrow(ChangeSource source, Set<BsonValue> changed, String markerPrefix, long deadlineMillis) {
         for (int pass = 0; pass < NARROW_PASSES; pass++) {
-            int applied = catchUp(source, changed);
+            int before = changed.size();
+            if (!drainTo(source, markerPrefix + (pass + 1), deadlineMillis, changed)) {
+                return;
+            }
+            int applied = changed.size() - before;
             long started = System.nanoTime();
             int compared = changed.size();
             changed.retainAll(ops.differing(List.copyOf(changed)));
             long millis = (System.nanoTime() - started) / 1_000_000;
-            LOG.debug("migration {}: narrowing pass {}: {} changes applied, {} of {} documents still differ, compared in {} ms", migrationId,
+            LOG.debug("migration {}: narrowing pass {}: {} documents more, {} of {} documents still differ, compared in {} ms", migrationId,
                 pass + 1, applied, changed.size(), compared, millis);
             if (changed.size() <= NARROWED_ENOUGH && millis <= NARROWED_QUIET_MILLIS) {
                 return;
