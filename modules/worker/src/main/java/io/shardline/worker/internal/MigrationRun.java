@@ -179,7 +179,7 @@ public final class MigrationRun {
 
     private void catchUpAndFence() throws InterruptedException {
         RangeOps ops = ops();
-        Replay replay = forward(ops);
+        Replay replay = new Replay(plane, ops, state.getSourceShardId(), state.getNamespace(), state.getMigrationId());
         ChunkRoute current = route();
         if (current.getState() == ChunkState.FENCED && state.getMigrationId().equals(current.getMigrationId())) {
             // Fenced before the last state was published: lift it before catching up again.
@@ -214,7 +214,7 @@ public final class MigrationRun {
                 boolean large = state.getTotalDocs() > config.verifyFullScanMaxDocs();
                 if (large && !preChecked && predictedMillis < config.fenceBudget().toMillis()) {
                     // A large range is compared whole before the fence; while fenced only the keys changed since are rechecked.
-                    String corrupted = preCheck(tail, ops, changedSincePreCheck, ++preChecks);
+                    String corrupted = preCheck(tail, ops, replay, changedSincePreCheck, ++preChecks);
                     LOG.debug("migration {}: pre-check {} {}", state.getMigrationId(), preChecks,
                         changedSincePreCheck.contains(PRECHECK_INCOMPLETE) ? "incomplete, to be repeated" : "done");
                     if (corrupted != null) {
@@ -260,7 +260,7 @@ public final class MigrationRun {
                             } else {
                                 replay.catchUp(direct, changedSincePreCheck);
                             }
-                            if (fence(direct, ops, large ? changedSincePreCheck : null, reverseFrom)) {
+                            if (fence(direct, ops, replay, large ? changedSincePreCheck : null, reverseFrom)) {
                                 return;
                             }
                         } else {
@@ -281,12 +281,12 @@ public final class MigrationRun {
      * comparison began (every such change is in once a marker written afterwards comes back) are corruption.
      * Returns what is corrupted, or null; adds {@link #PRECHECK_INCOMPLETE} to {@code changed} when it must be redone.
      */
-    private String preCheck(CdcTail tail, RangeOps ops, Set<BsonValue> changed, int attempt) {
+    private String preCheck(CdcTail tail, RangeOps ops, Replay replay, Set<BsonValue> changed, int attempt) {
         changed.clear();
         List<BsonValue> mismatched = ops.mismatches(PRECHECK_MISMATCH_LIMIT);
         String marker = MARKER_PREFIX + state.getMigrationId() + ":precheck:" + attempt;
         if (mismatched.size() >= PRECHECK_MISMATCH_LIMIT
-            || !forward(ops).drainTo(tail, marker, System.currentTimeMillis() + 10 * config.maxFenceHold().toMillis(), changed)) {
+            || !replay.drainTo(tail, marker, System.currentTimeMillis() + 10 * config.maxFenceHold().toMillis(), changed)) {
             changed.add(PRECHECK_INCOMPLETE);
             return null;
         }
@@ -300,9 +300,11 @@ public final class MigrationRun {
      * One fence attempt: true when it ended the catch-up (cut over or aborted), false when it unfenced to retry.
      *
      * @param changes     the source's changes, read up to now: the fence drains them to a marker written once acked
+     * @param replay      applies the source's changes to the target
      * @param reverseFrom the target's CDC offset the replay back to the source starts at after the cutover
      */
-    private boolean fence(ChangeSource changes, RangeOps ops, Set<BsonValue> changedSincePreCheck, long reverseFrom) throws InterruptedException {
+    private boolean fence(ChangeSource changes, RangeOps ops, Replay replay, Set<BsonValue> changedSincePreCheck, long reverseFrom)
+        throws InterruptedException {
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
         long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
@@ -316,7 +318,6 @@ public final class MigrationRun {
         long acksStart = System.nanoTime();
         // Routers take writes until they read the fence: while their acks come in, those writes are applied and
         // compared, so that what is left to drain and compare after the marker is what came in since the last pass.
-        Replay replay = forward(ops);
         String missing = awaitAcks(fenceOffset, config.ackTimeout(), changedSincePreCheck == null ? null
             : () -> replay.narrowOnce(changes, changedSincePreCheck));
         long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
@@ -554,11 +555,6 @@ public final class MigrationRun {
 
     private static ChunkRoute.Builder next(ChunkRoute route) {
         return ChunkRoute.newBuilder(route).setVersion(route.getVersion() + 1);
-    }
-
-    /** The source's changes applied to the target. */
-    private Replay forward(RangeOps ops) {
-        return new Replay(plane, ops, state.getSourceShardId(), state.getNamespace(), state.getMigrationId());
     }
 
     private RangeOps ops() {
