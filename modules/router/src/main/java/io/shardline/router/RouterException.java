@@ -12,6 +12,8 @@ public class RouterException extends RuntimeException {
     public enum Kind {
         /** The request is malformed; the message names the field. */
         BAD_REQUEST,
+        /** A document or request is larger than the router or MongoDB accepts. */
+        TOO_LARGE,
         /** The request reaches outside the caller's tenant or uses a forbidden operator. */
         FORBIDDEN,
         /** The namespace is not sharded or has no complete routing yet. */

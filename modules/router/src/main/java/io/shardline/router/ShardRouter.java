@@ -160,8 +160,9 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public FindResult find(String tenant, String namespace, FindRequest request) {
-        RequestGuards.rejectServerSideJavaScript("filter", request.filter());
-        RequestGuards.rejectServerSideJavaScript("projection", request.projection());
+        RequestGuards.check("filter", request.filter());
+        RequestGuards.check("projection", request.projection());
+        RequestGuards.check("sort", request.sort());
         Document scoped = scoped(tenant, request.filter());
         awaitFreshRouting();
         return cached(namespace, "find", tenant, request, refreshing(() -> reads.find(view(namespace), scoped, request)));
@@ -176,7 +177,7 @@ public final class ShardRouter implements AutoCloseable {
         if (pipeline == null) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
         }
-        RequestGuards.rejectServerSideJavaScript("pipeline", pipeline);
+        RequestGuards.check("pipeline", pipeline);
         for (Document stage : pipeline) {
             if (stage.get("$match") instanceof Document match) {
                 scoped(tenant, match);
@@ -189,7 +190,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
-        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        RequestGuards.check("filter", filter);
         Document scoped = scoped(tenant, filter);
         awaitFreshRouting();
         return cached(namespace, "count", tenant, List.of(scoped, allowPartial), refreshing(() -> reads.count(view(namespace), scoped, allowPartial)));
@@ -199,7 +200,8 @@ public final class ShardRouter implements AutoCloseable {
         if (key == null || key.isBlank() || key.startsWith("$")) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "key: a field name is required, was '" + key + "'");
         }
-        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        RequestGuards.check("key", new Document(key, 1));
+        RequestGuards.check("filter", filter);
         Document scoped = scoped(tenant, filter);
         awaitFreshRouting();
         return cached(namespace, "distinct", tenant, List.of(key, scoped), refreshing(() -> reads.distinct(view(namespace), key, scoped)));
@@ -212,7 +214,8 @@ public final class ShardRouter implements AutoCloseable {
         List<Document> scoped = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             Document document = documents.get(i);
-            RequestGuards.rejectServerSideJavaScript("documents[" + i + "]", document);
+            RequestGuards.check("documents[" + i + "]", document);
+            RequestGuards.rejectTooLarge("documents[" + i + "]", document);
             Object owner = document.get(config.tenantField());
             if (owner != null && !tenant.equals(owner)) {
                 throw new RouterException(RouterException.Kind.FORBIDDEN, "documents[" + i + "]." + config.tenantField()
@@ -235,8 +238,9 @@ public final class ShardRouter implements AutoCloseable {
         if (update == null || update.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
         }
-        RequestGuards.rejectServerSideJavaScript("filter", filter);
-        RequestGuards.rejectServerSideJavaScript("update", update);
+        RequestGuards.check("filter", filter);
+        RequestGuards.check("update", update);
+        RequestGuards.rejectTooLarge("update", update);
         Object owner = update.get(config.tenantField());
         if (owner != null && !tenant.equals(owner)) {
             throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
@@ -254,7 +258,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public WriteResult delete(String tenant, String namespace, Document filter, boolean multi) {
-        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        RequestGuards.check("filter", filter);
         try {
             return writes.delete(() -> view(namespace), scoped(tenant, filter), multi);
         } finally {
@@ -264,7 +268,7 @@ public final class ShardRouter implements AutoCloseable {
 
     /** Which shards and chunks a filter targets, and why. */
     public Explain explain(String tenant, String namespace, Document filter) {
-        RequestGuards.rejectServerSideJavaScript("filter", filter);
+        RequestGuards.check("filter", filter);
         NamespaceView view = view(namespace);
         Document scoped = scoped(tenant, filter);
         TargetPlan plan = view.plan(scoped);

@@ -16,14 +16,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -60,6 +64,7 @@ import io.shardline.schemas.avro.SplitShard;
 import io.shardline.worker.internal.ControlPlane;
 import io.shardline.worker.internal.Hex;
 import io.shardline.worker.internal.MigrationRun;
+import io.shardline.worker.internal.Ownership;
 import io.shardline.worker.internal.RangeOps;
 
 /**
@@ -91,7 +96,22 @@ public final class MigrationWorker implements AutoCloseable {
     /** Migrations this worker is carrying out: the runner's, and those whose grace period runs on {@link #graces}. */
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     private final ExecutorService graces;
+    private final Ownership ownership;
+    private final ScheduledExecutorService renewals;
+    /** The commands partition and its consumer's group metadata while this worker owns it (read by the renewals). */
+    private volatile TopicPartition owned;
+    private volatile ConsumerGroupMetadata group;
+    /** The next command offset to commit: where a successor starts. */
+    private final AtomicLong nextOffset = new AtomicLong();
     private volatile boolean stopping;
+
+    /** Offset metadata of a term in progress, and of one handed over: a successor waits out the lease only after the first. */
+    static final String HELD = "held:";
+    static final String HANDED_OVER = "handed-over:";
+    /** How long a worker waits for its runs to stop at a hand-over before it lets the commands go anyway. */
+    private static final Duration HAND_OVER_WAIT = Duration.ofSeconds(30);
+    /** How long a stalled migration waits before it is looked at again. */
+    private static final Duration STALL_RETRY = Duration.ofSeconds(30);
 
     /** A rollback or abort for a migration, handed to the runner if it is carrying that migration out. */
     private record Request(boolean abort, CompletableFuture<Void> persisted) {
@@ -101,11 +121,14 @@ public final class MigrationWorker implements AutoCloseable {
         this.config = config;
         this.registry = registry;
         this.observer = observer;
-        this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId());
+        this.ownership = new Ownership(config.ownerLease());
+        this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId(), config.groupId() + ".owner", ownership);
+        // Eager assignment: every rebalance ends the term (the runs stop) before the partition is handed to anyone.
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-            ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000,
+            ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) WorkerConfig.SESSION_TIMEOUT.toMillis(), ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000,
+            ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.copiedDocs = Counter.builder("shard.migration.copied.documents").description("Documents copied by migrations")
             .tag("worker", config.workerId()).register(registry);
@@ -117,6 +140,7 @@ public final class MigrationWorker implements AutoCloseable {
         this.runner = new Thread(this::runMigrations, "worker-runner-" + config.workerId());
         AtomicLong graceThreads = new AtomicLong();
         this.graces = Executors.newCachedThreadPool(task -> new Thread(task, "worker-grace-" + config.workerId() + "-" + graceThreads.incrementAndGet()));
+        this.renewals = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-lease-" + config.workerId()));
     }
 
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry) {
@@ -131,6 +155,8 @@ public final class MigrationWorker implements AutoCloseable {
         MigrationWorker worker = new MigrationWorker(config, registry, observer);
         worker.commands.start();
         worker.runner.start();
+        long every = Math.max(20, config.ownerLease().toMillis() / 5);
+        worker.renewals.scheduleWithFixedDelay(worker::renew, every, every, TimeUnit.MILLISECONDS);
         return worker;
     }
 
@@ -146,20 +172,32 @@ public final class MigrationWorker implements AutoCloseable {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                    LOG.info("worker {} no longer carries out commands", config.workerId());
+                    if (!partitions.isEmpty()) {
+                        handOver("the commands were revoked in a rebalance");
+                    }
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                    lose("the group went on without this worker (session expired)");
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                     if (!partitions.isEmpty()) {
-                        resumeUnfinished();
+                        takeOver(partitions.iterator().next());
                     }
                 }
             });
             while (!stopping) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    handle(record);
-                    consumer.commitSync(Map.of(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1)));
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (owned != null) {
+                    group = consumer.groupMetadata();
+                }
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    if (!carryOut(record)) {
+                        break;
+                    }
                 }
             }
         } catch (WakeupException stop) {
@@ -169,6 +207,109 @@ public final class MigrationWorker implements AutoCloseable {
         } finally {
             consumer.close();
         }
+    }
+
+    /**
+     * Handles one command and commits its offset in a transaction fenced by this term; false when the loop must poll
+     * again first (the term ended, or the command is to be retried from its offset).
+     */
+    private boolean carryOut(ConsumerRecord<byte[], byte[]> record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        if (!ownership.holdsTerm()) {
+            consumer.seek(partition, record.offset());
+            return false;
+        }
+        try {
+            handle(record);
+            nextOffset.set(record.offset() + 1);
+            plane.commitOffset(partition, new OffsetAndMetadata(record.offset() + 1, HELD + config.workerId()), group);
+            return true;
+        } catch (Ownership.Lost lost) {
+            LOG.info("worker {} stops carrying out commands: {}", config.workerId(), lost.getMessage());
+            consumer.seek(partition, record.offset());
+            return false;
+        } catch (RuntimeException failed) {
+            LOG.warn("command at {}@{} failed; retried from its offset: {}", record.topic(), record.offset(), failed.toString());
+            consumer.seek(partition, record.offset());
+            sleepQuietly(1_000);
+            return false;
+        }
+    }
+
+    /**
+     * Starts a term: fences every earlier owner's producer, reads from the committed offset's metadata whether the last
+     * owner handed the commands over, proves the term once, and resumes every unfinished migration (they run once the
+     * lease holds, after the previous owner's lease when it did not hand over).
+     */
+    private void takeOver(TopicPartition partition) {
+        // First the fence: it also aborts a transaction a paused owner left open, which would hold back the read below.
+        plane.beginTerm();
+        OffsetAndMetadata committed = consumer.committed(java.util.Set.of(partition)).get(partition);
+        String previous = committed == null ? "" : committed.metadata();
+        boolean handedOver = previous == null || !previous.startsWith(HELD);
+        group = consumer.groupMetadata();
+        owned = partition;
+        nextOffset.set(consumer.position(partition));
+        ownership.begin(group.generationId(), handedOver);
+        LOG.info("worker {} carries out commands from term {}{}", config.workerId(), group.generationId(),
+            handedOver ? "" : " once the lease of " + previous.substring(HELD.length()) + " has run out (" + config.ownerLease().toMillis() + " ms)");
+        renew();
+        resumeUnfinished();
+    }
+
+    /** Renews the lease: a transaction with this term's generation; it fails once another worker owns the commands. */
+    private void renew() {
+        TopicPartition partition = owned;
+        ConsumerGroupMetadata metadata = group;
+        long term = ownership.term();
+        if (partition == null || metadata == null || !ownership.holdsTerm()) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            plane.commitOffset(partition, new OffsetAndMetadata(nextOffset.get(), HELD + config.workerId()), metadata);
+            ownership.renewed(term, started);
+        } catch (Ownership.Lost lost) {
+            LOG.info("worker {} lost the commands: {}", config.workerId(), lost.getMessage());
+            queue.clear();
+        } catch (RuntimeException failed) {
+            LOG.warn("worker {} could not renew its lease ({}); its runs stop if the lease runs out", config.workerId(), failed.toString());
+        }
+    }
+
+    /**
+     * Ends the term in order: the runs stop at their next check, then the offset is committed as handed over, so the
+     * successor starts at once; when runs do not stop in time the successor waits out the lease instead.
+     */
+    private void handOver(String why) {
+        if (!ownership.holdsTerm()) {
+            lose(why);
+            return;
+        }
+        LOG.info("worker {} hands the commands over: {}", config.workerId(), why);
+        ownership.handOver(why);
+        queue.clear();
+        long deadline = System.nanoTime() + HAND_OVER_WAIT.toNanos();
+        while (!running.isEmpty() && System.nanoTime() < deadline) {
+            sleepQuietly(20);
+        }
+        if (!running.isEmpty()) {
+            LOG.warn("worker {} hands over while {} still run; the successor waits out the lease", config.workerId(), running);
+        } else {
+            try {
+                plane.commitOffset(owned, new OffsetAndMetadata(nextOffset.get(), HANDED_OVER + config.workerId()), group);
+            } catch (RuntimeException e) {
+                LOG.info("worker {} could not record the hand-over ({}); the successor waits out the lease", config.workerId(), e.toString());
+            }
+        }
+        lose(why);
+    }
+
+    private void lose(String why) {
+        ownership.ended(why);
+        queue.clear();
+        owned = null;
+        plane.endTerm();
     }
 
     private void resumeUnfinished() {
@@ -451,15 +592,20 @@ public final class MigrationWorker implements AutoCloseable {
         if (abort && migration.getPhase() == MigrationPhase.CUT_OVER) {
             throw new Invalid(field, "migration " + migrationId + " has cut over; roll it back instead of aborting it");
         }
+        Request handed = null;
         synchronized (runLock) {
             if (running.contains(migrationId)) {
-                Request request = new Request(abort, new CompletableFuture<>());
-                requests.put(migrationId, request);
-                request.persisted().orTimeout(60, TimeUnit.SECONDS).join();
+                handed = new Request(abort, new CompletableFuture<>());
+                requests.put(migrationId, handed);
             } else {
                 plane.publishMigration(MigrationState.newBuilder(migration).setAbortRequested(migration.getAbortRequested() || abort)
-                    .setRollbackRequested(migration.getRollbackRequested() || !abort).setUpdatedAt(Instant.now()).build());
+                    .setRollbackRequested(migration.getRollbackRequested() || !abort).setOwnerEpoch(ownership.term())
+                    .setUpdatedAt(Instant.now()).build());
             }
+        }
+        if (handed != null) {
+            // Not under the run lock: the run that takes the request in may need it to end meanwhile.
+            handed.persisted().orTimeout(60, TimeUnit.SECONDS).join();
         }
         accepted(command, migration.getSourceShardId(), migration.getNamespace(), (abort ? "abort" : "rollback") + " of " + migrationId);
     }
@@ -476,6 +622,13 @@ public final class MigrationWorker implements AutoCloseable {
             }
             if (migrationId == null) {
                 continue;
+            }
+            try {
+                if (!ownership.awaitValid(config.ownerLease().plus(HAND_OVER_WAIT))) {
+                    continue; // the term ended: the next owner resumes the migration
+                }
+            } catch (InterruptedException e) {
+                return;
             }
             MigrationState state;
             synchronized (runLock) {
@@ -499,6 +652,10 @@ public final class MigrationWorker implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (Ownership.Lost lost) {
+                LOG.info("migration {} stops in {}: {}", migrationId, state.getPhase(), lost.getMessage());
+            } catch (MigrationRun.Stalled stalled) {
+                retryLater(migrationId);
             } catch (RuntimeException e) {
                 failed(state, e);
                 retry = true;
@@ -509,7 +666,7 @@ public final class MigrationWorker implements AutoCloseable {
                     }
                 }
             }
-            if (retry) {
+            if (retry && ownership.holdsTerm()) {
                 queue.add(migrationId);
             }
         }
@@ -528,9 +685,13 @@ public final class MigrationWorker implements AutoCloseable {
             retireIfEmpty(end.getSourceShardId());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Ownership.Lost lost) {
+            LOG.info("migration {} stops in its grace period: {}", migrationId, lost.getMessage());
+        } catch (MigrationRun.Stalled stalled) {
+            retryLater(migrationId);
         } catch (RuntimeException e) {
             failed(state, e);
-            retry = !stopping;
+            retry = !stopping && ownership.holdsTerm();
         } finally {
             synchronized (runLock) {
                 running.remove(migrationId);
@@ -539,6 +700,16 @@ public final class MigrationWorker implements AutoCloseable {
         if (retry) {
             queue.add(migrationId);
         }
+    }
+
+    /** A stalled migration is looked at again after a while, if this worker still owns the commands then. */
+    private void retryLater(String migrationId) {
+        long term = ownership.term();
+        renewals.schedule(() -> {
+            if (ownership.term() == term && ownership.holdsTerm() && !queue.contains(migrationId)) {
+                queue.add(migrationId);
+            }
+        }, STALL_RETRY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void failed(MigrationState state, RuntimeException e) {
@@ -626,11 +797,17 @@ public final class MigrationWorker implements AutoCloseable {
     @Override
     public void close() {
         stopping = true;
+        // The command loop hands the commands over as its consumer closes: the runs stop first, then the offset says so.
         consumer.wakeup();
+        try {
+            commands.join(HAND_OVER_WAIT.toMillis() + 10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        renewals.shutdownNow();
         runner.interrupt();
         graces.shutdownNow();
         try {
-            commands.join(10_000);
             runner.join(10_000);
             graces.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -24,18 +24,26 @@ import io.shardline.schemas.TopicCatalog;
  * @param progressInterval      how often progress is published while copying and replaying
  * @param verifyFullScanMaxDocs ranges up to this many documents are verified by a full scan while fenced; larger ones
  *                              by a full scan before the fence and a recheck of the keys changed since
+ * @param ownerLease            how long a worker may go on changing shards after it last proved it still owns the
+ *                              commands (a transaction committed with its group generation, renewed every fifth of
+ *                              this); a worker taking the commands over from one that did not hand them over waits this
+ *                              long before it touches a shard. Shorter than the group's session timeout (10 s)
  */
 public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String workerId, String groupId, Duration fenceBudget,
                            Duration ackTimeout, Duration maxFenceHold, Duration fenceRetryBackoff, int copyBatchSize,
                            int copyStreams, Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
-                           int verifyFullScanMaxDocs) {
+                           int verifyFullScanMaxDocs, Duration ownerLease) {
+
+    /** The workers' consumer group session timeout: a worker that stops heartbeating loses the commands after this. */
+    public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
 
     public WorkerConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         Objects.requireNonNull(catalog, "catalog");
         Objects.requireNonNull(workerId, "workerId");
         Objects.requireNonNull(groupId, "groupId");
-        for (Duration d : new Duration[] {fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff, copyLatencyTarget, gracePeriod, progressInterval}) {
+        for (Duration d : new Duration[] {fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff, copyLatencyTarget, gracePeriod, progressInterval,
+            ownerLease}) {
             Objects.requireNonNull(d, "durations");
             if (d.isNegative()) {
                 throw new IllegalArgumentException("durations must not be negative, was " + d);
@@ -50,6 +58,10 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
         if (copyStreams < 1) {
             throw new IllegalArgumentException("copyStreams must be at least 1, was " + copyStreams);
         }
+        if (ownerLease.toMillis() < 100 || ownerLease.compareTo(SESSION_TIMEOUT) >= 0) {
+            throw new IllegalArgumentException("ownerLease must be at least 100 ms and shorter than the session timeout (" + SESSION_TIMEOUT
+                + "), was " + ownerLease);
+        }
         if (verifyFullScanMaxDocs < 0) {
             throw new IllegalArgumentException("verifyFullScanMaxDocs must not be negative");
         }
@@ -58,51 +70,56 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
             Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
-            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000);
+            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5));
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, catalog, id, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withGroupId(String group) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, group, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withGracePeriod(Duration grace) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withCopyLatencyTarget(Duration target) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withCopyStreams(int streams) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, budget, acks, maxHold, backoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
     }
 
     public WorkerConfig withVerifyFullScanMaxDocs(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease);
     }
 
     public WorkerConfig withProgressInterval(Duration interval) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease);
+    }
+
+    public WorkerConfig withOwnerLease(Duration lease) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease);
     }
 }

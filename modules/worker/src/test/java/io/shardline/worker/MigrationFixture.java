@@ -132,6 +132,36 @@ final class MigrationFixture implements AutoCloseable {
         return builder.start();
     }
 
+    /** A worker in its own JVM with its own id and grace period, which the test may pause (SIGSTOP) and resume. */
+    Process workerProcess(String workerId, Duration gracePeriod) throws java.io.IOException {
+        ProcessBuilder builder = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), PausingWorkerMain.class.getName(), cluster.bootstrapServers(),
+            cluster.schemaRegistryUrl(), catalog.prefix(), names.applicationId("workers"), "NONE", Long.toString(gracePeriod.toMillis()), workerId);
+        builder.redirectErrorStream(true);
+        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(new java.io.File(System.getProperty("java.io.tmpdir"), "worker-" + workerId + ".log")));
+        return builder.start();
+    }
+
+    /** Sends a POSIX signal (STOP, CONT) to a process. */
+    static void signal(Process process, String signal) throws Exception {
+        int exit = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+        assertThat(exit).as("kill -%s %s", signal, process.pid()).isZero();
+    }
+
+    /** Every state the migrations topic holds for a migration, in the order they were written (compaction aside). */
+    List<MigrationState> history(String migrationId) {
+        List<MigrationState> states = new ArrayList<>();
+        try (io.shardline.controlplane.TopicTail<MigrationState> tail = new io.shardline.controlplane.TopicTail<>(cluster.bootstrapServers(),
+            catalog.migrations(), true)) {
+            for (var appended : tail.readToEnd()) {
+                if (appended.value() != null && appended.value().getMigrationId().equals(migrationId)) {
+                    states.add(appended.value());
+                }
+            }
+        }
+        return states;
+    }
+
     /** Waits until the process prints the line, echoing what it prints. */
     static void awaitLine(Process process, String line, Duration timeout) throws Exception {
         java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()));

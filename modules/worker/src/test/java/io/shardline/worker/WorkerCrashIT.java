@@ -30,8 +30,9 @@ class WorkerCrashIT {
             try {
                 String command = fixture.moveLowerChunk();
                 MigrationFixture.awaitLine(doomed, "PAUSED " + phase, Duration.ofSeconds(90));
-                // FENCED and VERIFIED are sent without waiting for the broker: the state lands a moment after the pause.
-                fixture.awaitMigration(command, MigrationFixture.in(phase), Duration.ofSeconds(10));
+                // VERIFIED is written in one transaction with the cutover route and CUT_OVER: the latest state is CUT_OVER.
+                MigrationPhase written = phase == MigrationPhase.VERIFIED ? MigrationPhase.CUT_OVER : phase;
+                fixture.awaitMigration(command, MigrationFixture.in(written), Duration.ofSeconds(10));
                 doomed.destroyForcibly().waitFor();
 
                 try (MigrationWorker successor = fixture.worker(fixture.workerConfig().withWorkerId("successor"))) {

@@ -26,6 +26,7 @@ import io.shardline.schemas.TopicCatalog;
 import io.shardline.topology.RebalanceTopology;
 import io.shardline.worker.MigrationWorker;
 import io.shardline.worker.WorkerConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -88,10 +89,17 @@ public final class RoleCommands {
             description = "How long a write to a fenced chunk waits for the new routing before a retryable error (default: ${DEFAULT-VALUE}).")
         Duration fenceBudget;
 
+        @Option(names = "--max-body-bytes", defaultValue = "16777216",
+            description = "Request bodies larger than this are refused with 413 (default: ${DEFAULT-VALUE}, MongoDB's document limit).")
+        long maxBodyBytes;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            if (maxBodyBytes < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-body-bytes: must be positive, was " + maxBodyBytes);
+            }
             RouterNode node = RouterNode.start(RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget), host, port,
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout, maxBodyBytes);
             out.println("ROUTER_URL=" + node.url());
             return node;
         }
@@ -127,9 +135,19 @@ public final class RoleCommands {
         @Option(names = "--worker-id", description = "This worker's id in events and migration states (default: a random one).")
         String workerId;
 
+        @Option(names = "--owner-lease", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How long this worker goes on changing shards after it last proved it owns the commands; a successor of a worker "
+                + "that did not hand over waits this long first (default: ${DEFAULT-VALUE}; under the 10 s session timeout).")
+        Duration ownerLease;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) {
-            WorkerConfig config = WorkerConfig.defaults(client.bootstrap(), catalog).withGracePeriod(gracePeriod);
+            WorkerConfig config;
+            try {
+                config = WorkerConfig.defaults(client.bootstrap(), catalog).withGracePeriod(gracePeriod).withOwnerLease(ownerLease);
+            } catch (IllegalArgumentException invalid) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--owner-lease: " + invalid.getMessage());
+            }
             return MigrationWorker.start(workerId == null ? config : config.withWorkerId(workerId), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         }
     }

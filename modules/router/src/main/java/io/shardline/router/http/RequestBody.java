@@ -21,11 +21,41 @@ final class RequestBody {
         if (text == null || text.isBlank()) {
             return new RequestBody(new Document());
         }
+        // The JSON reader recurses per level: a body nested thousands deep would overflow its stack before any check.
+        int depth = depth(text);
+        if (depth > io.shardline.router.internal.RequestGuards.MAX_DEPTH + 2) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "body: nested " + depth + " levels deep; documents and filters may be nested "
+                + io.shardline.router.internal.RequestGuards.MAX_DEPTH + " levels, as MongoDB allows");
+        }
         try {
             return new RequestBody(Document.parse(text));
-        } catch (JsonParseException | IllegalArgumentException e) {
+        } catch (JsonParseException | IllegalArgumentException | org.bson.BsonInvalidOperationException e) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "body: not a JSON object in MongoDB extended JSON: " + e.getMessage(), e);
         }
+    }
+
+    /** The deepest nesting of objects and arrays in a JSON text (brackets inside strings do not count). */
+    static int depth(String text) {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                deepest = Math.max(deepest, ++depth);
+            } else if (c == '}' || c == ']') {
+                depth--;
+            }
+        }
+        return deepest;
     }
 
     Document document(String field) {

@@ -35,7 +35,8 @@ public final class RouterHttpServer implements AutoCloseable {
     static final List<String> OPERATIONS = List.of("find", "count", "distinct", "aggregate", "insert", "update", "delete", "explain");
     private static final Logger LOG = LoggerFactory.getLogger(RouterHttpServer.class);
     private static final JsonWriterSettings JSON = JsonWriterSettings.builder().outputMode(JsonMode.RELAXED).build();
-    private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
+    /** The default limit on a request body: MongoDB's limit on one document. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
     private final Vertx vertx;
     private final HttpServer server;
@@ -52,13 +53,22 @@ public final class RouterHttpServer implements AutoCloseable {
      */
     public static RouterHttpServer start(ShardRouter router, String host, int port, int workerThreads,
                                          PrometheusMeterRegistry prometheus) throws Exception {
+        return start(router, host, port, workerThreads, prometheus, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    /** @param maxBodyBytes a larger request body is refused with 413 before it is read */
+    public static RouterHttpServer start(ShardRouter router, String host, int port, int workerThreads,
+                                         PrometheusMeterRegistry prometheus, long maxBodyBytes) throws Exception {
+        if (maxBodyBytes < 1) {
+            throw new IllegalArgumentException("maxBodyBytes must be positive, was " + maxBodyBytes);
+        }
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workerThreads));
         Router routes = Router.router(vertx);
         routes.get("/health").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
             .end(new Document("status", "UP").append("routingVersion", router.routingVersion()).toJson(JSON)));
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
             .end(prometheus.scrape()));
-        routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES))
+        routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes))
             .blockingHandler(ctx -> handle(router, ctx), false);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
                 .setTcpNoDelay(true).setAcceptBacklog(16_384))
@@ -122,6 +132,7 @@ public final class RouterHttpServer implements AutoCloseable {
     private static int status(RouterException.Kind kind) {
         return switch (kind) {
             case BAD_REQUEST -> 400;
+            case TOO_LARGE -> 413;
             case FORBIDDEN -> 403;
             case NOT_FOUND -> 404;
             case RETRYABLE -> 503;

@@ -25,9 +25,15 @@ public final class RouterNode implements AutoCloseable {
     /** @param prometheus the registry {@code /metrics} serves; other roles of the same process may add their meters */
     public static RouterNode start(RouterConfig config, String host, int port, PrometheusMeterRegistry prometheus,
                                    Duration startupTimeout) throws Exception {
+        return start(config, host, port, prometheus, startupTimeout, RouterHttpServer.DEFAULT_MAX_BODY_BYTES);
+    }
+
+    /** @param maxBodyBytes request bodies over this many bytes are refused (413) */
+    public static RouterNode start(RouterConfig config, String host, int port, PrometheusMeterRegistry prometheus,
+                                   Duration startupTimeout, long maxBodyBytes) throws Exception {
         ShardRouter router = ShardRouter.start(config, prometheus, startupTimeout);
         try {
-            return new RouterNode(router, RouterHttpServer.start(router, host, port, 32, prometheus));
+            return new RouterNode(router, RouterHttpServer.start(router, host, port, 32, prometheus, maxBodyBytes));
         } catch (Exception e) {
             router.close();
             throw e;

@@ -15,6 +15,11 @@ import io.shardline.router.RouterException;
  */
 public final class RequestGuards {
 
+    /** MongoDB's limit on the nesting of documents; requests nested deeper are refused before they reach a shard. */
+    public static final int MAX_DEPTH = 100;
+    /** MongoDB's limit on the size of one stored document. */
+    public static final int MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
     /** Operators that run JavaScript on the server. */
     static final Set<String> SERVER_SIDE_JAVASCRIPT = Set.of("$where", "$function", "$accumulator");
 
@@ -37,6 +42,96 @@ public final class RequestGuards {
                 rejectServerSideJavaScript(field, item);
             }
         }
+    }
+
+    /**
+     * Rejects a value nested deeper than {@link #MAX_DEPTH} documents and arrays (walked without recursion, so any
+     * depth is refused rather than overflowing the stack); {@code field} names the request part.
+     */
+    public static void rejectTooDeep(String field, Object value) {
+        java.util.ArrayDeque<Object[]> pending = new java.util.ArrayDeque<>();
+        pending.push(new Object[] {value, 1});
+        while (!pending.isEmpty()) {
+            Object[] next = pending.pop();
+            int depth = (Integer) next[1];
+            java.util.Collection<?> children = next[0] instanceof Map<?, ?> map ? map.values() : next[0] instanceof List<?> list ? list : null;
+            if (children == null) {
+                continue;
+            }
+            if (depth > MAX_DEPTH) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": nested deeper than " + MAX_DEPTH + " levels, as MongoDB allows");
+            }
+            for (Object child : children) {
+                pending.push(new Object[] {child, depth + 1});
+            }
+        }
+    }
+
+    /**
+     * Rejects any use of a field the router reserves ({@link ShardKeyField#NAME}, the stored shard key) in a filter,
+     * update, projection or sort: as a key at any depth, as a dotted path under it, or as the target of a
+     * {@code $rename}. A client that could write it could place a document outside the range its key encodes.
+     */
+    public static void rejectReservedFields(String field, Object value) {
+        java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
+        pending.push(value);
+        while (!pending.isEmpty()) {
+            Object next = pending.pop();
+            if (next instanceof Map<?, ?> map) {
+                for (Map.Entry<?, ?> entry : map.entrySet()) {
+                    String key = String.valueOf(entry.getKey());
+                    if (reserved(key)) {
+                        throw reservedField(field, key);
+                    }
+                    if (key.equals("$rename") && entry.getValue() instanceof Map<?, ?> renames) {
+                        for (Object target : renames.values()) {
+                            if (target instanceof String path && reserved(path)) {
+                                throw reservedField(field, path);
+                            }
+                        }
+                    }
+                    if (entry.getValue() != null) {
+                        pending.push(entry.getValue());
+                    }
+                }
+            } else if (next instanceof List<?> list) {
+                list.forEach(item -> {
+                    if (item != null) {
+                        pending.push(item);
+                    }
+                });
+            }
+        }
+    }
+
+    private static boolean reserved(String path) {
+        return path.equals(ShardKeyField.NAME) || path.startsWith(ShardKeyField.NAME + ".");
+    }
+
+    private static RouterException reservedField(String field, String path) {
+        return new RouterException(RouterException.Kind.BAD_REQUEST, field + ": '" + path + "' is reserved by Shardline (the stored shard key) and "
+            + "cannot be written, read or renamed by a client");
+    }
+
+    /** Rejects a document that MongoDB would refuse to store for its size; {@code field} names it. */
+    public static void rejectTooLarge(String field, org.bson.Document document) {
+        int size = new org.bson.RawBsonDocument(document, org.bson.codecs.configuration.CodecRegistries.fromProviders(
+            new org.bson.codecs.DocumentCodecProvider(), new org.bson.codecs.ValueCodecProvider(), new org.bson.codecs.BsonValueCodecProvider(),
+            new org.bson.codecs.jsr310.Jsr310CodecProvider()).get(org.bson.Document.class)).getByteBuffer().remaining();
+        if (size > MAX_DOCUMENT_BYTES) {
+            throw new RouterException(RouterException.Kind.TOO_LARGE, field + ": " + size + " bytes as BSON, over MongoDB's limit of "
+                + MAX_DOCUMENT_BYTES + " bytes per document");
+        }
+    }
+
+    /** Every check of a request part: depth first (the others walk it), then JavaScript and reserved fields. */
+    public static void check(String field, Object value) {
+        if (value == null) {
+            return;
+        }
+        rejectTooDeep(field, value);
+        rejectServerSideJavaScript(field, value);
+        rejectReservedFields(field, value);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.shardline.worker.internal;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -8,16 +9,27 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.IllegalGenerationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.bson.BsonDocument;
@@ -56,21 +68,29 @@ public final class ControlPlane implements AutoCloseable {
     private final TopicTable<ShardDescriptor> shards;
     private final TopicTable<MigrationState> migrations;
     private final TopicTable<RouterAck> acks;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Ownership ownership;
+    private final String transactionalId;
+    /** Held for one transaction; reentrant, so sends inside {@link #atomically} join its transaction. */
+    private final ReentrantLock transaction = new ReentrantLock();
+    /** The transactional producer of the current term; null between terms. */
+    private KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
     private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
 
-    public ControlPlane(String bootstrapServers, TopicCatalog catalog, String workerId) {
+    /**
+     * @param transactionalId shared by every worker of the group: a new owner's producer fences the previous owner's
+     * @param ownership       the term publications and shard changes are made under
+     */
+    public ControlPlane(String bootstrapServers, TopicCatalog catalog, String workerId, String transactionalId, Ownership ownership) {
         this.bootstrapServers = bootstrapServers;
         this.catalog = catalog;
         this.workerId = workerId;
+        this.transactionalId = transactionalId;
+        this.ownership = ownership;
         this.routing = new TopicTable<>(bootstrapServers, catalog.routing());
         this.shards = new TopicTable<>(bootstrapServers, catalog.shards());
         this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations());
         this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks());
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-            ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
-            new ByteArraySerializer(), new ByteArraySerializer());
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
     }
 
@@ -84,6 +104,122 @@ public final class ControlPlane implements AutoCloseable {
 
     public String workerId() {
         return workerId;
+    }
+
+    public Ownership ownership() {
+        return ownership;
+    }
+
+    /**
+     * Starts a term: a new transactional producer, whose initialisation fences every earlier producer of the group
+     * (a previous owner, paused or not, can publish nothing from here on) and aborts what it left open.
+     */
+    public void beginTerm() {
+        transaction.lock();
+        try {
+            closeProducer();
+            Map<String, Object> settings = new HashMap<>();
+            settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            settings.put(ProducerConfig.ACKS_CONFIG, "all");
+            settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            // A paused owner's open transaction holds back read-committed readers until its successor aborts it, or this.
+            settings.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 20_000);
+            KafkaProducer<byte[], byte[]> fresh = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
+            fresh.initTransactions();
+            producer = fresh;
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    /** Ends the term: nothing more is published by this worker until the next. */
+    public void endTerm() {
+        transaction.lock();
+        try {
+            closeProducer();
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    private void closeProducer() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+            producer = null;
+        }
+    }
+
+    /**
+     * Runs {@code body} in one transaction: every publication it makes is written together or not at all, and only
+     * while this worker's producer has not been fenced by a successor's. Nested calls join the outer transaction.
+     */
+    public <T> T atomically(Supplier<T> body) {
+        transaction.lock();
+        try {
+            if (transaction.getHoldCount() > 1) {
+                return body.get();
+            }
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term: " + ownership.reason());
+            }
+            try {
+                current.beginTransaction();
+                T result = body.get();
+                current.commitTransaction();
+                return result;
+            } catch (RuntimeException e) {
+                if (fencedBy(e)) {
+                    ownership.ended("fenced: another worker owns the commands (" + e.getMessage() + ")");
+                    closeProducer();
+                    throw new Ownership.Lost("fenced: another worker owns the commands");
+                }
+                try {
+                    current.abortTransaction();
+                } catch (KafkaException abortFailed) {
+                    e.addSuppressed(abortFailed);
+                }
+                throw e;
+            }
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    /** {@link #atomically(Supplier)} for a body without a result. */
+    public void atomically(Runnable body) {
+        atomically(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * Commits the commands consumer's offset in a transaction with its group generation: it fails (and the term ends)
+     * when a successor fenced this producer or the group moved to a newer generation. The metadata says who holds the
+     * commands and whether they were handed over.
+     */
+    public void commitOffset(TopicPartition partition, OffsetAndMetadata offset, ConsumerGroupMetadata group) {
+        atomically(() -> {
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term");
+            }
+            current.sendOffsetsToTransaction(Map.of(partition, offset), group);
+        });
+    }
+
+    /** True when the failure means another worker owns the commands: this worker's producer or generation is stale. */
+    private static boolean fencedBy(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException
+                || cause instanceof CommitFailedException || cause instanceof FencedInstanceIdException
+                || cause instanceof IllegalGenerationException || cause instanceof UnknownMemberIdException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public TopicTable<ChunkRoute> routing() {
@@ -139,14 +275,14 @@ public final class ControlPlane implements AutoCloseable {
     public void deadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason, String field) {
         ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.commandsDlq().name(), null, record.key(), record.value(),
             DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), field, "worker:" + workerId));
-        get(producer.send(letter));
+        get(send(letter));
     }
 
     /** Sends a CDC record the worker cannot read to the CDC DLQ, with its origin. */
     public void cdcDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason) {
         ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.cdcDlq().name(), null, record.key(), record.value(),
             DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), "key", "worker:" + workerId));
-        get(producer.send(letter));
+        get(send(letter));
     }
 
     private <V> long send(Topic<String, V> topic, String key, V value) {
@@ -155,7 +291,18 @@ public final class ControlPlane implements AutoCloseable {
 
     private <V> java.util.concurrent.Future<RecordMetadata> sendAsync(Topic<String, V> topic, String key, V value) {
         byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
-        return producer.send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes));
+        return send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes));
+    }
+
+    /** Sends in the current transaction, or in one of its own: written once its transaction commits. */
+    private java.util.concurrent.Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
+        return atomically(() -> {
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term");
+            }
+            return current.send(record);
+        });
     }
 
     /** Waits for a send; a failed one is thrown as an {@link IllegalStateException} naming the cause. */
@@ -189,11 +336,17 @@ public final class ControlPlane implements AutoCloseable {
      * there; routers that read the range from this shard with older routing find it and refresh.
      */
     public void recordRelease(String shardId, RangeRelease release) {
+        ownership.check();
         MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
             .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
         releases.createIndex(Indexes.ascending("ns", "routingVersion"));
         BsonDocument document = release.toDocument();
         releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
+    }
+
+    /** The range deletions recorded on a shard. */
+    public RangeDeletions deletions(String shardId) {
+        return new RangeDeletions(client(shardId).getDatabase(RangeDeletions.DATABASE).getCollection(RangeDeletions.COLLECTION, BsonDocument.class));
     }
 
     /**
@@ -230,7 +383,7 @@ public final class ControlPlane implements AutoCloseable {
         shards.close();
         migrations.close();
         acks.close();
-        producer.close();
+        endTerm();
         admin.close();
         clients.values().forEach(MongoClient::close);
     }

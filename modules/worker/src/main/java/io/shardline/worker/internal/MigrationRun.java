@@ -54,6 +54,16 @@ public final class MigrationRun {
     /** Changed documents compared per query while fenced, between checks of the fence's hard bound. */
     private static final int VERIFY_BATCH = 500;
 
+    /**
+     * The run cannot go on safely for now (a deletion would touch a range its shard owns, the range moved again):
+     * the migration stays where it is, a {@code MIGRATION_STALLED} event says why, and the worker looks again later.
+     */
+    public static final class Stalled extends RuntimeException {
+        public Stalled(String message) {
+            super(message);
+        }
+    }
+
     /** What the run reports as it goes (meters). */
     public interface Listener extends RangeCopy.Listener {
         /** Told of the state a run resumes from, and of every state it enters (as it is sent to the migrations topic). */
@@ -70,6 +80,9 @@ public final class MigrationRun {
     private final MigrationState state;
     private final java.util.function.Supplier<MigrationState> latest;
     private long lastProgress;
+    /** States entered inside the current transaction: the listener hears of them once it committed. */
+    private final List<MigrationState> unannounced = new java.util.ArrayList<>();
+    private int transactionDepth;
     private long fenceBackoffUntil;
 
     /**
@@ -98,9 +111,17 @@ public final class MigrationRun {
      * needs nothing of the runner and can go on beside the next migration.
      */
     public MigrationState run(boolean throughGrace) throws InterruptedException {
+        Ownership ownership = plane.ownership();
+        ownership.check();
+        if (state.getOwnerEpoch() > ownership.term()) {
+            throw new Ownership.Lost("migration " + state.getMigrationId() + " was published by term " + state.getOwnerEpoch()
+                + ", newer than this worker's " + ownership.term());
+        }
         state.setWorkerId(plane.workerId());
+        state.setOwnerEpoch(ownership.term());
         listener.step(MigrationState.newBuilder(state).build());
         while (!ended(state) && (throughGrace || state.getPhase() != MigrationPhase.CUT_OVER)) {
+            ownership.check();
             refreshRequests();
             if ((state.getAbortRequested() || state.getRollbackRequested()) && state.getPhase() != MigrationPhase.CUT_OVER) {
                 giveUpBeforeCutover(state.getAbortRequested() ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK,
@@ -134,8 +155,30 @@ public final class MigrationRun {
 
     // ------------------------------------------------------------------ steps
 
-    private void plan() {
+    private void plan() throws InterruptedException {
         ChunkRoute route = route();
+        String min = Hex.of(state.getChunkMin());
+        String max = Hex.of(state.getChunkMax());
+        Map<String, MigrationState> migrations = plane.migrations().values();
+        // A task of a migration that has ended is a leftover: every ending removes its tasks before it is published.
+        List<RangeDeletions.Task> pending = plane.deletions(state.getTargetShardId()).overlapping(state.getNamespace(), min, max, state.getMigrationId())
+            .stream().filter(task -> migrations.get(task.migrationId()) == null || !ended(migrations.get(task.migrationId()))).toList();
+        if (!pending.isEmpty()) {
+            // A copy must not land where a deletion of the range is still to run: it would delete the copy.
+            String waiting = state.getTargetShardId() + " still has a deletion of " + pending.get(0).describe() + " to run";
+            if (!waiting.equals(state.getError())) {
+                state.setError(waiting);
+                LOG.info("migration {} waits: {}", state.getMigrationId(), waiting);
+                plane.publishMigration(state);
+            }
+            Thread.sleep(500);
+            return;
+        }
+        state.setError(null);
+        // Recorded before the range can leave the source: a migration back into the source waits for its deletion.
+        plane.ownership().check();
+        plane.deletions(state.getSourceShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.SOURCE,
+            state.getNamespace(), min, max));
         long watermark = plane.cdcEnd(state.getSourceShardId(), state.getNamespace());
         if (route.getState() != ChunkState.MIGRATING || !state.getMigrationId().equals(route.getMigrationId())) {
             plane.publishRoute(next(route).setState(ChunkState.MIGRATING).setMigrationId(state.getMigrationId()).build());
@@ -155,6 +198,7 @@ public final class MigrationRun {
         RangeCopy.Progress done = copy.run("copy-" + state.getMigrationId(), Duration.ofMillis(Math.max(10, Math.min(200, config.progressInterval().toMillis()))),
             progress -> {
                 recordCopy(progress);
+                plane.ownership().check();
                 progress();
                 refreshRequests();
                 return !state.getAbortRequested() && !state.getRollbackRequested();
@@ -194,6 +238,7 @@ public final class MigrationRun {
             int slowProbes = 0;
             double eventsPerSecond = 1_000;
             while (true) {
+                plane.ownership().check();
                 refreshRequests();
                 if (state.getAbortRequested() || state.getRollbackRequested()) {
                     return;
@@ -307,14 +352,16 @@ public final class MigrationRun {
         throws InterruptedException {
         long fenceStart = System.nanoTime();
         long deadline = System.currentTimeMillis() + config.maxFenceHold().toMillis();
-        long fenceOffset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
-        state.setFenceVersion(fenceOffset);
-        state.setFenceAttempts(state.getFenceAttempts() + 1);
-        state.setReverseReplayOffset(reverseFrom);
-        // Sent while the routers acknowledge; written before the cutover below, which waits for it. A worker resumed
-        // from an earlier state finds the route fenced (and lifts it) or cut over (and goes on from there).
-        Sent fenced = transitionSent(MigrationPhase.FENCED, "fenced at routing version " + fenceOffset + " (attempt " + state.getFenceAttempts() + ")"
-            + (changedSincePreCheck == null ? "" : "; " + changedSincePreCheck.size() + " changed documents to compare so far"));
+        // The fenced route and the FENCED state in one transaction: routers see the fence once both are written.
+        long fenceOffset = inOneTransaction(() -> {
+            long offset = plane.publishRoute(next(route()).setState(ChunkState.FENCED).setMigrationId(state.getMigrationId()).build());
+            state.setFenceVersion(offset);
+            state.setFenceAttempts(state.getFenceAttempts() + 1);
+            state.setReverseReplayOffset(reverseFrom);
+            transitionSent(MigrationPhase.FENCED, "fenced at routing version " + offset + " (attempt " + state.getFenceAttempts() + ")"
+                + (changedSincePreCheck == null ? "" : "; " + changedSincePreCheck.size() + " changed documents to compare so far"));
+            return offset;
+        });
         long acksStart = System.nanoTime();
         // Routers take writes until they read the fence: while their acks come in, those writes are applied and
         // compared, so that what is left to drain and compare after the marker is what came in since the last pass.
@@ -359,14 +406,16 @@ public final class MigrationRun {
             giveUpBeforeCutover(MigrationPhase.ABORTED, "verification failed: " + mismatch);
             return true;
         }
-        fenced.await();
-        // The cutover does not wait for VERIFIED to be written: a worker resumed from FENCED finds the route cut over.
-        transitionSent(MigrationPhase.VERIFIED, "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
+        // VERIFIED, the route on the target and CUT_OVER in one transaction: all of them are written, or none.
+        String verified = "source and target agree on the range (acks in " + acksMillis + " ms, drained in "
             + drainMillis + " ms, verified " + (changedSincePreCheck == null ? "by a full scan" : changedSincePreCheck.size() + " changed documents")
-            + " in " + verifyMillis + " ms)");
-        publishCutOver();
+            + " in " + verifyMillis + " ms)";
+        inOneTransaction(() -> {
+            transitionSent(MigrationPhase.VERIFIED, verified);
+            publishCutOver();
+            enterCutOver();
+        });
         listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
-        enterCutOver();
         return true;
     }
 
@@ -389,6 +438,7 @@ public final class MigrationRun {
         long deadline = started + timeout.toMillis();
         String missing = "";
         while (System.currentTimeMillis() < deadline) {
+            plane.ownership().check();
             missing = "";
             long now = System.currentTimeMillis();
             java.util.Collection<RouterAck> acks = plane.acks().values().values();
@@ -425,8 +475,10 @@ public final class MigrationRun {
     }
 
     private void cutOver() {
-        publishCutOver();
-        enterCutOver();
+        inOneTransaction(() -> {
+            publishCutOver();
+            enterCutOver();
+        });
     }
 
     /** Publishes the chunk ACTIVE on the target: routers release the writes they hold once they read it. */
@@ -465,23 +517,73 @@ public final class MigrationRun {
         try (CdcTail tail = new CdcTail(plane.bootstrapServers(), TopicCatalog.cdcTopic(state.getTargetShardId(), state.getNamespace()),
             state.getReverseReplayOffset())) {
             while (System.currentTimeMillis() < ends) {
+                plane.ownership().check();
                 refreshRequests();
                 if (state.getRollbackRequested()) {
                     rollBackAfterCutover(tail, backward);
                     return;
                 }
+                requireCutOverHere("the replay back to " + state.getSourceShardId());
                 backward.apply(tail, new java.util.HashSet<>(), Duration.ofMillis(200));
                 state.setReverseReplayOffset(tail.position());
                 progress();
             }
         }
+        requireCutOverHere("the deletion of the range from " + state.getSourceShardId());
         recordRelease();
-        long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10);
+        long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10, () -> requireNotOwnedBy(state.getSourceShardId()));
+        plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
+        inOneTransaction(() -> {
+            ChunkRoute route = route();
+            if (state.getMigrationId().equals(route.getMigrationId())) {
+                plane.publishRoute(next(route).setMigrationId(null).build());
+            }
+            transition(MigrationPhase.CLEANED, "grace period over: " + deleted + " documents of the range deleted from " + state.getSourceShardId());
+        });
+    }
+
+    /** The route still names the target under this migration: otherwise the range moved on, and this migration stalls. */
+    private void requireCutOverHere(String what) {
         ChunkRoute route = route();
-        if (state.getMigrationId().equals(route.getMigrationId())) {
-            plane.publishRoute(next(route).setMigrationId(null).build());
+        if (!route.getShardId().equals(state.getTargetShardId()) || !state.getMigrationId().equals(route.getMigrationId())) {
+            throw stall(what + " stopped: the chunk is now on " + route.getShardId() + " (" + route.getState() + ", migration "
+                + route.getMigrationId() + "), not on " + state.getTargetShardId() + " under this migration");
         }
-        transition(MigrationPhase.CLEANED, "grace period over: " + deleted + " documents of the range deleted from " + state.getSourceShardId());
+    }
+
+    /**
+     * Re-reads the routing before a batch of a deletion from {@code shardId}: refused (the migration stalls) while the
+     * shard owns any chunk overlapping the range, which a deletion there would destroy.
+     */
+    private void requireNotOwnedBy(String shardId) {
+        String min = Hex.of(state.getChunkMin());
+        String max = Hex.of(state.getChunkMax());
+        for (ChunkRoute route : plane.routing().values().values()) {
+            if (!route.getNamespace().equals(state.getNamespace()) || !route.getShardId().equals(shardId)) {
+                continue;
+            }
+            String routeMin = Hex.of(route.getMin());
+            String routeMax = Hex.of(route.getMax());
+            boolean overlaps = (max == null || routeMin.compareTo(max) < 0) && (routeMax == null || routeMax.compareTo(min) > 0);
+            if (overlaps) {
+                throw stall("deleting [" + min + ", " + (max == null ? "+inf" : max) + ") from " + shardId + " refused: " + shardId + " owns the chunk ["
+                    + routeMin + ", " + (routeMax == null ? "+inf" : routeMax) + ") (" + route.getState() + ", version " + route.getVersion()
+                    + ", migration " + route.getMigrationId() + ")");
+            }
+        }
+    }
+
+    private Stalled stall(String why) {
+        LOG.warn("migration {} stalls: {}", state.getMigrationId(), why);
+        if (!why.equals(state.getError())) {
+            state.setError(why);
+            inOneTransaction(() -> {
+                plane.publishMigration(state);
+                plane.event(ShardEventType.MIGRATION_STALLED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                    state.getCommandId(), null, why, Map.of());
+            });
+        }
+        return new Stalled(why);
     }
 
     /**
@@ -503,7 +605,13 @@ public final class MigrationRun {
     /** A rollback after the cutover: the same fence on the target, a drain back to the source, the chunk returned. */
     private void rollBackAfterCutover(CdcTail tail, Replay backward) throws InterruptedException {
         ChunkRoute route = route();
+        if (route.getShardId().equals(state.getTargetShardId()) && !state.getMigrationId().equals(route.getMigrationId())) {
+            throw stall("rollback refused: " + state.getTargetShardId() + " owns the chunk under migration " + route.getMigrationId());
+        }
         if (route.getShardId().equals(state.getTargetShardId())) {
+            plane.ownership().check();
+            plane.deletions(state.getTargetShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.TARGET,
+                state.getNamespace(), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax())));
             long offset = plane.publishRoute(next(route).setState(ChunkState.FENCED).build());
             String missing = awaitAcks(offset, config.ackTimeout(), null);
             if (missing != null) {
@@ -521,14 +629,16 @@ public final class MigrationRun {
             }
             plane.publishRoute(next(route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE).setMigrationId(null).build());
         }
-        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0);
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, () -> requireNotOwnedBy(state.getTargetShardId()));
+        plane.deletions(state.getTargetShardId()).remove(state.getMigrationId(), RangeDeletions.Side.TARGET);
+        plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
         transition(MigrationPhase.ROLLED_BACK, state.getSourceShardId() + " owns the range again; " + deleted
             + " documents removed from " + state.getTargetShardId());
     }
 
     private void giveUpBeforeCutover(MigrationPhase end, String why) throws InterruptedException {
         ChunkRoute route = route();
-        if (route.getShardId().equals(state.getTargetShardId())) {
+        if (route.getShardId().equals(state.getTargetShardId()) && state.getMigrationId().equals(route.getMigrationId())) {
             // Cut over before the last state was published: the target owns the range and may hold new writes.
             state.setCutOverAt(state.getCutOverAt() == null ? Instant.now() : state.getCutOverAt());
             transition(MigrationPhase.CUT_OVER, "found cut over already; " + (state.getRollbackRequested()
@@ -536,10 +646,16 @@ public final class MigrationRun {
             state.setAbortRequested(false);
             return;
         }
+        // Recorded before the chunk is released: a migration into the target planned from then on waits for this deletion.
+        plane.ownership().check();
+        plane.deletions(state.getTargetShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.TARGET,
+            state.getNamespace(), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax())));
         if (route.getShardId().equals(state.getSourceShardId()) && state.getMigrationId().equals(route.getMigrationId())) {
             plane.publishRoute(next(route).setState(ChunkState.ACTIVE).setMigrationId(null).build());
         }
-        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0);
+        long deleted = ops().deleteFromTarget(config.deleteBatchSize(), 0, () -> requireNotOwnedBy(state.getTargetShardId()));
+        plane.deletions(state.getTargetShardId()).remove(state.getMigrationId(), RangeDeletions.Side.TARGET);
+        plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
         transition(end, why + "; " + deleted + " copied documents removed from " + state.getTargetShardId());
     }
 
@@ -559,7 +675,8 @@ public final class MigrationRun {
 
     private RangeOps ops() {
         return new RangeOps(plane.collection(state.getSourceShardId(), state.getNamespace()),
-            plane.collection(state.getTargetShardId(), state.getNamespace()), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax()));
+            plane.collection(state.getTargetShardId(), state.getNamespace()), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax()),
+            plane.ownership()::check);
     }
 
     private void progress() {
@@ -604,7 +721,39 @@ public final class MigrationRun {
                 : ShardEventType.MIGRATION_STATE_CHANGED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
             state.getCommandId(), null, from + " -> " + phase + ": " + why,
             Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
-        listener.step(MigrationState.newBuilder(state).build());
+        unannounced.add(MigrationState.newBuilder(state).build());
+        if (transactionDepth == 0) {
+            announce();
+        }
         return new Sent(List.of(published, event));
+    }
+
+    /** Runs {@code body} in one transaction of the control plane; the states it entered are announced once it committed. */
+    private <T> T inOneTransaction(java.util.function.Supplier<T> body) {
+        transactionDepth++;
+        try {
+            return plane.atomically(body);
+        } catch (RuntimeException e) {
+            unannounced.clear();
+            throw e;
+        } finally {
+            transactionDepth--;
+            if (transactionDepth == 0) {
+                announce();
+            }
+        }
+    }
+
+    private void inOneTransaction(Runnable body) {
+        inOneTransaction(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    private void announce() {
+        List<MigrationState> entered = List.copyOf(unannounced);
+        unannounced.clear();
+        entered.forEach(listener::step);
     }
 }

@@ -43,22 +43,30 @@ public final class RangeOps {
     private final MongoCollection<RawBsonDocument> to;
     private final String minHex;
     private final String maxHex;
+    private final Runnable guard;
+
+    /** Ranges only read (verification tools): no write is guarded. */
+    public RangeOps(MongoCollection<RawBsonDocument> from, MongoCollection<RawBsonDocument> to, String minHex, String maxHex) {
+        this(from, to, minHex, maxHex, () -> { });
+    }
 
     /**
      * @param from   where the range is read from (the authoritative side)
      * @param to     where it is written
      * @param maxHex exclusive upper bound, {@code null} for +infinity
+     * @param guard  run before every write or delete; it throws when the caller may no longer change the shards
      */
-    public RangeOps(MongoCollection<RawBsonDocument> from, MongoCollection<RawBsonDocument> to, String minHex, String maxHex) {
+    public RangeOps(MongoCollection<RawBsonDocument> from, MongoCollection<RawBsonDocument> to, String minHex, String maxHex, Runnable guard) {
         this.from = from;
         this.to = to;
         this.minHex = minHex;
         this.maxHex = maxHex;
+        this.guard = guard;
     }
 
     /** The part {@code [minHex, maxHex)} of this range, between the same two sides. */
     public RangeOps sub(String min, String max) {
-        return new RangeOps(from, to, min, max);
+        return new RangeOps(from, to, min, max, guard);
     }
 
     public Bson rangeFilter() {
@@ -101,6 +109,7 @@ public final class RangeOps {
         if (documents.isEmpty()) {
             return;
         }
+        guard.run();
         List<RawBsonDocument> present = new ArrayList<>();
         try {
             to.insertMany(documents, new com.mongodb.client.model.InsertManyOptions().ordered(false));
@@ -145,6 +154,7 @@ public final class RangeOps {
             return 0;
         }
         List<RawBsonDocument> present = from.find(Filters.in("_id", ids)).into(new ArrayList<>());
+        guard.run();
         List<WriteModel<RawBsonDocument>> writes = new ArrayList<>(ids.size());
         java.util.Set<BsonValue> kept = new java.util.HashSet<>();
         for (RawBsonDocument document : present) {
@@ -312,17 +322,22 @@ public final class RangeOps {
         return new Digest(count, lanes[0], lanes[1], lanes[2], lanes[3]);
     }
 
-    /** Deletes the range from the side it was copied from, in batches, pausing between them; returns how many. */
-    public long deleteFromSource(int batchSize, long pauseMillis) throws InterruptedException {
-        return deleteRange(from, batchSize, pauseMillis);
+    /**
+     * Deletes the range from the side it was copied from, in batches, pausing between them; returns how many.
+     *
+     * @param beforeBatch run before each batch is deleted (after the guard): it throws to stop the deletion, for
+     *                    example when the routing shows the shard owns the range again
+     */
+    public long deleteFromSource(int batchSize, long pauseMillis, Runnable beforeBatch) throws InterruptedException {
+        return deleteRange(from, batchSize, pauseMillis, beforeBatch);
     }
 
-    /** Deletes the range from the side it was copied to (a copy given up). */
-    public long deleteFromTarget(int batchSize, long pauseMillis) throws InterruptedException {
-        return deleteRange(to, batchSize, pauseMillis);
+    /** Deletes the range from the side it was copied to (a copy given up), checking as {@link #deleteFromSource} does. */
+    public long deleteFromTarget(int batchSize, long pauseMillis, Runnable beforeBatch) throws InterruptedException {
+        return deleteRange(to, batchSize, pauseMillis, beforeBatch);
     }
 
-    private long deleteRange(MongoCollection<RawBsonDocument> collection, int batchSize, long pauseMillis)
+    private long deleteRange(MongoCollection<RawBsonDocument> collection, int batchSize, long pauseMillis, Runnable beforeBatch)
         throws InterruptedException {
         long deleted = 0;
         while (true) {
@@ -333,6 +348,8 @@ public final class RangeOps {
             if (ids.isEmpty()) {
                 return deleted;
             }
+            guard.run();
+            beforeBatch.run();
             long removed = collection.deleteMany(Filters.and(Filters.in("_id", ids), rangeFilter())).getDeletedCount();
             deleted += removed;
             if (pauseMillis > 0) {
@@ -343,6 +360,6 @@ public final class RangeOps {
 
     /** The same range the other way round (for the replay back to the source after a cutover). */
     public RangeOps reversed() {
-        return new RangeOps(to, from, minHex, maxHex);
+        return new RangeOps(to, from, minHex, maxHex, guard);
     }
 }

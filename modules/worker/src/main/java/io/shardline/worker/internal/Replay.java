@@ -116,6 +116,7 @@ final class Replay {
     boolean drainTo(ChangeSource source, String marker, long deadlineMillis, Set<BsonValue> changed) {
         var markers = plane.collection(shardId, namespace);
         BsonString markerId = new BsonString(marker);
+        plane.ownership().check();
         markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(migrationId)).toJson()));
         long written = System.currentTimeMillis();
         long oldest = Long.MAX_VALUE;
