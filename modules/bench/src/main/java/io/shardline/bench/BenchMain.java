@@ -13,8 +13,11 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar drift [scale]
  *   java -jar modules/bench/target/shardline-bench.jar decision [scale]
  *   java -jar modules/bench/target/shardline-bench.jar migration [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar model [sequences] [steps] [seed]
  * </pre>
- * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run.
+ * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run. {@code model} runs
+ * seeded random sequences of migrations and faults against an embedded cluster with the write checker after each
+ * (default 20 sequences of 8 steps, the seed from the clock; it prints the seed); exit code 1 when one failed.
  */
 public final class BenchMain {
 
@@ -23,8 +26,11 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|drift|decision|migration [scale]");
+            System.err.println("usage: shardline-bench shard|cdc|router|drift|decision|migration [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
+        }
+        if (args[0].equals("model")) {
+            System.exit(ModelBench.run(args));
         }
         double scale = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
         if (scale <= 0) {
@@ -38,7 +44,7 @@ public final class BenchMain {
             case "decision" -> new DecisionBench(scale).run().forEach(System.out::println);
             case "migration" -> new MigrationBench(scale).run();
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision", "migration"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision", "migration", "model"));
                 System.exit(2);
             }
         }

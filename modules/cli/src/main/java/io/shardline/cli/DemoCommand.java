@@ -22,7 +22,7 @@ import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;
 import io.shardline.cli.demo.DemoReport;
-import io.shardline.cli.demo.WriteLedger;
+import io.shardline.worker.check.WriteLedger;
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.MigrationPhase;

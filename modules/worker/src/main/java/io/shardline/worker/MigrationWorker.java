@@ -164,6 +164,11 @@ public final class MigrationWorker implements AutoCloseable {
         return config.workerId();
     }
 
+    /** True while this worker holds the commands (a term, possibly still waiting out its predecessor's lease). */
+    public boolean carriesOutCommands() {
+        return ownership.holdsTerm();
+    }
+
     // ------------------------------------------------------------------ commands
 
     private void consumeCommands() {
@@ -442,7 +447,7 @@ public final class MigrationWorker implements AutoCloseable {
         Instant now = Instant.now();
         MigrationState planned = MigrationState.newBuilder().setMigrationId(migrationId).setCommandId(command.getCommandId())
             .setNamespace(namespace).setChunkMin(route.getMin()).setChunkMax(route.getMax()).setSourceShardId(route.getShardId())
-            .setTargetShardId(targetShardId).setPhase(MigrationPhase.PLANNED).setWorkerId(config.workerId())
+            .setTargetShardId(targetShardId).setPhase(MigrationPhase.PLANNED).setWorkerId(config.workerId()).setOwnerEpoch(ownership.term())
             .setStartedAt(now).setUpdatedAt(now).build();
         plane.publishMigration(planned);
         plane.event(ShardEventType.MIGRATION_STARTED, route.getShardId(), namespace, migrationId, command.getCommandId(), command.getIssuer(),
@@ -657,6 +662,9 @@ public final class MigrationWorker implements AutoCloseable {
             } catch (MigrationRun.Stalled stalled) {
                 retryLater(migrationId);
             } catch (RuntimeException e) {
+                if (stoppedByTermEnd(migrationId, e)) {
+                    continue;
+                }
                 failed(state, e);
                 retry = true;
             } finally {
@@ -690,8 +698,10 @@ public final class MigrationWorker implements AutoCloseable {
         } catch (MigrationRun.Stalled stalled) {
             retryLater(migrationId);
         } catch (RuntimeException e) {
-            failed(state, e);
-            retry = !stopping && ownership.holdsTerm();
+            if (!stoppedByTermEnd(migrationId, e)) {
+                failed(state, e);
+                retry = !stopping && ownership.holdsTerm();
+            }
         } finally {
             synchronized (runLock) {
                 running.remove(migrationId);
@@ -700,6 +710,17 @@ public final class MigrationWorker implements AutoCloseable {
         if (retry) {
             queue.add(migrationId);
         }
+    }
+
+    /** True (and logged) when a failure comes from the end of this worker's term, wrapped by a step: not a failure of the migration. */
+    private boolean stoppedByTermEnd(String migrationId, Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof Ownership.Lost lost) {
+                LOG.info("migration {} stops: {}", migrationId, lost.getMessage());
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A stalled migration is looked at again after a while, if this worker still owns the commands then. */

@@ -162,6 +162,32 @@ final class MigrationFixture implements AutoCloseable {
         return states;
     }
 
+    /**
+     * Each state a migration ends in is published once, and the terms of its publishers never go back: no worker of
+     * an older term published after one of a newer.
+     */
+    static void assertOnePublisherPerTransition(List<MigrationState> history) {
+        assertThat(history).isNotEmpty();
+        List<String> wrong = new ArrayList<>();
+        long term = -1;
+        MigrationState ended = null;
+        for (MigrationState state : history) {
+            if (ended != null) {
+                wrong.add(state.getWorkerId() + " (term " + state.getOwnerEpoch() + ") published " + state.getPhase() + " after " + ended.getPhase()
+                    + " by " + ended.getWorkerId());
+            }
+            if (state.getOwnerEpoch() < term) {
+                wrong.add(state.getWorkerId() + " (term " + state.getOwnerEpoch() + ") published " + state.getPhase() + " after term " + term);
+            }
+            term = Math.max(term, state.getOwnerEpoch());
+            if (state.getPhase() == MigrationPhase.CLEANED || state.getPhase() == MigrationPhase.ABORTED || state.getPhase() == MigrationPhase.ROLLED_BACK) {
+                ended = ended == null ? state : ended;
+            }
+        }
+        assertThat(ended).as("the migration ended").isNotNull();
+        assertThat(wrong).as("publications by an older term, or after the end").isEmpty();
+    }
+
     /** Waits until the process prints the line, echoing what it prints. */
     static void awaitLine(Process process, String line, Duration timeout) throws Exception {
         java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream()));

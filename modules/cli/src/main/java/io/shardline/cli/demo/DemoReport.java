@@ -1,5 +1,6 @@
 package io.shardline.cli.demo;
 
+import io.shardline.worker.check.WriteLedger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

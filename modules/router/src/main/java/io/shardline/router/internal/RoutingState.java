@@ -116,6 +116,14 @@ public final class RoutingState {
         }
     }
 
+    /**
+     * Everything before {@code position} in the routing topic is applied: also the transaction markers that follow
+     * the last record, which a topic written in transactions ends with.
+     */
+    public void appliedUpTo(long position) {
+        bumpVersion(position);
+    }
+
     private void bumpVersion(long position) {
         synchronized (versionMonitor) {
             if (position > version) {

@@ -73,6 +73,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
             }
+            TopicPartition routingPartition = new TopicPartition(catalog.routing().name(), 0);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -80,6 +81,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
                     apply(record);
                 }
+                state.appliedUpTo(consumer.position(routingPartition));
                 if (caughtUp.getCount() > 0 && end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
                     caughtUp.countDown();
                 }

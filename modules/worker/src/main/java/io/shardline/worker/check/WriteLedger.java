@@ -1,4 +1,4 @@
-package io.shardline.cli.demo;
+package io.shardline.worker.check;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
