@@ -630,7 +630,10 @@ public final class MigrationWorker implements AutoCloseable {
             }
             try {
                 if (!ownership.awaitValid(config.ownerLease().plus(HAND_OVER_WAIT))) {
-                    continue; // the term ended: the next owner resumes the migration
+                    if (ownership.holdsTerm()) {
+                        queue.add(migrationId); // the lease could not be renewed yet: try again
+                    }
+                    continue; // else the term ended: the next owner resumes the migration
                 }
             } catch (InterruptedException e) {
                 return;

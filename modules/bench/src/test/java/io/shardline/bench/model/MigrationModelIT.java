@@ -22,8 +22,8 @@ class MigrationModelIT {
     @Test
     void shouldLoseNoAcknowledgedWriteInRandomSequencesOfMigrationsAndFaults(EmbeddedCluster cluster) throws Exception {
         long seed = Long.getLong("shardline.model.seed", 20261130L);
-        int sequences = Integer.getInteger("shardline.model.sequences", 2);
-        int steps = Integer.getInteger("shardline.model.steps", 6);
+        int sequences = Integer.getInteger("shardline.model.sequences", 4);
+        int steps = Integer.getInteger("shardline.model.steps", 8);
         Path logs = Files.createDirectories(Path.of("target", "model-logs"));
         MigrationModel.Report report = new MigrationModel(cluster, logs, System.out::println, 3).run(seed, sequences, steps);
         System.out.printf("model: %d sequences, %d steps, %d failed (seed %d)%n", report.sequences(), report.steps(), report.failures().size(), seed);
