@@ -17,6 +17,7 @@ import io.shardline.schemas.avro.RouterAck;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.TxnRecord;
 
@@ -54,6 +55,7 @@ public final class TopicCatalog {
     private final Topic<String, ShardEvent> events;
     private final Topic<String, RouterAck> routerAcks;
     private final Topic<String, TxnRecord> txn;
+    private final Topic<String, AcknowledgedCount> acknowledged;
 
     public TopicCatalog(String prefix, RegistrySerdes serdes) {
         Objects.requireNonNull(serdes, "serdes");
@@ -81,6 +83,7 @@ public final class TopicCatalog {
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
         routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
         txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
+        acknowledged = new Topic<>(prefix + "acknowledged", keys, serdes.valueSerde(AcknowledgedCount.class), Topic.Cleanup.COMPACT, none);
     }
 
     public String prefix() {
@@ -170,9 +173,19 @@ public final class TopicCatalog {
         return txn;
     }
 
+    /** Each router's acknowledged document counts per chunk range: what {@code verify} holds the shards against. */
+    public Topic<String, AcknowledgedCount> acknowledged() {
+        return acknowledged;
+    }
+
+    /** Key of an acknowledged count: router, namespace and the chunk range the writes were routed by. */
+    public static String acknowledgedKey(String routerId, String namespace, String minHex, String maxHex) {
+        return routerId + "|" + namespace + "|" + minHex + "|" + (maxHex == null ? "" : maxHex);
+    }
+
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, txn, acknowledged);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

@@ -32,6 +32,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.core.key.ShardKey;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.ShardRouter;
 import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.ControlPlaneTopics;
@@ -141,6 +143,39 @@ class OperatorCommandsIT {
         assertThat(clean.out()).contains("2 chunks", "0 orphaned ranges", "covers the key space exactly once");
         assertThat(stray.exit()).isEqualTo(1);
         assertThat(stray.out()).contains("s1:1", "orphaned", "1 orphaned range;");
+    }
+
+    @Test
+    void shouldReportTheDocumentsOfAChunkDeletedBehindTheRoutersBack() throws Exception {
+        try (ShardRouter router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog)
+            .withSignalInterval(Duration.ofMillis(200)), new SimpleMeterRegistry(), Duration.ofSeconds(60))) {
+            List<Document> users = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                users.add(new Document("_id", "u" + i).append("userId", "u" + i));
+            }
+            router.insert("acme", namespace, users);
+            router.delete("acme", namespace, new Document("userId", "u39").append("_id", "u39"), false);
+            Run clean = run("verify", "--ns", namespace);
+
+            String lower = chunks.get(0).min().toHex();
+            String upper = chunks.get(0).max().toHex();
+            int dot = namespace.indexOf('.');
+            long deleted;
+            try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString())) {
+                var collection = s1.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1));
+                List<Object> victims = collection.find(com.mongodb.client.model.Filters.and(com.mongodb.client.model.Filters.gte("_sk", lower),
+                    com.mongodb.client.model.Filters.lt("_sk", upper))).limit(3).map(doc -> doc.get("_id")).into(new ArrayList<>());
+                deleted = collection.deleteMany(com.mongodb.client.model.Filters.in("_id", victims)).getDeletedCount();
+            }
+            Run behindItsBack = run("verify", "--ns", namespace);
+
+            assertThat(clean.exit()).as(clean.out() + clean.err()).isZero();
+            assertThat(clean.out()).contains("0 lost, 0 unacknowledged");
+            assertThat(deleted).isEqualTo(3);
+            assertThat(behindItsBack.exit()).as(behindItsBack.out()).isEqualTo(1);
+            assertThat(behindItsBack.out()).contains("LOST 3 acknowledged documents", "3 lost, 0 unacknowledged");
+            assertThat(behindItsBack.out().lines().filter(line -> line.contains("LOST")).count()).as("chunks reported").isEqualTo(1);
+        }
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 import io.shardline.core.key.KeyRange;
+import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
@@ -71,11 +72,12 @@ public final class ShardRouter implements AutoCloseable {
         this.invalidator = cache.enabled() ? new CdcInvalidator(config.bootstrapServers(), cache) : null;
         state.onRoutingChange(cache::invalidate);
         this.inFlight = new InFlightWrites(state);
-        this.signals = new RouterSignals(config, state, load, inFlight);
+        AcknowledgedDocuments acknowledged = new AcknowledgedDocuments(config.routerId());
+        this.signals = new RouterSignals(config, state, load, inFlight, acknowledged);
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases);
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight);
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged);
     }
 
     /**

@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.shardline.router.RouterConfig;
+import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.QueryLoadSample;
 import io.shardline.schemas.avro.RouterAck;
 
@@ -38,6 +39,7 @@ public final class RouterSignals implements AutoCloseable {
     private final RoutingState state;
     private final LoadCounter load;
     private final InFlightWrites inFlight;
+    private final AcknowledgedDocuments acknowledged;
     private final KafkaProducer<String, Object> producer;
     private final Admin admin;
     private final ScheduledExecutorService scheduler;
@@ -45,8 +47,9 @@ public final class RouterSignals implements AutoCloseable {
     private volatile long lastAckedVersion = -1;
     private long windowStart = System.currentTimeMillis();
 
-    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load, InFlightWrites inFlight) {
+    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
         this.config = config;
+        this.acknowledged = acknowledged;
         this.state = state;
         this.load = load;
         this.inFlight = inFlight;
@@ -66,6 +69,7 @@ public final class RouterSignals implements AutoCloseable {
     }
 
     public void start() {
+        restoreAcknowledged();
         long interval = config.signalInterval().toMillis();
         scheduler.scheduleAtFixedRate(this::tick, 0, interval, TimeUnit.MILLISECONDS);
         // A new routing version is acknowledged as soon as it is applied, not at the next tick: a fence waits on these acks.
@@ -103,6 +107,7 @@ public final class RouterSignals implements AutoCloseable {
         try {
             ack();
             publishLoad();
+            publishAcknowledged();
         } catch (RuntimeException e) {
             LOG.warn("router {} could not publish its signals: {}", config.routerId(), e.toString());
         }
@@ -181,9 +186,57 @@ public final class RouterSignals implements AutoCloseable {
         });
     }
 
+    /** The totals of the chunk ranges whose acknowledged counts changed since the last tick. */
+    private void publishAcknowledged() {
+        for (AcknowledgedCount count : acknowledged.changed()) {
+            String key = io.shardline.schemas.TopicCatalog.acknowledgedKey(config.routerId(), count.getNamespace(),
+                HexFormat.of().formatHex(bytes(count.getChunkMin())), count.getChunkMax() == null ? null : HexFormat.of().formatHex(bytes(count.getChunkMax())));
+            producer.send(new ProducerRecord<>(config.catalog().acknowledged().name(), key, count));
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        ByteBuffer copy = buffer.duplicate();
+        byte[] bytes = new byte[copy.remaining()];
+        copy.get(bytes);
+        return bytes;
+    }
+
+    /** A router that ran before under the same id goes on from the totals it published. */
+    private void restoreAcknowledged() {
+        TopicPartition partition = new TopicPartition(config.catalog().acknowledged().name(), 0);
+        Map<String, Object> props = new HashMap<>();
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
+            Serdes.String().deserializer(), Serdes.ByteArray().deserializer())) {
+            if (consumer.partitionsFor(partition.topic(), java.time.Duration.ofSeconds(10)).isEmpty()) {
+                return;
+            }
+            consumer.assign(java.util.List.of(partition));
+            consumer.seekToBeginning(java.util.List.of(partition));
+            long end = consumer.endOffsets(java.util.List.of(partition)).get(partition);
+            Map<String, AcknowledgedCount> mine = new HashMap<>();
+            String prefix = config.routerId() + "|";
+            while (consumer.position(partition) < end) {
+                for (var record : consumer.poll(java.time.Duration.ofMillis(200))) {
+                    if (record.key() != null && record.key().startsWith(prefix) && record.value() != null) {
+                        mine.put(record.key(), config.catalog().acknowledged().valueSerde().deserializer().deserialize(record.topic(), record.value()));
+                    }
+                }
+            }
+            mine.values().forEach(acknowledged::restore);
+        } catch (RuntimeException e) {
+            LOG.warn("router {} could not read the acknowledged counts it published before; it counts from zero: {}", config.routerId(), e.toString());
+        }
+    }
+
     private byte[] serialize(String topic, Object value) {
         if (value instanceof RouterAck ack) {
             return config.catalog().routerAcks().valueSerde().serializer().serialize(topic, ack);
+        }
+        if (value instanceof AcknowledgedCount count) {
+            return config.catalog().acknowledged().valueSerde().serializer().serialize(topic, count);
         }
         return config.catalog().queryLoad().valueSerde().serializer().serialize(topic, (QueryLoadSample) value);
     }
@@ -191,6 +244,11 @@ public final class RouterSignals implements AutoCloseable {
     @Override
     public void close() {
         scheduler.shutdownNow();
+        try {
+            publishAcknowledged();
+        } catch (RuntimeException e) {
+            LOG.warn("router {} could not publish its last acknowledged counts: {}", config.routerId(), e.toString());
+        }
         producer.close();
         admin.close();
     }

@@ -64,6 +64,22 @@ public record ShardTargets(Map<String, List<Chunk>> chunksByShard, List<KeyRange
         return filter.isEmpty() ? ownedFilter : new Document("$and", List.of(ownedFilter, filter));
     }
 
+    /**
+     * {@code filter} restricted to one targeted chunk of the shard: what the shard reports of it (a deleted count)
+     * belongs to that chunk alone. With one targeted chunk on the shard it is {@link #scoped}.
+     */
+    public Document scopedToChunk(String shardId, Chunk chunk, Document filter) {
+        if (chunksByShard.get(shardId).size() == 1) {
+            return scoped(shardId, filter);
+        }
+        Document bounds = new Document("$gte", chunk.min().toHex());
+        if (chunk.max() != null) {
+            bounds.append("$lt", chunk.max().toHex());
+        }
+        Document range = new Document(ShardKeyField.NAME, bounds);
+        return filter.isEmpty() ? range : new Document("$and", List.of(range, filter));
+    }
+
     /** Whether every range of {@code ranges} lies inside one of {@code owned} (both sorted and merged). */
     static boolean covers(List<KeyRange> owned, List<KeyRange> ranges) {
         for (KeyRange range : ranges) {

@@ -43,9 +43,11 @@ public final class WritePath {
     private final LoadCounter load;
     private final java.util.function.BooleanSupplier leaseValid;
     private final InFlightWrites inFlight;
+    private final AcknowledgedDocuments acknowledged;
 
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
-                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight) {
+                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
+        this.acknowledged = acknowledged;
         this.clients = clients;
         this.state = state;
         this.fenceBudgetMillis = fenceBudgetMillis;
@@ -73,6 +75,7 @@ public final class WritePath {
     private WriteResult insert(ViewSource views, List<Document> documents, InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
         Map<String, List<Document>> byShard = new LinkedHashMap<>();
+        Map<String, List<Chunk>> chunksByShard = new LinkedHashMap<>();
         for (int i = 0; i < documents.size(); i++) {
             Document document = documents.get(i);
             ShardKey key;
@@ -86,11 +89,19 @@ public final class WritePath {
             Chunk chunk = writableChunk(views, key, ticket);
             document.put(ShardKeyField.NAME, key.toHex());
             byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
+            chunksByShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(chunk);
             load.write(chunk.shardId(), List.of(chunk));
         }
         long inserted = 0;
         for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
-            onShard(entry.getKey(), "insert", () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
+            List<Chunk> chunks = chunksByShard.get(entry.getKey());
+            try {
+                onShard(entry.getKey(), "insert", () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
+            } catch (RuntimeException failed) {
+                chunks.forEach(acknowledged::uncertain);
+                throw failed;
+            }
+            chunks.forEach(chunk -> acknowledged.added(chunk, 1));
             inserted += entry.getValue().size();
         }
         documents.forEach(document -> document.remove(ShardKeyField.NAME));
@@ -116,22 +127,35 @@ public final class WritePath {
         }
         return eachTargetShard(views, scopedFilter, multi, "update", ticket, (collection, filter) -> {
             UpdateResult result = multi ? collection.updateMany(filter, update) : collection.updateOne(filter, update);
-            return new ShardWrite(result.getMatchedCount(), result.getModifiedCount(), 0);
+            return new ShardWrite(result.getMatchedCount(), result.getModifiedCount());
         });
     }
 
     public WriteResult delete(ViewSource views, Document scopedFilter, boolean multi) {
         requireLease();
         try (InFlightWrites.Ticket ticket = inFlight.begin()) {
-            return eachTargetShard(views, scopedFilter, multi, "delete", ticket, (collection, filter) -> {
-                DeleteResult result = multi ? collection.deleteMany(filter) : collection.deleteOne(filter);
-                return new ShardWrite(0, 0, result.getDeletedCount());
-            });
+            return deleteEachChunk(views, scopedFilter, multi, ticket);
         }
     }
 
     /** What one shard did for a write. */
-    private record ShardWrite(long matched, long modified, long deleted) {
+    private record ShardWrite(long matched, long modified) {
+    }
+
+    /** A namespace view and the targets of a filter in it. */
+    private record Targeted(NamespaceView view, ShardTargets targets) {
+    }
+
+    /** The targets of a filter once none of its chunks is fenced. */
+    private Targeted unfencedTargets(ViewSource views, Document scopedFilter, InFlightWrites.Ticket ticket) {
+        NamespaceView view = views.view();
+        ShardTargets targets = view.targets(scopedFilter);
+        while (awaitUnfenced(views, targets.chunks(), ticket)) {
+            // The routing changed while this write waited (e.g. a cutover): target the shards it names now.
+            view = views.view();
+            targets = view.targets(scopedFilter);
+        }
+        return new Targeted(view, targets);
     }
 
     /**
@@ -140,16 +164,11 @@ public final class WritePath {
      */
     private WriteResult eachTargetShard(ViewSource views, Document scopedFilter, boolean multi, String operation, InFlightWrites.Ticket ticket,
                                         java.util.function.BiFunction<MongoCollection<Document>, Document, ShardWrite> write) {
-        NamespaceView view = views.view();
-        ShardTargets targets = view.targets(scopedFilter);
-        while (awaitUnfenced(views, targets.chunks(), ticket)) {
-            // The routing changed while this write waited (e.g. a cutover): target the shards it names now.
-            view = views.view();
-            targets = view.targets(scopedFilter);
-        }
+        Targeted targeted = unfencedTargets(views, scopedFilter, ticket);
+        NamespaceView view = targeted.view();
+        ShardTargets targets = targeted.targets();
         long matched = 0;
         long modified = 0;
-        long deleted = 0;
         List<String> written = new ArrayList<>();
         for (String shard : targets.shards()) {
             MongoCollection<Document> collection = collection(view, shard);
@@ -158,13 +177,45 @@ public final class WritePath {
             ShardWrite result = onShard(shard, operation, () -> write.apply(collection, filter));
             matched += result.matched();
             modified += result.modified();
-            deleted += result.deleted();
             written.add(shard);
-            if (!multi && (result.matched() > 0 || result.deleted() > 0)) {
+            if (!multi && result.matched() > 0) {
                 break;
             }
         }
-        return new WriteResult(matched, modified, 0, deleted, List.of(), written);
+        return new WriteResult(matched, modified, 0, 0, List.of(), written);
+    }
+
+    /**
+     * A delete on every chunk the filter targets, one chunk at a time on shards with several, so that each deleted
+     * count belongs to one chunk ({@link AcknowledgedDocuments}); a single-document delete stops at the first match.
+     */
+    private WriteResult deleteEachChunk(ViewSource views, Document scopedFilter, boolean multi, InFlightWrites.Ticket ticket) {
+        Targeted targeted = unfencedTargets(views, scopedFilter, ticket);
+        NamespaceView view = targeted.view();
+        ShardTargets targets = targeted.targets();
+        long deleted = 0;
+        List<String> written = new ArrayList<>();
+        for (String shard : targets.shards()) {
+            MongoCollection<Document> collection = collection(view, shard);
+            load.write(shard, targets.chunksByShard().get(shard));
+            written.add(shard);
+            for (Chunk chunk : targets.chunksByShard().get(shard)) {
+                Document filter = targets.scopedToChunk(shard, chunk, scopedFilter);
+                DeleteResult result;
+                try {
+                    result = onShard(shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
+                } catch (RuntimeException failed) {
+                    acknowledged.uncertain(chunk);
+                    throw failed;
+                }
+                acknowledged.removed(chunk, result.getDeletedCount());
+                deleted += result.getDeletedCount();
+                if (!multi && deleted > 0) {
+                    return new WriteResult(0, 0, 0, deleted, List.of(), written);
+                }
+            }
+        }
+        return new WriteResult(0, 0, 0, deleted, List.of(), written);
     }
 
     /**
@@ -193,6 +244,24 @@ public final class WritePath {
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
         MongoCollection<Document> collection = collection(view, chunk.shardId());
         UpdateResult result;
+        try {
+            result = upsertOrReplace(collection, filter, update, key, scopedFilter, replacement, upsert, chunk);
+        } catch (RuntimeException failed) {
+            if (upsert) {
+                acknowledged.uncertain(chunk);
+            }
+            throw failed;
+        }
+        if (result.getUpsertedId() != null) {
+            acknowledged.added(chunk, 1);
+        }
+        List<Object> upserted = result.getUpsertedId() == null ? List.of() : List.of(result.getUpsertedId());
+        return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
+    }
+
+    private UpdateResult upsertOrReplace(MongoCollection<Document> collection, Document filter, Document update, ShardKey key,
+                                         Document scopedFilter, boolean replacement, boolean upsert, Chunk chunk) {
+        UpdateResult result;
         if (replacement) {
             Document replacementDoc = new Document(update);
             replacementDoc.put(ShardKeyField.NAME, key.toHex());
@@ -209,8 +278,7 @@ public final class WritePath {
             withKey.put("$setOnInsert", setOnInsert);
             result = onShard(chunk.shardId(), "update", () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
         }
-        List<Object> upserted = result.getUpsertedId() == null ? List.of() : List.of(result.getUpsertedId());
-        return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
+        return result;
     }
 
     private Chunk writableChunk(ViewSource views, ShardKey key, InFlightWrites.Ticket ticket) {
