@@ -530,6 +530,7 @@ public final class MigrationRun {
             }
         }
         requireCutOverHere("the deletion of the range from " + state.getSourceShardId());
+        requireNotOwnedBy(state.getSourceShardId());
         recordRelease();
         long deleted = ops().deleteFromSource(config.deleteBatchSize(), 10, () -> requireNotOwnedBy(state.getSourceShardId()));
         plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
