@@ -37,7 +37,10 @@ public final class TopicTable<V> implements AutoCloseable {
         this.topic = topic;
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
             ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.GROUP_ID_CONFIG, "table-" + UUID.randomUUID(),
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+            // A read to the end must not wait out the broker's default fetch wait (500 ms) on a partition whose last
+            // batch is a transaction marker.
+            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.partition = new TopicPartition(topic.name(), 0);
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));

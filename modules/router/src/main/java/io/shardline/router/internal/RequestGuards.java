@@ -20,6 +20,10 @@ public final class RequestGuards {
     /** MongoDB's limit on the size of one stored document. */
     public static final int MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
+    /** Encodes documents as the driver will send them (lists, maps, dates, every type the driver writes). */
+    private static final org.bson.codecs.Codec<org.bson.Document> DOCUMENT_CODEC =
+        com.mongodb.MongoClientSettings.getDefaultCodecRegistry().get(org.bson.Document.class);
+
     /** Operators that run JavaScript on the server. */
     static final Set<String> SERVER_SIDE_JAVASCRIPT = Set.of("$where", "$function", "$accumulator");
 
@@ -115,9 +119,7 @@ public final class RequestGuards {
 
     /** Rejects a document that MongoDB would refuse to store for its size; {@code field} names it. */
     public static void rejectTooLarge(String field, org.bson.Document document) {
-        int size = new org.bson.RawBsonDocument(document, org.bson.codecs.configuration.CodecRegistries.fromProviders(
-            new org.bson.codecs.DocumentCodecProvider(), new org.bson.codecs.ValueCodecProvider(), new org.bson.codecs.BsonValueCodecProvider(),
-            new org.bson.codecs.jsr310.Jsr310CodecProvider()).get(org.bson.Document.class)).getByteBuffer().remaining();
+        int size = new org.bson.RawBsonDocument(document, DOCUMENT_CODEC).getByteBuffer().remaining();
         if (size > MAX_DOCUMENT_BYTES) {
             throw new RouterException(RouterException.Kind.TOO_LARGE, field + ": " + size + " bytes as BSON, over MongoDB's limit of "
                 + MAX_DOCUMENT_BYTES + " bytes per document");

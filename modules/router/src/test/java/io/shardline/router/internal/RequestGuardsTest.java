@@ -43,4 +43,32 @@ class RequestGuardsTest {
             .hasMessageContaining("pipeline").hasMessageContaining("$accumulator");
         RequestGuards.rejectServerSideJavaScript("filter", new Document("where", "$where is only a value here"));
     }
+
+    @Test
+    void shouldMeasureDocumentsOfEveryTypeTheDriverWritesAndRefuseOnlyThoseOverSixteenMebibytes() {
+        Document ordinary = new Document("_id", "u1").append("roles", List.of("admin", "viewer")).append("at", new java.util.Date())
+            .append("profile", java.util.Map.of("zip", 12345)).append("tags", java.util.Set.of("a"));
+        RequestGuards.rejectTooLarge("documents[0]", ordinary);
+
+        Document huge = new Document("_id", "u2").append("blob", "x".repeat(RequestGuards.MAX_DOCUMENT_BYTES));
+        assertThatThrownBy(() -> RequestGuards.rejectTooLarge("documents[0]", huge)).isInstanceOf(RouterException.class)
+            .hasMessageContaining("documents[0]").hasMessageContaining("16777216")
+            .extracting(e -> ((RouterException) e).kind()).isEqualTo(RouterException.Kind.TOO_LARGE);
+    }
+
+    @Test
+    void shouldRefuseTheReservedKeyInRenamesAndPathsAndNestingBeyondAHundredLevels() {
+        assertThatThrownBy(() -> RequestGuards.check("update", new Document("$rename", new Document("name", "_sk"))))
+            .hasMessageContaining("'_sk' is reserved");
+        assertThatThrownBy(() -> RequestGuards.check("filter", new Document("$or", List.of(new Document("_sk.x", 1)))))
+            .hasMessageContaining("'_sk.x' is reserved");
+        RequestGuards.check("filter", new Document("profile", new Document("_skill", 1)));
+        Document deep = new Document("leaf", 1);
+        for (int i = 0; i < 100; i++) {
+            deep = new Document("d", deep);
+        }
+        Document tooDeep = deep;
+        assertThatThrownBy(() -> RequestGuards.check("documents[0]", tooDeep)).hasMessageContaining("nested deeper than 100");
+        RequestGuards.check("documents[0]", ((Document) tooDeep.get("d")));
+    }
 }

@@ -125,6 +125,11 @@ public final class ControlPlane implements AutoCloseable {
             settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
             // A paused owner's open transaction holds back read-committed readers until its successor aborts it, or this.
             settings.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 20_000);
+            // A transaction that follows another within milliseconds (a state, then the fence) finds the coordinator
+            // still completing the last one and is told to retry: at the default backoff (100 ms, growing) a fence
+            // waited ~0.5 s for that alone.
+            settings.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 2);
+            settings.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 20);
             KafkaProducer<byte[], byte[]> fresh = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
             fresh.initTransactions();
             producer = fresh;
