@@ -641,10 +641,9 @@ public final class MigrationWorker implements AutoCloseable {
             MigrationState state;
             synchronized (runLock) {
                 state = plane.migrations().get(migrationId);
-                if (state == null || MigrationRun.ended(state)) {
-                    continue;
+                if (state == null || MigrationRun.ended(state) || !running.add(migrationId)) {
+                    continue; // ended, or already running here (its grace period, say): one run per migration
                 }
-                running.add(migrationId);
             }
             boolean inGrace = false;
             boolean retry = false;
@@ -662,6 +661,7 @@ public final class MigrationWorker implements AutoCloseable {
                 return;
             } catch (Ownership.Lost lost) {
                 LOG.info("migration {} stops in {}: {}", migrationId, state.getPhase(), lost.getMessage());
+                retry = ownership.holdsTerm(); // stopped by a term that ended while this worker began another
             } catch (MigrationRun.Stalled stalled) {
                 retryLater(migrationId);
             } catch (RuntimeException e) {
@@ -698,6 +698,7 @@ public final class MigrationWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (Ownership.Lost lost) {
             LOG.info("migration {} stops in its grace period: {}", migrationId, lost.getMessage());
+            retry = ownership.holdsTerm();
         } catch (MigrationRun.Stalled stalled) {
             retryLater(migrationId);
         } catch (RuntimeException e) {
