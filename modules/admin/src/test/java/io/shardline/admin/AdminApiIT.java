@@ -157,6 +157,35 @@ class AdminApiIT {
     }
 
     @Test
+    void shouldAnswer400NamingTheChunkWhenItIsMigratingAndPublishNothing() throws Exception {
+        String token = admin.token("alice", List.of("admin"), 600);
+        Chunk migrating = chunks.get(1).withOwner("s1", chunks.get(1).version() + 1, io.shardline.schemas.avro.ChunkState.MIGRATING, "m-1");
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            publisher.publishChunk(migrating);
+        }
+        long before = commandsEnd();
+
+        HttpResponse<String> move = post("/api/admin/shards/move", token, moveBody("s2"));
+        HttpResponse<String> split = post("/api/admin/shards/split", token, new JsonObject().put("ns", namespace)
+            .put("chunk", chunks.get(1).min().toHex()).encode());
+
+        for (HttpResponse<String> refused : List.of(move, split)) {
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(400);
+            assertThat(new JsonObject(refused.body()).getString("field")).isEqualTo("chunk");
+            assertThat(new JsonObject(refused.body()).getString("error")).contains("is migrating", "m-1");
+        }
+        assertThat(commandsEnd()).as("nothing published").isEqualTo(before);
+    }
+
+    private long commandsEnd() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin kafka = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+            org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
+            org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(catalog.commands().name(), 0);
+            return kafka.listOffsets(java.util.Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
+        }
+    }
+
+    @Test
     void shouldPublishAnAcceptedCommandWithItsIssuerAndAuditIt() throws Exception {
         String token = admin.token("alice", List.of("admin"), 600);
         String viewer = admin.token("victor", List.of("viewer"), 600);

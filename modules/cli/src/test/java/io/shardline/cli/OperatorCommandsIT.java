@@ -179,6 +179,22 @@ class OperatorCommandsIT {
     }
 
     @Test
+    void shouldRefuseToMoveAMigratingChunkWithExitTwoNamingTheChunkOption() throws Exception {
+        Chunk lower = chunks.get(0);
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
+            publisher.publishChunk(lower.withOwner("s1", lower.version() + 1, io.shardline.schemas.avro.ChunkState.MIGRATING, "m-1"));
+        }
+        long before = commandsEnd();
+        String chunk = lower.min().toHex().isEmpty() ? "min" : lower.min().toHex();
+
+        Run move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2");
+
+        assertThat(move.exit()).as(move.out() + move.err()).isEqualTo(2);
+        assertThat(move.err()).contains("--chunk", "is migrating", "m-1");
+        assertThat(commandsEnd()).as("nothing published").isEqualTo(before);
+    }
+
+    @Test
     void shouldRefuseBadCommandsNamingTheOptionAndPublishNothing() throws Exception {
         long before = commandsEnd();
         String lower = chunks.get(0).min().toHex();

@@ -11,6 +11,7 @@ import org.apache.avro.specific.SpecificRecord;
 
 import io.shardline.schemas.avro.AbortMigration;
 import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.DrainShard;
 import io.shardline.schemas.avro.MergeShards;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -26,8 +27,8 @@ import io.shardline.schemas.avro.SplitShard;
 
 /**
  * Operators' commands (CLI, admin API), checked against the control plane's tables before anything is published: an
- * unknown shard or namespace, no chunk at a key, a chunk already on its target, a split key outside its chunk or an
- * ended migration is an {@link InvalidCommand} naming the argument. Arguments are named as the CLI's options and the
+ * unknown shard or namespace, no chunk at a key, a chunk that is migrating or already on its target, a split key
+ * outside its chunk or an ended migration is an {@link InvalidCommand} naming the argument. Arguments are named as the CLI's options and the
  * admin API's fields: {@code ns}, {@code chunk}, {@code at}, {@code to}, {@code from}, {@code into}, {@code shard},
  * {@code migration}. Chunks are named by their min key in hex, {@code min} for the first.
  */
@@ -63,7 +64,7 @@ public final class CommandPlanner {
     }
 
     public Planned move(String namespace, String chunk, String to) {
-        ChunkRoute route = chunk(required("ns", namespace), required("chunk", chunk));
+        ChunkRoute route = idle(chunk(required("ns", namespace), required("chunk", chunk)));
         activeShard("to", required("to", to));
         if (to.equals(route.getShardId())) {
             throw new InvalidCommand("to", "the chunk is on " + to + " already");
@@ -78,7 +79,7 @@ public final class CommandPlanner {
      * @param noMove split the metadata only (needs {@code at})
      */
     public Planned split(String namespace, String chunk, String at, String to, boolean noMove) {
-        ChunkRoute route = chunk(required("ns", namespace), required("chunk", chunk));
+        ChunkRoute route = idle(chunk(required("ns", namespace), required("chunk", chunk)));
         ByteBuffer splitKey = null;
         if (at != null) {
             String hex = at.toLowerCase(Locale.ROOT);
@@ -181,6 +182,16 @@ public final class CommandPlanner {
         String minHex = "min".equals(chunk) ? "" : chunk.toLowerCase(Locale.ROOT);
         return routes.stream().filter(route -> ControlPlaneClient.hex(route.getMin()).equals(minHex)).findFirst().orElseThrow(() -> new InvalidCommand("chunk",
             "no chunk of " + namespace + " starts at " + chunk + " (see the routing of " + namespace + ")"));
+    }
+
+    /** The chunk, unless a migration holds it (until that migration ends, as the workers would refuse it too). */
+    private static ChunkRoute idle(ChunkRoute route) {
+        if (route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null) {
+            String min = ControlPlaneClient.hex(route.getMin());
+            throw new InvalidCommand("chunk", "the chunk " + (min.isEmpty() ? "min" : min) + " of " + route.getNamespace() + " is migrating ("
+                + route.getState() + ", migration " + route.getMigrationId() + "); try again once that migration has ended");
+        }
+        return route;
     }
 
     private static String required(String argument, String value) {
