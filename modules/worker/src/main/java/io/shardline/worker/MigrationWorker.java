@@ -444,6 +444,15 @@ public final class MigrationWorker implements AutoCloseable {
             throw new Invalid("command.targetShardId", "the chunk already lives on " + targetShardId);
         }
         String migrationId = UUID.nameUUIDFromBytes((command.getCommandId() + "|" + namespace + "|" + minHex).getBytes()).toString();
+        // The route is marked MIGRATING only when the runner takes the migration up: until then the migrations table
+        // is what shows a chunk already planned to move.
+        plane.migrations().values().values().stream()
+            .filter(m -> !MigrationRun.ended(m) && m.getNamespace().equals(namespace) && Hex.of(m.getChunkMin()).equals(minHex)
+                && !m.getMigrationId().equals(migrationId))
+            .findFirst().ifPresent(other -> {
+                throw new Invalid("command.chunkMin", "the chunk at '" + minHex + "' of " + namespace + " is already planned to move ("
+                    + other.getPhase() + ", migration " + other.getMigrationId() + ")");
+            });
         Instant now = Instant.now();
         MigrationState planned = MigrationState.newBuilder().setMigrationId(migrationId).setCommandId(command.getCommandId())
             .setNamespace(namespace).setChunkMin(route.getMin()).setChunkMax(route.getMax()).setSourceShardId(route.getShardId())

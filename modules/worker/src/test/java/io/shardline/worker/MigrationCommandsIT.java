@@ -55,7 +55,13 @@ class MigrationCommandsIT {
             assertThat(header(letters.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(fixture.catalog.commands().name());
 
             String command = fixture.moveLowerChunk();
+            // A second move of the same chunk right behind it: the route is not MIGRATING yet, the migrations table says it is planned.
+            String twice = fixture.moveLowerChunk();
+            List<ConsumerRecord<byte[], byte[]>> all = deadLetters(fixture, 4);
+            assertThat(header(all.get(3), DeadLetterHeaders.FIELD)).isEqualTo("command.chunkMin");
+            assertThat(header(all.get(3), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("already");
             fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            assertThat(fixture.migrationOf(twice)).as("no migration of the second move").isNull();
             assertThat(meters.get("shard.migration.copy.throttled").timer().count())
                 .as("a latency target of zero pauses the copy after every batch").isPositive();
             assertThat(eventReasons(fixture)).as("the copy's batches are written by parallel writers")

@@ -344,10 +344,18 @@ final class ModelRun implements AutoCloseable {
         }
     }
 
-    private MigrationState latestUnfinished() {
+    /** The latest migration that has not ended, waiting a little for one a command just sent may still be planning. */
+    private MigrationState latestUnfinished() throws InterruptedException {
         try (TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations())) {
-            return migrations.refresh().values().values().stream().filter(m -> !CommandPlanner.ended(m))
-                .max(Comparator.comparing(MigrationState::getStartedAt)).orElse(null);
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (true) {
+                MigrationState latest = migrations.refresh().values().values().stream().filter(m -> !CommandPlanner.ended(m))
+                    .max(Comparator.comparing(MigrationState::getStartedAt)).orElse(null);
+                if (latest != null || System.nanoTime() > deadline) {
+                    return latest;
+                }
+                Thread.sleep(100);
+            }
         }
     }
 

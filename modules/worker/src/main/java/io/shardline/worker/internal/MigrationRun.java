@@ -175,6 +175,16 @@ public final class MigrationRun {
             return;
         }
         state.setError(null);
+        boolean mine = state.getMigrationId().equals(route.getMigrationId());
+        if (!mine && (route.getMigrationId() != null || route.getState() != ChunkState.ACTIVE || !route.getShardId().equals(state.getSourceShardId()))) {
+            // Planned against a routing that has moved on (another migration took the chunk first): nothing has been
+            // written for this one, so it ends without touching either shard.
+            String why = "the chunk is no longer ACTIVE on " + state.getSourceShardId() + " without a migration: it is " + route.getState() + " on "
+                + route.getShardId() + (route.getMigrationId() == null ? "" : " under migration " + route.getMigrationId());
+            state.setError(why);
+            transition(MigrationPhase.ABORTED, why + "; nothing was copied");
+            return;
+        }
         // Recorded before the range can leave the source: a migration back into the source waits for its deletion.
         plane.ownership().check();
         plane.deletions(state.getSourceShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.SOURCE,
