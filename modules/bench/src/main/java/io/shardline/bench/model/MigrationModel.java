@@ -54,6 +54,7 @@ public final class MigrationModel {
                 out.accept("sequence " + (i + 1) + " passed");
                 continue;
             }
+            out.accept("sequence " + (i + 1) + " FAILED (seed " + sequenceSeed + "): " + problems + "; shrinking");
             List<ModelStep> shrunk = shrink(sequenceSeed, sequence);
             String failure = "seed " + sequenceSeed + " failed: " + problems + "\n  sequence: " + describe(sequence) + "\n  shrunk to: " + describe(shrunk);
             out.accept(failure);
@@ -78,7 +79,9 @@ public final class MigrationModel {
             shorter.remove(drop);
             runs++;
             out.accept("shrinking (" + runs + "/" + maxShrinkRuns + "): " + describe(shorter));
-            if (!runOnce(seed, shorter).isEmpty()) {
+            List<String> still = runOnce(seed, shorter);
+            if (!still.isEmpty()) {
+                out.accept("  still fails: " + still);
                 current = shorter;
             }
         }
