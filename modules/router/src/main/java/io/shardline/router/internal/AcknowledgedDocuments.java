@@ -27,10 +27,6 @@ public final class AcknowledgedDocuments {
         }
     }
 
-    /** One range's totals. */
-    public record Totals(long added, long removed, long uncertain) {
-    }
-
     private static final class Counters {
         final LongAdder added = new LongAdder();
         final LongAdder removed = new LongAdder();
@@ -93,12 +89,6 @@ public final class AcknowledgedDocuments {
             }
         });
         return records;
-    }
-
-    /** A range's totals so far. */
-    public Totals totals(Range range) {
-        Counters counters = ranges.get(range);
-        return counters == null ? new Totals(0, 0, 0) : new Totals(counters.added.sum(), counters.removed.sum(), counters.uncertain.sum());
     }
 
     private static java.nio.ByteBuffer bytes(String hex) {

@@ -33,10 +33,6 @@ public final class Ownership {
         this.lease = lease;
     }
 
-    public Duration lease() {
-        return lease;
-    }
-
     /**
      * A new term (the partition assigned at this group generation). Nothing may change a shard until a renewal succeeds
      * and, when the predecessor did not hand over, one lease has passed.
