@@ -444,15 +444,7 @@ public final class MigrationWorker implements AutoCloseable {
             throw new Invalid("command.targetShardId", "the chunk already lives on " + targetShardId);
         }
         String migrationId = UUID.nameUUIDFromBytes((command.getCommandId() + "|" + namespace + "|" + minHex).getBytes()).toString();
-        // The route is marked MIGRATING only when the runner takes the migration up: until then the migrations table
-        // is what shows a chunk already planned to move.
-        plane.migrations().values().values().stream()
-            .filter(m -> !MigrationRun.ended(m) && m.getNamespace().equals(namespace) && Hex.of(m.getChunkMin()).equals(minHex)
-                && !m.getMigrationId().equals(migrationId))
-            .findFirst().ifPresent(other -> {
-                throw new Invalid("command.chunkMin", "the chunk at '" + minHex + "' of " + namespace + " is already planned to move ("
-                    + other.getPhase() + ", migration " + other.getMigrationId() + ")");
-            });
+        requireNoPlannedMigration(namespace, minHex, migrationId);
         Instant now = Instant.now();
         MigrationState planned = MigrationState.newBuilder().setMigrationId(migrationId).setCommandId(command.getCommandId())
             .setNamespace(namespace).setChunkMin(route.getMin()).setChunkMax(route.getMax()).setSourceShardId(route.getShardId())
@@ -463,6 +455,20 @@ public final class MigrationWorker implements AutoCloseable {
             "move [" + minHex + ", " + (route.getMax() == null ? "+inf" : Hex.of(route.getMax())) + ") of " + namespace + " from "
                 + route.getShardId() + " to " + targetShardId, Map.of());
         queue.add(migrationId);
+    }
+
+    /**
+     * The route is marked MIGRATING only when the runner takes a migration up: until then the migrations table is what
+     * shows a chunk already planned to move, and neither a second move nor a split may take it.
+     */
+    private void requireNoPlannedMigration(String namespace, String minHex, String exceptMigrationId) {
+        plane.migrations().values().values().stream()
+            .filter(m -> !MigrationRun.ended(m) && m.getNamespace().equals(namespace) && Hex.of(m.getChunkMin()).equals(minHex)
+                && !m.getMigrationId().equals(exceptMigrationId))
+            .findFirst().ifPresent(other -> {
+                throw new Invalid("command.chunkMin", "the chunk at '" + minHex + "' of " + namespace + " is already planned to move ("
+                    + other.getPhase() + ", migration " + other.getMigrationId() + ")");
+            });
     }
 
     /** Metadata only: one chunk becomes two on the same shard. Returns the upper chunk's min. */
@@ -484,9 +490,13 @@ public final class MigrationWorker implements AutoCloseable {
         if (route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null) {
             throw new Invalid("command.chunkMin", "the chunk is migrating (" + route.getState() + "); split it after the migration");
         }
+        requireNoPlannedMigration(namespace, minHex, null);
         Instant splitAt = byLoad ? Instant.now() : route.getSplitByLoadAt();
-        plane.publishRoute(ChunkRoute.newBuilder(route).setMin(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
-        plane.publishRoute(ChunkRoute.newBuilder(route).setMax(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+        // Both halves or neither: each is checked against the routing it was derived from.
+        plane.atomically(() -> {
+            plane.publishRoute(ChunkRoute.newBuilder(route).setMin(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+            plane.publishRoute(ChunkRoute.newBuilder(route).setMax(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+        });
         plane.event(ShardEventType.ROUTING_CHANGED, route.getShardId(), namespace, null, command.getCommandId(), command.getIssuer(),
             "split [" + minHex + ", " + (maxHex == null ? "+inf" : maxHex) + ") at " + splitHex + (byLoad ? " (by load)" : ""), Map.of());
         return splitHex;

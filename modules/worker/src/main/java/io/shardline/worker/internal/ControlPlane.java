@@ -243,10 +243,31 @@ public final class ControlPlane implements AutoCloseable {
         return acks.refresh();
     }
 
-    /** Publishes a route and returns its offset in the routing topic: the routing version routers acknowledge past. */
+    /**
+     * Publishes a route and returns its offset in the routing topic: the routing version routers acknowledge past. A
+     * route is derived from the one at its key (its version is that one's plus one) or starts a new key (a split's
+     * upper half): it is published only if the routing still holds what it was derived from, checked and sent in one
+     * transaction, so a split and a migration step that read the same route cannot both write over it.
+     *
+     * @throws RoutingChanged when the route at the key has changed since
+     */
     public long publishRoute(ChunkRoute route) {
         String key = TopicCatalog.routingKey(route.getNamespace(), Hex.of(route.getMin()));
-        return send(catalog.routing(), key, route);
+        return atomically(() -> {
+            TopicTable.Entry<ChunkRoute> current = routing.refresh().entry(key);
+            if (current != null && current.value().getVersion() != route.getVersion() - 1) {
+                throw new RoutingChanged("the route at " + key + " is at version " + current.value().getVersion() + " (" + current.value().getState()
+                    + " on " + current.value().getShardId() + "), not " + (route.getVersion() - 1) + " as when this change was derived from it");
+            }
+            return send(catalog.routing(), key, route);
+        });
+    }
+
+    /** A route changed between the read a change was derived from and its publication: nothing was published. */
+    public static final class RoutingChanged extends IllegalStateException {
+        public RoutingChanged(String message) {
+            super(message);
+        }
     }
 
     public void publishMigration(MigrationState state) {

@@ -176,10 +176,13 @@ public final class MigrationRun {
         }
         state.setError(null);
         boolean mine = state.getMigrationId().equals(route.getMigrationId());
-        if (!mine && (route.getMigrationId() != null || route.getState() != ChunkState.ACTIVE || !route.getShardId().equals(state.getSourceShardId()))) {
+        boolean sameBounds = java.util.Objects.equals(Hex.of(route.getMax()), max);
+        if (!sameBounds || !mine && (route.getMigrationId() != null || route.getState() != ChunkState.ACTIVE
+            || !route.getShardId().equals(state.getSourceShardId()))) {
             // Planned against a routing that has moved on (another migration took the chunk first): nothing has been
             // written for this one, so it ends without touching either shard.
-            String why = "the chunk is no longer ACTIVE on " + state.getSourceShardId() + " without a migration: it is " + route.getState() + " on "
+            String why = !sameBounds ? "the chunk was split since this migration was planned: it ends at " + Hex.of(route.getMax()) + " now"
+                : "the chunk is no longer ACTIVE on " + state.getSourceShardId() + " without a migration: it is " + route.getState() + " on "
                 + route.getShardId() + (route.getMigrationId() == null ? "" : " under migration " + route.getMigrationId());
             state.setError(why);
             transition(MigrationPhase.ABORTED, why + "; nothing was copied");
