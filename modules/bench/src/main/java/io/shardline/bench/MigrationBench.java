@@ -45,7 +45,7 @@ import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.worker.MigrationWorker;
-import io.shardline.worker.WorkerConfig;
+import io.shardline.worker.config.WorkerConfig;
 
 /**
  * A chunk move on the embedded cluster, one run per size (100k and 1M documents): the copy rate next to a raw

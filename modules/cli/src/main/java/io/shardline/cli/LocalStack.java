@@ -33,7 +33,7 @@ import io.shardline.router.http.RouterNode;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.topology.RebalanceTopology;
 import io.shardline.worker.MigrationWorker;
-import io.shardline.worker.WorkerConfig;
+import io.shardline.worker.config.WorkerConfig;
 
 /**
  * Everything on the embedded default in one process: the embedded cluster (broker, registry, Connect + Debezium,

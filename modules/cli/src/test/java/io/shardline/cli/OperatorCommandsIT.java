@@ -50,7 +50,7 @@ import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.ShardlineClusterExtension;
 import io.shardline.testing.TestNames;
 import io.shardline.worker.MigrationWorker;
-import io.shardline.worker.WorkerConfig;
+import io.shardline.worker.config.WorkerConfig;
 import picocli.CommandLine;
 
 /**

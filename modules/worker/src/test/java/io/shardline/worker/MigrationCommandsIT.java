@@ -26,7 +26,7 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.SplitShard;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.internal.Hex;
+import io.shardline.worker.plane.Hex;
 import io.shardline.controlplane.TopicTable;
 
 /** The commands a worker carries out besides a single move, and the ones it refuses. */
@@ -50,8 +50,8 @@ class MigrationCommandsIT {
             List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 3);
             assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD))
                 .containsExactly("command.targetShardId", "command.chunkMin", "command.targetShardId");
-            assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("unknown shard 'nowhere'");
-            assertThat(header(letters.get(2), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("already lives on s1");
+            assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("no shard nowhere is registered");
+            assertThat(header(letters.get(2), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("the chunk is on s1 already");
             assertThat(header(letters.get(0), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(fixture.catalog.commands().name());
 
             String command = fixture.moveLowerChunk();
@@ -59,7 +59,7 @@ class MigrationCommandsIT {
             String twice = fixture.moveLowerChunk();
             List<ConsumerRecord<byte[], byte[]>> all = deadLetters(fixture, 4);
             assertThat(header(all.get(3), DeadLetterHeaders.FIELD)).isEqualTo("command.chunkMin");
-            assertThat(header(all.get(3), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("already");
+            assertThat(header(all.get(3), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("is migrating (planned");
             fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
             assertThat(fixture.migrationOf(twice)).as("no migration of the second move").isNull();
             assertThat(meters.get("shard.migration.copy.throttled").timer().count())
@@ -172,18 +172,63 @@ class MigrationCommandsIT {
         }
     }
 
+    /**
+     * A command whose handling fails (its shard refuses connections) keeps its offset and is retried with a growing
+     * back-off; once the shard answers, it is carried out (here: refused, the chunk being empty), and the commands after
+     * it are carried out by the same loop.
+     */
+    @Test
+    void shouldRetryACommandWhoseShardRefusesUntilItAnswersAndGoOnWithTheNextCommands(EmbeddedCluster cluster, TestNames names) throws Exception {
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
+             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig(), meters)) {
+            fixture.publisher.publishShard(ShardDescriptor.newBuilder().setShardId("s3")
+                .setConnectionString("mongodb://127.0.0.1:" + port + "/?serverSelectionTimeoutMS=300&connectTimeoutMS=300")
+                .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.now())
+                .build());
+            String other = names.database() + ".sessions";
+            fixture.publisher.publishRouting(other, io.shardline.core.routing.InitialChunks.layout(other, 1, List.of(), List.of("s3")));
+            // No split key: the worker reads the chunk's median key from s3, which refuses connections.
+            fixture.send(SplitShard.newBuilder().setShardId("s3").setNamespace(other).setChunkMin(Hex.bytes("")).setTargetShardId("s1").build());
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (meters.counter("shard.commands.retried", "worker", worker.workerId()).count() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(meters.counter("shard.commands.retried", "worker", worker.workerId()).count()).as("retries while s3 refuses").isGreaterThanOrEqualTo(3);
+            assertThat(deadLetters(fixture, 1, Duration.ofSeconds(1))).as("a command that failed is not given up").isEmpty();
+
+            try (io.shardline.shard.EmbeddedShard s3 = io.shardline.shard.EmbeddedShard.start("s3",
+                new io.shardline.shard.EmbeddedShardConfig(port, "rs-s3", io.shardline.shard.EmbeddedShardConfig.DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1)))) {
+                List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 1);
+                assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD)).containsExactly("command.splitKey");
+                assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("holds no key to split at");
+                String next = fixture.moveLowerChunk();
+                fixture.awaitMigration(next, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
+            }
+        }
+    }
+
     private static boolean inChunk(String key, io.shardline.core.routing.Chunk chunk) {
         return key.compareTo(chunk.min().toHex()) >= 0 && (chunk.max() == null || key.compareTo(chunk.max().toHex()) < 0);
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> deadLetters(MigrationFixture fixture, int count) {
+        return deadLetters(fixture, count, Duration.ofSeconds(60));
+    }
+
+    /** The commands DLQ's records, read until {@code count} came or {@code wait} passed. */
+    private static List<ConsumerRecord<byte[], byte[]>> deadLetters(MigrationFixture fixture, int count, Duration wait) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.cluster.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG, "dlq-" + UUID.randomUUID()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             TopicPartition partition = new TopicPartition(fixture.catalog.commandsDlq().name(), 0);
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));
             List<ConsumerRecord<byte[], byte[]>> letters = new java.util.ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            long deadline = System.nanoTime() + wait.toNanos();
             while (letters.size() < count && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(letters::add);
             }

@@ -49,8 +49,9 @@ import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.internal.Hex;
+import io.shardline.worker.plane.Hex;
 import io.shardline.controlplane.TopicTable;
+import io.shardline.worker.config.WorkerConfig;
 
 /**
  * A namespace hashed on {@code userId} in two chunks, both on s1; a router in this JVM; a load generator writing
@@ -246,7 +247,22 @@ final class MigrationFixture implements AutoCloseable {
             }
             Thread.sleep(20);
         }
-        throw new AssertionError("migration of command " + commandId + " never got there; last seen " + (seen == null ? "nothing" : seen.getPhase()));
+        throw new AssertionError("migration of command " + commandId + " never got there; last seen " + (seen == null ? "nothing" : seen
+            + "") + "\nworker threads in this JVM:\n" + workerThreads());
+    }
+
+    /** What this JVM's worker threads are doing: for a migration that did not get where a test waited for it. */
+    static String workerThreads() {
+        StringBuilder dump = new StringBuilder();
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            if (thread.getName().startsWith("worker-") || thread.getName().startsWith("copy-")) {
+                dump.append(thread.getName()).append(" (").append(thread.getState()).append(")\n");
+                for (StackTraceElement frame : stack) {
+                    dump.append("    at ").append(frame).append('\n');
+                }
+            }
+        });
+        return dump.toString();
     }
 
     static Predicate<MigrationState> in(MigrationPhase phase) {

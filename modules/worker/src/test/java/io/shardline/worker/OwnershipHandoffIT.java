@@ -13,7 +13,8 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.internal.Hex;
+import io.shardline.worker.plane.Hex;
+import io.shardline.worker.plane.Ownership;
 
 /**
  * Ownership of migrations when workers come and go: a worker killed at the cutover, a successor whose grace period

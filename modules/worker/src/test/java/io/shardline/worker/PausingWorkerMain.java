@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.worker.config.WorkerConfig;
 
 /**
  * A worker process for the crash matrix: it carries out commands like any worker, but when a migration is about to

@@ -21,7 +21,7 @@ import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.internal.RangeDeletions;
+import io.shardline.worker.plane.RangeDeletions;
 
 /**
  * The rules that keep a range deletion off data its shard owns: a migration into a shard waits while that shard has a

@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.worker.MigrationWorker;
-import io.shardline.worker.WorkerConfig;
+import io.shardline.worker.config.WorkerConfig;
 
 /**
  * A worker in its own JVM, for the model's kills and pauses. Arguments: bootstrap servers, registry URL, topic prefix,

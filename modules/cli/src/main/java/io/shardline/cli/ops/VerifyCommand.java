@@ -14,7 +14,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 
 import io.shardline.controlplane.ChunkAudit;
-import io.shardline.controlplane.CommandPlanner;
+import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
@@ -25,7 +25,7 @@ import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardDescriptor;
-import io.shardline.worker.internal.RangeOps;
+import io.shardline.worker.data.RangeOps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,7 +58,7 @@ public final class VerifyCommand extends ReadCommands.Read {
         List<Chunk> chunks = routes.stream().map(Chunk::of).toList();
         List<String> violations = NamespaceRouting.validate(namespace, chunks);
         Map<String, ShardDescriptor> shards = plane.shards();
-        List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandPlanner.ended(m))
+        List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandRules.ended(m))
             .filter(m -> m.getNamespace().equals(namespace)).toList();
         Map<String, MongoClient> clients = new LinkedHashMap<>();
         int dot = namespace.indexOf('.');

@@ -25,7 +25,7 @@ import io.shardline.router.http.RouterNode;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.topology.RebalanceTopology;
 import io.shardline.worker.MigrationWorker;
-import io.shardline.worker.WorkerConfig;
+import io.shardline.worker.config.WorkerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,0 +1,146 @@
+package io.shardline.controlplane;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardState;
+
+/**
+ * The rules a shard command must meet against the control plane's tables, in one place: the CLI and the admin API
+ * check them before publishing ({@link CommandPlanner}), the worker again when it carries a command out. A broken rule
+ * is a {@link Violation} naming what it is about ({@link Subject}); each caller names that as its users know it (an
+ * option, a request field, a command record's field).
+ */
+public final class CommandRules {
+
+    /** What a broken rule is about. */
+    public enum Subject {
+        NAMESPACE, CHUNK, SPLIT_KEY, SHARD, TARGET, MIGRATION
+    }
+
+    /** A broken rule: what it is about, and why. */
+    public static final class Violation extends IllegalArgumentException {
+        private final Subject subject;
+
+        public Violation(Subject subject, String problem) {
+            super(problem);
+            this.subject = subject;
+        }
+
+        public Subject subject() {
+            return subject;
+        }
+    }
+
+    private CommandRules() {
+    }
+
+    public static boolean ended(MigrationState migration) {
+        return migration.getPhase() == MigrationPhase.CLEANED || migration.getPhase() == MigrationPhase.ABORTED
+            || migration.getPhase() == MigrationPhase.ROLLED_BACK;
+    }
+
+    /** The chunk of a namespace starting at {@code minHex} ({@code ""} for the first), among the namespace's routes. */
+    public static ChunkRoute chunk(List<ChunkRoute> routesOfNamespace, String namespace, String minHex) {
+        if (routesOfNamespace.isEmpty()) {
+            throw new Violation(Subject.NAMESPACE, "no routing for namespace " + namespace);
+        }
+        return routesOfNamespace.stream().filter(route -> ControlPlaneClient.hex(route.getMin()).equals(minHex)).findFirst()
+            .orElseThrow(() -> new Violation(Subject.CHUNK, "no chunk of " + namespace + " starts at " + name(minHex)
+                + " (see the routing of " + namespace + ")"));
+    }
+
+    /**
+     * The chunk, unless a migration holds it: marked in the routing, or planned by a migration that has not ended (the
+     * route is marked only once a worker takes the migration up).
+     */
+    public static ChunkRoute idle(ChunkRoute route, Collection<MigrationState> migrations) {
+        String min = ControlPlaneClient.hex(route.getMin());
+        if (route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null) {
+            throw new Violation(Subject.CHUNK, "the chunk " + name(min) + " of " + route.getNamespace() + " is migrating ("
+                + route.getState() + ", migration " + route.getMigrationId() + "); try again once that migration has ended");
+        }
+        migrations.stream()
+            .filter(m -> !ended(m) && m.getNamespace().equals(route.getNamespace()) && ControlPlaneClient.hex(m.getChunkMin()).equals(min))
+            .findFirst().ifPresent(planned -> {
+                throw new Violation(Subject.CHUNK, "the chunk " + name(min) + " of " + route.getNamespace() + " is migrating (planned, "
+                    + planned.getPhase() + ", migration " + planned.getMigrationId() + "); try again once that migration has ended");
+            });
+        return route;
+    }
+
+    /** A registered shard in state ACTIVE. */
+    public static ShardDescriptor activeShard(Map<String, ShardDescriptor> shards, Subject subject, String shardId) {
+        ShardDescriptor shard = shardId == null ? null : shards.get(shardId);
+        if (shard == null) {
+            throw new Violation(subject, "no shard " + shardId + " is registered (known: " + new java.util.TreeSet<>(shards.keySet()) + ")");
+        }
+        if (shard.getState() != ShardState.ACTIVE) {
+            throw new Violation(subject, "shard " + shardId + " is " + shard.getState() + ", not ACTIVE");
+        }
+        return shard;
+    }
+
+    /** A move's target is not where the chunk is. */
+    public static void elsewhere(ChunkRoute route, String targetShardId) {
+        if (targetShardId.equals(route.getShardId())) {
+            throw new Violation(Subject.TARGET, "the chunk is on " + targetShardId + " already");
+        }
+    }
+
+    /** A split key strictly inside the chunk. */
+    public static void inside(ChunkRoute route, String splitHex) {
+        String min = ControlPlaneClient.hex(route.getMin());
+        String max = ControlPlaneClient.hex(route.getMax());
+        if (splitHex == null || splitHex.compareTo(min) <= 0 || (max != null && splitHex.compareTo(max) >= 0)) {
+            throw new Violation(Subject.SPLIT_KEY, "key " + splitHex + " is not inside the chunk [" + min + ", " + (max == null ? "+inf" : max) + ")");
+        }
+    }
+
+    /** A merge moves one shard's chunks to another. */
+    public static void distinct(String from, String into) {
+        if (from.equals(into)) {
+            throw new Violation(Subject.TARGET, "a shard cannot be merged into itself");
+        }
+    }
+
+    /** A migration that exists and has not ended. */
+    public static MigrationState unfinished(Map<String, MigrationState> migrations, String migrationId) {
+        MigrationState state = migrations.get(migrationId);
+        if (state == null) {
+            throw new Violation(Subject.MIGRATION, "no migration " + migrationId);
+        }
+        if (ended(state)) {
+            throw new Violation(Subject.MIGRATION, "migration " + migrationId + " has ended (" + state.getPhase() + ")");
+        }
+        return state;
+    }
+
+    /** An abort comes too late once the migration cut over: a rollback returns the range instead. */
+    public static void abortable(MigrationState state) {
+        if (state.getPhase() == MigrationPhase.CUT_OVER) {
+            throw new Violation(Subject.MIGRATION, "migration " + state.getMigrationId() + " has cut over; roll it back instead");
+        }
+    }
+
+    /** A shard to register: an id not taken yet. */
+    public static void unregistered(Map<String, ShardDescriptor> shards, String shardId) {
+        if (shardId == null || shardId.isBlank()) {
+            throw new Violation(Subject.SHARD, "the shard id must not be blank");
+        }
+        if (shards.containsKey(shardId)) {
+            throw new Violation(Subject.SHARD, "shard " + shardId + " is registered already");
+        }
+    }
+
+    /** A chunk as operators name it: its min key in hex, {@code min} for the first. */
+    public static String name(String minHex) {
+        return minHex == null || minHex.isEmpty() ? "min" : minHex;
+    }
+}

@@ -1,0 +1,108 @@
+package io.shardline.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.shardline.controlplane.CommandRules.Subject;
+import io.shardline.controlplane.CommandRules.Violation;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardState;
+
+class CommandRulesTest {
+
+    private static final String NS = "auth.users";
+
+    private static ByteBuffer bytes(String hex) {
+        return hex == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(hex));
+    }
+
+    private static ChunkRoute route(String min, String max, String shard) {
+        return ChunkRoute.newBuilder().setNamespace(NS).setMin(bytes(min)).setMax(bytes(max)).setShardId(shard).setState(ChunkState.ACTIVE)
+            .setEpoch(1).setVersion(1).build();
+    }
+
+    private static ShardDescriptor shard(String id, ShardState state) {
+        return ShardDescriptor.newBuilder().setShardId(id).setConnectionString("mongodb://" + id).setCapacityBytes(1).setCapacityOpsPerSec(1)
+            .setState(state).setVersion(1).setUpdatedAt(Instant.EPOCH).build();
+    }
+
+    private static MigrationState migration(String id, String min, MigrationPhase phase) {
+        return MigrationState.newBuilder().setMigrationId(id).setCommandId("c-" + id).setNamespace(NS).setChunkMin(bytes(min))
+            .setSourceShardId("s1").setTargetShardId("s2").setPhase(phase).setStartedAt(Instant.EPOCH).setUpdatedAt(Instant.EPOCH).build();
+    }
+
+    private static void assertViolation(Runnable check, Subject subject, String message) {
+        assertThatThrownBy(check::run).isInstanceOfSatisfying(Violation.class, v -> {
+            assertThat(v.subject()).isEqualTo(subject);
+            assertThat(v.getMessage()).contains(message);
+        });
+    }
+
+    @Test
+    void shouldFindAChunkByItsMinKeyOrNameTheNamespaceOrChunkAtFault() {
+        List<ChunkRoute> routes = List.of(route("", "80", "s1"), route("80", null, "s2"));
+        assertThat(CommandRules.chunk(routes, NS, "80").getShardId()).isEqualTo("s2");
+        assertThat(CommandRules.chunk(routes, NS, "").getShardId()).isEqualTo("s1");
+        assertViolation(() -> CommandRules.chunk(routes, NS, "40"), Subject.CHUNK, "no chunk of auth.users starts at 40");
+        assertViolation(() -> CommandRules.chunk(List.of(), "auth.none", ""), Subject.NAMESPACE, "no routing for namespace auth.none");
+    }
+
+    @Test
+    void shouldRefuseAChunkThatIsMigratingOrPlannedToMoveByAMigrationThatHasNotEnded() {
+        ChunkRoute idle = route("", "80", "s1");
+        assertThat(CommandRules.idle(idle, List.of(migration("done", "", MigrationPhase.CLEANED), migration("other", "80", MigrationPhase.COPYING))))
+            .isSameAs(idle);
+        ChunkRoute marked = ChunkRoute.newBuilder(idle).setState(ChunkState.MIGRATING).setMigrationId("m-1").build();
+        assertViolation(() -> CommandRules.idle(marked, List.of()), Subject.CHUNK, "is migrating (MIGRATING, migration m-1)");
+        assertViolation(() -> CommandRules.idle(idle, List.of(migration("m-2", "", MigrationPhase.PLANNED))), Subject.CHUNK,
+            "is migrating (planned, PLANNED, migration m-2)");
+    }
+
+    @Test
+    void shouldRequireARegisteredActiveShardNamingTheSubjectTheCallerAsked() {
+        Map<String, ShardDescriptor> shards = Map.of("s1", shard("s1", ShardState.ACTIVE), "s2", shard("s2", ShardState.DRAINING));
+        assertThat(CommandRules.activeShard(shards, Subject.TARGET, "s1").getShardId()).isEqualTo("s1");
+        assertViolation(() -> CommandRules.activeShard(shards, Subject.TARGET, "s9"), Subject.TARGET, "no shard s9 is registered (known: [s1, s2])");
+        assertViolation(() -> CommandRules.activeShard(shards, Subject.SHARD, "s2"), Subject.SHARD, "shard s2 is DRAINING, not ACTIVE");
+        assertViolation(() -> CommandRules.unregistered(shards, "s1"), Subject.SHARD, "registered already");
+        assertViolation(() -> CommandRules.unregistered(shards, " "), Subject.SHARD, "must not be blank");
+        CommandRules.unregistered(shards, "s3");
+    }
+
+    @Test
+    void shouldCheckTargetsAndSplitKeys() {
+        ChunkRoute chunk = route("20", "80", "s1");
+        assertViolation(() -> CommandRules.elsewhere(chunk, "s1"), Subject.TARGET, "the chunk is on s1 already");
+        CommandRules.elsewhere(chunk, "s2");
+        CommandRules.inside(chunk, "40");
+        assertViolation(() -> CommandRules.inside(chunk, "20"), Subject.SPLIT_KEY, "key 20 is not inside the chunk [20, 80)");
+        assertViolation(() -> CommandRules.inside(chunk, "80"), Subject.SPLIT_KEY, "not inside");
+        CommandRules.inside(route("20", null, "s1"), "ff");
+        assertViolation(() -> CommandRules.distinct("s1", "s1"), Subject.TARGET, "a shard cannot be merged into itself");
+    }
+
+    @Test
+    void shouldActOnlyOnMigrationsThatHaveNotEndedAndAbortOnlyBeforeTheCutover() {
+        Map<String, MigrationState> migrations = Map.of("m-1", migration("m-1", "", MigrationPhase.COPYING),
+            "m-2", migration("m-2", "", MigrationPhase.ROLLED_BACK), "m-3", migration("m-3", "", MigrationPhase.CUT_OVER));
+        assertThat(CommandRules.unfinished(migrations, "m-1").getPhase()).isEqualTo(MigrationPhase.COPYING);
+        assertViolation(() -> CommandRules.unfinished(migrations, "m-9"), Subject.MIGRATION, "no migration m-9");
+        assertViolation(() -> CommandRules.unfinished(migrations, "m-2"), Subject.MIGRATION, "has ended (ROLLED_BACK)");
+        CommandRules.abortable(migrations.get("m-1"));
+        assertViolation(() -> CommandRules.abortable(migrations.get("m-3")), Subject.MIGRATION, "has cut over; roll it back instead");
+        assertThat(List.of(MigrationPhase.values())).filteredOn(phase -> CommandRules.ended(migration("m", "", phase)))
+            .containsExactlyInAnyOrder(MigrationPhase.CLEANED, MigrationPhase.ABORTED, MigrationPhase.ROLLED_BACK);
+    }
+}

@@ -1,0 +1,230 @@
+package io.shardline.worker.command;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.bson.BsonString;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
+
+import io.shardline.controlplane.CommandRules;
+import io.shardline.controlplane.CommandRules.Subject;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.ShardCommand;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.worker.data.RangeOps;
+import io.shardline.worker.plane.ControlPlane;
+import io.shardline.worker.plane.Hex;
+import io.shardline.worker.runner.MigrationRunner;
+
+/**
+ * Turns checked commands into their effects: chunk moves persisted as PLANNED migrations (and queued on the runner),
+ * splits published on the routing, shards marked DRAINING or registered. Every check is a rule of
+ * {@link CommandRules} (shared with the CLI and the admin API) or, for what only a worker can see, one of its own; a
+ * broken one is an {@link InvalidCommand} naming the command record's field.
+ */
+final class Planner {
+
+    private static final Map<Subject, String> MOVE = Map.of(Subject.NAMESPACE, "command.namespace", Subject.CHUNK, "command.chunkMin",
+        Subject.SHARD, "command.targetShardId", Subject.TARGET, "command.targetShardId", Subject.SPLIT_KEY, "command.splitKey");
+
+    private final ControlPlane plane;
+    private final MigrationRunner runner;
+    private final String workerId;
+
+    Planner(ControlPlane plane, MigrationRunner runner, String workerId) {
+        this.plane = plane;
+        this.runner = runner;
+        this.workerId = workerId;
+    }
+
+    private ChunkRoute chunk(String namespace, String minHex) {
+        ChunkRoute route = plane.routing().get(TopicCatalog.routingKey(namespace, minHex));
+        if (route == null) {
+            throw new InvalidCommand("command.chunkMin", "no chunk of " + namespace + " starts at " + CommandRules.name(minHex));
+        }
+        return route;
+    }
+
+    private ShardDescriptor activeShard(String shardId, String field) {
+        return InvalidCommand.checked(Map.of(Subject.SHARD, field), () -> CommandRules.activeShard(plane.shards().values(), Subject.SHARD, shardId));
+    }
+
+    private static void owner(ChunkRoute route, String expectedOwner) {
+        if (expectedOwner != null && !expectedOwner.equals(route.getShardId())) {
+            throw new InvalidCommand("command.shardId", "the chunk " + CommandRules.name(Hex.of(route.getMin())) + " of " + route.getNamespace()
+                + " is owned by " + route.getShardId() + ", not " + expectedOwner);
+        }
+    }
+
+    /** Checks a chunk move and persists it as PLANNED. */
+    void move(ShardCommand command, String namespace, String minHex, String targetShardId, String expectedOwner) {
+        ChunkRoute route = chunk(namespace, minHex);
+        owner(route, expectedOwner);
+        String migrationId = UUID.nameUUIDFromBytes((command.getCommandId() + "|" + namespace + "|" + minHex).getBytes()).toString();
+        InvalidCommand.checked(MOVE, () -> {
+            CommandRules.idle(route, plane.migrations().values().values().stream().filter(m -> !m.getMigrationId().equals(migrationId)).toList());
+            CommandRules.activeShard(plane.shards().values(), Subject.SHARD, targetShardId);
+            CommandRules.elsewhere(route, targetShardId);
+        });
+        Instant now = Instant.now();
+        MigrationState planned = MigrationState.newBuilder().setMigrationId(migrationId).setCommandId(command.getCommandId())
+            .setNamespace(namespace).setChunkMin(route.getMin()).setChunkMax(route.getMax()).setSourceShardId(route.getShardId())
+            .setTargetShardId(targetShardId).setPhase(MigrationPhase.PLANNED).setWorkerId(workerId).setOwnerEpoch(plane.ownership().term())
+            .setStartedAt(now).setUpdatedAt(now).build();
+        plane.publishMigration(planned);
+        plane.event(ShardEventType.MIGRATION_STARTED, route.getShardId(), namespace, migrationId, command.getCommandId(), command.getIssuer(),
+            "move [" + minHex + ", " + (route.getMax() == null ? "+inf" : Hex.of(route.getMax())) + ") of " + namespace + " from "
+                + route.getShardId() + " to " + targetShardId, Map.of());
+        runner.submit(migrationId);
+    }
+
+    /** Metadata only: one chunk becomes two on the same shard, both halves in one transaction. Returns the upper chunk's min. */
+    String split(ShardCommand command, String namespace, String minHex, String splitHex, boolean byLoad, String expectedOwner) {
+        ChunkRoute route = chunk(namespace, minHex);
+        String maxHex = Hex.of(route.getMax());
+        owner(route, expectedOwner);
+        if (maxHex != null && maxHex.equals(splitHex)) {
+            ChunkRoute upper = plane.routing().get(TopicCatalog.routingKey(namespace, splitHex));
+            if (upper != null && upper.getShardId().equals(route.getShardId())) {
+                return splitHex; // split before: a repeated command
+            }
+        }
+        InvalidCommand.checked(MOVE, () -> {
+            CommandRules.inside(route, splitHex);
+            CommandRules.idle(route, plane.migrations().values().values());
+        });
+        Instant splitAt = byLoad ? Instant.now() : route.getSplitByLoadAt();
+        try {
+            // Each half is checked against the routing it was derived from.
+            plane.atomically(() -> {
+                plane.publishRoute(ChunkRoute.newBuilder(route).setMin(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+                plane.publishRoute(ChunkRoute.newBuilder(route).setMax(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+            });
+        } catch (ControlPlane.RoutingChanged changed) {
+            throw new InvalidCommand("command.chunkMin", "the chunk changed while it was being split: " + changed.getMessage());
+        }
+        plane.event(ShardEventType.ROUTING_CHANGED, route.getShardId(), namespace, null, command.getCommandId(), command.getIssuer(),
+            "split [" + minHex + ", " + (maxHex == null ? "+inf" : maxHex) + ") at " + splitHex + (byLoad ? " (by load)" : ""), Map.of());
+        return splitHex;
+    }
+
+    /** Splits a chunk (at its median unless a key is given) and moves the upper half (to the least used shard unless named). */
+    void splitAndMove(ShardCommand command, String shardId, String namespace, String minHex, String splitHex, String targetShardId, boolean byLoad) {
+        activeShard(shardId, "command.shardId");
+        ChunkRoute route = chunk(namespace, minHex);
+        String at = splitHex == null ? medianKey(route) : splitHex;
+        String target = targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId;
+        activeShard(target, "command.targetShardId");
+        String upper = split(command, namespace, minHex, at, byLoad, shardId);
+        move(command, namespace, upper, target, shardId);
+    }
+
+    /** The median stored key of a chunk on its shard, read from the shard itself. */
+    private String medianKey(ChunkRoute route) {
+        var collection = plane.collection(route.getShardId(), route.getNamespace());
+        RangeOps ops = new RangeOps(collection, collection, Hex.of(route.getMin()), Hex.of(route.getMax()));
+        long count = ops.count();
+        RawBsonDocument median = collection.find(ops.rangeFilter())
+            .projection(Projections.include(RangeOps.KEY_FIELD)).sort(Sorts.ascending(RangeOps.KEY_FIELD)).skip((int) (count / 2)).first();
+        if (median == null || !(median.get(RangeOps.KEY_FIELD) instanceof BsonString key) || key.getValue().equals(Hex.of(route.getMin()))) {
+            throw new InvalidCommand("command.splitKey", "none given, and the chunk holds no key to split at");
+        }
+        return key.getValue();
+    }
+
+    private String leastUsedShard(List<String> excluded) {
+        Map<String, Integer> chunks = new HashMap<>();
+        plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE && !excluded.contains(s.getShardId()))
+            .forEach(s -> chunks.put(s.getShardId(), 0));
+        plane.routing().values().values().forEach(r -> chunks.computeIfPresent(r.getShardId(), (id, n) -> n + 1));
+        return chunks.entrySet().stream().min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+            .map(Map.Entry::getKey).orElseThrow(() -> new InvalidCommand("command.targetShardId", "no other ACTIVE shard to move to"));
+    }
+
+    private List<ChunkRoute> chunksOf(String shardId) {
+        return plane.routing().values().values().stream().filter(r -> r.getShardId().equals(shardId))
+            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(r -> Hex.of(r.getMin()))).toList();
+    }
+
+    void accepted(ShardCommand command, String shardId, String namespace, String what) {
+        plane.event(ShardEventType.COMMAND_ACCEPTED, shardId, namespace, null, command.getCommandId(), command.getIssuer(), what, Map.of());
+    }
+
+    /** Moves every chunk of a shard to another ({@code targetShardId}) or each to the least used one (null); the shard is DRAINING, then RETIRED. */
+    void drain(ShardCommand command, String shardId, String shardField, String targetShardId) {
+        ShardDescriptor shard = activeShard(shardId, shardField);
+        if (targetShardId != null) {
+            activeShard(targetShardId, "command.targetShardId");
+            InvalidCommand.checked(Map.of(Subject.TARGET, "command.targetShardId"), () -> CommandRules.distinct(shardId, targetShardId));
+        }
+        List<ChunkRoute> chunks = chunksOf(shardId);
+        plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.DRAINING).setVersion(shard.getVersion() + 1)
+            .setUpdatedAt(Instant.now()).build());
+        accepted(command, shardId, null, targetShardId == null ? "draining " + chunks.size() + " chunks off " + shardId
+            : "merging " + shardId + " into " + targetShardId);
+        for (ChunkRoute route : chunks) {
+            move(command, route.getNamespace(), Hex.of(route.getMin()), targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId, null);
+        }
+        runner.retireIfEmpty(shardId);
+    }
+
+    /** Plans moves from the shard with the most idle chunks of a namespace (or all) to the one with the fewest, until they differ by one. */
+    int rebalance(ShardCommand command, String namespace) {
+        Map<String, List<ChunkRoute>> byShard = new HashMap<>();
+        plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE)
+            .forEach(s -> byShard.put(s.getShardId(), new ArrayList<>()));
+        plane.routing().values().values().stream()
+            .filter(r -> (namespace == null || namespace.equals(r.getNamespace())) && r.getState() == ChunkState.ACTIVE && r.getMigrationId() == null)
+            .forEach(r -> byShard.computeIfPresent(r.getShardId(), (id, list) -> {
+                list.add(r);
+                return list;
+            }));
+        int moves = 0;
+        while (byShard.size() > 1) {
+            var most = byShard.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
+            var least = byShard.entrySet().stream().min(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
+            if (most.getValue().size() - least.getValue().size() <= 1) {
+                break;
+            }
+            ChunkRoute moving = most.getValue().remove(most.getValue().size() - 1);
+            least.getValue().add(moving);
+            move(command, moving.getNamespace(), Hex.of(moving.getMin()), least.getKey(), null);
+            moves++;
+        }
+        return moves;
+    }
+
+    void addShard(ShardCommand command, ShardDescriptor shard) {
+        InvalidCommand.checked(Map.of(Subject.SHARD, "command.shard.shardId"), () -> CommandRules.unregistered(plane.shards().values(), shard.getShardId()));
+        plane.publishShard(shard);
+        plane.event(ShardEventType.SHARD_REGISTERED, shard.getShardId(), null, null, command.getCommandId(), command.getIssuer(),
+            "shard " + shard.getShardId() + " registered at " + shard.getConnectionString(), Map.of());
+    }
+
+    /** An abort or rollback of an unfinished migration; returns it. */
+    MigrationState request(String migrationId, boolean abort) {
+        MigrationState migration = InvalidCommand.checked(Map.of(Subject.MIGRATION, "command.migrationId"), () -> {
+            MigrationState state = CommandRules.unfinished(plane.migrations().values(), migrationId);
+            if (abort) {
+                CommandRules.abortable(state);
+            }
+            return state;
+        });
+        runner.request(migration, abort);
+        return migration;
+    }
+}

@@ -1,0 +1,98 @@
+package io.shardline.worker.data;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.bson.BsonDocument;
+import org.bson.BsonValue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Follows one CDC topic ({@code cdc.<shard>.<db>.<coll>}) from an offset and tells which documents changed. Only
+ * the key matters: a replay reads each changed document from the shard it replays from, so what is applied is always
+ * that shard's current, type-exact document (or its absence), whatever order or how often the events arrive.
+ */
+public final class CdcTail implements ChangeSource, AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A change read, or a record that could not be read (its {@code error} set, {@code id} null). */
+    public record Change(long offset, BsonValue id, long timestamp, ConsumerRecord<byte[], byte[]> record, RuntimeException error) {
+    }
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition partition;
+
+    public CdcTail(String bootstrapServers, String topic, long fromOffset) {
+        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+            ConsumerConfig.GROUP_ID_CONFIG, "replay-" + UUID.randomUUID(), ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.partition = new TopicPartition(topic, 0);
+        consumer.assign(List.of(partition));
+        consumer.seek(partition, fromOffset);
+    }
+
+    @Override
+    public List<Change> poll(Duration timeout) {
+        List<Change> changes = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(timeout)) {
+            try {
+                changes.add(new Change(record.offset(), documentId(record.key()), record.timestamp(), record, null));
+            } catch (RuntimeException malformed) {
+                changes.add(new Change(record.offset(), null, record.timestamp(), record, malformed));
+            }
+        }
+        return changes;
+    }
+
+    /** The next offset to read. */
+    public long position() {
+        return consumer.position(partition);
+    }
+
+    @Override
+    public boolean behind() {
+        return lag() > 0;
+    }
+
+    /** Events written but not read yet. */
+    public long lag() {
+        return Math.max(0, consumer.endOffsets(List.of(partition)).get(partition) - position());
+    }
+
+    /** The {@code _id} a Debezium MongoDB key carries as extended JSON in its {@code id} field. */
+    static BsonValue documentId(byte[] key) {
+        if (key == null) {
+            throw new IllegalArgumentException("key: missing; Debezium keys carry the document _id as 'id'");
+        }
+        JsonNode id;
+        try {
+            id = JSON.readTree(key).get("id");
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("key: not JSON: " + e.getMessage(), e);
+        }
+        if (id == null || !id.isTextual()) {
+            throw new IllegalArgumentException("key.id: missing; Debezium keys carry the document _id as 'id'");
+        }
+        try {
+            return BsonDocument.parse("{\"v\": " + id.asText() + "}").get("v");
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("key.id: not an extended-JSON value: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

@@ -1,0 +1,309 @@
+package io.shardline.worker.migration;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.worker.config.WorkerConfig;
+import io.shardline.worker.data.RangeOps;
+import io.shardline.worker.plane.ControlPlane;
+import io.shardline.worker.plane.Hex;
+
+/**
+ * What the steps of one migration share: its state (owned by the {@link Migration} that runs it), the control plane,
+ * the settings, and the ways a step reads the chunk's route, publishes a transition (alone or inside one transaction
+ * with routes), reports progress, and takes in the requests (abort, rollback) sent to the migration while it runs.
+ */
+final class MigrationContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Migration.class);
+    static final String MARKER_PREFIX = "shardline:marker:";
+
+    final ControlPlane plane;
+    final WorkerConfig config;
+    final MigrationListener listener;
+    final MigrationState state;
+    /** Shared by the catch-up and the fence: its back-off outlives one attempt. */
+    final FencePolicy fencePolicy;
+    private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
+    /** States entered inside the current transaction: the listener hears of them once it committed. */
+    private final List<MigrationState> unannounced = new ArrayList<>();
+    private int transactionDepth;
+    private long lastProgress;
+
+    /** An abort or a rollback sent to the running migration; completed once a published state carries it. */
+    record Request(boolean abort, CompletableFuture<Void> persisted) {
+    }
+
+    MigrationContext(ControlPlane plane, WorkerConfig config, MigrationListener listener, MigrationState state) {
+        this.plane = plane;
+        this.config = config;
+        this.listener = listener;
+        this.state = MigrationState.newBuilder(state).build();
+        this.fencePolicy = new FencePolicy(config.fenceBudget(), config.maxFenceHold(), config.fenceRetryBackoff());
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    CompletableFuture<Void> request(boolean abort) {
+        Request request = new Request(abort, new CompletableFuture<>());
+        requests.add(request);
+        return request.persisted();
+    }
+
+    /** Takes in the requests sent since the last look: the state carries them from now on, published before they are confirmed. */
+    void takeRequests() {
+        List<Request> taken = new ArrayList<>();
+        for (Request request = requests.poll(); request != null; request = requests.poll()) {
+            taken.add(request);
+        }
+        if (taken.isEmpty()) {
+            return;
+        }
+        for (Request request : taken) {
+            state.setAbortRequested(state.getAbortRequested() || request.abort());
+            state.setRollbackRequested(state.getRollbackRequested() || !request.abort());
+        }
+        state.setUpdatedAt(Instant.now());
+        plane.publishMigration(state);
+        taken.forEach(request -> request.persisted().complete(null));
+    }
+
+    /** Requests still waiting when the run stops: they fail, and the caller publishes them on the migration's state itself. */
+    void failRequests(Throwable why) {
+        for (Request request = requests.poll(); request != null; request = requests.poll()) {
+            request.persisted().completeExceptionally(why);
+        }
+    }
+
+    boolean giveUpRequested() {
+        return state.getAbortRequested() || state.getRollbackRequested();
+    }
+
+    // ------------------------------------------------------------------ routing
+
+    ChunkRoute route() {
+        ChunkRoute route = plane.routing().get(TopicCatalog.routingKey(state.getNamespace(), Hex.of(state.getChunkMin())));
+        if (route == null) {
+            throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
+        }
+        return route;
+    }
+
+    static ChunkRoute.Builder next(ChunkRoute route) {
+        return ChunkRoute.newBuilder(route).setVersion(route.getVersion() + 1);
+    }
+
+    boolean mine(ChunkRoute route) {
+        return state.getMigrationId().equals(route.getMigrationId());
+    }
+
+    RangeOps ops() {
+        return new RangeOps(plane.collection(state.getSourceShardId(), state.getNamespace()),
+            plane.collection(state.getTargetShardId(), state.getNamespace()), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax()),
+            plane.ownership()::check);
+    }
+
+    String range() {
+        String max = Hex.of(state.getChunkMax());
+        return "[" + Hex.of(state.getChunkMin()) + ", " + (max == null ? "+inf" : max) + ")";
+    }
+
+    /**
+     * Waits for every router with a live lease to acknowledge a routing version above the offset; null when all did,
+     * else the routers missing.
+     *
+     * @param whileWaiting what to do between looks at the acks (a few milliseconds of work), or null to sleep 5 ms
+     */
+    String awaitAcks(long offset, Duration timeout, Runnable whileWaiting) throws InterruptedException {
+        long started = System.currentTimeMillis();
+        long deadline = started + timeout.toMillis();
+        String missing = "";
+        while (System.currentTimeMillis() < deadline) {
+            plane.ownership().check();
+            missing = "";
+            long now = System.currentTimeMillis();
+            Collection<RouterAck> acks = plane.acks().values().values();
+            for (RouterAck ack : acks) {
+                if (ack.getLeaseExpiresAt().toEpochMilli() > now && ack.getRoutingVersion() <= offset) {
+                    missing += (missing.isEmpty() ? "" : ", ") + ack.getRouterId() + " (at " + ack.getRoutingVersion() + ")";
+                }
+            }
+            if (missing.isEmpty()) {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("migration {}: routing version {} acknowledged {} ms after the wait began; acks made {} ms after it", state.getMigrationId(),
+                        offset, now - started, acks.stream().filter(ack -> ack.getRoutingVersion() > offset)
+                            .map(ack -> ack.getRouterId() + " +" + (ack.getTimestamp().toEpochMilli() - started)).toList());
+                }
+                return null;
+            }
+            if (whileWaiting == null) {
+                Thread.sleep(5);
+            } else {
+                whileWaiting.run();
+            }
+        }
+        return missing;
+    }
+
+    // ------------------------------------------------------------------ publishing
+
+    /** Publishes the state (and a progress event) at most once per progress interval. */
+    void progress() {
+        long now = System.currentTimeMillis();
+        if (now - lastProgress >= config.progressInterval().toMillis()) {
+            lastProgress = now;
+            state.setUpdatedAt(Instant.ofEpochMilli(now));
+            plane.publishMigration(state);
+            Map<String, Double> figures = new HashMap<>();
+            figures.put("copiedDocs", (double) state.getCopiedDocs());
+            figures.put("totalDocs", (double) state.getTotalDocs());
+            figures.put("copiedBytes", (double) state.getCopiedBytes());
+            figures.put("replayLagEvents", (double) state.getReplayLagEvents());
+            plane.event(ShardEventType.MIGRATION_PROGRESS, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                state.getCommandId(), null, state.getPhase() + ": " + state.getCopiedDocs() + "/" + state.getTotalDocs() + " copied", figures);
+        }
+    }
+
+    void transition(MigrationPhase phase, String why) {
+        transitionSent(phase, why).await();
+    }
+
+    /** The sends of a transition, in flight. */
+    record Sent(List<Future<?>> sends) {
+        void await() {
+            sends.forEach(ControlPlane::get);
+        }
+    }
+
+    /**
+     * Publishes a transition without waiting for the broker; the caller awaits it before any step that a resumed
+     * worker would need it for. Sends of one migration's states keep their order (one partition, one producer).
+     */
+    Sent transitionSent(MigrationPhase phase, String why) {
+        MigrationPhase from = state.getPhase();
+        state.setPhase(phase);
+        state.setUpdatedAt(Instant.now());
+        Future<?> published = plane.publishMigrationAsync(state);
+        LOG.info("migration {} of {} {}: {} -> {}: {}", state.getMigrationId(), state.getNamespace(), range(), from, phase, why);
+        Future<?> event = plane.eventAsync(phase == MigrationPhase.ABORTED ? ShardEventType.MIGRATION_FAILED
+                : ShardEventType.MIGRATION_STATE_CHANGED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+            state.getCommandId(), null, from + " -> " + phase + ": " + why,
+            Map.of("copiedDocs", (double) state.getCopiedDocs(), "totalDocs", (double) state.getTotalDocs()));
+        unannounced.add(MigrationState.newBuilder(state).build());
+        if (transactionDepth == 0) {
+            announce();
+        }
+        return new Sent(List.of(published, event));
+    }
+
+    /** Runs {@code body} in one transaction of the control plane; the states it entered are announced once it committed. */
+    <T> T inOneTransaction(Supplier<T> body) {
+        transactionDepth++;
+        try {
+            return plane.atomically(body);
+        } catch (RuntimeException e) {
+            unannounced.clear();
+            throw e;
+        } finally {
+            transactionDepth--;
+            if (transactionDepth == 0) {
+                announce();
+            }
+        }
+    }
+
+    void inOneTransaction(Runnable body) {
+        inOneTransaction(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    private void announce() {
+        List<MigrationState> entered = List.copyOf(unannounced);
+        unannounced.clear();
+        entered.forEach(listener::step);
+    }
+
+    /** A failure of verification: an event, and the run gives up before the cutover with the source authoritative. */
+    void verificationFailed(String what) {
+        plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+            state.getCommandId(), null, "verification failed, the source stays authoritative: " + what, Map.of());
+        state.setError("verification failed: " + what);
+    }
+
+    // ------------------------------------------------------------------ invariants
+
+    /** Parks the migration: a {@code MIGRATION_STALLED} event says why (once per reason), and the worker looks again later. */
+    Stalled stall(String why) {
+        LOG.warn("migration {} stalls: {}", state.getMigrationId(), why);
+        if (!why.equals(state.getError())) {
+            state.setError(why);
+            inOneTransaction(() -> {
+                plane.publishMigration(state);
+                plane.event(ShardEventType.MIGRATION_STALLED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                    state.getCommandId(), null, why, Map.of());
+            });
+        }
+        return new Stalled(why);
+    }
+
+    /** The route still names the target under this migration: otherwise the range moved on, and this migration stalls. */
+    void requireCutOverHere(String what) {
+        ChunkRoute route = route();
+        if (!route.getShardId().equals(state.getTargetShardId()) || !mine(route)) {
+            throw stall(what + " stopped: the chunk is now on " + route.getShardId() + " (" + route.getState() + ", migration "
+                + route.getMigrationId() + "), not on " + state.getTargetShardId() + " under this migration");
+        }
+    }
+
+    /**
+     * Re-reads the routing before a batch of a deletion from {@code shardId}: refused (the migration stalls) while the
+     * shard owns any chunk overlapping the range, or another migration is bringing one back to it.
+     */
+    void requireNotOwnedBy(String shardId) {
+        String min = Hex.of(state.getChunkMin());
+        String max = Hex.of(state.getChunkMax());
+        Map<String, MigrationState> migrations = null;
+        for (ChunkRoute route : plane.routing().values().values()) {
+            if (!route.getNamespace().equals(state.getNamespace())) {
+                continue;
+            }
+            String routeMin = Hex.of(route.getMin());
+            String routeMax = Hex.of(route.getMax());
+            String chunk = "[" + routeMin + ", " + (routeMax == null ? "+inf" : routeMax) + ")";
+            boolean overlaps = (max == null || routeMin.compareTo(max) < 0) && (routeMax == null || routeMax.compareTo(min) > 0);
+            if (overlaps && route.getMigrationId() != null && !mine(route)) {
+                migrations = migrations == null ? plane.migrations().values() : migrations;
+                MigrationState bringing = migrations.get(route.getMigrationId());
+                if (bringing != null && !CommandRules.ended(bringing) && bringing.getTargetShardId().equals(shardId)) {
+                    throw stall("deleting " + range() + " from " + shardId + " refused: migration " + bringing.getMigrationId()
+                        + " is bringing the chunk " + chunk + " back to it");
+                }
+            }
+            if (overlaps && route.getShardId().equals(shardId)) {
+                throw stall("deleting " + range() + " from " + shardId + " refused: " + shardId + " owns the chunk " + chunk + " ("
+                    + route.getState() + ", version " + route.getVersion() + ", migration " + route.getMigrationId() + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,416 @@
+package io.shardline.worker.plane;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.IllegalGenerationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownMemberIdException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReplaceOptions;
+
+import io.shardline.controlplane.TopicTable;
+import io.shardline.core.routing.RangeRelease;
+import io.shardline.schemas.DeadLetterHeaders;
+import io.shardline.schemas.Topic;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
+
+/**
+ * A worker's view of the cluster: the routing, shards, migrations and router acks read from their compacted topics;
+ * publishing routes (whose offsets are the routing versions routers acknowledge), migration states, events, shard
+ * descriptors and dead letters; and the shards themselves through the MongoDB driver.
+ */
+public final class ControlPlane implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final TopicCatalog catalog;
+    private final String workerId;
+    private final TopicTable<ChunkRoute> routing;
+    private final TopicTable<ShardDescriptor> shards;
+    private final TopicTable<MigrationState> migrations;
+    private final TopicTable<RouterAck> acks;
+    private final Ownership ownership;
+    private final String transactionalId;
+    /** Held for one transaction; reentrant, so sends inside {@link #atomically} join its transaction. */
+    private final ReentrantLock transaction = new ReentrantLock();
+    /** The transactional producer of the current term; null between terms. */
+    private KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
+    private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
+
+    /**
+     * @param transactionalId shared by every worker of the group: a new owner's producer fences the previous owner's
+     * @param ownership       the term publications and shard changes are made under
+     */
+    public ControlPlane(String bootstrapServers, TopicCatalog catalog, String workerId, String transactionalId, Ownership ownership) {
+        this.bootstrapServers = bootstrapServers;
+        this.catalog = catalog;
+        this.workerId = workerId;
+        this.transactionalId = transactionalId;
+        this.ownership = ownership;
+        this.routing = new TopicTable<>(bootstrapServers, catalog.routing());
+        this.shards = new TopicTable<>(bootstrapServers, catalog.shards());
+        this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations());
+        this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks());
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public TopicCatalog catalog() {
+        return catalog;
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    public Ownership ownership() {
+        return ownership;
+    }
+
+    /**
+     * Starts a term: a new transactional producer, whose initialisation fences every earlier producer of the group
+     * (a previous owner, paused or not, can publish nothing from here on) and aborts what it left open.
+     */
+    public void beginTerm() {
+        transaction.lock();
+        try {
+            closeProducer();
+            Map<String, Object> settings = new HashMap<>();
+            settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+            settings.put(ProducerConfig.ACKS_CONFIG, "all");
+            settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+            // A paused owner's open transaction holds back read-committed readers until its successor aborts it, or this.
+            settings.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 20_000);
+            // A transaction that follows another within milliseconds (a state, then the fence) finds the coordinator
+            // still completing the last one and is told to retry: at the default backoff (100 ms, growing) a fence
+            // waited ~0.5 s for that alone.
+            settings.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 2);
+            settings.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 20);
+            KafkaProducer<byte[], byte[]> fresh = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
+            fresh.initTransactions();
+            producer = fresh;
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    /** Ends the term: nothing more is published by this worker until the next. */
+    public void endTerm() {
+        transaction.lock();
+        try {
+            closeProducer();
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    private void closeProducer() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+            producer = null;
+        }
+    }
+
+    /**
+     * Runs {@code body} in one transaction: every publication it makes is written together or not at all, and only
+     * while this worker's producer has not been fenced by a successor's. Nested calls join the outer transaction.
+     */
+    public <T> T atomically(Supplier<T> body) {
+        transaction.lock();
+        try {
+            if (transaction.getHoldCount() > 1) {
+                return body.get();
+            }
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term: " + ownership.reason());
+            }
+            try {
+                current.beginTransaction();
+                T result = body.get();
+                current.commitTransaction();
+                return result;
+            } catch (RuntimeException e) {
+                if (fencedBy(e)) {
+                    ownership.ended("fenced: another worker owns the commands (" + e.getMessage() + ")");
+                    closeProducer();
+                    throw new Ownership.Lost("fenced: another worker owns the commands");
+                }
+                try {
+                    current.abortTransaction();
+                } catch (KafkaException abortFailed) {
+                    e.addSuppressed(abortFailed);
+                }
+                throw e;
+            }
+        } finally {
+            transaction.unlock();
+        }
+    }
+
+    /** {@link #atomically(Supplier)} for a body without a result. */
+    public void atomically(Runnable body) {
+        atomically(() -> {
+            body.run();
+            return null;
+        });
+    }
+
+    /**
+     * Commits the commands consumer's offset in a transaction with its group generation: it fails (and the term ends)
+     * when a successor fenced this producer or the group moved to a newer generation. The metadata says who holds the
+     * commands and whether they were handed over.
+     */
+    public void commitOffset(TopicPartition partition, OffsetAndMetadata offset, ConsumerGroupMetadata group) {
+        atomically(() -> {
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term");
+            }
+            current.sendOffsetsToTransaction(Map.of(partition, offset), group);
+        });
+    }
+
+    /** True when the failure means another worker owns the commands: this worker's producer or generation is stale. */
+    private static boolean fencedBy(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException
+                || cause instanceof CommitFailedException || cause instanceof FencedInstanceIdException
+                || cause instanceof IllegalGenerationException || cause instanceof UnknownMemberIdException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public TopicTable<ChunkRoute> routing() {
+        return routing.refresh();
+    }
+
+    public TopicTable<ShardDescriptor> shards() {
+        return shards.refresh();
+    }
+
+    public TopicTable<MigrationState> migrations() {
+        return migrations.refresh();
+    }
+
+    public TopicTable<RouterAck> acks() {
+        return acks.refresh();
+    }
+
+    /**
+     * Publishes a route and returns its offset in the routing topic: the routing version routers acknowledge past. A
+     * route is derived from the one at its key (its version is that one's plus one) or starts a new key (a split's
+     * upper half): it is published only if the routing still holds what it was derived from, checked and sent in one
+     * transaction, so a split and a migration step that read the same route cannot both write over it.
+     *
+     * @throws RoutingChanged when the route at the key has changed since
+     */
+    public long publishRoute(ChunkRoute route) {
+        String key = TopicCatalog.routingKey(route.getNamespace(), Hex.of(route.getMin()));
+        return atomically(() -> {
+            TopicTable.Entry<ChunkRoute> current = routing.refresh().entry(key);
+            if (current != null && current.value().getVersion() != route.getVersion() - 1) {
+                throw new RoutingChanged("the route at " + key + " is at version " + current.value().getVersion() + " (" + current.value().getState()
+                    + " on " + current.value().getShardId() + "), not " + (route.getVersion() - 1) + " as when this change was derived from it");
+            }
+            return send(catalog.routing(), key, route);
+        });
+    }
+
+    /** A route changed between the read a change was derived from and its publication: nothing was published. */
+    public static final class RoutingChanged extends IllegalStateException {
+        public RoutingChanged(String message) {
+            super(message);
+        }
+    }
+
+    public void publishMigration(MigrationState state) {
+        get(publishMigrationAsync(state));
+    }
+
+    /** Sends a migration state without waiting for the broker: the returned future completes once it is written. */
+    public java.util.concurrent.Future<RecordMetadata> publishMigrationAsync(MigrationState state) {
+        return sendAsync(catalog.migrations(), state.getMigrationId(), state);
+    }
+
+    public void publishShard(ShardDescriptor shard) {
+        send(catalog.shards(), shard.getShardId(), shard);
+    }
+
+    public void event(ShardEventType type, String shardId, String namespace, String migrationId, String commandId, String issuer,
+                      String reason, Map<String, Double> figures) {
+        get(eventAsync(type, shardId, namespace, migrationId, commandId, issuer, reason, figures));
+    }
+
+    /** {@link #event} without waiting for the broker. */
+    public java.util.concurrent.Future<RecordMetadata> eventAsync(ShardEventType type, String shardId, String namespace, String migrationId,
+                                                                   String commandId, String issuer, String reason, Map<String, Double> figures) {
+        ShardEvent event = ShardEvent.newBuilder().setEventId(UUID.randomUUID().toString()).setType(type).setTimestamp(Instant.now())
+            .setSource("worker:" + workerId).setShardId(shardId).setNamespace(namespace).setMigrationId(migrationId)
+            .setCommandId(commandId).setIssuer(issuer).setReason(reason).setFigures(new HashMap<>(figures)).build();
+        return sendAsync(catalog.events(), shardId == null ? "cluster" : shardId, event);
+    }
+
+    /** Sends a command the worker cannot carry out to the commands DLQ, with the reason and its origin. */
+    public void deadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason, String field) {
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.commandsDlq().name(), null, record.key(), record.value(),
+            DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), field, "worker:" + workerId));
+        get(send(letter));
+    }
+
+    /** Sends a CDC record the worker cannot read to the CDC DLQ, with its origin. */
+    public void cdcDeadLetter(ConsumerRecord<byte[], byte[]> record, Throwable reason) {
+        ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(catalog.cdcDlq().name(), null, record.key(), record.value(),
+            DeadLetterHeaders.of(record.headers(), reason, record.topic(), record.partition(), record.offset(), "key", "worker:" + workerId));
+        get(send(letter));
+    }
+
+    private <V> long send(Topic<String, V> topic, String key, V value) {
+        return get(sendAsync(topic, key, value)).offset();
+    }
+
+    private <V> java.util.concurrent.Future<RecordMetadata> sendAsync(Topic<String, V> topic, String key, V value) {
+        byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
+        return send(new ProducerRecord<>(topic.name(), key.getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes));
+    }
+
+    /** Sends in the current transaction, or in one of its own: written once its transaction commits. */
+    private java.util.concurrent.Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
+        return atomically(() -> {
+            KafkaProducer<byte[], byte[]> current = producer;
+            if (current == null) {
+                throw new Ownership.Lost("this worker holds no term");
+            }
+            return current.send(record);
+        });
+    }
+
+    /** Waits for a send; a failed one is thrown as an {@link IllegalStateException} naming the cause. */
+    public static <T> T get(java.util.concurrent.Future<T> future) {
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("publishing failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing", e);
+        }
+    }
+
+    /** The collection of a namespace on a shard, as raw BSON. */
+    public MongoCollection<RawBsonDocument> collection(String shardId, String namespace) {
+        int dot = namespace.indexOf('.');
+        return client(shardId).getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+    }
+
+    private MongoClient client(String shardId) {
+        ShardDescriptor shard = shards().get(shardId);
+        if (shard == null) {
+            throw new IllegalStateException("shard " + shardId + " is not registered");
+        }
+        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
+    }
+
+    /**
+     * Records on a shard that a range left it (idempotent: one record per migration), before the range is deleted
+     * there; routers that read the range from this shard with older routing find it and refresh.
+     */
+    public void recordRelease(String shardId, RangeRelease release) {
+        ownership.check();
+        MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
+            .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
+        releases.createIndex(Indexes.ascending("ns", "routingVersion"));
+        BsonDocument document = release.toDocument();
+        releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
+    }
+
+    /** The range deletions recorded on a shard. */
+    public RangeDeletions deletions(String shardId) {
+        return new RangeDeletions(client(shardId).getDatabase(RangeDeletions.DATABASE).getCollection(RangeDeletions.COLLECTION, BsonDocument.class));
+    }
+
+    /**
+     * The end offset of a shard's CDC topic for a namespace, creating the topic first when Debezium has not (no
+     * change of that collection yet): a replay starts there.
+     */
+    public long cdcEnd(String shardId, String namespace) {
+        String topic = TopicCatalog.cdcTopic(shardId, namespace);
+        try {
+            Set<String> existing = admin.listTopics().names().get();
+            if (!existing.contains(topic)) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.of(1), java.util.Optional.empty()).configs(Map.of("cleanup.policy", "delete",
+                        "retention.ms", Long.toString(TopicCatalog.CDC_RETENTION.toMillis()))))).all().get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            TopicPartition partition = new TopicPartition(topic, 0);
+            return admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("reading the end of " + topic + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the end of " + topic, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        routing.close();
+        shards.close();
+        migrations.close();
+        acks.close();
+        endTerm();
+        admin.close();
+        clients.values().forEach(MongoClient::close);
+    }
+}

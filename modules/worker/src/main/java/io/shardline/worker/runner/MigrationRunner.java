@@ -1,0 +1,267 @@
+package io.shardline.worker.runner;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.worker.config.WorkerConfig;
+import io.shardline.worker.migration.Migration;
+import io.shardline.worker.migration.MigrationListener;
+import io.shardline.worker.migration.Stalled;
+import io.shardline.worker.plane.Backoff;
+import io.shardline.worker.plane.ControlPlane;
+import io.shardline.worker.plane.Ownership;
+
+/**
+ * Carries out the migrations of the term this worker holds: one runner thread takes them from a queue one after
+ * another up to their cutover, and each grace period then goes on beside it on a thread of its own with the same
+ * {@link Migration} object. A migration runs in one place at a time. A run stopped by the end of the term is left to
+ * the next owner; a stalled one is looked at again after {@link #STALL_RETRY}; a failed one is retried from its last
+ * published state after a back-off that doubles per failure up to {@link #MAX_FAILURE_BACKOFF}.
+ */
+public final class MigrationRunner implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MigrationRunner.class);
+    /** How long a stalled migration waits before it is looked at again. */
+    static final Duration STALL_RETRY = Duration.ofSeconds(30);
+    static final Duration FIRST_FAILURE_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    /** How long a migration may wait for its lease before it is queued again. */
+    private final Duration leaseWait;
+
+    private final ControlPlane plane;
+    private final WorkerConfig config;
+    private final MigrationListener listener;
+    private final Ownership ownership;
+    private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+    /** Migrations this worker is carrying out: the runner's, and those in their grace period. */
+    private final Map<String, Migration> running = new ConcurrentHashMap<>();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    private final Object runLock = new Object();
+    private final Thread runner;
+    private final ExecutorService graces;
+    private final ScheduledExecutorService later;
+    private volatile boolean stopping;
+
+    public MigrationRunner(ControlPlane plane, WorkerConfig config, MigrationListener listener, Duration handOverWait) {
+        this.plane = plane;
+        this.config = config;
+        this.listener = listener;
+        this.ownership = plane.ownership();
+        this.leaseWait = config.ownerLease().plus(handOverWait);
+        this.runner = new Thread(this::runMigrations, "worker-runner-" + config.workerId());
+        AtomicLong graceThreads = new AtomicLong();
+        this.graces = Executors.newCachedThreadPool(task -> new Thread(task, "worker-grace-" + config.workerId() + "-" + graceThreads.incrementAndGet()));
+        this.later = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-retries-" + config.workerId()));
+    }
+
+    public void start() {
+        runner.start();
+    }
+
+    public void submit(String migrationId) {
+        queue.add(migrationId);
+    }
+
+    /** Forgets what was queued: the term ended, and the next owner resumes it. */
+    public void clear() {
+        queue.clear();
+    }
+
+    public boolean idle() {
+        return running.isEmpty();
+    }
+
+    public String describeRunning() {
+        return running.keySet().toString();
+    }
+
+    /** Queues every migration the migrations topic shows unfinished, oldest first, unless queued or running here. */
+    public void resumeUnfinished() {
+        plane.migrations().values().values().stream()
+            .filter(m -> !CommandRules.ended(m))
+            .sorted(Comparator.comparing(MigrationState::getStartedAt))
+            .forEach(m -> {
+                if (!queue.contains(m.getMigrationId()) && !running.containsKey(m.getMigrationId())) {
+                    LOG.info("worker {} resumes migration {} from {}", config.workerId(), m.getMigrationId(), m.getPhase());
+                    queue.add(m.getMigrationId());
+                }
+            });
+    }
+
+    /**
+     * An abort or rollback of an unfinished migration: sent to it when it runs here (and returned once a published
+     * state carries it), else published on its state, where a run takes it from.
+     */
+    public void request(MigrationState migration, boolean abort) {
+        CompletableFuture<Void> handed = null;
+        synchronized (runLock) {
+            Migration run = running.get(migration.getMigrationId());
+            if (run != null) {
+                handed = run.request(abort);
+            } else {
+                plane.publishMigration(MigrationState.newBuilder(migration).setAbortRequested(migration.getAbortRequested() || abort)
+                    .setRollbackRequested(migration.getRollbackRequested() || !abort).setOwnerEpoch(ownership.term())
+                    .setUpdatedAt(Instant.now()).build());
+            }
+        }
+        if (handed != null) {
+            // Not under the run lock: the run that takes the request in may need it to end meanwhile.
+            handed.orTimeout(60, TimeUnit.SECONDS).join();
+        }
+    }
+
+    private void runMigrations() {
+        while (!stopping) {
+            String migrationId;
+            try {
+                migrationId = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (migrationId == null) {
+                    continue;
+                }
+                if (!ownership.awaitValid(leaseWait)) {
+                    if (ownership.holdsTerm()) {
+                        queue.add(migrationId); // the lease could not be renewed yet: try again
+                    }
+                    continue; // else the term ended: the next owner resumes the migration
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+            Migration migration;
+            synchronized (runLock) {
+                MigrationState state = plane.migrations().get(migrationId);
+                if (state == null || CommandRules.ended(state) || running.containsKey(migrationId)) {
+                    continue; // ended, or already running here (its grace period, say): one run per migration
+                }
+                migration = new Migration(plane, config, listener, state);
+                running.put(migrationId, migration);
+            }
+            if (!carry(migration, false)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Runs a migration up to its cutover (then hands it to a grace thread) or, on a grace thread, to its end; false
+     * when the thread was interrupted.
+     */
+    private boolean carry(Migration migration, boolean toEnd) {
+        String migrationId = migration.id();
+        boolean inGrace = false;
+        boolean retry = false;
+        try {
+            MigrationState reached = toEnd ? migration.runToEnd() : migration.runUntilCutOver();
+            failures.remove(migrationId);
+            retireIfEmpty(reached.getSourceShardId());
+            if (reached.getPhase() == MigrationPhase.CUT_OVER) {
+                graces.execute(() -> carry(migration, true));
+                inGrace = true;
+            } else {
+                LOG.info("migration {} ended {}", migrationId, reached.getPhase());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Ownership.Lost lost) {
+            LOG.info("migration {} stops in {}: {}", migrationId, migration.state().getPhase(), lost.getMessage());
+            retry = ownership.holdsTerm(); // stopped by a term that ended while this worker began another
+        } catch (Stalled stalled) {
+            retryLater(migrationId, STALL_RETRY);
+        } catch (RuntimeException e) {
+            if (!stoppedByTermEnd(migrationId, e)) {
+                retryLater(migrationId, failed(migration.state(), e));
+            }
+        } finally {
+            if (!inGrace) {
+                synchronized (runLock) {
+                    running.remove(migrationId);
+                    migration.stopped(new IllegalStateException("migration " + migrationId + " stopped running here"));
+                }
+            }
+        }
+        if (retry && !stopping && ownership.holdsTerm()) {
+            queue.add(migrationId);
+        }
+        return true;
+    }
+
+    /** True (and logged) when a failure comes from the end of this worker's term, wrapped by a step: not a failure of the migration. */
+    private static boolean stoppedByTermEnd(String migrationId, Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof Ownership.Lost lost) {
+                LOG.info("migration {} stops: {}", migrationId, lost.getMessage());
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A migration is looked at again after a while, if this worker still holds the same term then. */
+    private void retryLater(String migrationId, Duration after) {
+        long term = ownership.term();
+        later.schedule(() -> {
+            if (!stopping && ownership.term() == term && ownership.holdsTerm() && !queue.contains(migrationId)) {
+                queue.add(migrationId);
+            }
+        }, after.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Reports a failed step; returns the back-off before the retry, doubled per failure in a row of this migration. */
+    private Duration failed(MigrationState state, RuntimeException e) {
+        int count = failures.merge(state.getMigrationId(), 1, Integer::sum);
+        Duration backoff = Backoff.exponential(FIRST_FAILURE_BACKOFF, MAX_FAILURE_BACKOFF, count);
+        LOG.error("migration {} failed ({} in a row); it is retried from its last state in {} ms", state.getMigrationId(), count,
+            backoff.toMillis(), e);
+        plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(),
+            null, "step failed, retried from the last state: " + e.getMessage(), Map.of("failures", (double) count));
+        return backoff;
+    }
+
+    /** A DRAINING shard that owns no chunk and has no migration still running from it (a grace period, a range delete) retires. */
+    public synchronized void retireIfEmpty(String shardId) {
+        ShardDescriptor shard = plane.shards().get(shardId);
+        boolean ownsChunks = plane.routing().values().values().stream().anyMatch(r -> r.getShardId().equals(shardId));
+        boolean stillMoving = plane.migrations().values().values().stream()
+            .anyMatch(m -> m.getSourceShardId().equals(shardId) && !CommandRules.ended(m));
+        if (shard != null && shard.getState() == ShardState.DRAINING && !ownsChunks && !stillMoving) {
+            plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.RETIRED).setVersion(shard.getVersion() + 1)
+                .setUpdatedAt(Instant.now()).build());
+            plane.event(ShardEventType.SHARD_STATE_CHANGED, shardId, null, null, null, null, shardId + " owns no chunk any more: RETIRED", Map.of());
+        }
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        later.shutdownNow();
+        runner.interrupt();
+        graces.shutdownNow();
+        try {
+            runner.join(10_000);
+            graces.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
