@@ -54,19 +54,37 @@ public final class RoutingState {
         routingListeners.add(listener);
     }
 
-    public void applyShard(ShardDescriptor shard) {
+    /**
+     * Applies a shard descriptor unless the router holds a newer version of it (a record written by a stale writer,
+     * or read out of order): returns whether it was applied.
+     */
+    public boolean applyShard(ShardDescriptor shard) {
+        ShardDescriptor held = shards.get(shard.getShardId());
+        if (held != null && held.getVersion() > shard.getVersion()) {
+            return false;
+        }
         shards.put(shard.getShardId(), shard);
+        return true;
     }
 
     public void removeShard(String shardId) {
         shards.remove(shardId);
     }
 
-    /** @throws IllegalArgumentException naming the field when the config describes no usable strategy */
-    public void applyConfig(NamespaceConfig config) {
+    /**
+     * Applies a namespace config unless the router holds a newer version of it; returns whether it was applied.
+     *
+     * @throws IllegalArgumentException naming the field when the config describes no usable strategy
+     */
+    public boolean applyConfig(NamespaceConfig config) {
+        NamespaceConfig held = configs.get(config.getNamespace());
+        if (held != null && held.getVersion() > config.getVersion()) {
+            return false;
+        }
         ShardKeyStrategy strategy = ShardKeyStrategies.of(config);
         configs.put(config.getNamespace(), config);
         strategies.put(config.getNamespace(), strategy);
+        return true;
     }
 
     public void removeConfig(String namespace) {

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 
 import io.shardline.core.key.ShardKey;
 import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
 
 /**
  * Feeds a {@link RoutingState} from the compacted shards, config and routing topics: reads them from the beginning,
@@ -114,12 +116,20 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 if (record.value() == null) {
                     state.removeShard(key);
                 } else {
-                    state.applyShard(read(catalog.shards().valueSerde().deserializer(), record));
+                    ShardDescriptor shard = read(catalog.shards().valueSerde().deserializer(), record);
+                    if (!state.applyShard(shard)) {
+                        LOG.warn("ignoring shard {} at version {} ({}@{}): a newer version is applied", shard.getShardId(), shard.getVersion(),
+                            topic, record.offset());
+                    }
                 }
             } else if (record.value() == null) {
                 state.removeConfig(key);
             } else {
-                state.applyConfig(read(catalog.config().valueSerde().deserializer(), record));
+                NamespaceConfig config = read(catalog.config().valueSerde().deserializer(), record);
+                if (!state.applyConfig(config)) {
+                    LOG.warn("ignoring the config of {} at version {} ({}@{}): a newer version is applied", config.getNamespace(),
+                        config.getVersion(), topic, record.offset());
+                }
             }
         } catch (RuntimeException e) {
             skippedRecords++;
