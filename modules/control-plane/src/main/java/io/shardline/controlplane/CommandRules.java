@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -41,11 +42,6 @@ public final class CommandRules {
     private CommandRules() {
     }
 
-    public static boolean ended(MigrationState migration) {
-        return migration.getPhase() == MigrationPhase.CLEANED || migration.getPhase() == MigrationPhase.ABORTED
-            || migration.getPhase() == MigrationPhase.ROLLED_BACK;
-    }
-
     /** The chunk of a namespace starting at {@code minHex} ({@code ""} for the first), among the namespace's routes. */
     public static ChunkRoute chunk(List<ChunkRoute> routesOfNamespace, String namespace, String minHex) {
         if (routesOfNamespace.isEmpty()) {
@@ -67,7 +63,7 @@ public final class CommandRules {
                 + route.getState() + ", migration " + route.getMigrationId() + "); try again once that migration has ended");
         }
         migrations.stream()
-            .filter(m -> !ended(m) && m.getNamespace().equals(route.getNamespace()) && ControlPlaneClient.hex(m.getChunkMin()).equals(min))
+            .filter(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(route.getNamespace()) && ControlPlaneClient.hex(m.getChunkMin()).equals(min))
             .findFirst().ifPresent(planned -> {
                 throw new Violation(Subject.CHUNK, "the chunk " + name(min) + " of " + route.getNamespace() + " is migrating (planned, "
                     + planned.getPhase() + ", migration " + planned.getMigrationId() + "); try again once that migration has ended");
@@ -116,7 +112,7 @@ public final class CommandRules {
         if (state == null) {
             throw new Violation(Subject.MIGRATION, "no migration " + migrationId);
         }
-        if (ended(state)) {
+        if (MigrationPhases.ended(state)) {
             throw new Violation(Subject.MIGRATION, "migration " + migrationId + " has ended (" + state.getPhase() + ")");
         }
         return state;

@@ -11,6 +11,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.CommandRules.Subject;
 import io.shardline.controlplane.CommandRules.Violation;
 import io.shardline.schemas.avro.ChunkRoute;
@@ -102,7 +103,7 @@ class CommandRulesTest {
         assertViolation(() -> CommandRules.unfinished(migrations, "m-2"), Subject.MIGRATION, "has ended (ROLLED_BACK)");
         CommandRules.abortable(migrations.get("m-1"));
         assertViolation(() -> CommandRules.abortable(migrations.get("m-3")), Subject.MIGRATION, "has cut over; roll it back instead");
-        assertThat(List.of(MigrationPhase.values())).filteredOn(phase -> CommandRules.ended(migration("m", "", phase)))
+        assertThat(List.of(MigrationPhase.values())).filteredOn(phase -> MigrationPhases.ended(migration("m", "", phase)))
             .containsExactlyInAnyOrder(MigrationPhase.CLEANED, MigrationPhase.ABORTED, MigrationPhase.ROLLED_BACK);
     }
 }

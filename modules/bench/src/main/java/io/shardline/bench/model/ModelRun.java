@@ -31,7 +31,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.controlplane.TopicTail;
@@ -232,14 +232,14 @@ final class ModelRun implements AutoCloseable {
             while (System.nanoTime() < deadline) {
                 long end = admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
                 OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(partition);
-                List<MigrationState> open = migrations.refresh().values().values().stream().filter(m -> !CommandRules.ended(m)).toList();
+                List<MigrationState> open = migrations.refresh().values().values().stream().filter(m -> !MigrationPhases.ended(m)).toList();
                 if (committed != null && committed.offset() >= end && open.isEmpty()) {
                     return null;
                 }
                 Thread.sleep(500);
             }
             return "did not settle within " + SETTLE_TIMEOUT + ": migrations not ended " + migrations.refresh().values().values().stream()
-                .filter(m -> !CommandRules.ended(m)).map(m -> m.getMigrationId() + " " + m.getPhase() + (m.getError() == null ? "" : " (" + m.getError() + ")"))
+                .filter(m -> !MigrationPhases.ended(m)).map(m -> m.getMigrationId() + " " + m.getPhase() + (m.getError() == null ? "" : " (" + m.getError() + ")"))
                 .toList();
         }
     }
@@ -288,7 +288,7 @@ final class ModelRun implements AutoCloseable {
                     problems.add("migration " + migration + ": " + state.getPhase() + " published by term " + state.getOwnerEpoch() + " after term " + term);
                 }
                 term = Math.max(term, state.getOwnerEpoch());
-                if (CommandRules.ended(state) && ended == null) {
+                if (MigrationPhases.ended(state) && ended == null) {
                     ended = state;
                 }
             }
@@ -349,7 +349,7 @@ final class ModelRun implements AutoCloseable {
         try (TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations())) {
             long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (true) {
-                MigrationState latest = migrations.refresh().values().values().stream().filter(m -> !CommandRules.ended(m))
+                MigrationState latest = migrations.refresh().values().values().stream().filter(m -> !MigrationPhases.ended(m))
                     .max(Comparator.comparing(MigrationState::getStartedAt)).orElse(null);
                 if (latest != null || System.nanoTime() > deadline) {
                     return latest;

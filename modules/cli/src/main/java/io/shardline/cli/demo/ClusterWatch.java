@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.TopicCatalog;
@@ -35,7 +35,7 @@ public final class ClusterWatch implements AutoCloseable {
     /** A migration's latest state and when (epoch millis, as written) it entered each phase. */
     public record Migration(MigrationState state, Map<MigrationPhase, Long> entered) {
         public boolean ended() {
-            return CommandRules.ended(state);
+            return MigrationPhases.ended(state);
         }
     }
 

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.cli.DurationConverter;
 import io.shardline.controlplane.CommandPlanner;
-import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -112,7 +112,7 @@ public abstract class PublishingCommand implements Callable<Integer> {
                 }
             }
             out.flush();
-            boolean allEnded = mine.stream().allMatch(CommandRules::ended);
+            boolean allEnded = mine.stream().allMatch(MigrationPhases::ended);
             if (accepted && allEnded) {
                 boolean failed = mine.stream().anyMatch(m -> m.getPhase() == MigrationPhase.ABORTED && followed == null);
                 out.println(failed ? "done, with aborted migrations" : "done");

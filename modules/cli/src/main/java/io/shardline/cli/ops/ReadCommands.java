@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.schemas.avro.ChunkRoute;
@@ -129,7 +129,7 @@ public final class ReadCommands {
             while (true) {
                 List<MigrationState> all = plane.migrations().values().stream()
                     .sorted(java.util.Comparator.comparing(MigrationState::getStartedAt)).toList();
-                List<MigrationState> running = all.stream().filter(m -> !CommandRules.ended(m)).toList();
+                List<MigrationState> running = all.stream().filter(m -> !MigrationPhases.ended(m)).toList();
                 if (live) {
                     // A terminal: the running migrations' bars redrawn in place.
                     out().print("\u001b[H\u001b[2J");
@@ -138,7 +138,7 @@ public final class ReadCommands {
                     // A pipe or a file: a line whenever a migration's progress changed.
                     for (MigrationState m : all) {
                         String line = progressLine(m);
-                        if ((printed.containsKey(m.getMigrationId()) || !CommandRules.ended(m)) && !line.equals(printed.put(m.getMigrationId(), line))) {
+                        if ((printed.containsKey(m.getMigrationId()) || !MigrationPhases.ended(m)) && !line.equals(printed.put(m.getMigrationId(), line))) {
                             out().println(line);
                         }
                     }
@@ -156,11 +156,11 @@ public final class ReadCommands {
     static Rows migrationRows(ControlPlaneClient plane, boolean all) {
         List<MigrationState> migrations = plane.migrations().values().stream()
             .sorted(java.util.Comparator.comparing(MigrationState::getStartedAt)).toList();
-        boolean anyRunning = migrations.stream().anyMatch(m -> !CommandRules.ended(m));
+        boolean anyRunning = migrations.stream().anyMatch(m -> !MigrationPhases.ended(m));
         Rows rows = new Rows(List.of("migration", "namespace", "from", "to", "phase", "copied", "total", "lag_events", "lag_ms",
             "fence_attempts", "started", "error"));
         for (MigrationState m : migrations) {
-            if (all || !anyRunning || !CommandRules.ended(m)) {
+            if (all || !anyRunning || !MigrationPhases.ended(m)) {
                 rows.add(m.getMigrationId(), m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(), m.getCopiedDocs(),
                     m.getTotalDocs(), m.getReplayLagEvents(), m.getReplayLagMillis(), m.getFenceAttempts(), m.getStartedAt(), m.getError());
             }
@@ -169,7 +169,7 @@ public final class ReadCommands {
     }
 
     static String progressLine(MigrationState m) {
-        double done = m.getTotalDocs() == 0 ? (CommandRules.ended(m) ? 1 : 0) : Math.min(1, (double) m.getCopiedDocs() / m.getTotalDocs());
+        double done = m.getTotalDocs() == 0 ? (MigrationPhases.ended(m) ? 1 : 0) : Math.min(1, (double) m.getCopiedDocs() / m.getTotalDocs());
         int filled = (int) Math.round(done * 30);
         return String.format(Locale.ROOT, "%s %-18s %s->%s %-11s [%s%s] %d/%d docs  lag %d events / %d ms", m.getMigrationId().substring(0, 8),
             m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(), "#".repeat(filled), ".".repeat(30 - filled),
@@ -202,7 +202,7 @@ public final class ReadCommands {
                 Map<String, io.shardline.schemas.avro.NamespaceConfig> configs = plane.namespaces();
                 chunks.forEach((ns, count) -> out.println("namespace " + ns + ": " + count + " chunks, strategy "
                     + (configs.containsKey(ns) ? configs.get(ns).getStrategy() : "unknown")));
-                long running = plane.migrations().values().stream().filter(m -> !CommandRules.ended(m)).count();
+                long running = plane.migrations().values().stream().filter(m -> !MigrationPhases.ended(m)).count();
                 out.println("migrations: " + running + " running, " + plane.migrations().size() + " in all");
                 out.flush();
             }

@@ -13,8 +13,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ChunkAudit;
-import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
@@ -58,7 +58,7 @@ public final class VerifyCommand extends ReadCommands.Read {
         List<Chunk> chunks = routes.stream().map(Chunk::of).toList();
         List<String> violations = NamespaceRouting.validate(namespace, chunks);
         Map<String, ShardDescriptor> shards = plane.shards();
-        List<MigrationState> running = plane.migrations().values().stream().filter(m -> !CommandRules.ended(m))
+        List<MigrationState> running = plane.migrations().values().stream().filter(m -> !MigrationPhases.ended(m))
             .filter(m -> m.getNamespace().equals(namespace)).toList();
         Map<String, MongoClient> clients = new LinkedHashMap<>();
         int dot = namespace.indexOf('.');

@@ -15,7 +15,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
@@ -154,7 +154,7 @@ public final class WriteLedger {
     /** Whether a migration that has not ended yet moves the key's range from or to the shard. */
     private static boolean moving(Collection<MigrationState> migrations, String namespace, String keyHex, String shard) {
         for (MigrationState migration : migrations) {
-            if (!CommandRules.ended(migration) && migration.getNamespace().equals(namespace) && within(keyHex, migration.getChunkMin(), migration.getChunkMax())
+            if (!MigrationPhases.ended(migration) && migration.getNamespace().equals(namespace) && within(keyHex, migration.getChunkMin(), migration.getChunkMax())
                 && (shard.equals(migration.getSourceShardId()) || shard.equals(migration.getTargetShardId()))) {
                 return true;
             }

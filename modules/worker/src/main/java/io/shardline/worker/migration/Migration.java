@@ -2,7 +2,7 @@ package io.shardline.worker.migration;
 
 import java.util.concurrent.CompletableFuture;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.worker.config.WorkerConfig;
@@ -62,7 +62,7 @@ public final class Migration {
     }
 
     public boolean ended() {
-        return CommandRules.ended(context.state);
+        return MigrationPhases.ended(context.state);
     }
 
     /**

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -295,7 +295,7 @@ final class MigrationContext {
             if (overlaps && route.getMigrationId() != null && !mine(route)) {
                 migrations = migrations == null ? plane.migrations().values() : migrations;
                 MigrationState bringing = migrations.get(route.getMigrationId());
-                if (bringing != null && !CommandRules.ended(bringing) && bringing.getTargetShardId().equals(shardId)) {
+                if (bringing != null && !MigrationPhases.ended(bringing) && bringing.getTargetShardId().equals(shardId)) {
                     throw stall("deleting " + range() + " from " + shardId + " refused: migration " + bringing.getMigrationId()
                         + " is bringing the chunk " + chunk + " back to it");
                 }

@@ -7,7 +7,7 @@ import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -40,7 +40,7 @@ final class PlanStep {
         // A task of a migration that has ended is a leftover: every ending removes its tasks before it is published.
         List<RangeDeletions.Task> pending = migration.plane.deletions(state.getTargetShardId())
             .overlapping(state.getNamespace(), min, max, state.getMigrationId()).stream()
-            .filter(task -> migrations.get(task.migrationId()) == null || !CommandRules.ended(migrations.get(task.migrationId()))).toList();
+            .filter(task -> migrations.get(task.migrationId()) == null || !MigrationPhases.ended(migrations.get(task.migrationId()))).toList();
         if (!pending.isEmpty()) {
             // A copy must not land where a deletion of the range is still to run: it would delete the copy.
             String waiting = state.getTargetShardId() + " still has a deletion of " + pending.get(0).describe() + " to run";

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.controlplane.CommandRules;
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -98,7 +98,7 @@ public final class MigrationRunner implements AutoCloseable {
     /** Queues every migration the migrations topic shows unfinished, oldest first, unless queued or running here. */
     public void resumeUnfinished() {
         plane.migrations().values().values().stream()
-            .filter(m -> !CommandRules.ended(m))
+            .filter(m -> !MigrationPhases.ended(m))
             .sorted(Comparator.comparing(MigrationState::getStartedAt))
             .forEach(m -> {
                 if (!queue.contains(m.getMigrationId()) && !running.containsKey(m.getMigrationId())) {
@@ -150,7 +150,7 @@ public final class MigrationRunner implements AutoCloseable {
             Migration migration;
             synchronized (runLock) {
                 MigrationState state = plane.migrations().get(migrationId);
-                if (state == null || CommandRules.ended(state) || running.containsKey(migrationId)) {
+                if (state == null || MigrationPhases.ended(state) || running.containsKey(migrationId)) {
                     continue; // ended, or already running here (its grace period, say): one run per migration
                 }
                 migration = new Migration(plane, config, listener, state);
@@ -243,7 +243,7 @@ public final class MigrationRunner implements AutoCloseable {
         ShardDescriptor shard = plane.shards().get(shardId);
         boolean ownsChunks = plane.routing().values().values().stream().anyMatch(r -> r.getShardId().equals(shardId));
         boolean stillMoving = plane.migrations().values().values().stream()
-            .anyMatch(m -> m.getSourceShardId().equals(shardId) && !CommandRules.ended(m));
+            .anyMatch(m -> m.getSourceShardId().equals(shardId) && !MigrationPhases.ended(m));
         if (shard != null && shard.getState() == ShardState.DRAINING && !ownsChunks && !stillMoving) {
             plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.RETIRED).setVersion(shard.getVersion() + 1)
                 .setUpdatedAt(Instant.now()).build());
