@@ -1,6 +1,5 @@
 package io.shardline.topology;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 
@@ -27,12 +26,14 @@ import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardStats;
+import io.shardline.topology.balancer.Balancer;
+import io.shardline.topology.balancer.BalancerInput;
+import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.topology.internal.AvroBinarySerde;
-import io.shardline.topology.internal.Balancer;
-import io.shardline.topology.internal.BalancerInput;
 import io.shardline.topology.internal.GlobalTables;
 import io.shardline.topology.internal.avro.BalancerShardState;
 import io.shardline.topology.internal.avro.ChunkNote;
+import io.shardline.topology.stores.StoreNames;
 
 /**
  * Automatic split and merge decisions. Once per decision window the balancer closes the window's query load (from the
@@ -40,84 +41,16 @@ import io.shardline.topology.internal.avro.ChunkNote;
  * thresholds of the namespaces it holds. A shard over the split thresholds for the sustained number of consecutive
  * windows gets its biggest (or busiest) chunk split at a point chosen from the key sample, and one half moved to the
  * least used shard ({@code SplitShard}); a shard under the merge ratio on both axes for as long, whose chunks the target
- * can take while staying under half the split thresholds, is merged away ({@code MergeShards}). One migration per shard,
- * a global cap, a cooldown per shard; a one-key chunk is reported once instead of retried. Every decision is a
- * {@link ShardCommand} on the commands topic and a {@link ShardEvent} with the figures behind it.
+ * can take while staying under half the split thresholds, is merged away ({@code MergeShards}) when the cluster keeps
+ * headroom for the shards near their split thresholds. One migration per shard, a global cap, a cooldown per shard; a
+ * one-key chunk is reported once instead of retried. Every decision is a {@link ShardCommand} on the commands topic and
+ * a {@link ShardEvent} with the figures behind it.
  *
- * <p>All inputs are single-partition control-plane topics, so one task sees the whole cluster.
+ * <p>The processor ({@link Balancer}) folds its inputs into a snapshot of the cluster once per window; the rules are the
+ * policies of {@code io.shardline.topology.balancer.policy}, plain classes over that snapshot. All inputs are
+ * single-partition control-plane topics, so one task sees the whole cluster.
  */
 public final class RebalanceTopology {
-
-    /** Latest size of every shard, from the stats topic. */
-    public static final String SHARD_SIZES_STORE = "balancer-shard-sizes";
-    /** Latest size of every chunk, from the chunk-stats topic. */
-    public static final String CHUNK_SIZES_STORE = "balancer-chunk-sizes";
-    /** Streaks, window load, cooldown and pending command per shard. */
-    public static final String SHARD_STATE_STORE = "balancer-shard-state";
-    /** Window load and unsplittable marks per chunk. */
-    public static final String CHUNK_NOTES_STORE = "balancer-chunk-notes";
-    /** Migrations not yet ended. */
-    public static final String MIGRATIONS_STORE = "balancer-migrations";
-    /** When the last decision window closed. */
-    public static final String CLOCK_STORE = "balancer-clock";
-    /** The key samples (global). */
-    public static final String KEY_SAMPLES_STORE = "key-samples";
-
-    /**
-     * How the balancer decides, beyond the per-namespace thresholds.
-     *
-     * @param decisionWindow          length of one decision window (thresholds must hold for N consecutive ones)
-     * @param maxConcurrentMigrations migrations in flight across the cluster at most
-     * @param shardCooldown           after a decision, its shards take part in no other for this long
-     * @param commandTimeout          a decided command whose migration has not ended frees its shards after this long
-     * @param minActiveShards         a merge never leaves fewer active shards than this
-     * @param issuer                  the issuer written on commands and events
-     */
-    public record Settings(Duration decisionWindow, int maxConcurrentMigrations, Duration shardCooldown, Duration commandTimeout,
-                           int minActiveShards, String issuer) {
-        public Settings {
-            Objects.requireNonNull(decisionWindow, "decisionWindow");
-            Objects.requireNonNull(shardCooldown, "shardCooldown");
-            Objects.requireNonNull(commandTimeout, "commandTimeout");
-            Objects.requireNonNull(issuer, "issuer");
-            if (decisionWindow.toMillis() < 10) {
-                throw new IllegalArgumentException("decisionWindow must be at least 10 ms, was " + decisionWindow);
-            }
-            if (maxConcurrentMigrations < 1) {
-                throw new IllegalArgumentException("maxConcurrentMigrations must be at least 1, was " + maxConcurrentMigrations);
-            }
-            if (shardCooldown.isNegative() || commandTimeout.isNegative()) {
-                throw new IllegalArgumentException("shardCooldown and commandTimeout must not be negative");
-            }
-            if (minActiveShards < 1) {
-                throw new IllegalArgumentException("minActiveShards must be at least 1, was " + minActiveShards);
-            }
-        }
-
-        public static Settings defaults() {
-            return new Settings(Duration.ofSeconds(10), 2, Duration.ofMinutes(5), Duration.ofMinutes(30), 1, "controller");
-        }
-
-        public Settings withDecisionWindow(Duration window) {
-            return new Settings(window, maxConcurrentMigrations, shardCooldown, commandTimeout, minActiveShards, issuer);
-        }
-
-        public Settings withMaxConcurrentMigrations(int max) {
-            return new Settings(decisionWindow, max, shardCooldown, commandTimeout, minActiveShards, issuer);
-        }
-
-        public Settings withShardCooldown(Duration cooldown) {
-            return new Settings(decisionWindow, maxConcurrentMigrations, cooldown, commandTimeout, minActiveShards, issuer);
-        }
-
-        public Settings withCommandTimeout(Duration timeout) {
-            return new Settings(decisionWindow, maxConcurrentMigrations, shardCooldown, timeout, minActiveShards, issuer);
-        }
-
-        public Settings withMinActiveShards(int min) {
-            return new Settings(decisionWindow, maxConcurrentMigrations, shardCooldown, commandTimeout, min, issuer);
-        }
-    }
 
     /**
      * The topics the balancer reads and writes.
@@ -131,7 +64,7 @@ public final class RebalanceTopology {
                          Topic<String, ShardStats> shardSizes, Topic<String, ChunkStats> chunkSizes, Topic<String, QueryLoadSample> queryLoad,
                          Topic<String, MigrationState> migrations, Topic<String, KeySample> keySamples,
                          Topic<String, ShardCommand> commands, Topic<String, ShardEvent> events,
-                         Topic<String, ShardStats> stats, Topic<String, ChunkStats> chunkStats, Settings settings) {
+                         Topic<String, ShardStats> stats, Topic<String, ChunkStats> chunkStats, BalancerSettings settings) {
         public Config {
             Objects.requireNonNull(shards, "shards");
             Objects.requireNonNull(configs, "configs");
@@ -148,7 +81,7 @@ public final class RebalanceTopology {
             Objects.requireNonNull(settings, "settings");
         }
 
-        public static Config of(TopicCatalog catalog, Settings settings) {
+        public static Config of(TopicCatalog catalog, BalancerSettings settings) {
             return new Config(catalog.shards(), catalog.config(), catalog.routing(), catalog.shardSizes(), catalog.chunkSizes(),
                 catalog.queryLoad(), catalog.migrations(), catalog.keySamples(), catalog.commands(), catalog.events(),
                 catalog.stats(), catalog.chunkStats(), settings);
@@ -167,21 +100,21 @@ public final class RebalanceTopology {
     /** Adds the balancer to a builder, sharing its global tables with the other controller topologies. */
     public static void addTo(GlobalTables globals, Config config) {
         StreamsBuilder builder = globals.builder();
-        globals.store(config.routing(), ShardSizeTopology.ROUTES_STORE);
-        globals.store(config.configs(), ShardSizeTopology.CONFIGS_STORE);
-        globals.store(config.shards(), ShardSizeTopology.SHARDS_STORE);
-        globals.store(config.keySamples(), KEY_SAMPLES_STORE);
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHARD_SIZES_STORE),
+        globals.store(config.routing(), StoreNames.ROUTES);
+        globals.store(config.configs(), StoreNames.CONFIGS);
+        globals.store(config.shards(), StoreNames.SHARDS);
+        globals.store(config.keySamples(), StoreNames.KEY_SAMPLES);
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_SHARD_SIZES),
             Serdes.String(), AvroBinarySerde.of(ShardStats.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CHUNK_SIZES_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_CHUNK_SIZES),
             Serdes.String(), AvroBinarySerde.of(ChunkStats.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SHARD_STATE_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_SHARD_STATE),
             Serdes.String(), AvroBinarySerde.of(BalancerShardState.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CHUNK_NOTES_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_CHUNK_NOTES),
             Serdes.String(), AvroBinarySerde.of(ChunkNote.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MIGRATIONS_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_MIGRATIONS),
             Serdes.String(), AvroBinarySerde.of(MigrationState.class)));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE),
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_CLOCK),
             Serdes.String(), Serdes.Long()));
 
         KStream<String, BalancerInput> inputs = source(builder, config.shardSizes(), "balancer-shard-sizes", BalancerInput.Size::new)
@@ -191,7 +124,8 @@ public final class RebalanceTopology {
 
         Map<String, KStream<String, SpecificRecord>> decisions = inputs
             .process(() -> new Balancer(config.settings()), Named.as("balancer"),
-                SHARD_SIZES_STORE, CHUNK_SIZES_STORE, SHARD_STATE_STORE, CHUNK_NOTES_STORE, MIGRATIONS_STORE, CLOCK_STORE)
+                StoreNames.BALANCER_SHARD_SIZES, StoreNames.BALANCER_CHUNK_SIZES,
+                StoreNames.BALANCER_SHARD_STATE, StoreNames.BALANCER_CHUNK_NOTES, StoreNames.BALANCER_MIGRATIONS, StoreNames.BALANCER_CLOCK)
             .split(Named.as("balancer-"))
             .branch((key, value) -> value instanceof ShardCommand, Branched.as("commands"))
             .branch((key, value) -> value instanceof ShardStats, Branched.as("stats"))

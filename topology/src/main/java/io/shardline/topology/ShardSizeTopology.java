@@ -44,6 +44,7 @@ import io.shardline.topology.internal.DocumentSizeProcessor;
 import io.shardline.topology.internal.ParsedCdc;
 import io.shardline.topology.internal.avro.DocumentSize;
 import io.shardline.topology.internal.avro.ShardSize;
+import io.shardline.topology.stores.StoreNames;
 
 /**
  * The CDC-derived size tables of every shard and every chunk: documents and BSON bytes from the post-images on the
@@ -54,23 +55,6 @@ import io.shardline.topology.internal.avro.ShardSize;
  * goes to the dead-letter topic with its origin, and the topology keeps running.
  */
 public final class ShardSizeTopology {
-
-    /** Last known BSON size per (shard, namespace, document). */
-    public static final String DOCUMENT_SIZES_STORE = "cdc-document-sizes";
-    /** Documents and bytes per shard. */
-    public static final String SHARD_SIZES_STORE = "shard-sizes";
-    /** Shard descriptors (global), for capacities. */
-    public static final String SHARDS_STORE = "shard-descriptors";
-    /** The key sample of every namespace, and an index of the sampled documents. */
-    public static final String KEY_SAMPLER_STORE = "key-sampler";
-    /** Sample level and size per namespace. */
-    public static final String KEY_SAMPLE_LEVELS_STORE = "key-sample-levels";
-    /** Documents and bytes per chunk. */
-    public static final String CHUNK_SIZES_STORE = "chunk-sizes";
-    /** The routing table (global), to place documents in chunks. */
-    public static final String ROUTES_STORE = "chunk-routes";
-    /** Namespace configs (global), for the shard-key strategy of documents written without the router. */
-    public static final String CONFIGS_STORE = "namespace-configs";
 
     /**
      * @param cdcTopicPrefix prefix of the CDC topics without the trailing dot ({@code cdc})
@@ -139,14 +123,14 @@ public final class ShardSizeTopology {
         StreamsBuilder builder = globals.builder();
         Serde<ShardSize> sizeSerde = AvroBinarySerde.of(ShardSize.class);
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(DOCUMENT_SIZES_STORE), Serdes.String(), AvroBinarySerde.of(DocumentSize.class)));
+            Stores.persistentKeyValueStore(StoreNames.DOCUMENT_SIZES), Serdes.String(), AvroBinarySerde.of(DocumentSize.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(KEY_SAMPLER_STORE), Serdes.String(), AvroBinarySerde.of(KeySample.class)));
+            Stores.persistentKeyValueStore(StoreNames.KEY_SAMPLER), Serdes.String(), AvroBinarySerde.of(KeySample.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(KEY_SAMPLE_LEVELS_STORE), Serdes.String(), AvroBinarySerde.of(SampleLevel.class)));
-        globals.store(config.routing(), ROUTES_STORE);
-        globals.store(config.configs(), CONFIGS_STORE);
-        globals.store(config.shards(), SHARDS_STORE);
+            Stores.persistentKeyValueStore(StoreNames.KEY_SAMPLE_LEVELS), Serdes.String(), AvroBinarySerde.of(SampleLevel.class)));
+        globals.store(config.routing(), StoreNames.ROUTES);
+        globals.store(config.configs(), StoreNames.CONFIGS);
+        globals.store(config.shards(), StoreNames.SHARDS);
 
         Pattern cdcTopics = Pattern.compile(Pattern.quote(config.cdcTopicPrefix()) + "\\..+");
         String prefix = config.cdcTopicPrefix();
@@ -163,14 +147,14 @@ public final class ShardSizeTopology {
 
         int sampleSize = config.keySampleSize();
         branches.get("cdc-valid")
-            .process(() -> new KeySampler(sampleSize, KEY_SAMPLER_STORE, KEY_SAMPLE_LEVELS_STORE, ROUTES_STORE, CONFIGS_STORE),
-                Named.as("key-sampler"), KEY_SAMPLER_STORE, KEY_SAMPLE_LEVELS_STORE)
+            .process(() -> new KeySampler(sampleSize, StoreNames.KEY_SAMPLER, StoreNames.KEY_SAMPLE_LEVELS, StoreNames.ROUTES, StoreNames.CONFIGS),
+                Named.as("key-sampler"), StoreNames.KEY_SAMPLER, StoreNames.KEY_SAMPLE_LEVELS)
             .to(config.keySamples().name(), Produced.with(config.keySamples().keySerde(), config.keySamples().valueSerde())
                 .withName("key-samples-sink"));
 
         Map<String, KStream<String, ShardSize>> deltas = branches.get("cdc-valid")
-            .process(() -> new DocumentSizeProcessor(DOCUMENT_SIZES_STORE, ROUTES_STORE, CONFIGS_STORE),
-                Named.as("document-sizes"), DOCUMENT_SIZES_STORE)
+            .process(() -> new DocumentSizeProcessor(StoreNames.DOCUMENT_SIZES, StoreNames.ROUTES, StoreNames.CONFIGS),
+                Named.as("document-sizes"), StoreNames.DOCUMENT_SIZES)
             .split(Named.as("size-deltas-"))
             .branch((key, delta) -> delta.getNamespace() == null, Branched.as("shard"))
             .defaultBranch(Branched.as("chunk"));
@@ -180,15 +164,15 @@ public final class ShardSizeTopology {
             .stream(config.dbStats().name(), Consumed.with(config.dbStats().keySerde(), config.dbStats().valueSerde()).withName("dbstats-source"))
             .mapValues(ShardSizeTopology::groundTruth, Named.as("dbstats-as-totals"));
         KTable<String, ShardSize> sizes = total(deltas.get("size-deltas-shard").merge(groundTruth, Named.as("shard-sizes-and-truth")),
-            "shard", SHARD_SIZES_STORE, sizeSerde);
-        total(deltas.get("size-deltas-chunk"), "chunk", CHUNK_SIZES_STORE, sizeSerde)
+            "shard", StoreNames.SHARD_SIZES, sizeSerde);
+        total(deltas.get("size-deltas-chunk"), "chunk", StoreNames.CHUNK_SIZES, sizeSerde)
             .toStream(Named.as("chunk-stats-stream"))
             .mapValues(ShardSizeTopology::toChunkStats, Named.as("chunk-stats-values"))
             .to(config.chunkSizes().name(), Produced.with(config.chunkSizes().keySerde(), config.chunkSizes().valueSerde())
                 .withName("chunk-sizes-sink"));
 
         sizes.toStream(Named.as("shard-sizes-stream"))
-            .processValues(() -> new CapacityLookup<ShardSize, ShardStats>(SHARDS_STORE, ShardSizeTopology::toStats), Named.as("shard-stats-capacity"))
+            .processValues(() -> new CapacityLookup<ShardSize, ShardStats>(StoreNames.SHARDS, ShardSizeTopology::toStats), Named.as("shard-stats-capacity"))
             .to(config.shardSizes().name(), Produced.with(config.shardSizes().keySerde(), config.shardSizes().valueSerde()).withName("shard-sizes-sink"));
     }
 

@@ -41,6 +41,7 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.SplitShard;
 import io.shardline.schemas.avro.Thresholds;
+import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.topology.internal.AvroBinarySerde;
 
 /**
@@ -63,7 +64,7 @@ class RebalanceTopologyTest {
         topic("chunk-sizes", ChunkStats.class), topic("query-load", QueryLoadSample.class), topic("migrations", MigrationState.class),
         topic("key-samples", KeySample.class), topic("commands", ShardCommand.class), topic("events", ShardEvent.class),
         topic("stats", ShardStats.class), topic("chunk-stats", ChunkStats.class),
-        new RebalanceTopology.Settings(WINDOW, 2, Duration.ofSeconds(60), Duration.ofSeconds(120), 1, "controller"));
+        new BalancerSettings(WINDOW, 2, Duration.ofSeconds(60), Duration.ofSeconds(120), 1, BalancerSettings.DEFAULT_MERGE_HEADROOM, "controller"));
 
     private TopologyTestDriver driver;
     private TestInputTopic<String, ShardDescriptor> shards;
@@ -91,7 +92,7 @@ class RebalanceTopologyTest {
         routes.pipeInput(NS + "|" + key(80), route(key(80), null, "s3", 1, null), T0);
     }
 
-    private void start(RebalanceTopology.Settings settings) {
+    private void start(BalancerSettings settings) {
         if (driver != null) {
             driver.close();
         }
@@ -565,6 +566,47 @@ class RebalanceTopologyTest {
     }
 
     @Test
+    void shouldHoldAMergeWhileAShardNearItsSplitThresholdWouldHaveNoSplitTargetLeft() {
+        filledThenShrank(50, 100, 750); // s3 at 75%: within 10% of its 80% split threshold
+
+        windows(6);
+        assertThat(commands.isEmpty()).as("s1 and s2, the merge's own shards, are the only ones that could take half of s3").isTrue();
+
+        size("s3", 500);
+        window();
+        MergeShards merge = (MergeShards) commands.readValue().getCommand();
+        assertThat(merge.getSourceShardId()).isEqualTo("s1");
+        assertThat(merge.getTargetShardId()).isEqualTo("s2");
+    }
+
+    @Test
+    void shouldJudgeWhetherAShardIsNearItsSplitThresholdByTheMergeHeadroomSetting() {
+        startThreeShards(TOPICS.settings().withMergeHeadroom(0.25));
+        filledThenShrank(50, 100, 650); // s3 at 65%: within 25% of its 80% split threshold, not within 10%
+
+        windows(6);
+        assertThat(commands.isEmpty()).isTrue();
+
+        startThreeShards(TOPICS.settings());
+        filledThenShrank(50, 100, 650);
+
+        windows(3);
+        assertThat(((MergeShards) commands.readValue().getCommand()).getSourceShardId()).isEqualTo("s1");
+    }
+
+    /** A fresh driver with the three shards, the namespace and its chunks of {@link #start()}, under other settings. */
+    private void startThreeShards(BalancerSettings settings) {
+        start(settings);
+        for (String shard : List.of("s1", "s2", "s3")) {
+            shards.pipeInput(shard, shard(shard, ShardState.ACTIVE), T0);
+        }
+        configure(Thresholds.newBuilder().build());
+        routes.pipeInput(NS + "|", route("", key(50), "s1", 1, null), T0);
+        routes.pipeInput(NS + "|" + key(50), route(key(50), key(80), "s2", 1, null), T0);
+        routes.pipeInput(NS + "|" + key(80), route(key(80), null, "s3", 1, null), T0);
+    }
+
+    @Test
     void shouldDecideOnlyOnceAWindowHasPassed() {
         start(TOPICS.settings().withDecisionWindow(Duration.ofSeconds(30)));
         for (String shard : List.of("s1", "s2")) {
@@ -586,5 +628,7 @@ class RebalanceTopologyTest {
         assertThatThrownBy(() -> TOPICS.settings().withMaxConcurrentMigrations(0)).hasMessageContaining("maxConcurrentMigrations");
         assertThatThrownBy(() -> TOPICS.settings().withDecisionWindow(Duration.ZERO)).hasMessageContaining("decisionWindow");
         assertThatThrownBy(() -> TOPICS.settings().withMinActiveShards(0)).hasMessageContaining("minActiveShards");
+        assertThatThrownBy(() -> TOPICS.settings().withMergeHeadroom(1.0)).hasMessageContaining("mergeHeadroom");
+        assertThatThrownBy(() -> TOPICS.settings().withMergeHeadroom(Double.NaN)).hasMessageContaining("mergeHeadroom");
     }
 }

@@ -43,7 +43,7 @@ import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.SplitShard;
 import io.shardline.schemas.avro.Thresholds;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 
 /**
  * Decision latency of the controller, over repeated runs on the embedded cluster: a shard is filled through its own
@@ -84,7 +84,7 @@ final class DecisionBench {
             io.shardline.embedded.ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), cluster.shards().keySet(), List.of(ns), (short) 1);
             ControllerConfig controllerConfig = ControllerConfig.defaults(cluster.bootstrapServers(), catalog,
                 Files.createTempDirectory("shardline-decision-state-")).withDbStatsInterval(Duration.ofSeconds(1))
-                .withBalancer(new RebalanceTopology.Settings(WINDOW, 2, Duration.ZERO, Duration.ofHours(1), 1, "controller"));
+                .withBalancer(new BalancerSettings(WINDOW, 2, Duration.ZERO, Duration.ofHours(1), 1, BalancerSettings.DEFAULT_MERGE_HEADROOM, "controller"));
             Latencies latencies = new Latencies(runs);
             double worstSplit = 0;
             try (ControllerNode controller = ControllerNode.start(controllerConfig, new SimpleMeterRegistry(), Duration.ofSeconds(60))) {

@@ -30,7 +30,7 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.Thresholds;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -116,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         output.line("Starting the embedded cluster: Kafka (KRaft), schema registry, Kafka Connect + Debezium, " + stack.shards
             + " shards, controller, migration worker, query router ...");
         Thresholds thresholds = Thresholds.newBuilder().setMinChunkAgeMillis(Duration.ofMinutes(1).toMillis()).build();
-        RebalanceTopology.Settings balancer = RebalanceTopology.Settings.defaults().withDecisionWindow(decisionWindow)
+        BalancerSettings balancer = BalancerSettings.defaults().withDecisionWindow(decisionWindow)
             .withShardCooldown(decisionWindow.multipliedBy(6)).withMinActiveShards(Math.max(1, stack.shards - 1));
         CountDownLatch interrupted = new CountDownLatch(1);
         CountDownLatch reported = new CountDownLatch(1);

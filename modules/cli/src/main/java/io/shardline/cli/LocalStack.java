@@ -31,7 +31,7 @@ import io.shardline.embedded.EmbeddedClusterConfig;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.http.RouterNode;
 import io.shardline.schemas.avro.Thresholds;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
 import io.shardline.worker.config.WorkerConfig;
 
@@ -50,9 +50,9 @@ final class LocalStack implements AutoCloseable {
      * @param beforeController runs once the router serves and before the controller starts, e.g. to load data the
      *                         controller's first decisions should already see
      */
-    record Spec(StackOptions options, Thresholds thresholds, RebalanceTopology.Settings balancer, Duration gracePeriod,
+    record Spec(StackOptions options, Thresholds thresholds, BalancerSettings balancer, Duration gracePeriod,
                 Preparation beforeController) {
-        Spec(StackOptions options, Thresholds thresholds, RebalanceTopology.Settings balancer, Duration gracePeriod) {
+        Spec(StackOptions options, Thresholds thresholds, BalancerSettings balancer, Duration gracePeriod) {
             this(options, thresholds, balancer, gracePeriod, stack -> { });
         }
     }

@@ -6,7 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import io.shardline.schemas.avro.Thresholds;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,7 +45,7 @@ final class UpCommand implements Callable<Integer> {
         stack.shardCapacityOps = shardCapacityOps;
         PrintWriter out = spec.commandLine().getOut();
         LocalStack local = LocalStack.start(new LocalStack.Spec(stack, Thresholds.newBuilder().build(),
-            RebalanceTopology.Settings.defaults(), Duration.ofMinutes(5)));
+            BalancerSettings.defaults(), Duration.ofMinutes(5)));
         long startupMillis = local.millisSinceStart();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

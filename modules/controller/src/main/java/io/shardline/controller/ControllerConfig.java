@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import io.shardline.schemas.TopicCatalog;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 
 /**
  * Settings of the controller role.
@@ -16,11 +16,12 @@ import io.shardline.topology.RebalanceTopology;
  * @param topicRefresh     how soon a new shard's CDC topics are picked up by the pattern subscription
  * @param cdcTopicPrefix   prefix of the CDC topics, without the trailing dot
  * @param dbStatsInterval  how often each registered shard's {@code dbStats} is read to correct the CDC-derived sizes
- * @param balancer         how split and merge decisions are made (window, cap, cooldown, command timeout)
+ * @param balancer         how split and merge decisions are made (window, cap, cooldown, command timeout, minimum active
+ *                         shards, merge headroom)
  */
 public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, String applicationId, Path stateDir,
                                Duration commitInterval, Duration topicRefresh, String cdcTopicPrefix, Duration dbStatsInterval,
-                               RebalanceTopology.Settings balancer) {
+                               BalancerSettings balancer) {
 
     public ControllerConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -45,7 +46,7 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
 
     public static ControllerConfig defaults(String bootstrapServers, TopicCatalog catalog, Path stateDir) {
         return new ControllerConfig(bootstrapServers, catalog, catalog.prefix() + "controller", stateDir,
-            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc", Duration.ofSeconds(30), RebalanceTopology.Settings.defaults());
+            Duration.ofMillis(200), Duration.ofSeconds(5), "cdc", Duration.ofSeconds(30), BalancerSettings.defaults());
     }
 
     public ControllerConfig withDbStatsInterval(Duration interval) {
@@ -56,7 +57,7 @@ public record ControllerConfig(String bootstrapServers, TopicCatalog catalog, St
         return new ControllerConfig(bootstrapServers, catalog, applicationId, dir, commitInterval, topicRefresh, cdcTopicPrefix, dbStatsInterval, balancer);
     }
 
-    public ControllerConfig withBalancer(RebalanceTopology.Settings settings) {
+    public ControllerConfig withBalancer(BalancerSettings settings) {
         return new ControllerConfig(bootstrapServers, catalog, applicationId, stateDir, commitInterval, topicRefresh, cdcTopicPrefix, dbStatsInterval, settings);
     }
 }

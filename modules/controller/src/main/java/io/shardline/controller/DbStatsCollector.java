@@ -29,7 +29,7 @@ import com.mongodb.client.MongoClients;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.StatsSource;
-import io.shardline.topology.ShardSizeTopology;
+import io.shardline.topology.stores.StoreNames;
 
 /**
  * Reads the ground truth of every registered shard — {@code dbStats} summed over its databases — on an interval and
@@ -69,7 +69,7 @@ final class DbStatsCollector implements AutoCloseable {
     private void collect() {
         try {
             ReadOnlyKeyValueStore<String, ShardDescriptor> shards = streams.store(StoreQueryParameters.fromNameAndType(
-                ShardSizeTopology.SHARDS_STORE, QueryableStoreTypes.<String, ShardDescriptor>keyValueStore()));
+                StoreNames.SHARDS, QueryableStoreTypes.<String, ShardDescriptor>keyValueStore()));
             try (KeyValueIterator<String, ShardDescriptor> all = shards.all()) {
                 all.forEachRemaining(entry -> collect(entry.value));
             }

@@ -47,7 +47,8 @@ class ControllerNodeIT {
             publisher.publishRouting(ns, List.of(Chunk.active(ns, KeyRange.ALL, "s1", 1, 1)));
         }
         ControllerConfig config = new ControllerConfig(cluster.bootstrapServers(), catalog, names.applicationId("controller"),
-            state, Duration.ofMillis(100), Duration.ofSeconds(1), "cdc", Duration.ofMinutes(10), io.shardline.topology.RebalanceTopology.Settings.defaults());
+            state, Duration.ofMillis(100), Duration.ofSeconds(1), "cdc", Duration.ofMinutes(10),
+            io.shardline.topology.balancer.BalancerSettings.defaults());
 
         try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString())) {
             SimpleMeterRegistry first = new SimpleMeterRegistry();

@@ -57,7 +57,7 @@ import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.ShardContents;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 
 /**
  * Split and merge decisions on the real cluster: documents written into embedded shard s1 reach the controller through
@@ -193,7 +193,7 @@ class RebalanceDecisionIT {
         ControllerConfig config() {
             return new ControllerConfig(cluster.bootstrapServers(), catalog, names.applicationId("controller"), state,
                 Duration.ofMillis(100), Duration.ofSeconds(1), "cdc", Duration.ofSeconds(1),
-                new RebalanceTopology.Settings(WINDOW, 2, Duration.ofSeconds(2), Duration.ofMinutes(5), 1, "controller"));
+                new BalancerSettings(WINDOW, 2, Duration.ofSeconds(2), Duration.ofMinutes(5), 1, BalancerSettings.DEFAULT_MERGE_HEADROOM, "controller"));
         }
 
         NamespaceConfig config(String namespace, double mergeRatio) {

@@ -23,7 +23,7 @@ import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.http.RouterNode;
 import io.shardline.schemas.TopicCatalog;
-import io.shardline.topology.RebalanceTopology;
+import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
 import io.shardline.worker.config.WorkerConfig;
 import picocli.CommandLine;
@@ -118,11 +118,26 @@ public final class RoleCommands {
         @Option(names = "--min-active-shards", defaultValue = "1", description = "Merges never go below this many ACTIVE shards (default: ${DEFAULT-VALUE}).")
         int minActiveShards;
 
+        @Option(names = "--merge-headroom", defaultValue = "" + BalancerSettings.DEFAULT_MERGE_HEADROOM,
+            description = "A shard whose storage or load is within this share of its split thresholds is near them; a merge waits while "
+                + "it would leave such a shard without a split target of its own (default: ${DEFAULT-VALUE}, at 90% of a threshold).")
+        double mergeHeadroom;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            BalancerSettings balancer = balancer();
             return ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
-                .withBalancer(RebalanceTopology.Settings.defaults().withDecisionWindow(decisionWindow).withMinActiveShards(minActiveShards)),
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+                .withBalancer(balancer), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+        }
+
+        /** The balancer settings the options give. */
+        BalancerSettings balancer() {
+            BalancerSettings settings = BalancerSettings.defaults().withDecisionWindow(decisionWindow).withMinActiveShards(minActiveShards);
+            try {
+                return settings.withMergeHeadroom(mergeHeadroom);
+            } catch (IllegalArgumentException invalid) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--merge-headroom: " + invalid.getMessage());
+            }
         }
     }
 

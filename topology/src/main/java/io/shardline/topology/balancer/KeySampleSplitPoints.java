@@ -1,4 +1,4 @@
-package io.shardline.topology.internal;
+package io.shardline.topology.balancer;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,44 +10,32 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.KeySample;
+import io.shardline.topology.balancer.policy.ChunkView;
+import io.shardline.topology.balancer.policy.SplitPoint;
+import io.shardline.topology.balancer.policy.SplitPoints;
 
-/**
- * Where to split a chunk, chosen from the key sample: the boundary between two distinct sampled keys that puts the
- * weight below it closest to half (weight = documents, or writes for a split by load). A chunk whose sample holds a
- * single distinct key cannot be split; one with no sample yet cannot be judged.
- *
- * @param splitKeyHex the new chunk boundary ({@code null} unless {@link #splittable()})
- * @param samples     sampled documents of the chunk on its owner
- * @param distinctKeys distinct keys among them
- * @param weightBelow weight of the samples below the split key
- * @param totalWeight weight of all the chunk's samples
- */
-public record SplitPoint(String splitKeyHex, int samples, int distinctKeys, double weightBelow, double totalWeight) {
+/** Split points chosen from the global key-sample store: the boundary that puts half the chunk's sampled weight below it. */
+final class KeySampleSplitPoints implements SplitPoints {
 
-    public boolean splittable() {
-        return splitKeyHex != null;
+    private final ReadOnlyKeyValueStore<String, ValueAndTimestamp<KeySample>> samples;
+
+    KeySampleSplitPoints(ReadOnlyKeyValueStore<String, ValueAndTimestamp<KeySample>> samples) {
+        this.samples = samples;
     }
 
-    /** True when the sample shows one key only: no boundary can divide the chunk. */
-    public boolean unsplittable() {
-        return samples > 0 && distinctKeys < 2;
-    }
-
-    /** Share of the weight below the split key. */
-    public double fractionBelow() {
-        return totalWeight == 0 ? 0 : weightBelow / totalWeight;
+    @Override
+    public SplitPoint find(ChunkView chunk, String owner, boolean byWrites) {
+        return find(chunk.namespace(), chunk.minHex(), chunk.maxHex(), owner, byWrites);
     }
 
     /**
-     * @param samples      the global key-sample store
-     * @param namespace    the chunk's namespace
-     * @param minHex       the chunk's inclusive lower bound
-     * @param maxHex       its exclusive upper bound, {@code null} for +infinity
-     * @param owner        only documents seen on this shard count (a migration may have copied some elsewhere)
-     * @param byWrites     weigh sampled documents by their writes instead of counting them
+     * @param namespace the chunk's namespace
+     * @param minHex    the chunk's inclusive lower bound
+     * @param maxHex    its exclusive upper bound, {@code null} for +infinity
+     * @param owner     only documents seen on this shard count
+     * @param byWrites  weigh sampled documents by their writes instead of counting them
      */
-    public static SplitPoint find(ReadOnlyKeyValueStore<String, ValueAndTimestamp<KeySample>> samples, String namespace,
-                                  String minHex, String maxHex, String owner, boolean byWrites) {
+    private SplitPoint find(String namespace, String minHex, String maxHex, String owner, boolean byWrites) {
         List<String> keys = new ArrayList<>();
         List<Double> weights = new ArrayList<>();
         double totalWrites = 0;
@@ -77,7 +65,7 @@ public record SplitPoint(String splitKeyHex, int samples, int distinctKeys, doub
             }
         }
         if (byWrites && totalWrites == 0) {
-            return find(samples, namespace, minHex, maxHex, owner, false);
+            return find(namespace, minHex, maxHex, owner, false);
         }
         double total = weights.stream().mapToDouble(Double::doubleValue).sum();
         if (keys.size() < 2) {

@@ -1,4 +1,4 @@
-package io.shardline.topology.internal;
+package io.shardline.topology.balancer;
 
 import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.MigrationState;
