@@ -2,13 +2,13 @@ package io.shardline.controlplane;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
 import org.apache.avro.specific.SpecificRecord;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.AbortMigration;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
@@ -84,8 +84,8 @@ public final class CommandPlanner {
         if (at != null) {
             String hex = at.toLowerCase(Locale.ROOT);
             splitKey = bytes("at", hex);
-            String min = ControlPlaneClient.hex(route.getMin());
-            String max = ControlPlaneClient.hex(route.getMax());
+            String min = KeyHex.of(route.getMin());
+            String max = KeyHex.of(route.getMax());
             if (hex.compareTo(min) <= 0 || (max != null && hex.compareTo(max) >= 0)) {
                 throw new InvalidCommand("at", "key " + at + " is not inside the chunk [" + min + ", " + (max == null ? "+inf" : max) + ")");
             }
@@ -180,14 +180,14 @@ public final class CommandPlanner {
             throw new InvalidCommand("ns", "no routing for namespace " + namespace);
         }
         String minHex = "min".equals(chunk) ? "" : chunk.toLowerCase(Locale.ROOT);
-        return routes.stream().filter(route -> ControlPlaneClient.hex(route.getMin()).equals(minHex)).findFirst().orElseThrow(() -> new InvalidCommand("chunk",
+        return routes.stream().filter(route -> KeyHex.of(route.getMin()).equals(minHex)).findFirst().orElseThrow(() -> new InvalidCommand("chunk",
             "no chunk of " + namespace + " starts at " + chunk + " (see the routing of " + namespace + ")"));
     }
 
     /** The chunk, unless a migration holds it (until that migration ends, as the workers would refuse it too). */
     private static ChunkRoute idle(ChunkRoute route) {
         if (route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null) {
-            String min = ControlPlaneClient.hex(route.getMin());
+            String min = KeyHex.of(route.getMin());
             throw new InvalidCommand("chunk", "the chunk " + (min.isEmpty() ? "min" : min) + " of " + route.getNamespace() + " is migrating ("
                 + route.getState() + ", migration " + route.getMigrationId() + "); try again once that migration has ended");
         }
@@ -203,7 +203,7 @@ public final class CommandPlanner {
 
     private static ByteBuffer bytes(String argument, String hex) {
         try {
-            return ByteBuffer.wrap(HexFormat.of().parseHex(hex));
+            return KeyHex.bytes(hex);
         } catch (IllegalArgumentException e) {
             throw new InvalidCommand(argument, "'" + hex + "' is not a hex key: " + e.getMessage());
         }
