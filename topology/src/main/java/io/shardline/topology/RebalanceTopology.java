@@ -98,7 +98,7 @@ public final class RebalanceTopology {
     }
 
     /** Adds the balancer to a builder, sharing its global tables with the other controller topologies. */
-    public static void addTo(GlobalTables globals, Config config) {
+    static void addTo(GlobalTables globals, Config config) {
         StreamsBuilder builder = globals.builder();
         globals.store(config.routing(), StoreNames.ROUTES);
         globals.store(config.configs(), StoreNames.CONFIGS);

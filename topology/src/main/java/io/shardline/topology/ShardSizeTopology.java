@@ -2,7 +2,6 @@ package io.shardline.topology;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -24,6 +23,7 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
@@ -119,7 +119,7 @@ public final class ShardSizeTopology {
     }
 
     /** Adds the size sub-topologies to a builder, sharing its global tables with the other controller topologies. */
-    public static void addTo(GlobalTables globals, Config config) {
+    static void addTo(GlobalTables globals, Config config) {
         StreamsBuilder builder = globals.builder();
         Serde<ShardSize> sizeSerde = AvroBinarySerde.of(ShardSize.class);
         builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -211,7 +211,7 @@ public final class ShardSizeTopology {
     static ChunkStats toChunkStats(ShardSize size) {
         return ChunkStats.newBuilder()
             .setNamespace(size.getNamespace())
-            .setChunkMin(ByteBuffer.wrap(HexFormat.of().parseHex(size.getChunkMinHex())))
+            .setChunkMin(KeyHex.bytes(size.getChunkMinHex()))
             .setShardId(size.getShardId())
             .setDocumentCount(size.getDocuments())
             .setDataBytes(size.getBytes())

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import io.shardline.controlplane.CommandPlanner;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardCommand;
@@ -194,8 +195,8 @@ public final class AdminServer implements AutoCloseable {
         }
         JsonArray routing = new JsonArray();
         for (ChunkRoute route : chunks) {
-            routing.add(new JsonObject().put("namespace", route.getNamespace()).put("min", ControlPlaneClient.hex(route.getMin()))
-                .put("max", ControlPlaneClient.hex(route.getMax())).put("shardId", route.getShardId()).put("state", route.getState().name())
+            routing.add(new JsonObject().put("namespace", route.getNamespace()).put("min", KeyHex.of(route.getMin()))
+                .put("max", KeyHex.of(route.getMax())).put("shardId", route.getShardId()).put("state", route.getState().name())
                 .put("version", route.getVersion()).put("migrationId", route.getMigrationId()));
         }
         return routing;

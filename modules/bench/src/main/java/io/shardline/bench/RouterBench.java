@@ -26,7 +26,7 @@ import io.shardline.core.routing.InitialChunks;
 import io.shardline.core.routing.NamespaceRouting;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.embedded.EmbeddedClusterConfig;
-import io.shardline.router.FindRequest;
+import io.shardline.router.api.FindRequest;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.ShardRouter;
 import io.shardline.router.http.RouterNode;

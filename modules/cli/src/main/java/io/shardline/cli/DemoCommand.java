@@ -18,6 +18,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.model.Filters;
 
+import io.shardline.cli.config.DurationConverter;
 import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.ChunkRoute;
 
@@ -80,7 +81,7 @@ public final class ChunkAudit {
      */
     public static List<Group> audit(Collection<ChunkRoute> routes, Collection<AcknowledgedCount> counts, Map<String, Long> found) {
         List<ChunkRoute> chunks = new ArrayList<>(routes);
-        chunks.sort(Comparator.comparing(route -> ControlPlaneClient.hex(route.getMin())));
+        chunks.sort(Comparator.comparing(route -> KeyHex.of(route.getMin())));
         int[] groupOf = new int[chunks.size()];
         for (int i = 0; i < groupOf.length; i++) {
             groupOf[i] = i;
@@ -122,7 +123,7 @@ public final class ChunkAudit {
                     uncertain += count.getUncertain();
                 }
             }
-            long held = members.stream().mapToLong(chunk -> found.getOrDefault(ControlPlaneClient.hex(chunk.getMin()), 0L)).sum();
+            long held = members.stream().mapToLong(chunk -> found.getOrDefault(KeyHex.of(chunk.getMin()), 0L)).sum();
             groups.add(new Group(members, expected, uncertain, held));
         }
         return groups;
@@ -130,10 +131,10 @@ public final class ChunkAudit {
 
     /** Whether the range {@code [min, max)} ({@code max} null for +infinity) overlaps the chunk. */
     public static boolean overlaps(ChunkRoute chunk, ByteBuffer min, ByteBuffer max) {
-        String chunkMin = ControlPlaneClient.hex(chunk.getMin());
-        String chunkMax = ControlPlaneClient.hex(chunk.getMax());
-        String countMin = ControlPlaneClient.hex(min);
-        String countMax = ControlPlaneClient.hex(max);
+        String chunkMin = KeyHex.of(chunk.getMin());
+        String chunkMax = KeyHex.of(chunk.getMax());
+        String countMin = KeyHex.of(min);
+        String countMax = KeyHex.of(max);
         boolean startsBeforeChunkEnds = chunkMax == null || countMin.compareTo(chunkMax) < 0;
         boolean endsAfterChunkStarts = countMax == null || countMax.compareTo(chunkMin) > 0;
         return startsBeforeChunkEnds && endsAfterChunkStarts;

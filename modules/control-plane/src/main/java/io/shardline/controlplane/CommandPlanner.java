@@ -2,7 +2,6 @@ package io.shardline.controlplane;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -11,6 +10,7 @@ import java.util.function.Supplier;
 import org.apache.avro.specific.SpecificRecord;
 
 import io.shardline.controlplane.CommandRules.Subject;
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.AbortMigration;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.DrainShard;
@@ -174,7 +174,7 @@ public final class CommandPlanner {
 
     private static ByteBuffer bytes(String argument, String hex) {
         try {
-            return ByteBuffer.wrap(HexFormat.of().parseHex(hex));
+            return KeyHex.bytes(hex);
         } catch (IllegalArgumentException e) {
             throw new InvalidCommand(argument, "'" + hex + "' is not a hex key: " + e.getMessage());
         }

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
@@ -47,7 +48,7 @@ public final class CommandRules {
         if (routesOfNamespace.isEmpty()) {
             throw new Violation(Subject.NAMESPACE, "no routing for namespace " + namespace);
         }
-        return routesOfNamespace.stream().filter(route -> ControlPlaneClient.hex(route.getMin()).equals(minHex)).findFirst()
+        return routesOfNamespace.stream().filter(route -> KeyHex.of(route.getMin()).equals(minHex)).findFirst()
             .orElseThrow(() -> new Violation(Subject.CHUNK, "no chunk of " + namespace + " starts at " + name(minHex)
                 + " (see the routing of " + namespace + ")"));
     }
@@ -57,13 +58,13 @@ public final class CommandRules {
      * route is marked only once a worker takes the migration up).
      */
     public static ChunkRoute idle(ChunkRoute route, Collection<MigrationState> migrations) {
-        String min = ControlPlaneClient.hex(route.getMin());
+        String min = KeyHex.of(route.getMin());
         if (route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null) {
             throw new Violation(Subject.CHUNK, "the chunk " + name(min) + " of " + route.getNamespace() + " is migrating ("
                 + route.getState() + ", migration " + route.getMigrationId() + "); try again once that migration has ended");
         }
         migrations.stream()
-            .filter(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(route.getNamespace()) && ControlPlaneClient.hex(m.getChunkMin()).equals(min))
+            .filter(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(route.getNamespace()) && KeyHex.of(m.getChunkMin()).equals(min))
             .findFirst().ifPresent(planned -> {
                 throw new Violation(Subject.CHUNK, "the chunk " + name(min) + " of " + route.getNamespace() + " is migrating (planned, "
                     + planned.getPhase() + ", migration " + planned.getMigrationId() + "); try again once that migration has ended");
@@ -92,8 +93,8 @@ public final class CommandRules {
 
     /** A split key strictly inside the chunk. */
     public static void inside(ChunkRoute route, String splitHex) {
-        String min = ControlPlaneClient.hex(route.getMin());
-        String max = ControlPlaneClient.hex(route.getMax());
+        String min = KeyHex.of(route.getMin());
+        String max = KeyHex.of(route.getMax());
         if (splitHex == null || splitHex.compareTo(min) <= 0 || (max != null && splitHex.compareTo(max) >= 0)) {
             throw new Violation(Subject.SPLIT_KEY, "key " + splitHex + " is not inside the chunk [" + min + ", " + (max == null ? "+inf" : max) + ")");
         }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
@@ -59,7 +60,7 @@ public final class ControlPlaneClient implements AutoCloseable {
         }
         return routing.refresh().values().values().stream()
             .filter(route -> namespace == null || route.getNamespace().equals(namespace))
-            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(route -> hex(route.getMin())))
+            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(route -> KeyHex.of(route.getMin())))
             .toList();
     }
 
@@ -82,13 +83,6 @@ public final class ControlPlaneClient implements AutoCloseable {
             publisher = new ControlPlanePublisher(bootstrap, catalog);
         }
         return publisher;
-    }
-
-    public static String hex(ByteBuffer bytes) {
-        if (bytes == null) {
-            return null;
-        }
-        return io.shardline.core.key.ShardKey.ofBuffer(bytes).toHex();
     }
 
     @Override

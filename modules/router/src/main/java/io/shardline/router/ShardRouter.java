@@ -11,6 +11,11 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 import io.shardline.core.key.KeyRange;
+import io.shardline.router.api.Explain;
+import io.shardline.router.api.FindRequest;
+import io.shardline.router.api.FindResult;
+import io.shardline.router.api.RouterException;
+import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
@@ -73,7 +78,8 @@ public final class ShardRouter implements AutoCloseable {
         state.onRoutingChange(cache::invalidate);
         this.inFlight = new InFlightWrites(state);
         AcknowledgedDocuments acknowledged = new AcknowledgedDocuments(config.routerId());
-        this.signals = new RouterSignals(config, state, load, inFlight, acknowledged);
+        this.signals = new RouterSignals(new RouterSignals.Settings(config.routerId(), config.bootstrapServers(), config.catalog(),
+            config.signalInterval(), config.leaseDuration()), state, load, inFlight, acknowledged);
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases);

@@ -18,6 +18,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.routing.Chunk;
 import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.router.api.FindRequest;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;

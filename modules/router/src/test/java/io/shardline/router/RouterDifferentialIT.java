@@ -19,6 +19,7 @@ import com.mongodb.client.MongoCollection;
 
 import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.router.api.FindRequest;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.testing.ShardlineCluster;

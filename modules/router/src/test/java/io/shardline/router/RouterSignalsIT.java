@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.router.api.FindRequest;
+import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.QueryLoadSample;
 import io.shardline.schemas.avro.RouterAck;
 import io.shardline.schemas.avro.ShardKeyStrategyType;

@@ -26,7 +26,7 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.SplitShard;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.controlplane.TopicTable;
 
 /** The commands a worker carries out besides a single move, and the ones it refuses. */
@@ -43,9 +43,9 @@ class MigrationCommandsIT {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new org.bson.Document("_id", "c" + i).append("userId", "c" + i)));
             }
             String lower = fixture.chunks.get(0).min().toHex();
-            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower)).setTargetShardId("nowhere").build());
-            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes("ab")).setTargetShardId("s2").build());
-            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower)).setTargetShardId("s1").build());
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(lower)).setTargetShardId("nowhere").build());
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes("ab")).setTargetShardId("s2").build());
+            fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(lower)).setTargetShardId("s1").build());
 
             List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 3);
             assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD))
@@ -83,7 +83,7 @@ class MigrationCommandsIT {
             Thread.sleep(2_000);
             String lower = fixture.chunks.get(0).min().toHex();
 
-            String split = fixture.send(SplitShard.newBuilder().setShardId("s1").setNamespace(fixture.namespace).setChunkMin(Hex.bytes(lower))
+            String split = fixture.send(SplitShard.newBuilder().setShardId("s1").setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(lower))
                 .setTargetShardId("s2").build());
             fixture.awaitMigration(split, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
             try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing())) {
@@ -193,7 +193,7 @@ class MigrationCommandsIT {
             String other = names.database() + ".sessions";
             fixture.publisher.publishRouting(other, io.shardline.core.routing.InitialChunks.layout(other, 1, List.of(), List.of("s3")));
             // No split key: the worker reads the chunk's median key from s3, which refuses connections.
-            fixture.send(SplitShard.newBuilder().setShardId("s3").setNamespace(other).setChunkMin(Hex.bytes("")).setTargetShardId("s1").build());
+            fixture.send(SplitShard.newBuilder().setShardId("s3").setNamespace(other).setChunkMin(KeyHex.bytes("")).setTargetShardId("s1").build());
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (meters.counter("shard.commands.retried", "worker", worker.workerId()).count() < 3 && System.nanoTime() < deadline) {
                 Thread.sleep(50);

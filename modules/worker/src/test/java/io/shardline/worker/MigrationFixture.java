@@ -49,7 +49,7 @@ import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.worker.config.WorkerConfig;
 
@@ -215,7 +215,7 @@ final class MigrationFixture implements AutoCloseable {
     /** Publishes a command to move the lower chunk to s2; returns its command id. */
     String moveLowerChunk() throws Exception {
         Chunk lower = chunks.get(0);
-        return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(Hex.bytes(lower.min().toHex())).setTargetShardId("s2").build());
+        return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(KeyHex.bytes(lower.min().toHex())).setTargetShardId("s2").build());
     }
 
     String send(Object body) throws Exception {
@@ -230,7 +230,7 @@ final class MigrationFixture implements AutoCloseable {
         Chunk lower = chunks.get(0);
         commands.send(new ProducerRecord<>(catalog.commands().name(), "test", ShardCommand.newBuilder().setCommandId(commandId)
             .setIssuer("test").setTimestamp(Instant.now()).setCommand(MoveChunk.newBuilder().setNamespace(namespace)
-                .setChunkMin(Hex.bytes(lower.min().toHex())).setTargetShardId("s2").build()).build())).get();
+                .setChunkMin(KeyHex.bytes(lower.min().toHex())).setTargetShardId("s2").build()).build())).get();
     }
 
     MigrationState migrationOf(String commandId) {
@@ -400,7 +400,7 @@ final class MigrationFixture implements AutoCloseable {
             for (Map.Entry<String, Document> entry : all.entrySet()) {
                 String key = entry.getValue().getString("_sk");
                 String owner = routes.values().stream().filter(r -> r.getNamespace().equals(namespace))
-                    .filter(r -> key.compareTo(Hex.of(r.getMin())) >= 0 && (r.getMax() == null || key.compareTo(Hex.of(r.getMax())) < 0))
+                    .filter(r -> key.compareTo(KeyHex.of(r.getMin())) >= 0 && (r.getMax() == null || key.compareTo(KeyHex.of(r.getMax())) < 0))
                     .map(ChunkRoute::getShardId).findFirst().orElse("none");
                 assertThat(s1.containsKey(entry.getKey()) ? "s1" : "s2").as("shard of %s", entry.getKey()).isEqualTo(owner);
             }

@@ -13,7 +13,7 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.worker.plane.Ownership;
 
 /**
@@ -47,7 +47,7 @@ class OwnershipHandoffIT {
                     fixture.awaitMigration(there, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofSeconds(90));
                     Chunk lower = fixture.chunks.get(0);
                     String back = fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace)
-                        .setChunkMin(Hex.bytes(lower.min().toHex())).setTargetShardId("s1").build());
+                        .setChunkMin(KeyHex.bytes(lower.min().toHex())).setTargetShardId("s1").build());
                     fixture.awaitMigration(back, MigrationFixture.in(MigrationPhase.CUT_OVER), Duration.ofSeconds(90));
 
                     // The paused worker wakes up inside the grace period of a migration that has ended long ago.

@@ -14,6 +14,7 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkStats;
@@ -72,7 +73,7 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         if (input instanceof BalancerInput.Size size) {
             stores.shardSizes.put(size.stats().getShardId(), size.stats());
         } else if (input instanceof BalancerInput.ChunkSize chunk) {
-            stores.chunkSizes.put(TopicCatalog.routingKey(chunk.stats().getNamespace(), WindowCloser.hex(chunk.stats().getChunkMin())), chunk.stats());
+            stores.chunkSizes.put(TopicCatalog.routingKey(chunk.stats().getNamespace(), KeyHex.of(chunk.stats().getChunkMin())), chunk.stats());
         } else if (input instanceof BalancerInput.Load load) {
             addLoad(load.sample());
         } else if (input instanceof BalancerInput.Migration migration) {
@@ -87,7 +88,7 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
             state.setWindowWrites(state.getWindowWrites() + sample.getWrites());
             stores.shardStates.put(sample.getShardId(), state);
         } else {
-            String key = TopicCatalog.routingKey(sample.getNamespace(), WindowCloser.hex(sample.getChunkMin()));
+            String key = TopicCatalog.routingKey(sample.getNamespace(), KeyHex.of(sample.getChunkMin()));
             ChunkNote note = stores.noteOf(key);
             note.setWindowReads(note.getWindowReads() + sample.getReads());
             note.setWindowWrites(note.getWindowWrites() + sample.getWrites());

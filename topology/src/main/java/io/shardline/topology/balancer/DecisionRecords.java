@@ -1,14 +1,13 @@
 package io.shardline.topology.balancer;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 
 import org.apache.avro.specific.SpecificRecord;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.MergeShards;
 import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.schemas.avro.ShardCommand;
@@ -44,7 +43,7 @@ final class DecisionRecords {
     private static SpecificRecord payload(Decision.Command decision) {
         if (decision instanceof Decision.Split split) {
             return SplitShard.newBuilder().setShardId(split.source().id()).setNamespace(split.chunk().namespace())
-                .setChunkMin(split.chunk().route().getMin()).setSplitKey(ByteBuffer.wrap(HexFormat.of().parseHex(split.point().splitKeyHex())))
+                .setChunkMin(split.chunk().route().getMin()).setSplitKey(KeyHex.bytes(split.point().splitKeyHex()))
                 .setTargetShardId(split.target().id()).setByLoad(split.byLoad()).build();
         }
         if (decision instanceof Decision.Move move) {

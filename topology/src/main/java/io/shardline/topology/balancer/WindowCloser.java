@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +14,7 @@ import java.util.TreeSet;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
@@ -137,7 +137,7 @@ final class WindowCloser {
                     return;
                 }
                 ChunkRoute route = entry.value.value();
-                String minHex = hex(route.getMin());
+                String minHex = KeyHex.of(route.getMin());
                 String key = TopicCatalog.routingKey(route.getNamespace(), minHex);
                 ChunkStats size = stores.chunkSizes.get(key);
                 boolean sized = size != null && route.getShardId().equals(size.getShardId());
@@ -145,7 +145,7 @@ final class WindowCloser {
                 boolean unsplittable = note != null && note.getUnsplittableAtVersion() != null
                     && note.getUnsplittableAtVersion() == route.getVersion();
                 byShard.computeIfAbsent(route.getShardId(), id -> new ArrayList<>()).add(new ChunkView(route, key, minHex,
-                    route.getMax() == null ? null : hex(route.getMax()), sized ? size.getDocumentCount() : 0, sized ? size.getDataBytes() : 0,
+                    route.getMax() == null ? null : KeyHex.of(route.getMax()), sized ? size.getDocumentCount() : 0, sized ? size.getDataBytes() : 0,
                     note == null ? 0 : note.getOpsPerSec(), unsplittable, loadSplitAt(route, note)));
             });
         }
@@ -186,10 +186,4 @@ final class WindowCloser {
         }
     }
 
-    static String hex(ByteBuffer bytes) {
-        ByteBuffer copy = bytes.duplicate();
-        byte[] raw = new byte[copy.remaining()];
-        copy.get(raw);
-        return HexFormat.of().formatHex(raw);
-    }
 }

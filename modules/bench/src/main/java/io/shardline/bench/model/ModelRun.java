@@ -35,6 +35,7 @@ import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlanePublisher;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.controlplane.TopicTail;
+import io.shardline.core.key.KeyHex;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.InitialChunks;
@@ -166,12 +167,12 @@ final class ModelRun implements AutoCloseable {
                 ChunkRoute chunk = chunk(step.index());
                 String target = chunk.getShardId().equals("s1") ? "s2" : "s1";
                 yield send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(chunk.getMin()).setTargetShardId(target).build())
-                    + " [" + hex(chunk.getMin()) + ") " + chunk.getShardId() + "->" + target;
+                    + " [" + KeyHex.of(chunk.getMin()) + ") " + chunk.getShardId() + "->" + target;
             }
             case SPLIT -> {
                 ChunkRoute chunk = chunk(step.index());
                 yield send(SplitShard.newBuilder().setShardId(chunk.getShardId()).setNamespace(namespace).setChunkMin(chunk.getMin())
-                    .setByLoad(false).build()) + " [" + hex(chunk.getMin()) + ") on " + chunk.getShardId();
+                    .setByLoad(false).build()) + " [" + KeyHex.of(chunk.getMin()) + ") on " + chunk.getShardId();
             }
             case ROLLBACK, ABORT -> {
                 MigrationState latest = latestUnfinished();
@@ -339,7 +340,7 @@ final class ModelRun implements AutoCloseable {
     private ChunkRoute chunk(int index) {
         try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
             List<ChunkRoute> chunks = routing.refresh().values().values().stream().filter(r -> r.getNamespace().equals(namespace))
-                .sorted(Comparator.comparing(r -> hex(r.getMin()))).toList();
+                .sorted(Comparator.comparing(r -> KeyHex.of(r.getMin()))).toList();
             return chunks.get(index % chunks.size());
         }
     }
@@ -408,10 +409,6 @@ final class ModelRun implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("could not send SIG" + signal + " to " + process.pid(), e);
         }
-    }
-
-    private static String hex(java.nio.ByteBuffer bytes) {
-        return io.shardline.controlplane.ControlPlaneClient.hex(bytes);
     }
 
     @Override

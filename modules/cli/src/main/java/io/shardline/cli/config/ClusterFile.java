@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -25,6 +23,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 
 import io.shardline.core.key.ShardKeyStrategies;
+import io.shardline.core.time.Durations;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
@@ -57,8 +56,6 @@ import io.shardline.schemas.avro.Thresholds;
  * </pre>
  */
 public final class ClusterFile {
-
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     /** Where the control plane is; each part {@code null} when the file does not say. */
     public record Kafka(String bootstrap, String registry, String topicPrefix) {
@@ -364,19 +361,20 @@ public final class ClusterFile {
             if (value == null) {
                 return null;
             }
-            Matcher matcher = DURATION.matcher(value.trim());
-            if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
-                problem(fields.get(field), path + "." + field, "must be a duration like 500ms, 30s, 10m, 1h or 1d, was '" + value + "'");
+            Duration duration = readDuration(value);
+            if (duration == null || duration.isNegative() || duration.isZero()) {
+                problem(fields.get(field), path + "." + field, "must be a duration above zero like " + Durations.FORMS + ", was '" + value + "'");
                 return null;
             }
-            long amount = Long.parseLong(matcher.group(1));
-            return switch (matcher.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> Duration.ofDays(amount);
-            };
+            return duration;
+        }
+
+        private static Duration readDuration(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
         }
 
         private void problem(Node node, String field, String message) {

@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.shardline.controlplane.AuthServiceLayout;
-import io.shardline.router.FindRequest;
+import io.shardline.router.api.FindRequest;
 import io.shardline.router.ShardRouter;
 
 /**

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import io.shardline.schemas.MigrationPhases;
-import io.shardline.cli.DurationConverter;
+import io.shardline.cli.config.DurationConverter;
 import io.shardline.controlplane.CommandPlanner;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;

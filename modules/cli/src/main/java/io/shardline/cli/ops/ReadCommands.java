@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTail;
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -100,8 +101,8 @@ public final class ReadCommands {
             }
             Rows rows = new Rows(List.of("namespace", "chunk_min", "chunk_max", "shard", "state", "version", "migration"));
             for (ChunkRoute route : chunks) {
-                String min = ControlPlaneClient.hex(route.getMin());
-                rows.add(route.getNamespace(), min.isEmpty() ? "min" : min, route.getMax() == null ? "max" : ControlPlaneClient.hex(route.getMax()),
+                String min = KeyHex.of(route.getMin());
+                rows.add(route.getNamespace(), min.isEmpty() ? "min" : min, route.getMax() == null ? "max" : KeyHex.of(route.getMax()),
                     route.getShardId(), route.getState(), route.getVersion(), route.getMigrationId());
             }
             rows.print(out(), format, true);

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Set;
 
 import io.shardline.controlplane.ControlPlaneClient;
-import io.shardline.cli.DurationConverter;
+import io.shardline.cli.config.DurationConverter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -22,9 +22,9 @@ import org.duckdb.DuckDBConnection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.TopicTable;
 import io.shardline.controlplane.TopicTail;
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
@@ -152,8 +152,8 @@ final class SqlTables implements AutoCloseable {
             "copied_docs", "BIGINT", "total_docs", "BIGINT", "copied_bytes", "BIGINT", "replay_lag_events", "BIGINT",
             "replay_lag_ms", "BIGINT", "fence_attempts", "INTEGER", "started_at", "TIMESTAMP", "updated_at", "TIMESTAMP",
             "cut_over_at", "TIMESTAMP", "error", "VARCHAR"),
-            m -> new Object[] {m.getMigrationId(), m.getCommandId(), m.getNamespace(), ControlPlaneClient.hex(m.getChunkMin()),
-                ControlPlaneClient.hex(m.getChunkMax()), m.getSourceShardId(), m.getTargetShardId(), m.getPhase().name(), m.getWorkerId(),
+            m -> new Object[] {m.getMigrationId(), m.getCommandId(), m.getNamespace(), KeyHex.of(m.getChunkMin()),
+                KeyHex.of(m.getChunkMax()), m.getSourceShardId(), m.getTargetShardId(), m.getPhase().name(), m.getWorkerId(),
                 m.getCopiedDocs(), m.getTotalDocs(), m.getCopiedBytes(), m.getReplayLagEvents(), m.getReplayLagMillis(), m.getFenceAttempts(),
                 m.getStartedAt(), m.getUpdatedAt(), m.getCutOverAt(), m.getError()});
     }
@@ -168,7 +168,7 @@ final class SqlTables implements AutoCloseable {
     private static Table<ChunkRoute> routingTable() {
         return new Table<>("routing", columns("namespace", "VARCHAR", "chunk_min", "VARCHAR", "chunk_max", "VARCHAR", "shard_id", "VARCHAR",
             "state", "VARCHAR", "version", "BIGINT", "epoch", "BIGINT", "migration_id", "VARCHAR"),
-            r -> new Object[] {r.getNamespace(), ControlPlaneClient.hex(r.getMin()), ControlPlaneClient.hex(r.getMax()), r.getShardId(),
+            r -> new Object[] {r.getNamespace(), KeyHex.of(r.getMin()), KeyHex.of(r.getMax()), r.getShardId(),
                 r.getState().name(), r.getVersion(), r.getEpoch(), r.getMigrationId()});
     }
 
@@ -186,7 +186,7 @@ final class SqlTables implements AutoCloseable {
         for (Schema.Field field : record.getSchema().getFields()) {
             Object value = record.get(field.pos());
             if (value instanceof ByteBuffer bytes) {
-                value = ControlPlaneClient.hex(bytes);
+                value = KeyHex.of(bytes);
             } else if (value instanceof SpecificRecord nested) {
                 value = plain(nested);
             } else if (value instanceof CharSequence || value instanceof GenericEnumSymbol<?> || value instanceof Enum<?>) {

@@ -16,6 +16,7 @@ import com.mongodb.client.MongoCollection;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ChunkAudit;
 import io.shardline.controlplane.ControlPlaneClient;
+import io.shardline.core.key.KeyHex;
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.routing.Chunk;
@@ -70,8 +71,8 @@ public final class VerifyCommand extends ReadCommands.Read {
         try {
             shards.forEach((id, shard) -> clients.put(id, MongoClients.create(shard.getConnectionString())));
             for (ChunkRoute route : routes) {
-                String min = ControlPlaneClient.hex(route.getMin());
-                String max = ControlPlaneClient.hex(route.getMax());
+                String min = KeyHex.of(route.getMin());
+                String max = KeyHex.of(route.getMax());
                 RangeOps.Digest digest = null;
                 List<String> elsewhere = new ArrayList<>();
                 boolean moving = false;
@@ -86,7 +87,7 @@ public final class VerifyCommand extends ReadCommands.Read {
                     long count = ops.count();
                     if (count > 0) {
                         elsewhere.add(shard.getKey() + ":" + count);
-                        moving |= running.stream().anyMatch(m -> ControlPlaneClient.hex(m.getChunkMin()).equals(min)
+                        moving |= running.stream().anyMatch(m -> KeyHex.of(m.getChunkMin()).equals(min)
                             && (m.getSourceShardId().equals(shard.getKey()) || m.getTargetShardId().equals(shard.getKey())));
                     }
                 }
@@ -118,7 +119,7 @@ public final class VerifyCommand extends ReadCommands.Read {
             }
             String together = group.chunks().size() == 1 ? "" : " (" + group.chunks().size() + " chunks split since their writes, together)";
             for (ChunkRoute chunk : group.chunks()) {
-                Object[] line = lines.get(ControlPlaneClient.hex(chunk.getMin()));
+                Object[] line = lines.get(KeyHex.of(chunk.getMin()));
                 rows.add(line[0], line[1], line[2], line[3], line[4], line[5], line[6], group.expected(), audit + together);
             }
         }

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardline.admin.AdminServer;
-import io.shardline.cli.DurationConverter;
+import io.shardline.cli.config.DurationConverter;
 import io.shardline.cli.ops.ClientOptions;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;

@@ -1,6 +1,7 @@
 package io.shardline.shard.internal;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +17,6 @@ import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.BsonConstants;
 import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
 import io.netty.channel.Channel;
-import io.shardline.shard.EmbeddedShardConfig;
 
 /**
  * mongo-java-server's memory backend made to behave as the primary of a one-member replica set:
@@ -29,17 +29,22 @@ public final class ShardBackend extends MemoryBackend {
     private static final List<Integer> VERSION = List.of(6, 0, 0);
     private static final List<String> SYSTEM_DATABASES = List.of("admin", "config", "local");
 
-    private final EmbeddedShardConfig config;
+    private final String replicaSetName;
     private final ChangeStreamOplog changeStreamOplog;
     private final ChangeStreams changeStreams;
     private final Map<String, Object> namespaceLocks = new ConcurrentHashMap<>();
     private volatile String me = "127.0.0.1:0";
 
-    public ShardBackend(EmbeddedShardConfig config) {
+    /**
+     * @param replicaSetName        the name {@code hello} answers with
+     * @param oplogRetentionEntries how many change events the oplog keeps
+     * @param defaultAwaitTime      how long a change-stream {@code getMore} without {@code maxTimeMS} waits
+     */
+    public ShardBackend(String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime) {
         super(Clock.systemUTC());
-        this.config = config;
-        this.changeStreamOplog = new ChangeStreamOplog(config.oplogRetentionEntries(), getClock(), this::findById);
-        this.changeStreams = new ChangeStreams(changeStreamOplog, config.defaultAwaitTime());
+        this.replicaSetName = replicaSetName;
+        this.changeStreamOplog = new ChangeStreamOplog(oplogRetentionEntries, getClock(), this::findById);
+        this.changeStreams = new ChangeStreams(changeStreamOplog, defaultAwaitTime);
         version(new de.bwaldvogel.mongo.MongoVersion() {
             @Override
             public List<Integer> getVersionArray() {
@@ -132,7 +137,7 @@ public final class ShardBackend extends MemoryBackend {
         }
         response.put("helloOk", Boolean.TRUE);
         response.put("secondary", Boolean.FALSE);
-        response.put("setName", config.replicaSetName());
+        response.put("setName", replicaSetName);
         response.put("setVersion", 1);
         response.put("hosts", List.of(me));
         response.put("primary", me);

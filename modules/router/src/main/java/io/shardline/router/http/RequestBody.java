@@ -6,7 +6,7 @@ import java.util.List;
 import org.bson.Document;
 import org.bson.json.JsonParseException;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /** A request body in MongoDB extended JSON, read field by field with errors that name the field. */
 final class RequestBody {

@@ -10,12 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.shardline.router.Explain;
-import io.shardline.router.FindRequest;
-import io.shardline.router.FindResult;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.Explain;
+import io.shardline.router.api.FindRequest;
+import io.shardline.router.api.FindResult;
+import io.shardline.router.api.RouterException;
 import io.shardline.router.ShardRouter;
-import io.shardline.router.WriteResult;
+import io.shardline.router.api.WriteResult;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.core.routing.Chunk;
 import io.shardline.schemas.avro.AcknowledgedCount;
 
@@ -83,15 +84,11 @@ public final class AcknowledgedDocuments {
         ranges.forEach((range, counters) -> {
             if (counters.changed.getAndSet(false)) {
                 records.add(AcknowledgedCount.newBuilder().setRouterId(routerId).setNamespace(range.namespace())
-                    .setChunkMin(bytes(range.minHex())).setChunkMax(range.maxHex() == null ? null : bytes(range.maxHex()))
+                    .setChunkMin(KeyHex.bytes(range.minHex())).setChunkMax(KeyHex.bytes(range.maxHex()))
                     .setAdded(counters.added.sum()).setRemoved(counters.removed.sum()).setUncertain(counters.uncertain.sum())
                     .setUpdatedAt(now).build());
             }
         });
         return records;
-    }
-
-    private static java.nio.ByteBuffer bytes(String hex) {
-        return java.nio.ByteBuffer.wrap(java.util.HexFormat.of().parseHex(hex));
     }
 }

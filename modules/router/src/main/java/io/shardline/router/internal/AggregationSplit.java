@@ -5,7 +5,7 @@ import java.util.List;
 
 import org.bson.Document;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * Splits a pipeline into the part every shard runs and the part the router runs on the merged results: leading

@@ -25,7 +25,7 @@ public final class DocumentOrder implements Comparator<Document> {
     public DocumentOrder(Document sort) {
         for (Map.Entry<String, Object> entry : sort.entrySet()) {
             if (!(entry.getValue() instanceof Number number) || Math.abs(number.intValue()) != 1) {
-                throw new io.shardline.router.RouterException(io.shardline.router.RouterException.Kind.BAD_REQUEST,
+                throw new io.shardline.router.api.RouterException(io.shardline.router.api.RouterException.Kind.BAD_REQUEST,
                     "sort: direction of '" + entry.getKey() + "' must be 1 or -1, was " + entry.getValue());
             }
             keys.add(new Key(entry.getKey(), number.intValue()));

@@ -4,7 +4,7 @@ import java.util.Map;
 
 import org.bson.Document;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * The expressions the router evaluates itself when it finishes a pipeline: field paths ({@code "$a.b"}), constants,

@@ -9,7 +9,7 @@ import org.bson.Document;
 
 import io.shardline.core.key.KeyEncoding;
 import io.shardline.core.key.ShardKey;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * A {@code $group} run in two steps: each shard computes partial accumulators over its documents, and the router

@@ -4,7 +4,7 @@ import org.bson.Document;
 
 import io.shardline.core.key.ShardKeyStrategy;
 import io.shardline.core.routing.NamespaceRouting;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * One request's consistent view of a namespace: its strategy and the routing as of the request's start, and the

@@ -26,9 +26,9 @@ import com.mongodb.client.FindIterable;
 import com.mongodb.client.MongoCollection;
 
 import io.shardline.core.key.KeyEncoding;
-import io.shardline.router.FindRequest;
-import io.shardline.router.FindResult;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.FindRequest;
+import io.shardline.router.api.FindResult;
+import io.shardline.router.api.RouterException;
 
 /**
  * Reads: a single-shard query goes straight to its shard with skip and limit as given; a multi-shard query runs on

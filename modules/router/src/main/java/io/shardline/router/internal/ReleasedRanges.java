@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.RangeRelease;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * The shard's side of stale routing. A migration worker records on the old owner that a range left it (with the

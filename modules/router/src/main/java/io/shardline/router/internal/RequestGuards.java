@@ -7,7 +7,7 @@ import java.util.Set;
 
 import org.bson.Document;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * Checks every request before it reaches a shard: no server-side JavaScript anywhere, and no reference to a tenant

@@ -1,9 +1,8 @@
 package io.shardline.router.internal;
 
-import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,7 +19,8 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.router.RouterConfig;
+import io.shardline.core.key.KeyHex;
+import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.QueryLoadSample;
 import io.shardline.schemas.avro.RouterAck;
@@ -35,7 +35,11 @@ public final class RouterSignals implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterSignals.class);
 
-    private final RouterConfig config;
+    /** What the signals need of the router's configuration. */
+    public record Settings(String routerId, String bootstrapServers, TopicCatalog catalog, Duration signalInterval, Duration leaseDuration) {
+    }
+
+    private final Settings config;
     private final RoutingState state;
     private final LoadCounter load;
     private final InFlightWrites inFlight;
@@ -47,7 +51,7 @@ public final class RouterSignals implements AutoCloseable {
     private volatile long lastAckedVersion = -1;
     private long windowStart = System.currentTimeMillis();
 
-    public RouterSignals(RouterConfig config, RoutingState state, LoadCounter load, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
+    public RouterSignals(Settings config, RoutingState state, LoadCounter load, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
         this.config = config;
         this.acknowledged = acknowledged;
         this.state = state;
@@ -180,7 +184,7 @@ public final class RouterSignals implements AutoCloseable {
         load.drain().forEach((target, counts) -> {
             QueryLoadSample sample = QueryLoadSample.newBuilder().setRouterId(config.routerId()).setShardId(target.shardId())
                 .setNamespace(target.namespace())
-                .setChunkMin(target.chunkMinHex() == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(target.chunkMinHex())))
+                .setChunkMin(KeyHex.bytes(target.chunkMinHex()))
                 .setWindowStart(start).setWindowMillis(window).setReads(counts.reads()).setWrites(counts.writes()).build();
             producer.send(new ProducerRecord<>(config.catalog().queryLoad().name(), target.shardId(), sample));
         });
@@ -190,16 +194,9 @@ public final class RouterSignals implements AutoCloseable {
     private void publishAcknowledged() {
         for (AcknowledgedCount count : acknowledged.changed()) {
             String key = io.shardline.schemas.TopicCatalog.acknowledgedKey(config.routerId(), count.getNamespace(),
-                HexFormat.of().formatHex(bytes(count.getChunkMin())), count.getChunkMax() == null ? null : HexFormat.of().formatHex(bytes(count.getChunkMax())));
+                KeyHex.of(count.getChunkMin()), KeyHex.of(count.getChunkMax()));
             producer.send(new ProducerRecord<>(config.catalog().acknowledged().name(), key, count));
         }
-    }
-
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] bytes = new byte[copy.remaining()];
-        copy.get(bytes);
-        return bytes;
     }
 
     /** A router that ran before under the same id goes on from the totals it published. */

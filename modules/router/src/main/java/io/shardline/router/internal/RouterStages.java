@@ -6,7 +6,7 @@ import java.util.Map;
 
 import org.bson.Document;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /** The stages of a pipeline that the router runs itself, on the merged results of the shards. */
 final class RouterStages {

@@ -9,7 +9,7 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.ShardDescriptor;
 
 /** One MongoDB client per shard, made on first use from the shard's registered connection string. */

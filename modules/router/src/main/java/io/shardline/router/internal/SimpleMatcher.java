@@ -6,7 +6,7 @@ import java.util.Map;
 import org.bson.Document;
 
 import io.shardline.core.key.KeyEncoding;
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 /**
  * Evaluates a {@code $match} at the router, after a {@code $group}: equality and the comparison operators

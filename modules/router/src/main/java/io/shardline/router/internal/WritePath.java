@@ -19,8 +19,8 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.key.ShardKeyException;
 import io.shardline.core.routing.Chunk;
-import io.shardline.router.RouterException;
-import io.shardline.router.WriteResult;
+import io.shardline.router.api.RouterException;
+import io.shardline.router.api.WriteResult;
 import io.shardline.schemas.avro.ChunkState;
 
 /**

@@ -8,7 +8,7 @@ import java.util.List;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
-import io.shardline.router.RouterException;
+import io.shardline.router.api.RouterException;
 
 class RequestGuardsTest {
 

@@ -15,8 +15,8 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 
+import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.MigrationPhases;
-import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
 
@@ -163,6 +163,6 @@ public final class WriteLedger {
     }
 
     private static boolean within(String keyHex, ByteBuffer min, ByteBuffer max) {
-        return keyHex.compareTo(ControlPlaneClient.hex(min)) >= 0 && (max == null || keyHex.compareTo(ControlPlaneClient.hex(max)) < 0);
+        return keyHex.compareTo(KeyHex.of(min)) >= 0 && (max == null || keyHex.compareTo(KeyHex.of(max)) < 0);
     }
 }

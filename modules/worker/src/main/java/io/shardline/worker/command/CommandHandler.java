@@ -22,7 +22,7 @@ import io.shardline.schemas.avro.SplitChunk;
 import io.shardline.schemas.avro.SplitShard;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.plane.ControlPlane;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 
 /**
  * Carries out one command record: read, skipped when carried out before (commands are idempotent by command id),
@@ -69,16 +69,16 @@ final class CommandHandler {
     private void carryOut(ShardCommand command) {
         Object body = command.getCommand();
         if (body instanceof MoveChunk move) {
-            planner.move(command, move.getNamespace(), Hex.of(move.getChunkMin()), move.getTargetShardId(), null);
+            planner.move(command, move.getNamespace(), KeyHex.of(move.getChunkMin()), move.getTargetShardId(), null);
             planner.accepted(command, move.getTargetShardId(), move.getNamespace(), "moving chunk " + name(move.getChunkMin()) + " of "
                 + move.getNamespace() + " to " + move.getTargetShardId());
         } else if (body instanceof SplitChunk split) {
-            planner.split(command, split.getNamespace(), Hex.of(split.getChunkMin()), Hex.of(split.getSplitKey()), split.getByLoad(), null);
+            planner.split(command, split.getNamespace(), KeyHex.of(split.getChunkMin()), KeyHex.of(split.getSplitKey()), split.getByLoad(), null);
             planner.accepted(command, null, split.getNamespace(), "chunk " + name(split.getChunkMin()) + " of " + split.getNamespace()
-                + " split at " + Hex.of(split.getSplitKey()));
+                + " split at " + KeyHex.of(split.getSplitKey()));
         } else if (body instanceof SplitShard split) {
-            planner.splitAndMove(command, split.getShardId(), split.getNamespace(), Hex.of(split.getChunkMin()),
-                split.getSplitKey() == null ? null : Hex.of(split.getSplitKey()), split.getTargetShardId(), split.getByLoad());
+            planner.splitAndMove(command, split.getShardId(), split.getNamespace(), KeyHex.of(split.getChunkMin()),
+                split.getSplitKey() == null ? null : KeyHex.of(split.getSplitKey()), split.getTargetShardId(), split.getByLoad());
             planner.accepted(command, split.getShardId(), split.getNamespace(), "splitting chunk " + name(split.getChunkMin()) + " of "
                 + split.getNamespace() + " on " + split.getShardId() + " and moving its upper half");
         } else if (body instanceof MergeShards merge) {
@@ -105,7 +105,7 @@ final class CommandHandler {
     }
 
     private static String name(ByteBuffer min) {
-        return CommandRules.name(Hex.of(min));
+        return CommandRules.name(KeyHex.of(min));
     }
 
     private void reject(ConsumerRecord<byte[], byte[]> record, ShardCommand command, String field, Exception why) {

@@ -27,7 +27,7 @@ import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.worker.data.RangeOps;
 import io.shardline.worker.plane.ControlPlane;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.worker.runner.MigrationRunner;
 
 /**
@@ -65,7 +65,7 @@ final class Planner {
 
     private static void owner(ChunkRoute route, String expectedOwner) {
         if (expectedOwner != null && !expectedOwner.equals(route.getShardId())) {
-            throw new InvalidCommand("command.shardId", "the chunk " + CommandRules.name(Hex.of(route.getMin())) + " of " + route.getNamespace()
+            throw new InvalidCommand("command.shardId", "the chunk " + CommandRules.name(KeyHex.of(route.getMin())) + " of " + route.getNamespace()
                 + " is owned by " + route.getShardId() + ", not " + expectedOwner);
         }
     }
@@ -87,7 +87,7 @@ final class Planner {
             .setStartedAt(now).setUpdatedAt(now).build();
         plane.publishMigration(planned);
         plane.event(ShardEventType.MIGRATION_STARTED, route.getShardId(), namespace, migrationId, command.getCommandId(), command.getIssuer(),
-            "move [" + minHex + ", " + (route.getMax() == null ? "+inf" : Hex.of(route.getMax())) + ") of " + namespace + " from "
+            "move [" + minHex + ", " + (route.getMax() == null ? "+inf" : KeyHex.of(route.getMax())) + ") of " + namespace + " from "
                 + route.getShardId() + " to " + targetShardId, Map.of());
         runner.submit(migrationId);
     }
@@ -95,7 +95,7 @@ final class Planner {
     /** Metadata only: one chunk becomes two on the same shard, both halves in one transaction. Returns the upper chunk's min. */
     String split(ShardCommand command, String namespace, String minHex, String splitHex, boolean byLoad, String expectedOwner) {
         ChunkRoute route = chunk(namespace, minHex);
-        String maxHex = Hex.of(route.getMax());
+        String maxHex = KeyHex.of(route.getMax());
         owner(route, expectedOwner);
         if (maxHex != null && maxHex.equals(splitHex)) {
             ChunkRoute upper = plane.routing().get(TopicCatalog.routingKey(namespace, splitHex));
@@ -111,8 +111,8 @@ final class Planner {
         try {
             // Each half is checked against the routing it was derived from.
             plane.atomically(() -> {
-                plane.publishRoute(ChunkRoute.newBuilder(route).setMin(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
-                plane.publishRoute(ChunkRoute.newBuilder(route).setMax(Hex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+                plane.publishRoute(ChunkRoute.newBuilder(route).setMin(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+                plane.publishRoute(ChunkRoute.newBuilder(route).setMax(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
             });
         } catch (ControlPlane.RoutingChanged changed) {
             throw new InvalidCommand("command.chunkMin", "the chunk changed while it was being split: " + changed.getMessage());
@@ -136,11 +136,11 @@ final class Planner {
     /** The median stored key of a chunk on its shard, read from the shard itself. */
     private String medianKey(ChunkRoute route) {
         var collection = plane.collection(route.getShardId(), route.getNamespace());
-        RangeOps ops = new RangeOps(collection, collection, Hex.of(route.getMin()), Hex.of(route.getMax()));
+        RangeOps ops = new RangeOps(collection, collection, KeyHex.of(route.getMin()), KeyHex.of(route.getMax()));
         long count = ops.count();
         RawBsonDocument median = collection.find(ops.rangeFilter())
             .projection(Projections.include(RangeOps.KEY_FIELD)).sort(Sorts.ascending(RangeOps.KEY_FIELD)).skip((int) (count / 2)).first();
-        if (median == null || !(median.get(RangeOps.KEY_FIELD) instanceof BsonString key) || key.getValue().equals(Hex.of(route.getMin()))) {
+        if (median == null || !(median.get(RangeOps.KEY_FIELD) instanceof BsonString key) || key.getValue().equals(KeyHex.of(route.getMin()))) {
             throw new InvalidCommand("command.splitKey", "none given, and the chunk holds no key to split at");
         }
         return key.getValue();
@@ -157,7 +157,7 @@ final class Planner {
 
     private List<ChunkRoute> chunksOf(String shardId) {
         return plane.routing().values().values().stream().filter(r -> r.getShardId().equals(shardId))
-            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(r -> Hex.of(r.getMin()))).toList();
+            .sorted(Comparator.comparing(ChunkRoute::getNamespace).thenComparing(r -> KeyHex.of(r.getMin()))).toList();
     }
 
     void accepted(ShardCommand command, String shardId, String namespace, String what) {
@@ -177,7 +177,7 @@ final class Planner {
         accepted(command, shardId, null, targetShardId == null ? "draining " + chunks.size() + " chunks off " + shardId
             : "merging " + shardId + " into " + targetShardId);
         for (ChunkRoute route : chunks) {
-            move(command, route.getNamespace(), Hex.of(route.getMin()), targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId, null);
+            move(command, route.getNamespace(), KeyHex.of(route.getMin()), targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId, null);
         }
         runner.retireIfEmpty(shardId);
     }
@@ -202,7 +202,7 @@ final class Planner {
             }
             ChunkRoute moving = most.getValue().remove(most.getValue().size() - 1);
             least.getValue().add(moving);
-            move(command, moving.getNamespace(), Hex.of(moving.getMin()), least.getKey(), null);
+            move(command, moving.getNamespace(), KeyHex.of(moving.getMin()), least.getKey(), null);
             moves++;
         }
         return moves;

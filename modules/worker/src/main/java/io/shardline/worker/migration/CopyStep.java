@@ -5,7 +5,7 @@ import java.time.Duration;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.worker.data.RangeCopy;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 
 /**
  * COPYING: copies the range in key order ({@link RangeCopy}), publishing its progress and resume point as it goes,
@@ -21,7 +21,7 @@ final class CopyStep {
 
     void run() throws InterruptedException {
         MigrationState state = migration.state;
-        String from = state.getLastCopiedKey() == null ? Hex.of(state.getChunkMin()) : Hex.of(state.getLastCopiedKey());
+        String from = state.getLastCopiedKey() == null ? KeyHex.of(state.getChunkMin()) : KeyHex.of(state.getLastCopiedKey());
         RangeCopy copy = new RangeCopy(migration.ops(), from, migration.config.copyBatchSize(), migration.config.copyStreams(),
             migration.config.copyLatencyTarget(), migration.listener, state.getCopiedDocs(), state.getCopiedBytes());
         Duration tick = Duration.ofMillis(Math.max(10, Math.min(200, migration.config.progressInterval().toMillis())));
@@ -48,7 +48,7 @@ final class CopyStep {
         if (progress.finished() && state.getChunkMax() != null) {
             state.setLastCopiedKey(state.getChunkMax());
         } else {
-            state.setLastCopiedKey(Hex.bytes(progress.resumeKey()));
+            state.setLastCopiedKey(KeyHex.bytes(progress.resumeKey()));
         }
     }
 }

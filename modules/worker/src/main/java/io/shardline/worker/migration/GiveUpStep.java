@@ -10,7 +10,7 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.worker.data.CdcTail;
 import io.shardline.worker.data.Replay;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.worker.plane.RangeDeletions;
 
 /**
@@ -83,7 +83,7 @@ final class GiveUpStep {
         MigrationState state = migration.state;
         migration.plane.ownership().check();
         migration.plane.deletions(state.getTargetShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.TARGET,
-            state.getNamespace(), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax())));
+            state.getNamespace(), KeyHex.of(state.getChunkMin()), KeyHex.of(state.getChunkMax())));
     }
 
     /** Deletes the range from the target, each batch checked against the routing; the migration's deletion tasks are done. */

@@ -11,7 +11,7 @@ import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.worker.data.CdcTail;
 import io.shardline.worker.data.Replay;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.worker.plane.RangeDeletions;
 
 /**
@@ -71,10 +71,10 @@ final class GraceStep {
      */
     private void recordRelease() {
         MigrationState state = migration.state;
-        String key = TopicCatalog.routingKey(state.getNamespace(), Hex.of(state.getChunkMin()));
+        String key = TopicCatalog.routingKey(state.getNamespace(), KeyHex.of(state.getChunkMin()));
         var entry = migration.plane.routing().entry(key);
         if (entry == null) {
-            throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
+            throw new IllegalStateException("chunk " + KeyHex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
         }
         migration.plane.recordRelease(state.getSourceShardId(), new RangeRelease(state.getNamespace(),
             KeyRange.ofEncoded(state.getChunkMin(), state.getChunkMax()), state.getTargetShardId(), state.getMigrationId(), entry.offset() + 1));

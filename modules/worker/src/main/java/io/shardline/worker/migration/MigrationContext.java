@@ -25,7 +25,7 @@ import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.data.RangeOps;
 import io.shardline.worker.plane.ControlPlane;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 
 /**
  * What the steps of one migration share: its state (owned by the {@link Migration} that runs it), the control plane,
@@ -101,9 +101,9 @@ final class MigrationContext {
     // ------------------------------------------------------------------ routing
 
     ChunkRoute route() {
-        ChunkRoute route = plane.routing().get(TopicCatalog.routingKey(state.getNamespace(), Hex.of(state.getChunkMin())));
+        ChunkRoute route = plane.routing().get(TopicCatalog.routingKey(state.getNamespace(), KeyHex.of(state.getChunkMin())));
         if (route == null) {
-            throw new IllegalStateException("chunk " + Hex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
+            throw new IllegalStateException("chunk " + KeyHex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
         }
         return route;
     }
@@ -118,13 +118,13 @@ final class MigrationContext {
 
     RangeOps ops() {
         return new RangeOps(plane.collection(state.getSourceShardId(), state.getNamespace()),
-            plane.collection(state.getTargetShardId(), state.getNamespace()), Hex.of(state.getChunkMin()), Hex.of(state.getChunkMax()),
+            plane.collection(state.getTargetShardId(), state.getNamespace()), KeyHex.of(state.getChunkMin()), KeyHex.of(state.getChunkMax()),
             plane.ownership()::check);
     }
 
     String range() {
-        String max = Hex.of(state.getChunkMax());
-        return "[" + Hex.of(state.getChunkMin()) + ", " + (max == null ? "+inf" : max) + ")";
+        String max = KeyHex.of(state.getChunkMax());
+        return "[" + KeyHex.of(state.getChunkMin()) + ", " + (max == null ? "+inf" : max) + ")";
     }
 
     /**
@@ -281,15 +281,15 @@ final class MigrationContext {
      * shard owns any chunk overlapping the range, or another migration is bringing one back to it.
      */
     void requireNotOwnedBy(String shardId) {
-        String min = Hex.of(state.getChunkMin());
-        String max = Hex.of(state.getChunkMax());
+        String min = KeyHex.of(state.getChunkMin());
+        String max = KeyHex.of(state.getChunkMax());
         Map<String, MigrationState> migrations = null;
         for (ChunkRoute route : plane.routing().values().values()) {
             if (!route.getNamespace().equals(state.getNamespace())) {
                 continue;
             }
-            String routeMin = Hex.of(route.getMin());
-            String routeMax = Hex.of(route.getMax());
+            String routeMin = KeyHex.of(route.getMin());
+            String routeMax = KeyHex.of(route.getMax());
             String chunk = "[" + routeMin + ", " + (routeMax == null ? "+inf" : routeMax) + ")";
             boolean overlaps = (max == null || routeMin.compareTo(max) < 0) && (routeMax == null || routeMax.compareTo(min) > 0);
             if (overlaps && route.getMigrationId() != null && !mine(route)) {

@@ -13,7 +13,7 @@ import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.worker.data.RangeOps;
-import io.shardline.worker.plane.Hex;
+import io.shardline.core.key.KeyHex;
 import io.shardline.worker.plane.RangeDeletions;
 
 /**
@@ -34,8 +34,8 @@ final class PlanStep {
     void run() throws InterruptedException {
         MigrationState state = migration.state;
         ChunkRoute route = migration.route();
-        String min = Hex.of(state.getChunkMin());
-        String max = Hex.of(state.getChunkMax());
+        String min = KeyHex.of(state.getChunkMin());
+        String max = KeyHex.of(state.getChunkMax());
         Map<String, MigrationState> migrations = migration.plane.migrations().values();
         // A task of a migration that has ended is a leftover: every ending removes its tasks before it is published.
         List<RangeDeletions.Task> pending = migration.plane.deletions(state.getTargetShardId())
@@ -53,12 +53,12 @@ final class PlanStep {
             return;
         }
         state.setError(null);
-        boolean sameBounds = Objects.equals(Hex.of(route.getMax()), max);
+        boolean sameBounds = Objects.equals(KeyHex.of(route.getMax()), max);
         if (!sameBounds || !migration.mine(route) && (route.getMigrationId() != null || route.getState() != ChunkState.ACTIVE
             || !route.getShardId().equals(state.getSourceShardId()))) {
             // Planned against a routing that has moved on: nothing has been written for this migration, so it ends
             // without touching either shard.
-            String why = !sameBounds ? "the chunk was split since this migration was planned: it ends at " + Hex.of(route.getMax()) + " now"
+            String why = !sameBounds ? "the chunk was split since this migration was planned: it ends at " + KeyHex.of(route.getMax()) + " now"
                 : "the chunk is no longer ACTIVE on " + state.getSourceShardId() + " without a migration: it is " + route.getState() + " on "
                 + route.getShardId() + (route.getMigrationId() == null ? "" : " under migration " + route.getMigrationId());
             state.setError(why);

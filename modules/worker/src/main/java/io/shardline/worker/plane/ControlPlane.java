@@ -1,5 +1,7 @@
 package io.shardline.worker.plane;
 
+import io.shardline.core.key.KeyHex;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -252,7 +254,7 @@ public final class ControlPlane implements AutoCloseable {
      * @throws RoutingChanged when the route at the key has changed since
      */
     public long publishRoute(ChunkRoute route) {
-        String key = TopicCatalog.routingKey(route.getNamespace(), Hex.of(route.getMin()));
+        String key = TopicCatalog.routingKey(route.getNamespace(), KeyHex.of(route.getMin()));
         return atomically(() -> {
             TopicTable.Entry<ChunkRoute> current = routing.refresh().entry(key);
             if (current != null && current.value().getVersion() != route.getVersion() - 1) {

@@ -1,4 +1,4 @@
-package io.shardline.router;
+package io.shardline.router.api;
 
 import java.util.List;
 

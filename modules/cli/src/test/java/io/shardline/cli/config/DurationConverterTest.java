@@ -1,4 +1,4 @@
-package io.shardline.cli;
+package io.shardline.cli.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,6 +19,7 @@ class DurationConverterTest {
         assertThat(converter.convert("90s")).isEqualTo(Duration.ofSeconds(90));
         assertThat(converter.convert("5m")).isEqualTo(Duration.ofMinutes(5));
         assertThat(converter.convert("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(converter.convert("1d")).isEqualTo(Duration.ofDays(1));
         assertThat(converter.convert("PT1M30S")).isEqualTo(Duration.ofSeconds(90));
     }
 

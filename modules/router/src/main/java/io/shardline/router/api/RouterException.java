@@ -1,4 +1,4 @@
-package io.shardline.router;
+package io.shardline.router.api;
 
 /**
  * A request the router refuses or cannot complete. {@link Kind} tells a caller (and the HTTP layer) what to do:
