@@ -61,6 +61,10 @@ public final class CommandLoop implements AutoCloseable {
     /** The next command offset to commit: where a successor starts. */
     private final AtomicLong nextOffset = new AtomicLong();
     private int failuresInARow;
+    /** Failures of the loop as a whole in a row; a poll that succeeds ends the row. */
+    private int loopFailures;
+    /** While a failed command waits out its back-off, the partition is paused and the loop keeps polling until then. */
+    private long retryAtMillis;
     private volatile boolean stopping;
 
     private final Counter retried;
@@ -93,20 +97,21 @@ public final class CommandLoop implements AutoCloseable {
 
     /** Runs the loop; a loop that fails is logged, its term ended, and started again with a new consumer. */
     private void supervise() {
-        int restarts = 0;
         while (!stopping) {
             try {
                 consume();
-                restarts = 0;
             } catch (WakeupException stop) {
                 LOG.debug("worker {} stops consuming commands", config.workerId());
             } catch (RuntimeException e) {
-                restarts++;
-                LOG.error("worker {} command loop failed; restarted ({} in a row)", config.workerId(), restarts, e);
+                loopFailures++;
+                LOG.error("worker {} command loop failed; restarted ({} in a row)", config.workerId(), loopFailures, e);
                 if (ownership.holdsTerm()) {
                     lose("the command loop failed: " + e);
                 }
-                sleepQuietly(Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, restarts).toMillis());
+                long until = System.currentTimeMillis() + Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, loopFailures).toMillis();
+                while (!stopping && System.currentTimeMillis() < until) {
+                    sleepQuietly(50);
+                }
             }
         }
     }
@@ -138,8 +143,14 @@ public final class CommandLoop implements AutoCloseable {
                     }
                 }
             });
+            retryAtMillis = 0;
             while (!stopping) {
+                if (retryAtMillis != 0 && System.currentTimeMillis() >= retryAtMillis) {
+                    current.resume(current.paused());
+                    retryAtMillis = 0;
+                }
                 ConsumerRecords<byte[], byte[]> records = current.poll(Duration.ofMillis(200));
+                loopFailures = 0;
                 if (owned != null) {
                     group = current.groupMetadata();
                 }
@@ -181,8 +192,10 @@ public final class CommandLoop implements AutoCloseable {
             Duration backoff = Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, failuresInARow);
             LOG.warn("command at {}@{} failed ({} in a row); retried from its offset in {} ms: {}", record.topic(), record.offset(),
                 failuresInARow, backoff.toMillis(), failed.toString());
+            // Polled meanwhile, paused: the group membership, a rebalance and a stop are not held up by the back-off.
             current.seek(partition, record.offset());
-            sleepQuietly(backoff.toMillis());
+            current.pause(Set.of(partition));
+            retryAtMillis = System.currentTimeMillis() + backoff.toMillis();
             return false;
         }
     }

@@ -108,15 +108,12 @@ final class Planner {
             CommandRules.idle(route, plane.migrations().values().values());
         });
         Instant splitAt = byLoad ? Instant.now() : route.getSplitByLoadAt();
-        try {
-            // Each half is checked against the routing it was derived from.
-            plane.atomically(() -> {
-                plane.publishRoute(ChunkRoute.newBuilder(route).setMin(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
-                plane.publishRoute(ChunkRoute.newBuilder(route).setMax(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
-            });
-        } catch (ControlPlane.RoutingChanged changed) {
-            throw new InvalidCommand("command.chunkMin", "the chunk changed while it was being split: " + changed.getMessage());
-        }
+        // Each half is checked against the routing it was derived from; a split that lost a race with a migration step
+        // throws, and the command is retried against the routing as it is then.
+        plane.atomically(() -> {
+            plane.publishRoute(ChunkRoute.newBuilder(route).setMin(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+            plane.publishRoute(ChunkRoute.newBuilder(route).setMax(KeyHex.bytes(splitHex)).setVersion(route.getVersion() + 1).setSplitByLoadAt(splitAt).build());
+        });
         plane.event(ShardEventType.ROUTING_CHANGED, route.getShardId(), namespace, null, command.getCommandId(), command.getIssuer(),
             "split [" + minHex + ", " + (maxHex == null ? "+inf" : maxHex) + ") at " + splitHex + (byLoad ? " (by load)" : ""), Map.of());
         return splitHex;

@@ -76,56 +76,61 @@ final class FenceStep {
                 + (changed == null ? "" : "; " + changed.size() + " changed documents to compare so far"));
             return offset;
         });
-        long acksStart = System.nanoTime();
-        // Routers take writes until they read the fence: while their acks come in, those writes are applied and
-        // compared, so that what is left to drain and compare after the marker is what came in since the last pass.
-        String missing = migration.awaitAcks(fenceOffset, migration.config.ackTimeout(), changed == null ? null : () -> replay.narrowOnce(changes, changed));
-        long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
-        if (missing != null) {
-            migration.plane.event(ShardEventType.FENCE_TIMEOUT, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
-                state.getCommandId(), null, "routers did not acknowledge the fence within " + migration.config.ackTimeout().toMillis() + " ms: "
-                    + missing, Map.of("attempt", (double) state.getFenceAttempts()));
-            unfence("fence timed out waiting for " + missing);
-            return false;
-        }
-        String marker = MigrationContext.MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
-        long drainStart = System.nanoTime();
-        if (!replay.drainTo(changes, marker, deadline, changed)) {
-            unfence("the drain to the marker did not finish within the fence's hard bound of " + migration.config.maxFenceHold().toMillis() + " ms");
-            return false;
-        }
-        long verifyStart = System.nanoTime();
-        long drainMillis = (verifyStart - drainStart) / 1_000_000;
-        String mismatch;
-        if (changed == null) {
-            mismatch = verifyWhole(ops);
-        } else {
-            // The pre-check found both sides equal but for documents changed since; those are compared again, in
-            // batches, within the fence's hard bound. Past it the fence is lifted; the next probe narrows the set down
-            // to the documents that still differ, so the next attempt has less to compare.
-            RangeOps.Agreement agreement = ops.sameOnBothSides(changed, VERIFY_BATCH, deadline);
-            if (agreement == RangeOps.Agreement.UNFINISHED) {
-                unfence("comparing the " + changed.size() + " documents changed during the catch-up did not finish within "
-                    + "the fence's hard bound of " + migration.config.maxFenceHold().toMillis() + " ms");
+        try {
+            long acksStart = System.nanoTime();
+            // Routers take writes until they read the fence: while their acks come in, those writes are applied and
+            // compared, so that what is left to drain and compare after the marker is what came in since the last pass.
+            String missing = migration.awaitAcks(fenceOffset, migration.config.ackTimeout(), changed == null ? null : () -> replay.narrowOnce(changes, changed));
+            long acksMillis = (System.nanoTime() - acksStart) / 1_000_000;
+            if (missing != null) {
+                migration.plane.event(ShardEventType.FENCE_TIMEOUT, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
+                    state.getCommandId(), null, "routers did not acknowledge the fence within " + migration.config.ackTimeout().toMillis() + " ms: "
+                        + missing, Map.of("attempt", (double) state.getFenceAttempts()));
+                unfence("fence timed out waiting for " + missing);
                 return false;
             }
-            mismatch = agreement == RangeOps.Agreement.SAME ? null : "documents changed during the catch-up differ between source and target";
+            String marker = MigrationContext.MARKER_PREFIX + state.getMigrationId() + ":" + state.getFenceAttempts();
+            long drainStart = System.nanoTime();
+            if (!replay.drainTo(changes, marker, deadline, changed)) {
+                unfence("the drain to the marker did not finish within the fence's hard bound of " + migration.config.maxFenceHold().toMillis() + " ms");
+                return false;
+            }
+            long verifyStart = System.nanoTime();
+            long drainMillis = (verifyStart - drainStart) / 1_000_000;
+            String mismatch;
+            if (changed == null) {
+                mismatch = verifyWhole(ops);
+            } else {
+                // The pre-check found both sides equal but for documents changed since; those are compared again, in
+                // batches, within the fence's hard bound. Past it the fence is lifted; the next probe narrows the set down
+                // to the documents that still differ, so the next attempt has less to compare.
+                RangeOps.Agreement agreement = ops.sameOnBothSides(changed, VERIFY_BATCH, deadline);
+                if (agreement == RangeOps.Agreement.UNFINISHED) {
+                    unfence("comparing the " + changed.size() + " documents changed during the catch-up did not finish within "
+                        + "the fence's hard bound of " + migration.config.maxFenceHold().toMillis() + " ms");
+                    return false;
+                }
+                mismatch = agreement == RangeOps.Agreement.SAME ? null : "documents changed during the catch-up differ between source and target";
+            }
+            long verifyMillis = (System.nanoTime() - verifyStart) / 1_000_000;
+            if (mismatch != null) {
+                migration.verificationFailed(mismatch);
+                new GiveUpStep(migration).beforeCutOver(MigrationPhase.ABORTED, "verification failed: " + mismatch);
+                return true;
+            }
+            String verified = "source and target agree on the range (acks in " + acksMillis + " ms, drained in " + drainMillis + " ms, verified "
+                + (changed == null ? "by a full scan" : changed.size() + " changed documents") + " in " + verifyMillis + " ms)";
+            // The route first: a partition joining a transaction after others were written in it waited ~0.5 s for the
+            // produce to be acknowledged, with writes held all the while.
+            migration.inOneTransaction(() -> {
+                cutOver.publishRoute();
+                migration.transitionSent(MigrationPhase.VERIFIED, verified);
+                cutOver.enter();
+            });
+        } catch (RuntimeException failed) {
+            migration.liftFenceAfter(failed, ChunkState.MIGRATING);
+            throw failed;
         }
-        long verifyMillis = (System.nanoTime() - verifyStart) / 1_000_000;
-        if (mismatch != null) {
-            migration.verificationFailed(mismatch);
-            new GiveUpStep(migration).beforeCutOver(MigrationPhase.ABORTED, "verification failed: " + mismatch);
-            return true;
-        }
-        String verified = "source and target agree on the range (acks in " + acksMillis + " ms, drained in " + drainMillis + " ms, verified "
-            + (changed == null ? "by a full scan" : changed.size() + " changed documents") + " in " + verifyMillis + " ms)";
-        // The route first: a partition joining a transaction after others were written in it waited ~0.5 s for the
-        // produce to be acknowledged, with writes held all the while.
-        migration.inOneTransaction(() -> {
-            cutOver.publishRoute();
-            migration.transitionSent(MigrationPhase.VERIFIED, verified);
-            cutOver.enter();
-        });
         migration.listener.fenceHeld(Duration.ofNanos(System.nanoTime() - fenceStart));
         return true;
     }

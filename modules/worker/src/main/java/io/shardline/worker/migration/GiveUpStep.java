@@ -57,19 +57,24 @@ final class GiveUpStep {
         if (route.getShardId().equals(state.getTargetShardId())) {
             recordTargetDeletion();
             long offset = migration.plane.publishRoute(MigrationContext.next(route).setState(ChunkState.FENCED).build());
-            String missing = migration.awaitAcks(offset, migration.config.ackTimeout(), null);
-            if (missing != null) {
-                migration.plane.publishRoute(MigrationContext.next(migration.route()).setState(ChunkState.ACTIVE).build());
-                migration.plane.event(ShardEventType.FENCE_TIMEOUT, state.getTargetShardId(), state.getNamespace(), state.getMigrationId(),
-                    state.getCommandId(), null, "rollback fence not acknowledged by " + missing + "; retrying", Map.of());
-                Thread.sleep(migration.config.fenceRetryBackoff().toMillis());
-                return;
-            }
-            String marker = MigrationContext.MARKER_PREFIX + state.getMigrationId() + ":rollback";
-            if (!backward.drainTo(tail, marker, System.currentTimeMillis() + migration.config.maxFenceHold().toMillis(), null)) {
-                migration.plane.publishRoute(MigrationContext.next(migration.route()).setState(ChunkState.ACTIVE).build());
-                Thread.sleep(migration.config.fenceRetryBackoff().toMillis());
-                return;
+            try {
+                String missing = migration.awaitAcks(offset, migration.config.ackTimeout(), null);
+                if (missing != null) {
+                    migration.plane.publishRoute(MigrationContext.next(migration.route()).setState(ChunkState.ACTIVE).build());
+                    migration.plane.event(ShardEventType.FENCE_TIMEOUT, state.getTargetShardId(), state.getNamespace(), state.getMigrationId(),
+                        state.getCommandId(), null, "rollback fence not acknowledged by " + missing + "; retrying", Map.of());
+                    Thread.sleep(migration.config.fenceRetryBackoff().toMillis());
+                    return;
+                }
+                String marker = MigrationContext.MARKER_PREFIX + state.getMigrationId() + ":rollback";
+                if (!backward.drainTo(tail, marker, System.currentTimeMillis() + migration.config.maxFenceHold().toMillis(), null)) {
+                    migration.plane.publishRoute(MigrationContext.next(migration.route()).setState(ChunkState.ACTIVE).build());
+                    Thread.sleep(migration.config.fenceRetryBackoff().toMillis());
+                    return;
+                }
+            } catch (RuntimeException failed) {
+                migration.liftFenceAfter(failed, ChunkState.ACTIVE);
+                throw failed;
             }
             migration.plane.publishRoute(MigrationContext.next(migration.route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE)
                 .setMigrationId(null).build());

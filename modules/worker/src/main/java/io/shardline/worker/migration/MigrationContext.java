@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.RouterAck;
@@ -25,6 +26,7 @@ import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.data.RangeOps;
 import io.shardline.worker.plane.ControlPlane;
+import io.shardline.worker.plane.Ownership;
 import io.shardline.core.key.KeyHex;
 
 /**
@@ -249,6 +251,26 @@ final class MigrationContext {
         plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(),
             state.getCommandId(), null, "verification failed, the source stays authoritative: " + what, Map.of());
         state.setError("verification failed: " + what);
+    }
+
+    /**
+     * A step failed while this migration's fence held writes: the fence is lifted at once ({@code to}: MIGRATING
+     * before the cutover, ACTIVE on the target after it) rather than when the retry comes, so that writes wait no
+     * longer than the fence's bound. Nothing is published once the term has ended (the next owner takes over).
+     */
+    void liftFenceAfter(RuntimeException failed, ChunkState to) {
+        if (failed instanceof Ownership.Lost) {
+            return;
+        }
+        try {
+            ChunkRoute route = route();
+            if (route.getState() == ChunkState.FENCED && mine(route)) {
+                plane.publishRoute(next(route).setState(to).build());
+                LOG.warn("migration {}: the fence was lifted after a failure: {}", state.getMigrationId(), failed.toString());
+            }
+        } catch (RuntimeException liftFailed) {
+            failed.addSuppressed(liftFailed);
+        }
     }
 
     // ------------------------------------------------------------------ invariants

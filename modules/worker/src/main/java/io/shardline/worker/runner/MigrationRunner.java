@@ -55,7 +55,11 @@ public final class MigrationRunner implements AutoCloseable {
     private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
     /** Migrations this worker is carrying out: the runner's, and those in their grace period. */
     private final Map<String, Migration> running = new ConcurrentHashMap<>();
-    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    /** Failures in a row per migration, counted within the phase they happened in (progress starts the count again). */
+    private final Map<String, Failures> failures = new ConcurrentHashMap<>();
+
+    private record Failures(MigrationPhase phase, int count) {
+    }
     private final Object runLock = new Object();
     private final Thread runner;
     private final ExecutorService graces;
@@ -130,36 +134,61 @@ public final class MigrationRunner implements AutoCloseable {
         }
     }
 
+    /** The runner thread: a failure outside any one migration (reading the migrations topic, say) is logged and waited out. */
     private void runMigrations() {
+        int loopFailures = 0;
         while (!stopping) {
-            String migrationId;
             try {
-                migrationId = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (migrationId == null) {
-                    continue;
+                if (!runNext()) {
+                    return;
                 }
-                if (!ownership.awaitValid(leaseWait)) {
-                    if (ownership.holdsTerm()) {
-                        queue.add(migrationId); // the lease could not be renewed yet: try again
-                    }
-                    continue; // else the term ended: the next owner resumes the migration
+                loopFailures = 0;
+            } catch (RuntimeException e) {
+                loopFailures++;
+                Duration backoff = Backoff.exponential(FIRST_FAILURE_BACKOFF, MAX_FAILURE_BACKOFF, loopFailures);
+                LOG.error("worker {} runner failed ({} in a row); it goes on in {} ms", config.workerId(), loopFailures, backoff.toMillis(), e);
+                try {
+                    Thread.sleep(backoff.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return;
                 }
-            } catch (InterruptedException e) {
-                return;
-            }
-            Migration migration;
-            synchronized (runLock) {
-                MigrationState state = plane.migrations().get(migrationId);
-                if (state == null || MigrationPhases.ended(state) || running.containsKey(migrationId)) {
-                    continue; // ended, or already running here (its grace period, say): one run per migration
-                }
-                migration = new Migration(plane, config, listener, state);
-                running.put(migrationId, migration);
-            }
-            if (!carry(migration, false)) {
-                return;
             }
         }
+    }
+
+    /** Takes the next queued migration and runs it up to its cutover; false when the thread was interrupted. */
+    private boolean runNext() {
+        String migrationId;
+        try {
+            migrationId = queue.poll(200, TimeUnit.MILLISECONDS);
+            if (migrationId == null) {
+                return true;
+            }
+            if (!ownership.awaitValid(leaseWait)) {
+                if (ownership.holdsTerm()) {
+                    queue.add(migrationId); // the lease could not be renewed yet: try again
+                }
+                return true; // else the term ended: the next owner resumes the migration
+            }
+        } catch (InterruptedException e) {
+            return false;
+        }
+        Migration migration;
+        synchronized (runLock) {
+            MigrationState state;
+            try {
+                state = plane.migrations().get(migrationId);
+            } catch (RuntimeException unreadable) {
+                queue.add(migrationId); // taken again once the migrations topic can be read
+                throw unreadable;
+            }
+            if (state == null || MigrationPhases.ended(state) || running.containsKey(migrationId)) {
+                return true; // ended, or already running here (its grace period, say): one run per migration
+            }
+            migration = new Migration(plane, config, listener, state);
+            running.put(migrationId, migration);
+        }
+        return carry(migration, false);
     }
 
     /**
@@ -175,7 +204,7 @@ public final class MigrationRunner implements AutoCloseable {
             failures.remove(migrationId);
             retireIfEmpty(reached.getSourceShardId());
             if (reached.getPhase() == MigrationPhase.CUT_OVER) {
-                graces.execute(() -> carry(migration, true));
+                graces.execute(() -> graceOf(migration));
                 inGrace = true;
             } else {
                 LOG.info("migration {} ended {}", migrationId, reached.getPhase());
@@ -192,6 +221,11 @@ public final class MigrationRunner implements AutoCloseable {
             if (!stoppedByTermEnd(migrationId, e)) {
                 retryLater(migrationId, failed(migration.state(), e));
             }
+        } catch (Error e) {
+            // Not a failure of the migration's steps: logged here, where the thread would otherwise end unseen.
+            LOG.error("migration {} stopped by an error; it is retried from its last state", migrationId, e);
+            retryLater(migrationId, MAX_FAILURE_BACKOFF);
+            throw e;
         } finally {
             if (!inGrace) {
                 synchronized (runLock) {
@@ -204,6 +238,20 @@ public final class MigrationRunner implements AutoCloseable {
             queue.add(migrationId);
         }
         return true;
+    }
+
+    /** The grace period of a migration that cut over, on a grace thread. */
+    private void graceOf(Migration migration) {
+        try {
+            carry(migration, true);
+        } catch (RuntimeException e) {
+            // A failure of the runner's own bookkeeping (not of a step, which carry handles): the migration is looked at again.
+            LOG.error("the grace period of migration {} failed; it is retried from its last state", migration.id(), e);
+            synchronized (runLock) {
+                running.remove(migration.id());
+            }
+            retryLater(migration.id(), MAX_FAILURE_BACKOFF);
+        }
     }
 
     /** True (and logged) when a failure comes from the end of this worker's term, wrapped by a step: not a failure of the migration. */
@@ -227,14 +275,22 @@ public final class MigrationRunner implements AutoCloseable {
         }, after.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Reports a failed step; returns the back-off before the retry, doubled per failure in a row of this migration. */
+    /**
+     * Reports a failed step; returns the back-off before the retry, doubled per failure in a row of this migration in
+     * the same phase (a migration that moved on since its last failure starts again from the first back-off).
+     */
     private Duration failed(MigrationState state, RuntimeException e) {
-        int count = failures.merge(state.getMigrationId(), 1, Integer::sum);
-        Duration backoff = Backoff.exponential(FIRST_FAILURE_BACKOFF, MAX_FAILURE_BACKOFF, count);
-        LOG.error("migration {} failed ({} in a row); it is retried from its last state in {} ms", state.getMigrationId(), count,
-            backoff.toMillis(), e);
-        plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(),
-            null, "step failed, retried from the last state: " + e.getMessage(), Map.of("failures", (double) count));
+        Failures now = failures.merge(state.getMigrationId(), new Failures(state.getPhase(), 1),
+            (before, first) -> before.phase() == first.phase() ? new Failures(before.phase(), before.count() + 1) : first);
+        Duration backoff = Backoff.exponential(FIRST_FAILURE_BACKOFF, MAX_FAILURE_BACKOFF, now.count());
+        LOG.error("migration {} failed in {} ({} in a row); it is retried from its last state in {} ms", state.getMigrationId(), state.getPhase(),
+            now.count(), backoff.toMillis(), e);
+        try {
+            plane.event(ShardEventType.MIGRATION_FAILED, state.getSourceShardId(), state.getNamespace(), state.getMigrationId(), state.getCommandId(),
+                null, "step failed, retried from the last state: " + e.getMessage(), Map.of("failures", (double) now.count()));
+        } catch (RuntimeException notPublished) {
+            LOG.warn("migration {}: the failure event could not be published: {}", state.getMigrationId(), notPublished.toString());
+        }
         return backoff;
     }
 
