@@ -132,7 +132,7 @@ final class Planner {
 
     /** The median stored key of a chunk on its shard, read from the shard itself. */
     private String medianKey(ChunkRoute route) {
-        var collection = plane.collection(route.getShardId(), route.getNamespace());
+        var collection = plane.shardConnections().collection(route.getShardId(), route.getNamespace());
         RangeOps ops = new RangeOps(collection, collection, KeyHex.of(route.getMin()), KeyHex.of(route.getMax()));
         long count = ops.count();
         RawBsonDocument median = collection.find(ops.rangeFilter())

@@ -115,7 +115,7 @@ public final class Replay {
      * @param changed where the ids applied are added, or null
      */
     public boolean drainTo(ChangeSource source, String marker, long deadlineMillis, Set<BsonValue> changed) {
-        var markers = plane.collection(shardId, namespace);
+        var markers = plane.shardConnections().collection(shardId, namespace);
         BsonString markerId = new BsonString(marker);
         plane.ownership().check();
         markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(migrationId)).toJson()));

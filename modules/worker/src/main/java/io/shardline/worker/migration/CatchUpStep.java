@@ -109,7 +109,7 @@ final class CatchUpStep {
                     preChecked = !changedSincePreCheck.contains(PRECHECK_INCOMPLETE);
                     changedSincePreCheck.remove(PRECHECK_INCOMPLETE);
                 } else if (next == FencePolicy.Next.PROBE) {
-                    try (ShardChangeStream direct = ShardChangeStream.open(migration.plane.collection(state.getSourceShardId(), state.getNamespace()))) {
+                    try (ShardChangeStream direct = ShardChangeStream.open(migration.plane.shardConnections().collection(state.getSourceShardId(), state.getNamespace()))) {
                         long probeStart = System.nanoTime();
                         String marker = MigrationContext.MARKER_PREFIX + state.getMigrationId() + ":probe:" + (++probes);
                         boolean drained = replay.drainTo(tail, marker, System.currentTimeMillis() + hardBound, changedSincePreCheck);

@@ -87,7 +87,7 @@ final class GiveUpStep {
     private void recordTargetDeletion() {
         MigrationState state = migration.state;
         migration.plane.ownership().check();
-        migration.plane.deletions(state.getTargetShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.TARGET,
+        migration.plane.shardConnections().deletions(state.getTargetShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.TARGET,
             state.getNamespace(), KeyHex.of(state.getChunkMin()), KeyHex.of(state.getChunkMax())));
     }
 
@@ -96,8 +96,8 @@ final class GiveUpStep {
         MigrationState state = migration.state;
         long deleted = migration.ops().deleteFromTarget(migration.config.deleteBatchSize(), 0,
             () -> migration.requireNotOwnedBy(state.getTargetShardId()));
-        migration.plane.deletions(state.getTargetShardId()).remove(state.getMigrationId(), RangeDeletions.Side.TARGET);
-        migration.plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
+        migration.plane.shardConnections().deletions(state.getTargetShardId()).remove(state.getMigrationId(), RangeDeletions.Side.TARGET);
+        migration.plane.shardConnections().deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
         return deleted;
     }
 }

@@ -52,7 +52,7 @@ final class GraceStep {
         recordRelease();
         long deleted = migration.ops().deleteFromSource(migration.config.deleteBatchSize(), 10,
             () -> migration.requireNotOwnedBy(state.getSourceShardId()));
-        migration.plane.deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
+        migration.plane.shardConnections().deletions(state.getSourceShardId()).remove(state.getMigrationId(), RangeDeletions.Side.SOURCE);
         migration.inOneTransaction(() -> {
             ChunkRoute route = migration.route();
             if (migration.mine(route)) {
@@ -76,7 +76,7 @@ final class GraceStep {
         if (entry == null) {
             throw new IllegalStateException("chunk " + KeyHex.of(state.getChunkMin()) + " of " + state.getNamespace() + " is not in the routing");
         }
-        migration.plane.recordRelease(state.getSourceShardId(), new RangeRelease(state.getNamespace(),
+        migration.plane.shardConnections().recordRelease(state.getSourceShardId(), new RangeRelease(state.getNamespace(),
             KeyRange.ofEncoded(state.getChunkMin(), state.getChunkMax()), state.getTargetShardId(), state.getMigrationId(), entry.offset() + 1));
     }
 }

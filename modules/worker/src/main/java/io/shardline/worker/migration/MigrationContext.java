@@ -119,8 +119,8 @@ final class MigrationContext {
     }
 
     RangeOps ops() {
-        return new RangeOps(plane.collection(state.getSourceShardId(), state.getNamespace()),
-            plane.collection(state.getTargetShardId(), state.getNamespace()), KeyHex.of(state.getChunkMin()), KeyHex.of(state.getChunkMax()),
+        return new RangeOps(plane.shardConnections().collection(state.getSourceShardId(), state.getNamespace()),
+            plane.shardConnections().collection(state.getTargetShardId(), state.getNamespace()), KeyHex.of(state.getChunkMin()), KeyHex.of(state.getChunkMax()),
             plane.ownership()::check);
     }
 

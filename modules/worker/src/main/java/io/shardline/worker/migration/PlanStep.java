@@ -38,7 +38,7 @@ final class PlanStep {
         String max = KeyHex.of(state.getChunkMax());
         Map<String, MigrationState> migrations = migration.plane.migrations().values();
         // A task of a migration that has ended is a leftover: every ending removes its tasks before it is published.
-        List<RangeDeletions.Task> pending = migration.plane.deletions(state.getTargetShardId())
+        List<RangeDeletions.Task> pending = migration.plane.shardConnections().deletions(state.getTargetShardId())
             .overlapping(state.getNamespace(), min, max, state.getMigrationId()).stream()
             .filter(task -> migrations.get(task.migrationId()) == null || !MigrationPhases.ended(migrations.get(task.migrationId()))).toList();
         if (!pending.isEmpty()) {
@@ -67,7 +67,7 @@ final class PlanStep {
         }
         // Recorded before the range can leave the source: a migration back into the source waits for its deletion.
         migration.plane.ownership().check();
-        migration.plane.deletions(state.getSourceShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.SOURCE,
+        migration.plane.shardConnections().deletions(state.getSourceShardId()).record(new RangeDeletions.Task(state.getMigrationId(), RangeDeletions.Side.SOURCE,
             state.getNamespace(), min, max));
         long watermark = migration.plane.cdcEnd(state.getSourceShardId(), state.getNamespace());
         if (route.getState() != ChunkState.MIGRATING || !migration.mine(route)) {

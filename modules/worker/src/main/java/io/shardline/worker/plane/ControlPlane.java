@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -34,18 +33,9 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.bson.BsonDocument;
-import org.bson.RawBsonDocument;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import com.mongodb.client.MongoCollection;
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.Indexes;
-import com.mongodb.client.model.ReplaceOptions;
 
 import io.shardline.controlplane.TopicTable;
-import io.shardline.core.routing.RangeRelease;
 import io.shardline.schemas.DeadLetterHeaders;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
@@ -77,7 +67,7 @@ public final class ControlPlane implements AutoCloseable {
     /** The transactional producer of the current term; null between terms. */
     private KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
-    private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
+    private final ShardConnections shardConnections;
 
     /**
      * @param transactionalId shared by every worker of the group: a new owner's producer fences the previous owner's
@@ -94,6 +84,7 @@ public final class ControlPlane implements AutoCloseable {
         this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations());
         this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks());
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        this.shardConnections = new ShardConnections(shardId -> shards().get(shardId), ownership);
     }
 
     public String bootstrapServers() {
@@ -345,36 +336,9 @@ public final class ControlPlane implements AutoCloseable {
         }
     }
 
-    /** The collection of a namespace on a shard, as raw BSON. */
-    public MongoCollection<RawBsonDocument> collection(String shardId, String namespace) {
-        int dot = namespace.indexOf('.');
-        return client(shardId).getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
-    }
-
-    private MongoClient client(String shardId) {
-        ShardDescriptor shard = shards().get(shardId);
-        if (shard == null) {
-            throw new IllegalStateException("shard " + shardId + " is not registered");
-        }
-        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
-    }
-
-    /**
-     * Records on a shard that a range left it (idempotent: one record per migration), before the range is deleted
-     * there; routers that read the range from this shard with older routing find it and refresh.
-     */
-    public void recordRelease(String shardId, RangeRelease release) {
-        ownership.check();
-        MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
-            .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
-        releases.createIndex(Indexes.ascending("ns", "routingVersion"));
-        BsonDocument document = release.toDocument();
-        releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
-    }
-
-    /** The range deletions recorded on a shard. */
-    public RangeDeletions deletions(String shardId) {
-        return new RangeDeletions(client(shardId).getDatabase(RangeDeletions.DATABASE).getCollection(RangeDeletions.COLLECTION, BsonDocument.class));
+    /** The registered shards, connected to on first use. */
+    public ShardConnections shardConnections() {
+        return shardConnections;
     }
 
     /**
@@ -413,6 +377,6 @@ public final class ControlPlane implements AutoCloseable {
         acks.close();
         endTerm();
         admin.close();
-        clients.values().forEach(MongoClient::close);
+        shardConnections.close();
     }
 }

@@ -1,0 +1,75 @@
+package io.shardline.worker.plane;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReplaceOptions;
+
+import io.shardline.core.routing.RangeRelease;
+import io.shardline.schemas.avro.ShardDescriptor;
+
+/**
+ * A worker's connections to the registered shards (one client per shard and connection string) and what it keeps on
+ * them besides documents: the release records of ranges that left a shard, and the range deletions still to run.
+ */
+public final class ShardConnections implements AutoCloseable {
+
+    private final Function<String, ShardDescriptor> registered;
+    private final Ownership ownership;
+    private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
+
+    /**
+     * @param registered the registered shard of an id, or null
+     * @param ownership  the term a release record is written under
+     */
+    ShardConnections(Function<String, ShardDescriptor> registered, Ownership ownership) {
+        this.registered = registered;
+        this.ownership = ownership;
+    }
+
+    /** The collection of a namespace on a shard, as raw BSON. */
+    public MongoCollection<RawBsonDocument> collection(String shardId, String namespace) {
+        int dot = namespace.indexOf('.');
+        return client(shardId).getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+    }
+
+    private MongoClient client(String shardId) {
+        ShardDescriptor shard = registered.apply(shardId);
+        if (shard == null) {
+            throw new IllegalStateException("shard " + shardId + " is not registered");
+        }
+        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
+    }
+
+    /**
+     * Records on a shard that a range left it (idempotent: one record per migration), before the range is deleted
+     * there; routers that read the range from this shard with older routing find it and refresh.
+     */
+    public void recordRelease(String shardId, RangeRelease release) {
+        ownership.check();
+        MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
+            .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
+        releases.createIndex(Indexes.ascending("ns", "routingVersion"));
+        BsonDocument document = release.toDocument();
+        releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
+    }
+
+    /** The range deletions recorded on a shard. */
+    public RangeDeletions deletions(String shardId) {
+        return new RangeDeletions(client(shardId).getDatabase(RangeDeletions.DATABASE).getCollection(RangeDeletions.COLLECTION, BsonDocument.class));
+    }
+
+    @Override
+    public void close() {
+        clients.values().forEach(MongoClient::close);
+    }
+}
