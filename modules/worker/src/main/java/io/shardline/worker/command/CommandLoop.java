@@ -149,6 +149,10 @@ public final class CommandLoop implements AutoCloseable {
                     current.resume(current.paused());
                     retryAtMillis = 0;
                 }
+                if (plane.takeNewTermWanted()) {
+                    LOG.warn("worker {} rejoins its group for a new term: its transactional producer failed", config.workerId());
+                    current.enforceRebalance("the transactional producer failed");
+                }
                 ConsumerRecords<byte[], byte[]> records = current.poll(Duration.ofMillis(200));
                 loopFailures = 0;
                 if (owned != null) {

@@ -66,6 +66,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ReentrantLock transaction = new ReentrantLock();
     /** The transactional producer of the current term; null between terms. */
     private KafkaProducer<byte[], byte[]> producer;
+    private volatile boolean newTermWanted;
     private final Admin admin;
     private final ShardConnections shardConnections;
 
@@ -176,13 +177,29 @@ public final class ControlPlane implements AutoCloseable {
                 try {
                     current.abortTransaction();
                 } catch (KafkaException abortFailed) {
+                    // The producer is in an error state it cannot leave (a fatal error such as an invalid transaction
+                    // state): the term ends here, and the command loop rejoins the group for a new term and producer.
                     e.addSuppressed(abortFailed);
+                    ownership.ended("the transactional producer failed: " + e);
+                    closeProducer();
+                    newTermWanted = true;
+                    throw new Ownership.Lost("the transactional producer failed (" + e + "); a new term is needed");
                 }
                 throw e;
             }
         } finally {
             transaction.unlock();
         }
+    }
+
+    /**
+     * True once after the producer failed beyond recovery: the caller (the command loop) rejoins the group, and the
+     * term that follows starts with a new producer.
+     */
+    public boolean takeNewTermWanted() {
+        boolean wanted = newTermWanted;
+        newTermWanted = false;
+        return wanted;
     }
 
     /** {@link #atomically(Supplier)} for a body without a result. */
