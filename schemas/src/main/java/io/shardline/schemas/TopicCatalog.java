@@ -19,7 +19,6 @@ import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.ShardStats;
-import io.shardline.schemas.avro.TxnRecord;
 
 /**
  * Every control-plane topic of one Shardline cluster, named from one prefix (default {@code shardline.}).
@@ -54,7 +53,6 @@ public final class TopicCatalog {
     private final Topic<byte[], byte[]> controlDlq;
     private final Topic<String, ShardEvent> events;
     private final Topic<String, RouterAck> routerAcks;
-    private final Topic<String, TxnRecord> txn;
     private final Topic<String, AcknowledgedCount> acknowledged;
 
     public TopicCatalog(String prefix, RegistrySerdes serdes) {
@@ -82,7 +80,6 @@ public final class TopicCatalog {
         controlDlq = new Topic<>(prefix + "control.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
         routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
-        txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
         acknowledged = new Topic<>(prefix + "acknowledged", keys, serdes.valueSerde(AcknowledgedCount.class), Topic.Cleanup.COMPACT, none);
     }
 
@@ -169,9 +166,6 @@ public final class TopicCatalog {
         return routerAcks;
     }
 
-    public Topic<String, TxnRecord> txn() {
-        return txn;
-    }
 
     /** Each router's acknowledged document counts per chunk range: what {@code verify} holds the shards against. */
     public Topic<String, AcknowledgedCount> acknowledged() {
@@ -185,7 +179,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, txn, acknowledged);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

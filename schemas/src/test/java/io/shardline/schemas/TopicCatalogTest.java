@@ -15,7 +15,7 @@ class TopicCatalogTest {
 
         assertThat(catalog.all()).extracting(Topic::name).containsExactly(
             "acme.shards", "acme.config", "acme.routing", "acme.commands", "acme.commands.dlq", "acme.migrations",
-            "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.txn", "acme.acknowledged");
+            "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.acknowledged");
     }
 
     @Test

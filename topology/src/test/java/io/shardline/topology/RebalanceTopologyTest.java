@@ -188,10 +188,10 @@ class RebalanceTopologyTest {
 
     /** Reads and writes routers report for a shard (and its chunk) over one window. */
     private void ops(String shard, String chunkMinHex, long reads, long writes) {
-        load.pipeInput(shard, QueryLoadSample.newBuilder().setRouterId("r1").setShardId(shard).setWindowStart(T0)
-            .setWindowMillis(WINDOW.toMillis()).setReads(reads).setWrites(writes).build(), T0);
+        load.pipeInput(shard, QueryLoadSample.newBuilder().setRouterId("r1").setShardId(shard)
+            .setReads(reads).setWrites(writes).build(), T0);
         load.pipeInput(shard, QueryLoadSample.newBuilder().setRouterId("r1").setShardId(shard).setNamespace(NS)
-            .setChunkMin(bytes(chunkMinHex)).setWindowStart(T0).setWindowMillis(WINDOW.toMillis()).setReads(reads).setWrites(writes).build(), T0);
+            .setChunkMin(bytes(chunkMinHex)).setReads(reads).setWrites(writes).build(), T0);
     }
 
     /** Samples documents with keys k{from} .. k{to-1} on a shard, each written {@code writes} times. */

@@ -226,7 +226,7 @@ class OperatorCommandsIT {
     void shouldAnswerSqlWithWhatTheEventsTopicHolds() throws Exception {
         try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
             for (int i = 0; i < 5; i++) {
-                publisher.publishEvent(event(i % 2 == 0 ? ShardEventType.SHARD_DOWN : ShardEventType.SHARD_UP, "s" + (1 + i % 2), "probe " + i));
+                publisher.publishEvent(event(i % 2 == 0 ? ShardEventType.SPLIT_DECIDED : ShardEventType.MERGE_DECIDED, "s" + (1 + i % 2), "probe " + i));
             }
         }
         Map<String, Long> expected = new TreeMap<>();
@@ -235,13 +235,13 @@ class OperatorCommandsIT {
         }
 
         Run counts = run("sql", "SELECT type, count(*) AS n FROM shard_events GROUP BY type ORDER BY type", "--format", "csv");
-        Run down = run("sql", "SELECT shard_id, reason FROM shard_events WHERE type = 'SHARD_DOWN' ORDER BY ts", "--format", "json");
+        Run down = run("sql", "SELECT shard_id, reason FROM shard_events WHERE type = 'SPLIT_DECIDED' ORDER BY ts", "--format", "json");
         Run broken = run("sql", "SELECT nothing FROM nowhere");
 
         assertThat(counts.exit()).as(counts.err()).isZero();
         Map<String, Long> answered = new TreeMap<>();
         counts.out().lines().skip(1).forEach(line -> answered.put(line.split(",")[0], Long.parseLong(line.split(",")[1])));
-        assertThat(answered).isEqualTo(expected).containsEntry("SHARD_DOWN", 3L).containsEntry("SHARD_UP", 2L);
+        assertThat(answered).isEqualTo(expected).containsEntry("SPLIT_DECIDED", 3L).containsEntry("MERGE_DECIDED", 2L);
         assertThat(down.out().lines().toList()).containsExactly("{\"shard_id\":\"s1\",\"reason\":\"probe 0\"}",
             "{\"shard_id\":\"s1\",\"reason\":\"probe 2\"}", "{\"shard_id\":\"s1\",\"reason\":\"probe 4\"}");
         assertThat(broken.exit()).isEqualTo(2);
@@ -254,13 +254,13 @@ class OperatorCommandsIT {
         CommandLine cli = ShardlineCli.commandLine();
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(new StringWriter()));
-        Thread follower = new Thread(() -> cli.execute("sql", "SELECT reason FROM shard_events WHERE type = 'SHARD_DOWN'", "--follow",
+        Thread follower = new Thread(() -> cli.execute("sql", "SELECT reason FROM shard_events WHERE type = 'SPLIT_DECIDED'", "--follow",
             "--interval", "200ms", "--format", "csv", "--bootstrap", cluster.bootstrapServers(), "--registry", cluster.schemaRegistryUrl(),
             "--topic-prefix", catalog.prefix()));
         follower.start();
         try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog)) {
             awaitOutput(out, "reason");
-            publisher.publishEvent(event(ShardEventType.SHARD_DOWN, "s2", "pushed later"));
+            publisher.publishEvent(event(ShardEventType.SPLIT_DECIDED, "s2", "pushed later"));
             awaitOutput(out, "pushed later");
         } finally {
             follower.interrupt();

@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.Map;
 
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,7 @@ class RegistrySerdesIT {
         ShardDescriptor shard = ShardDescriptor.newBuilder()
             .setShardId("s9").setConnectionString("mongodb://127.0.0.1:27017/?replicaSet=rs-s9")
             .setCapacityBytes(1L << 30).setCapacityOpsPerSec(5_000).setState(ShardState.ACTIVE)
-            .setVersion(1).setUpdatedAt(Instant.ofEpochMilli(1_700_000_000_000L)).setLabels(Map.of("zone", "a"))
+            .setVersion(1).setUpdatedAt(Instant.ofEpochMilli(1_700_000_000_000L))
             .build();
 
         byte[] bytes = serde.serializer().serialize(catalog.shards().name(), shard);

@@ -49,7 +49,6 @@ public final class RouterSignals implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private volatile long leaseValidUntilMillis;
     private volatile long lastAckedVersion = -1;
-    private long windowStart = System.currentTimeMillis();
 
     public RouterSignals(Settings config, RoutingState state, LoadCounter load, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
         this.config = config;
@@ -177,15 +176,11 @@ public final class RouterSignals implements AutoCloseable {
     }
 
     private void publishLoad() {
-        long now = System.currentTimeMillis();
-        long window = Math.max(1, now - windowStart);
-        Instant start = Instant.ofEpochMilli(windowStart);
-        windowStart = now;
         load.drain().forEach((target, counts) -> {
             QueryLoadSample sample = QueryLoadSample.newBuilder().setRouterId(config.routerId()).setShardId(target.shardId())
                 .setNamespace(target.namespace())
                 .setChunkMin(KeyHex.bytes(target.chunkMinHex()))
-                .setWindowStart(start).setWindowMillis(window).setReads(counts.reads()).setWrites(counts.writes()).build();
+                .setReads(counts.reads()).setWrites(counts.writes()).build();
             producer.send(new ProducerRecord<>(config.catalog().queryLoad().name(), target.shardId(), sample));
         });
     }

@@ -69,7 +69,6 @@ final class FenceStep {
         long fenceOffset = migration.inOneTransaction(() -> {
             long offset = migration.plane.publishRoute(MigrationContext.next(migration.route()).setState(ChunkState.FENCED)
                 .setMigrationId(state.getMigrationId()).build());
-            state.setFenceVersion(offset);
             state.setFenceAttempts(state.getFenceAttempts() + 1);
             state.setReverseReplayOffset(reverseFrom);
             migration.transitionSent(MigrationPhase.FENCED, "fenced at routing version " + offset + " (attempt " + state.getFenceAttempts() + ")"
