@@ -101,8 +101,8 @@ public final class RebalanceTopology {
     static void addTo(GlobalTables globals, Config config) {
         StreamsBuilder builder = globals.builder();
         globals.store(config.routing(), StoreNames.ROUTES);
-        globals.store(config.configs(), StoreNames.CONFIGS);
-        globals.store(config.shards(), StoreNames.SHARDS);
+        globals.versionedStore(config.configs(), StoreNames.CONFIGS, NamespaceConfig::getVersion);
+        globals.versionedStore(config.shards(), StoreNames.SHARDS, ShardDescriptor::getVersion);
         globals.store(config.keySamples(), StoreNames.KEY_SAMPLES);
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StoreNames.BALANCER_SHARD_SIZES),
             Serdes.String(), AvroBinarySerde.of(ShardStats.class)));

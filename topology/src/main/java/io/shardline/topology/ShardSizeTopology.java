@@ -129,8 +129,8 @@ public final class ShardSizeTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(StoreNames.KEY_SAMPLE_LEVELS), Serdes.String(), AvroBinarySerde.of(SampleLevel.class)));
         globals.store(config.routing(), StoreNames.ROUTES);
-        globals.store(config.configs(), StoreNames.CONFIGS);
-        globals.store(config.shards(), StoreNames.SHARDS);
+        globals.versionedStore(config.configs(), StoreNames.CONFIGS, NamespaceConfig::getVersion);
+        globals.versionedStore(config.shards(), StoreNames.SHARDS, ShardDescriptor::getVersion);
 
         Pattern cdcTopics = Pattern.compile(Pattern.quote(config.cdcTopicPrefix()) + "\\..+");
         String prefix = config.cdcTopicPrefix();

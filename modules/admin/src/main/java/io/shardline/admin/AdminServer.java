@@ -227,7 +227,7 @@ public final class AdminServer implements AutoCloseable {
             }
         }
         List<ShardEvent> events;
-        try (TopicTail<ShardEvent> tail = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), true)) {
+        try (TopicTail<ShardEvent> tail = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), true, plane.catalog().controlDlq().name(), "admin")) {
             events = tail.readToEnd().stream().map(TopicTail.Appended::value)
                 .filter(e -> types == null || types.contains(e.getType().name())).toList();
         }

@@ -197,13 +197,13 @@ class AdminApiIT {
         assertThat(answer.getString("command")).isEqualTo("MoveChunk");
         assertThat(answer.getString("issuer")).isEqualTo("admin:alice");
         ShardCommand published;
-        try (TopicTail<ShardCommand> commands = new TopicTail<>(cluster.bootstrapServers(), catalog.commands(), true)) {
+        try (TopicTail<ShardCommand> commands = new TopicTail<>(cluster.bootstrapServers(), catalog.commands(), true, catalog.controlDlq().name(), "test")) {
             published = commands.readToEnd().get(0).value();
         }
         assertThat(published.getCommandId()).isEqualTo(answer.getString("commandId"));
         assertThat(published.getIssuer()).isEqualTo("admin:alice");
         ShardEvent audit;
-        try (TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), catalog.events(), true)) {
+        try (TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), catalog.events(), true, catalog.controlDlq().name(), "test")) {
             audit = events.readToEnd().stream().map(TopicTail.Appended::value).filter(e -> e.getType() == ShardEventType.COMMAND_ISSUED)
                 .findFirst().orElseThrow();
         }

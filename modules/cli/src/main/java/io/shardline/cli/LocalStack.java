@@ -120,7 +120,7 @@ final class LocalStack implements AutoCloseable {
             .withGracePeriod(spec.gracePeriod()), meters));
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
-        admin = AdminServer.start(new ControlPlaneClient(cluster.bootstrapServers(), cluster.catalog()), HexFormat.of().formatHex(secret),
+        admin = AdminServer.start(new ControlPlaneClient(cluster.bootstrapServers(), cluster.catalog(), "admin"), HexFormat.of().formatHex(secret),
             "127.0.0.1", 0);
         roles.add(admin);
         adminToken = admin.token("local-operator", List.of("admin", "viewer"), (int) Duration.ofDays(1).toSeconds());

@@ -230,7 +230,7 @@ class OperatorCommandsIT {
             }
         }
         Map<String, Long> expected = new TreeMap<>();
-        try (TopicTail<ShardEvent> tail = new TopicTail<>(cluster.bootstrapServers(), catalog.events(), true)) {
+        try (TopicTail<ShardEvent> tail = new TopicTail<>(cluster.bootstrapServers(), catalog.events(), true, catalog.controlDlq().name(), "test")) {
             tail.readToEnd().forEach(e -> expected.merge(e.value().getType().name(), 1L, Long::sum));
         }
 

@@ -19,6 +19,7 @@ public final class ControlPlaneClient implements AutoCloseable {
 
     private final String bootstrap;
     private final TopicCatalog catalog;
+    private final String reporter;
     private TopicTable<ShardDescriptor> shards;
     private TopicTable<NamespaceConfig> configs;
     private TopicTable<ChunkRoute> routing;
@@ -27,8 +28,14 @@ public final class ControlPlaneClient implements AutoCloseable {
     private ControlPlanePublisher publisher;
 
     public ControlPlaneClient(String bootstrap, TopicCatalog catalog) {
+        this(bootstrap, catalog, "cli");
+    }
+
+    /** @param reporter who reads (for example {@code admin}), named in the dead letters of records it cannot read */
+    public ControlPlaneClient(String bootstrap, TopicCatalog catalog, String reporter) {
         this.bootstrap = bootstrap;
         this.catalog = catalog;
+        this.reporter = reporter;
     }
 
     public TopicCatalog catalog() {
@@ -41,14 +48,14 @@ public final class ControlPlaneClient implements AutoCloseable {
 
     public synchronized Map<String, ShardDescriptor> shards() {
         if (shards == null) {
-            shards = new TopicTable<>(bootstrap, catalog.shards());
+            shards = new TopicTable<>(bootstrap, catalog.shards(), catalog.controlDlq().name(), reporter).keepingNewest(ShardDescriptor::getVersion);
         }
         return new TreeMap<>(shards.refresh().values());
     }
 
     public synchronized Map<String, NamespaceConfig> namespaces() {
         if (configs == null) {
-            configs = new TopicTable<>(bootstrap, catalog.config());
+            configs = new TopicTable<>(bootstrap, catalog.config(), catalog.controlDlq().name(), reporter).keepingNewest(NamespaceConfig::getVersion);
         }
         return new TreeMap<>(configs.refresh().values());
     }
@@ -56,7 +63,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     /** The chunks of every namespace, or of one, in key order. */
     public synchronized List<ChunkRoute> routing(String namespace) {
         if (routing == null) {
-            routing = new TopicTable<>(bootstrap, catalog.routing());
+            routing = new TopicTable<>(bootstrap, catalog.routing(), catalog.controlDlq().name(), reporter);
         }
         return routing.refresh().values().values().stream()
             .filter(route -> namespace == null || route.getNamespace().equals(namespace))
@@ -66,14 +73,14 @@ public final class ControlPlaneClient implements AutoCloseable {
 
     public synchronized Map<String, MigrationState> migrations() {
         if (migrations == null) {
-            migrations = new TopicTable<>(bootstrap, catalog.migrations());
+            migrations = new TopicTable<>(bootstrap, catalog.migrations(), catalog.controlDlq().name(), reporter);
         }
         return migrations.refresh().values();
     }
 
     public synchronized Map<String, ShardStats> stats() {
         if (stats == null) {
-            stats = new TopicTable<>(bootstrap, catalog.stats());
+            stats = new TopicTable<>(bootstrap, catalog.stats(), catalog.controlDlq().name(), reporter);
         }
         return new TreeMap<>(stats.refresh().values());
     }

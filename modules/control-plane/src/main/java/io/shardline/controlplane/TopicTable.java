@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.ToLongFunction;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -14,11 +15,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.Topic;
 
 /**
  * The latest value per key of a compacted single-partition control-plane topic, read to its end on demand
- * (read-committed), with the offset each value was written at. A record that cannot be read is logged and skipped.
+ * (read-committed), with the offset each value was written at. A record that cannot be read is skipped and sent to
+ * the dead-letter topic with its origin. For a topic whose values carry a version ({@link #keepingNewest}), a record
+ * older than the one held does not replace it.
  */
 public final class TopicTable<V> implements AutoCloseable {
 
@@ -32,9 +36,17 @@ public final class TopicTable<V> implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
     private final Map<String, Entry<V>> values = new HashMap<>();
+    private final DeadLetterProducer deadLetters;
+    private ToLongFunction<V> version;
+    private long unreadable;
 
-    public TopicTable(String bootstrapServers, Topic<String, V> topic) {
+    /**
+     * @param deadLetterTopic where records that cannot be read go
+     * @param reporter        who reads the table, named in the dead letters' reporter header
+     */
+    public TopicTable(String bootstrapServers, Topic<String, V> topic, String deadLetterTopic, String reporter) {
         this.topic = topic;
+        this.deadLetters = new DeadLetterProducer(bootstrapServers, deadLetterTopic, reporter);
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
             ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.GROUP_ID_CONFIG, "table-" + UUID.randomUUID(),
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -44,6 +56,12 @@ public final class TopicTable<V> implements AutoCloseable {
         this.partition = new TopicPartition(topic.name(), 0);
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));
+    }
+
+    /** From now on a record whose version is older than the one held for its key is ignored. */
+    public synchronized TopicTable<V> keepingNewest(ToLongFunction<V> version) {
+        this.version = version;
+        return this;
     }
 
     /** Reads what was written up to now. */
@@ -59,11 +77,22 @@ public final class TopicTable<V> implements AutoCloseable {
                     values.remove(key);
                     continue;
                 }
+                V value;
                 try {
-                    values.put(key, new Entry<>(topic.valueSerde().deserializer().deserialize(record.topic(), record.value()), record.offset()));
-                } catch (RuntimeException unreadable) {
-                    LOG.warn("skipping unreadable record {}@{}: {}", topic.name(), record.offset(), unreadable.getMessage());
+                    value = topic.valueSerde().deserializer().deserialize(record.topic(), record.value());
+                } catch (RuntimeException error) {
+                    unreadable++;
+                    LOG.warn("skipping unreadable record {}@{} (sent to {}): {}", topic.name(), record.offset(), deadLetters.topic(), error.getMessage());
+                    deadLetters.send(record, error, "value");
+                    continue;
                 }
+                Entry<V> held = values.get(key);
+                if (version != null && held != null && version.applyAsLong(held.value()) > version.applyAsLong(value)) {
+                    LOG.warn("{}: version {} of {} (offset {}) is older than the one held ({}); it is ignored", topic.name(),
+                        version.applyAsLong(value), key, record.offset(), version.applyAsLong(held.value()));
+                    continue;
+                }
+                values.put(key, new Entry<>(value, record.offset()));
             }
         }
         return this;
@@ -85,8 +114,14 @@ public final class TopicTable<V> implements AutoCloseable {
         return copy;
     }
 
+    /** How many records could not be read (and went to the dead-letter topic). */
+    public synchronized long unreadable() {
+        return unreadable;
+    }
+
     @Override
     public synchronized void close() {
         consumer.close();
+        deadLetters.close();
     }
 }

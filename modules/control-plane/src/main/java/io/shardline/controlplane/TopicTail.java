@@ -16,12 +16,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.Topic;
 
 /**
  * The records appended to a single-partition control-plane topic (read-committed), handed out in order by
  * {@link #poll(Duration)}: the log view of a topic, where {@link TopicTable} is the table view. A record that cannot be
- * read is logged and skipped.
+ * read is skipped and sent to the dead-letter topic with its origin.
  */
 public final class TopicTail<V> implements AutoCloseable {
 
@@ -34,12 +35,16 @@ public final class TopicTail<V> implements AutoCloseable {
     private final Topic<String, V> topic;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final TopicPartition partition;
+    private final DeadLetterProducer deadLetters;
 
     /**
-     * @param fromBeginning {@code true} to hand out what the topic already holds, {@code false} for new records only
+     * @param fromBeginning   {@code true} to hand out what the topic already holds, {@code false} for new records only
+     * @param deadLetterTopic where records that cannot be read go
+     * @param reporter        who reads the log, named in the dead letters' reporter header
      */
-    public TopicTail(String bootstrapServers, Topic<String, V> topic, boolean fromBeginning) {
+    public TopicTail(String bootstrapServers, Topic<String, V> topic, boolean fromBeginning, String deadLetterTopic, String reporter) {
         this.topic = topic;
+        this.deadLetters = new DeadLetterProducer(bootstrapServers, deadLetterTopic, reporter);
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
             ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.GROUP_ID_CONFIG, "tail-" + UUID.randomUUID(),
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -65,7 +70,8 @@ public final class TopicTail<V> implements AutoCloseable {
                 appended.add(new Appended<>(key, topic.valueSerde().deserializer().deserialize(record.topic(), record.value()),
                     record.offset(), Instant.ofEpochMilli(record.timestamp())));
             } catch (RuntimeException unreadable) {
-                LOG.warn("skipping unreadable record {}@{}: {}", topic.name(), record.offset(), unreadable.getMessage());
+                LOG.warn("skipping unreadable record {}@{} (sent to {}): {}", topic.name(), record.offset(), deadLetters.topic(), unreadable.getMessage());
+                deadLetters.send(record, unreadable, "value");
             }
         }
         return appended;
@@ -84,5 +90,6 @@ public final class TopicTail<V> implements AutoCloseable {
     @Override
     public synchronized void close() {
         consumer.close();
+        deadLetters.close();
     }
 }

@@ -9,7 +9,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +53,9 @@ public final class ControllerNode implements AutoCloseable {
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         // A control-plane record the controller cannot read goes to the control DLQ with its origin; processing goes on.
-        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.catalog().controlDlq().name());
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class);
+        props.put(DeadLetterHandler.TOPIC_CONFIG, config.catalog().controlDlq().name());
+        props.put(DeadLetterHandler.REPORTER_CONFIG, "controller:" + config.applicationId());
         ShardSizeTopology.Config sizes = ShardSizeTopology.Config.of(config.catalog()).withCdcTopicPrefix(config.cdcTopicPrefix());
         RebalanceTopology.Config decisions = RebalanceTopology.Config.of(config.catalog(), config.balancer());
         KafkaStreams streams = new KafkaStreams(ControllerTopology.build(sizes, decisions), props);

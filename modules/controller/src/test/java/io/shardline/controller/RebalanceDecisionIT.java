@@ -292,7 +292,7 @@ class RebalanceDecisionIT {
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
                 while (System.nanoTime() < deadline) {
                     for (var record : consumer.poll(Duration.ofMillis(200))) {
-                        Header topic = record.headers().lastHeader("__streams.errors.topic");
+                        Header topic = record.headers().lastHeader(io.shardline.schemas.DeadLetterHeaders.SOURCE_TOPIC);
                         return topic == null ? null : new String(topic.value());
                     }
                 }

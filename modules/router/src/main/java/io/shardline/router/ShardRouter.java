@@ -22,7 +22,6 @@ import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.shardline.router.internal.CdcInvalidator;
-import io.shardline.router.internal.DeadLetters;
 import io.shardline.router.internal.LoadCounter;
 import io.shardline.router.internal.ReadCache;
 import io.shardline.router.internal.ReleasedRanges;
@@ -35,6 +34,7 @@ import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
 import io.shardline.router.internal.WritePath;
+import io.shardline.schemas.DeadLetterProducer;
 
 /**
  * The query router as a Java library: what an application uses instead of a single MongoDB. Every call names the
@@ -48,7 +48,7 @@ public final class ShardRouter implements AutoCloseable {
     private final RouterConfig config;
     private final RoutingState state = new RoutingState();
     private final RoutingStateConsumer consumer;
-    private final DeadLetters deadLetters;
+    private final DeadLetterProducer deadLetters;
     private final ShardClients clients;
     private final ExecutorService executor;
     private final ReadPath reads;
@@ -63,7 +63,7 @@ public final class ShardRouter implements AutoCloseable {
         this.config = config;
         RouterMetrics metrics = new RouterMetrics(registry);
         this.metrics = metrics;
-        this.deadLetters = new DeadLetters(config.bootstrapServers(), config.catalog().controlDlq().name(), "router:" + config.routerId());
+        this.deadLetters = new DeadLetterProducer(config.bootstrapServers(), config.catalog().controlDlq().name(), "router:" + config.routerId());
         this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state, deadLetters);
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), metrics);
         AtomicInteger threads = new AtomicInteger();

@@ -38,7 +38,7 @@ class FenceSafetyIT {
             Process paused = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), RouterProcessMain.class.getName(), cluster.bootstrapServers(), cluster.schemaRegistryUrl(),
                 fixture.catalog.prefix(), "paused-router", Long.toString(PAUSED_LEASE_MILLIS)).redirectErrorStream(true).start();
-            try (TopicTable<RouterAck> acks = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routerAcks())) {
+            try (TopicTable<RouterAck> acks = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routerAcks(), fixture.catalog.controlDlq().name(), "test")) {
                 String url = routerUrl(paused);
                 awaitLiveAck(acks, "paused-router");
                 MigrationFixture.Load load = fixture.new Load(2, 1);

@@ -68,7 +68,7 @@ class MigrationCommandsIT {
                 .anyMatch(reason -> reason.contains("COPYING -> CATCHING_UP") && reason.contains("by 3 writers"));
             fixture.resend(command);
             Thread.sleep(2_000);
-            try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations())) {
+            try (TopicTable<io.shardline.schemas.avro.MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.migrations(), fixture.catalog.controlDlq().name(), "test")) {
                 assertThat(migrations.refresh().values().values()).filteredOn(m -> m.getCommandId().equals(command)).hasSize(1)
                     .allMatch(m -> m.getPhase() == MigrationPhase.CLEANED);
             }
@@ -86,7 +86,7 @@ class MigrationCommandsIT {
             String split = fixture.send(SplitShard.newBuilder().setShardId("s1").setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(lower))
                 .setTargetShardId("s2").build());
             fixture.awaitMigration(split, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
-            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing())) {
+            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing(), fixture.catalog.controlDlq().name(), "test")) {
                 List<ChunkRoute> chunks = routing.refresh().values().values().stream().filter(r -> r.getNamespace().equals(fixture.namespace)).toList();
                 assertThat(chunks).hasSize(3);
                 assertThat(chunks).filteredOn(r -> r.getShardId().equals("s2")).hasSize(1);
@@ -98,7 +98,7 @@ class MigrationCommandsIT {
             String merge = fixture.send(MergeShards.newBuilder().setSourceShardId("s2").setTargetShardId("s1").build());
             long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
             ShardDescriptor s2 = null;
-            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards(), fixture.catalog.controlDlq().name(), "test")) {
                 while (System.nanoTime() < deadline) {
                     s2 = shards.refresh().get("s2");
                     if (s2.getState() == ShardState.RETIRED) {
@@ -123,7 +123,7 @@ class MigrationCommandsIT {
             Thread.sleep(1_500);
             fixture.send(io.shardline.schemas.avro.DrainShard.newBuilder().setShardId("s1").build());
             ShardDescriptor s1 = null;
-            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards(), fixture.catalog.controlDlq().name(), "test")) {
                 long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
                 while (System.nanoTime() < deadline) {
                     s1 = shards.refresh().get("s1");
@@ -149,7 +149,7 @@ class MigrationCommandsIT {
             }
             String rebalance = fixture.send(io.shardline.schemas.avro.Rebalance.newBuilder().setNamespace(fixture.namespace).build());
             fixture.awaitMigration(rebalance, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
-            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing())) {
+            try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.routing(), fixture.catalog.controlDlq().name(), "test")) {
                 assertThat(routing.refresh().values().values()).filteredOn(r -> r.getNamespace().equals(fixture.namespace))
                     .extracting(ChunkRoute::getShardId).containsExactlyInAnyOrder("s1", "s2");
             }
@@ -164,7 +164,7 @@ class MigrationCommandsIT {
             List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 1);
             assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD)).containsExactly("command.shard.shardId");
             assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("registered already");
-            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards())) {
+            try (TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards(), fixture.catalog.controlDlq().name(), "test")) {
                 assertThat(shards.refresh().get("s9").getConnectionString()).isEqualTo(added.getConnectionString());
             }
             assertThat(eventReasons(fixture)).contains("rebalance: 1 chunk moves planned", "rebalance: 0 chunk moves planned")

@@ -92,7 +92,7 @@ final class MigrationFixture implements AutoCloseable {
         publisher.publishRouting(namespace, chunks);
         this.router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog).withFenceBudget(routerFenceBudget)
             .withSignalInterval(Duration.ofMillis(200)), new SimpleMeterRegistry(), Duration.ofSeconds(60));
-        this.migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations());
+        this.migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations(), catalog.controlDlq().name(), "test");
         this.commands = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()),
             catalog.commands().keySerde().serializer(), catalog.commands().valueSerde().serializer());
         awaitRouterSees();
@@ -153,7 +153,7 @@ final class MigrationFixture implements AutoCloseable {
     List<MigrationState> history(String migrationId) {
         List<MigrationState> states = new ArrayList<>();
         try (io.shardline.controlplane.TopicTail<MigrationState> tail = new io.shardline.controlplane.TopicTail<>(cluster.bootstrapServers(),
-            catalog.migrations(), true)) {
+            catalog.migrations(), true, catalog.controlDlq().name(), "test")) {
             for (var appended : tail.readToEnd()) {
                 if (appended.value() != null && appended.value().getMigrationId().equals(migrationId)) {
                     states.add(appended.value());
@@ -285,7 +285,7 @@ final class MigrationFixture implements AutoCloseable {
     }
 
     ChunkRoute route(String minHex) {
-        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing(), catalog.controlDlq().name(), "test")) {
             return routing.refresh().get(TopicCatalog.routingKey(namespace, minHex));
         }
     }
@@ -395,7 +395,7 @@ final class MigrationFixture implements AutoCloseable {
         for (String id : all.keySet()) {
             assertThat(load.acknowledged.containsKey(id) || load.uncertain.containsKey(id)).as("document %s that nobody wrote", id).isTrue();
         }
-        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing(), catalog.controlDlq().name(), "test")) {
             Map<String, ChunkRoute> routes = routing.refresh().values();
             for (Map.Entry<String, Document> entry : all.entrySet()) {
                 String key = entry.getValue().getString("_sk");

@@ -111,7 +111,7 @@ class MigrationRebalanceIT {
     }
 
     private static List<ChunkRoute> routeHistory(MigrationFixture fixture, String key) {
-        try (TopicTail<ChunkRoute> tail = new TopicTail<>(fixture.cluster.bootstrapServers(), fixture.catalog.routing(), true)) {
+        try (TopicTail<ChunkRoute> tail = new TopicTail<>(fixture.cluster.bootstrapServers(), fixture.catalog.routing(), true, fixture.catalog.controlDlq().name(), "test")) {
             return tail.readToEnd().stream().filter(appended -> key.equals(appended.key())).map(TopicTail.Appended::value).toList();
         }
     }

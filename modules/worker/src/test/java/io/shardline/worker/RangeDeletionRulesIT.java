@@ -58,7 +58,7 @@ class RangeDeletionRulesIT {
     @Test
     void shouldRefuseToDeleteFromAShardThatOwnsAnOverlappingChunkAndStall(EmbeddedCluster cluster, TestNames names) throws Exception {
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5));
-             TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), false);
+             TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), false, fixture.catalog.controlDlq().name(), "test");
              MigrationWorker worker = fixture.worker(fixture.workerConfig().withGracePeriod(Duration.ofSeconds(6)))) {
             for (int i = 0; i < 50; i++) {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new Document("_id", "d" + i).append("userId", "d" + i)));

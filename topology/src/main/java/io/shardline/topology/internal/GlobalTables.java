@@ -2,12 +2,14 @@ package io.shardline.topology.internal;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 import io.shardline.schemas.Topic;
 
@@ -35,18 +37,37 @@ public final class GlobalTables {
      * @throws IllegalStateException if the topic was registered before under another store name
      */
     public <V> String store(Topic<String, V> topic, String storeName) {
-        String known = storesByTopic.get(topic.name());
-        if (known != null) {
-            if (!known.equals(storeName)) {
-                throw new IllegalStateException("topic " + topic.name() + " is already the global store " + known + ", not " + storeName);
-            }
-            return known;
+        if (registered(topic, storeName)) {
+            return storeName;
         }
         builder.globalTable(topic.name(),
             Consumed.with(topic.keySerde(), topic.valueSerde()).withName(storeName + "-source"),
             Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(storeName)
                 .withKeySerde(topic.keySerde()).withValueSerde(topic.valueSerde()));
-        storesByTopic.put(topic.name(), storeName);
         return storeName;
+    }
+
+    /**
+     * Like {@link #store}, for a topic whose values carry a version: an older version never replaces a newer one
+     * (the store's values are read as those of {@link #store}, with their record timestamps).
+     */
+    public <V> String versionedStore(Topic<String, V> topic, String storeName, ToLongFunction<V> version) {
+        if (registered(topic, storeName)) {
+            return storeName;
+        }
+        builder.addGlobalStore(
+            Stores.timestampedKeyValueStoreBuilder(Stores.persistentTimestampedKeyValueStore(storeName), topic.keySerde(), topic.valueSerde())
+                .withLoggingDisabled(),
+            topic.name(), Consumed.with(topic.keySerde(), topic.valueSerde()).withName(storeName + "-source"),
+            () -> new NewerVersionOnly<>(storeName, version));
+        return storeName;
+    }
+
+    private boolean registered(Topic<String, ?> topic, String storeName) {
+        String known = storesByTopic.putIfAbsent(topic.name(), storeName);
+        if (known != null && !known.equals(storeName)) {
+            throw new IllegalStateException("topic " + topic.name() + " is already the global store " + known + ", not " + storeName);
+        }
+        return known != null;
     }
 }

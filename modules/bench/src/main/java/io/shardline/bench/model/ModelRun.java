@@ -228,7 +228,7 @@ final class ModelRun implements AutoCloseable {
         }
         long deadline = System.nanoTime() + SETTLE_TIMEOUT.toNanos();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()));
-             TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations())) {
+             TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations(), catalog.controlDlq().name(), "bench")) {
             TopicPartition partition = new TopicPartition(catalog.commands().name(), 0);
             while (System.nanoTime() < deadline) {
                 long end = admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
@@ -248,8 +248,8 @@ final class ModelRun implements AutoCloseable {
     private List<String> check() {
         List<String> problems = new ArrayList<>();
         Map<String, MongoClient> shards = new HashMap<>();
-        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing());
-             TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations())) {
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing(), catalog.controlDlq().name(), "bench");
+             TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations(), catalog.controlDlq().name(), "bench")) {
             cluster.shards().forEach((shard, embedded) -> shards.put(shard, MongoClients.create(embedded.connectionString())));
             List<ChunkRoute> routes = routing.refresh().values().values().stream().filter(r -> r.getNamespace().equals(namespace)).toList();
             List<String> broken = NamespaceRouting.validate(namespace, routes.stream().map(Chunk::of).toList());
@@ -274,7 +274,7 @@ final class ModelRun implements AutoCloseable {
     private List<String> histories() {
         List<String> problems = new ArrayList<>();
         Map<String, List<MigrationState>> byMigration = new HashMap<>();
-        try (TopicTail<MigrationState> tail = new TopicTail<>(cluster.bootstrapServers(), catalog.migrations(), true)) {
+        try (TopicTail<MigrationState> tail = new TopicTail<>(cluster.bootstrapServers(), catalog.migrations(), true, catalog.controlDlq().name(), "bench")) {
             tail.readToEnd().forEach(appended -> byMigration.computeIfAbsent(appended.value().getMigrationId(), k -> new ArrayList<>()).add(appended.value()));
         }
         byMigration.forEach((migration, history) -> {
@@ -338,7 +338,7 @@ final class ModelRun implements AutoCloseable {
     }
 
     private ChunkRoute chunk(int index) {
-        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing())) {
+        try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing(), catalog.controlDlq().name(), "bench")) {
             List<ChunkRoute> chunks = routing.refresh().values().values().stream().filter(r -> r.getNamespace().equals(namespace))
                 .sorted(Comparator.comparing(r -> KeyHex.of(r.getMin()))).toList();
             return chunks.get(index % chunks.size());
@@ -347,7 +347,7 @@ final class ModelRun implements AutoCloseable {
 
     /** The latest migration that has not ended, waiting a little for one a command just sent may still be planning. */
     private MigrationState latestUnfinished() throws InterruptedException {
-        try (TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations())) {
+        try (TopicTable<MigrationState> migrations = new TopicTable<>(cluster.bootstrapServers(), catalog.migrations(), catalog.controlDlq().name(), "bench")) {
             long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
             while (true) {
                 MigrationState latest = migrations.refresh().values().values().stream().filter(m -> !MigrationPhases.ended(m))

@@ -70,11 +70,11 @@ public final class ClusterWatch implements AutoCloseable {
     private volatile Listener listener;
 
     public ClusterWatch(String bootstrapServers, TopicCatalog catalog, Duration interval) {
-        this.shards = new TopicTable<>(bootstrapServers, catalog.shards());
-        this.stats = new TopicTable<>(bootstrapServers, catalog.stats());
-        this.routing = new TopicTable<>(bootstrapServers, catalog.routing());
-        this.migrationLog = new TopicTail<>(bootstrapServers, catalog.migrations(), true);
-        this.eventLog = new TopicTail<>(bootstrapServers, catalog.events(), true);
+        this.shards = new TopicTable<>(bootstrapServers, catalog.shards(), catalog.controlDlq().name(), "demo").keepingNewest(ShardDescriptor::getVersion);
+        this.stats = new TopicTable<>(bootstrapServers, catalog.stats(), catalog.controlDlq().name(), "demo");
+        this.routing = new TopicTable<>(bootstrapServers, catalog.routing(), catalog.controlDlq().name(), "demo");
+        this.migrationLog = new TopicTail<>(bootstrapServers, catalog.migrations(), true, catalog.controlDlq().name(), "demo");
+        this.eventLog = new TopicTail<>(bootstrapServers, catalog.events(), true, catalog.controlDlq().name(), "demo");
         this.thread = new Thread(() -> loop(interval), "cluster-watch");
         thread.setDaemon(true);
     }

@@ -70,7 +70,7 @@ public abstract class PublishingCommand implements Callable<Integer> {
             }
             ShardCommand command = planned.command(issuer, reason);
             String commandId = command.getCommandId();
-            try (TopicTail<ShardEvent> events = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), false)) {
+            try (TopicTail<ShardEvent> events = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), false, plane.catalog().controlDlq().name(), "cli")) {
                 plane.publisher().publishCommand(planned.key(), command);
                 out.println("published " + planned.body().getSchema().getName() + " " + commandId + ": " + planned.description());
                 out.flush();

@@ -230,7 +230,7 @@ public final class ReadCommands {
             if (limit < 0) {
                 throw new IllegalArgumentException("--limit must be >= 0, was " + limit);
             }
-            try (TopicTail<ShardEvent> tail = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), true)) {
+            try (TopicTail<ShardEvent> tail = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), true, plane.catalog().controlDlq().name(), "cli")) {
                 List<ShardEvent> events = tail.readToEnd().stream().map(TopicTail.Appended::value).filter(this::wanted).toList();
                 print(events.subList(limit == 0 ? 0 : Math.max(0, events.size() - limit), events.size()), format, true);
                 while (follow && !Thread.currentThread().isInterrupted()) {

@@ -56,11 +56,11 @@ final class SqlTables implements AutoCloseable {
     private final Map<String, MigrationState> latestMigrations = new LinkedHashMap<>();
 
     SqlTables(String bootstrap, TopicCatalog catalog) {
-        this.events = new TopicTail<>(bootstrap, catalog.events(), true);
-        this.commands = new TopicTail<>(bootstrap, catalog.commands(), true);
-        this.migrationLog = new TopicTail<>(bootstrap, catalog.migrations(), true);
-        this.stats = new TopicTable<>(bootstrap, catalog.stats());
-        this.routing = new TopicTable<>(bootstrap, catalog.routing());
+        this.events = new TopicTail<>(bootstrap, catalog.events(), true, catalog.controlDlq().name(), "cli");
+        this.commands = new TopicTail<>(bootstrap, catalog.commands(), true, catalog.controlDlq().name(), "cli");
+        this.migrationLog = new TopicTail<>(bootstrap, catalog.migrations(), true, catalog.controlDlq().name(), "cli");
+        this.stats = new TopicTable<>(bootstrap, catalog.stats(), catalog.controlDlq().name(), "cli");
+        this.routing = new TopicTable<>(bootstrap, catalog.routing(), catalog.controlDlq().name(), "cli");
     }
 
     /** Reads every topic to its end; returns the number of new records. */

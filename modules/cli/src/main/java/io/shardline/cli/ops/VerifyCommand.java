@@ -134,7 +134,7 @@ public final class VerifyCommand extends ReadCommands.Read {
     /** The routers' acknowledged counts of the namespace, by key. */
     private Map<String, AcknowledgedCount> acknowledged(ControlPlaneClient plane) {
         Map<String, AcknowledgedCount> counts = new LinkedHashMap<>();
-        try (TopicTable<AcknowledgedCount> table = new TopicTable<>(plane.bootstrap(), plane.catalog().acknowledged())) {
+        try (TopicTable<AcknowledgedCount> table = new TopicTable<>(plane.bootstrap(), plane.catalog().acknowledged(), plane.catalog().controlDlq().name(), "cli")) {
             table.refresh().values().forEach((key, count) -> {
                 if (count.getNamespace().equals(namespace)) {
                     counts.put(key, count);

@@ -181,7 +181,7 @@ public final class RoleCommands {
 
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
-            AdminServer admin = AdminServer.start(new ControlPlaneClient(client.bootstrap(), catalog), secret.read(), host, port);
+            AdminServer admin = AdminServer.start(new ControlPlaneClient(client.bootstrap(), catalog, "admin"), secret.read(), host, port);
             out.println("ADMIN_URL=http://127.0.0.1:" + admin.port() + "/api/admin");
             return admin;
         }

@@ -19,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.shardline.core.key.ShardKey;
+import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -35,13 +36,13 @@ public final class RoutingStateConsumer implements AutoCloseable {
     private final RoutingState state;
     private final TopicCatalog catalog;
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final DeadLetters deadLetters;
+    private final DeadLetterProducer deadLetters;
     private final Thread thread;
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private volatile boolean running = true;
     private long skippedRecords;
 
-    public RoutingStateConsumer(String bootstrapServers, TopicCatalog catalog, RoutingState state, DeadLetters deadLetters) {
+    public RoutingStateConsumer(String bootstrapServers, TopicCatalog catalog, RoutingState state, DeadLetterProducer deadLetters) {
         this.state = state;
         this.catalog = catalog;
         this.deadLetters = deadLetters;
@@ -137,7 +138,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 state.skipRoutingRecord(record.offset());
             }
             LOG.error("skipping unreadable record {}-{}@{}: {}", topic, record.partition(), record.offset(), e.toString());
-            deadLetters.send(record, e);
+            deadLetters.send(record, e, null);
         }
     }
 

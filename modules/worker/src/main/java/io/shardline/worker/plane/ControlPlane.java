@@ -80,10 +80,11 @@ public final class ControlPlane implements AutoCloseable {
         this.workerId = workerId;
         this.transactionalId = transactionalId;
         this.ownership = ownership;
-        this.routing = new TopicTable<>(bootstrapServers, catalog.routing());
-        this.shards = new TopicTable<>(bootstrapServers, catalog.shards());
-        this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations());
-        this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks());
+        this.routing = new TopicTable<>(bootstrapServers, catalog.routing(), catalog.controlDlq().name(), "worker:" + workerId);
+        this.shards = new TopicTable<>(bootstrapServers, catalog.shards(), catalog.controlDlq().name(), "worker:" + workerId)
+            .keepingNewest(ShardDescriptor::getVersion);
+        this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations(), catalog.controlDlq().name(), "worker:" + workerId);
+        this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks(), catalog.controlDlq().name(), "worker:" + workerId);
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
         this.shardConnections = new ShardConnections(shardId -> shards().get(shardId), ownership);
     }

@@ -1,0 +1,53 @@
+package io.shardline.schemas;
+
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Sends a record its reader could not use to a dead-letter topic: the original key and value bytes with the
+ * {@link DeadLetterHeaders} (what went wrong, the field at fault, where the record came from, who reported it). The
+ * producer is created with the first dead letter, so a reader that never meets one holds no connection for it.
+ */
+public final class DeadLetterProducer implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final String topic;
+    private final String reporter;
+    private KafkaProducer<byte[], byte[]> producer;
+
+    /**
+     * @param topic    the dead-letter topic
+     * @param reporter who reports (for example {@code router:<id>}), in the {@link DeadLetterHeaders#REPORTER} header
+     */
+    public DeadLetterProducer(String bootstrapServers, String topic, String reporter) {
+        this.bootstrapServers = bootstrapServers;
+        this.topic = topic;
+        this.reporter = reporter;
+    }
+
+    /** @param field the field at fault, or {@code null} when not known */
+    public synchronized void send(ConsumerRecord<byte[], byte[]> record, Throwable error, String field) {
+        if (producer == null) {
+            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        }
+        producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(),
+            DeadLetterHeaders.of(record.headers(), error, record.topic(), record.partition(), record.offset(), field, reporter)));
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (producer != null) {
+            producer.close();
+        }
+    }
+}
