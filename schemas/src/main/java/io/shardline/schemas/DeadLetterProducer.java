@@ -4,9 +4,7 @@ import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Sends a record its reader could not use to a dead-letter topic: the original key and value bytes with the
@@ -33,8 +31,7 @@ public final class DeadLetterProducer implements AutoCloseable {
     /** @param field the field at fault, or {@code null} when not known */
     public synchronized void send(ConsumerRecord<byte[], byte[]> record, Throwable error, String field) {
         if (producer == null) {
-            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer());
+            producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of());
         }
         producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(),
             DeadLetterHeaders.of(record.headers(), error, record.topic(), record.partition(), record.offset(), field, reporter)));

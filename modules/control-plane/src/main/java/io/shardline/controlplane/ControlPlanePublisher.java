@@ -1,7 +1,6 @@
 package io.shardline.controlplane;
 
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -13,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.Serde;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.NamespaceRouting;
 import io.shardline.schemas.Topic;
@@ -34,13 +34,7 @@ public final class ControlPlanePublisher implements AutoCloseable {
 
     public ControlPlanePublisher(String bootstrapServers, TopicCatalog catalog) {
         this.catalog = catalog;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        this.producer = new KafkaProducer<>(config, new org.apache.kafka.common.serialization.ByteArraySerializer(),
-            new org.apache.kafka.common.serialization.ByteArraySerializer());
+        this.producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
     }
 
     public void publishShard(ShardDescriptor shard) {

@@ -7,14 +7,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.ToLongFunction;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.Topic;
 
@@ -47,12 +46,7 @@ public final class TopicTable<V> implements AutoCloseable {
     public TopicTable(String bootstrapServers, Topic<String, V> topic, String deadLetterTopic, String reporter) {
         this.topic = topic;
         this.deadLetters = new DeadLetterProducer(bootstrapServers, deadLetterTopic, reporter);
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.GROUP_ID_CONFIG, "table-" + UUID.randomUUID(),
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            // A read to the end must not wait out the broker's default fetch wait (500 ms) on a partition whose last
-            // batch is a transaction marker.
-            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = KafkaClients.fromEnvironment(bootstrapServers).bytesReader("table-" + UUID.randomUUID(), Map.of());
         this.partition = new TopicPartition(topic.name(), 0);
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));

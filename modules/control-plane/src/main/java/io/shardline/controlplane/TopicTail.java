@@ -8,14 +8,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.Topic;
 
@@ -45,9 +44,7 @@ public final class TopicTail<V> implements AutoCloseable {
     public TopicTail(String bootstrapServers, Topic<String, V> topic, boolean fromBeginning, String deadLetterTopic, String reporter) {
         this.topic = topic;
         this.deadLetters = new DeadLetterProducer(bootstrapServers, deadLetterTopic, reporter);
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.GROUP_ID_CONFIG, "tail-" + UUID.randomUUID(),
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = KafkaClients.fromEnvironment(bootstrapServers).bytesReader("tail-" + UUID.randomUUID(), Map.of());
         this.partition = new TopicPartition(topic.name(), 0);
         consumer.assign(List.of(partition));
         if (fromBeginning) {

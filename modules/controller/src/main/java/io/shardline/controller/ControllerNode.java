@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.topology.ControllerTopology;
 import io.shardline.topology.RebalanceTopology;
@@ -42,9 +43,8 @@ public final class ControllerNode implements AutoCloseable {
 
     /** Starts the controller and waits until its topology runs. */
     public static ControllerNode start(ControllerConfig config, MeterRegistry registry, Duration startupTimeout) throws InterruptedException {
-        Properties props = new Properties();
+        Properties props = KafkaClients.fromEnvironment(config.bootstrapServers()).streams(Map.of());
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) config.commitInterval().toMillis());
         props.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
@@ -111,11 +111,10 @@ public final class ControllerNode implements AutoCloseable {
         StatsFollower(ControllerConfig config, MeterRegistry registry) {
             this.registry = registry;
             this.config = config;
-            Map<String, Object> props = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-                ConsumerConfig.GROUP_ID_CONFIG, config.applicationId() + "-meters-" + java.util.UUID.randomUUID());
+            Map<String, Object> props = KafkaClients.fromEnvironment(config.bootstrapServers()).reader(
+                config.applicationId() + "-meters-" + java.util.UUID.randomUUID(), Map.of(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+                // It follows the topics for meters, never reads to an end: the broker's default wait saves fetches.
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500));
             this.consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
                 new org.apache.kafka.common.serialization.StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer());
             this.thread = new Thread(this::run, "controller-meters");

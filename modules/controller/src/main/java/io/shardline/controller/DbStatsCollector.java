@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -26,6 +25,7 @@ import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.StatsSource;
@@ -51,8 +51,8 @@ final class DbStatsCollector implements AutoCloseable {
     DbStatsCollector(ControllerConfig config, KafkaStreams streams) {
         this.config = config;
         this.streams = streams;
-        this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG, "all"), config.catalog().dbStats().keySerde().serializer(),
+        this.producer = new KafkaProducer<>(KafkaClients.fromEnvironment(config.bootstrapServers()).producer(Map.of()),
+            config.catalog().dbStats().keySerde().serializer(),
             config.catalog().dbStats().valueSerde().serializer());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "controller-dbstats");

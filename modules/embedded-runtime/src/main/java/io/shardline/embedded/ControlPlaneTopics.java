@@ -8,10 +8,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
 
@@ -47,7 +47,7 @@ public final class ControlPlaneTopics {
     }
 
     private static List<String> create(String bootstrapServers, List<NewTopic> topics) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = KafkaClients.fromEnvironment(bootstrapServers).admin()) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(topic -> !existing.contains(topic.name())).toList();
             List<String> created = new ArrayList<>();

@@ -1,7 +1,6 @@
 package io.shardline.router.internal;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -15,9 +14,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import io.shardline.schemas.KafkaClients;
 
 /**
  * Follows every shard's CDC topics ({@code cdc.<shard>.<db>.<coll>}) from their end and drops the cached reads of
@@ -37,14 +37,8 @@ public final class CdcInvalidator implements AutoCloseable {
 
     public CdcInvalidator(String bootstrapServers, ReadCache cache) {
         this.cache = cache;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.GROUP_ID_CONFIG, "shardline-router-cache-" + UUID.randomUUID());
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 2_000);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = KafkaClients.fromEnvironment(bootstrapServers).bytesReader("shardline-router-cache-" + UUID.randomUUID(),
+            Map.of(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest", ConsumerConfig.METADATA_MAX_AGE_CONFIG, 2_000));
         this.thread = new Thread(this::run, "router-cache-invalidator");
         this.thread.setDaemon(true);
     }

@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
@@ -19,6 +18,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.AcknowledgedCount;
@@ -56,14 +56,12 @@ public final class RouterSignals implements AutoCloseable {
         this.state = state;
         this.load = load;
         this.inFlight = inFlight;
-        Map<String, Object> props = new HashMap<>();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000) + 1_000);
-        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000));
+        KafkaClients clients = KafkaClients.fromEnvironment(config.bootstrapServers());
+        Map<String, Object> props = clients.producer(Map.of(
+            ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000) + 1_000,
+            ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(config.leaseDuration().toMillis(), 1_000)));
         this.producer = new KafkaProducer<>(props, Serdes.String().serializer(), (topic, value) -> serialize(topic, value));
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+        this.admin = clients.admin();
         this.scheduler = Executors.newScheduledThreadPool(2, task -> {
             Thread thread = new Thread(task, "router-signals-" + config.routerId());
             thread.setDaemon(true);

@@ -2,7 +2,6 @@ package io.shardline.router.internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -13,11 +12,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.core.key.ShardKey;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.TopicCatalog;
@@ -46,12 +45,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
         this.state = state;
         this.catalog = catalog;
         this.deadLetters = deadLetters;
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer = KafkaClients.fromEnvironment(bootstrapServers).bytesReader(null, Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50));
         this.thread = new Thread(this::run, "routing-state-consumer");
         this.thread.setDaemon(true);
     }

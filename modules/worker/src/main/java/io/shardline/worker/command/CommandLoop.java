@@ -17,12 +17,12 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.shardline.schemas.KafkaClients;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.plane.Backoff;
 import io.shardline.worker.plane.ControlPlane;
@@ -87,12 +87,11 @@ public final class CommandLoop implements AutoCloseable {
 
     /** Eager assignment: every rebalance ends the term (the runs stop) before the partition is handed to anyone. */
     private KafkaConsumer<byte[], byte[]> newConsumer() {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-            ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        return KafkaClients.fromEnvironment(config.bootstrapServers()).bytesReader(config.groupId(), Map.of(
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
             ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) WorkerConfig.SESSION_TIMEOUT.toMillis(), ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000,
             ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
-            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1));
     }
 
     /** Runs the loop; a loop that fails is logged, its term ended, and started again with a new consumer. */

@@ -17,6 +17,8 @@ import org.bson.BsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.shardline.schemas.KafkaClients;
+
 /**
  * Follows one CDC topic ({@code cdc.<shard>.<db>.<coll>}) from an offset and tells which documents changed. Only
  * the key matters: a replay reads each changed document from the shard it replays from, so what is applied is always
@@ -34,9 +36,11 @@ public final class CdcTail implements ChangeSource, AutoCloseable {
     private final TopicPartition partition;
 
     public CdcTail(String bootstrapServers, String topic, long fromOffset) {
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-            ConsumerConfig.GROUP_ID_CONFIG, "replay-" + UUID.randomUUID(), ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        Map<String, Object> settings = KafkaClients.fromEnvironment(bootstrapServers).common();
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "replay-" + UUID.randomUUID());
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000);
+        this.consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.partition = new TopicPartition(topic, 0);
         consumer.assign(List.of(partition));
         consumer.seek(partition, fromOffset);

@@ -1,5 +1,6 @@
 package io.shardline.worker.plane;
 
+import io.shardline.schemas.KafkaClients;
 import io.shardline.core.key.KeyHex;
 
 import java.time.Duration;
@@ -14,7 +15,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -32,8 +32,6 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-
 
 import io.shardline.controlplane.TopicTable;
 import io.shardline.schemas.DeadLetterHeaders;
@@ -85,7 +83,7 @@ public final class ControlPlane implements AutoCloseable {
             .keepingNewest(ShardDescriptor::getVersion);
         this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations(), catalog.controlDlq().name(), "worker:" + workerId);
         this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks(), catalog.controlDlq().name(), "worker:" + workerId);
-        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+        this.admin = KafkaClients.fromEnvironment(bootstrapServers).admin();
         this.shardConnections = new ShardConnections(shardId -> shards().get(shardId), ownership);
     }
 
@@ -114,10 +112,7 @@ public final class ControlPlane implements AutoCloseable {
         try {
             closeProducer();
             Map<String, Object> settings = new HashMap<>();
-            settings.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
             settings.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
-            settings.put(ProducerConfig.ACKS_CONFIG, "all");
-            settings.put(ProducerConfig.LINGER_MS_CONFIG, 0);
             // A paused owner's open transaction holds back read-committed readers until its successor aborts it, or this.
             settings.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 20_000);
             // A transaction that follows another within milliseconds (a state, then the fence) finds the coordinator
@@ -125,7 +120,7 @@ public final class ControlPlane implements AutoCloseable {
             // waited ~0.5 s for that alone.
             settings.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 2);
             settings.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 20);
-            KafkaProducer<byte[], byte[]> fresh = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer());
+            KafkaProducer<byte[], byte[]> fresh = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(settings);
             fresh.initTransactions();
             producer = fresh;
         } finally {
