@@ -118,6 +118,9 @@ public final class UpdateRules {
             if (touches(path, ShardKeyField.NAME)) {
                 throw reserved("replacement", path);
             }
+            if (path.contains(".") || path.isEmpty()) {
+                throw bad("replacement field '" + path + "': a replacement document names whole fields, not paths");
+            }
             for (String field : protectedFields()) {
                 if (!path.equals(field) && touches(path, field)) {
                     throw bad("replacement field '" + path + "' would change '" + field + "', " + role(field) + "; name '" + field + "' whole");

@@ -350,6 +350,9 @@ public final class WritePath {
             return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
+        } catch (org.bson.BsonInvalidOperationException unreadable) {
+            throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " answered the " + operation
+                + " with a reply the driver cannot read: " + unreadable.getMessage(), unreadable);
         }
     }
 }

@@ -101,6 +101,7 @@ class UpdateRulesTest {
         assertThat(completed).isEqualTo(new Document("tenantId", "acme").append("name", "x").append("userId", "u1"));
         refused(SESSIONS, filter, new Document("tenantId", "acme").append("userId", "u2"), false, "'userId'", "u2", "u1");
         refused(SESSIONS, filter, new Document("tenantId", "acme").append("userId.x", 1), true, "'userId.x'");
+        refused(SESSIONS, filter, new Document("tenantId", "acme").append("profile.region", 1), false, "'profile.region'", "whole fields");
         refused(REGIONS, filter, new Document("profile", new Document("region", "eu")), false, "'profile.region'");
         refused(REGIONS, filter, new Document("name", "x"), false, "'profile.region'", "operators");
     }
