@@ -91,7 +91,7 @@ public final class UpdateRules {
             if (sets && path.equals(field) && pinned.containsKey(field) && fixedValue(pinned.get(field)) && pinned.get(field).equals(value)) {
                 continue;
             }
-            throw bad(operator + " " + path + " would change '" + field + "', " + role(field) + ": a stored document's "
+            throw bad(operator + " " + path + ": '" + field + "', " + role(field) + ", cannot be modified: a stored document's "
                 + (field.equals(tenantField) ? "tenant" : "shard key") + " never changes (only a $set or $setOnInsert of the value the filter "
                 + "fixes by equality is allowed; to move a document, delete it and insert it anew)");
         }
