@@ -44,7 +44,8 @@ import io.vertx.ext.web.handler.JWTAuthHandler;
 
 /**
  * The admin HTTP API. Every route under {@code /api/admin} needs a bearer token: a JWT signed with the configured
- * HS256 secret, its roles in the {@code roles} claim. {@code admin} may publish commands, {@code viewer} (or
+ * HS256 secret, its roles in the {@code roles} claim, with an expiry no further than the maximum lifetime and no
+ * {@code nbf} in the future ({@link TokenPolicy}). {@code admin} may publish commands, {@code viewer} (or
  * {@code admin}) may read. Without a valid token: 401; with the wrong role: 403; a body that does not fit: 400 naming
  * the field. Every accepted command is published to the commands topic with the token's subject as issuer
  * ({@code admin:<sub>}) and audited as a {@code COMMAND_ISSUED} event.
@@ -58,12 +59,14 @@ public final class AdminServer implements AutoCloseable {
     private final Vertx vertx;
     private final JWTAuth auth;
     private final ControlPlaneClient plane;
+    private final TokenPolicy tokens;
     private HttpServer server;
 
-    private AdminServer(Vertx vertx, JWTAuth auth, ControlPlaneClient plane) {
+    private AdminServer(Vertx vertx, JWTAuth auth, ControlPlaneClient plane, TokenPolicy tokens) {
         this.vertx = vertx;
         this.auth = auth;
         this.plane = plane;
+        this.tokens = tokens;
     }
 
     /**
@@ -71,13 +74,20 @@ public final class AdminServer implements AutoCloseable {
      * @param port      port to listen on, 0 for a free one
      */
     public static AdminServer start(ControlPlaneClient plane, String jwtSecret, String host, int port) throws Exception {
+        return start(plane, jwtSecret, host, port, TokenPolicy.DEFAULT_MAX_LIFETIME);
+    }
+
+    /** @param maxTokenLifetime the longest a token may be valid; a token valid for longer (or without exp) gets 401 */
+    public static AdminServer start(ControlPlaneClient plane, String jwtSecret, String host, int port, java.time.Duration maxTokenLifetime)
+        throws Exception {
+        TokenPolicy tokens = new TokenPolicy(maxTokenLifetime, java.time.Clock.systemUTC());
         if (jwtSecret == null || jwtSecret.length() < 32) {
             throw new IllegalArgumentException("jwtSecret: an HS256 secret needs at least 32 characters");
         }
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(4));
         JWTAuth auth = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(jwtSecret)));
         Router router = Router.router(vertx);
-        AdminServer admin = new AdminServer(vertx, auth, plane);
+        AdminServer admin = new AdminServer(vertx, auth, plane, tokens);
         admin.routes(router);
         admin.server = vertx.createHttpServer().requestHandler(router).listen(port, host)
             .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -86,7 +96,9 @@ public final class AdminServer implements AutoCloseable {
 
     private void routes(Router router) {
         router.route("/api/admin/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+        router.route("/api/admin/*").handler(TokenPolicy::requireToken);
         router.route("/api/admin/*").handler(JWTAuthHandler.create(auth));
+        router.route("/api/admin/*").handler(tokens::handle);
         // JWTAuthorization turns each entry of the roles claim into a permission of that name.
         Authorization reader = OrAuthorization.create().addAuthorization(PermissionBasedAuthorization.create("viewer"))
             .addAuthorization(PermissionBasedAuthorization.create("admin"));

@@ -33,7 +33,23 @@ public final class ShardlineCli {
     public static CommandLine commandLine() {
         return new CommandLine(new ShardlineCli())
             .setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException || e instanceof IllegalArgumentException
-                ? EXIT_USAGE : EXIT_FAILURE);
+                ? EXIT_USAGE : EXIT_FAILURE)
+            .setExecutionExceptionHandler(ShardlineCli::usageError);
+    }
+
+    /**
+     * A command that finds its arguments or configuration wrong at run time (an {@link IllegalArgumentException}, whose
+     * message names the option) prints that message on one line and exits {@link #EXIT_USAGE}, without a stack trace;
+     * any other failure is picocli's (the trace, {@link #EXIT_FAILURE}).
+     */
+    static int usageError(Exception failure, CommandLine command, CommandLine.ParseResult parsed) throws Exception {
+        if (!(failure instanceof IllegalArgumentException)) {
+            throw failure;
+        }
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage().lines().findFirst().orElse("");
+        command.getErr().println(command.getColorScheme().errorText("shardline " + command.getCommandName() + ": " + message));
+        command.getErr().flush();
+        return EXIT_USAGE;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -208,6 +208,7 @@ class OperatorCommandsIT {
         Run unknownMigration = run("abort", "--migration", UUID.randomUUID().toString());
         Run selfMerge = run("merge", "--from", "s1", "--into", "s1");
         Run missingOption = run("drain");
+        Run verifyUnknown = run("verify", "--ns", "nowhere.users");
 
         assertThat(List.of(unknownShard, notAChunk, ownedAlready, unknownNamespace, splitOutside, unknownMigration, selfMerge, missingOption))
             .allSatisfy(refused -> assertThat(refused.exit()).as(refused.err()).isEqualTo(2));
@@ -219,6 +220,9 @@ class OperatorCommandsIT {
         assertThat(unknownMigration.err()).contains("--migration: no migration");
         assertThat(selfMerge.err()).contains("--into: a shard cannot be merged into itself");
         assertThat(missingOption.err()).contains("--shard");
+        assertThat(verifyUnknown.exit()).isEqualTo(2);
+        assertThat(verifyUnknown.err().strip()).as("one line, no stack trace").contains("--ns: no routing for namespace nowhere.users")
+            .doesNotContain("\n", "Exception");
         assertThat(commandsEnd()).as("nothing published").isEqualTo(before);
     }
 

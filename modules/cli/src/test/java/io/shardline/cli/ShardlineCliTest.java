@@ -87,4 +87,46 @@ class ShardlineCliTest {
         assertThat(refused).isEqualTo(ShardlineCli.EXIT_USAGE);
         assertThat(badRole.toString()).contains("--role: 'root' is not admin or viewer");
     }
+
+    @Test
+    void shouldPrintOneLineWithoutAStackTraceForAnArgumentFoundWrongAtRunTime() throws Exception {
+        java.nio.file.Path secret = java.nio.file.Files.createTempFile("jwt", ".secret");
+        java.nio.file.Files.writeString(secret, "0123456789abcdef0123456789abcdef");
+        java.util.Map<String, String[]> cases = java.util.Map.of(
+            "--format: 'xml' is not one of table, json, csv", new String[] {"routing", "--format", "xml"},
+            "--limit must be >= 0, was -1", new String[] {"events", "--limit", "-1"},
+            "--role: 'root' is not admin or viewer", new String[] {"token", "--subject", "bob", "--role", "root", "--jwt-secret-file", secret.toString()});
+
+        for (java.util.Map.Entry<String, String[]> refused : cases.entrySet()) {
+            StringWriter err = new StringWriter();
+            int exit = run(err, refused.getValue());
+            assertThat(exit).as(err.toString()).isEqualTo(ShardlineCli.EXIT_USAGE);
+            assertThat(err.toString().strip()).as("one line").doesNotContain("\n").contains(refused.getKey()).doesNotContain("Exception", "\tat ");
+        }
+    }
+
+    @Test
+    void shouldSignTokensOnlyUpToTheMaximumLifetime() throws Exception {
+        java.nio.file.Path secret = java.nio.file.Files.createTempFile("jwt", ".secret");
+        java.nio.file.Files.writeString(secret, "0123456789abcdef0123456789abcdef");
+        StringWriter tooLong = new StringWriter();
+        StringWriter none = new StringWriter();
+        StringWriter out = new StringWriter();
+        CommandLine cli = ShardlineCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+
+        int refused = run(tooLong, "token", "--subject", "a", "--role", "admin", "--expires-in", "48h", "--jwt-secret-file", secret.toString());
+        int zero = run(none, "token", "--subject", "a", "--role", "admin", "--expires-in", "0s", "--jwt-secret-file", secret.toString());
+        int allowed = cli.execute("token", "--subject", "a", "--role", "admin", "--expires-in", "48h", "--max-token-lifetime", "72h",
+            "--jwt-secret-file", secret.toString());
+
+        assertThat(refused).isEqualTo(ShardlineCli.EXIT_USAGE);
+        assertThat(tooLong.toString()).contains("--expires-in", "--max-token-lifetime");
+        assertThat(zero).isEqualTo(ShardlineCli.EXIT_USAGE);
+        assertThat(allowed).isZero();
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(out.toString().strip().split("\\.")[1]),
+            java.nio.charset.StandardCharsets.UTF_8);
+        com.fasterxml.jackson.databind.JsonNode claims = new com.fasterxml.jackson.databind.ObjectMapper().readTree(payload);
+        assertThat(claims.get("exp").asLong() - claims.get("iat").asLong()).isEqualTo(48 * 3600);
+    }
 }

@@ -33,6 +33,7 @@ import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
+import io.shardline.router.internal.UpdateRules;
 import io.shardline.router.internal.WritePath;
 import io.shardline.schemas.DeadLetterProducer;
 
@@ -258,8 +259,10 @@ public final class ShardRouter implements AutoCloseable {
             scopedUpdate = new Document(update);
             scopedUpdate.put(config.tenantField(), tenant);
         }
+        Document scopedFilter = scoped(tenant, filter);
+        Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
         try {
-            return writes.update(() -> view(namespace), scoped(tenant, filter), scopedUpdate, multi, upsert);
+            return writes.update(() -> view(namespace), scopedFilter, checked, multi, upsert);
         } finally {
             cache.invalidate(namespace);
         }

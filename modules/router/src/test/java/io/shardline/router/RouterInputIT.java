@@ -133,10 +133,49 @@ class RouterInputIT {
 
     @Test
     void shouldAnswer400ForABodyThatIsNotAnObject() throws Exception {
-        for (String body : List.of("[1,2]", "null", "42")) {
-            HttpResponse<String> answer = post(small, "find", body);
-            assertThat(answer.statusCode()).as(body).isEqualTo(400);
-            assertThat(answer.body()).contains("body");
+        for (String op : List.of("find", "update", "insert", "delete")) {
+            for (String body : List.of("[1,2]", "null", "42")) {
+                HttpResponse<String> answer = post(small, op, body);
+                assertThat(answer.statusCode()).as(op + " " + body).isEqualTo(400);
+                assertThat(Document.parse(answer.body()).getString("error")).contains("body");
+            }
         }
+    }
+
+    @Test
+    void shouldRefuseDeepFiltersAndDocumentsInEveryWriteAsJson() throws Exception {
+        assertThat(post(small, "insert", "{\"documents\": [{\"_id\": \"keep\", \"n\": 1}]}").statusCode()).isEqualTo(200);
+        List<HttpResponse<String>> refused = List.of(
+            post(large, "update", "{\"filter\": " + nested(10_000, "1") + ", \"update\": {\"$set\": {\"n\": 2}}}"),
+            post(large, "delete", "{\"filter\": " + nested(10_000, "1") + "}"),
+            post(small, "update", "{\"filter\": {\"_id\": \"keep\"}, \"update\": {\"$set\": {\"d\": " + nested(101, "1") + "}}}"),
+            post(small, "update", "{\"filter\": {\"_id\": \"keep\"}, \"update\": {\"n\": 3, \"d\": " + nested(101, "1") + "}}"),
+            post(small, "insert", "{\"documents\": [{\"_id\": \"deep101\", \"d\": " + nested(100, "1") + "}]}"));
+
+        for (HttpResponse<String> answer : refused) {
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(400);
+            assertThat(Document.parse(answer.body()).getString("error")).contains("nested");
+        }
+        Document kept = shards.stream().map(client -> client.getDatabase(database).getCollection("users").find(Filters.eq("_id", "keep")).first())
+            .filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+        assertThat(kept).containsEntry("n", 1).doesNotContainKey("d");
+        assertThat(stored("deep101")).isZero();
+    }
+
+    @Test
+    void shouldRefuseABodyThatIsNotUtf8AndStoreNothing() throws Exception {
+        byte[] prefix = "{\"documents\": [{\"_id\": \"latin1\", \"name\": \"caf".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] suffix = "\"}]}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = new byte[prefix.length + 1 + suffix.length];
+        System.arraycopy(prefix, 0, body, 0, prefix.length);
+        body[prefix.length] = (byte) 0xE9; // é in Latin-1: not a UTF-8 sequence
+        System.arraycopy(suffix, 0, body, prefix.length + 1, suffix.length);
+
+        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + small.port() + "/v1/" + database + "/users/insert"))
+            .header(RouterHttpServer.TENANT_HEADER, "acme").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(400);
+        assertThat(Document.parse(answer.body()).getString("error")).contains("UTF-8", "byte " + prefix.length);
+        assertThat(stored("latin1")).isZero();
     }
 }

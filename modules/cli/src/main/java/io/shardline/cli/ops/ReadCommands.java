@@ -226,10 +226,15 @@ public final class ReadCommands {
         int limit;
 
         @Override
-        int read(ControlPlaneClient plane, Rows.Format format) throws InterruptedException {
+        public Integer call() throws Exception {
             if (limit < 0) {
                 throw new IllegalArgumentException("--limit must be >= 0, was " + limit);
             }
+            return super.call();
+        }
+
+        @Override
+        int read(ControlPlaneClient plane, Rows.Format format) throws InterruptedException {
             try (TopicTail<ShardEvent> tail = new TopicTail<>(plane.bootstrap(), plane.catalog().events(), true, plane.catalog().controlDlq().name(), "cli")) {
                 List<ShardEvent> events = tail.readToEnd().stream().map(TopicTail.Appended::value).filter(this::wanted).toList();
                 print(events.subList(limit == 0 ? 0 : Math.max(0, events.size() - limit), events.size()), format, true);

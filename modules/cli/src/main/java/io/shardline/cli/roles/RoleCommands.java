@@ -179,9 +179,17 @@ public final class RoleCommands {
         @Mixin
         Secret secret;
 
+        @Option(names = "--max-token-lifetime", defaultValue = "24h", converter = DurationConverter.class,
+            description = "The longest a bearer token may be valid (exp counted from iat and from now); a token without exp, or valid "
+                + "for longer, gets 401 (default: ${DEFAULT-VALUE}).")
+        Duration maxTokenLifetime;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
-            AdminServer admin = AdminServer.start(new ControlPlaneClient(client.bootstrap(), catalog, "admin"), secret.read(), host, port);
+            if (maxTokenLifetime.isNegative() || maxTokenLifetime.isZero()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-token-lifetime: must be positive, was " + maxTokenLifetime);
+            }
+            AdminServer admin = AdminServer.start(new ControlPlaneClient(client.bootstrap(), catalog, "admin"), secret.read(), host, port, maxTokenLifetime);
             out.println("ADMIN_URL=http://127.0.0.1:" + admin.port() + "/api/admin");
             return admin;
         }
@@ -202,8 +210,13 @@ public final class RoleCommands {
         @Option(names = "--role", required = true, split = ",", description = "admin, viewer (comma-separated).")
         List<String> roles;
 
-        @Option(names = "--expires-in", defaultValue = "1h", converter = DurationConverter.class, description = "Validity (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--expires-in", defaultValue = "1h", converter = DurationConverter.class,
+            description = "Validity, at most --max-token-lifetime (default: ${DEFAULT-VALUE}).")
         Duration expiresIn;
+
+        @Option(names = "--max-token-lifetime", defaultValue = "24h", converter = DurationConverter.class,
+            description = "The admin API's maximum token lifetime, which --expires-in may not exceed (default: ${DEFAULT-VALUE}, the admin role's).")
+        Duration maxTokenLifetime;
 
         @Override
         public Integer call() throws IOException {
@@ -211,6 +224,10 @@ public final class RoleCommands {
                 if (!role.equals("admin") && !role.equals("viewer")) {
                     throw new IllegalArgumentException("--role: '" + role + "' is not admin or viewer");
                 }
+            }
+            if (expiresIn.toSeconds() < 1 || expiresIn.compareTo(maxTokenLifetime) > 0) {
+                throw new IllegalArgumentException("--expires-in: must be between 1 s and --max-token-lifetime " + maxTokenLifetime
+                    + ", was " + expiresIn);
             }
             spec.commandLine().getOut().println(AdminServer.token(secret.read(), subject, roles, (int) expiresIn.toSeconds()));
             return 0;

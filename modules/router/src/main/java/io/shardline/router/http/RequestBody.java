@@ -17,6 +17,22 @@ final class RequestBody {
         this.body = body;
     }
 
+    /** A body as received: it must be UTF-8 (a malformed byte is refused, not replaced by U+FFFD and stored). */
+    static RequestBody parse(byte[] bytes) {
+        return parse(bytes == null ? null : utf8(bytes));
+    }
+
+    static String utf8(byte[] bytes) {
+        java.nio.charset.CharsetDecoder decoder = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT).onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        try {
+            return decoder.decode(in).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "body: not valid UTF-8 (a malformed sequence at byte " + in.position() + ")", e);
+        }
+    }
+
     static RequestBody parse(String text) {
         if (text == null || text.isBlank()) {
             return new RequestBody(new Document());

@@ -89,7 +89,7 @@ public final class RouterHttpServer implements AutoCloseable {
             }
             String namespace = ctx.pathParam("db") + "." + ctx.pathParam("coll");
             String op = ctx.pathParam("op");
-            RequestBody body = RequestBody.parse(ctx.body().asString());
+            RequestBody body = RequestBody.parse(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
             Document answer = switch (op) {
                 case "find" -> found(router.find(tenant, namespace, new FindRequest(body.document("filter"), body.document("sort"),
                     body.integer("skip", 0), body.integer("limit", 0), body.document("projection"), body.bool("allowPartial", false))));

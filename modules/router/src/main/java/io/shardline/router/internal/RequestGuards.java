@@ -113,8 +113,8 @@ public final class RequestGuards {
     }
 
     private static RouterException reservedField(String field, String path) {
-        return new RouterException(RouterException.Kind.BAD_REQUEST, field + ": '" + path + "' is reserved by Shardline (the stored shard key) and "
-            + "cannot be written, read or renamed by a client");
+        return new RouterException(RouterException.Kind.BAD_REQUEST, field + ": " + path + ": '" + ShardKeyField.NAME + "' is reserved by Shardline "
+            + "(the stored shard key) and cannot be written, read or renamed by a client");
     }
 
     /** Rejects a document that MongoDB would refuse to store for its size; {@code field} names it. */

@@ -24,7 +24,7 @@ import io.shardline.router.api.WriteResult;
 import io.shardline.schemas.avro.ChunkState;
 
 /**
- * Writes: each inserted document goes to the owner of its shard key's chunk, carrying its encoded key; updates and
+ * Writes (an update already checked by {@link UpdateRules}, so it changes no document's tenant or shard key): each inserted document goes to the owner of its shard key's chunk, carrying its encoded key; updates and
  * deletes go to the shards their filter targets, restricted to the ranges those shards own. A write to a chunk
  * that is FENCED waits for the next routing version up to the fence budget, then fails as retryable; it never goes
  * to an owner the routing no longer names.
@@ -117,11 +117,7 @@ public final class WritePath {
 
     private WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert,
                                InFlightWrites.Ticket ticket) {
-        NamespaceView view = views.view();
         boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
-        if (!replacement) {
-            rejectShardKeyChanges(view, update);
-        }
         if (upsert || replacement) {
             return pinned(views, scopedFilter, update, replacement, upsert, ticket);
         }
@@ -225,11 +221,9 @@ public final class WritePath {
     private WriteResult pinned(ViewSource views, Document scopedFilter, Document update, boolean replacement, boolean upsert,
                                InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
-        Document keySource = equalities(scopedFilter);
+        Document keySource = UpdateRules.equalities(scopedFilter);
         if (replacement) {
             keySource.putAll(update);
-        } else if (update.get("$set") instanceof Document set) {
-            set.forEach(keySource::putIfAbsent);
         }
         ShardKey key;
         try {
@@ -270,7 +264,7 @@ public final class WritePath {
             Document withKey = new Document(update);
             Document setOnInsert = new Document(update.get("$setOnInsert") instanceof Document s ? s : new Document());
             setOnInsert.put(ShardKeyField.NAME, key.toHex());
-            equalities(scopedFilter).forEach((field, value) -> {
+            UpdateRules.equalities(scopedFilter).forEach((field, value) -> {
                 if (!field.startsWith("$") && !touchedBy(update, field)) {
                     setOnInsert.putIfAbsent(field, value);
                 }
@@ -340,49 +334,8 @@ public final class WritePath {
             + " is fenced for migration " + chunk.migrationId() + "; retry");
     }
 
-    private static void rejectShardKeyChanges(NamespaceView view, Document update) {
-        for (Map.Entry<String, Object> operator : update.entrySet()) {
-            if (!(operator.getValue() instanceof Document fields)) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: " + operator.getKey() + " needs a document of fields");
-            }
-            for (String path : fields.keySet()) {
-                for (String keyField : view.strategy().fields()) {
-                    if (path.equals(keyField) || path.startsWith(keyField + ".") || keyField.startsWith(path + ".")
-                        || path.equals(ShardKeyField.NAME)) {
-                        if (!operator.getKey().equals("$setOnInsert")) {
-                            throw new RouterException(RouterException.Kind.BAD_REQUEST,
-                                "update: shard-key field '" + keyField + "' cannot be modified (" + operator.getKey() + " " + path + ")");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     private static boolean touchedBy(Document update, String field) {
         return update.values().stream().anyMatch(v -> v instanceof Document fields && fields.containsKey(field));
-    }
-
-    /** Top-level (and {@code $and}-nested) equality conditions of a filter, as a document. */
-    static Document equalities(Document filter) {
-        Document result = new Document();
-        for (Map.Entry<String, Object> entry : filter.entrySet()) {
-            if (entry.getKey().equals("$and") && entry.getValue() instanceof List<?> branches) {
-                for (Object branch : branches) {
-                    if (branch instanceof Document nested) {
-                        equalities(nested).forEach(result::putIfAbsent);
-                    }
-                }
-            } else if (!entry.getKey().startsWith("$")) {
-                Object value = entry.getValue();
-                if (value instanceof Document operators && operators.size() == 1 && operators.containsKey("$eq")) {
-                    result.putIfAbsent(entry.getKey(), operators.get("$eq"));
-                } else if (!(value instanceof Document d && d.keySet().stream().anyMatch(k -> k.startsWith("$")))) {
-                    result.putIfAbsent(entry.getKey(), value);
-                }
-            }
-        }
-        return result;
     }
 
     private MongoCollection<Document> collection(NamespaceView view, String shard) {
@@ -397,6 +350,9 @@ public final class WritePath {
             return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
+        } catch (org.bson.BsonInvalidOperationException unreadable) {
+            throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " answered the " + operation
+                + " with a reply the driver cannot read: " + unreadable.getMessage(), unreadable);
         }
     }
 }

@@ -61,7 +61,7 @@ class RequestGuardsTest {
         assertThatThrownBy(() -> RequestGuards.check("update", new Document("$rename", new Document("name", "_sk"))))
             .hasMessageContaining("'_sk' is reserved");
         assertThatThrownBy(() -> RequestGuards.check("filter", new Document("$or", List.of(new Document("_sk.x", 1)))))
-            .hasMessageContaining("'_sk.x' is reserved");
+            .hasMessageContaining("_sk.x: '_sk' is reserved");
         RequestGuards.check("filter", new Document("profile", new Document("_skill", 1)));
         Document deep = new Document("leaf", 1);
         for (int i = 0; i < 100; i++) {
