@@ -77,4 +77,23 @@ class CdcPipelineIT {
                 .containsExactly("cy:c", "cy:u", "cy:u", "cy:d", "dee:c");
         }
     }
+
+    @Test
+    void shouldNotStreamShardlinesOwnDatabase(EmbeddedCluster cluster, TestNames names) throws Exception {
+        EmbeddedShard s1 = cluster.shards().get("s1");
+        String internal = "probe_" + names.database();
+        String userTopic = TopicCatalog.cdcTopic("s1", names.database() + ".users");
+        try (MongoClient client = MongoClients.create(s1.connectionString())) {
+            client.getDatabase("shardline").getCollection(internal).insertOne(new Document("_id", "r1").append("ns", "auth.users"));
+            users(s1, client, names).insertOne(new Document("_id", "after").append("tenantId", "acme"));
+
+            // The user's change, written after the internal one, has arrived: the internal one would have too.
+            assertThat(CdcTopics.readUntil(cluster.bootstrapServers(), userTopic, c -> !c.isEmpty(), WAIT)).isNotEmpty();
+        }
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+            assertThat(admin.listTopics().names().get()).as("no CDC topic of the shardline database")
+                .doesNotContain(TopicCatalog.cdcTopic("s1", "shardline." + internal));
+        }
+    }
 }
