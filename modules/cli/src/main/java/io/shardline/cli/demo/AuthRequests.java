@@ -1,0 +1,117 @@
+package io.shardline.cli.demo;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.bson.Document;
+
+import io.micrometer.core.instrument.Timer;
+import io.shardline.controlplane.AuthServiceLayout;
+import io.shardline.router.ShardRouter;
+import io.shardline.router.api.FindRequest;
+
+/**
+ * The clients' request mix: which request comes next in a phase (in quiet hours mostly reads, the odd login), and
+ * sending it through the router. Writes go through {@link LedgerWrites}; reads are timed as single-shard (a profile) or
+ * scatter (a tenant's active sessions, from every shard).
+ */
+final class AuthRequests {
+
+    private final ShardRouter router;
+    private final TenantMix tenants;
+    private final AuthDocuments documents;
+    private final WrittenIds ids;
+    private final LedgerWrites writes;
+    private final Timer singleShard;
+    private final Timer scatter;
+
+    AuthRequests(ShardRouter router, TenantMix tenants, AuthDocuments documents, WrittenIds ids, LedgerWrites writes, Timer singleShard,
+                 Timer scatter) {
+        this.router = router;
+        this.tenants = tenants;
+        this.documents = documents;
+        this.ids = ids;
+        this.writes = writes;
+        this.singleShard = singleShard;
+        this.scatter = scatter;
+    }
+
+    /** Sends one request of a random tenant, chosen for the phase; throws when it fails. */
+    void next(SplittableRandom random, AuthWorkload.Phase phase) {
+        String tenant = tenants.next(random);
+        int choice = random.nextInt(100);
+        if (phase != AuthWorkload.Phase.GROW) {
+            // Quiet hours: mostly reads, the odd login.
+            choice = choice < 60 ? 85 : choice < 80 ? 97 : 20;
+        }
+        if (choice < 35) {
+            audit(tenant, random);
+        } else if (choice < 55) {
+            login(tenant, random);
+        } else if (choice < 63) {
+            signUp(tenant, random);
+        } else if (choice < 73) {
+            updateProfile(tenant, random);
+        } else if (choice < 80) {
+            touchSession(tenant, random);
+        } else if (choice < 95) {
+            readProfile(tenant, random);
+        } else {
+            listSessions(tenant);
+        }
+    }
+
+    private void signUp(String tenant, SplittableRandom random) {
+        insert(tenant, AuthServiceLayout.USERS, documents.user(tenant, random));
+    }
+
+    private void login(String tenant, SplittableRandom random) {
+        String user = ids.user(tenant, random);
+        if (user == null) {
+            signUp(tenant, random);
+            return;
+        }
+        insert(tenant, AuthServiceLayout.SESSIONS, documents.session(tenant, user, random));
+        insert(tenant, AuthServiceLayout.AUDIT_ENTRIES, documents.auditEntry(tenant, user, "login", random));
+    }
+
+    private void audit(String tenant, SplittableRandom random) {
+        String user = ids.user(tenant, random);
+        insert(tenant, AuthServiceLayout.AUDIT_ENTRIES, documents.auditEntry(tenant, user == null ? "system" : user, "profile.viewed", random));
+    }
+
+    private void updateProfile(String tenant, SplittableRandom random) {
+        String user = ids.user(tenant, random);
+        if (user == null) {
+            return;
+        }
+        writes.set(tenant, AuthServiceLayout.USERS, new Document("_id", user), random.nextInt(1_000_000), "lastLoginAt");
+    }
+
+    private void touchSession(String tenant, SplittableRandom random) {
+        String[] session = ids.session(tenant, random);
+        if (session == null) {
+            return;
+        }
+        writes.set(tenant, AuthServiceLayout.SESSIONS, new Document("_id", session[0]).append("userId", session[1]), random.nextInt(1_000_000),
+            "lastSeenAt");
+    }
+
+    private void readProfile(String tenant, SplittableRandom random) {
+        String user = ids.user(tenant, random);
+        if (user == null) {
+            return;
+        }
+        singleShard.record(() -> router.find(tenant, AuthServiceLayout.USERS, FindRequest.of(new Document("_id", user))));
+    }
+
+    private void listSessions(String tenant) {
+        scatter.record(() -> router.find(tenant, AuthServiceLayout.SESSIONS, new FindRequest(new Document(),
+            new Document("lastSeenAt", -1), 0, 20, null, false)));
+    }
+
+    private void insert(String tenant, String namespace, Document document) {
+        writes.insert(tenant, namespace, List.of(document));
+        ids.remember(tenant, namespace, document);
+    }
+}
