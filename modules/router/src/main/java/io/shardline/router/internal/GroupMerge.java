@@ -1,14 +1,12 @@
 package io.shardline.router.internal;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.bson.Document;
 
-import io.shardline.core.key.KeyEncoding;
-import io.shardline.core.key.ShardKey;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -100,16 +98,14 @@ final class GroupMerge {
 
     /** Combines the partial groups of every shard. */
     List<Document> combine(List<Document> partials) {
-        Map<ShardKey, List<Document>> byId = new LinkedHashMap<>();
-        Map<ShardKey, Object> ids = new LinkedHashMap<>();
+        // Group keys are one when MongoDB holds them equal: {a: 1} and {a: 1.0} are one group, as on one shard.
+        Map<Object, List<Document>> byId = new TreeMap<>(ValueOrder.INSTANCE);
         for (Document partial : partials) {
-            ShardKey identity = identity(partial.get("_id"));
-            byId.computeIfAbsent(identity, k -> new ArrayList<>()).add(partial);
-            ids.putIfAbsent(identity, partial.get("_id"));
+            byId.computeIfAbsent(partial.get("_id"), k -> new ArrayList<>()).add(partial);
         }
         List<Document> groups = new ArrayList<>();
-        for (Map.Entry<ShardKey, List<Document>> entry : byId.entrySet()) {
-            Document result = new Document("_id", ids.get(entry.getKey()));
+        for (Map.Entry<Object, List<Document>> entry : byId.entrySet()) {
+            Document result = new Document("_id", entry.getKey());
             for (Accumulator acc : accumulators) {
                 result.put(acc.field(), combine(acc, entry.getValue()));
             }
@@ -130,7 +126,7 @@ final class GroupMerge {
                     if (value == null) {
                         continue;
                     }
-                    int cmp = best == null ? -1 : KeyEncoding.encode(value).compareTo(KeyEncoding.encode(best));
+                    int cmp = best == null ? -1 : ValueOrder.INSTANCE.compare(value, best);
                     if (best == null || (acc.kind() == Kind.MIN ? cmp < 0 : cmp > 0)) {
                         best = value;
                     }
@@ -168,13 +164,5 @@ final class GroupMerge {
             order.put("k" + i++, direction);
         }
         return order;
-    }
-
-    private static ShardKey identity(Object id) {
-        try {
-            return KeyEncoding.encode(id);
-        } catch (IllegalArgumentException compound) {
-            return KeyEncoding.encode(String.valueOf(id));
-        }
     }
 }

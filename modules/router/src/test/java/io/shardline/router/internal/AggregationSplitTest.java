@@ -38,9 +38,25 @@ class AggregationSplitTest {
             new Document("_id", "pro").append("n", 1).append("avg__sum", 0).append("avg__n", 0).append("max", null),
             new Document("_id", "free").append("n", 4).append("avg__sum", 100).append("avg__n", 4).append("max", 40)));
 
+        // A $group's output has no order of its own; the router's comes out by group key.
         assertThat(combined).containsExactly(
-            new Document("_id", "pro").append("n", 3).append("avg", 25.0).append("max", 30),
-            new Document("_id", "free").append("n", 4).append("avg", 25.0).append("max", 40));
+            new Document("_id", "free").append("n", 4).append("avg", 25.0).append("max", 40),
+            new Document("_id", "pro").append("n", 3).append("avg", 25.0).append("max", 30));
+    }
+
+    @Test
+    void shouldMergeGroupsMongoDbHoldsEqualAndTakeMinAndMaxInBsonOrder() {
+        GroupMerge merge = new GroupMerge(new Document("_id", "$profile").append("min", new Document("$min", "$v"))
+            .append("max", new Document("$max", "$v")), null);
+
+        List<Document> combined = merge.combine(List.of(
+            new Document("_id", new Document("tier", 1)).append("min", 5).append("max", List.of(1)),
+            new Document("_id", new Document("tier", 1.0)).append("min", "a").append("max", new Document("x", 1)),
+            new Document("_id", new Document("tier", 1L)).append("min", null).append("max", "z")));
+
+        assertThat(combined).as("{tier: 1}, {tier: 1.0} and {tier: 1L} are one group").hasSize(1);
+        assertThat(combined.get(0).get("min")).as("numbers before strings; null is no value").isEqualTo(5);
+        assertThat(combined.get(0).get("max")).as("arrays after documents after strings").isEqualTo(List.of(1));
     }
 
     @Test
