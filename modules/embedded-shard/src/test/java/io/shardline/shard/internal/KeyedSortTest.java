@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 import de.bwaldvogel.mongo.backend.DocumentComparator;
 import de.bwaldvogel.mongo.bson.Document;
 
-/** Sorting with each document's values read once gives mongo-java-server's own order. */
+/**
+ * The shard sorts in MongoDB's order: the same as mongo-java-server's where that one is MongoDB's (scalars of mixed
+ * types, flat arrays, missing fields, paths), and MongoDB's where it is not (empty arrays, nested arrays).
+ */
 class KeyedSortTest {
 
     private static Object value(Random random) {
@@ -42,7 +45,7 @@ class KeyedSortTest {
     }
 
     @Test
-    void shouldOrderAsMongoJavaServerDoesForMixedTypesMissingFieldsArraysAndPaths() {
+    void shouldOrderAsMongoJavaServerDoesWhereItsOrderIsMongoDbsForMixedTypesMissingFieldsArraysAndPaths() {
         List<Document> orders = List.of(new Document("a", 1), new Document("a", -1), new Document("b.c", 1).append("a", -1),
             new Document("a", 1).append("_id", -1));
         for (int seed = 0; seed < 20; seed++) {
@@ -56,6 +59,21 @@ class KeyedSortTest {
                 assertThat(actual).as("seed %d, sort %s", seed, orderBy).containsExactlyElementsOf(expected);
             }
         }
+    }
+
+    @Test
+    void shouldSortEmptyAndNestedArraysAsMongoDbDoes() {
+        List<Document> documents = new ArrayList<>(List.of(
+            new Document("_id", 4).append("a", List.of(List.of(0))),
+            new Document("_id", 3).append("a", "x"),
+            new Document("_id", 2).append("a", null),
+            new Document("_id", 1).append("a", List.of()),
+            new Document("_id", 0).append("a", List.of())));
+
+        documents.sort(KeyedSort.of(new Document("a", 1).append("_id", 1)));
+
+        // Empty arrays first (ties broken by _id), then null, then the string, then the array [0] (an array value).
+        assertThat(documents).extracting(d -> d.get("_id")).containsExactly(0, 1, 2, 3, 4);
     }
 
     @Test

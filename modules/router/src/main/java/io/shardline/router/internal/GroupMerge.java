@@ -7,6 +7,7 @@ import java.util.TreeMap;
 
 import org.bson.Document;
 
+import io.shardline.bson.ValueOrder;
 import io.shardline.router.api.RouterException;
 
 /**

@@ -1,4 +1,4 @@
-package io.shardline.router.internal;
+package io.shardline.bson;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

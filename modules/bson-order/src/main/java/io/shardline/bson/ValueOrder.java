@@ -1,4 +1,4 @@
-package io.shardline.router.internal;
+package io.shardline.bson;
 
 import java.math.BigDecimal;
 import java.util.Arrays;
