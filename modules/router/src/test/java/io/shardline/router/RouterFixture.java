@@ -41,8 +41,14 @@ final class RouterFixture {
     }
 
     void namespace(String namespace, ShardKeyStrategyType strategy, List<String> fields, List<Chunk> chunks) {
+        namespace(namespace, strategy, fields, null, chunks);
+    }
+
+    /** A namespace whose tenants are split over {@code tenantSuffixBuckets} hashed sub-ranges (TENANT strategy). */
+    void namespace(String namespace, ShardKeyStrategyType strategy, List<String> fields, Integer tenantSuffixBuckets, List<Chunk> chunks) {
         publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(strategy)
-            .setShardKeyFields(fields).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            .setShardKeyFields(fields).setTenantSuffixBuckets(tenantSuffixBuckets).setThresholds(Thresholds.newBuilder().build())
+            .setEpoch(1).setVersion(1).build());
         publisher.publishRouting(namespace, chunks);
     }
 

@@ -1,12 +1,10 @@
 package io.shardline.router.internal;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -25,7 +23,6 @@ import com.mongodb.MongoException;
 import com.mongodb.client.FindIterable;
 import com.mongodb.client.MongoCollection;
 
-import io.shardline.core.key.KeyEncoding;
 import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
 import io.shardline.router.api.RouterException;
@@ -58,7 +55,8 @@ public final class ReadPath {
         List<String> shards = targets.shards();
         DocumentOrder order = request.sort() == null || request.sort().isEmpty() ? null : new DocumentOrder(request.sort());
         List<String> sortPaths = order == null ? List.of() : order.paths();
-        Document shardProjection = Projections.forShards(request.projection(), sortPaths);
+        Projections.Plan projection = Projections.plan(request.projection(), sortPaths);
+        Document shardProjection = projection.forShards();
 
         shards.forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         if (shards.size() == 1) {
@@ -69,8 +67,7 @@ public final class ReadPath {
                     request, shardProjection, request.skip(), request.limit()).into(docs));
                 releases.verify(view, shard, targets.chunksByShard().get(shard));
             });
-            docs.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
-            return new FindResult(docs, false, List.of(), shards);
+            return new FindResult(new ArrayList<>(docs.stream().map(projection::finish).toList()), false, List.of(), shards);
         }
 
         int perShardLimit = request.limit() == 0 ? 0 : request.skip() + request.limit();
@@ -83,8 +80,7 @@ public final class ReadPath {
         List<Document> merged = order == null ? concat(gathered.results()) : mergeSorted(gathered.results(), order);
         int from = Math.min(request.skip(), merged.size());
         int to = request.limit() == 0 ? merged.size() : Math.min(merged.size(), from + request.limit());
-        List<Document> page = new ArrayList<>(merged.subList(from, to));
-        page.forEach(doc -> Projections.finish(doc, request.projection(), sortPaths));
+        List<Document> page = new ArrayList<>(merged.subList(from, to).stream().map(projection::finish).toList());
         return new FindResult(page, !gathered.missing().isEmpty(), gathered.missing(), shards);
     }
 
@@ -133,6 +129,10 @@ public final class ReadPath {
         return gathered.results().values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /**
+     * The union of every target shard's distinct values, one value per MongoDB equality class ({@link DistinctValues});
+     * each shard applies MongoDB's rules per document (null counts, a missing field does not, an array gives its elements).
+     */
     public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
         ShardTargets targets = view.targets(scopedFilter);
         targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
@@ -143,17 +143,9 @@ public final class ReadPath {
             }
             return values;
         }, false);
-        List<Object> union = new ArrayList<>();
-        Set<Object> seen = new HashSet<>();
-        for (List<Object> values : gathered.results().values()) {
-            for (Object value : values) {
-                Object identity = identity(value);
-                if (seen.add(identity)) {
-                    union.add(value);
-                }
-            }
-        }
-        return union;
+        DistinctValues union = new DistinctValues();
+        gathered.results().values().forEach(values -> values.forEach(union::add));
+        return union.values();
     }
 
     private FindIterable<Document> find(NamespaceView view, String shard, Document filter, FindRequest request,
@@ -267,15 +259,10 @@ public final class ReadPath {
 
     /** A BSON value as the Java type the driver's {@code Document} would hold. */
     public static Object toJava(BsonValue value) {
+        if (value == null || value.isNull()) {
+            return null; // the driver decodes a BSON null among distinct values as no value at all
+        }
         BsonDocument wrapper = new BsonDocument("v", value);
         return new DocumentCodec().decode(new BsonDocumentReader(wrapper), DecoderContext.builder().build()).get("v");
-    }
-
-    private static Object identity(Object value) {
-        try {
-            return KeyEncoding.encode(value);
-        } catch (IllegalArgumentException notScalar) {
-            return value;
-        }
     }
 }
