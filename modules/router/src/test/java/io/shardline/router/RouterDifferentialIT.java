@@ -38,6 +38,7 @@ class RouterDifferentialIT {
     private static final List<String> TENANTS = List.of("acme", "bravo", "cyan", "delta", "echo", "fox", "golf", "hotel");
     private static final List<String> PLANS = List.of("free", "pro", "team", "enterprise");
     private static final List<String> NAMES = List.of("ann", "bob", "cy", "dee", "eve", "fay");
+    private static final List<Object> MISC = java.util.Arrays.asList(3, 7L, 2.5, -1.5, "x", "10", true, false, null, 0);
 
     private static EmbeddedShard s3;
     private static EmbeddedShard reference;
@@ -78,6 +79,10 @@ class RouterDifferentialIT {
                     .append("active", random.nextBoolean());
                 if (random.nextInt(5) > 0) {
                     user.append("age", 18 + random.nextInt(50));
+                }
+                if (random.nextInt(6) > 0) {
+                    // A field of mixed scalar types: $sum and $avg take its numbers only, $min/$max compare in BSON order.
+                    user.append("misc", MISC.get(random.nextInt(MISC.size())));
                 }
                 all.add(user);
             }
@@ -209,7 +214,9 @@ class RouterDifferentialIT {
             case 0 -> List.of(match, new Document("$group", new Document("_id", "$plan").append("n", new Document("$sum", 1))
                     .append("c", new Document("$count", new Document()))
                     .append("total", new Document("$sum", "$score")).append("minAge", new Document("$min", "$age"))
-                    .append("maxAge", new Document("$max", "$age")).append("avgAge", new Document("$avg", "$age"))),
+                    .append("maxAge", new Document("$max", "$age")).append("avgAge", new Document("$avg", "$age"))
+                    .append("sumMisc", new Document("$sum", "$misc")).append("avgMisc", new Document("$avg", "$misc"))
+                    .append("minMisc", new Document("$min", "$misc")).append("maxMisc", new Document("$max", "$misc"))),
                 new Document("$sort", new Document("_id", 1)));
             case 1 -> List.of(match, new Document("$sort", new Document("createdAt", 1).append("_id", 1)),
                 new Document("$group", new Document("_id", "$name").append("first", new Document("$first", "$_id"))

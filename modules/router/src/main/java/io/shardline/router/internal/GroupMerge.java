@@ -13,7 +13,7 @@ import io.shardline.router.api.RouterException;
 /**
  * A {@code $group} run in two steps: each shard computes partial accumulators over its documents, and the router
  * combines the partials of every shard into the final groups. {@code $sum}, {@code $count}, {@code $min},
- * {@code $max} combine by themselves; {@code $avg} travels as a sum and a count of the values that are present;
+ * {@code $max} combine by themselves; {@code $avg} travels as a sum and a count of the values that are numbers;
  * {@code $first}/{@code $last} travel with the sort key of their document and need a {@code $sort} before the
  * {@code $group}, without which they would depend on how the data is spread.
  */
@@ -75,8 +75,12 @@ final class GroupMerge {
                 case MAX -> group.put(acc.field(), new Document("$max", acc.operand()));
                 case AVG -> {
                     group.put(acc.field() + "__sum", new Document("$sum", acc.operand()));
+                    // $avg averages the numbers only: a value is a number when it sorts after null and before every
+                    // string (BSON order), which needs no $isNumber (not every shard has it).
                     group.put(acc.field() + "__n", new Document("$sum", new Document("$cond", java.util.Arrays.asList(
-                        new Document("$eq", java.util.Arrays.asList(new Document("$ifNull", java.util.Arrays.asList(acc.operand(), null)), null)), 0, 1))));
+                        new Document("$and", java.util.Arrays.asList(
+                            new Document("$gt", java.util.Arrays.asList(acc.operand(), null)),
+                            new Document("$lt", java.util.Arrays.asList(acc.operand(), "")))), 1, 0))));
                 }
                 case FIRST, LAST -> {
                     String op = acc.kind() == Kind.FIRST ? "$first" : "$last";
@@ -137,7 +141,7 @@ final class GroupMerge {
             case AVG: {
                 Object sum = Numbers.sum(parts.stream().map(p -> p.get(acc.field() + "__sum")).toList());
                 long count = parts.stream().mapToLong(p -> ((Number) p.get(acc.field() + "__n")).longValue()).sum();
-                return count == 0 ? null : ((Number) sum).doubleValue() / count;
+                return Numbers.average(sum, count);
             }
             default: {
                 DocumentOrder order = new DocumentOrder(keyOrder());

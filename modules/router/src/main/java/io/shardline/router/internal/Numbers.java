@@ -1,8 +1,15 @@
 package io.shardline.router.internal;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
 
-/** Sums as MongoDB's {@code $sum} does: non-numbers count as nothing; integers stay integral until a double joins. */
+import org.bson.types.Decimal128;
+
+/**
+ * Sums and averages as MongoDB's {@code $sum} and {@code $avg} do: non-numbers count as nothing; integers stay
+ * integral (int, then long) until a double joins; a decimal makes the result a decimal.
+ */
 final class Numbers {
 
     private Numbers() {
@@ -11,18 +18,26 @@ final class Numbers {
     static Object sum(List<?> values) {
         long integral = 0;
         double floating = 0;
+        BigDecimal decimal = BigDecimal.ZERO;
         boolean anyDouble = false;
         boolean anyLong = false;
+        boolean anyDecimal = false;
         for (Object value : values) {
-            if (value instanceof Double || value instanceof Float) {
+            if (value instanceof Decimal128 d) {
+                anyDecimal = true;
+                decimal = decimal.add(new BigDecimal(d.toString()));
+            } else if (value instanceof Double || value instanceof Float) {
                 anyDouble = true;
                 floating += ((Number) value).doubleValue();
             } else if (value instanceof Long) {
                 anyLong = true;
                 integral += (Long) value;
-            } else if (value instanceof Number number) {
-                integral += number.longValue();
+            } else if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
+                integral += ((Number) value).longValue();
             }
+        }
+        if (anyDecimal) {
+            return new Decimal128(decimal.add(new BigDecimal(floating)).add(BigDecimal.valueOf(integral), MathContext.DECIMAL128));
         }
         if (anyDouble) {
             return floating + integral;
@@ -31,5 +46,16 @@ final class Numbers {
             return integral;
         }
         return (int) integral;
+    }
+
+    /** The average of numbers whose sum is {@code sum}: null for none, a decimal if the sum is one, else a double. */
+    static Object average(Object sum, long count) {
+        if (count == 0) {
+            return null;
+        }
+        if (sum instanceof Decimal128 decimal) {
+            return new Decimal128(new BigDecimal(decimal.toString()).divide(BigDecimal.valueOf(count), MathContext.DECIMAL128));
+        }
+        return ((Number) sum).doubleValue() / count;
     }
 }

@@ -74,4 +74,17 @@ class AggregationSplitTest {
         assertThatThrownBy(() -> AggregationSplit.of(List.of(new Document("$limit", "ten"))))
             .hasMessageContaining("pipeline[0]");
     }
+
+    @Test
+    void shouldSumAndAverageAsMongoDbDoesAcrossNumberTypes() {
+        assertThat(Numbers.sum(List.of(1, 2, "x", true))).isEqualTo(3);
+        assertThat(Numbers.sum(List.of(1, 2L))).isEqualTo(3L);
+        assertThat(Numbers.sum(List.of(1, 0.5))).isEqualTo(1.5);
+        assertThat(Numbers.sum(List.of(1, org.bson.types.Decimal128.parse("0.25"), 0.5)))
+            .isEqualTo(org.bson.types.Decimal128.parse("1.75"));
+        assertThat(Numbers.average(10, 4)).isEqualTo(2.5);
+        assertThat(Numbers.average(org.bson.types.Decimal128.parse("1"), 3)).isEqualTo(
+            new org.bson.types.Decimal128(new java.math.BigDecimal(1).divide(new java.math.BigDecimal(3), java.math.MathContext.DECIMAL128)));
+        assertThat(Numbers.average(0, 0)).as("no numbers: null").isNull();
+    }
 }
