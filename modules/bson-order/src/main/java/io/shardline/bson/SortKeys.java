@@ -4,21 +4,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.bson.BsonUndefined;
+
 /**
  * How a MongoDB sort reads a document's key at a path: the values at the path, through arrays of documents (an
  * element without the field counts as null; a missing path is null), an array at the end of the path by its elements,
- * and of those the smallest in an ascending sort, the largest in a descending one; an empty array sorts after MinKey
- * and before null. Keys are compared with {@link #compare}, which is {@link ValueOrder} plus the empty array.
+ * and of those the smallest in an ascending sort, the largest in a descending one; an empty array is keyed as
+ * undefined, after MinKey and before null. Keys are compared with {@link #compare}, {@link ValueOrder}.
  */
 public final class SortKeys {
 
-    /** The sort key of an empty array. */
-    private static final Object EMPTY_ARRAY = new Object() {
-        @Override
-        public String toString() {
-            return "[]";
-        }
-    };
+    /** The sort key of an empty array, as MongoDB keys it: undefined, after MinKey and before null. */
+    private static final Object EMPTY_ARRAY = new BsonUndefined();
 
     private SortKeys() {
     }
@@ -45,9 +42,6 @@ public final class SortKeys {
 
     /** Compares two keys {@link #key} returned. */
     public static int compare(Object a, Object b) {
-        if (a == EMPTY_ARRAY || b == EMPTY_ARRAY) {
-            return Integer.compare(emptyRank(a), emptyRank(b));
-        }
         return ValueOrder.INSTANCE.compare(a, b);
     }
 
@@ -90,10 +84,5 @@ public final class SortKeys {
             return null;
         }
         return Integer.parseInt(segment);
-    }
-
-    /** Where an empty array sorts among the types: after MinKey, before null. */
-    private static int emptyRank(Object value) {
-        return value == EMPTY_ARRAY ? 1 : ValueOrder.rank(value) * 2;
     }
 }

@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import org.bson.BsonDbPointer;
 import org.bson.BsonRegularExpression;
 import org.bson.BsonTimestamp;
 import org.bson.BsonUndefined;
 import org.bson.types.Binary;
 import org.bson.types.Code;
+import org.bson.types.CodeWithScope;
 import org.bson.types.Decimal128;
 import org.bson.types.MaxKey;
 import org.bson.types.MinKey;
@@ -26,17 +28,36 @@ import org.bson.types.Symbol;
  * {@code $sort} after a split pipeline, {@code $min}/{@code $max}, group keys). Values are the driver's Java
  * decodings ({@code Document}, {@code List}, {@code Integer}, {@code Date}...).
  *
- * <p>First the type, in BSON's canonical order: MinKey, null (and missing and undefined), numbers, strings (and
- * symbols), documents, arrays, binary data, ObjectId, booleans, dates, timestamps, regular expressions, code,
- * MaxKey. Then within a type: numbers by value whatever their type (int, long, double, decimal; NaN before every
+ * <p>First the type, in BSON's canonical order: MinKey, undefined, null (and missing), numbers, strings (and
+ * symbols), documents, arrays, binary data, ObjectId, booleans, dates, timestamps, regular expressions, DBPointer,
+ * code, code with scope, MaxKey. Then within a type: numbers by value whatever their type (int, long, double, decimal; NaN before every
  * other number), strings by their UTF-8 bytes (no collation), documents field by field (the type of the value, then
  * the name, then the value; a prefix first), arrays element by element, binary data by length then subtype then
  * bytes, timestamps unsigned. This is the order of whole values; how a sort treats an array field (by its smallest
- * or largest element) is {@link DocumentOrder}'s.
+ * or largest element) is {@link SortKeys}'.
  */
 public final class ValueOrder implements Comparator<Object> {
 
     public static final ValueOrder INSTANCE = new ValueOrder();
+
+    /** Type ranks in BSON's canonical order (MongoDB's {@code canonicalizeBSONType}). */
+    public static final int MIN_KEY = 0;
+    public static final int UNDEFINED = 1;
+    public static final int NULL = 2;
+    public static final int NUMBER = 3;
+    public static final int STRING = 4;
+    public static final int DOCUMENT = 5;
+    public static final int ARRAY = 6;
+    public static final int BINARY = 7;
+    public static final int OBJECT_ID = 8;
+    public static final int BOOLEAN = 9;
+    public static final int DATE = 10;
+    public static final int TIMESTAMP = 11;
+    public static final int REGEX = 12;
+    public static final int DB_POINTER = 13;
+    public static final int CODE = 14;
+    public static final int CODE_WITH_SCOPE = 15;
+    public static final int MAX_KEY = 16;
 
     private ValueOrder() {
     }
@@ -48,18 +69,20 @@ public final class ValueOrder implements Comparator<Object> {
             return types;
         }
         return switch (rank(a)) {
-            case 0, 1, 13 -> 0;
-            case 2 -> compareNumbers((Number) a, (Number) b);
-            case 3 -> compareStrings(text(a), text(b));
-            case 4 -> compareDocuments((Map<?, ?>) a, (Map<?, ?>) b);
-            case 5 -> compareArrays((List<?>) a, (List<?>) b);
-            case 6 -> compareBinary(binary(a), binary(b));
-            case 7 -> Arrays.compareUnsigned(((ObjectId) a).toByteArray(), ((ObjectId) b).toByteArray());
-            case 8 -> Boolean.compare((Boolean) a, (Boolean) b);
-            case 9 -> Long.compare(((Date) a).getTime(), ((Date) b).getTime());
-            case 10 -> Long.compareUnsigned(((BsonTimestamp) a).getValue(), ((BsonTimestamp) b).getValue());
-            case 11 -> compareRegex(regex(a), regex(b));
-            case 12 -> compareStrings(((Code) a).getCode(), ((Code) b).getCode());
+            case MIN_KEY, UNDEFINED, NULL, MAX_KEY -> 0;
+            case NUMBER -> compareNumbers((Number) a, (Number) b);
+            case STRING -> compareStrings(text(a), text(b));
+            case DOCUMENT -> compareDocuments((Map<?, ?>) a, (Map<?, ?>) b);
+            case ARRAY -> compareArrays((List<?>) a, (List<?>) b);
+            case BINARY -> compareBinary(binary(a), binary(b));
+            case OBJECT_ID -> Arrays.compareUnsigned(((ObjectId) a).toByteArray(), ((ObjectId) b).toByteArray());
+            case BOOLEAN -> Boolean.compare((Boolean) a, (Boolean) b);
+            case DATE -> Long.compare(((Date) a).getTime(), ((Date) b).getTime());
+            case TIMESTAMP -> Long.compareUnsigned(((BsonTimestamp) a).getValue(), ((BsonTimestamp) b).getValue());
+            case REGEX -> compareRegex(regex(a), regex(b));
+            case DB_POINTER -> compareDbPointers((BsonDbPointer) a, (BsonDbPointer) b);
+            case CODE -> compareStrings(((Code) a).getCode(), ((Code) b).getCode());
+            case CODE_WITH_SCOPE -> compareCodeWithScope((CodeWithScope) a, (CodeWithScope) b);
             default -> throw new IllegalStateException("no order for " + a.getClass().getName());
         };
     }
@@ -75,48 +98,57 @@ public final class ValueOrder implements Comparator<Object> {
      * @throws IllegalArgumentException for a Java type that is no BSON value
      */
     public static int rank(Object value) {
-        if (value instanceof MinKey) {
-            return 0;
-        }
-        if (value == null || value instanceof BsonUndefined) {
-            return 1;
+        if (value == null) {
+            return NULL;
         }
         if (value instanceof Integer || value instanceof Long || value instanceof Double || value instanceof Decimal128
             || value instanceof Float || value instanceof Short || value instanceof Byte || value instanceof BigDecimal) {
-            return 2;
+            return NUMBER;
         }
         if (value instanceof String || value instanceof Symbol) {
-            return 3;
+            return STRING;
         }
         if (value instanceof Map<?, ?>) {
-            return 4;
+            return DOCUMENT;
         }
         if (value instanceof List<?>) {
-            return 5;
-        }
-        if (value instanceof Binary || value instanceof byte[] || value instanceof UUID) {
-            return 6;
-        }
-        if (value instanceof ObjectId) {
-            return 7;
+            return ARRAY;
         }
         if (value instanceof Boolean) {
-            return 8;
+            return BOOLEAN;
         }
         if (value instanceof Date) {
-            return 9;
+            return DATE;
         }
-        if (value instanceof BsonTimestamp) {
-            return 10;
+        if (value instanceof ObjectId) {
+            return OBJECT_ID;
         }
-        if (value instanceof BsonRegularExpression || value instanceof Pattern) {
-            return 11;
+        if (value instanceof Binary || value instanceof byte[] || value instanceof UUID) {
+            return BINARY;
         }
-        if (value instanceof Code) {
-            return 12;
+        if (value instanceof MinKey) {
+            return MIN_KEY;
         }
         if (value instanceof MaxKey) {
-            return 13;
+            return MAX_KEY;
+        }
+        if (value instanceof BsonUndefined) {
+            return UNDEFINED;
+        }
+        if (value instanceof BsonTimestamp) {
+            return TIMESTAMP;
+        }
+        if (value instanceof BsonRegularExpression || value instanceof Pattern) {
+            return REGEX;
+        }
+        if (value instanceof BsonDbPointer) {
+            return DB_POINTER;
+        }
+        if (value instanceof CodeWithScope) {
+            return CODE_WITH_SCOPE;
+        }
+        if (value instanceof Code) {
+            return CODE;
         }
         throw new IllegalArgumentException("not a BSON value the router orders: " + value.getClass().getName());
     }
@@ -231,6 +263,16 @@ public final class ValueOrder implements Comparator<Object> {
         return cmp != 0 ? cmp : compareStrings(a.getOptions(), b.getOptions());
     }
 
+    private static int compareDbPointers(BsonDbPointer a, BsonDbPointer b) {
+        int cmp = compareStrings(a.getNamespace(), b.getNamespace());
+        return cmp != 0 ? cmp : Arrays.compareUnsigned(a.getId().toByteArray(), b.getId().toByteArray());
+    }
+
+    private int compareCodeWithScope(CodeWithScope a, CodeWithScope b) {
+        int cmp = compareStrings(a.getCode(), b.getCode());
+        return cmp != 0 ? cmp : compareDocuments(a.getScope(), b.getScope());
+    }
+
     private static String text(Object value) {
         return value instanceof Symbol symbol ? symbol.getSymbol() : (String) value;
     }
@@ -247,9 +289,30 @@ public final class ValueOrder implements Comparator<Object> {
         return (Binary) value;
     }
 
+    /** The options of a regular expression, in MongoDB's alphabetical order. */
+    private static String options(int flags) {
+        StringBuilder options = new StringBuilder();
+        if ((flags & Pattern.CASE_INSENSITIVE) != 0) {
+            options.append('i');
+        }
+        if ((flags & Pattern.MULTILINE) != 0) {
+            options.append('m');
+        }
+        if ((flags & Pattern.DOTALL) != 0) {
+            options.append('s');
+        }
+        if ((flags & Pattern.UNICODE_CHARACTER_CLASS) != 0) {
+            options.append('u');
+        }
+        if ((flags & Pattern.COMMENTS) != 0) {
+            options.append('x');
+        }
+        return options.toString();
+    }
+
     private static BsonRegularExpression regex(Object value) {
         if (value instanceof Pattern pattern) {
-            return new BsonRegularExpression(pattern.pattern());
+            return new BsonRegularExpression(pattern.pattern(), options(pattern.flags()));
         }
         return (BsonRegularExpression) value;
     }

@@ -8,10 +8,14 @@ import java.util.Date;
 import java.util.List;
 import java.util.Random;
 
+import org.bson.BsonDbPointer;
 import org.bson.BsonRegularExpression;
 import org.bson.BsonTimestamp;
+import org.bson.BsonUndefined;
 import org.bson.Document;
 import org.bson.types.Binary;
+import org.bson.types.Code;
+import org.bson.types.CodeWithScope;
 import org.bson.types.Decimal128;
 import org.bson.types.MaxKey;
 import org.bson.types.MinKey;
@@ -25,11 +29,13 @@ class ValueOrderTest {
 
     @Test
     void shouldOrderTheTypesCanonically() {
-        List<Object> canonical = List.of(new MinKey(), "", new Document(), List.of(), new Binary(new byte[0]), new ObjectId("000000000000000000000000"),
-            false, new Date(0), new BsonTimestamp(0, 0), new BsonRegularExpression("a"), new MaxKey());
+        List<Object> canonical = List.of(new MinKey(), new BsonUndefined(), "", new Document(), List.of(), new Binary(new byte[0]),
+            new ObjectId("000000000000000000000000"), false, new Date(0), new BsonTimestamp(0, 0), new BsonRegularExpression("a"),
+            new BsonDbPointer("db.c", new ObjectId("000000000000000000000000")), new Code("x"), new CodeWithScope("x", new Document()),
+            new MaxKey());
         List<Object> values = new ArrayList<>(canonical);
-        values.add(1, null);
-        values.add(2, -1e300);
+        values.add(2, null);
+        values.add(3, -1e300);
         List<Object> shuffled = new ArrayList<>(values);
         Collections.shuffle(shuffled, new Random(7));
 
@@ -83,6 +89,8 @@ class ValueOrderTest {
         assertThat(ORDER.compare(new Binary(new byte[] {9}), new Binary(new byte[] {1, 1}))).as("binary: length first").isNegative();
         assertThat(ORDER.compare(new Binary((byte) 0, new byte[] {9}), new Binary((byte) 4, new byte[] {1}))).as("then subtype").isNegative();
         assertThat(ORDER.compare(false, true)).isNegative();
+        assertThat(ORDER.same(java.util.regex.Pattern.compile("a", java.util.regex.Pattern.CASE_INSENSITIVE), new BsonRegularExpression("a", "i")))
+            .as("a Java pattern's flags are its options").isTrue();
         assertThat(ORDER.compare(new Date(-1), new Date(0))).isNegative();
         assertThat(ORDER.compare(new BsonTimestamp(0x80000000, 0), new BsonTimestamp(1, 0))).as("timestamps unsigned").isPositive();
         assertThat(ORDER.compare(new ObjectId("000000000000000000000001"), new ObjectId("ff0000000000000000000000"))).isNegative();

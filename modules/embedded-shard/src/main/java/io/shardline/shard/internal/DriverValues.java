@@ -63,7 +63,10 @@ final class DriverValues {
             return new Binary(binary.getData());
         }
         if (value instanceof LegacyUUID uuid) {
-            return uuid.getUuid();
+            // Subtype 3 as stored: the Java legacy layout, each half of the UUID little-endian.
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            bytes.putLong(uuid.getUuid().getMostSignificantBits()).putLong(uuid.getUuid().getLeastSignificantBits());
+            return new Binary((byte) 3, bytes.array());
         }
         if (value instanceof de.bwaldvogel.mongo.bson.BsonTimestamp timestamp) {
             return new BsonTimestamp(timestamp.getValue());

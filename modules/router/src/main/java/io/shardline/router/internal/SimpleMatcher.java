@@ -5,7 +5,7 @@ import java.util.Map;
 
 import org.bson.Document;
 
-import io.shardline.core.key.KeyEncoding;
+import io.shardline.bson.ValueOrder;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -83,27 +83,18 @@ final class SimpleMatcher {
     }
 
     private static boolean equal(Object a, Object b) {
-        if (a == null || b == null) {
-            return a == b;
-        }
-        try {
-            return KeyEncoding.encode(a).equals(KeyEncoding.encode(b));
-        } catch (IllegalArgumentException notScalar) {
-            return a.equals(b);
-        }
+        return ValueOrder.INSTANCE.same(a, b);
     }
 
+    /** Range operators compare within one type bracket, as MongoDB's do ({@code $gt: 5} matches no string). */
     private static boolean sameBracket(Object value, Object operand) {
         if (value == null || operand == null) {
             return false;
         }
-        if (value instanceof Number && operand instanceof Number) {
-            return true;
-        }
-        return value.getClass() == operand.getClass();
+        return ValueOrder.rank(value) == ValueOrder.rank(operand);
     }
 
     private static int compare(Object a, Object b) {
-        return KeyEncoding.encode(a).compareTo(KeyEncoding.encode(b));
+        return ValueOrder.INSTANCE.compare(a, b);
     }
 }

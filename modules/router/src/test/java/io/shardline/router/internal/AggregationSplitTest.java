@@ -86,5 +86,8 @@ class AggregationSplitTest {
         assertThat(Numbers.average(org.bson.types.Decimal128.parse("1"), 3)).isEqualTo(
             new org.bson.types.Decimal128(new java.math.BigDecimal(1).divide(new java.math.BigDecimal(3), java.math.MathContext.DECIMAL128)));
         assertThat(Numbers.average(0, 0)).as("no numbers: null").isNull();
+        assertThat(Numbers.sum(List.of(org.bson.types.Decimal128.parse("1"), Double.NaN))).isEqualTo(org.bson.types.Decimal128.NaN);
+        assertThat(Numbers.sum(List.of(org.bson.types.Decimal128.POSITIVE_INFINITY, 2))).isEqualTo(org.bson.types.Decimal128.POSITIVE_INFINITY);
+        assertThat(Numbers.average(org.bson.types.Decimal128.NaN, 2)).isEqualTo(org.bson.types.Decimal128.NaN);
     }
 }
