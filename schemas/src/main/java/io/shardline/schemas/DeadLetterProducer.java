@@ -5,6 +5,8 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends a record its reader could not use to a dead-letter topic: the original key and value bytes with the
@@ -12,6 +14,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * producer is created with the first dead letter, so a reader that never meets one holds no connection for it.
  */
 public final class DeadLetterProducer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProducer.class);
 
     private final String bootstrapServers;
     private final String topic;
@@ -34,7 +38,13 @@ public final class DeadLetterProducer implements AutoCloseable {
             producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of());
         }
         producer.send(new ProducerRecord<>(topic, null, record.key(), record.value(),
-            DeadLetterHeaders.of(record.headers(), error, record.topic(), record.partition(), record.offset(), field, reporter)));
+            DeadLetterHeaders.of(record.headers(), error, record.topic(), record.partition(), record.offset(), field, reporter)),
+            (metadata, failed) -> {
+                if (failed != null) {
+                    LOG.error("the dead letter of {}-{}@{} could not be written to {}: {}", record.topic(), record.partition(),
+                        record.offset(), topic, failed.toString());
+                }
+            });
     }
 
     public String topic() {

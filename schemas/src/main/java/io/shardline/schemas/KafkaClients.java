@@ -21,7 +21,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * Where every Kafka client of Shardline gets its settings: the bootstrap servers, Shardline's own client settings
  * ({@link #DEFINITION}: name, type, default, validator and doc, defined once), and the client settings of the
- * deployment that every client must carry (security protocol, SASL, TLS, client id...).
+ * deployment that every client must carry (security protocol, SASL, TLS...).
  *
  * <p>A deployment passes those as environment variables {@code SHARDLINE_KAFKA_<NAME>}, the name upper-cased with
  * dots as underscores: {@code SHARDLINE_KAFKA_SECURITY_PROTOCOL=SASL_SSL} sets {@code security.protocol} on every
@@ -35,6 +35,10 @@ public final class KafkaClients {
     public static final String ENV_PREFIX = "SHARDLINE_KAFKA_";
 
     public static final String READ_FETCH_MAX_WAIT_MS = "read.fetch.max.wait.ms";
+
+    /** Settings that name one client and so cannot be given to every client. */
+    private static final java.util.Set<String> PER_CLIENT = java.util.Set.of(CommonClientConfigs.CLIENT_ID_CONFIG,
+        CommonClientConfigs.GROUP_ID_CONFIG, CommonClientConfigs.GROUP_INSTANCE_ID_CONFIG, ProducerConfig.TRANSACTIONAL_ID_CONFIG);
 
     /** Shardline's own client settings. */
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -71,7 +75,11 @@ public final class KafkaClients {
         Map<String, Object> settings = new TreeMap<>();
         environment.forEach((name, value) -> {
             if (name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length()) {
-                settings.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+                String setting = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                if (PER_CLIENT.contains(setting)) {
+                    throw new ConfigException(name, value, setting + " names one client; Shardline gives each client its own");
+                }
+                settings.put(setting, value);
             }
         });
         settings.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -96,8 +104,8 @@ public final class KafkaClients {
     }
 
     /**
-     * Settings of a reader of committed records that tracks no offsets of its own (it assigns and seeks): a table, a
-     * log tail. {@code specific} adds to them or replaces them.
+     * Settings of a reader of committed records that commits nothing automatically: a table or a log tail that
+     * assigns and seeks, or a group member that commits itself. {@code specific} adds to them or replaces them.
      *
      * @param groupId the group the reader's offsets would belong to, or {@code null} for none
      */

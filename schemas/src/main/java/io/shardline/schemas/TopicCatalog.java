@@ -166,7 +166,6 @@ public final class TopicCatalog {
         return routerAcks;
     }
 
-
     /** Each router's acknowledged document counts per chunk range: what {@code verify} holds the shards against. */
     public Topic<String, AcknowledgedCount> acknowledged() {
         return acknowledged;

@@ -35,6 +35,8 @@ class KafkaClientsTest {
 
         assertThatThrownBy(() -> KafkaClients.of("b:9092", Map.of("SHARDLINE_KAFKA_READ_FETCH_MAX_WAIT_MS", "5000")))
             .isInstanceOf(ConfigException.class).hasMessageContaining(KafkaClients.READ_FETCH_MAX_WAIT_MS);
+        assertThatThrownBy(() -> KafkaClients.of("b:9092", Map.of("SHARDLINE_KAFKA_TRANSACTIONAL_ID", "t")))
+            .isInstanceOf(ConfigException.class).hasMessageContaining("SHARDLINE_KAFKA_TRANSACTIONAL_ID");
         assertThatThrownBy(() -> KafkaClients.of("", Map.of()))
             .isInstanceOf(ConfigException.class).hasMessageContaining("bootstrap.servers");
     }

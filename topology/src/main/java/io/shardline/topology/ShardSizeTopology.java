@@ -1,6 +1,5 @@
 package io.shardline.topology;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;

@@ -1,6 +1,5 @@
 package io.shardline.controlplane;
 
-import java.nio.ByteBuffer;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;

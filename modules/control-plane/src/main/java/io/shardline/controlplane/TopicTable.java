@@ -115,7 +115,10 @@ public final class TopicTable<V> implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        consumer.close();
-        deadLetters.close();
+        try {
+            consumer.close();
+        } finally {
+            deadLetters.close();
+        }
     }
 }

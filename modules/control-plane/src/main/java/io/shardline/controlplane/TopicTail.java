@@ -86,7 +86,10 @@ public final class TopicTail<V> implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        consumer.close();
-        deadLetters.close();
+        try {
+            consumer.close();
+        } finally {
+            deadLetters.close();
+        }
     }
 }

@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a global store of a versioned compacted topic (shard descriptors, namespace configs): a record replaces the
  * stored value only when its version is not older, so a descriptor written late by a stale writer does not undo a
- * newer one; a tombstone removes the key. Runs on restore too, so a restarted controller applies the same rule.
+ * newer one. A tombstone carries no version: it removes the key whatever was held, and a record after it is taken
+ * as it comes (Shardline writes no tombstones on these topics; an operator's would mean the key is gone). Runs on
+ * restore too, so a restarted controller applies the same rule.
  */
 final class NewerVersionOnly<V> implements Processor<String, V, Void, Void> {
 

@@ -17,8 +17,6 @@ import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ChunkAudit;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.core.key.KeyHex;
-import io.shardline.core.key.KeyRange;
-import io.shardline.core.key.ShardKey;
 import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.NamespaceRouting;
 import io.shardline.controlplane.TopicTable;

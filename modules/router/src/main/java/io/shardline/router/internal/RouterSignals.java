@@ -195,9 +195,7 @@ public final class RouterSignals implements AutoCloseable {
     /** A router that ran before under the same id goes on from the totals it published. */
     private void restoreAcknowledged() {
         TopicPartition partition = new TopicPartition(config.catalog().acknowledged().name(), 0);
-        Map<String, Object> props = new HashMap<>();
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, Object> props = KafkaClients.fromEnvironment(config.bootstrapServers()).reader(null, Map.of());
         try (org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(props,
             Serdes.String().deserializer(), Serdes.ByteArray().deserializer())) {
             if (consumer.partitionsFor(partition.topic(), java.time.Duration.ofSeconds(10)).isEmpty()) {

@@ -89,6 +89,8 @@ public final class CommandLoop implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> newConsumer() {
         return KafkaClients.fromEnvironment(config.bootstrapServers()).bytesReader(config.groupId(), Map.of(
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+            // It waits for commands, never reads to an end: the broker's default wait saves fetches while idle.
+            ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500,
             ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) WorkerConfig.SESSION_TIMEOUT.toMillis(), ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000,
             ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName(),
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1));
