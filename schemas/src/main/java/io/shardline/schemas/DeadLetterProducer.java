@@ -17,6 +17,18 @@ public final class DeadLetterProducer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProducer.class);
 
+    /**
+     * The records this process has dead-lettered (topic-partition@offset), so that readers that read a topic again
+     * and again (a view refreshed on every request) report a record once per process, not once per read.
+     */
+    private static final java.util.Set<String> SENT = java.util.Collections.newSetFromMap(
+        java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > 100_000;
+            }
+        }));
+
     private final String bootstrapServers;
     private final String topic;
     private final String reporter;
@@ -34,6 +46,9 @@ public final class DeadLetterProducer implements AutoCloseable {
 
     /** @param field the field at fault, or {@code null} when not known */
     public synchronized void send(ConsumerRecord<byte[], byte[]> record, Throwable error, String field) {
+        if (!SENT.add(topic + "|" + record.topic() + "-" + record.partition() + "@" + record.offset())) {
+            return;
+        }
         if (producer == null) {
             producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of());
         }
