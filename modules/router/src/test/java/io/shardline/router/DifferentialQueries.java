@@ -56,23 +56,30 @@ final class DifferentialQueries {
     private static List<Document> clauses(Random random) {
         List<Document> clauses = new ArrayList<>();
         for (int n = random.nextInt(4); n > 0; n--) {
-            clauses.add(switch (random.nextInt(13)) {
-                case 0 -> new Document("active", random.nextInt(3) == 0 ? null : random.nextBoolean());
-                case 1 -> new Document("active", new Document("$exists", random.nextBoolean()));
-                case 2 -> new Document("age", new Document("$gte", 20 + random.nextInt(40)));
-                case 3 -> new Document("age", new Document("$lt", 20 + random.nextInt(40)));
-                case 4 -> new Document("name", new Document("$in", List.of(name(random), name(random))));
-                case 5 -> new Document("tags", random.nextBoolean() ? null : "solo");
-                case 6 -> new Document("details.code", random.nextBoolean() ? null : "c" + random.nextInt(3));
-                case 7 -> new Document("items.sku", "sku-" + random.nextInt(6));
-                case 8 -> new Document("profile.city", name(random));
-                case 9 -> new Document("at", new Document("$lt", new Date(DataGenerator.EPOCH + random.nextInt(360) * 1000L)));
-                case 10 -> new Document("name", new Document("$ne", name(random)));
-                case 11 -> new Document("w", new Document(random.nextBoolean() ? "$gt" : "$lte", random.nextInt(8) - 2));
-                default -> new Document("roles", "r" + random.nextInt(5));
-            });
+            clauses.add(clause(random));
         }
         return clauses;
+    }
+
+    private static Document clause(Random random) {
+        return switch (random.nextInt(16)) {
+            case 0 -> new Document("active", random.nextInt(3) == 0 ? null : random.nextBoolean());
+            case 1 -> new Document("active", new Document("$exists", random.nextBoolean()));
+            case 2 -> new Document("age", new Document("$gte", 20 + random.nextInt(40)));
+            case 3 -> new Document("age", new Document("$lt", 20 + random.nextInt(40)));
+            case 4 -> new Document("name", new Document("$in", List.of(name(random), name(random))));
+            case 5 -> new Document("tags", random.nextBoolean() ? null : "solo");
+            case 6 -> new Document("details.code", random.nextBoolean() ? null : "c" + random.nextInt(3));
+            case 7 -> new Document("items.sku", "sku-" + random.nextInt(6));
+            case 8 -> new Document("profile.city", name(random));
+            case 9 -> new Document("at", new Document("$lt", new Date(DataGenerator.EPOCH + random.nextInt(360) * 1000L)));
+            case 10 -> new Document("name", new Document("$ne", name(random)));
+            case 11 -> new Document("w", new Document(random.nextBoolean() ? "$gt" : "$lte", random.nextInt(8) - 2));
+            case 12 -> new Document("$or", List.of(new Document("name", name(random)), new Document("age", new Document("$lt", 30))));
+            case 13 -> new Document("tags", new Document("$nin", List.of("solo", name(random))));
+            case 14 -> new Document("w", new Document("$in", java.util.Arrays.asList(3, 2.5, "x", null)));
+            default -> new Document("roles", "r" + random.nextInt(5));
+        };
     }
 
     private static String name(Random random) {
@@ -112,11 +119,19 @@ final class DifferentialQueries {
         switch (random.nextInt(6)) {
             case 0 -> {
                 stages.add(new Document("$sort", pipelineSort(random)));
+                if (random.nextInt(3) == 0) {
+                    // After the sort: the router runs this match on the merged documents.
+                    stages.add(new Document("$match", clause(random)));
+                }
                 if (random.nextBoolean()) {
                     stages.add(new Document("$skip", random.nextInt(20)));
                 }
                 if (random.nextBoolean()) {
                     stages.add(new Document("$limit", 1 + random.nextInt(30)));
+                }
+                if (random.nextInt(4) == 0 && stages.get(stages.size() - 1).get("$sort") == null) {
+                    // After a skip or limit: the router runs this match itself, or refuses it where it meets an array.
+                    stages.add(new Document("$match", clause(random)));
                 }
                 if (random.nextBoolean()) {
                     stages.add(new Document("$project", new Document("name", 1).append("age", 1).append("tags", 1)));
@@ -177,6 +192,13 @@ final class DifferentialQueries {
                 }
             }
             default -> { }
+        }
+        if (random.nextInt(6) == 0 && stages.stream().noneMatch(s -> s.containsKey("$count"))) {
+            // A second group: the router runs it on the finished first one.
+            stages.add(new Document("$group", new Document("_id", null).append("groups", new Document("$sum", 1))
+                .append("total", new Document("$sum", "$n")).append("avg", new Document("$avg", "$n"))
+                .append("low", new Document("$min", "$_id")).append("high", new Document("$max", "$_id"))));
+            return;
         }
         if (random.nextInt(3) == 0 && stages.stream().noneMatch(s -> s.containsKey("$count"))) {
             stages.add(new Document("$project", new Document("_id", 0).append("key", "$_id").append("n", 1)));

@@ -58,8 +58,8 @@ import io.shardline.testing.TestNames;
 class RouterMixedDifferentialIT {
 
     private static final long SEED = Long.getLong("shardline.mixed.seed", 20261130L);
-    private static final int QUERIES_PER_LAYOUT = Integer.getInteger("shardline.mixed.queries", 900);
-    private static final int QUERIES_WHILE_MOVING = Integer.getInteger("shardline.mixed.moving.queries", 400);
+    private static final int QUERIES_PER_LAYOUT = Integer.getInteger("shardline.mixed.queries", 1200);
+    private static final int QUERIES_WHILE_MOVING = Integer.getInteger("shardline.mixed.moving.queries", 600);
     private static final List<String> TENANTS = List.of("acme", "bravo", "cyan", "delta");
     private static final List<String> LAYOUTS = List.of("by_tenant", "hashed", "suffixed");
     private static final String MOVING = "moving";
@@ -181,8 +181,9 @@ class RouterMixedDifferentialIT {
                 failures.add(report);
             }
         }
-        System.out.printf("mixed differential %s seed=%d: %d finds, %d counts, %d distincts, %d pipelines in %d ms, %d differences%n",
-            layout, SEED, kinds[0], kinds[1], kinds[2], kinds[3], (System.nanoTime() - start) / 1_000_000, failures.size());
+        System.out.printf("mixed differential %s seed=%d: %d finds, %d counts, %d distincts, %d pipelines in %d ms, %d refusals"
+            + " so far, %d differences%n", layout, SEED, kinds[0], kinds[1], kinds[2], kinds[3], (System.nanoTime() - start) / 1_000_000,
+            check.refusals(), failures.size());
     }
 
     /** Moves tenant bravo's chunk of {@value #MOVING} between s2 and s3 until told to stop, as a migration would. */
