@@ -29,6 +29,12 @@ final class DifferentialQueries {
         new Document("n", "$name").append("a", "$active"));
     private static final List<String> OPERANDS = List.of("$age", "$profile.score", "$w", "$roles", "$tags", "$name", "$details",
         "$active", "$at", "$nothing");
+    /**
+     * {@code $min}/{@code $max} operands: no field holding arrays or documents with arrays, which the engine compares
+     * unlike MongoDB; scalars of mixed types.
+     */
+    private static final List<String> EXTREME_OPERANDS = List.of("$age", "$profile.score", "$profile.city", "$w", "$name",
+        "$active", "$at", "$nothing");
     /** {@code $avg} operands: no field where decimals mix with other numbers (the engine averages them to a double). */
     private static final List<String> AVG_OPERANDS = List.of("$w", "$roles", "$tags", "$name", "$active", "$at", "$nothing");
     private static final List<String> ORDERED_OPERANDS = List.of("$_id", "$name", "$age", "$tags", "$roles", "$details");
@@ -171,6 +177,7 @@ final class DifferentialQueries {
             List<String> operands = switch (operator) {
                 case "$first", "$last" -> ORDERED_OPERANDS;
                 case "$avg" -> AVG_OPERANDS;
+                case "$min", "$max" -> EXTREME_OPERANDS;
                 default -> OPERANDS;
             };
             group.append("a" + n, new Document(operator, operands.get(random.nextInt(operands.size()))));

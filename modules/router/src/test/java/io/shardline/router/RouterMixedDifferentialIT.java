@@ -46,7 +46,10 @@ import io.shardline.testing.TestNames;
  * <p>The queries stay clear of the places where the embedded engine (mongo-java-server) departs from MongoDB, so that
  * the unsharded collection is a faithful reference: its aggregation {@code $sort} stage orders by its own comparator
  * (unlike its find sort), which differs from MongoDB for arrays (empty and nested), so pipeline sorts use fields of
- * scalar values ({@code at}, {@code name}, {@code age}, {@code _id}); its {@code distinct} drops some embedded documents,
+ * scalar values ({@code at}, {@code name}, {@code age}, {@code w}, {@code _id}), and its {@code $min}/{@code $max}
+ * accumulators use the same comparator ({@code $min} of {@code []} and {@code [null, null]} gives the second; of
+ * {@code {langs: ["en"]}} and {@code {langs: ["en", "x"]}} the second, where MongoDB's array order puts a prefix first),
+ * so they run over fields of scalars of mixed types, not over arrays or documents holding them; its {@code distinct} drops some embedded documents,
  * so distinct keys are never fields holding documents ({@code profile}, {@code details}); and the projections are those
  * of {@link ProjectionGenerator}, which avoid its {@code $slice} and nested-array projection deviations; it averages
  * decimals with other numbers to a double where MongoDB answers a decimal, so {@code $avg} runs over fields without
