@@ -184,7 +184,12 @@ final class DifferentialQueries {
         }
         stages.add(new Document("$group", group));
         if (random.nextInt(3) == 0) {
-            stages.add(new Document("$match", new Document("n", new Document("$gte", 1 + random.nextInt(4)))));
+            stages.add(new Document("$match", switch (random.nextInt(4)) {
+                case 0 -> new Document("_id", new Document("$ne", null));
+                case 1 -> new Document("$or", List.of(new Document("n", new Document("$lt", 3)), new Document("_id", null)));
+                case 2 -> new Document("a1", new Document("$exists", random.nextBoolean()));
+                default -> new Document("n", new Document("$gte", 1 + random.nextInt(4)));
+            }));
         }
         switch (random.nextInt(4)) {
             case 0 -> stages.add(new Document("$count", "groups"));
@@ -208,7 +213,7 @@ final class DifferentialQueries {
             return;
         }
         if (random.nextInt(3) == 0 && stages.stream().noneMatch(s -> s.containsKey("$count"))) {
-            stages.add(new Document("$project", new Document("_id", 0).append("key", "$_id").append("n", 1)));
+            stages.add(new Document("$project", new Document("_id", 0).append("key", "$_id").append("n", 1).append("a1", 1)));
         }
     }
 }
