@@ -10,7 +10,7 @@ import io.shardline.router.api.RouterException;
 /**
  * Splits a pipeline into the part every shard runs and the part the router runs on the merged results: leading
  * {@code $match} and {@code $project} run on the shards (the matches also target shards); a {@code $sort} runs on the
- * shards and is merged; a following {@code $skip}/{@code $limit} becomes a top-(skip+limit) on each shard; a
+ * shards and is merged, and so does a {@code $match} right after it; a following {@code $skip}/{@code $limit} becomes a top-(skip+limit) on each shard; a
  * {@code $group} or {@code $count} runs as partials on the shards and is finished at the router; everything after
  * runs at the router.
  */
@@ -45,7 +45,9 @@ record AggregationSplit(List<Document> shardStages, List<Document> routerStages,
                     if (leading) {
                         leadingMatches.add((Document) spec);
                     }
-                    if (sort == null) {
+                    if (router.isEmpty()) {
+                        // Before any $skip/$limit a match commutes with the sort: the shards filter, with MongoDB's
+                        // rules for arrays and embedded documents, and return their documents still sorted.
                         shard.add(stage);
                     } else {
                         onShards = false;

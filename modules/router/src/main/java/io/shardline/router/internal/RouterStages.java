@@ -71,9 +71,11 @@ final class RouterStages {
                 if (field.getKey().equals("_id") && !(field.getValue() instanceof String)) {
                     continue;
                 }
-                Object value = field.getValue() instanceof String path && path.startsWith("$")
-                    ? Expressions.evaluate(path, document) : DocumentOrder.value(document, field.getKey());
-                if (value != null || document.containsKey(field.getKey())) {
+                // A field path names where the value comes from: a null found there is kept, a missing one is not.
+                boolean expression = field.getValue() instanceof String path && path.startsWith("$");
+                String source = expression ? ((String) field.getValue()).substring(1) : field.getKey();
+                Object value = expression ? Expressions.evaluate(field.getValue(), document) : DocumentOrder.value(document, source);
+                if (value != null || exists(document, source)) {
                     result.put(field.getKey(), value);
                 }
             }
@@ -82,6 +84,19 @@ final class RouterStages {
             spec.keySet().forEach(result::remove);
         }
         return result;
+    }
+
+    /** Whether {@code path} leads to a field of {@code document}, null or not. */
+    static boolean exists(Document document, String path) {
+        Object current = document;
+        String[] segments = path.split("\\.");
+        for (int i = 0; i < segments.length; i++) {
+            if (!(current instanceof Map<?, ?> map) || !map.containsKey(segments[i])) {
+                return false;
+            }
+            current = map.get(segments[i]);
+        }
+        return true;
     }
 
     private static boolean isZero(Object value) {

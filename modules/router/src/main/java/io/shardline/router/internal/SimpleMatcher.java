@@ -11,7 +11,8 @@ import io.shardline.router.api.RouterException;
 /**
  * Evaluates a {@code $match} at the router, after a {@code $group}: equality and the comparison operators
  * ({@code $eq $ne $gt $gte $lt $lte $in $nin $exists}) on fields, combined by {@code $and}, {@code $or} and
- * {@code $nor}. Comparisons follow MongoDB's type brackets: a range only matches values of the operand's type.
+ * {@code $nor}. Comparisons follow MongoDB's type brackets: a range only matches values of the operand's type. A path
+ * that meets an array is refused (400): MongoDB's rules for arrays are the shards' to apply.
  */
 final class SimpleMatcher {
 
@@ -49,6 +50,7 @@ final class SimpleMatcher {
     }
 
     private static boolean field(Document document, String path, Object condition) {
+        rejectArrays(document, path);
         Object value = DocumentOrder.value(document, path);
         boolean present = value != null || containsPath(document, path);
         if (condition instanceof Document operators && !operators.isEmpty() && operators.keySet().iterator().next().startsWith("$")) {
@@ -74,6 +76,24 @@ final class SimpleMatcher {
             return true;
         }
         return equal(value, condition);
+    }
+
+    /**
+     * Refuses a path that meets an array: MongoDB matches an array by its elements and descends into arrays of
+     * documents, which this matcher does not do; a refusal, not a wrong answer.
+     */
+    private static void rejectArrays(Document document, String path) {
+        Object current = document;
+        for (String segment : path.split("\\.")) {
+            if (!(current instanceof Map<?, ?> map)) {
+                return;
+            }
+            current = map.get(segment);
+            if (current instanceof List<?>) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: $match on '" + path
+                    + "' meets an array, which the router does not match itself (after a $group, $skip or $limit); match before them");
+            }
+        }
     }
 
     private static boolean containsPath(Document document, String path) {

@@ -90,4 +90,43 @@ class AggregationSplitTest {
         assertThat(Numbers.sum(List.of(org.bson.types.Decimal128.POSITIVE_INFINITY, 2))).isEqualTo(org.bson.types.Decimal128.POSITIVE_INFINITY);
         assertThat(Numbers.average(org.bson.types.Decimal128.NaN, 2)).isEqualTo(org.bson.types.Decimal128.NaN);
     }
+
+    @Test
+    void shouldRunAMatchRightAfterTheSortOnTheShardsWhereArraysMatchByTheirElements() {
+        AggregationSplit split = AggregationSplit.of(List.of(
+            new Document("$sort", new Document("at", 1).append("_id", 1)),
+            new Document("$match", new Document("items.sku", "sku-5")),
+            new Document("$limit", 3)));
+
+        assertThat(split.shardStages()).containsExactly(
+            new Document("$sort", new Document("at", 1).append("_id", 1)),
+            new Document("$match", new Document("items.sku", "sku-5")),
+            new Document("$limit", 3));
+        assertThat(split.routerStages()).containsExactly(new Document("$limit", 3));
+        assertThat(split.mergeSort()).isEqualTo(new Document("at", 1).append("_id", 1));
+    }
+
+    @Test
+    void shouldLeaveAMatchAfterASkipToTheRouter() {
+        AggregationSplit split = AggregationSplit.of(List.of(
+            new Document("$sort", new Document("_id", 1)), new Document("$skip", 2),
+            new Document("$match", new Document("a", 1))));
+
+        assertThat(split.shardStages()).containsExactly(new Document("$sort", new Document("_id", 1)));
+        assertThat(split.routerStages()).containsExactly(new Document("$skip", 2), new Document("$match", new Document("a", 1)));
+    }
+
+    @Test
+    void shouldRefuseAMatchAtTheRouterOnAPathThatMeetsAnArray() {
+        List<Document> documents = List.of(new Document("_id", 1).append("items", List.of(new Document("sku", "sku-5"))),
+            new Document("_id", 2).append("roles", List.of("r4")));
+
+        assertThatThrownBy(() -> RouterStages.apply(documents, List.of(new Document("$match", new Document("items.sku", "sku-5")))))
+            .isInstanceOf(RouterException.class).hasMessageContaining("$match on 'items.sku' meets an array")
+            .satisfies(e -> assertThat(((RouterException) e).kind()).isEqualTo(RouterException.Kind.BAD_REQUEST));
+        assertThatThrownBy(() -> RouterStages.apply(documents, List.of(new Document("$match", new Document("roles", "r4")))))
+            .isInstanceOf(RouterException.class).hasMessageContaining("$match on 'roles' meets an array");
+        assertThat(RouterStages.apply(List.of(new Document("_id", 1).append("n", 3)),
+            List.of(new Document("$match", new Document("n", new Document("$gte", 2)))))).hasSize(1);
+    }
 }
