@@ -2,6 +2,7 @@ package io.shardline.router.internal;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +13,8 @@ import io.shardline.bson.SortKeys;
 /**
  * Orders documents by a MongoDB sort specification as MongoDB does ({@link SortKeys}: arrays by their smallest or
  * largest element, missing as null, values in {@link io.shardline.bson.ValueOrder}). Used to merge the sorted streams
- * of several shards and for a {@code $sort} the router runs itself.
+ * of several shards and for a {@code $sort} the router runs itself. Each document's keys are read once (a merge or a
+ * sort compares a document many times), so one instance serves one merge or sort: it remembers the documents it saw.
  */
 public final class DocumentOrder implements Comparator<Document> {
 
@@ -20,6 +22,7 @@ public final class DocumentOrder implements Comparator<Document> {
     }
 
     private final List<Key> keys = new ArrayList<>();
+    private final Map<Document, Object[]> read = new IdentityHashMap<>();
 
     public DocumentOrder(Document sort) {
         for (Map.Entry<String, Object> entry : sort.entrySet()) {
@@ -37,13 +40,24 @@ public final class DocumentOrder implements Comparator<Document> {
 
     @Override
     public int compare(Document a, Document b) {
-        for (Key key : keys) {
-            int cmp = SortKeys.compare(SortKeys.key(a, key.segments(), key.direction()), SortKeys.key(b, key.segments(), key.direction()));
+        Object[] left = read.computeIfAbsent(a, this::sortKeys);
+        Object[] right = read.computeIfAbsent(b, this::sortKeys);
+        for (int i = 0; i < keys.size(); i++) {
+            int cmp = SortKeys.compare(left[i], right[i]);
             if (cmp != 0) {
-                return cmp * key.direction();
+                return cmp * keys.get(i).direction();
             }
         }
         return 0;
+    }
+
+    private Object[] sortKeys(Document document) {
+        Object[] values = new Object[keys.size()];
+        for (int i = 0; i < values.length; i++) {
+            Key key = keys.get(i);
+            values[i] = SortKeys.key(document, key.segments(), key.direction());
+        }
+        return values;
     }
 
     static Object value(Document document, String path) {
