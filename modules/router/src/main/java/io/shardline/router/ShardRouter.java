@@ -14,7 +14,10 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.router.api.Explain;
 import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
+import io.shardline.router.api.InsertOutcome;
+import io.shardline.router.api.QueryCursor;
 import io.shardline.router.api.RouterException;
+import io.shardline.router.api.Scope;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.NamespaceView;
@@ -158,6 +161,11 @@ public final class ShardRouter implements AutoCloseable {
         return metrics.registry();
     }
 
+    /** The sharded namespaces this router knows ({@code db.collection}), sorted. */
+    public java.util.SortedSet<String> namespaces() {
+        return state.namespaces();
+    }
+
     /** Highest chunk version this router has applied. */
     public long routingVersion() {
         return state.version();
@@ -169,12 +177,31 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public FindResult find(String tenant, String namespace, FindRequest request) {
+        return find(Scope.tenant(tenant), namespace, request);
+    }
+
+    public FindResult find(Scope scope, String namespace, FindRequest request) {
         RequestGuards.check("filter", request.filter());
         RequestGuards.check("projection", request.projection());
         RequestGuards.check("sort", request.sort());
-        Document scoped = scoped(tenant, request.filter());
+        Document scoped = scoped(scope, request.filter());
         awaitFreshRouting();
-        return cached(namespace, "find", tenant, request, refreshing(() -> reads.find(view(namespace), scoped, request)));
+        return cached(namespace, "find", scope, request, refreshing(() -> reads.find(view(namespace), scoped, request)));
+    }
+
+    /**
+     * Opens a find read lazily from the shards ({@link QueryCursor}), for callers that page through a result (the
+     * wire protocol's cursors). Not cached: a cursor is consumed over time.
+     *
+     * @param batchSize documents each shard returns per batch, 0 for the shard's default
+     */
+    public QueryCursor open(Scope scope, String namespace, FindRequest request, int batchSize) {
+        RequestGuards.check("filter", request.filter());
+        RequestGuards.check("projection", request.projection());
+        RequestGuards.check("sort", request.sort());
+        Document scoped = scoped(scope, request.filter());
+        awaitFreshRouting();
+        return refreshing(() -> reads.open(view(namespace), scoped, request, batchSize)).get();
     }
 
     /**
@@ -183,58 +210,62 @@ public final class ShardRouter implements AutoCloseable {
      * shards, finished at the router.
      */
     public FindResult aggregate(String tenant, String namespace, List<Document> pipeline, boolean allowPartial) {
+        return aggregate(Scope.tenant(tenant), namespace, pipeline, allowPartial);
+    }
+
+    public FindResult aggregate(Scope scope, String namespace, List<Document> pipeline, boolean allowPartial) {
         if (pipeline == null) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
         }
         RequestGuards.check("pipeline", pipeline);
         for (Document stage : pipeline) {
             if (stage.get("$match") instanceof Document match) {
-                scoped(tenant, match);
+                scoped(scope, match);
             }
         }
-        Document tenantFilter = scoped(tenant, new Document());
+        Document tenantFilter = scoped(scope, new Document());
         awaitFreshRouting();
-        return cached(namespace, "aggregate", tenant, List.of(pipeline, allowPartial),
+        return cached(namespace, "aggregate", scope, List.of(pipeline, allowPartial),
             refreshing(() -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial)));
     }
 
     public long count(String tenant, String namespace, Document filter, boolean allowPartial) {
+        return count(Scope.tenant(tenant), namespace, filter, allowPartial);
+    }
+
+    public long count(Scope scope, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.check("filter", filter);
-        Document scoped = scoped(tenant, filter);
+        Document scoped = scoped(scope, filter);
         awaitFreshRouting();
-        return cached(namespace, "count", tenant, List.of(scoped, allowPartial), refreshing(() -> reads.count(view(namespace), scoped, allowPartial)));
+        return cached(namespace, "count", scope, List.of(scoped, allowPartial), refreshing(() -> reads.count(view(namespace), scoped, allowPartial)));
     }
 
     public List<Object> distinct(String tenant, String namespace, String key, Document filter) {
+        return distinct(Scope.tenant(tenant), namespace, key, filter);
+    }
+
+    public List<Object> distinct(Scope scope, String namespace, String key, Document filter) {
         if (key == null || key.isBlank() || key.startsWith("$")) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "key: a field name is required, was '" + key + "'");
         }
         RequestGuards.check("key", new Document(key, 1));
         RequestGuards.check("filter", filter);
-        Document scoped = scoped(tenant, filter);
+        Document scoped = scoped(scope, filter);
         awaitFreshRouting();
-        return cached(namespace, "distinct", tenant, List.of(key, scoped), refreshing(() -> reads.distinct(view(namespace), key, scoped)));
+        return cached(namespace, "distinct", scope, List.of(key, scoped), refreshing(() -> reads.distinct(view(namespace), key, scoped)));
     }
 
     public WriteResult insert(String tenant, String namespace, List<Document> documents) {
+        return insert(Scope.tenant(tenant), namespace, documents);
+    }
+
+    public WriteResult insert(Scope scope, String namespace, List<Document> documents) {
         if (documents == null || documents.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents: at least one document is required");
         }
         List<Document> scoped = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
-            Document document = documents.get(i);
-            RequestGuards.check("documents[" + i + "]", document);
-            RequestGuards.rejectTooLarge("documents[" + i + "]", document);
-            Object owner = document.get(config.tenantField());
-            if (owner != null && !tenant.equals(owner)) {
-                throw new RouterException(RouterException.Kind.FORBIDDEN, "documents[" + i + "]." + config.tenantField()
-                    + " is '" + owner + "', not the caller's tenant '" + tenant + "'");
-            }
-            Document copy = new Document(document);
-            copy.put(config.tenantField(), tenant);
-            // As the MongoDB driver does on insert; here before the shard key is computed, since it may include _id.
-            copy.putIfAbsent("_id", new ObjectId());
-            scoped.add(copy);
+            scoped.add(scopedDocument(scope, "documents[" + i + "]", documents.get(i)));
         }
         try {
             return writes.insert(() -> view(namespace), scoped);
@@ -243,23 +274,75 @@ public final class ShardRouter implements AutoCloseable {
         }
     }
 
+    /**
+     * Inserts documents one statement each, as MongoDB's {@code insert} command does: {@code ordered} stops at the
+     * first statement that fails, otherwise every statement is tried. Statements going to the same shard travel
+     * together. The outcome names each failed statement by its index.
+     */
+    public InsertOutcome insertStatements(Scope scope, String namespace, List<Document> documents, boolean ordered) {
+        if (documents == null || documents.isEmpty()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents: at least one document is required");
+        }
+        List<Document> scoped = new ArrayList<>(documents.size());
+        List<InsertOutcome.StatementError> refused = new ArrayList<>();
+        for (int i = 0; i < documents.size(); i++) {
+            try {
+                scoped.add(scopedDocument(scope, "documents[" + i + "]", documents.get(i)));
+            } catch (RouterException e) {
+                scoped.add(null);
+                refused.add(new InsertOutcome.StatementError(i, e));
+                if (ordered) {
+                    break;
+                }
+            }
+        }
+        try {
+            return writes.insertStatements(() -> view(namespace), scoped, ordered, refused);
+        } finally {
+            cache.invalidate(namespace);
+        }
+    }
+
+    private Document scopedDocument(Scope scope, String field, Document document) {
+        RequestGuards.check(field, document);
+        RequestGuards.rejectTooLarge(field, document);
+        Document copy = new Document(document);
+        if (!scope.isService()) {
+            Object owner = document.get(config.tenantField());
+            if (owner != null && !scope.tenant().equals(owner)) {
+                throw new RouterException(RouterException.Kind.FORBIDDEN, field + "." + config.tenantField()
+                    + " is '" + owner + "', not the caller's tenant '" + scope.tenant() + "'");
+            }
+            copy.put(config.tenantField(), scope.tenant());
+        }
+        // As the MongoDB driver does on insert; here before the shard key is computed, since it may include _id.
+        copy.putIfAbsent("_id", new ObjectId());
+        return copy;
+    }
+
     public WriteResult update(String tenant, String namespace, Document filter, Document update, boolean multi, boolean upsert) {
+        return update(Scope.tenant(tenant), namespace, filter, update, multi, upsert);
+    }
+
+    public WriteResult update(Scope scope, String namespace, Document filter, Document update, boolean multi, boolean upsert) {
         if (update == null || update.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
         }
         RequestGuards.check("filter", filter);
         RequestGuards.check("update", update);
         RequestGuards.rejectTooLarge("update", update);
-        Object owner = update.get(config.tenantField());
-        if (owner != null && !tenant.equals(owner)) {
-            throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
-        }
         Document scopedUpdate = update;
-        if (update.keySet().stream().noneMatch(k -> k.startsWith("$"))) {
-            scopedUpdate = new Document(update);
-            scopedUpdate.put(config.tenantField(), tenant);
+        if (!scope.isService()) {
+            Object owner = update.get(config.tenantField());
+            if (owner != null && !scope.tenant().equals(owner)) {
+                throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
+            }
+            if (update.keySet().stream().noneMatch(k -> k.startsWith("$"))) {
+                scopedUpdate = new Document(update);
+                scopedUpdate.put(config.tenantField(), scope.tenant());
+            }
         }
-        Document scopedFilter = scoped(tenant, filter);
+        Document scopedFilter = scoped(scope, filter);
         Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
         try {
             return writes.update(() -> view(namespace), scopedFilter, checked, multi, upsert);
@@ -269,9 +352,13 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public WriteResult delete(String tenant, String namespace, Document filter, boolean multi) {
+        return delete(Scope.tenant(tenant), namespace, filter, multi);
+    }
+
+    public WriteResult delete(Scope scope, String namespace, Document filter, boolean multi) {
         RequestGuards.check("filter", filter);
         try {
-            return writes.delete(() -> view(namespace), scoped(tenant, filter), multi);
+            return writes.delete(() -> view(namespace), scoped(scope, filter), multi);
         } finally {
             cache.invalidate(namespace);
         }
@@ -279,9 +366,13 @@ public final class ShardRouter implements AutoCloseable {
 
     /** Which shards and chunks a filter targets, and why. */
     public Explain explain(String tenant, String namespace, Document filter) {
+        return explain(Scope.tenant(tenant), namespace, filter);
+    }
+
+    public Explain explain(Scope scope, String namespace, Document filter) {
         RequestGuards.check("filter", filter);
         NamespaceView view = view(namespace);
-        Document scoped = scoped(tenant, filter);
+        Document scoped = scoped(scope, filter);
         TargetPlan plan = view.plan(scoped);
         ShardTargets targets = ShardTargets.of(view.routing(), plan);
         List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
@@ -294,11 +385,11 @@ public final class ShardRouter implements AutoCloseable {
         return cache.hits();
     }
 
-    private <T> T cached(String namespace, String operation, String tenant, Object request, java.util.function.Supplier<T> read) {
+    private <T> T cached(String namespace, String operation, Scope scope, Object request, java.util.function.Supplier<T> read) {
         if (!cache.enabled()) {
             return read.get();
         }
-        String key = namespace + "|" + operation + "|" + tenant + "|" + request;
+        String key = namespace + "|" + operation + "|" + scope + "|" + request;
         T value = cache.get(namespace, key, read);
         if (value instanceof FindResult result && result.partial()) {
             cache.invalidate(namespace); // never keep an answer that misses shards
@@ -332,11 +423,9 @@ public final class ShardRouter implements AutoCloseable {
         };
     }
 
-    private Document scoped(String tenant, Document filter) {
-        if (tenant == null || tenant.isBlank()) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, "tenant: every request needs the caller's tenant");
-        }
-        return RequestGuards.scopeToTenant(config.tenantField(), tenant, filter == null ? new Document() : filter);
+    private Document scoped(Scope scope, Document filter) {
+        Document given = filter == null ? new Document() : filter;
+        return scope.isService() ? given : RequestGuards.scopeToTenant(config.tenantField(), scope.tenant(), given);
     }
 
     private NamespaceView view(String namespace) {

@@ -85,6 +85,44 @@ public final class ReadPath {
     }
 
     /**
+     * Opens a find whose documents are read from the shards as the caller consumes them ({@link MergedFind}): each
+     * target shard's cursor is opened in parallel (its first batch read), then checked against released ranges as
+     * any read is.
+     *
+     * @param batchSize documents each shard returns per batch, 0 for the shard's default
+     */
+    public io.shardline.router.api.QueryCursor open(NamespaceView view, Document scopedFilter, FindRequest request, int batchSize) {
+        ShardTargets targets = view.targets(scopedFilter);
+        List<String> shards = targets.shards();
+        DocumentOrder order = request.sort() == null || request.sort().isEmpty() ? null : new DocumentOrder(request.sort());
+        Projections.Plan projection = Projections.plan(request.projection(), order == null ? List.of() : order.paths());
+        shards.forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
+        boolean single = shards.size() == 1;
+        int shardSkip = single ? request.skip() : 0;
+        int shardLimit = single || request.limit() == 0 ? request.limit() : request.skip() + request.limit();
+        List<com.mongodb.client.MongoCursor<Document>> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Gathered<com.mongodb.client.MongoCursor<Document>> opened;
+        try {
+            opened = gather("find", view, targets, shard -> {
+                FindIterable<Document> find = find(view, shard, targets.scoped(shard, scopedFilter), request, projection.forShards(),
+                    shardSkip, shardLimit);
+                if (batchSize > 0) {
+                    find.batchSize(shardLimit == 0 ? batchSize : Math.min(batchSize, shardLimit));
+                }
+                com.mongodb.client.MongoCursor<Document> cursor = find.cursor();
+                all.add(cursor);
+                return cursor;
+            }, request.allowPartial());
+        } catch (RuntimeException e) {
+            all.forEach(com.mongodb.client.MongoCursor::close);
+            throw e;
+        }
+        all.stream().filter(cursor -> !opened.results().containsValue(cursor)).forEach(com.mongodb.client.MongoCursor::close);
+        return new MergedFind(view, targets, opened.results(), order, projection, single ? 0 : request.skip(),
+            single ? 0 : request.limit(), releases, opened.missing(), request.allowPartial());
+    }
+
+    /**
      * Runs a pipeline: the shard part on every target shard (after the tenant-scoped, owned-range {@code $match}),
      * then the merge and the router part.
      *

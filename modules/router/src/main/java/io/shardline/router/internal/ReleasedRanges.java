@@ -53,9 +53,13 @@ public final class ReleasedRanges {
 
     /** @throws StaleRouting when the shard released one of {@code chunksRead} at a version the view predates */
     public void verify(NamespaceView view, String shard, List<Chunk> chunksRead) {
-        if (!enabled.getAsBoolean()) {
-            return;
+        if (enabled.getAsBoolean()) {
+            verifyNow(view, shard, chunksRead);
         }
+    }
+
+    /** As {@link #verify}, whatever the router's lease: for reads that outlive it, such as an open cursor. */
+    public void verifyNow(NamespaceView view, String shard, List<Chunk> chunksRead) {
         var releases = clients.client(shard).getDatabase(RangeRelease.DATABASE).getCollection(RangeRelease.COLLECTION, BsonDocument.class);
         for (BsonDocument document : releases.find(RangeRelease.newerThan(view.namespace(), view.routingVersion()))) {
             RangeRelease release;

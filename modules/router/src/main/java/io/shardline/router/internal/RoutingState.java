@@ -92,6 +92,11 @@ public final class RoutingState {
         strategies.remove(namespace);
     }
 
+    /** The namespaces with a config, sorted. */
+    public java.util.SortedSet<String> namespaces() {
+        return new java.util.TreeSet<>(configs.keySet());
+    }
+
     public Optional<NamespaceRouting> routing(String namespace) {
         return routing.namespace(namespace);
     }

@@ -14,12 +14,12 @@ import io.shardline.router.api.RouterException;
  * {@code $nor}. Comparisons follow MongoDB's type brackets: a range only matches values of the operand's type. A path
  * that meets an array is refused (400): MongoDB's rules for arrays are the shards' to apply.
  */
-final class SimpleMatcher {
+public final class SimpleMatcher {
 
     private SimpleMatcher() {
     }
 
-    static boolean matches(Document document, Document filter) {
+    public static boolean matches(Document document, Document filter) {
         for (Map.Entry<String, Object> entry : filter.entrySet()) {
             String key = entry.getKey();
             boolean ok = switch (key) {

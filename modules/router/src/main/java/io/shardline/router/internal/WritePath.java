@@ -19,6 +19,7 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.key.ShardKeyException;
 import io.shardline.core.routing.Chunk;
+import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.WriteResult;
 import io.shardline.schemas.avro.ChunkState;
@@ -78,14 +79,7 @@ public final class WritePath {
         Map<String, List<Chunk>> chunksByShard = new LinkedHashMap<>();
         for (int i = 0; i < documents.size(); i++) {
             Document document = documents.get(i);
-            ShardKey key;
-            try {
-                key = view.strategy().keyOf(document);
-            } catch (ShardKeyException e) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + i + "]: " + e.getMessage(), e);
-            } catch (IllegalArgumentException e) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + i + "]: shard key: " + e.getMessage(), e);
-            }
+            ShardKey key = keyOf(view, document, i);
             Chunk chunk = writableChunk(views, key, ticket);
             document.put(ShardKeyField.NAME, key.toHex());
             byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
@@ -106,6 +100,141 @@ public final class WritePath {
         }
         documents.forEach(document -> document.remove(ShardKeyField.NAME));
         return new WriteResult(0, 0, inserted, 0, List.of(), List.copyOf(byShard.keySet()));
+    }
+
+    /**
+     * Inserts documents as the statements of one {@code insert} command: statements going to one shard travel in one
+     * {@code insertMany}; {@code ordered} keeps the statements' order across shards (consecutive statements for the
+     * same shard form one run) and stops at the first failure; otherwise each shard gets all of its statements and
+     * every statement is tried.
+     *
+     * @param documents the statements, {@code null} where a statement was already refused
+     * @param refused   the statements already refused, by index
+     */
+    public InsertOutcome insertStatements(ViewSource views, List<Document> documents, boolean ordered,
+                                          List<InsertOutcome.StatementError> refused) {
+        requireLease();
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            return insertStatements(views, documents, ordered, refused, ticket);
+        }
+    }
+
+    /** One statement of an insert, with the chunk its shard key falls in. */
+    private record Statement(int index, Document document, Chunk chunk) {
+    }
+
+    private InsertOutcome insertStatements(ViewSource views, List<Document> documents, boolean ordered,
+                                           List<InsertOutcome.StatementError> refused, InFlightWrites.Ticket ticket) {
+        NamespaceView view = views.view();
+        List<InsertOutcome.StatementError> errors = new ArrayList<>(refused);
+        int end = ordered && !refused.isEmpty() ? refused.get(0).index() : documents.size();
+        List<Statement> statements = new ArrayList<>();
+        for (int i = 0; i < end; i++) {
+            Document document = documents.get(i);
+            if (document == null) {
+                continue;
+            }
+            try {
+                ShardKey key = keyOf(view, document, i);
+                Chunk chunk = writableChunk(views, key, ticket);
+                document.put(ShardKeyField.NAME, key.toHex());
+                statements.add(new Statement(i, document, chunk));
+            } catch (RouterException e) {
+                errors.add(new InsertOutcome.StatementError(i, e));
+                if (ordered) {
+                    break;
+                }
+            }
+        }
+        long inserted = 0;
+        java.util.Set<String> written = new java.util.LinkedHashSet<>();
+        try {
+            for (List<Statement> group : groups(statements, ordered)) {
+                String shard = group.get(0).chunk().shardId();
+                written.add(shard);
+                List<Chunk> chunks = group.stream().map(Statement::chunk).toList();
+                load.write(shard, chunks);
+                List<Document> batch = group.stream().map(Statement::document).toList();
+                boolean failed = false;
+                try {
+                    onShard(shard, "insert", () -> collection(view, shard).insertMany(batch, new InsertManyOptions().ordered(ordered)));
+                    chunks.forEach(chunk -> acknowledged.added(chunk, 1));
+                    inserted += group.size();
+                } catch (RouterException e) {
+                    failed = true;
+                    inserted += failedGroup(shard, group, ordered, e, errors);
+                }
+                if (failed && ordered) {
+                    break;
+                }
+            }
+        } finally {
+            statements.forEach(statement -> statement.document().remove(ShardKeyField.NAME));
+        }
+        errors.sort(java.util.Comparator.comparingInt(InsertOutcome.StatementError::index));
+        return new InsertOutcome(inserted, errors, List.copyOf(written));
+    }
+
+    /**
+     * Accounts for a shard's failed {@code insertMany}: a bulk write error names the statements the shard refused
+     * (the others were inserted, up to the first refusal when ordered); any other failure leaves the whole group
+     * uncertain. Returns how many of the group were inserted.
+     */
+    private long failedGroup(String shard, List<Statement> group, boolean ordered, RouterException failure,
+                             List<InsertOutcome.StatementError> errors) {
+        if (!(failure.getCause() instanceof com.mongodb.MongoBulkWriteException bulk)) {
+            group.forEach(statement -> acknowledged.uncertain(statement.chunk()));
+            List<Statement> reported = ordered ? group.subList(0, 1) : group;
+            reported.forEach(statement -> errors.add(new InsertOutcome.StatementError(statement.index(), failure)));
+            return 0;
+        }
+        java.util.Set<Integer> refused = new java.util.HashSet<>();
+        int firstRefused = group.size();
+        for (com.mongodb.bulk.BulkWriteError error : bulk.getWriteErrors()) {
+            refused.add(error.getIndex());
+            firstRefused = Math.min(firstRefused, error.getIndex());
+            errors.add(new InsertOutcome.StatementError(group.get(error.getIndex()).index(), new RouterException(
+                RouterException.Kind.SHARD_ERROR, "shard " + shard + ": " + error.getMessage(),
+                new MongoException(error.getCode(), error.getMessage()))));
+        }
+        long inserted = 0;
+        for (int i = 0; i < group.size(); i++) {
+            boolean done = ordered ? i < firstRefused : !refused.contains(i);
+            if (done) {
+                acknowledged.added(group.get(i).chunk(), 1);
+                inserted++;
+            }
+        }
+        return inserted;
+    }
+
+    /** Ordered: runs of consecutive statements for one shard, in order. Unordered: one group per shard. */
+    private static List<List<Statement>> groups(List<Statement> statements, boolean ordered) {
+        List<List<Statement>> groups = new ArrayList<>();
+        Map<String, List<Statement>> byShard = new LinkedHashMap<>();
+        for (Statement statement : statements) {
+            if (ordered) {
+                List<Statement> last = groups.isEmpty() ? null : groups.get(groups.size() - 1);
+                if (last == null || !last.get(0).chunk().shardId().equals(statement.chunk().shardId())) {
+                    last = new ArrayList<>();
+                    groups.add(last);
+                }
+                last.add(statement);
+            } else {
+                byShard.computeIfAbsent(statement.chunk().shardId(), shard -> new ArrayList<>()).add(statement);
+            }
+        }
+        return ordered ? groups : new ArrayList<>(byShard.values());
+    }
+
+    private static ShardKey keyOf(NamespaceView view, Document document, int index) {
+        try {
+            return view.strategy().keyOf(document);
+        } catch (ShardKeyException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + index + "]: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents[" + index + "]: shard key: " + e.getMessage(), e);
+        }
     }
 
     public WriteResult update(ViewSource views, Document scopedFilter, Document update, boolean multi, boolean upsert) {

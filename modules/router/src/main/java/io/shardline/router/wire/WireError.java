@@ -1,0 +1,135 @@
+package io.shardline.router.wire;
+
+import java.util.List;
+
+import org.bson.Document;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoException;
+import com.mongodb.MongoSocketException;
+import com.mongodb.MongoTimeoutException;
+
+import io.shardline.router.api.RouterException;
+
+/**
+ * An error in MongoDB's shape ({@code ok: 0}, {@code errmsg}, {@code code}, {@code codeName}, {@code errorLabels}),
+ * with MongoDB's codes, so that drivers react to it as to mongos: a transient condition carries a code drivers retry
+ * reads on, and a write that certainly did not run carries the {@code RetryableWriteError} label.
+ */
+public record WireError(int code, String codeName, String message, List<String> labels) {
+
+    public static final int BAD_VALUE = 2;
+    public static final int HOST_UNREACHABLE = 6;
+    public static final int FAILED_TO_PARSE = 9;
+    public static final int UNAUTHORIZED = 13;
+    public static final int TYPE_MISMATCH = 14;
+    public static final int AUTHENTICATION_FAILED = 18;
+    public static final int NAMESPACE_NOT_FOUND = 26;
+    public static final int CURSOR_NOT_FOUND = 43;
+    public static final int COMMAND_NOT_FOUND = 59;
+    public static final int INVALID_OPTIONS = 72;
+    public static final int COMMAND_NOT_SUPPORTED = 115;
+    public static final int EXCEEDED_TIME_LIMIT = 262;
+    public static final int CURSOR_IN_USE = 292;
+    public static final int BSON_OBJECT_TOO_LARGE = 10334;
+    public static final int DUPLICATE_KEY = 11000;
+    public static final int INTERNAL_ERROR = 1;
+
+    public static final String RETRYABLE_WRITE_ERROR = "RetryableWriteError";
+
+    public WireError {
+        labels = List.copyOf(labels);
+    }
+
+    public static WireError of(int code, String message) {
+        return new WireError(code, codeName(code), message, List.of());
+    }
+
+    /**
+     * The error a failed request answers with.
+     *
+     * @param write whether the request was a write: a retryable router refusal (a fence that outlasted its budget, a
+     *              lapsed lease) comes before anything is written, so it carries {@code RetryableWriteError}
+     */
+    public static WireError of(Throwable failure, boolean write) {
+        if (failure instanceof WireCommandException command) {
+            return command.error();
+        }
+        if (failure instanceof RouterException router) {
+            MongoException shard = shardCause(router);
+            if (shard != null) {
+                return fromShard(shard, router.getMessage());
+            }
+            return switch (router.kind()) {
+                case BAD_REQUEST -> of(BAD_VALUE, router.getMessage());
+                case TOO_LARGE -> of(BSON_OBJECT_TOO_LARGE, router.getMessage());
+                case FORBIDDEN -> of(UNAUTHORIZED, router.getMessage());
+                case NOT_FOUND -> of(NAMESPACE_NOT_FOUND, router.getMessage());
+                case RETRYABLE -> new WireError(EXCEEDED_TIME_LIMIT, codeName(EXCEEDED_TIME_LIMIT), router.getMessage(),
+                    write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
+                case SHARD_ERROR -> of(HOST_UNREACHABLE, router.getMessage());
+            };
+        }
+        return of(INTERNAL_ERROR, failure.getClass().getSimpleName() + ": " + failure.getMessage());
+    }
+
+    private static MongoException shardCause(Throwable failure) {
+        for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof MongoException mongo) {
+                return mongo;
+            }
+        }
+        return null;
+    }
+
+    /** A shard's own error keeps its code; a shard out of reach is {@code HostUnreachable}, which drivers retry reads on. */
+    private static WireError fromShard(MongoException shard, String message) {
+        if (shard instanceof MongoSocketException || shard instanceof MongoTimeoutException) {
+            return of(HOST_UNREACHABLE, message);
+        }
+        if (shard instanceof MongoCommandException command && command.getErrorCode() > 0) {
+            return new WireError(command.getErrorCode(), command.getErrorCodeName(), message, List.of());
+        }
+        if (shard.getCode() > 0) {
+            return of(shard.getCode(), message);
+        }
+        return of(HOST_UNREACHABLE, message);
+    }
+
+    /** MongoDB's name of a code this server answers with. */
+    public static String codeName(int code) {
+        return switch (code) {
+            case INTERNAL_ERROR -> "InternalError";
+            case BAD_VALUE -> "BadValue";
+            case HOST_UNREACHABLE -> "HostUnreachable";
+            case FAILED_TO_PARSE -> "FailedToParse";
+            case UNAUTHORIZED -> "Unauthorized";
+            case TYPE_MISMATCH -> "TypeMismatch";
+            case AUTHENTICATION_FAILED -> "AuthenticationFailed";
+            case NAMESPACE_NOT_FOUND -> "NamespaceNotFound";
+            case CURSOR_NOT_FOUND -> "CursorNotFound";
+            case COMMAND_NOT_FOUND -> "CommandNotFound";
+            case INVALID_OPTIONS -> "InvalidOptions";
+            case COMMAND_NOT_SUPPORTED -> "CommandNotSupported";
+            case EXCEEDED_TIME_LIMIT -> "ExceededTimeLimit";
+            case CURSOR_IN_USE -> "CursorInUse";
+            case BSON_OBJECT_TOO_LARGE -> "BSONObjectTooLarge";
+            case DUPLICATE_KEY -> "DuplicateKey";
+            default -> "Location" + code;
+        };
+    }
+
+    /** The reply document of a failed command. */
+    public Document toReply() {
+        Document reply = new Document("ok", 0.0).append("errmsg", message).append("code", code).append("codeName", codeName);
+        if (!labels.isEmpty()) {
+            reply.append("errorLabels", labels);
+        }
+        return reply;
+    }
+
+    /** The entry of {@code writeErrors} for the statement at {@code index}. */
+    public Document toWriteError(int index) {
+        return new Document("index", index).append("code", code).append("codeName", codeName).append("errmsg", message);
+    }
+}

@@ -1,0 +1,353 @@
+package io.shardline.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.bson.BsonDocument;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoCursorNotFoundException;
+import com.mongodb.MongoQueryException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
+import com.mongodb.client.model.Accumulators;
+import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.InsertManyOptions;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.Updates;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.routing.Chunk;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.core.routing.RangeRelease;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.router.wire.WireServer;
+import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.ShardlineCluster;
+import io.shardline.testing.TestNames;
+
+/**
+ * The router over the MongoDB wire protocol, driven by the MongoDB Java driver as an application would drive mongos:
+ * CRUD, bulk writes with per-statement errors, cursors paged across three shards, a cursor open while its range
+ * moves, aggregation, distinct, errors in MongoDB's shape, and malformed messages on a raw socket.
+ */
+@ShardlineCluster
+class WireRouterIT {
+
+    private static final int USERS = 300;
+
+    private static RouterFixture fixture;
+    private static EmbeddedShard s3;
+    private static ShardRouter router;
+    private static WireServer wire;
+    private static MongoClient client;
+    private static final AtomicInteger GET_MORES = new AtomicInteger();
+    private static String database;
+    private static MongoClient s1;
+    private static MongoClient s2;
+
+    @BeforeAll
+    static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
+        fixture = new RouterFixture(cluster, names);
+        s3 = EmbeddedShard.start("s3-" + names.database());
+        fixture.register("s1", cluster.shards().get("s1"));
+        fixture.register("s2", cluster.shards().get("s2"));
+        fixture.register("s3", s3);
+        database = names.database();
+        String users = database + ".users";
+        fixture.namespace(users, ShardKeyStrategyType.HASHED, List.of("_id"),
+            InitialChunks.layout(users, 1, InitialChunks.hashedBoundaries(6), List.of("s1", "s2", "s3")));
+        router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), fixture.catalog)
+            .withReleaseCheck(RouterConfig.ReleaseCheck.EVERY_READ), new SimpleMeterRegistry(), Duration.ofSeconds(60));
+        wire = WireServer.start(router, WireServer.Settings.defaults(0));
+        client = MongoClients.create(MongoClientSettings.builder().applyConnectionString(new ConnectionString(wire.uri()))
+            .addCommandListener(new CommandListener() {
+                @Override
+                public void commandStarted(CommandStartedEvent event) {
+                    if (event.getCommandName().equals("getMore")) {
+                        GET_MORES.incrementAndGet();
+                    }
+                }
+            }).build());
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < USERS; i++) {
+            documents.add(new Document("_id", "u" + i).append("tenantId", "t" + (i % 5)).append("age", i % 37)
+                .append("name", "user " + i));
+        }
+        client.getDatabase(database).getCollection("users").insertMany(documents);
+        s1 = MongoClients.create(cluster.shards().get("s1").connectionString());
+        s2 = MongoClients.create(cluster.shards().get("s2").connectionString());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        client.close();
+        s1.close();
+        s2.close();
+        wire.close();
+        router.close();
+        s3.close();
+        fixture.publisher.close();
+    }
+
+    private static MongoCollection<Document> users() {
+        return client.getDatabase(database).getCollection("users");
+    }
+
+    @Test
+    void shouldAnswerHelloAsMongosDoes() {
+        Document hello = client.getDatabase("admin").runCommand(new Document("hello", 1));
+
+        assertThat(hello.getString("msg")).isEqualTo("isdbgrid");
+        assertThat(hello.getBoolean("isWritablePrimary")).isTrue();
+        assertThat(hello.getInteger("maxWireVersion")).isGreaterThanOrEqualTo(17);
+        assertThat(hello.getInteger("maxBsonObjectSize")).isEqualTo(16 * 1024 * 1024);
+        assertThat(hello.getInteger("logicalSessionTimeoutMinutes")).isEqualTo(30);
+        assertThat(client.getDatabase("admin").runCommand(new Document("ping", 1)).get("ok", Number.class).doubleValue()).isEqualTo(1.0);
+        assertThat(client.getDatabase("admin").runCommand(new Document("serverStatus", 1)).getString("process")).isEqualTo("mongos");
+    }
+
+    @Test
+    void shouldPageASortedCursorAcrossThreeShardsInOrderWithNoneMissingOrRepeated() {
+        int before = GET_MORES.get();
+        List<Document> read = users().find().sort(Sorts.ascending("age", "_id")).batchSize(7).into(new ArrayList<>());
+
+        assertThat(read).hasSize(USERS);
+        assertThat(read.stream().map(d -> d.getString("_id")).distinct().count()).isEqualTo(USERS);
+        for (int i = 1; i < read.size(); i++) {
+            Document previous = read.get(i - 1);
+            Document current = read.get(i);
+            int byAge = Integer.compare(previous.getInteger("age"), current.getInteger("age"));
+            assertThat(byAge < 0 || byAge == 0 && previous.getString("_id").compareTo(current.getString("_id")) < 0)
+                .as("%s before %s", previous, current).isTrue();
+        }
+        assertThat(GET_MORES.get() - before).as("getMores").isGreaterThanOrEqualTo(USERS / 7);
+    }
+
+    @Test
+    void shouldPageAnUnsortedCursorWithSkipAndLimit() {
+        List<Document> all = users().find(Filters.eq("tenantId", "t1")).batchSize(4).into(new ArrayList<>());
+        List<Document> window = users().find(Filters.eq("tenantId", "t1")).sort(Sorts.descending("_id")).skip(10).limit(25)
+            .batchSize(6).into(new ArrayList<>());
+        List<String> expected = all.stream().map(d -> d.getString("_id")).sorted(java.util.Comparator.reverseOrder())
+            .skip(10).limit(25).toList();
+
+        assertThat(all).hasSize(USERS / 5);
+        assertThat(all.stream().map(d -> d.getString("_id")).distinct().count()).isEqualTo(USERS / 5);
+        assertThat(window.stream().map(d -> d.getString("_id")).toList()).isEqualTo(expected);
+    }
+
+    @Test
+    void shouldCloseTheRoutersCursorWhenTheClientClosesItEarly() {
+        try (MongoCursor<Document> cursor = users().find().batchSize(3).cursor()) {
+            cursor.next();
+            assertThat(openCursors()).isEqualTo(1);
+        }
+        assertThat(openCursors()).isZero();
+    }
+
+    private static int openCursors() {
+        Document status = client.getDatabase("admin").runCommand(new Document("serverStatus", 1));
+        return status.get("shardline", Document.class).getInteger("openCursors");
+    }
+
+    @Test
+    void shouldUpdateDeleteCountAggregateAndListDistinctValues() {
+        MongoCollection<Document> users = users();
+        long ageSeven = users.countDocuments(Filters.eq("age", 7));
+
+        var updated = users.updateMany(Filters.eq("age", 7), Updates.set("flag", "seven"));
+        var upserted = users.updateOne(Filters.and(Filters.eq("_id", "new-1"), Filters.eq("tenantId", "t9")), Updates.set("name", "new"),
+            new com.mongodb.client.model.UpdateOptions().upsert(true));
+        List<Document> groups = users.aggregate(List.of(Aggregates.match(Filters.exists("flag")),
+            Aggregates.group("$flag", Accumulators.sum("n", 1)))).into(new ArrayList<>());
+        List<String> tenants = users.distinct("tenantId", String.class).into(new ArrayList<>());
+        var deleted = users.deleteOne(Filters.eq("_id", "new-1"));
+
+        assertThat(updated.getMatchedCount()).isEqualTo(ageSeven);
+        assertThat(updated.getModifiedCount()).isEqualTo(ageSeven);
+        assertThat(upserted.getUpsertedId()).isNotNull();
+        assertThat(groups).containsExactly(new Document("_id", "seven").append("n", (int) ageSeven));
+        assertThat(tenants).containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "t9");
+        assertThat(deleted.getDeletedCount()).isEqualTo(1);
+        assertThat(users.countDocuments()).isEqualTo(USERS);
+        assertThat(users.estimatedDocumentCount()).isEqualTo(USERS);
+    }
+
+    @Test
+    void shouldReportEachFailedStatementOfABulkInsertByIndex() {
+        MongoCollection<Document> users = users();
+        List<Document> ordered = List.of(new Document("_id", "b1"), new Document("_id", "u5"), new Document("_id", "b2"));
+        List<Document> unordered = List.of(new Document("_id", "b3"), new Document("_id", "u6"), new Document("_id", "b4"));
+
+        assertThatThrownBy(() -> users.insertMany(ordered))
+            .isInstanceOfSatisfying(MongoBulkWriteException.class, e -> {
+                assertThat(e.getWriteErrors()).hasSize(1);
+                assertThat(e.getWriteErrors().get(0).getIndex()).isEqualTo(1);
+                assertThat(e.getWriteErrors().get(0).getCode()).isEqualTo(11000);
+                assertThat(e.getWriteResult().getInsertedCount()).isEqualTo(1);
+            });
+        assertThatThrownBy(() -> users.insertMany(unordered, new InsertManyOptions().ordered(false)))
+            .isInstanceOfSatisfying(MongoBulkWriteException.class, e -> {
+                assertThat(e.getWriteErrors()).extracting(error -> error.getIndex()).containsExactly(1);
+                assertThat(e.getWriteResult().getInsertedCount()).isEqualTo(2);
+            });
+        assertThat(users.countDocuments(Filters.in("_id", "b1", "b2", "b3", "b4"))).as("b2 follows the ordered failure").isEqualTo(3);
+        users.deleteMany(Filters.in("_id", "b1", "b2", "b3", "b4"));
+    }
+
+    @Test
+    void shouldAnswerErrorsInMongoDbsShape() {
+        assertThatThrownBy(() -> client.getDatabase("admin").runCommand(new Document("frobnicate", 1)))
+            .isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                assertThat(e.getErrorCode()).isEqualTo(59);
+                assertThat(e.getErrorCodeName()).isEqualTo("CommandNotFound");
+                assertThat(e.getErrorMessage()).contains("frobnicate");
+            });
+        assertThatThrownBy(() -> client.getDatabase(database).getCollection("nothing").find().first())
+            .isInstanceOfSatisfying(MongoQueryException.class, e -> assertThat(e.getErrorCode()).isEqualTo(26));
+        assertThatThrownBy(() -> users().find().collation(com.mongodb.client.model.Collation.builder().locale("fr").build()).first())
+            .isInstanceOfSatisfying(MongoQueryException.class, e -> {
+                assertThat(e.getErrorCode()).isEqualTo(72);
+                assertThat(e.getErrorMessage()).contains("collation");
+            });
+    }
+
+    @Test
+    void shouldListTheShardedDatabasesAndCollections() {
+        assertThat(client.listDatabaseNames().into(new ArrayList<>())).contains(database);
+        assertThat(client.getDatabase(database).listCollectionNames().into(new ArrayList<>())).contains("users");
+    }
+
+    @Test
+    void shouldCloseCursorsLeftIdleForLongerThanTheTimeout() throws Exception {
+        try (WireServer quick = WireServer.start(router, new WireServer.Settings(0, Duration.ofMillis(500), 4));
+             MongoClient quickClient = MongoClients.create(quick.uri())) {
+            MongoCursor<Document> cursor = quickClient.getDatabase(database).getCollection("users").find().batchSize(2).cursor();
+            cursor.next();
+            cursor.next();
+            Thread.sleep(2_500);
+
+            assertThatThrownBy(cursor::next).isInstanceOf(MongoCursorNotFoundException.class);
+        }
+    }
+
+    @Test
+    void shouldContinueACursorWhoseRangeMovedAndFailItRetryablyOnceTheOldCopyIsDeleted() throws Exception {
+        String ns = database + ".moving";
+        Chunk whole = Chunk.active(ns, KeyRange.ALL, "s1", 1, 1);
+        long before = router.routingVersion();
+        fixture.namespace(ns, ShardKeyStrategyType.TENANT, List.of("tenantId"), List.of(whole));
+        router.awaitRoutingVersionAbove(before, Duration.ofSeconds(10));
+        MongoCollection<Document> moving = client.getDatabase(database).getCollection("moving");
+        List<Document> documents = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            documents.add(new Document("_id", String.format("m%02d", i)).append("tenantId", "acme"));
+        }
+        moving.insertMany(documents);
+
+        // The range moves to s2 and the routing says so; s1 keeps its copy through the grace period.
+        MongoCursor<Document> during = moving.find().sort(Sorts.ascending("_id")).batchSize(5).cursor();
+        MongoCursor<Document> after = moving.find().sort(Sorts.ascending("_id")).batchSize(5).cursor();
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            seen.add(during.next().getString("_id"));
+            after.next();
+        }
+        List<Document> copied = s1.getDatabase(database).getCollection("moving").find().into(new ArrayList<>());
+        s2.getDatabase(database).getCollection("moving").insertMany(copied);
+        long moved = router.routingVersion();
+        fixture.publisher.publishChunk(whole.withOwner("s2", 2, ChunkState.ACTIVE, null));
+        router.awaitRoutingVersionAbove(moved, Duration.ofSeconds(10));
+        while (during.hasNext()) {
+            assertThat(seen.add(during.next().getString("_id"))).isTrue();
+        }
+        assertThat(seen).hasSize(40);
+
+        // The grace period ends: s1 records the release and deletes its copy. A cursor still reading s1 must fail.
+        s1.getDatabase(RangeRelease.DATABASE).getCollection(RangeRelease.COLLECTION, BsonDocument.class)
+            .insertOne(new RangeRelease(ns, whole.range(), "s2", "m-wire", router.routingVersion()).toDocument());
+        s1.getDatabase(database).getCollection("moving").deleteMany(new Document());
+
+        assertThatThrownBy(() -> {
+            while (after.hasNext()) {
+                after.next();
+            }
+        }).isInstanceOfSatisfying(MongoCommandException.class, e -> {
+            assertThat(e.getErrorCode()).isEqualTo(262);
+            assertThat(e.getErrorMessage()).contains("no longer holds");
+        });
+        assertThat(moving.find().into(new ArrayList<>())).as("a new query reads the new owner").hasSize(40);
+    }
+
+    @Test
+    void shouldAnswerAMalformedMessageWithAnErrorAndCloseTheConnection() throws Exception {
+        // An OP_MSG whose body claims more bytes than the message has.
+        byte[] broken = opMsg(new byte[] {0, 100, 0, 0, 0, 16, 'a', 0, 1, 0, 0, 0, 0});
+        try (Socket socket = new Socket("127.0.0.1", wire.port())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(broken);
+            Document reply = readReply(socket.getInputStream());
+            assertThat(reply.get("ok", Number.class).doubleValue()).isZero();
+            assertThat(reply.getInteger("code")).isEqualTo(9);
+            assertThat(reply.getString("errmsg")).contains("overruns");
+            assertThat(socket.getInputStream().read()).as("connection closed").isEqualTo(-1);
+        }
+        // A length that no message can have: the connection is closed without a reply.
+        try (Socket socket = new Socket("127.0.0.1", wire.port())) {
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(Integer.MAX_VALUE).array());
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+        assertThat(client.getDatabase("admin").runCommand(new Document("ping", 1))).as("the server carries on").isNotNull();
+    }
+
+    private static byte[] opMsg(byte[] sections) {
+        ByteBuffer message = ByteBuffer.allocate(16 + 4 + sections.length).order(ByteOrder.LITTLE_ENDIAN);
+        message.putInt(16 + 4 + sections.length).putInt(7).putInt(0).putInt(2013).putInt(0).put(sections);
+        return message.array();
+    }
+
+    private static Document readReply(InputStream in) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        byte[] lengthBytes = new byte[4];
+        data.readFully(lengthBytes);
+        int length = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        byte[] rest = new byte[length - 4];
+        data.readFully(rest);
+        // header (12 after the length) + flagBits (4) + section kind (1)
+        ByteBuffer body = ByteBuffer.wrap(rest, 17, rest.length - 17).slice();
+        return new org.bson.codecs.DocumentCodec().decode(new org.bson.BsonBinaryReader(body),
+            org.bson.codecs.DecoderContext.builder().build());
+    }
+}
