@@ -129,7 +129,7 @@ final class DemoCommand implements Callable<Integer> {
         WriteLedger ledger = new WriteLedger();
         AtomicReference<AuthWorkload> workload = new AtomicReference<>();
         LocalStack.Preparation load = local -> {
-            workload.set(new AuthWorkload(local.router().router(), ledger, local.meters(), rate, quietRate, clients, seed));
+            workload.set(new AuthWorkload(local.router().router(), local.router().mongoUri(), ledger, local.meters(), rate, quietRate, clients, seed));
             long bytes = (long) (seedShare * shardCapacityBytes * stack.shards);
             long documents = workload.get().seed(bytes, seed);
             output.line("Loaded the auth service's existing data through the router: " + documents + " documents.");
@@ -137,6 +137,7 @@ final class DemoCommand implements Callable<Integer> {
         try (LocalStack local = LocalStack.start(new LocalStack.Spec(stack, thresholds, balancer, gracePeriod, load))) {
             Map<String, String> urls = new LinkedHashMap<>();
             urls.put("router", local.router().url() + "  (POST /v1/auth/users/find with X-Tenant-Id: acme; /metrics)");
+            urls.put("mongo", local.router().mongoUri() + "  (the router's MongoDB wire protocol, for any driver or mongosh)");
             urls.put("kafka", local.cluster().bootstrapServers());
             urls.put("connect", local.cluster().connectUrl());
             urls.put("registry", local.cluster().schemaRegistryUrl());

@@ -29,7 +29,9 @@ import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.embedded.EmbeddedClusterConfig;
 import io.shardline.router.RouterConfig;
+import io.shardline.router.http.RouterHttpServer;
 import io.shardline.router.http.RouterNode;
+import io.shardline.router.wire.WireServer;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
@@ -107,7 +109,7 @@ final class LocalStack implements AutoCloseable {
             AuthServiceLayout.publish(publisher, shardUris, options.shardCapacityBytes, options.shardCapacityOps, spec.thresholds());
         }
         router = RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), "127.0.0.1", options.routerPort,
-            meters, Duration.ofSeconds(60));
+            meters, Duration.ofSeconds(60), RouterHttpServer.DEFAULT_MAX_BODY_BYTES, WireServer.Settings.defaults(options.mongoPort));
         roles.add(router);
         if (!options.noCdc) {
             ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), cluster.shards().keySet(),
@@ -148,6 +150,7 @@ final class LocalStack implements AutoCloseable {
         Map<String, String> endpoints = new LinkedHashMap<>(cluster.endpoints());
         if (router != null) {
             endpoints.put("ROUTER_URL", router.url());
+            endpoints.put("MONGO_ROUTER_URI", router.mongoUri());
         }
         if (admin != null) {
             endpoints.put("ADMIN_URL", "http://127.0.0.1:" + admin.port() + "/api/admin");

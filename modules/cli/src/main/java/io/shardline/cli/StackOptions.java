@@ -21,6 +21,10 @@ final class StackOptions {
     @Option(names = "--router-port", defaultValue = "0", description = "Port of the query router's HTTP API (default: a free one).")
     int routerPort;
 
+    @Option(names = "--mongo-port", defaultValue = "0",
+        description = "Port of the query router's MongoDB wire protocol, on the loopback interface (default: a free one).")
+    int mongoPort;
+
     boolean noCdc;
     long shardCapacityBytes;
     long shardCapacityOps;

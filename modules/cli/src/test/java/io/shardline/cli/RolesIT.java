@@ -1,6 +1,7 @@
 package io.shardline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -19,9 +20,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+
+import com.mongodb.MongoCursorNotFoundException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.embedded.ControlPlaneTopics;
@@ -69,11 +77,13 @@ class RolesIT {
         assertThat(cli(cluster, catalog, "init", "--config", file.toString())).isZero();
         ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
         try {
-            Process router = role(cluster, catalog, dir, "router", "--port", "0", "--host", "127.0.0.1");
+            Process router = role(cluster, catalog, dir, "router", "--port", "0", "--host", "127.0.0.1", "--mongo-port", "0",
+                "--mongo-cursor-timeout", "1s");
             Process controller = role(cluster, catalog, dir, "controller", "--state-dir", dir.resolve("controller").toString(),
                 "--decision-window", "2s");
             Process worker = role(cluster, catalog, dir, "worker", "--grace-period", "2s");
             String routerUrl = awaitLine(router, "ROUTER_URL=").substring("ROUTER_URL=".length());
+            String mongoUri = awaitLine(router, "MONGO_ROUTER_URI=").substring("MONGO_ROUTER_URI=".length());
             awaitLine(router, "READY");
             awaitLine(controller, "READY");
             awaitLine(worker, "READY");
@@ -108,6 +118,16 @@ class RolesIT {
             HttpResponse<String> found = http.send(HttpRequest.newBuilder(URI.create(routerUrl + "/v1/" + namespace.replace('.', '/') + "/count"))
                 .header("X-Tenant-Id", "acme").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(found.body()).contains("50");
+            try (MongoClient wire = MongoClients.create(mongoUri)) {
+                MongoCollection<Document> users = wire.getDatabase(namespace.substring(0, namespace.indexOf('.')))
+                    .getCollection(namespace.substring(namespace.indexOf('.') + 1));
+                assertThat(users.countDocuments()).as("the same documents over the wire protocol").isEqualTo(50);
+                MongoCursor<Document> idle = users.find().batchSize(2).cursor();
+                idle.next();
+                idle.next();
+                Thread.sleep(3_000);
+                assertThatThrownBy(idle::next).as("--mongo-cursor-timeout 1s").isInstanceOf(MongoCursorNotFoundException.class);
+            }
             StringWriter verified = new StringWriter();
             assertThat(cli(cluster, catalog, verified, "verify", "--ns", namespace)).as(verified.toString()).isZero();
         } finally {

@@ -40,19 +40,21 @@ class UpCommandIT {
         Path workDir = Files.createTempDirectory("up-it-");
         Path log = workDir.resolve("up.log");
         int routerPort;
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+        int mongoPort;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0); java.net.ServerSocket mongoProbe = new java.net.ServerSocket(0)) {
             routerPort = probe.getLocalPort();
+            mongoPort = mongoProbe.getLocalPort();
         }
         Process up = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx1g", "-jar", System.getProperty("shardline.jar"),
             "up", "--shards", "1", "--topic-prefix", "upit.", "--work-dir", workDir.toString(),
-            "--router-port", Integer.toString(routerPort), "--shard-capacity-bytes", "12345678", "--shard-capacity-ops", "321")
+            "--router-port", Integer.toString(routerPort), "--mongo-port", Integer.toString(mongoPort), "--shard-capacity-bytes", "12345678", "--shard-capacity-ops", "321")
             .redirectError(log.toFile())
             .start();
         try {
             Map<String, String> endpoints = readUntilReady(up);
 
-            assertThat(endpoints).containsKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "ROUTER_URL", "STARTUP_MILLIS");
+            assertThat(endpoints).containsKeys("KAFKA_BOOTSTRAP", "SCHEMA_REGISTRY_URL", "CONNECT_URL", "SHARD_s1", "ROUTER_URL", "MONGO_ROUTER_URI", "STARTUP_MILLIS");
             assertThat(endpoints.get("ROUTER_URL")).isEqualTo("http://127.0.0.1:" + routerPort);
             assertThat(registeredShard(endpoints)).satisfies(shard -> {
                 assertThat(shard.getCapacityBytes()).isEqualTo(12_345_678L);
@@ -70,6 +72,11 @@ class UpCommandIT {
                 java.net.http.HttpResponse.BodyHandlers.ofString());
             assertThat(inserted.statusCode()).as(inserted.body()).isEqualTo(200);
             assertThat(found.body()).contains("\"ada\"", "\"Ada\"", "\"acme\"").doesNotContain("_sk");
+            assertThat(endpoints.get("MONGO_ROUTER_URI")).isEqualTo("mongodb://127.0.0.1:" + mongoPort + "/");
+            try (MongoClient wire = MongoClients.create(endpoints.get("MONGO_ROUTER_URI"))) {
+                assertThat(wire.getDatabase("auth").getCollection("users").find(new Document("_id", "ada")).first())
+                    .as("the same document through the wire router").containsEntry("name", "Ada").doesNotContainKey("_sk");
+            }
             assertThat(endpoints).doesNotContainKey("SHARD_s2");
             assertThat(workDir.resolve("kafka")).isDirectory();
             assertThat(controlTopics(endpoints.get("KAFKA_BOOTSTRAP"))).contains("upit.shards", "upit.routing");

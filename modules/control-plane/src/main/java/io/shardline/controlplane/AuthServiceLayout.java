@@ -24,6 +24,8 @@ public final class AuthServiceLayout {
     public static final String USERS = "auth.users";
     public static final String SESSIONS = "auth.sessions";
     public static final String AUDIT_ENTRIES = "auth.audit_entries";
+    /** The field every document of the auth service names its tenant in. */
+    public static final String TENANT_FIELD = "tenantId";
     static final long AUDIT_BUCKET_MILLIS = Duration.ofHours(1).toMillis();
     static final int USER_SUFFIX_BUCKETS = 16;
 
@@ -50,12 +52,12 @@ public final class AuthServiceLayout {
             .setVersion(1).setUpdatedAt(Instant.now()).build()));
         int chunks = 2 * ids.size();
         List<ShardKey> tenantCuts = InitialChunks.valueBoundaries(InitialChunks.letterBoundaries(chunks));
-        publisher.publishConfig(config(USERS, ShardKeyStrategyType.TENANT, List.of("tenantId", "_id"), thresholds)
+        publisher.publishConfig(config(USERS, ShardKeyStrategyType.TENANT, List.of(TENANT_FIELD, "_id"), thresholds)
             .setTenantSuffixBuckets(USER_SUFFIX_BUCKETS).build());
         publisher.publishRouting(USERS, InitialChunks.layout(USERS, 1, tenantCuts, ids));
         publisher.publishConfig(config(SESSIONS, ShardKeyStrategyType.HASHED, List.of("userId"), thresholds).build());
         publisher.publishRouting(SESSIONS, InitialChunks.layout(SESSIONS, 1, InitialChunks.hashedBoundaries(chunks), ids));
-        publisher.publishConfig(config(AUDIT_ENTRIES, ShardKeyStrategyType.TIME, List.of("tenantId", "at"), thresholds)
+        publisher.publishConfig(config(AUDIT_ENTRIES, ShardKeyStrategyType.TIME, List.of(TENANT_FIELD, "at"), thresholds)
             .setTimeBucketMillis(AUDIT_BUCKET_MILLIS).build());
         publisher.publishRouting(AUDIT_ENTRIES, InitialChunks.layout(AUDIT_ENTRIES, 1, tenantCuts, ids));
     }

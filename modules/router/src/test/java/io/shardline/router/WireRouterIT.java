@@ -134,6 +134,9 @@ class WireRouterIT {
         assertThat(hello.getInteger("logicalSessionTimeoutMinutes")).isEqualTo(30);
         assertThat(client.getDatabase("admin").runCommand(new Document("ping", 1)).get("ok", Number.class).doubleValue()).isEqualTo(1.0);
         assertThat(client.getDatabase("admin").runCommand(new Document("serverStatus", 1)).getString("process")).isEqualTo("mongos");
+        assertThat(router.meterRegistry().get("shardline.wire.commands").tag("command", "ping").tag("outcome", "ok").timer().count())
+            .isPositive();
+        assertThat(router.meterRegistry().get("shardline.wire.connections").gauge().value()).isPositive();
     }
 
     @Test

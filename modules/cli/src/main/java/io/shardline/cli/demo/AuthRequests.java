@@ -1,9 +1,13 @@
 package io.shardline.cli.demo;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 import org.bson.Document;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
 
 import io.micrometer.core.instrument.Timer;
 import io.shardline.controlplane.AuthServiceLayout;
@@ -13,27 +17,32 @@ import io.shardline.router.api.FindRequest;
 /**
  * The clients' request mix: which request comes next in a phase (in quiet hours mostly reads, the odd login), and
  * sending it through the router. Writes go through {@link LedgerWrites}; reads are timed as single-shard (a profile) or
- * scatter (a tenant's active sessions, from every shard).
+ * scatter (a tenant's active sessions, from every shard), each half through the router's Java API and half through
+ * its wire protocol with the MongoDB driver, where the service names its tenant in the filter itself.
  */
 final class AuthRequests {
 
+    /** The read timers, per kind and path. */
+    record Latencies(Timer singleShard, Timer scatter, Timer singleShardWire, Timer scatterWire) {
+    }
+
     private final ShardRouter router;
+    private final MongoClient wire;
     private final TenantMix tenants;
     private final AuthDocuments documents;
     private final WrittenIds ids;
     private final LedgerWrites writes;
-    private final Timer singleShard;
-    private final Timer scatter;
+    private final Latencies latencies;
 
-    AuthRequests(ShardRouter router, TenantMix tenants, AuthDocuments documents, WrittenIds ids, LedgerWrites writes, Timer singleShard,
-                 Timer scatter) {
+    AuthRequests(ShardRouter router, MongoClient wire, TenantMix tenants, AuthDocuments documents, WrittenIds ids, LedgerWrites writes,
+                 Latencies latencies) {
         this.router = router;
+        this.wire = wire;
         this.tenants = tenants;
         this.documents = documents;
         this.ids = ids;
         this.writes = writes;
-        this.singleShard = singleShard;
-        this.scatter = scatter;
+        this.latencies = latencies;
     }
 
     /** Sends one request of a random tenant, chosen for the phase; throws when it fails. */
@@ -57,7 +66,7 @@ final class AuthRequests {
         } else if (choice < 95) {
             readProfile(tenant, random);
         } else {
-            listSessions(tenant);
+            listSessions(tenant, random);
         }
     }
 
@@ -102,12 +111,28 @@ final class AuthRequests {
         if (user == null) {
             return;
         }
-        singleShard.record(() -> router.find(tenant, AuthServiceLayout.USERS, FindRequest.of(new Document("_id", user))));
+        if (random.nextBoolean()) {
+            latencies.singleShardWire().record(() -> collection(AuthServiceLayout.USERS)
+                .find(new Document("_id", user).append(AuthServiceLayout.TENANT_FIELD, tenant)).first());
+        } else {
+            latencies.singleShard().record(() -> router.find(tenant, AuthServiceLayout.USERS, FindRequest.of(new Document("_id", user))));
+        }
     }
 
-    private void listSessions(String tenant) {
-        scatter.record(() -> router.find(tenant, AuthServiceLayout.SESSIONS, new FindRequest(new Document(),
-            new Document("lastSeenAt", -1), 0, 20, null, false)));
+    private void listSessions(String tenant, SplittableRandom random) {
+        if (random.nextBoolean()) {
+            latencies.scatterWire().record(() -> collection(AuthServiceLayout.SESSIONS)
+                .find(new Document(AuthServiceLayout.TENANT_FIELD, tenant)).sort(new Document("lastSeenAt", -1)).limit(20)
+                .into(new ArrayList<>()));
+        } else {
+            latencies.scatter().record(() -> router.find(tenant, AuthServiceLayout.SESSIONS, new FindRequest(new Document(),
+                new Document("lastSeenAt", -1), 0, 20, null, false)));
+        }
+    }
+
+    private MongoCollection<Document> collection(String namespace) {
+        int dot = namespace.indexOf('.');
+        return wire.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1));
     }
 
     private void insert(String tenant, String namespace, Document document) {

@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
 import io.shardline.router.ShardRouter;
 
 /**
@@ -43,7 +45,10 @@ public final class AuthWorkload implements AutoCloseable {
     private final AtomicLong failures = new AtomicLong();
     private final Timer singleShard;
     private final Timer scatter;
+    private final Timer singleShardWire;
+    private final Timer scatterWire;
     private final Timer write;
+    private final MongoClient wire;
     private final LedgerWrites writes;
     private final AuthSeed existingData;
     private final AuthRequests requests;
@@ -59,9 +64,11 @@ public final class AuthWorkload implements AutoCloseable {
      * @param quietRatePerSecond operations per second in {@link Phase#QUIET}
      * @param threads            concurrent clients
      * @param seed               the random seed of every choice the workload makes
+     * @param mongoRouterUri     the router's wire protocol: half the profile reads and session listings go there, through
+     *                           the MongoDB driver, as the auth service itself would send them
      */
-    public AuthWorkload(ShardRouter router, WriteLedger ledger, MeterRegistry meters, int ratePerSecond, int quietRatePerSecond,
-                        int threads, long seed) {
+    public AuthWorkload(ShardRouter router, String mongoRouterUri, WriteLedger ledger, MeterRegistry meters, int ratePerSecond,
+                        int quietRatePerSecond, int threads, long seed) {
         if (ratePerSecond < 1 || quietRatePerSecond < 1 || threads < 1) {
             throw new IllegalArgumentException("rate, quiet rate and threads must be positive");
         }
@@ -69,13 +76,17 @@ public final class AuthWorkload implements AutoCloseable {
         this.quietRatePerSecond = quietRatePerSecond;
         this.singleShard = latency(meters, "single_shard");
         this.scatter = latency(meters, "scatter");
+        this.singleShardWire = latency(meters, "single_shard_wire");
+        this.scatterWire = latency(meters, "scatter_wire");
         this.write = latency(meters, "write");
+        this.wire = MongoClients.create(mongoRouterUri);
         TenantMix tenants = new TenantMix();
         AuthDocuments documents = new AuthDocuments();
         WrittenIds ids = new WrittenIds(TenantMix.TENANTS);
         this.writes = new LedgerWrites(router, ledger, write);
         this.existingData = new AuthSeed(tenants, documents, ids, writes);
-        this.requests = new AuthRequests(router, tenants, documents, ids, writes, singleShard, scatter);
+        this.requests = new AuthRequests(router, wire, tenants, documents, ids, writes,
+            new AuthRequests.Latencies(singleShard, scatter, singleShardWire, scatterWire));
         this.retention = new Retention(ids, writes, failures);
         for (int t = 0; t < threads; t++) {
             SplittableRandom random = new SplittableRandom(seed + t);
@@ -126,7 +137,7 @@ public final class AuthWorkload implements AutoCloseable {
     }
 
     public long operations() {
-        return singleShard.count() + scatter.count() + write.count();
+        return singleShard.count() + scatter.count() + singleShardWire.count() + scatterWire.count() + write.count();
     }
 
     public Timer singleShardLatency() {
@@ -135,6 +146,16 @@ public final class AuthWorkload implements AutoCloseable {
 
     public Timer scatterLatency() {
         return scatter;
+    }
+
+    /** Profile reads through the wire router (the MongoDB driver). */
+    public Timer singleShardWireLatency() {
+        return singleShardWire;
+    }
+
+    /** Session listings through the wire router (the MongoDB driver). */
+    public Timer scatterWireLatency() {
+        return scatterWire;
     }
 
     public Timer writeLatency() {
@@ -184,5 +205,6 @@ public final class AuthWorkload implements AutoCloseable {
         for (Thread thread : threads) {
             thread.join(30_000);
         }
+        wire.close();
     }
 }

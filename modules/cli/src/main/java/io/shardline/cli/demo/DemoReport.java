@@ -58,9 +58,11 @@ public final class DemoReport {
             out.append("  ").append(migration(migration, snapshot.events(), writes)).append('\n');
         }
 
-        out.append("\nquery latency through the router (whole run)\n");
+        out.append("\nquery latency through the router (whole run): Java API, and wire protocol (MongoDB driver)\n");
         out.append("  ").append(latency("single-shard find", workload.singleShardLatency())).append('\n');
+        out.append("  ").append(latency("single-shard find, wire", workload.singleShardWireLatency())).append('\n');
         out.append("  ").append(latency("scatter-gather find (sorted, limit 20)", workload.scatterLatency())).append('\n');
+        out.append("  ").append(latency("scatter-gather find, wire", workload.scatterWireLatency())).append('\n');
         out.append("  ").append(latency("write", workload.writeLatency())).append('\n');
 
         out.append("\nwhere to look next\n");

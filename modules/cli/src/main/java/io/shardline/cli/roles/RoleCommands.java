@@ -22,6 +22,7 @@ import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.http.RouterNode;
+import io.shardline.router.wire.WireServer;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
@@ -93,14 +94,33 @@ public final class RoleCommands {
             description = "Request bodies larger than this are refused with 413 (default: ${DEFAULT-VALUE}, MongoDB's document limit).")
         long maxBodyBytes;
 
+        @Option(names = "--mongo-port", description = "Also serve the MongoDB wire protocol on this port (0 for a free one), for MongoDB "
+            + "drivers and tools; on the loopback interface only, since the wire router has no users to authenticate (default: off).")
+        Integer mongoPort;
+
+        @Option(names = "--mongo-cursor-timeout", defaultValue = "10m", converter = DurationConverter.class,
+            description = "A wire cursor no client reads from for this long is closed (default: ${DEFAULT-VALUE}, as MongoDB).")
+        Duration mongoCursorTimeout;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
             if (maxBodyBytes < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-body-bytes: must be positive, was " + maxBodyBytes);
             }
+            if (mongoPort != null && (mongoPort < 0 || mongoPort > 65_535)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-port: must be between 0 and 65535, was " + mongoPort);
+            }
+            if (mongoCursorTimeout.isZero() || mongoCursorTimeout.isNegative()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-cursor-timeout: must be positive, was " + mongoCursorTimeout);
+            }
+            WireServer.Settings wire = mongoPort == null ? null
+                : new WireServer.Settings(mongoPort, mongoCursorTimeout, WireServer.Settings.defaults(mongoPort).commandThreads());
             RouterNode node = RouterNode.start(RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget), host, port,
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout, maxBodyBytes);
+                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout, maxBodyBytes, wire);
             out.println("ROUTER_URL=" + node.url());
+            if (node.mongoUri() != null) {
+                out.println("MONGO_ROUTER_URI=" + node.mongoUri());
+            }
             return node;
         }
     }
