@@ -10,6 +10,7 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar shard [scale]
  *   java -jar modules/bench/target/shardline-bench.jar cdc [scale]
  *   java -jar modules/bench/target/shardline-bench.jar router [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar wire [scale]
  *   java -jar modules/bench/target/shardline-bench.jar drift [scale]
  *   java -jar modules/bench/target/shardline-bench.jar decision [scale]
  *   java -jar modules/bench/target/shardline-bench.jar migration [scale]
@@ -26,7 +27,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|drift|decision|migration [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -40,11 +41,12 @@ public final class BenchMain {
             case "shard" -> new ShardBench(scale).run().forEach(System.out::println);
             case "cdc" -> new CdcBench(scale).run().forEach(System.out::println);
             case "router" -> new RouterBench(scale).run().forEach(System.out::println);
+            case "wire" -> new RouterBench(scale).runWire().forEach(System.out::println);
             case "drift" -> new DriftBench(scale).run().forEach(System.out::println);
             case "decision" -> new DecisionBench(scale).run().forEach(System.out::println);
             case "migration" -> new MigrationBench(scale).run();
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "drift", "decision", "migration", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "model"));
                 System.exit(2);
             }
         }

@@ -30,6 +30,7 @@ import io.shardline.router.api.FindRequest;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.ShardRouter;
 import io.shardline.router.http.RouterNode;
+import io.shardline.router.wire.WireServer;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
@@ -63,24 +64,114 @@ final class RouterBench {
         this.warmUp = BenchMain.scaled(10_000, scale);
     }
 
+    /**
+     * The wire router against the driver, side by side in one run: single-shard finds by shard key and inserts through
+     * the wire router vs the driver straight to the owning shard, then the four-shard sorted scatter-gather vs one shard,
+     * both over the wire.
+     */
+    List<String> runWire() throws Exception {
+        List<String> lines = new ArrayList<>();
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-wire-bench-"))
+            .withShards(4).withCdc(false))) {
+            NamespaceRouting routing = register(cluster);
+            try (RouterNode node = RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), "127.0.0.1", 0,
+                new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT),
+                Duration.ofSeconds(60), io.shardline.router.http.RouterHttpServer.DEFAULT_MAX_BODY_BYTES, WireServer.Settings.defaults(0));
+                 MongoClient wire = MongoClients.create(node.mongoUri())) {
+                load(node.router());
+                Map<String, MongoClient> direct = new LinkedHashMap<>();
+                cluster.shards().forEach((id, shard) -> direct.put(id, MongoClients.create(shard.connectionString())));
+                try {
+                    lines.addAll(wireVsDriver(wire.getDatabase("bench"), routing, direct));
+                    lines.add(wireScatterVsSingle(wire.getDatabase("bench")));
+                } finally {
+                    direct.values().forEach(MongoClient::close);
+                }
+            }
+        }
+        return lines;
+    }
+
+    private List<String> wireVsDriver(com.mongodb.client.MongoDatabase wire, NamespaceRouting routing, Map<String, MongoClient> direct) {
+        HashedKeyStrategy strategy = new HashedKeyStrategy("_id");
+        Latencies findWire = new Latencies(rounds);
+        Latencies findDriver = new Latencies(rounds);
+        Latencies insertWire = new Latencies(rounds);
+        Latencies insertDriver = new Latencies(rounds);
+        Random random = new Random(13);
+        MongoCollection<Document> users = wire.getCollection("users");
+        for (int i = 0; i < rounds + warmUp; i++) {
+            final int round = i;
+            String id = "u" + random.nextInt(documents);
+            MongoCollection<Document> owner = owner(routing, strategy, direct, id);
+            Document filter = new Document("tenantId", TENANT).append("_id", id);
+            String newId = "w" + i;
+            MongoCollection<Document> directInserts = direct.get(routing.chunkFor(strategy.keyOf(Map.of("_id", newId))).shardId())
+                .getDatabase("bench").getCollection("direct");
+            List<Runnable> calls = new ArrayList<>(List.of(
+                () -> time(round, findDriver, () -> owner.find(filter).projection(new Document("_sk", 0)).first()),
+                () -> time(round, findWire, () -> users.find(filter).first()),
+                () -> time(round, insertDriver, () -> directInserts.insertOne(new Document("_id", newId).append("tenantId", TENANT))),
+                () -> time(round, insertWire, () -> users.insertOne(new Document("_id", newId).append("tenantId", TENANT)))));
+            java.util.Collections.shuffle(calls, random);
+            calls.forEach(Runnable::run);
+        }
+        return List.of(
+            String.format("wire router vs the driver straight to the owning shard (n=%d each, the four calls in a random order each round)", rounds),
+            ratio("  single-shard find by shard key", findWire, findDriver),
+            ratio("  insert one document", insertWire, insertDriver));
+    }
+
+    private static String ratio(String what, Latencies router, Latencies driver) {
+        return String.format("%s: wire p50=%.0fus p99=%.0fus, driver p50=%.0fus p99=%.0fus  ratio p50=%.2f p99=%.2f", what,
+            router.percentileMicros(50), router.percentileMicros(99), driver.percentileMicros(50), driver.percentileMicros(99),
+            router.percentileMicros(50) / driver.percentileMicros(50), router.percentileMicros(99) / driver.percentileMicros(99));
+    }
+
+    private String wireScatterVsSingle(com.mongodb.client.MongoDatabase wire) {
+        Latencies scatter = new Latencies(rounds / 4);
+        Latencies single = new Latencies(rounds / 4);
+        Document filter = new Document("tenantId", TENANT).append("score", new Document("$gte", 50_000));
+        Document sort = new Document("score", -1).append("_id", 1);
+        for (int i = 0; i < rounds / 4 + 100; i++) {
+            long a = System.nanoTime();
+            wire.getCollection("users").find(filter).sort(sort).limit(10).into(new ArrayList<>());
+            long b = System.nanoTime();
+            wire.getCollection("single").find(filter).sort(sort).limit(10).into(new ArrayList<>());
+            long c = System.nanoTime();
+            if (i >= 100) {
+                scatter.add(b - a);
+                single.add(c - b);
+            }
+        }
+        return String.format("wire: sorted find with limit 10, same %d documents: 4-shard scatter-gather p50=%.0fus vs one shard p50=%.0fus"
+            + "  ratio=%.2f", documents, scatter.percentileMicros(50), single.percentileMicros(50),
+            scatter.percentileMicros(50) / single.percentileMicros(50));
+    }
+
+    private static NamespaceRouting register(EmbeddedCluster cluster) {
+        List<String> shards = new ArrayList<>(cluster.shards().keySet());
+        NamespaceRouting routing = NamespaceRouting.of(NS, InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(4), shards));
+        try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog())) {
+            cluster.shards().forEach((id, shard) -> publisher.publishShard(ShardDescriptor.newBuilder().setShardId(id)
+                .setConnectionString(shard.connectionString()).setCapacityBytes(1L << 30).setCapacityOpsPerSec(10_000)
+                .setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.now()).build()));
+            publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(NS).setStrategy(ShardKeyStrategyType.HASHED)
+                .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            publisher.publishRouting(NS, routing.chunks());
+            publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(SINGLE_NS).setStrategy(ShardKeyStrategyType.HASHED)
+                .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            publisher.publishRouting(SINGLE_NS, InitialChunks.layout(SINGLE_NS, 1, List.of(), List.of(shards.get(0))));
+        }
+        return routing;
+    }
+
     List<String> run() throws Exception {
         List<String> lines = new ArrayList<>();
         EmbeddedClusterConfig config = EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-router-bench-"))
             .withShards(4).withCdc(false);
         try (EmbeddedCluster cluster = EmbeddedCluster.start(config)) {
-            List<String> shards = new ArrayList<>(cluster.shards().keySet());
-            NamespaceRouting routing = NamespaceRouting.of(NS, InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(4), shards));
-            try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog())) {
-                cluster.shards().forEach((id, shard) -> publisher.publishShard(ShardDescriptor.newBuilder().setShardId(id)
-                    .setConnectionString(shard.connectionString()).setCapacityBytes(1L << 30).setCapacityOpsPerSec(10_000)
-                    .setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.now()).build()));
-                publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(NS).setStrategy(ShardKeyStrategyType.HASHED)
-                    .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
-                publisher.publishRouting(NS, routing.chunks());
-                publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(SINGLE_NS).setStrategy(ShardKeyStrategyType.HASHED)
-                    .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
-                publisher.publishRouting(SINGLE_NS, InitialChunks.layout(SINGLE_NS, 1, List.of(), List.of(shards.get(0))));
-            }
+            NamespaceRouting routing = register(cluster);
             try (RouterNode node = RouterNode.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()),
                 "127.0.0.1", 0, Duration.ofSeconds(60))) {
                 ShardRouter router = node.router();

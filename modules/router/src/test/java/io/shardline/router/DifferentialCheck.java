@@ -24,11 +24,15 @@ import io.shardline.router.internal.ReadPath;
  */
 final class DifferentialCheck {
 
-    private final ShardRouter router;
+    private final QueryPath router;
     private final MongoCollection<Document> reference;
     private int refusals;
 
     DifferentialCheck(ShardRouter router, MongoCollection<Document> reference) {
+        this(QueryPath.library(router), reference);
+    }
+
+    DifferentialCheck(QueryPath router, MongoCollection<Document> reference) {
         this.router = router;
         this.reference = reference;
     }
@@ -105,10 +109,10 @@ final class DifferentialCheck {
 
     private Object run(String namespace, DifferentialCase query) {
         return switch (query.kind()) {
-            case FIND -> router.find(query.tenant(), namespace, request(query)).documents();
-            case COUNT -> router.count(query.tenant(), namespace, query.filter(), false);
+            case FIND -> router.find(query.tenant(), namespace, request(query));
+            case COUNT -> router.count(query.tenant(), namespace, query.filter());
             case DISTINCT -> router.distinct(query.tenant(), namespace, query.key(), query.filter());
-            case AGGREGATE -> router.aggregate(query.tenant(), namespace, query.pipeline(), false).documents();
+            case AGGREGATE -> router.aggregate(query.tenant(), namespace, query.pipeline());
         };
     }
 
@@ -125,14 +129,14 @@ final class DifferentialCheck {
                     find.sort(query.sort());
                 }
                 List<Document> expected = find.into(new ArrayList<>());
-                List<Document> actual = router.find(query.tenant(), namespace, request(query)).documents();
+                List<Document> actual = router.find(query.tenant(), namespace, request(query));
                 if (query.sort() == null) {
                     assertThat(actual).containsExactlyInAnyOrderElementsOf(expected);
                 } else {
                     assertThat(actual).containsExactlyElementsOf(expected);
                 }
             }
-            case COUNT -> assertThat(router.count(query.tenant(), namespace, query.filter(), false)).isEqualTo(reference.countDocuments(scoped));
+            case COUNT -> assertThat(router.count(query.tenant(), namespace, query.filter())).isEqualTo(reference.countDocuments(scoped));
             case DISTINCT -> {
                 List<Object> expected = new ArrayList<>();
                 for (BsonValue value : reference.distinct(query.key(), scoped, BsonValue.class)) {
@@ -150,7 +154,7 @@ final class DifferentialCheck {
                     .replace("{\"$count\": {}}", "{\"$sum\": 1}")).getList("p", Document.class));
                 Set<String> byValue = numbersByValue(query.stages());
                 List<Document> expected = reference.aggregate(referencePipeline).map(d -> byValue(d, byValue)).into(new ArrayList<>());
-                List<Document> actual = router.aggregate(query.tenant(), namespace, query.pipeline(), false).documents()
+                List<Document> actual = router.aggregate(query.tenant(), namespace, query.pipeline())
                     .stream().map(d -> byValue(d, byValue)).toList();
                 if (ordered(query.stages())) {
                     assertThat(actual).containsExactlyElementsOf(expected);

@@ -26,6 +26,7 @@ import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.router.RouterProjectionDistinctIT.DataGenerator;
+import io.shardline.router.wire.WireServer;
 import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.shard.EmbeddedShard;
@@ -62,6 +63,7 @@ class RouterMixedDifferentialIT {
 
     private static final long SEED = Long.getLong("shardline.mixed.seed", 20261130L);
     private static final int QUERIES_PER_LAYOUT = Integer.getInteger("shardline.mixed.queries", 1200);
+    private static final int WIRE_QUERIES_PER_LAYOUT = Integer.getInteger("shardline.mixed.wire.queries", 600);
     private static final int QUERIES_WHILE_MOVING = Integer.getInteger("shardline.mixed.moving.queries", 600);
     private static final List<String> TENANTS = List.of("acme", "bravo", "cyan", "delta");
     private static final List<String> LAYOUTS = List.of("by_tenant", "hashed", "suffixed");
@@ -144,6 +146,21 @@ class RouterMixedDifferentialIT {
             run(check, layout, QUERIES_PER_LAYOUT, failures);
         }
         assertThat(failures).as("seed=" + SEED).isEmpty();
+    }
+
+    /** The same seeded queries over the MongoDB wire protocol, with the driver as the client, finds paged by threes. */
+    @Test
+    void shouldAnswerRandomQueriesOverTheWireProtocolAsOneUnshardedCollection() throws Exception {
+        try (WireServer wire = WireServer.start(router, WireServer.Settings.defaults(0));
+             MongoClient client = MongoClients.create(wire.uri())) {
+            DifferentialCheck check = new DifferentialCheck(QueryPath.wire(client, "tenantId", 3),
+                referenceClient.getDatabase(db).getCollection("reference"));
+            List<String> failures = new ArrayList<>();
+            for (String layout : LAYOUTS) {
+                run(check, layout, WIRE_QUERIES_PER_LAYOUT, failures);
+            }
+            assertThat(failures).as("seed=" + SEED).isEmpty();
+        }
     }
 
     @Test

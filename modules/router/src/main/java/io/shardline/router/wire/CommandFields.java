@@ -16,6 +16,11 @@ final class CommandFields {
         this.document = document;
     }
 
+    /** The command document itself. */
+    Document raw() {
+        return document;
+    }
+
     String string(String field) {
         Object value = document.get(field);
         if (value instanceof String text && !text.isEmpty()) {

@@ -317,20 +317,15 @@ final class WireCommands {
     private Document update(WireSession session, WireMessage message) {
         CommandFields fields = new CommandFields("update", message.command());
         String namespace = message.database() + "." + fields.string("update");
-        List<Document> statements = statements(fields, "updates");
-        boolean ordered = fields.bool("ordered", true);
-        long n = 0;
-        long modified = 0;
+        long[] counts = new long[2]; // n, nModified
         List<Document> upserted = new ArrayList<>();
-        List<Document> writeErrors = new ArrayList<>();
-        for (int i = 0; i < statements.size(); i++) {
-            try {
-                CommandFields statement = new CommandFields("update.updates." + i, statements.get(i));
+        List<Document> writeErrors = eachStatement("update.updates", statements(fields, "updates"), fields.bool("ordered", true),
+            (i, statement) -> {
                 statement.refuse("collation", "collations are not supported by the router");
-                if (statements.get(i).get("arrayFilters") instanceof List<?> filters && !filters.isEmpty()) {
+                if (statement.raw().get("arrayFilters") instanceof List<?> filters && !filters.isEmpty()) {
                     throw new WireCommandException(WireError.INVALID_OPTIONS, "update.updates." + i + ".arrayFilters: not supported by the router");
                 }
-                if (statements.get(i).get("u") instanceof List<?>) {
+                if (statement.raw().get("u") instanceof List<?>) {
                     throw new WireCommandException(WireError.INVALID_OPTIONS,
                         "update.updates." + i + ".u: update pipelines are not supported by the router; use update operators");
                 }
@@ -340,19 +335,13 @@ final class WireCommands {
                 }
                 WriteResult result = router.update(session.scope(), namespace, statement.document("q", new Document()), u,
                     statement.bool("multi", false), statement.bool("upsert", false));
-                n += result.matched() + result.upsertedIds().size();
-                modified += result.modified();
+                counts[0] += result.matched() + result.upsertedIds().size();
+                counts[1] += result.modified();
                 for (Object id : result.upsertedIds()) {
                     upserted.add(new Document("index", i).append("_id", id));
                 }
-            } catch (RuntimeException e) {
-                writeErrors.add(WireError.of(e, true).toWriteError(i));
-                if (ordered) {
-                    break;
-                }
-            }
-        }
-        Document reply = new Document("n", n).append("nModified", modified);
+            });
+        Document reply = new Document("n", counts[0]).append("nModified", counts[1]);
         if (!upserted.isEmpty()) {
             reply.append("upserted", upserted);
         }
@@ -362,19 +351,33 @@ final class WireCommands {
     private Document delete(WireSession session, WireMessage message) {
         CommandFields fields = new CommandFields("delete", message.command());
         String namespace = message.database() + "." + fields.string("delete");
-        List<Document> statements = statements(fields, "deletes");
-        boolean ordered = fields.bool("ordered", true);
-        long n = 0;
-        List<Document> writeErrors = new ArrayList<>();
-        for (int i = 0; i < statements.size(); i++) {
-            try {
-                CommandFields statement = new CommandFields("delete.deletes." + i, statements.get(i));
+        long[] n = new long[1];
+        List<Document> writeErrors = eachStatement("delete.deletes", statements(fields, "deletes"), fields.bool("ordered", true),
+            (i, statement) -> {
                 statement.refuse("collation", "collations are not supported by the router");
                 long limit = statement.integer("limit", -1);
                 if (limit != 0 && limit != 1) {
                     throw new WireCommandException(WireError.FAILED_TO_PARSE, "delete.deletes." + i + ".limit must be 0 (all) or 1, was " + limit);
                 }
-                n += router.delete(session.scope(), namespace, statement.document("q", new Document()), limit == 0).deleted();
+                n[0] += router.delete(session.scope(), namespace, statement.document("q", new Document()), limit == 0).deleted();
+            });
+        return withWriteErrors(new Document("n", n[0]), writeErrors);
+    }
+
+    /** One statement of an update or delete. */
+    private interface StatementRun {
+        void run(int index, CommandFields statement);
+    }
+
+    /**
+     * Runs a write's statements in order, each on its own as mongos does; a failed statement becomes a write error with
+     * its index, and an ordered write stops there.
+     */
+    private static List<Document> eachStatement(String field, List<Document> statements, boolean ordered, StatementRun run) {
+        List<Document> writeErrors = new ArrayList<>();
+        for (int i = 0; i < statements.size(); i++) {
+            try {
+                run.run(i, new CommandFields(field + "." + i, statements.get(i)));
             } catch (RuntimeException e) {
                 writeErrors.add(WireError.of(e, true).toWriteError(i));
                 if (ordered) {
@@ -382,7 +385,7 @@ final class WireCommands {
                 }
             }
         }
-        return withWriteErrors(new Document("n", n), writeErrors);
+        return writeErrors;
     }
 
     private static List<Document> statements(CommandFields fields, String field) {
