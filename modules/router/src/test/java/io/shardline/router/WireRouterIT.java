@@ -335,6 +335,69 @@ class WireRouterIT {
         assertThat(client.getDatabase("admin").runCommand(new Document("ping", 1))).as("the server carries on").isNotNull();
     }
 
+    @Test
+    void shouldRunARetriedWriteOnceAndAnswerTheRetryWithTheFirstReply() throws Exception {
+        Document lsid = new Document("id", new org.bson.types.Binary(org.bson.BsonBinarySubType.UUID_STANDARD, new byte[16]));
+        Document insert = new Document("insert", "users").append("documents", List.of(new Document("_id", "r1").append("tenantId", "t0")))
+            .append("lsid", lsid).append("txnNumber", 1L).append("$db", database);
+        Document increment = new Document("update", "users")
+            .append("updates", List.of(new Document("q", new Document("_id", "r1")).append("u", new Document("$inc", new Document("c", 1)))))
+            .append("lsid", lsid).append("txnNumber", 2L).append("$db", database);
+
+        // Each write sent twice, on two connections, as a driver does when it lost the first reply.
+        List<Document> replies = new ArrayList<>();
+        for (Document command : List.of(insert, insert, increment, increment)) {
+            try (Socket socket = new Socket("127.0.0.1", wire.port())) {
+                socket.setSoTimeout(10_000);
+                socket.getOutputStream().write(opMsg(command));
+                replies.add(readReply(socket.getInputStream()));
+            }
+        }
+        Document tooOld;
+        try (Socket socket = new Socket("127.0.0.1", wire.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(opMsg(insert));
+            tooOld = readReply(socket.getInputStream());
+        }
+
+        assertThat(replies.get(1)).as("the retried insert").isEqualTo(replies.get(0));
+        assertThat(replies.get(1)).doesNotContainKey("writeErrors");
+        assertThat(replies.get(3)).as("the retried update").isEqualTo(replies.get(2));
+        Document stored = users().find(Filters.eq("_id", "r1")).first();
+        assertThat(stored.getInteger("c")).as("incremented once").isEqualTo(1);
+        assertThat(tooOld.getInteger("code")).isEqualTo(225);
+
+        client.getDatabase("admin").runCommand(new Document("endSessions", List.of(lsid)));
+        try (Socket socket = new Socket("127.0.0.1", wire.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(opMsg(increment));
+            Document anew = readReply(socket.getInputStream());
+            assertThat(anew.get("nModified")).as("an ended session's write runs anew: %s", anew).isEqualTo(1);
+            assertThat(anew.get("n")).as("n is an int32, as MongoDB answers").isInstanceOf(Integer.class);
+        }
+        users().deleteOne(Filters.eq("_id", "r1"));
+    }
+
+    @Test
+    void shouldRefuseTransactionsNamingThem() {
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            session.startTransaction();
+            assertThatThrownBy(() -> users().insertOne(session, new Document("_id", "tx1").append("tenantId", "t0")))
+                .isInstanceOfSatisfying(com.mongodb.MongoException.class, e -> assertThat(e.getMessage()).contains("transactions"));
+            session.abortTransaction();
+        }
+        assertThat(users().countDocuments(Filters.eq("_id", "tx1"))).isZero();
+    }
+
+    /** An OP_MSG carrying {@code command} as its body. */
+    private static byte[] opMsg(Document command) {
+        org.bson.io.BasicOutputBuffer out = new org.bson.io.BasicOutputBuffer();
+        out.writeByte(0);
+        new org.bson.codecs.DocumentCodec().encode(new org.bson.BsonBinaryWriter(out), command,
+            org.bson.codecs.EncoderContext.builder().build());
+        return opMsg(out.toByteArray());
+    }
+
     private static byte[] opMsg(byte[] sections) {
         ByteBuffer message = ByteBuffer.allocate(16 + 4 + sections.length).order(ByteOrder.LITTLE_ENDIAN);
         message.putInt(16 + 4 + sections.length).putInt(7).putInt(0).putInt(2013).putInt(0).put(sections);

@@ -36,12 +36,14 @@ final class WireCommands {
     private final ShardRouter router;
     private final WireCursors cursors;
     private final WireServerStats stats;
+    private final RetryableWrites retryable;
     private final Map<String, BiFunction<WireSession, WireMessage, Document>> commands = new java.util.HashMap<>();
 
-    WireCommands(ShardRouter router, WireCursors cursors, WireServerStats stats) {
+    WireCommands(ShardRouter router, WireCursors cursors, WireServerStats stats, RetryableWrites retryable) {
         this.router = router;
         this.cursors = cursors;
         this.stats = stats;
+        this.retryable = retryable;
         commands.put("hello", this::hello);
         commands.put("isMaster", this::hello);
         commands.put("ismaster", this::hello);
@@ -49,7 +51,7 @@ final class WireCommands {
         commands.put("buildInfo", (session, message) -> buildInfo());
         commands.put("buildinfo", (session, message) -> buildInfo());
         commands.put("serverStatus", (session, message) -> serverStatus());
-        commands.put("endSessions", (session, message) -> ok());
+        commands.put("endSessions", this::endSessions);
         commands.put("connectionStatus", this::connectionStatus);
         commands.put("whatsmyuri", (session, message) -> ok().append("you", session.peer()));
         commands.put("listDatabases", this::listDatabases);
@@ -81,7 +83,24 @@ final class WireCommands {
         if (command == null) {
             throw new WireCommandException(WireError.COMMAND_NOT_FOUND, "no such command: '" + name + "'");
         }
+        Document body = message.command();
+        if (body.containsKey("autocommit") || body.containsKey("startTransaction")) {
+            throw new WireCommandException(WireError.COMMAND_NOT_SUPPORTED, name + ": transactions (startTransaction, autocommit: false)"
+                + " are not supported by the router; each write runs on its own");
+        }
+        if (isWrite(name) && body.get("lsid") instanceof Document lsid && body.containsKey("txnNumber")) {
+            long txnNumber = new CommandFields(name, body).integer("txnNumber", 0);
+            Document key = session.user() == null ? lsid : new Document(lsid).append("user", session.user());
+            return retryable.run(key, txnNumber, () -> command.apply(session, message));
+        }
         return command.apply(session, message);
+    }
+
+    private Document endSessions(WireSession session, WireMessage message) {
+        List<Document> ended = new CommandFields("endSessions", message.command()).documents("endSessions");
+        retryable.end(session.user() == null ? ended
+            : ended.stream().map(lsid -> new Document(lsid).append("user", session.user())).toList());
+        return ok();
     }
 
     private static Document ok() {
@@ -272,7 +291,7 @@ final class WireCommands {
         }
         long total = router.count(session.scope(), namespace, fields.document("query"), false);
         long n = Math.max(0, total - skip);
-        return new Document("n", limit == 0 ? n : Math.min(n, limit)).append("ok", 1.0);
+        return new Document("n", int32(limit == 0 ? n : Math.min(n, limit))).append("ok", 1.0);
     }
 
     private Document distinct(WireSession session, WireMessage message) {
@@ -308,7 +327,7 @@ final class WireCommands {
         String namespace = message.database() + "." + fields.string("insert");
         List<Document> documents = statements(fields, "documents");
         InsertOutcome outcome = router.insertStatements(session.scope(), namespace, documents, fields.bool("ordered", true));
-        Document reply = new Document("n", outcome.inserted());
+        Document reply = new Document("n", int32(outcome.inserted()));
         List<Document> writeErrors = outcome.errors().stream()
             .map(error -> WireError.of(error.error(), true).toWriteError(error.index())).toList();
         return withWriteErrors(reply, writeErrors);
@@ -341,7 +360,7 @@ final class WireCommands {
                     upserted.add(new Document("index", i).append("_id", id));
                 }
             });
-        Document reply = new Document("n", counts[0]).append("nModified", counts[1]);
+        Document reply = new Document("n", int32(counts[0])).append("nModified", int32(counts[1]));
         if (!upserted.isEmpty()) {
             reply.append("upserted", upserted);
         }
@@ -361,7 +380,7 @@ final class WireCommands {
                 }
                 n[0] += router.delete(session.scope(), namespace, statement.document("q", new Document()), limit == 0).deleted();
             });
-        return withWriteErrors(new Document("n", n[0]), writeErrors);
+        return withWriteErrors(new Document("n", int32(n[0])), writeErrors);
     }
 
     /** One statement of an update or delete. */
@@ -398,6 +417,14 @@ final class WireCommands {
                 + " statements is more than maxWriteBatchSize " + MAX_WRITE_BATCH_SIZE);
         }
         return statements;
+    }
+
+    /** A count as MongoDB answers it: a 32-bit integer while it fits one. */
+    private static Object int32(long count) {
+        if (count <= Integer.MAX_VALUE) {
+            return (int) count;
+        }
+        return count;
     }
 
     private static Document withWriteErrors(Document reply, List<Document> writeErrors) {

@@ -95,12 +95,15 @@ public final class WireServer implements AutoCloseable {
         executor.allowCoreThreadTimeOut(true);
         WireCursors cursors = new WireCursors(settings.cursorIdleTimeout());
         WireServerStats stats = new WireServerStats(host);
-        WireCommands commands = new WireCommands(router, cursors, stats);
+        RetryableWrites retryable = new RetryableWrites(Duration.ofMinutes(WireCommands.LOGICAL_SESSION_TIMEOUT_MINUTES));
+        WireCommands commands = new WireCommands(router, cursors, stats, retryable);
         MeterRegistry registry = router.meterRegistry();
         Gauge.builder("shardline.wire.connections", stats, WireServerStats::currentConnections)
             .description("client connections open on the wire router").register(registry);
         Gauge.builder("shardline.wire.cursors", cursors, WireCursors::size)
             .description("cursors the wire router holds open").register(registry);
+        Gauge.builder("shardline.wire.sessions", retryable, RetryableWrites::size)
+            .description("sessions whose latest retryable write the wire router remembers").register(registry);
         try {
             NetServer server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(settings.port())
                     .setTcpNoDelay(true).setAcceptBacklog(16_384))
@@ -111,6 +114,7 @@ public final class WireServer implements AutoCloseable {
                 if (closed > 0) {
                     LOG.info("closed {} cursors idle for longer than {}", closed, settings.cursorIdleTimeout());
                 }
+                retryable.expire();
             }));
             LOG.info("wire router listening on mongodb://{}:{}/ (loopback only: no users are configured)", host, server.actualPort());
             return new WireServer(vertx, server, executor, cursors, reaper);
