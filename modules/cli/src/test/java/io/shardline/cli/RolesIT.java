@@ -73,12 +73,17 @@ class RolesIT {
                 strategy: hashed
                 shardKey: [userId]
                 initialChunks: 2
+            users:
+              - name: service
+                passwordFile: service.password
+                roles: [read]
             """.formatted(cluster.shards().get("s1").connectionString(), cluster.shards().get("s2").connectionString(), namespace));
+        Files.writeString(dir.resolve("service.password"), "s3cret-pass\n");
         assertThat(cli(cluster, catalog, "init", "--config", file.toString())).isZero();
         ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
         try {
             Process router = role(cluster, catalog, dir, "router", "--port", "0", "--host", "127.0.0.1", "--mongo-port", "0",
-                "--mongo-cursor-timeout", "1s");
+                "--mongo-cursor-timeout", "1s", "--config", file.toString(), "--mongo-host", "127.0.0.1");
             Process controller = role(cluster, catalog, dir, "controller", "--state-dir", dir.resolve("controller").toString(),
                 "--decision-window", "2s");
             Process worker = role(cluster, catalog, dir, "worker", "--grace-period", "2s");
@@ -118,7 +123,14 @@ class RolesIT {
             HttpResponse<String> found = http.send(HttpRequest.newBuilder(URI.create(routerUrl + "/v1/" + namespace.replace('.', '/') + "/count"))
                 .header("X-Tenant-Id", "acme").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(found.body()).contains("50");
-            try (MongoClient wire = MongoClients.create(mongoUri)) {
+            try (MongoClient anonymous = MongoClients.create(mongoUri)) {
+                assertThatThrownBy(() -> anonymous.getDatabase("any").getCollection("any").countDocuments())
+                    .as("the cluster file's users are required").isInstanceOf(com.mongodb.MongoCommandException.class)
+                    .hasMessageContaining("requires authentication");
+            }
+            try (MongoClient wire = MongoClients.create(com.mongodb.MongoClientSettings.builder()
+                .applyConnectionString(new com.mongodb.ConnectionString(mongoUri))
+                .credential(com.mongodb.MongoCredential.createCredential("service", "admin", "s3cret-pass".toCharArray())).build())) {
                 MongoCollection<Document> users = wire.getDatabase(namespace.substring(0, namespace.indexOf('.')))
                     .getCollection(namespace.substring(namespace.indexOf('.') + 1));
                 assertThat(users.countDocuments()).as("the same documents over the wire protocol").isEqualTo(50);

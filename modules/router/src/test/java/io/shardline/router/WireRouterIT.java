@@ -253,7 +253,7 @@ class WireRouterIT {
 
     @Test
     void shouldCloseCursorsLeftIdleForLongerThanTheTimeout() throws Exception {
-        try (WireServer quick = WireServer.start(router, new WireServer.Settings(0, Duration.ofMillis(500), 4));
+        try (WireServer quick = WireServer.start(router, WireServer.Settings.defaults(0).withCursorIdleTimeout(Duration.ofMillis(500)));
              MongoClient quickClient = MongoClients.create(quick.uri())) {
             MongoCursor<Document> cursor = quickClient.getDatabase(database).getCollection("users").find().batchSize(2).cursor();
             cursor.next();

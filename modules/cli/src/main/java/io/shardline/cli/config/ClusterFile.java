@@ -53,12 +53,21 @@ import io.shardline.schemas.avro.Thresholds;
  *     timeBucket: 1h              # time: the bucket of the time field
  *     initialChunks: 6            # default: two per shard
  *     thresholds: {splitStorage: 0.8, splitLoad: 0.7, merge: 0.2, sustainedWindows: 3, minChunkAge: 10m}
+ * users:                          # who may use the router's MongoDB wire protocol (SCRAM-SHA-256)
+ *   - name: auth-service
+ *     passwordFile: secrets/auth-service.password   # first line; relative to this file
+ *     roles: [readWrite]          # read | readWrite | admin
+ *     tenant: acme                # optional: the user reaches this tenant's documents only
  * </pre>
  */
 public final class ClusterFile {
 
     /** Where the control plane is; each part {@code null} when the file does not say. */
     public record Kafka(String bootstrap, String registry, String topicPrefix) {
+    }
+
+    /** A user of the router's wire protocol, as declared; the password stays in its file until a router reads it. */
+    public record User(String name, String passwordFile, List<String> roles, String tenant) {
     }
 
     /** One namespace as declared, with the number of chunks of its first routing table. */
@@ -82,11 +91,18 @@ public final class ClusterFile {
     private final Kafka kafka;
     private final List<ShardDescriptor> shards;
     private final List<Namespace> namespaces;
+    private final List<User> users;
 
-    private ClusterFile(Kafka kafka, List<ShardDescriptor> shards, List<Namespace> namespaces) {
+    private ClusterFile(Kafka kafka, List<ShardDescriptor> shards, List<Namespace> namespaces, List<User> users) {
         this.kafka = kafka;
         this.shards = shards;
         this.namespaces = namespaces;
+        this.users = users;
+    }
+
+    /** The wire protocol's users; empty when the file declares none. */
+    public List<User> users() {
+        return users;
     }
 
     public Kafka kafka() {
@@ -125,7 +141,7 @@ public final class ClusterFile {
             if (!(root instanceof MappingNode top)) {
                 throw new Invalid(List.of(name + ":1: the file must be a mapping with shards and namespaces"));
             }
-            Map<String, Node> fields = fields(top, "", Set.of("kafka", "shards", "namespaces"));
+            Map<String, Node> fields = fields(top, "", Set.of("kafka", "shards", "namespaces", "users"));
             Kafka kafka = new Kafka(null, null, null);
             Node kafkaNode = fields.get("kafka");
             if (kafkaNode instanceof MappingNode mapping) {
@@ -169,10 +185,49 @@ public final class ClusterFile {
                     namespaces.add(namespace);
                 }
             }
+            List<User> users = new ArrayList<>();
+            Set<String> userNames = new HashSet<>();
+            for (Map.Entry<Integer, MappingNode> entry : list(fields, "users", top, false).entrySet()) {
+                User user = user(entry.getValue(), "users[" + entry.getKey() + "]");
+                if (user != null && !userNames.add(user.name())) {
+                    problem(entry.getValue(), "users[" + entry.getKey() + "].name", "user " + user.name() + " is declared twice");
+                } else if (user != null) {
+                    users.add(user);
+                }
+            }
             if (!problems.isEmpty()) {
                 throw new Invalid(problems);
             }
-            return new ClusterFile(kafka, shards, namespaces);
+            return new ClusterFile(kafka, shards, namespaces, users);
+        }
+
+        private User user(MappingNode node, String path) {
+            Map<String, Node> fields = fields(node, path + ".", Set.of("name", "passwordFile", "roles", "tenant"));
+            String name = text(fields, "name", path, node, true);
+            String passwordFile = text(fields, "passwordFile", path, node, true);
+            String tenant = text(fields, "tenant", path, node, false);
+            List<String> roles = new ArrayList<>();
+            Node rolesNode = fields.get("roles");
+            if (rolesNode == null) {
+                problem(node, path + ".roles", "is required (read, readWrite or admin)");
+            } else if (rolesNode instanceof SequenceNode sequence && !sequence.getValue().isEmpty()
+                && sequence.getValue().stream().allMatch(ScalarNode.class::isInstance)) {
+                sequence.getValue().forEach(role -> roles.add(((ScalarNode) role).getValue()));
+                for (String role : roles) {
+                    if (!Set.of("read", "readWrite", "admin").contains(role)) {
+                        problem(rolesNode, path + ".roles", "'" + role + "' is not one of read, readWrite, admin");
+                    }
+                }
+                if (tenant != null && roles.contains("admin")) {
+                    problem(rolesNode, path + ".roles", "a user bound to tenant " + tenant + " cannot be admin (administration reaches every tenant)");
+                }
+            } else {
+                problem(rolesNode, path + ".roles", "must be a non-empty list of read, readWrite, admin");
+            }
+            if (name == null || passwordFile == null) {
+                return null;
+            }
+            return new User(name, passwordFile, List.copyOf(roles), tenant);
         }
 
         private Namespace namespace(MappingNode node, String path, int shardCount) {

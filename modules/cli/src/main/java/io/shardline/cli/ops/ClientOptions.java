@@ -64,10 +64,15 @@ public final class ClientOptions {
         return new TopicCatalog(topicPrefix(), new RegistrySerdes(api < 0 ? url : url.substring(0, api)));
     }
 
+    /** Where the cluster file is ({@code --config}, else {@code SHARDLINE_CONFIG}); {@code null} when none is given. */
+    public Path filePath() {
+        return config != null ? config : environment.get("SHARDLINE_CONFIG") == null ? null : Path.of(environment.get("SHARDLINE_CONFIG"));
+    }
+
     /** The cluster file, read once; {@code null} when none is given. */
     public ClusterFile file() {
         if (file == null) {
-            Path path = config != null ? config : environment.get("SHARDLINE_CONFIG") == null ? null : Path.of(environment.get("SHARDLINE_CONFIG"));
+            Path path = filePath();
             if (path == null) {
                 return null;
             }

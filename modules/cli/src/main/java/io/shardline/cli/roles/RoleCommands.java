@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardline.admin.AdminServer;
+import io.shardline.cli.config.ClusterFile;
 import io.shardline.cli.config.DurationConverter;
 import io.shardline.cli.ops.ClientOptions;
 import io.shardline.controller.ControllerConfig;
@@ -23,6 +24,7 @@ import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.http.RouterNode;
 import io.shardline.router.wire.WireServer;
+import io.shardline.router.wire.WireUsers;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
@@ -95,8 +97,19 @@ public final class RoleCommands {
         long maxBodyBytes;
 
         @Option(names = "--mongo-port", description = "Also serve the MongoDB wire protocol on this port (0 for a free one), for MongoDB "
-            + "drivers and tools; on the loopback interface only, since the wire router has no users to authenticate (default: off).")
+            + "drivers and tools; with the cluster file's users (SCRAM-SHA-256) on --mongo-host, without users on the loopback "
+            + "interface only (default: off).")
         Integer mongoPort;
+
+        @Option(names = "--mongo-host", defaultValue = "0.0.0.0",
+            description = "Interface of the wire protocol when the cluster file declares users (default: ${DEFAULT-VALUE}).")
+        String mongoHost;
+
+        @Option(names = "--mongo-tls-cert", description = "PEM certificate chain: the wire protocol port speaks TLS (with --mongo-tls-key).")
+        Path mongoTlsCert;
+
+        @Option(names = "--mongo-tls-key", description = "PEM private key of --mongo-tls-cert.")
+        Path mongoTlsKey;
 
         @Option(names = "--mongo-cursor-timeout", defaultValue = "10m", converter = DurationConverter.class,
             description = "A wire cursor no client reads from for this long is closed (default: ${DEFAULT-VALUE}, as MongoDB).")
@@ -107,14 +120,7 @@ public final class RoleCommands {
             if (maxBodyBytes < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-body-bytes: must be positive, was " + maxBodyBytes);
             }
-            if (mongoPort != null && (mongoPort < 0 || mongoPort > 65_535)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-port: must be between 0 and 65535, was " + mongoPort);
-            }
-            if (mongoCursorTimeout.isZero() || mongoCursorTimeout.isNegative()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-cursor-timeout: must be positive, was " + mongoCursorTimeout);
-            }
-            WireServer.Settings wire = mongoPort == null ? null
-                : new WireServer.Settings(mongoPort, mongoCursorTimeout, WireServer.Settings.defaults(mongoPort).commandThreads());
+            WireServer.Settings wire = wire();
             RouterNode node = RouterNode.start(RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget), host, port,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout, maxBodyBytes, wire);
             out.println("ROUTER_URL=" + node.url());
@@ -122,6 +128,55 @@ public final class RoleCommands {
                 out.println("MONGO_ROUTER_URI=" + node.mongoUri());
             }
             return node;
+        }
+
+        /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */
+        WireServer.Settings wire() {
+            if (mongoPort != null && (mongoPort < 0 || mongoPort > 65_535)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-port: must be between 0 and 65535, was " + mongoPort);
+            }
+            if (mongoCursorTimeout.isZero() || mongoCursorTimeout.isNegative()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-cursor-timeout: must be positive, was " + mongoCursorTimeout);
+            }
+            if ((mongoTlsCert == null) != (mongoTlsKey == null)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--mongo-tls-cert and --mongo-tls-key go together");
+            }
+            WireServer.Settings wire = null;
+            if (mongoPort != null) {
+                wire = WireServer.Settings.defaults(mongoPort).withCursorIdleTimeout(mongoCursorTimeout).withUsers(users(), mongoHost);
+                if (mongoTlsCert != null) {
+                    wire = wire.withTls(new WireServer.Tls(mongoTlsCert, mongoTlsKey));
+                }
+            }
+            return wire;
+        }
+
+        /** The cluster file's users, each with the first line of its password file (relative to the cluster file). */
+        private WireUsers users() {
+            WireUsers users = WireUsers.none();
+            ClusterFile file = client.file();
+            if (file == null) {
+                return users;
+            }
+            Path base = client.filePath().toAbsolutePath().getParent();
+            for (int i = 0; i < file.users().size(); i++) {
+                ClusterFile.User user = file.users().get(i);
+                Path passwordFile = base.resolve(user.passwordFile());
+                String password;
+                try {
+                    password = Files.readAllLines(passwordFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+                } catch (IOException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "users[" + i + "].passwordFile: cannot read " + passwordFile
+                        + ": " + e.getMessage());
+                }
+                try {
+                    users = users.with(user.name(), password, user.roles().stream().map(WireUsers.Role::parse)
+                        .collect(java.util.stream.Collectors.toSet()), user.tenant());
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "users[" + i + "]: " + e.getMessage());
+                }
+            }
+            return users;
         }
     }
 

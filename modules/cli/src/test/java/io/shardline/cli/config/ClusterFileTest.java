@@ -105,4 +105,44 @@ class ClusterFileTest {
             .isInstanceOf(ClusterFile.Invalid.class).hasMessageContaining("c.yaml:1: shards: must not be empty")
             .hasMessageContaining("namespaces: is required");
     }
+
+    @Test
+    void shouldReadTheWireProtocolsUsersAndNameWhatIsWrongWithThem() {
+        ClusterFile file = ClusterFile.parse("c.yaml", VALID + """
+            users:
+              - name: auth-service
+                passwordFile: secrets/auth.password
+                roles: [readWrite]
+              - name: acme-app
+                passwordFile: acme.password
+                roles: [read]
+                tenant: acme
+            """);
+        assertThat(file.users()).containsExactly(
+            new ClusterFile.User("auth-service", "secrets/auth.password", java.util.List.of("readWrite"), null),
+            new ClusterFile.User("acme-app", "acme.password", java.util.List.of("read"), "acme"));
+        assertThat(ClusterFile.parse("c.yaml", VALID).users()).isEmpty();
+
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> ClusterFile.parse("c.yaml", VALID + """
+            users:
+              - name: a
+                passwordFile: a.password
+                roles: [superuser]
+              - name: b
+                passwordFile: b.password
+                roles: [admin]
+                tenant: acme
+              - name: a
+                passwordFile: c.password
+                roles: [read]
+              - name: d
+                roles: []
+            """));
+        assertThat(((ClusterFile.Invalid) thrown).problems()).containsExactlyInAnyOrder(
+            "c.yaml:24: users[0].roles: 'superuser' is not one of read, readWrite, admin",
+            "c.yaml:27: users[1].roles: a user bound to tenant acme cannot be admin (administration reaches every tenant)",
+            "c.yaml:29: users[2].name: user a is declared twice",
+            "c.yaml:32: users[3].passwordFile: is required",
+            "c.yaml:33: users[3].roles: must be a non-empty list of read, readWrite, admin");
+    }
 }

@@ -37,13 +37,25 @@ final class WireCommands {
     private final WireCursors cursors;
     private final WireServerStats stats;
     private final RetryableWrites retryable;
+    private final WireUsers users;
+    private final WireAuthentication authentication;
     private final Map<String, BiFunction<WireSession, WireMessage, Document>> commands = new java.util.HashMap<>();
 
-    WireCommands(ShardRouter router, WireCursors cursors, WireServerStats stats, RetryableWrites retryable) {
+    /** Commands a client may run before it authenticates: the handshake and authentication itself. */
+    private static final Set<String> BEFORE_AUTHENTICATION = Set.of("hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping",
+        "buildInfo", "buildinfo", "endSessions", "connectionStatus", "whatsmyuri");
+    private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findAndModify");
+    private static final Set<String> ADMINISTRATION = Set.of("createIndexes", "dropIndexes", "create", "drop");
+
+    WireCommands(ShardRouter router, WireCursors cursors, WireServerStats stats, RetryableWrites retryable, WireUsers users) {
         this.router = router;
         this.cursors = cursors;
         this.stats = stats;
         this.retryable = retryable;
+        this.users = users;
+        this.authentication = new WireAuthentication(users);
+        commands.put("saslStart", authentication::saslStart);
+        commands.put("saslContinue", authentication::saslContinue);
         commands.put("hello", this::hello);
         commands.put("isMaster", this::hello);
         commands.put("ismaster", this::hello);
@@ -74,7 +86,31 @@ final class WireCommands {
 
     /** Whether a command writes: its retryable failures carry {@code RetryableWriteError}. */
     static boolean isWrite(String command) {
-        return command.equals("insert") || command.equals("update") || command.equals("delete");
+        return WRITES.contains(command);
+    }
+
+    /** The role a command needs: writes need readWrite, administration admin, the rest read. */
+    static WireUsers.Role requiredRole(String command) {
+        if (WRITES.contains(command)) {
+            return WireUsers.Role.READ_WRITE;
+        }
+        return ADMINISTRATION.contains(command) ? WireUsers.Role.ADMIN : WireUsers.Role.READ;
+    }
+
+    /** With users, every command but the handshake needs an authenticated user holding the command's role. */
+    private void authorize(WireSession session, String name) {
+        if (users.isEmpty() || BEFORE_AUTHENTICATION.contains(name)) {
+            return;
+        }
+        WireUsers.User account = session.account();
+        if (account == null) {
+            throw new WireCommandException(WireError.UNAUTHORIZED, "command " + name + " requires authentication");
+        }
+        WireUsers.Role required = requiredRole(name);
+        if (!account.allows(required)) {
+            throw new WireCommandException(WireError.UNAUTHORIZED, "not authorized: user " + account.name() + " has roles "
+                + account.roles().stream().map(WireUsers.Role::label).toList() + "; command " + name + " needs " + required.label());
+        }
     }
 
     Document run(WireSession session, WireMessage message) {
@@ -83,6 +119,7 @@ final class WireCommands {
         if (command == null) {
             throw new WireCommandException(WireError.COMMAND_NOT_FOUND, "no such command: '" + name + "'");
         }
+        authorize(session, name);
         Document body = message.command();
         if (body.containsKey("autocommit") || body.containsKey("startTransaction")) {
             throw new WireCommandException(WireError.COMMAND_NOT_SUPPORTED, name + ": transactions (startTransaction, autocommit: false)"
@@ -117,6 +154,10 @@ final class WireCommands {
         if (Boolean.TRUE.equals(message.command().get("helloOk"))) {
             reply.append("helloOk", true);
         }
+        if (message.command().get("saslSupportedMechs") instanceof String user && user.startsWith("admin.")
+            && users.user(user.substring("admin.".length())).isPresent()) {
+            reply.append("saslSupportedMechs", List.of(WireAuthentication.MECHANISM));
+        }
         return reply.append("msg", "isdbgrid")
             .append("maxBsonObjectSize", WireCodec.MAX_DOCUMENT_BYTES)
             .append("maxMessageSizeBytes", WireCodec.MAX_MESSAGE_BYTES)
@@ -149,8 +190,11 @@ final class WireCommands {
     }
 
     private Document connectionStatus(WireSession session, WireMessage message) {
-        List<Document> users = session.user() == null ? List.of() : List.of(new Document("user", session.user()).append("db", "admin"));
-        return new Document("authInfo", new Document("authenticatedUsers", users).append("authenticatedUserRoles", List.of()))
+        WireUsers.User account = session.account();
+        List<Document> authenticated = account == null ? List.of() : List.of(new Document("user", account.name()).append("db", "admin"));
+        List<Document> roles = account == null ? List.of()
+            : account.roles().stream().map(role -> new Document("role", role.label()).append("db", "admin")).toList();
+        return new Document("authInfo", new Document("authenticatedUsers", authenticated).append("authenticatedUserRoles", roles))
             .append("ok", 1.0);
     }
 

@@ -25,6 +25,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.parsetools.RecordParser;
 
 /**
@@ -36,18 +37,34 @@ public final class WireServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WireServer.class);
     private static final int HEADER_BYTES = 16;
+    private static final String LOOPBACK = "127.0.0.1";
+
+    /** The server's certificate chain and private key, PEM files, for TLS on the port. */
+    public record Tls(java.nio.file.Path certificate, java.nio.file.Path key) {
+
+        public Tls {
+            java.util.Objects.requireNonNull(certificate, "certificate");
+            java.util.Objects.requireNonNull(key, "key");
+        }
+    }
 
     /**
      * Settings of a wire server.
      *
+     * @param host              the interface to listen on when there are users; without users the server listens on the
+     *                          loopback interface whatever this says
      * @param port              port to listen on, 0 for a free one
      * @param cursorIdleTimeout how long a cursor no client reads from stays open
      * @param commandThreads    threads that run commands against the shards: the number of commands in progress at
      *                          once, across all connections
+     * @param users             who may connect (SCRAM-SHA-256); none: no authentication, loopback only
+     * @param tls               the port's certificate and key, {@code null} for plain TCP
      */
-    public record Settings(int port, Duration cursorIdleTimeout, int commandThreads) {
+    public record Settings(String host, int port, Duration cursorIdleTimeout, int commandThreads, WireUsers users, Tls tls) {
 
         public Settings {
+            java.util.Objects.requireNonNull(host, "host");
+            java.util.Objects.requireNonNull(users, "users");
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("mongo port must be between 0 and 65535, was " + port);
             }
@@ -60,7 +77,19 @@ public final class WireServer implements AutoCloseable {
         }
 
         public static Settings defaults(int port) {
-            return new Settings(port, Duration.ofMinutes(10), 64);
+            return new Settings(LOOPBACK, port, Duration.ofMinutes(10), 64, WireUsers.none(), null);
+        }
+
+        public Settings withCursorIdleTimeout(Duration timeout) {
+            return new Settings(host, port, timeout, commandThreads, users, tls);
+        }
+
+        public Settings withUsers(WireUsers given, String listenOn) {
+            return new Settings(listenOn, port, cursorIdleTimeout, commandThreads, given, tls);
+        }
+
+        public Settings withTls(Tls given) {
+            return new Settings(host, port, cursorIdleTimeout, commandThreads, users, given);
         }
     }
 
@@ -69,8 +98,10 @@ public final class WireServer implements AutoCloseable {
     private final ExecutorService executor;
     private final WireCursors cursors;
     private final long reaper;
+    private final String host;
 
-    private WireServer(Vertx vertx, NetServer server, ExecutorService executor, WireCursors cursors, long reaper) {
+    private WireServer(Vertx vertx, NetServer server, ExecutorService executor, WireCursors cursors, long reaper, String host) {
+        this.host = host;
         this.vertx = vertx;
         this.server = server;
         this.executor = executor;
@@ -79,11 +110,11 @@ public final class WireServer implements AutoCloseable {
     }
 
     /**
-     * Starts serving {@code router} on the loopback interface: without users to authenticate, the port must not be
-     * reachable from other hosts.
+     * Starts serving {@code router}: on the settings' interface when there are users to authenticate, else on the
+     * loopback interface only, since an unauthenticated port must not be reachable from other hosts.
      */
     public static WireServer start(ShardRouter router, Settings settings) throws Exception {
-        String host = "127.0.0.1";
+        String host = settings.users().isEmpty() ? LOOPBACK : settings.host();
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         AtomicInteger threads = new AtomicInteger();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.commandThreads(), settings.commandThreads(), 60, TimeUnit.SECONDS,
@@ -96,7 +127,7 @@ public final class WireServer implements AutoCloseable {
         WireCursors cursors = new WireCursors(settings.cursorIdleTimeout());
         WireServerStats stats = new WireServerStats(host);
         RetryableWrites retryable = new RetryableWrites(Duration.ofMinutes(WireCommands.LOGICAL_SESSION_TIMEOUT_MINUTES));
-        WireCommands commands = new WireCommands(router, cursors, stats, retryable);
+        WireCommands commands = new WireCommands(router, cursors, stats, retryable, settings.users());
         MeterRegistry registry = router.meterRegistry();
         Gauge.builder("shardline.wire.connections", stats, WireServerStats::currentConnections)
             .description("client connections open on the wire router").register(registry);
@@ -105,8 +136,12 @@ public final class WireServer implements AutoCloseable {
         Gauge.builder("shardline.wire.sessions", retryable, RetryableWrites::size)
             .description("sessions whose latest retryable write the wire router remembers").register(registry);
         try {
-            NetServer server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(settings.port())
-                    .setTcpNoDelay(true).setAcceptBacklog(16_384))
+            NetServerOptions options = new NetServerOptions().setHost(host).setPort(settings.port()).setTcpNoDelay(true).setAcceptBacklog(16_384);
+            if (settings.tls() != null) {
+                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(settings.tls().certificate().toString())
+                    .setKeyPath(settings.tls().key().toString()));
+            }
+            NetServer server = vertx.createNetServer(options)
                 .connectHandler(socket -> new Connection(socket, commands, executor, stats, registry).start())
                 .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             long reaper = vertx.setPeriodic(1_000, id -> executor.execute(() -> {
@@ -116,8 +151,14 @@ public final class WireServer implements AutoCloseable {
                 }
                 retryable.expire();
             }));
-            LOG.info("wire router listening on mongodb://{}:{}/ (loopback only: no users are configured)", host, server.actualPort());
-            return new WireServer(vertx, server, executor, cursors, reaper);
+            if (settings.users().isEmpty()) {
+                LOG.info("wire router listening on mongodb://{}:{}/{} (loopback only: no users are configured, so no authentication)", host,
+                    server.actualPort(), settings.tls() == null ? "" : " with TLS");
+            } else {
+                LOG.info("wire router listening on mongodb://{}:{}/{} (SCRAM-SHA-256)", host, server.actualPort(),
+                    settings.tls() == null ? "" : " with TLS");
+            }
+            return new WireServer(vertx, server, executor, cursors, reaper, host);
         } catch (Exception e) {
             executor.shutdownNow();
             vertx.close();
@@ -129,9 +170,10 @@ public final class WireServer implements AutoCloseable {
         return server.actualPort();
     }
 
-    /** The connection string a MongoDB client uses. */
+    /** The connection string a MongoDB client on this host uses (credentials and TLS options are the client's to add). */
     public String uri() {
-        return "mongodb://127.0.0.1:" + port() + "/";
+        String reachable = host.equals("0.0.0.0") ? LOOPBACK : host;
+        return "mongodb://" + reachable + ":" + port() + "/";
     }
 
     /** One client connection: frames in, one command at a time, replies out in order. */

@@ -11,6 +11,8 @@ final class WireSession {
     private final String peer;
     private volatile Scope scope;
     private volatile String user;
+    private volatile WireUsers.User account;
+    private volatile WireAuthentication.Conversation conversation;
 
     WireSession(long connectionId, String peer, Scope scope) {
         this.connectionId = connectionId;
@@ -35,8 +37,23 @@ final class WireSession {
         return user;
     }
 
-    void authenticated(String user, Scope scope) {
+    /** The authenticated user, {@code null} before authentication (or when the server has no users). */
+    WireUsers.User account() {
+        return account;
+    }
+
+    void authenticated(String user, Scope scope, WireUsers.User account) {
         this.user = user;
         this.scope = scope;
+        this.account = account;
+    }
+
+    /** The authentication conversation in progress, or {@code null}. */
+    WireAuthentication.Conversation conversation() {
+        return conversation;
+    }
+
+    void converse(WireAuthentication.Conversation conversation) {
+        this.conversation = conversation;
     }
 }
