@@ -16,6 +16,11 @@ final class Latencies {
         samples[size++] = nanos;
     }
 
+    /** Mean in microseconds. */
+    double meanMicros() {
+        return Arrays.stream(samples, 0, size).average().orElse(0) / 1_000.0;
+    }
+
     /** Percentile in microseconds, {@code p} in [0, 100]. */
     double percentileMicros(double p) {
         long[] sorted = Arrays.copyOf(samples, size);

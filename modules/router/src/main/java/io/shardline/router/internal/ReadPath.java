@@ -101,25 +101,41 @@ public final class ReadPath {
         int shardSkip = single ? request.skip() : 0;
         int shardLimit = single || request.limit() == 0 ? request.limit() : request.skip() + request.limit();
         List<com.mongodb.client.MongoCursor<Document>> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Function<String, com.mongodb.client.MongoCursor<Document>> openOn = shard -> {
+            FindIterable<Document> find = find(view, shard, targets.scoped(shard, scopedFilter), request, projection.forShards(),
+                shardSkip, shardLimit);
+            if (batchSize > 0) {
+                find.batchSize(shardLimit == 0 ? batchSize : Math.min(batchSize, shardLimit));
+            }
+            com.mongodb.client.MongoCursor<Document> cursor = find.cursor();
+            all.add(cursor);
+            return cursor;
+        };
+        if (single) {
+            // One shard: opened on the caller's thread, as a single-shard find runs, with no hand-over to the pool.
+            String shard = shards.get(0);
+            Map<String, com.mongodb.client.MongoCursor<Document>> cursors = new LinkedHashMap<>();
+            onShard(shard, () -> {
+                cursors.put(shard, metrics.timed(shard, "find", () -> openOn.apply(shard)));
+                try {
+                    releases.verify(view, shard, targets.chunksByShard().get(shard));
+                } catch (RuntimeException e) {
+                    cursors.get(shard).close();
+                    throw e;
+                }
+            });
+            return new MergedFind(view, targets, cursors, order, projection, 0, 0, releases, List.of(), request.allowPartial());
+        }
         Gathered<com.mongodb.client.MongoCursor<Document>> opened;
         try {
-            opened = gather("find", view, targets, shard -> {
-                FindIterable<Document> find = find(view, shard, targets.scoped(shard, scopedFilter), request, projection.forShards(),
-                    shardSkip, shardLimit);
-                if (batchSize > 0) {
-                    find.batchSize(shardLimit == 0 ? batchSize : Math.min(batchSize, shardLimit));
-                }
-                com.mongodb.client.MongoCursor<Document> cursor = find.cursor();
-                all.add(cursor);
-                return cursor;
-            }, request.allowPartial());
+            opened = gather("find", view, targets, openOn, request.allowPartial());
         } catch (RuntimeException e) {
             all.forEach(com.mongodb.client.MongoCursor::close);
             throw e;
         }
         all.stream().filter(cursor -> !opened.results().containsValue(cursor)).forEach(com.mongodb.client.MongoCursor::close);
-        return new MergedFind(view, targets, opened.results(), order, projection, single ? 0 : request.skip(),
-            single ? 0 : request.limit(), releases, opened.missing(), request.allowPartial());
+        return new MergedFind(view, targets, opened.results(), order, projection, request.skip(), request.limit(), releases,
+            opened.missing(), request.allowPartial());
     }
 
     /**

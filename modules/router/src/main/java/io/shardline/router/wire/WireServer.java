@@ -128,6 +128,7 @@ public final class WireServer implements AutoCloseable {
         WireServerStats stats = new WireServerStats(host);
         RetryableWrites retryable = new RetryableWrites(Duration.ofMinutes(WireCommands.LOGICAL_SESSION_TIMEOUT_MINUTES));
         WireCommands commands = new WireCommands(router, cursors, stats, retryable, settings.users());
+        java.util.Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
         MeterRegistry registry = router.meterRegistry();
         Gauge.builder("shardline.wire.connections", stats, WireServerStats::currentConnections)
             .description("client connections open on the wire router").register(registry);
@@ -142,7 +143,7 @@ public final class WireServer implements AutoCloseable {
                     .setKeyPath(settings.tls().key().toString()));
             }
             NetServer server = vertx.createNetServer(options)
-                .connectHandler(socket -> new Connection(socket, commands, executor, stats, registry).start())
+                .connectHandler(socket -> new Connection(socket, commands, executor, stats, registry, timers).start())
                 .listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             long reaper = vertx.setPeriodic(1_000, id -> executor.execute(() -> {
                 int closed = cursors.closeIdle();
@@ -183,17 +184,20 @@ public final class WireServer implements AutoCloseable {
         private final ExecutorService executor;
         private final WireServerStats stats;
         private final MeterRegistry registry;
+        private final java.util.Map<String, Timer> timers;
         private final Context context;
         private final RecordParser parser;
         private WireSession session;
         private boolean readingLength = true;
 
-        Connection(NetSocket socket, WireCommands commands, ExecutorService executor, WireServerStats stats, MeterRegistry registry) {
+        Connection(NetSocket socket, WireCommands commands, ExecutorService executor, WireServerStats stats, MeterRegistry registry,
+                   java.util.Map<String, Timer> timers) {
             this.socket = socket;
             this.commands = commands;
             this.executor = executor;
             this.stats = stats;
             this.registry = registry;
+            this.timers = timers;
             this.context = Vertx.currentContext();
             this.parser = RecordParser.newFixed(4, socket);
         }
@@ -268,9 +272,10 @@ public final class WireServer implements AutoCloseable {
                 answer = error.toReply();
                 outcome = error.codeName();
             }
-            Timer.builder("shardline.wire.commands").description("commands the wire router ran, by command and outcome")
-                .tag("command", commands.knows(name) ? name : "unknown").tag("outcome", outcome)
-                .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            timers.computeIfAbsent((commands.knows(name) ? name : "unknown") + "|" + outcome, key -> Timer.builder("shardline.wire.commands")
+                    .description("commands the wire router ran, by command and outcome")
+                    .tag("command", key.substring(0, key.indexOf('|'))).tag("outcome", key.substring(key.indexOf('|') + 1)).register(registry))
+                .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             if (message.moreToCome()) {
                 return new Reply(null, false);
             }
