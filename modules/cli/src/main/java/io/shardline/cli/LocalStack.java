@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.shardline.admin.AdminServer;
+import io.shardline.cli.ops.ShardKeyIndexes;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
@@ -39,7 +40,7 @@ import io.shardline.worker.config.WorkerConfig;
 
 /**
  * Everything on the embedded default in one process: the embedded cluster (broker, registry, Connect + Debezium,
- * shards), the auth service's namespaces spread over the shards, a query router serving HTTP, the controller, a
+ * shards), the auth service's namespaces spread over the shards (with their shard-key index on each), a query router serving HTTP, the controller, a
  * migration worker and the admin API (with a token for the local operator). {@code up} and {@code demo} both stand on it; {@link #close()} stops the parts in reverse order.
  */
 final class LocalStack implements AutoCloseable {
@@ -105,6 +106,11 @@ final class LocalStack implements AutoCloseable {
         StackOptions options = spec.options();
         Map<String, String> shardUris = new LinkedHashMap<>();
         cluster.shards().forEach((id, shard) -> shardUris.put(id, shard.connectionString()));
+        List<ShardKeyIndexes.Failure> missing = ShardKeyIndexes.ensure(shardUris,
+            List.of(AuthServiceLayout.USERS, AuthServiceLayout.SESSIONS, AuthServiceLayout.AUDIT_ENTRIES));
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(missing.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining("; ")));
+        }
         try (ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog())) {
             AuthServiceLayout.publish(publisher, shardUris, options.shardCapacityBytes, options.shardCapacityOps, spec.thresholds());
         }

@@ -86,6 +86,8 @@ class DeploymentFilesTest {
             assertThat(services).containsKey(role);
             assertThat(((List<String>) services.get(role).get("command")).get(0)).isEqualTo(role);
         }
+        assertThat((Map<String, Object>) services.get("init").get("depends_on")).as("init creates the shard-key index on the replica sets")
+            .containsKey("mongo-init");
     }
 
     @Test

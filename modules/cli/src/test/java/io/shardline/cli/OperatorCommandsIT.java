@@ -298,16 +298,33 @@ class OperatorCommandsIT {
 
         Path malformed = dir.resolve("malformed.yaml");
         Files.writeString(malformed, "shards:\n  - id: a4\n    uri: [unclosed\n");
+        Path unreachable = dir.resolve("unreachable.yaml");
+        Files.writeString(unreachable, Files.readString(file).replace("  - id: a2\n", """
+              - id: a5
+                uri: mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500
+                capacityBytes: 1000000
+                capacityOpsPerSec: 500
+              - id: a2
+            """));
 
         Run first = run("init", "--config", file.toString());
         Run again = run("init", "--config", file.toString());
         long shardsEnd = end(catalog.shards().name());
         Run refused = run("init", "--config", broken.toString());
         Run unreadable = run("init", "--config", malformed.toString());
+        Run outOfReach = run("init", "--config", unreachable.toString());
 
         assertThat(first.exit()).as(first.err()).isZero();
-        assertThat(first.out()).contains("shard a1: registered", "shard a2: registered", "namespace " + orders + ": registered (hashed on [orderId])",
-            "routing of " + orders + ": 4 chunks over [a1, a2]");
+        assertThat(first.out()).contains("shard-key index {_sk: 1}: on a1, a2 for " + orders, "shard a1: registered", "shard a2: registered",
+            "namespace " + orders + ": registered (hashed on [orderId])", "routing of " + orders + ": 4 chunks over [a1, a2]");
+        for (String shard : List.of("s1", "s2")) {
+            try (MongoClient direct = MongoClients.create(cluster.shards().get(shard).connectionString())) {
+                int dot = orders.indexOf('.');
+                List<Document> indexes = direct.getDatabase(orders.substring(0, dot)).getCollection(orders.substring(dot + 1))
+                    .listIndexes().into(new ArrayList<>());
+                assertThat(indexes).as(shard).anySatisfy(index -> assertThat(index.get("key", Document.class)).isEqualTo(new Document("_sk", 1)));
+            }
+        }
         assertThat(run("routing", "--ns", orders).out().lines().skip(1).map(line -> line.split("\\s+")[3]).toList())
             .containsExactly("a1", "a2", "a1", "a2");
         assertThat(again.out()).contains("shard a1: unchanged", "namespace " + orders + ": unchanged", "4 chunks exist, left as they are");
@@ -316,6 +333,9 @@ class OperatorCommandsIT {
             "broken.yaml:6: namespaces: must not be empty", "nothing published: 2 problems");
         assertThat(unreadable.exit()).isEqualTo(2);
         assertThat(unreadable.err()).contains("malformed.yaml:", "not valid YAML", "nothing published: 1 problem");
+        assertThat(outOfReach.exit()).isEqualTo(1);
+        assertThat(outOfReach.err()).contains("shard a5: cannot create the shard-key index {_sk: 1} of " + orders,
+            "nothing published: the shard-key index is missing on 1 shard").doesNotContain("shard a1:", "shard a2:");
         assertThat(end(catalog.shards().name())).as("nothing published").isEqualTo(shardsEnd);
     }
 

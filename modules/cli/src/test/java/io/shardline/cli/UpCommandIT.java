@@ -82,6 +82,10 @@ class UpCommandIT {
             assertThat(controlTopics(endpoints.get("KAFKA_BOOTSTRAP"))).contains("upit.shards", "upit.routing");
 
             try (MongoClient client = MongoClients.create(endpoints.get("SHARD_s1"))) {
+                for (String collection : List.of("users", "sessions", "audit_entries")) {
+                    assertThat(client.getDatabase("auth").getCollection(collection).listIndexes().map(index -> index.get("key", Document.class))
+                        .into(new java.util.ArrayList<>())).as("the shard-key index of auth." + collection).contains(new Document("_sk", 1));
+                }
                 client.getDatabase("newcomer").getCollection("users")
                     .insertOne(new Document("_id", "hello").append("tenantId", "acme"));
             }

@@ -2,9 +2,13 @@ package io.shardline.router;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.bson.Document;
@@ -18,6 +22,7 @@ import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.QueryCursor;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
+import io.shardline.router.api.ShardCommandException;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.NamespaceView;
@@ -39,6 +44,7 @@ import io.shardline.router.internal.TargetPlan;
 import io.shardline.router.internal.UpdateRules;
 import io.shardline.router.internal.WritePath;
 import io.shardline.schemas.DeadLetterProducer;
+import io.shardline.schemas.avro.ShardState;
 
 /**
  * The query router as a Java library: what an application uses instead of a single MongoDB. Every call names the
@@ -378,6 +384,59 @@ public final class ShardRouter implements AutoCloseable {
         List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
         List<String> chunks = targets.chunks().stream().map(c -> describe(c.range()) + "@" + c.shardId() + " v" + c.version()).toList();
         return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version());
+    }
+
+    /** The fields a namespace's shard key is computed from, in order. */
+    public List<String> shardKeyFields(String namespace) {
+        return view(namespace).strategy().fields();
+    }
+
+    /**
+     * The shards that administration commands (indexes, collections) go to: every registered shard that is not
+     * RETIRED, since any of them may be given chunks. Sorted by id.
+     */
+    public java.util.SortedSet<String> shardIds() {
+        java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+        state.shards().forEach((id, shard) -> {
+            if (shard.getState() != ShardState.RETIRED) {
+                ids.add(id);
+            }
+        });
+        return ids;
+    }
+
+    /**
+     * Runs one command on each of the given shards, in parallel, each on its own connection to the shard.
+     *
+     * @return each shard's reply, by shard id
+     * @throws ShardCommandException when it failed on any of them: naming the shard, with that shard's error as the
+     *                               cause and the replies of the others
+     */
+    public java.util.SortedMap<String, Document> runOnShards(java.util.Collection<String> shardIds, String database, Document command) {
+        String name = command.isEmpty() ? "" : command.keySet().iterator().next();
+        Map<String, Future<Document>> running = new LinkedHashMap<>();
+        for (String shard : new java.util.TreeSet<>(shardIds)) {
+            running.put(shard, executor.submit(() -> metrics.timed(shard, name,
+                () -> clients.client(shard).getDatabase(database).runCommand(command))));
+        }
+        java.util.SortedMap<String, Document> replies = new java.util.TreeMap<>();
+        Map<String, RuntimeException> failures = new LinkedHashMap<>();
+        for (Map.Entry<String, Future<Document>> shard : running.entrySet()) {
+            try {
+                replies.put(shard.getKey(), shard.getValue().get());
+            } catch (ExecutionException e) {
+                failures.put(shard.getKey(), e.getCause() instanceof RuntimeException failure ? failure
+                    : new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard.getKey() + ": " + e.getCause(), e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running.values().forEach(future -> future.cancel(true));
+                throw new RouterException(RouterException.Kind.RETRYABLE, name + ": interrupted while waiting for shard " + shard.getKey(), e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new ShardCommandException(name, replies, failures);
+        }
+        return replies;
     }
 
     /** Reads served from the cache so far (0 while the cache is off). */

@@ -1,7 +1,9 @@
 package io.shardline.cli.ops;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
@@ -21,7 +23,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code shardline init --config shardline.yaml}: checks the cluster file (every problem with its line and field; nothing is
- * published if there is one), creates the control-plane topics, registers the shards and namespace configs on their
+ * published if there is one), creates the shard-key index {@code {_sk: 1}} of every namespace on every shard (nothing is
+ * published if a shard does not take it), creates the control-plane topics, registers the shards and namespace configs on their
  * compacted topics and gives each namespace without routing a first routing table spread over the shards. Running it
  * again publishes only what changed and leaves existing routing as it is.
  */
@@ -55,6 +58,9 @@ public final class InitCommand implements Callable<Integer> {
         }
         if (file == null) {
             throw new IllegalArgumentException("--config: init needs the cluster file (or SHARDLINE_CONFIG)");
+        }
+        if (!shardKeyIndexes(file, out, err)) {
+            return 1;
         }
         ControlPlaneTopics.ensure(client.bootstrap(), client.catalog(), replicationFactor);
         try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
@@ -98,6 +104,34 @@ public final class InitCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Creates the shard-key index of every namespace on every shard before anything is published, so that no namespace is
+     * routed to a shard without it; a shard that does not take it is named, and nothing is published.
+     */
+    private static boolean shardKeyIndexes(ClusterFile file, PrintWriter out, PrintWriter err) {
+        Map<String, String> shards = new LinkedHashMap<>();
+        file.shards().forEach(shard -> shards.put(shard.getShardId(), shard.getConnectionString()));
+        List<String> namespaces = file.namespaces().stream().map(namespace -> namespace.config().getNamespace()).toList();
+        List<ShardKeyIndexes.Failure> failures;
+        try {
+            failures = ShardKeyIndexes.ensure(shards, namespaces);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("nothing published: interrupted while creating the shard-key indexes");
+            err.flush();
+            return false;
+        }
+        if (!failures.isEmpty()) {
+            failures.forEach(err::println);
+            long missing = failures.stream().map(ShardKeyIndexes.Failure::shardId).distinct().count();
+            err.println("nothing published: the shard-key index is missing on " + missing + " shard" + (missing == 1 ? "" : "s"));
+            err.flush();
+            return false;
+        }
+        out.println("shard-key index {_sk: 1}: on " + String.join(", ", shards.keySet()) + " for " + String.join(", ", namespaces));
+        return true;
     }
 
     private static boolean sameDeclaration(NamespaceConfig a, NamespaceConfig b) {

@@ -77,6 +77,7 @@ final class WireCommands {
         commands.put("insert", this::insert);
         commands.put("update", this::update);
         commands.put("delete", this::delete);
+        new WireAdminCommands(router, this::firstBatch).register(commands);
     }
 
     /** Whether this router answers a command of that name. */

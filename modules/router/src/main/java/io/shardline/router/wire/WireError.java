@@ -24,9 +24,13 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int UNAUTHORIZED = 13;
     public static final int TYPE_MISMATCH = 14;
     public static final int AUTHENTICATION_FAILED = 18;
+    public static final int ILLEGAL_OPERATION = 20;
     public static final int NAMESPACE_NOT_FOUND = 26;
+    public static final int INDEX_NOT_FOUND = 27;
     public static final int CURSOR_NOT_FOUND = 43;
+    public static final int NAMESPACE_EXISTS = 48;
     public static final int COMMAND_NOT_FOUND = 59;
+    public static final int CANNOT_CREATE_INDEX = 67;
     public static final int INVALID_OPTIONS = 72;
     public static final int COMMAND_NOT_SUPPORTED = 115;
     public static final int EXCEEDED_TIME_LIMIT = 262;
@@ -106,9 +110,13 @@ public record WireError(int code, String codeName, String message, List<String> 
             case UNAUTHORIZED -> "Unauthorized";
             case TYPE_MISMATCH -> "TypeMismatch";
             case AUTHENTICATION_FAILED -> "AuthenticationFailed";
+            case ILLEGAL_OPERATION -> "IllegalOperation";
             case NAMESPACE_NOT_FOUND -> "NamespaceNotFound";
+            case INDEX_NOT_FOUND -> "IndexNotFound";
             case CURSOR_NOT_FOUND -> "CursorNotFound";
+            case NAMESPACE_EXISTS -> "NamespaceExists";
             case COMMAND_NOT_FOUND -> "CommandNotFound";
+            case CANNOT_CREATE_INDEX -> "CannotCreateIndex";
             case INVALID_OPTIONS -> "InvalidOptions";
             case COMMAND_NOT_SUPPORTED -> "CommandNotSupported";
             case EXCEEDED_TIME_LIMIT -> "ExceededTimeLimit";
