@@ -63,6 +63,10 @@ final class WireCommands {
         commands.put("insert", this::insert);
         commands.put("update", this::update);
         commands.put("delete", this::delete);
+        WireFindAndModify findAndModify = new WireFindAndModify(router);
+        commands.put("findAndModify", findAndModify::run);
+        commands.put("findandmodify", findAndModify::run);
+        commands.put("explain", new WireExplain(router, this::knows)::run);
     }
 
     /** Whether this router answers a command of that name. */
@@ -72,7 +76,7 @@ final class WireCommands {
 
     /** Whether a command writes: its retryable failures carry {@code RetryableWriteError}. */
     static boolean isWrite(String command) {
-        return command.equals("insert") || command.equals("update") || command.equals("delete");
+        return command.equals("insert") || command.equals("update") || command.equals("delete") || command.equalsIgnoreCase("findAndModify");
     }
 
     Document run(WireSession session, WireMessage message) {

@@ -24,6 +24,7 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int UNAUTHORIZED = 13;
     public static final int TYPE_MISMATCH = 14;
     public static final int AUTHENTICATION_FAILED = 18;
+    public static final int ILLEGAL_OPERATION = 20;
     public static final int NAMESPACE_NOT_FOUND = 26;
     public static final int CURSOR_NOT_FOUND = 43;
     public static final int COMMAND_NOT_FOUND = 59;
@@ -106,6 +107,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             case UNAUTHORIZED -> "Unauthorized";
             case TYPE_MISMATCH -> "TypeMismatch";
             case AUTHENTICATION_FAILED -> "AuthenticationFailed";
+            case ILLEGAL_OPERATION -> "IllegalOperation";
             case NAMESPACE_NOT_FOUND -> "NamespaceNotFound";
             case CURSOR_NOT_FOUND -> "CursorNotFound";
             case COMMAND_NOT_FOUND -> "CommandNotFound";
