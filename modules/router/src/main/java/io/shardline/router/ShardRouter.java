@@ -2,7 +2,9 @@ package io.shardline.router;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,6 +13,7 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 import io.shardline.core.key.KeyRange;
+import io.shardline.core.routing.Chunk;
 import io.shardline.router.api.Explain;
 import io.shardline.router.api.FindAndModifyRequest;
 import io.shardline.router.api.FindAndModifyResult;
@@ -441,12 +444,12 @@ public final class ShardRouter implements AutoCloseable {
         ShardTargets targets = ShardTargets.of(view.routing(), plan);
         List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
         List<String> chunks = targets.chunks().stream().map(ShardRouter::describe).toList();
-        java.util.Map<String, List<String>> byShard = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> byShard = new LinkedHashMap<>();
         targets.chunksByShard().forEach((shard, owned) -> byShard.put(shard, owned.stream().map(ShardRouter::describe).toList()));
         return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version(), byShard);
     }
 
-    private static String describe(io.shardline.core.routing.Chunk chunk) {
+    private static String describe(Chunk chunk) {
         return describe(chunk.range()) + "@" + chunk.shardId() + " v" + chunk.version();
     }
 

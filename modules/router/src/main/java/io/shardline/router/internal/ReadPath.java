@@ -172,9 +172,8 @@ public final class ReadPath {
 
     /**
      * The first document matching {@code scopedFilter} in {@code sort} order (any, unsorted) on {@code targets}, whole
-     * and with its stored shard key: the candidate of a {@code findAndModify} that the
-     * filter does not confine to one chunk. Each target shard returns its first, in parallel; the router takes the
-     * first of those.
+     * and with its stored shard key: the candidate of a {@code findAndModify} that the filter does not confine to one
+     * chunk. Each target shard returns its first, in parallel; the router takes the first of those.
      *
      * @return the document, or {@code null} when none matches
      */

@@ -504,7 +504,7 @@ public final class WritePath {
         Modified modified;
         try {
             modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
-        } catch (RouterException failed) {
+        } catch (RuntimeException failed) {
             if (!duplicateKey(failed)) {
                 acknowledged.uncertain(chunk);
             }
@@ -518,8 +518,9 @@ public final class WritePath {
         return modified.result(projection, shard);
     }
 
-    private static boolean duplicateKey(RouterException e) {
-        return e.getCause() instanceof MongoException mongo && mongo.getCode() == 11000;
+    /** A shard's duplicate-key refusal: nothing was inserted. */
+    private static boolean duplicateKey(RuntimeException e) {
+        return e instanceof RouterException && e.getCause() instanceof MongoException mongo && mongo.getCode() == 11000;
     }
 
     /** The {@code findAndModify} command a shard runs. */
