@@ -361,12 +361,15 @@ class ChangeStreamConformanceIT {
             users.findOneAndUpdate(Filters.eq("_id", "k"), Updates.set("v", 2), new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
             users.findOneAndUpdate(Filters.eq("_id", "new"), Updates.set("v", 3), new FindOneAndUpdateOptions().upsert(true));
             users.findOneAndDelete(Filters.eq("_id", "k"));
+            users.findOneAndUpdate(Filters.lt("v", 0), Updates.set("v", 5), new FindOneAndUpdateOptions().upsert(true));
 
-            List<BsonDocument> events = take(cursor, 3);
+            List<BsonDocument> events = take(cursor, 4);
 
-            assertThat(events).extracting(e -> e.getString("operationType").getValue()).containsExactly("update", "insert", "delete");
+            assertThat(events).extracting(e -> e.getString("operationType").getValue()).containsExactly("update", "insert", "delete", "insert");
             assertThat(events.get(0).getDocument("fullDocument")).isEqualTo(BsonDocument.parse("{_id: 'k', v: 2}"));
             assertThat(events.get(1).getDocument("fullDocument")).isEqualTo(BsonDocument.parse("{_id: 'new', v: 3}"));
+            assertThat(events.get(3).getDocument("fullDocument").getInt32("v").getValue())
+                .as("an upsert whose new document no longer matches the filter").isEqualTo(5);
         }
     }
 

@@ -15,7 +15,10 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 import io.shardline.core.key.KeyRange;
+import io.shardline.core.routing.Chunk;
 import io.shardline.router.api.Explain;
+import io.shardline.router.api.FindAndModifyRequest;
+import io.shardline.router.api.FindAndModifyResult;
 import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
 import io.shardline.router.api.InsertOutcome;
@@ -25,6 +28,7 @@ import io.shardline.router.api.Scope;
 import io.shardline.router.api.ShardCommandException;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
+import io.shardline.router.internal.DocumentOrder;
 import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
@@ -93,7 +97,8 @@ public final class ShardRouter implements AutoCloseable {
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases);
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged);
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
+            config.shardTimeout().toMillis());
     }
 
     /**
@@ -337,21 +342,61 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.check("filter", filter);
         RequestGuards.check("update", update);
         RequestGuards.rejectTooLarge("update", update);
-        Document scopedUpdate = update;
-        if (!scope.isService()) {
-            Object owner = update.get(config.tenantField());
-            if (owner != null && !scope.tenant().equals(owner)) {
-                throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
-            }
-            if (update.keySet().stream().noneMatch(k -> k.startsWith("$"))) {
-                scopedUpdate = new Document(update);
-                scopedUpdate.put(config.tenantField(), scope.tenant());
-            }
-        }
+        Document scopedUpdate = scopedUpdate(scope, update);
         Document scopedFilter = scoped(scope, filter);
         Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
         try {
             return writes.update(() -> view(namespace), scopedFilter, checked, multi, upsert);
+        } finally {
+            cache.invalidate(namespace);
+        }
+    }
+
+    /** A tenant's update may not name another tenant, and a tenant's replacement gets the tenant's field. */
+    private Document scopedUpdate(Scope scope, Document update) {
+        if (scope.isService()) {
+            return update;
+        }
+        Object owner = update.get(config.tenantField());
+        if (owner != null && !scope.tenant().equals(owner)) {
+            throw new RouterException(RouterException.Kind.FORBIDDEN, "update." + config.tenantField() + " names another tenant");
+        }
+        if (update.keySet().stream().noneMatch(k -> k.startsWith("$"))) {
+            Document scoped = new Document(update);
+            scoped.put(config.tenantField(), scope.tenant());
+            return scoped;
+        }
+        return update;
+    }
+
+    /**
+     * Removes or updates the first document matching a filter in a sort order, and answers with it as it was or as it
+     * became, as MongoDB's {@code findAndModify} does; at most one document is modified, and the one answered is the one
+     * modified. A filter confined to one chunk runs on its owner in one step; otherwise the router finds the first
+     * matching document across the target shards and modifies it on its owner if it still matches, reading again when
+     * another write took it first (see {@link WritePath#findAndModify}). Updates follow the same rules as
+     * {@link #update}: operators or a replacement, never changing a tenant or shard key, and an upsert's filter fixes the
+     * shard key.
+     */
+    public FindAndModifyResult findAndModify(Scope scope, String namespace, FindAndModifyRequest request) {
+        RequestGuards.check("query", request.filter());
+        RequestGuards.check("sort", request.sort());
+        RequestGuards.check("fields", request.fields());
+        if (request.sort() != null && !request.sort().isEmpty()) {
+            new DocumentOrder(request.sort()); // refuses a direction other than 1 or -1, naming the field
+        }
+        Document scopedFilter = scoped(scope, request.filter());
+        UpdateRules rules = new UpdateRules(config.tenantField(), view(namespace).strategy().fields());
+        Document update = null;
+        if (!request.remove()) {
+            RequestGuards.check("update", request.update());
+            RequestGuards.rejectTooLarge("update", request.update());
+            update = rules.check(scopedFilter, scopedUpdate(scope, request.update()), request.upsert());
+        }
+        FindAndModifyRequest checked = new FindAndModifyRequest(scopedFilter, request.sort(), update, request.remove(),
+            request.returnNew(), request.fields(), request.upsert());
+        try {
+            return writes.findAndModify(() -> view(namespace), checked, rules, reads::first);
         } finally {
             cache.invalidate(namespace);
         }
@@ -377,13 +422,39 @@ public final class ShardRouter implements AutoCloseable {
 
     public Explain explain(Scope scope, String namespace, Document filter) {
         RequestGuards.check("filter", filter);
+        return explained(namespace, scoped(scope, filter));
+    }
+
+    /**
+     * Which shards and chunks an aggregation pipeline targets, and why: its leading {@code $match} stages target as a
+     * filter does. A pipeline the router would refuse is refused.
+     */
+    public Explain explainAggregate(Scope scope, String namespace, List<Document> pipeline) {
+        if (pipeline == null) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
+        }
+        RequestGuards.check("pipeline", pipeline);
+        for (Document stage : pipeline) {
+            if (stage.get("$match") instanceof Document match) {
+                scoped(scope, match);
+            }
+        }
+        return explained(namespace, ReadPath.aggregationTargeting(scoped(scope, new Document()), pipeline));
+    }
+
+    private Explain explained(String namespace, Document scoped) {
         NamespaceView view = view(namespace);
-        Document scoped = scoped(scope, filter);
         TargetPlan plan = view.plan(scoped);
         ShardTargets targets = ShardTargets.of(view.routing(), plan);
         List<String> ranges = plan.ranges().stream().map(ShardRouter::describe).toList();
-        List<String> chunks = targets.chunks().stream().map(c -> describe(c.range()) + "@" + c.shardId() + " v" + c.version()).toList();
-        return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version());
+        List<String> chunks = targets.chunks().stream().map(ShardRouter::describe).toList();
+        Map<String, List<String>> byShard = new LinkedHashMap<>();
+        targets.chunksByShard().forEach((shard, owned) -> byShard.put(shard, owned.stream().map(ShardRouter::describe).toList()));
+        return new Explain(namespace, plan.isAll(), plan.reason(), ranges, chunks, targets.shards(), state.version(), byShard);
+    }
+
+    private static String describe(Chunk chunk) {
+        return describe(chunk.range()) + "@" + chunk.shardId() + " v" + chunk.version();
     }
 
     /** The fields a namespace's shard key is computed from, in order. */

@@ -146,9 +146,7 @@ public final class ReadPath {
      */
     public FindResult aggregate(NamespaceView view, Document tenantFilter, List<Document> pipeline, boolean allowPartial) {
         AggregationSplit split = AggregationSplit.of(pipeline);
-        Document targeting = split.targetingFilter().isEmpty() ? tenantFilter
-            : new Document("$and", List.of(tenantFilter, split.targetingFilter()));
-        ShardTargets targets = view.targets(targeting);
+        ShardTargets targets = view.targets(targeting(tenantFilter, split));
         targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Document>> gathered = gather("aggregate", view, targets, shard -> {
             List<Document> stages = new ArrayList<>();
@@ -173,6 +171,42 @@ public final class ReadPath {
         }
         List<Document> result = new ArrayList<>(RouterStages.apply(merged, split.routerStages()));
         return new FindResult(result, !gathered.missing().isEmpty(), gathered.missing(), targets.shards());
+    }
+
+    /**
+     * The filter a pipeline targets shards with: the tenant predicate and the pipeline's leading {@code $match} stages.
+     *
+     * @throws RouterException BAD_REQUEST naming a stage the router cannot run
+     */
+    public static Document aggregationTargeting(Document tenantFilter, List<Document> pipeline) {
+        return targeting(tenantFilter, AggregationSplit.of(pipeline));
+    }
+
+    private static Document targeting(Document tenantFilter, AggregationSplit split) {
+        return split.targetingFilter().isEmpty() ? tenantFilter : new Document("$and", List.of(tenantFilter, split.targetingFilter()));
+    }
+
+    /**
+     * The first document matching {@code scopedFilter} in {@code sort} order (any, unsorted) on {@code targets}, whole
+     * and with its stored shard key: the candidate of a {@code findAndModify} that the filter does not confine to one
+     * chunk. Each target shard returns its first, in parallel; the router takes the first of those.
+     *
+     * @return the document, or {@code null} when none matches
+     */
+    public Document first(NamespaceView view, ShardTargets targets, Document scopedFilter, Document sort) {
+        if (targets.shards().isEmpty()) {
+            return null;
+        }
+        FindRequest request = new FindRequest(scopedFilter, sort, 0, 1, null, false);
+        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
+        Gathered<List<Document>> gathered = gather("findAndModify", view, targets, shard -> {
+            List<Document> docs = new ArrayList<>(1);
+            find(view, shard, targets.scoped(shard, scopedFilter), request, null, 0, 1).into(docs);
+            return docs;
+        }, false);
+        List<Document> merged = sort == null || sort.isEmpty() ? concat(gathered.results())
+            : mergeSorted(gathered.results(), new DocumentOrder(sort));
+        return merged.isEmpty() ? null : merged.get(0);
     }
 
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {

@@ -145,6 +145,41 @@ public final class UpdateRules {
         return completed;
     }
 
+    /**
+     * A replacement, already {@link #check checked}, completed for the stored document it replaces: each protected
+     * field the stored document has is kept (copied in when the replacement leaves it out), and a replacement that
+     * gives one another value, or adds one the stored document lacks, is refused naming the field. For a replacement
+     * whose filter does not fix every protected field by equality, once the router knows which document it replaces.
+     */
+    public Document keepStored(Document replacement, Document stored) {
+        Document completed = new Document(replacement);
+        for (String field : protectedFields()) {
+            boolean has = stored.containsKey(field);
+            if (!replacement.containsKey(field)) {
+                if (has) {
+                    completed.put(field, stored.get(field));
+                }
+            } else if (!has || !java.util.Objects.equals(replacement.get(field), stored.get(field))) {
+                throw bad("replacement sets '" + field + "', " + role(field) + ", to " + replacement.get(field) + " where the document it "
+                    + "replaces has " + (has ? stored.get(field) : "no " + field) + ": a stored document's "
+                    + (field.equals(tenantField) ? "tenant" : "shard key") + " never changes");
+            }
+        }
+        return completed;
+    }
+
+    /**
+     * A filter of the documents whose tenant and shard-key fields are those of {@code document} (top-level fields):
+     * equal where it has them, missing where it has not.
+     */
+    public Document samePlacement(Document document) {
+        Document filter = new Document();
+        for (String field : protectedFields()) {
+            filter.append(field, document.containsKey(field) ? new Document("$eq", document.get(field)) : new Document("$exists", false));
+        }
+        return filter;
+    }
+
     private List<String> protectedFields() {
         List<String> fields = new ArrayList<>(keyFields.size() + 1);
         fields.add(tenantField);

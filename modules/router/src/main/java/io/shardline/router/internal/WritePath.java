@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bson.Document;
+import org.bson.types.ObjectId;
 
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoCollection;
@@ -19,6 +20,8 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 import io.shardline.core.key.ShardKeyException;
 import io.shardline.core.routing.Chunk;
+import io.shardline.router.api.FindAndModifyRequest;
+import io.shardline.router.api.FindAndModifyResult;
 import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.WriteResult;
@@ -45,10 +48,17 @@ public final class WritePath {
     private final java.util.function.BooleanSupplier leaseValid;
     private final InFlightWrites inFlight;
     private final AcknowledgedDocuments acknowledged;
+    private final long raceBudgetMillis;
 
+    /**
+     * @param raceBudgetMillis how long a {@code findAndModify} whose filter spans several chunks keeps trying when the
+     *                         document it found first is changed by another write before it modifies it
+     */
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
-                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
+                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged,
+                     long raceBudgetMillis) {
         this.acknowledged = acknowledged;
+        this.raceBudgetMillis = raceBudgetMillis;
         this.clients = clients;
         this.state = state;
         this.fenceBudgetMillis = fenceBudgetMillis;
@@ -263,6 +273,278 @@ public final class WritePath {
         }
     }
 
+    /** Reads the first document matching a filter on given targets, whole with its stored shard key ({@link ReadPath#first}). */
+    public interface FirstMatch {
+        Document first(NamespaceView view, ShardTargets targets, Document scopedFilter, Document sort);
+    }
+
+    /**
+     * A {@code findAndModify}, its update already checked by {@link UpdateRules} against {@code request}'s filter (which
+     * is scoped to the caller): one document at most is removed, updated or inserted, and the document answered is the
+     * one this call modified.
+     *
+     * <ul>
+     * <li>A filter confined to one chunk runs on its owner as one {@code findAndModify}, which picks the document and
+     * modifies it atomically. So does an upsert with update operators, whose filter fixes the shard key.</li>
+     * <li>Otherwise the router reads the first matching document in sort order across the target shards (each returns
+     * its first), then modifies it on the owner of its chunk with a filter that pins its {@code _id} and stored shard key
+     * and still holds the request's filter. When that matches nothing (another write changed or removed the document in
+     * between) it reads again, for up to the race budget, then fails as retryable: nothing was modified.</li>
+     * <li>A replacement keeps the tenant and shard-key fields of the document it replaces ({@link UpdateRules#keepStored}),
+     * so it always knows that document first. With an upsert, the key the filter and replacement fix names the one chunk
+     * read; when nothing matches there, the replacement is inserted by an upsert that pins the new {@code _id}, and a
+     * duplicate key (a document that appeared in between) makes it read once more.</li>
+     * </ul>
+     *
+     * @param rules the namespace's update rules, for replacements
+     * @param reads reads the first matching document on the target shards
+     */
+    public FindAndModifyResult findAndModify(ViewSource views, FindAndModifyRequest request, UpdateRules rules, FirstMatch reads) {
+        Projections.Plan projection = Projections.plan(request.fields(), List.of());
+        requireLease();
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            if (request.upsert() && !request.replacement()) {
+                return upsertOperators(views, request, projection, ticket);
+            }
+            return firstMatching(views, request, projection, rules, reads, ticket);
+        }
+    }
+
+    /** What a shard's {@code findAndModify} answered; {@code reported} is false when it gave no {@code lastErrorObject}. */
+    private record Modified(Document value, long n, boolean updatedExisting, Object upsertedId, boolean reported) {
+
+        /** @param remove whether the command removed: without a {@code lastErrorObject}, a document answered was matched */
+        static Modified of(Document reply, boolean remove) {
+            Document value = reply.get("value") instanceof Document document ? document : null;
+            if (!(reply.get("lastErrorObject") instanceof Document last)) {
+                long n = value == null ? 0 : 1;
+                return new Modified(value, n, !remove && n == 1, null, false);
+            }
+            long n = last.get("n") instanceof Number number ? number.longValue() : 0;
+            return new Modified(value, n, Boolean.TRUE.equals(last.get("updatedExisting")), last.get("upserted"), true);
+        }
+
+        FindAndModifyResult result(Projections.Plan projection, String shard) {
+            return new FindAndModifyResult(value == null ? null : projection.finish(value), n, updatedExisting, upsertedId, List.of(shard));
+        }
+    }
+
+    private FindAndModifyResult upsertOperators(ViewSource views, FindAndModifyRequest request, Projections.Plan projection,
+                                                InFlightWrites.Ticket ticket) {
+        NamespaceView view = views.view();
+        ShardKey key = pinnedKey(view, request.filter(), null);
+        Chunk chunk = writableChunk(views, key, ticket);
+        load.write(chunk.shardId(), List.of(chunk));
+        Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), request.filter()));
+        Document command = command(view, filter, request.sort(), withKeyOnInsert(request.update(), key, request.filter()), request,
+            projection, true);
+        Modified modified;
+        try {
+            modified = Modified.of(onShard(chunk.shardId(), "findAndModify", () -> runCommand(view, chunk.shardId(), command)), false);
+        } catch (RuntimeException failed) {
+            acknowledged.uncertain(chunk);
+            throw failed;
+        }
+        if (!modified.reported()) {
+            acknowledged.uncertain(chunk);
+        } else if (modified.upsertedId() != null) {
+            acknowledged.added(chunk, 1);
+        }
+        return modified.result(projection, chunk.shardId());
+    }
+
+    private FindAndModifyResult firstMatching(ViewSource views, FindAndModifyRequest request, Projections.Plan projection,
+                                              UpdateRules rules, FirstMatch reads, InFlightWrites.Ticket ticket) {
+        long deadline = System.currentTimeMillis() + raceBudgetMillis;
+        ShardKey upsertKey = request.upsert() ? pinnedKey(views.view(), request.filter(), request.update()) : null;
+        boolean duplicateSeen = false;
+        for (int attempt = 1; ; attempt++) {
+            NamespaceView view;
+            ShardTargets targets;
+            Document filter;
+            if (upsertKey != null) {
+                Chunk chunk = writableChunk(views, upsertKey, ticket);
+                view = views.view();
+                targets = new ShardTargets(Map.of(chunk.shardId(), List.of(chunk)), List.of(chunk.range()));
+                filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, upsertKey.toHex()), request.filter()));
+            } else {
+                Targeted targeted = unfencedTargets(views, request.filter(), ticket);
+                view = targeted.view();
+                targets = targeted.targets();
+                filter = request.filter();
+                if (targets.chunks().isEmpty()) {
+                    return FindAndModifyResult.none(List.of());
+                }
+                if (targets.chunks().size() == 1 && !request.replacement()) {
+                    return onOneChunk(view, targets, request, projection);
+                }
+            }
+            Document candidate = reads.first(view, targets, filter, request.sort());
+            FindAndModifyResult done;
+            if (candidate != null) {
+                done = modifyCandidate(views, request, candidate, projection, rules, ticket);
+            } else if (upsertKey == null) {
+                return FindAndModifyResult.none(targets.shards());
+            } else {
+                try {
+                    done = insertReplacement(view, targets.chunks().get(0), upsertKey, request, projection, rules);
+                } catch (RouterException e) {
+                    if (duplicateSeen || !duplicateKey(e)) {
+                        throw e;
+                    }
+                    duplicateSeen = true;
+                    done = null;
+                }
+            }
+            if (done != null) {
+                return done;
+            }
+            if (System.currentTimeMillis() >= deadline) {
+                throw new RouterException(RouterException.Kind.RETRYABLE, "findAndModify: the first document matching the filter was "
+                    + "changed by other writes before this one could modify it, " + attempt + " times in " + raceBudgetMillis
+                    + " ms; nothing was modified; retry");
+            }
+        }
+    }
+
+    /** A filter confined to one chunk: its owner picks and modifies the document in one {@code findAndModify}. */
+    private FindAndModifyResult onOneChunk(NamespaceView view, ShardTargets targets, FindAndModifyRequest request,
+                                           Projections.Plan projection) {
+        Chunk chunk = targets.chunks().get(0);
+        String shard = chunk.shardId();
+        load.write(shard, List.of(chunk));
+        Document command = command(view, targets.scoped(shard, request.filter()), request.sort(), request.update(), request, projection,
+            false);
+        Modified modified;
+        try {
+            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
+        } catch (RuntimeException failed) {
+            if (request.remove()) {
+                acknowledged.uncertain(chunk);
+            }
+            throw failed;
+        }
+        if (request.remove() && modified.n() > 0) {
+            acknowledged.removed(chunk, modified.n());
+        }
+        return modified.result(projection, shard);
+    }
+
+    /**
+     * Modifies the document read first, on the owner of its chunk, if it still matches the filter: pinned by its
+     * {@code _id} and stored shard key. Returns {@code null} when it no longer matches (nothing was modified).
+     */
+    private FindAndModifyResult modifyCandidate(ViewSource views, FindAndModifyRequest request, Document candidate,
+                                                Projections.Plan projection, UpdateRules rules, InFlightWrites.Ticket ticket) {
+        if (!(candidate.get(ShardKeyField.NAME) instanceof String storedKey)) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "findAndModify: the first matching document (_id "
+                + candidate.get("_id") + ") has no stored shard key '" + ShardKeyField.NAME + "': it was not written through a "
+                + "router, and cannot be modified without one");
+        }
+        ShardKey key = ShardKey.ofHex(storedKey);
+        Chunk chunk = writableChunk(views, key, ticket);
+        NamespaceView view = views.view();
+        String shard = chunk.shardId();
+        load.write(shard, List.of(chunk));
+        Document pinned = new Document("$and", List.of(new Document("_id", candidate.get("_id")).append(ShardKeyField.NAME, storedKey),
+            request.filter()));
+        Document update = request.update();
+        if (request.replacement()) {
+            update = rules.keepStored(request.update(), candidate);
+            update.put(ShardKeyField.NAME, storedKey);
+        }
+        Document command = command(view, pinned, null, update, request, projection, false);
+        Modified modified;
+        try {
+            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
+        } catch (RuntimeException failed) {
+            if (request.remove()) {
+                acknowledged.uncertain(chunk);
+            }
+            throw failed;
+        }
+        if (modified.n() == 0) {
+            return null;
+        }
+        if (request.remove()) {
+            acknowledged.removed(chunk, 1);
+        }
+        return modified.result(projection, shard);
+    }
+
+    /**
+     * The insert of an upsert with a replacement, when nothing matched on the chunk its key names: an upsert pinned to
+     * the new document's {@code _id} (the filter's, the replacement's, or a new one), its stored key, its tenant and
+     * shard-key fields as the replacement has them (or lacks them) and the filter, so that a document appearing in
+     * between is replaced only if the replacement keeps its placement.
+     */
+    private FindAndModifyResult insertReplacement(NamespaceView view, Chunk chunk, ShardKey key, FindAndModifyRequest request,
+                                                  Projections.Plan projection, UpdateRules rules) {
+        String shard = chunk.shardId();
+        Document replacement = new Document(request.update());
+        Document fixed = UpdateRules.equalities(request.filter());
+        Object id = fixed.get("_id");
+        if (id == null) {
+            id = replacement.containsKey("_id") ? replacement.get("_id") : new ObjectId();
+        }
+        replacement.put("_id", id);
+        replacement.put(ShardKeyField.NAME, key.toHex());
+        // Each path once: an upsert refuses a path its filter fixes twice. What the filter fixes, the replacement has.
+        Document pins = new Document(ShardKeyField.NAME, key.toHex());
+        if (!fixed.containsKey("_id")) {
+            pins.append("_id", id);
+        }
+        rules.samePlacement(replacement).forEach((field, condition) -> {
+            if (!fixed.containsKey(field) && !pins.containsKey(field)) {
+                pins.append(field, condition);
+            }
+        });
+        load.write(shard, List.of(chunk));
+        Document command = command(view, new Document("$and", List.of(pins, request.filter())), null, replacement, request, projection, true);
+        Modified modified;
+        try {
+            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
+        } catch (RuntimeException failed) {
+            if (!duplicateKey(failed)) {
+                acknowledged.uncertain(chunk);
+            }
+            throw failed;
+        }
+        if (!modified.reported()) {
+            acknowledged.uncertain(chunk);
+        } else if (modified.upsertedId() != null) {
+            acknowledged.added(chunk, 1);
+        }
+        return modified.result(projection, shard);
+    }
+
+    /** A shard's duplicate-key refusal: nothing was inserted. */
+    private static boolean duplicateKey(RuntimeException e) {
+        return e instanceof RouterException && e.getCause() instanceof MongoException mongo && mongo.getCode() == 11000;
+    }
+
+    /** The {@code findAndModify} command a shard runs. */
+    private static Document command(NamespaceView view, Document filter, Document sort, Document update, FindAndModifyRequest request,
+                                    Projections.Plan projection, boolean upsert) {
+        Document command = new Document("findAndModify", view.collection()).append("query", filter);
+        if (sort != null && !sort.isEmpty()) {
+            command.append("sort", sort);
+        }
+        if (request.remove()) {
+            command.append("remove", true);
+        } else {
+            command.append("update", update).append("new", request.returnNew());
+        }
+        if (upsert) {
+            command.append("upsert", true);
+        }
+        return command.append("fields", projection.forShards());
+    }
+
+    private Document runCommand(NamespaceView view, String shard, Document command) {
+        return clients.client(shard).getDatabase(view.database()).runCommand(command);
+    }
+
     /** What one shard did for a write. */
     private record ShardWrite(long matched, long modified) {
     }
@@ -350,18 +632,7 @@ public final class WritePath {
     private WriteResult pinned(ViewSource views, Document scopedFilter, Document update, boolean replacement, boolean upsert,
                                InFlightWrites.Ticket ticket) {
         NamespaceView view = views.view();
-        Document keySource = UpdateRules.equalities(scopedFilter);
-        if (replacement) {
-            keySource.putAll(update);
-        }
-        ShardKey key;
-        try {
-            key = view.strategy().keyOf(keySource);
-        } catch (IllegalArgumentException e) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, (replacement ? "update" : "filter")
-                + ": an upsert or replacement needs every shard-key field " + view.strategy().fields()
-                + " fixed by equality: " + e.getMessage(), e);
-        }
+        ShardKey key = pinnedKey(view, scopedFilter, replacement ? update : null);
         Chunk chunk = writableChunk(views, key, ticket);
         load.write(chunk.shardId(), List.of(chunk));
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
@@ -390,18 +661,44 @@ public final class WritePath {
             replacementDoc.put(ShardKeyField.NAME, key.toHex());
             result = onShard(chunk.shardId(), "update", () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
         } else {
-            Document withKey = new Document(update);
-            Document setOnInsert = new Document(update.get("$setOnInsert") instanceof Document s ? s : new Document());
-            setOnInsert.put(ShardKeyField.NAME, key.toHex());
-            UpdateRules.equalities(scopedFilter).forEach((field, value) -> {
-                if (!field.startsWith("$") && !touchedBy(update, field)) {
-                    setOnInsert.putIfAbsent(field, value);
-                }
-            });
-            withKey.put("$setOnInsert", setOnInsert);
+            Document withKey = withKeyOnInsert(update, key, scopedFilter);
             result = onShard(chunk.shardId(), "update", () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
         }
         return result;
+    }
+
+    /**
+     * The shard key of the one chunk an upsert or replacement can write: every shard-key field fixed by equality in the
+     * filter (or, for a replacement, carried by it).
+     *
+     * @param replacement the replacement document, {@code null} for operators
+     */
+    private static ShardKey pinnedKey(NamespaceView view, Document scopedFilter, Document replacement) {
+        Document keySource = UpdateRules.equalities(scopedFilter);
+        if (replacement != null) {
+            keySource.putAll(replacement);
+        }
+        try {
+            return view.strategy().keyOf(keySource);
+        } catch (IllegalArgumentException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, (replacement != null ? "update" : "filter")
+                + ": an upsert or replacement needs every shard-key field " + view.strategy().fields()
+                + " fixed by equality: " + e.getMessage(), e);
+        }
+    }
+
+    /** An operator update that, when it inserts, stores the shard key and the filter's equalities the update leaves alone. */
+    private static Document withKeyOnInsert(Document update, ShardKey key, Document scopedFilter) {
+        Document withKey = new Document(update);
+        Document setOnInsert = new Document(update.get("$setOnInsert") instanceof Document s ? s : new Document());
+        setOnInsert.put(ShardKeyField.NAME, key.toHex());
+        UpdateRules.equalities(scopedFilter).forEach((field, value) -> {
+            if (!field.startsWith("$") && !touchedBy(update, field)) {
+                setOnInsert.putIfAbsent(field, value);
+            }
+        });
+        withKey.put("$setOnInsert", setOnInsert);
+        return withKey;
     }
 
     private Chunk writableChunk(ViewSource views, ShardKey key, InFlightWrites.Ticket ticket) {

@@ -44,7 +44,7 @@ final class WireCommands {
     /** Commands a client may run before it authenticates: the handshake and authentication itself. */
     private static final Set<String> BEFORE_AUTHENTICATION = Set.of("hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping",
         "buildInfo", "buildinfo", "endSessions", "connectionStatus", "whatsmyuri");
-    private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findAndModify");
+    private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findAndModify", "findandmodify");
     private static final Set<String> ADMINISTRATION = Set.of("createIndexes", "dropIndexes", "create", "drop");
 
     WireCommands(ShardRouter router, WireCursors cursors, WireServerStats stats, RetryableWrites retryable, WireUsers users) {
@@ -78,6 +78,10 @@ final class WireCommands {
         commands.put("update", this::update);
         commands.put("delete", this::delete);
         new WireAdminCommands(router, this::firstBatch).register(commands);
+        WireFindAndModify findAndModify = new WireFindAndModify(router);
+        commands.put("findAndModify", findAndModify::run);
+        commands.put("findandmodify", findAndModify::run);
+        commands.put("explain", new WireExplain(router, this::knows)::run);
     }
 
     /** Whether this router answers a command of that name. */

@@ -105,4 +105,37 @@ class UpdateRulesTest {
         refused(REGIONS, filter, new Document("profile", new Document("region", "eu")), false, "'profile.region'");
         refused(REGIONS, filter, new Document("name", "x"), false, "'profile.region'", "operators");
     }
+
+    @Test
+    void shouldKeepTheStoredDocumentsTenantAndShardKeyInAReplacementThatLeavesThemOut() {
+        Document stored = new Document("_id", "s1").append("tenantId", "acme").append("userId", "u1").append("name", "old");
+
+        assertThat(SESSIONS.keepStored(new Document("name", "new"), stored))
+            .isEqualTo(new Document("name", "new").append("tenantId", "acme").append("userId", "u1"));
+        assertThat(SESSIONS.keepStored(new Document("userId", "u1").append("name", "new"), stored))
+            .isEqualTo(new Document("userId", "u1").append("name", "new").append("tenantId", "acme"));
+        assertThat(SESSIONS.keepStored(new Document("name", "new"), new Document("_id", "x").append("userId", "u1")))
+            .as("a document without a tenant stays without one").isEqualTo(new Document("name", "new").append("userId", "u1"));
+    }
+
+    @Test
+    void shouldRefuseAReplacementThatWouldChangeTheStoredDocumentsTenantOrShardKey() {
+        Document stored = new Document("_id", "s1").append("tenantId", "acme").append("userId", "u1");
+
+        assertThatThrownBy(() -> SESSIONS.keepStored(new Document("userId", "u2"), stored))
+            .isInstanceOf(RouterException.class).hasMessageContainingAll("'userId'", "a shard-key field", "u2", "has u1");
+        assertThatThrownBy(() -> SESSIONS.keepStored(new Document("tenantId", "globex"), stored))
+            .isInstanceOf(RouterException.class).hasMessageContainingAll("'tenantId'", "the tenant field", "globex", "tenant never changes");
+        assertThatThrownBy(() -> SESSIONS.keepStored(new Document("tenantId", "acme"), new Document("_id", "x").append("userId", "u1")))
+            .as("a tenant given to a document that had none").isInstanceOf(RouterException.class)
+            .hasMessageContainingAll("'tenantId'", "has no tenantId");
+    }
+
+    @Test
+    void shouldMatchTheDocumentsPlacedAsAGivenOne() {
+        assertThat(SESSIONS.samePlacement(new Document("_id", "x").append("userId", "u1")))
+            .isEqualTo(new Document("tenantId", new Document("$exists", false)).append("userId", new Document("$eq", "u1")));
+        assertThat(USERS.samePlacement(new Document("tenantId", "acme")))
+            .isEqualTo(new Document("tenantId", new Document("$eq", "acme")));
+    }
 }
