@@ -342,14 +342,33 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.check("filter", filter);
         RequestGuards.check("update", update);
         RequestGuards.rejectTooLarge("update", update);
-        Document scopedUpdate = scopedUpdate(scope, update);
         Document scopedFilter = scoped(scope, filter);
+        Document scopedUpdate = keepingTenant(scope, scopedFilter, scopedUpdate(scope, update));
         Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
         try {
             return writes.update(() -> view(namespace), scopedFilter, checked, multi, upsert);
         } finally {
             cache.invalidate(namespace);
         }
+    }
+
+    /**
+     * A service caller's replacement keeps the stored document's tenant: it carries the tenant field, or the filter fixes
+     * it by equality (and the replacement gets it from there). A replacement without either would remove the tenant
+     * of the document it replaces, so it is refused naming the field. (A tenant's replacement gets its tenant.)
+     */
+    private Document keepingTenant(Scope scope, Document scopedFilter, Document update) {
+        if (!scope.isService() || update.keySet().stream().anyMatch(k -> k.startsWith("$")) || update.containsKey(config.tenantField())) {
+            return update;
+        }
+        Object fixed = UpdateRules.equalities(scopedFilter).get(config.tenantField());
+        if (fixed == null) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "update." + config.tenantField() + ": a replacement must carry the"
+                + " tenant field, or the filter fix it by equality, so that the stored document keeps its tenant");
+        }
+        Document kept = new Document(update);
+        kept.put(config.tenantField(), fixed);
+        return kept;
     }
 
     /** A tenant's update may not name another tenant, and a tenant's replacement gets the tenant's field. */

@@ -207,6 +207,23 @@ class WireRouterIT {
     }
 
     @Test
+    void shouldKeepTheStoredTenantOfADocumentAServiceReplaces() {
+        MongoCollection<Document> users = users();
+        users.insertOne(new Document("_id", "rep1").append("tenantId", "t3").append("name", "before"));
+
+        assertThatThrownBy(() -> users.replaceOne(Filters.eq("_id", "rep1"), new Document("name", "lost tenant")))
+            .isInstanceOfSatisfying(com.mongodb.MongoWriteException.class, e -> {
+                assertThat(e.getCode()).isEqualTo(2);
+                assertThat(e.getMessage()).contains("tenantId");
+            });
+        var replaced = users.replaceOne(Filters.and(Filters.eq("_id", "rep1"), Filters.eq("tenantId", "t3")), new Document("name", "after"));
+
+        assertThat(replaced.getModifiedCount()).isEqualTo(1);
+        assertThat(users.find(Filters.eq("_id", "rep1")).first()).containsEntry("tenantId", "t3").containsEntry("name", "after");
+        users.deleteOne(Filters.eq("_id", "rep1"));
+    }
+
+    @Test
     void shouldReportEachFailedStatementOfABulkInsertByIndex() {
         MongoCollection<Document> users = users();
         List<Document> ordered = List.of(new Document("_id", "b1"), new Document("_id", "u5"), new Document("_id", "b2"));
