@@ -216,6 +216,11 @@ class WireRouterIT {
                 assertThat(e.getCode()).isEqualTo(2);
                 assertThat(e.getMessage()).contains("tenantId");
             });
+        assertThatThrownBy(() -> users.updateOne(Filters.eq("_id", "rep1"), Updates.set("tenantId", "t4")))
+            .as("a tenant never changes").isInstanceOfSatisfying(com.mongodb.MongoWriteException.class, e -> {
+                assertThat(e.getCode()).isEqualTo(66);
+                assertThat(e.getError().getMessage()).contains("tenantId");
+            });
         var replaced = users.replaceOne(Filters.and(Filters.eq("_id", "rep1"), Filters.eq("tenantId", "t3")), new Document("name", "after"));
 
         assertThat(replaced.getModifiedCount()).isEqualTo(1);

@@ -8,6 +8,7 @@ import java.util.Set;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
+import io.shardline.router.api.ImmutableFieldException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -91,7 +92,7 @@ public final class UpdateRules {
             if (sets && path.equals(field) && pinned.containsKey(field) && fixedValue(pinned.get(field)) && pinned.get(field).equals(value)) {
                 continue;
             }
-            throw bad(operator + " " + path + ": '" + field + "', " + role(field) + ", cannot be modified: a stored document's "
+            throw immutable(operator + " " + path + ": '" + field + "', " + role(field) + ", cannot be modified: a stored document's "
                 + (field.equals(tenantField) ? "tenant" : "shard key") + " never changes (only a $set or $setOnInsert of the value the filter "
                 + "fixes by equality is allowed; to move a document, delete it and insert it anew)");
         }
@@ -123,7 +124,7 @@ public final class UpdateRules {
             }
             for (String field : protectedFields()) {
                 if (!path.equals(field) && touches(path, field)) {
-                    throw bad("replacement field '" + path + "' would change '" + field + "', " + role(field) + "; name '" + field + "' whole");
+                    throw immutable("replacement field '" + path + "' would change '" + field + "', " + role(field) + "; name '" + field + "' whole");
                 }
             }
         }
@@ -138,7 +139,7 @@ public final class UpdateRules {
                     completed.put(field, fixed);
                 }
             } else if (pinned.containsKey(field) && !java.util.Objects.equals(update.get(field), fixed)) {
-                throw bad("replacement sets '" + field + "', " + role(field) + ", to " + update.get(field) + " where the filter fixes it to "
+                throw immutable("replacement sets '" + field + "', " + role(field) + ", to " + update.get(field) + " where the filter fixes it to "
                     + fixed + ": a stored document's " + (field.equals(tenantField) ? "tenant" : "shard key") + " never changes");
             }
         }
@@ -160,7 +161,7 @@ public final class UpdateRules {
                     completed.put(field, stored.get(field));
                 }
             } else if (!has || !java.util.Objects.equals(replacement.get(field), stored.get(field))) {
-                throw bad("replacement sets '" + field + "', " + role(field) + ", to " + replacement.get(field) + " where the document it "
+                throw immutable("replacement sets '" + field + "', " + role(field) + ", to " + replacement.get(field) + " where the document it "
                     + "replaces has " + (has ? stored.get(field) : "no " + field) + ": a stored document's "
                     + (field.equals(tenantField) ? "tenant" : "shard key") + " never changes");
             }
@@ -237,6 +238,11 @@ public final class UpdateRules {
 
     private static RouterException bad(String problem) {
         return new RouterException(RouterException.Kind.BAD_REQUEST, "update: " + problem);
+    }
+
+    /** A change to a tenant or shard-key field. */
+    private static RouterException immutable(String problem) {
+        return new ImmutableFieldException("update: " + problem);
     }
 
     private static RouterException reserved(String where, String path) {

@@ -9,6 +9,7 @@ import com.mongodb.MongoException;
 import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 
+import io.shardline.router.api.ImmutableFieldException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -31,6 +32,7 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int NAMESPACE_EXISTS = 48;
     public static final int COMMAND_NOT_FOUND = 59;
     public static final int CANNOT_CREATE_INDEX = 67;
+    public static final int IMMUTABLE_FIELD = 66;
     public static final int INVALID_OPTIONS = 72;
     public static final int COMMAND_NOT_SUPPORTED = 115;
     public static final int EXCEEDED_TIME_LIMIT = 262;
@@ -58,6 +60,9 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static WireError of(Throwable failure, boolean write) {
         if (failure instanceof WireCommandException command) {
             return command.error();
+        }
+        if (failure instanceof ImmutableFieldException immutable) {
+            return of(IMMUTABLE_FIELD, immutable.getMessage());
         }
         if (failure instanceof RouterException router) {
             MongoException shard = shardCause(router);
@@ -117,6 +122,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             case NAMESPACE_EXISTS -> "NamespaceExists";
             case COMMAND_NOT_FOUND -> "CommandNotFound";
             case CANNOT_CREATE_INDEX -> "CannotCreateIndex";
+            case IMMUTABLE_FIELD -> "ImmutableField";
             case INVALID_OPTIONS -> "InvalidOptions";
             case COMMAND_NOT_SUPPORTED -> "CommandNotSupported";
             case EXCEEDED_TIME_LIMIT -> "ExceededTimeLimit";

@@ -35,6 +35,8 @@ class UpdateRulesTest {
             Object value = operator.equals("$rename") ? "elsewhere" : operator.equals("$set") || operator.equals("$setOnInsert") ? "globex" : 1;
             refused(SESSIONS, ACME, op(operator, "tenantId", value), false, "'tenantId'", "the tenant field", operator);
             refused(SESSIONS, ACME, op(operator, "userId", value), true, "'userId'", "a shard-key field", operator);
+            assertThatThrownBy(() -> SESSIONS.check(ACME, op(operator, "tenantId", value), false)).as("MongoDB's ImmutableField")
+                .isInstanceOf(io.shardline.router.api.ImmutableFieldException.class);
         }
     }
 
