@@ -217,7 +217,7 @@ class WireFindAndModifyIT {
             .append("userId", "user-5").append("tenantId", "t2"));
         assertThatThrownBy(() -> sessions.findOneAndReplace(Filters.eq("_id", "s6"), new Document("userId", "user-9")))
             .isInstanceOfSatisfying(MongoCommandException.class, e -> {
-                assertThat(e.getErrorCode()).isEqualTo(2);
+                assertThat(e.getErrorCode()).isEqualTo(66);
                 assertThat(e.getErrorMessage()).contains("'userId'", "a shard-key field");
             });
         assertThatThrownBy(() -> sessions.findOneAndReplace(Filters.eq("_id", "s6"), new Document("tenantId", "t9")))
