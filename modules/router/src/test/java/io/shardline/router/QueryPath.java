@@ -121,7 +121,7 @@ interface QueryPath {
             return call.get();
         } catch (MongoCommandException e) {
             RouterException.Kind kind = switch (e.getErrorCode()) {
-                case 2 -> RouterException.Kind.BAD_REQUEST;
+                case 2, 66, 72, 115 -> RouterException.Kind.BAD_REQUEST;
                 case 13 -> RouterException.Kind.FORBIDDEN;
                 case 26 -> RouterException.Kind.NOT_FOUND;
                 case 262 -> RouterException.Kind.RETRYABLE;

@@ -260,6 +260,13 @@ class WireRouterIT {
             });
         assertThatThrownBy(() -> client.getDatabase(database).getCollection("nothing").find().first())
             .isInstanceOfSatisfying(MongoQueryException.class, e -> assertThat(e.getErrorCode()).isEqualTo(26));
+        assertThatThrownBy(() -> users().aggregate(List.of(new Document("$lookup", new Document("from", "sessions")
+                .append("localField", "_id").append("foreignField", "userId").append("as", "sessions")))).first())
+            .isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                assertThat(e.getErrorCode()).isEqualTo(115);
+                assertThat(e.getErrorCodeName()).isEqualTo("CommandNotSupported");
+                assertThat(e.getErrorMessage()).contains("$lookup");
+            });
         assertThatThrownBy(() -> users().find().collation(com.mongodb.client.model.Collation.builder().locale("fr").build()).first())
             .isInstanceOfSatisfying(MongoQueryException.class, e -> {
                 assertThat(e.getErrorCode()).isEqualTo(72);

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.bson.Document;
 
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -106,7 +107,7 @@ record AggregationSplit(List<Document> shardStages, List<Document> routerStages,
                     }
                     onShards = false;
                 }
-                default -> throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                default -> throw new NotSupportedException(
                     "pipeline[" + i + "]: stage " + name + " is not supported by the router");
             }
         }

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import org.bson.Document;
 
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -18,7 +19,7 @@ final class Expressions {
     static Object evaluate(Object expression, Document document) {
         if (expression instanceof String path && path.startsWith("$")) {
             if (path.startsWith("$$")) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: variables like " + path + " are not supported by the router");
+                throw new NotSupportedException("pipeline: variables like " + path + " are not supported by the router");
             }
             return DocumentOrder.value(document, path.substring(1));
         }

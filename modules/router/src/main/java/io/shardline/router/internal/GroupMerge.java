@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import org.bson.Document;
 
 import io.shardline.bson.ValueOrder;
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -51,7 +52,7 @@ final class GroupMerge {
                 case "$avg" -> Kind.AVG;
                 case "$first" -> Kind.FIRST;
                 case "$last" -> Kind.LAST;
-                default -> throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                default -> throw new NotSupportedException(
                     "pipeline: $group." + entry.getKey() + ": accumulator " + operator + " is not supported by the router");
             };
             if (operator.equals("$count")) {

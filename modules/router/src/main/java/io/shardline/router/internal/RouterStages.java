@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.bson.Document;
 
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /** The stages of a pipeline that the router runs itself, on the merged results of the shards. */
@@ -32,7 +33,7 @@ final class RouterStages {
                 case "$count" -> current.isEmpty() ? List.of() : List.of(new Document((String) spec, current.size()));
                 case "$group" -> new GroupMerge((Document) spec, null).combine(
                     current.stream().map(d -> evaluateGroupInput(d, (Document) spec)).toList());
-                default -> throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                default -> throw new NotSupportedException(
                     "pipeline: stage " + name + " is not supported by the router");
             };
         }

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.bson.Document;
 
 import io.shardline.bson.ValueOrder;
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -28,7 +29,7 @@ public final class SimpleMatcher {
                 case "$nor" -> branches(entry.getValue()).stream().noneMatch(b -> matches(document, b));
                 default -> {
                     if (key.startsWith("$")) {
-                        throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: $match operator " + key
+                        throw new NotSupportedException("pipeline: $match operator " + key
                             + " after a $group is not supported by the router");
                     }
                     yield field(document, key, entry.getValue());
@@ -66,7 +67,7 @@ public final class SimpleMatcher {
                     case "$in" -> ((List<?>) operand).stream().anyMatch(o -> equal(value, o));
                     case "$nin" -> ((List<?>) operand).stream().noneMatch(o -> equal(value, o));
                     case "$exists" -> Boolean.TRUE.equals(operand) == present;
-                    default -> throw new RouterException(RouterException.Kind.BAD_REQUEST,
+                    default -> throw new NotSupportedException(
                         "pipeline: $match operator " + op.getKey() + " after a $group is not supported by the router");
                 };
                 if (!ok) {

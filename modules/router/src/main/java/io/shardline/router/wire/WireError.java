@@ -10,6 +10,7 @@ import com.mongodb.MongoSocketException;
 import com.mongodb.MongoTimeoutException;
 
 import io.shardline.router.api.ImmutableFieldException;
+import io.shardline.router.api.NotSupportedException;
 import io.shardline.router.api.RouterException;
 
 /**
@@ -60,6 +61,9 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static WireError of(Throwable failure, boolean write) {
         if (failure instanceof WireCommandException command) {
             return command.error();
+        }
+        if (failure instanceof NotSupportedException unsupported) {
+            return of(COMMAND_NOT_SUPPORTED, unsupported.getMessage());
         }
         if (failure instanceof ImmutableFieldException immutable) {
             return of(IMMUTABLE_FIELD, immutable.getMessage());
