@@ -93,10 +93,13 @@ final class RouterBench {
         return lines;
     }
 
-    /** Finds the wire router ran (count, total nanoseconds) and the find calls it made to shards, from its meters. */
-    private static double[] findFigures(io.micrometer.core.instrument.MeterRegistry registry) {
+    /**
+     * Finds a router served (count, total nanoseconds, from {@code requests}: its wire commands or HTTP requests) and the
+     * find calls it made to shards, from its meters.
+     */
+    private static double[] findFigures(io.micrometer.core.instrument.MeterRegistry registry, String requests, String tag) {
         double[] figures = new double[4];
-        for (io.micrometer.core.instrument.Timer timer : registry.find("shardline.wire.commands").tag("command", "find").timers()) {
+        for (io.micrometer.core.instrument.Timer timer : registry.find(requests).tag(tag, "find").timers()) {
             figures[0] += timer.count();
             figures[1] += timer.totalTime(TimeUnit.NANOSECONDS);
         }
@@ -120,7 +123,7 @@ final class RouterBench {
         for (int i = 0; i < rounds + warmUp; i++) {
             final int round = i;
             if (round == warmUp) {
-                before = findFigures(routerMeters);
+                before = findFigures(routerMeters, "shardline.wire.commands", "command");
             }
             String id = "u" + random.nextInt(documents);
             MongoCollection<Document> owner = owner(routing, strategy, direct, id);
@@ -136,7 +139,7 @@ final class RouterBench {
             java.util.Collections.shuffle(calls, random);
             calls.forEach(Runnable::run);
         }
-        double[] after = findFigures(routerMeters);
+        double[] after = findFigures(routerMeters, "shardline.wire.commands", "command");
         double commandMean = (after[1] - before[1]) / Math.max(1, after[0] - before[0]) / 1_000;
         double shardMean = (after[3] - before[3]) / Math.max(1, after[2] - before[2]) / 1_000;
         return List.of(
@@ -262,8 +265,12 @@ final class RouterBench {
             java.util.Collections.shuffle(calls, random);
             calls.forEach(Runnable::run);
         }
+        double[] httpBefore = null;
         for (int i = 0; i < rounds + warmUp; i++) {
             final int round = i;
+            if (round == warmUp) {
+                httpBefore = findFigures(router.meterRegistry(), "shardline.http.requests", "operation");
+            }
             String id = "u" + random.nextInt(documents);
             MongoCollection<Document> collection = owner(routing, strategy, direct, id);
             List<Runnable> calls = new ArrayList<>(List.of(
@@ -273,6 +280,13 @@ final class RouterBench {
             java.util.Collections.shuffle(calls, random);
             calls.forEach(Runnable::run);
         }
+        double[] httpAfter = findFigures(router.meterRegistry(), "shardline.http.requests", "operation");
+        double requestMean = (httpAfter[1] - httpBefore[1]) / Math.max(1, httpAfter[0] - httpBefore[0]) / 1_000;
+        double shardMean = (httpAfter[3] - httpBefore[3]) / Math.max(1, httpAfter[2] - httpBefore[2]) / 1_000;
+        String httpWhere = String.format("  where an HTTP find's time goes (means): client sees %.0fus = shard call %.0fus + the router's own work"
+                + " (JSON, the request on a worker thread) %.0fus + client-router transport, HTTP framing and hand-overs %.0fus"
+                + " (the driver straight to a shard: %.0fus)", viaHttp.meanMicros(), shardMean, requestMean - shardMean,
+            viaHttp.meanMicros() - requestMean, viaDriverBesideHttp.meanMicros());
         double driverP50 = viaDriver.percentileMicros(50);
         double driverP99 = viaDriver.percentileMicros(99);
         double besideHttpP50 = viaDriverBesideHttp.percentileMicros(50);
@@ -288,7 +302,8 @@ final class RouterBench {
                 viaDriverScoped.percentileMicros(50), viaDriverScoped.percentileMicros(99), viaDriverScoped.percentileMicros(50) / driverP50),
             String.format("  via HTTP:         p50=%.0fus p99=%.0fus  vs the driver in the same loop p50=%.0fus p99=%.0fus  ratio p50=%.2f p99=%.2f",
                 viaHttp.percentileMicros(50), viaHttp.percentileMicros(99), besideHttpP50, besideHttpP99,
-                viaHttp.percentileMicros(50) / besideHttpP50, viaHttp.percentileMicros(99) / besideHttpP99));
+                viaHttp.percentileMicros(50) / besideHttpP50, viaHttp.percentileMicros(99) / besideHttpP99),
+            httpWhere);
     }
 
     private static MongoCollection<Document> owner(NamespaceRouting routing, HashedKeyStrategy strategy, Map<String, MongoClient> direct, String id) {

@@ -63,13 +63,23 @@ public final class RouterHttpServer implements AutoCloseable {
             throw new IllegalArgumentException("maxBodyBytes must be positive, was " + maxBodyBytes);
         }
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workerThreads));
+        java.util.Map<String, io.micrometer.core.instrument.Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
         Router routes = Router.router(vertx);
         routes.get("/health").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
             .end(new Document("status", "UP").append("routingVersion", router.routingVersion()).toJson(JSON)));
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
             .end(prometheus.scrape()));
         routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes))
-            .blockingHandler(ctx -> handle(router, ctx), false);
+            .blockingHandler(ctx -> {
+                long start = System.nanoTime();
+                handle(router, ctx);
+                String op = OPERATIONS.contains(ctx.pathParam("op")) ? ctx.pathParam("op") : "unknown";
+                String status = Integer.toString(ctx.response().getStatusCode());
+                timers.computeIfAbsent(op + "|" + status, key -> io.micrometer.core.instrument.Timer.builder("shardline.http.requests")
+                        .description("requests the router's HTTP API served, by operation and status").tag("operation", op)
+                        .tag("status", status).register(prometheus))
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            }, false);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
                 .setTcpNoDelay(true).setAcceptBacklog(16_384))
             .requestHandler(routes)
