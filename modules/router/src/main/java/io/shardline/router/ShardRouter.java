@@ -225,15 +225,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public FindResult aggregate(Scope scope, String namespace, List<Document> pipeline, boolean allowPartial) {
-        if (pipeline == null) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
-        }
-        RequestGuards.check("pipeline", pipeline);
-        for (Document stage : pipeline) {
-            if (stage.get("$match") instanceof Document match) {
-                scoped(scope, match);
-            }
-        }
+        checkPipeline(scope, pipeline);
         Document tenantFilter = scoped(scope, new Document());
         awaitFreshRouting();
         return cached(namespace, "aggregate", scope, List.of(pipeline, allowPartial),
@@ -449,15 +441,7 @@ public final class ShardRouter implements AutoCloseable {
      * filter does. A pipeline the router would refuse is refused.
      */
     public Explain explainAggregate(Scope scope, String namespace, List<Document> pipeline) {
-        if (pipeline == null) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
-        }
-        RequestGuards.check("pipeline", pipeline);
-        for (Document stage : pipeline) {
-            if (stage.get("$match") instanceof Document match) {
-                scoped(scope, match);
-            }
-        }
+        checkPipeline(scope, pipeline);
         return explained(namespace, ReadPath.aggregationTargeting(scoped(scope, new Document()), pipeline));
     }
 
@@ -570,6 +554,19 @@ public final class ShardRouter implements AutoCloseable {
                 }
             }
         };
+    }
+
+    /** A pipeline is a list of stages, none of whose {@code $match} stages reaches outside the caller's tenant. */
+    private void checkPipeline(Scope scope, List<Document> pipeline) {
+        if (pipeline == null) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "pipeline: an array of stages is required");
+        }
+        RequestGuards.check("pipeline", pipeline);
+        for (Document stage : pipeline) {
+            if (stage.get("$match") instanceof Document match) {
+                scoped(scope, match);
+            }
+        }
     }
 
     private Document scoped(Scope scope, Document filter) {

@@ -34,6 +34,18 @@ final class RouterFixture {
         this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
     }
 
+    /**
+     * Registers the cluster's shards s1 and s2 and a third embedded shard s3, started here for the test class (which
+     * closes it).
+     */
+    EmbeddedShard registerThreeShards(TestNames names) {
+        EmbeddedShard s3 = EmbeddedShard.start("s3-" + names.database());
+        register("s1", cluster.shards().get("s1"));
+        register("s2", cluster.shards().get("s2"));
+        register("s3", s3);
+        return s3;
+    }
+
     void register(String shardId, EmbeddedShard shard) {
         publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shardId).setConnectionString(shard.connectionString())
             .setCapacityBytes(1L << 30).setCapacityOpsPerSec(10_000).setState(ShardState.ACTIVE).setVersion(1)

@@ -56,10 +56,7 @@ class WireAdminIT {
     @BeforeAll
     static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
         fixture = new RouterFixture(cluster, names);
-        s3 = EmbeddedShard.start("s3-" + names.database());
-        fixture.register("s1", cluster.shards().get("s1"));
-        fixture.register("s2", cluster.shards().get("s2"));
-        fixture.register("s3", s3);
+        s3 = fixture.registerThreeShards(names);
         database = names.database();
         // Tenants below "h" live on s1, from "h" to "p" on s2, from "p" on s3.
         for (String collection : List.of("people", "fresh", "strays")) {

@@ -80,10 +80,7 @@ class WireFindAndModifyIT {
     @BeforeAll
     static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
         fixture = new RouterFixture(cluster, names);
-        s3 = EmbeddedShard.start("s3-" + names.database());
-        fixture.register("s1", cluster.shards().get("s1"));
-        fixture.register("s2", cluster.shards().get("s2"));
-        fixture.register("s3", s3);
+        s3 = fixture.registerThreeShards(names);
         database = names.database();
         List<String> owners = List.of("s1", "s2", "s3");
         for (String collection : List.of("users", "jobs")) {

@@ -78,10 +78,7 @@ class WireRouterIT {
     @BeforeAll
     static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
         fixture = new RouterFixture(cluster, names);
-        s3 = EmbeddedShard.start("s3-" + names.database());
-        fixture.register("s1", cluster.shards().get("s1"));
-        fixture.register("s2", cluster.shards().get("s2"));
-        fixture.register("s3", s3);
+        s3 = fixture.registerThreeShards(names);
         database = names.database();
         String users = database + ".users";
         fixture.namespace(users, ShardKeyStrategyType.HASHED, List.of("_id"),

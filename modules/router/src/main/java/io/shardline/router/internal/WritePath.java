@@ -338,13 +338,7 @@ public final class WritePath {
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), request.filter()));
         Document command = command(view, filter, request.sort(), withKeyOnInsert(request.update(), key, request.filter()), request,
             projection, true);
-        Modified modified;
-        try {
-            modified = Modified.of(onShard(chunk.shardId(), "findAndModify", () -> runCommand(view, chunk.shardId(), command)), false);
-        } catch (RuntimeException failed) {
-            acknowledged.uncertain(chunk);
-            throw failed;
-        }
+        Modified modified = findAndModifyOn(view, chunk.shardId(), chunk, command, false, failed -> true);
         if (!modified.reported()) {
             acknowledged.uncertain(chunk);
         } else if (modified.upsertedId() != null) {
@@ -415,19 +409,27 @@ public final class WritePath {
         load.write(shard, List.of(chunk));
         Document command = command(view, targets.scoped(shard, request.filter()), request.sort(), request.update(), request, projection,
             false);
-        Modified modified;
-        try {
-            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
-        } catch (RuntimeException failed) {
-            if (request.remove()) {
-                acknowledged.uncertain(chunk);
-            }
-            throw failed;
-        }
+        Modified modified = findAndModifyOn(view, shard, chunk, command, request.remove(), failed -> request.remove());
         if (request.remove() && modified.n() > 0) {
             acknowledged.removed(chunk, modified.n());
         }
         return modified.result(projection, shard);
+    }
+
+    /**
+     * Runs a {@code findAndModify} on a shard. A failure that may have removed or inserted a document
+     * ({@code leavesUncertain}) leaves its chunk's acknowledged count uncertain.
+     */
+    private Modified findAndModifyOn(NamespaceView view, String shard, Chunk chunk, Document command, boolean remove,
+                                     java.util.function.Predicate<RuntimeException> leavesUncertain) {
+        try {
+            return Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), remove);
+        } catch (RuntimeException failed) {
+            if (leavesUncertain.test(failed)) {
+                acknowledged.uncertain(chunk);
+            }
+            throw failed;
+        }
     }
 
     /**
@@ -454,15 +456,7 @@ public final class WritePath {
             update.put(ShardKeyField.NAME, storedKey);
         }
         Document command = command(view, pinned, null, update, request, projection, false);
-        Modified modified;
-        try {
-            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
-        } catch (RuntimeException failed) {
-            if (request.remove()) {
-                acknowledged.uncertain(chunk);
-            }
-            throw failed;
-        }
+        Modified modified = findAndModifyOn(view, shard, chunk, command, request.remove(), failed -> request.remove());
         if (modified.n() == 0) {
             return null;
         }
@@ -501,15 +495,7 @@ public final class WritePath {
         });
         load.write(shard, List.of(chunk));
         Document command = command(view, new Document("$and", List.of(pins, request.filter())), null, replacement, request, projection, true);
-        Modified modified;
-        try {
-            modified = Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), request.remove());
-        } catch (RuntimeException failed) {
-            if (!duplicateKey(failed)) {
-                acknowledged.uncertain(chunk);
-            }
-            throw failed;
-        }
+        Modified modified = findAndModifyOn(view, shard, chunk, command, request.remove(), failed -> !duplicateKey(failed));
         if (!modified.reported()) {
             acknowledged.uncertain(chunk);
         } else if (modified.upsertedId() != null) {
