@@ -30,7 +30,11 @@ import io.shardline.controlplane.TopicTable;
 @ShardlineCluster
 class FenceSafetyIT {
 
-    private static final long PAUSED_LEASE_MILLIS = 12_000;
+    /**
+     * The paused router's lease: long enough to outlast starting a worker and copying the range on a loaded machine, so
+     * that the first fence comes while the lease runs.
+     */
+    private static final long PAUSED_LEASE_MILLIS = 30_000;
 
     @Test
     void shouldTimeOutTheFenceOnAPausedRouterAndNeverLetItWriteToTheOldOwner(EmbeddedCluster cluster, TestNames names) throws Exception {
@@ -45,6 +49,7 @@ class FenceSafetyIT {
                 Thread.sleep(1_000);
 
                 signal(paused, "STOP");
+                long stoppedAt = System.currentTimeMillis();
                 String command;
                 MigrationState cleaned;
                 try (MigrationWorker worker = fixture.worker(fixture.workerConfig()
@@ -52,6 +57,8 @@ class FenceSafetyIT {
                     command = fixture.moveLowerChunk();
                     cleaned = fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(2));
                 }
+                assertThat(cleaned.getStartedAt().toEpochMilli()).as("the move started while the paused router's lease ran")
+                    .isLessThan(stoppedAt + PAUSED_LEASE_MILLIS);
                 assertThat(cleaned.getFenceAttempts()).as("fences tried while the paused router's lease ran").isGreaterThan(1);
 
                 signal(paused, "CONT");
