@@ -118,6 +118,7 @@ class RouterHttpIT {
 
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(Document.parse(health.body()).getString("status")).isEqualTo("UP");
-        assertThat(metrics.body()).contains("shard_query_latency_seconds_bucket", "cross_shard_query_total", "shard_connection_count");
+        assertThat(metrics.body()).contains("shard_query_latency_seconds_bucket", "cross_shard_query_total", "shard_connection_count",
+            "shard_connection_in_use{shard=\"s1\"}", "shard_connection_wait_queue{shard=\"s1\"}", "shard_connection_max{shard=\"s1\"} 100");
     }
 }
