@@ -36,10 +36,10 @@ import io.shardline.schemas.TopicCatalog;
  *                         for one to come free. It applies to every shard, whatever its connection string says
  * @param shardPoolWait    how long a request waits for a free connection to its shard before it fails with a
  *                         retryable error naming the shard and the pool size (1 s by default, where the driver would
- *                         wait 2 minutes). The wait is part of the shard timeout: a pool still full after a second
- *                         is a shard already answering slower than its callers send, and a request failed then
- *                         leaves room for those in flight instead of queueing behind them. Keep it under the shard
- *                         timeout, or a multi-shard read reports the shard as not answering in time first
+ *                         wait 2 minutes, far past the shard timeout): a pool still full after a second is a shard
+ *                         already answering slower than it is asked, and a request failed then leaves room for those
+ *                         in flight instead of queueing more behind them. Keep it under the shard timeout, or a
+ *                         multi-shard read reports the shard as not answering in time first
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
