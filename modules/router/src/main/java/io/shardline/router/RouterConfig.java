@@ -31,10 +31,20 @@ import io.shardline.schemas.TopicCatalog;
  *                         the shard at a routing version this router has not applied yet (the worker writes one before
  *                         it deletes a moved range from its old owner); if so, the router waits up to the shard
  *                         timeout for that routing version and runs the read again, at most three times
+ * @param shardPoolSize    the most connections the router holds to one shard at a time (the driver's
+ *                         {@code maxPoolSize}; 100, the driver's default); a request that finds them all in use waits
+ *                         for one to come free. It applies to every shard, whatever its connection string says
+ * @param shardPoolWait    how long a request waits for a free connection to its shard before it fails with a
+ *                         retryable error naming the shard and the pool size (1 s by default, where the driver would
+ *                         wait 2 minutes, far past the shard timeout): a pool still full after a second is a shard
+ *                         already answering slower than it is asked, and a request failed then leaves room for those
+ *                         in flight instead of queueing more behind them. Keep it under the shard timeout, or a
+ *                         multi-shard read reports the shard as not answering in time first
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
-                           int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck) {
+                           int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck, int shardPoolSize,
+                           Duration shardPoolWait) {
 
     /** When a read confirms with the shards it read that they still hold the ranges it read there. */
     public enum ReleaseCheck {
@@ -85,49 +95,73 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (readCacheEntries < 0) {
             throw new IllegalArgumentException("readCacheEntries must be >= 0, was " + readCacheEntries);
         }
+        if (shardPoolSize < 1) {
+            throw new IllegalArgumentException("shardPoolSize must be >= 1, was " + shardPoolSize);
+        }
+        Objects.requireNonNull(shardPoolWait, "shardPoolWait");
+        if (shardPoolWait.toMillis() < 1) {
+            throw new IllegalArgumentException("shardPoolWait must be at least 1 ms, was " + shardPoolWait);
+        }
     }
 
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED);
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1));
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withTenantField(String field) {
-        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withRouterId(String id) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
-        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries, maxReadStaleness, releaseCheck);
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness, releaseCheck);
+            staleness, releaseCheck, shardPoolSize, shardPoolWait);
     }
 
     public RouterConfig withReleaseCheck(ReleaseCheck check) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, check);
+            maxReadStaleness, check, shardPoolSize, shardPoolWait);
+    }
+
+    public RouterConfig withShardPoolSize(int size) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, size, shardPoolWait);
+    }
+
+    public RouterConfig withShardPoolWait(Duration wait) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, wait);
     }
 }

@@ -79,7 +79,8 @@ public final class ShardRouter implements AutoCloseable {
         this.metrics = metrics;
         this.deadLetters = new DeadLetterProducer(config.bootstrapServers(), config.catalog().controlDlq().name(), "router:" + config.routerId());
         this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state, deadLetters);
-        this.clients = new ShardClients(state, config.shardTimeout().toMillis(), metrics);
+        this.clients = new ShardClients(state, config.shardTimeout().toMillis(), config.shardPoolSize(), config.shardPoolWait().toMillis(),
+            metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());

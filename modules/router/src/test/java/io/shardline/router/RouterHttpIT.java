@@ -118,7 +118,8 @@ class RouterHttpIT {
 
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(Document.parse(health.body()).getString("status")).isEqualTo("UP");
-        assertThat(metrics.body()).contains("shard_query_latency_seconds_bucket", "cross_shard_query_total", "shard_connection_count");
+        assertThat(metrics.body()).contains("shard_query_latency_seconds_bucket", "cross_shard_query_total", "shard_connection_count",
+            "shard_connection_in_use{shard=\"s1\"}", "shard_connection_wait_queue{shard=\"s1\"}", "shard_connection_max{shard=\"s1\"} 100");
         assertThat(metrics.body()).as("requests by operation and status")
             .contains("shardline_http_requests_seconds_count{operation=\"find\",status=\"200\"");
     }

@@ -92,6 +92,15 @@ public final class RoleCommands {
             description = "How long a write to a fenced chunk waits for the new routing before a retryable error (default: ${DEFAULT-VALUE}).")
         Duration fenceBudget;
 
+        @Option(names = "--shard-pool-size", defaultValue = "100",
+            description = "The most connections to one shard; a request finding them all in use waits for one (default: ${DEFAULT-VALUE}).")
+        int shardPoolSize;
+
+        @Option(names = "--shard-pool-wait", defaultValue = "1s", converter = DurationConverter.class,
+            description = "How long a request waits for a free connection to its shard before a retryable error naming the shard and "
+                + "the pool size; keep it under the 5 s shard timeout (default: ${DEFAULT-VALUE}).")
+        Duration shardPoolWait;
+
         @Option(names = "--max-body-bytes", defaultValue = "16777216",
             description = "Request bodies larger than this are refused with 413 (default: ${DEFAULT-VALUE}, MongoDB's document limit).")
         long maxBodyBytes;
@@ -121,13 +130,25 @@ public final class RoleCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-body-bytes: must be positive, was " + maxBodyBytes);
             }
             WireServer.Settings wire = wire();
-            RouterNode node = RouterNode.start(RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget), host, port,
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout, maxBodyBytes, wire);
+            RouterNode node = RouterNode.start(config(catalog), host, port, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                startupTimeout, maxBodyBytes, wire);
             out.println("ROUTER_URL=" + node.url());
             if (node.mongoUri() != null) {
                 out.println("MONGO_ROUTER_URI=" + node.mongoUri());
             }
             return node;
+        }
+
+        /** The router's settings the options give. */
+        RouterConfig config(TopicCatalog catalog) {
+            if (shardPoolSize < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-size: must be positive, was " + shardPoolSize);
+            }
+            if (shardPoolWait.toMillis() < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-wait: must be at least 1ms, was " + shardPoolWait);
+            }
+            return RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget).withShardPoolSize(shardPoolSize)
+                .withShardPoolWait(shardPoolWait);
         }
 
         /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */

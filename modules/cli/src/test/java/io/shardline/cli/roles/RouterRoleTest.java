@@ -11,17 +11,50 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.shardline.router.RouterConfig;
 import io.shardline.router.wire.WireServer;
 import io.shardline.router.wire.WireUsers;
+import io.shardline.schemas.RegistrySerdes;
+import io.shardline.schemas.TopicCatalog;
 import picocli.CommandLine;
 
-/** The wire protocol options of {@code shardline router} reach the wire server's settings. */
+/** The options of {@code shardline router} reach the router's and the wire server's settings. */
 class RouterRoleTest {
 
     private static RoleCommands.Router parse(String... args) {
         CommandLine cli = new CommandLine(new RoleCommands.Router());
         cli.parseArgs(args);
         return cli.getCommand();
+    }
+
+    private static final TopicCatalog CATALOG = new TopicCatalog("acme.", new RegistrySerdes("http://127.0.0.1:1"));
+
+    @Test
+    void shouldGiveEachShardsConnectionPoolTheDriversSizeAndAWaitUnderTheShardTimeoutByDefault() {
+        RouterConfig config = parse().config(CATALOG);
+
+        assertThat(config.shardPoolSize()).isEqualTo(100);
+        assertThat(config.shardPoolWait()).isEqualTo(Duration.ofSeconds(1)).isLessThan(config.shardTimeout());
+        assertThat(config.fenceBudget()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void shouldGiveTheRouterThePoolSizeAndWaitOfItsOptions() {
+        RouterConfig config = parse("--shard-pool-size", "8", "--shard-pool-wait", "250ms", "--fence-budget", "2s").config(CATALOG);
+
+        assertThat(config.shardPoolSize()).isEqualTo(8);
+        assertThat(config.shardPoolWait()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.fenceBudget()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void shouldRefuseAPoolThatCouldServeNothingNamingTheOption() {
+        assertThatThrownBy(() -> parse("--shard-pool-size", "0").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-size");
+        assertThatThrownBy(() -> parse("--shard-pool-wait", "0s").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-wait");
+        assertThatThrownBy(() -> parse("--shard-pool-wait", "soon"))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-wait");
     }
 
     @Test

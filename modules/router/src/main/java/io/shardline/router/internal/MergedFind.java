@@ -14,7 +14,6 @@ import com.mongodb.MongoException;
 import com.mongodb.client.MongoCursor;
 
 import io.shardline.router.api.QueryCursor;
-import io.shardline.router.api.RouterException;
 
 /**
  * A find over the shards' own cursors, consumed lazily: sorted, a k-way merge that takes one document at a time from
@@ -42,6 +41,7 @@ final class MergedFind implements QueryCursor {
     private final List<Head> unsorted;
     private final Projections.Plan projection;
     private final ReleasedRanges releases;
+    private final ShardClients clients;
     private final List<String> missing;
     private final boolean allowPartial;
     private long skip;
@@ -54,12 +54,13 @@ final class MergedFind implements QueryCursor {
      * @param limit   documents to return at most, 0 for no limit
      */
     MergedFind(NamespaceView view, ShardTargets targets, Map<String, MongoCursor<Document>> cursors, DocumentOrder order,
-               Projections.Plan projection, long skip, long limit, ReleasedRanges releases, List<String> missing,
-               boolean allowPartial) {
+               Projections.Plan projection, long skip, long limit, ReleasedRanges releases, ShardClients clients,
+               List<String> missing, boolean allowPartial) {
         this.view = view;
         this.targets = targets;
         this.projection = projection;
         this.releases = releases;
+        this.clients = clients;
         this.missing = new ArrayList<>(missing);
         this.allowPartial = allowPartial;
         this.skip = skip;
@@ -145,7 +146,7 @@ final class MergedFind implements QueryCursor {
         } catch (MongoException e) {
             if (!allowPartial) {
                 close();
-                throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + head.shard + " failed: " + e.getMessage(), e);
+                throw clients.failure(head.shard, e);
             }
             missing.add(head.shard);
         }

@@ -124,7 +124,7 @@ public final class ReadPath {
                     throw e;
                 }
             });
-            return new MergedFind(view, targets, cursors, order, projection, 0, 0, releases, List.of(), request.allowPartial());
+            return new MergedFind(view, targets, cursors, order, projection, 0, 0, releases, clients, List.of(), request.allowPartial());
         }
         Gathered<com.mongodb.client.MongoCursor<Document>> opened;
         try {
@@ -134,7 +134,7 @@ public final class ReadPath {
             throw e;
         }
         all.stream().filter(cursor -> !opened.results().containsValue(cursor)).forEach(com.mongodb.client.MongoCursor::close);
-        return new MergedFind(view, targets, opened.results(), order, projection, request.skip(), request.limit(), releases,
+        return new MergedFind(view, targets, opened.results(), order, projection, request.skip(), request.limit(), releases, clients,
             opened.missing(), request.allowPartial());
     }
 
@@ -301,17 +301,20 @@ public final class ReadPath {
         try {
             query.run();
         } catch (MongoException e) {
-            throw shardFailure(shard, e);
+            throw clients.failure(shard, e);
         }
     }
 
-    private static RouterException shardFailure(String shard, Exception e) {
+    private RouterException shardFailure(String shard, Exception e) {
         Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
         if (cause instanceof RouterException routerException) {
             return routerException;
         }
         if (e instanceof TimeoutException) {
             return new RouterException(RouterException.Kind.RETRYABLE, "shard " + shard + " did not answer in time", e);
+        }
+        if (cause instanceof MongoException mongo) {
+            return clients.failure(shard, mongo);
         }
         return new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + cause.getMessage(), cause);
     }

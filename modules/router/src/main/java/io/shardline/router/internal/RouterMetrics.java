@@ -6,6 +6,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
+import com.mongodb.event.ConnectionCheckOutFailedEvent;
+import com.mongodb.event.ConnectionCheckOutStartedEvent;
+import com.mongodb.event.ConnectionCheckedInEvent;
+import com.mongodb.event.ConnectionCheckedOutEvent;
 import com.mongodb.event.ConnectionClosedEvent;
 import com.mongodb.event.ConnectionCreatedEvent;
 import com.mongodb.event.ConnectionPoolListener;
@@ -17,12 +21,13 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * The router's meters, named as operators know them: {@code shard_query_latency_seconds{shard,operation}},
- * {@code cross_shard_query_total{shard_count,success}}, {@code shard_connection_count{shard}}.
+ * {@code cross_shard_query_total{shard_count,success}}, {@code shard_connection_count{shard}} and the other gauges of
+ * the router's connection pool to each shard ({@link #connectionListener}).
  */
 public final class RouterMetrics {
 
     private final MeterRegistry registry;
-    private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+    private final Map<String, Pool> pools = new ConcurrentHashMap<>();
     /** The latency timer per shard and operation, looked up once rather than registered on every call. */
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
@@ -56,25 +61,68 @@ public final class RouterMetrics {
             .register(registry).increment();
     }
 
-    /** A driver listener that keeps {@code shard_connection_count} of one shard current. */
-    public ConnectionPoolListener connectionListener(String shard) {
-        AtomicInteger open = connections.computeIfAbsent(shard, id -> {
-            AtomicInteger count = new AtomicInteger();
-            Gauge.builder("shard.connection.count", count, AtomicInteger::get)
-                .description("Open connections of the router to one shard").tag("shard", id).register(registry);
-            return count;
+    /** What the router's pool to one shard holds, as its gauges read it. */
+    private static final class Pool {
+        final AtomicInteger open = new AtomicInteger();
+        final AtomicInteger inUse = new AtomicInteger();
+        final AtomicInteger waiting = new AtomicInteger();
+        final AtomicInteger max = new AtomicInteger();
+    }
+
+    /**
+     * A driver listener that keeps the gauges of one shard's connection pool current: {@code shard_connection_count}
+     * (open connections), {@code shard_connection_in_use} (checked out by a request), {@code shard_connection_wait_queue}
+     * (requests waiting for a connection) and {@code shard_connection_max} (the most the pool opens).
+     *
+     * @param maxSize the pool's maximum size
+     */
+    public ConnectionPoolListener connectionListener(String shard, int maxSize) {
+        Pool pool = pools.computeIfAbsent(shard, id -> {
+            Pool created = new Pool();
+            gauge("shard.connection.count", "Open connections of the router to one shard", id, created.open);
+            gauge("shard.connection.in.use", "Connections of the router to one shard checked out by a request", id, created.inUse);
+            gauge("shard.connection.wait.queue", "Requests of the router waiting for a free connection to one shard", id,
+                created.waiting);
+            gauge("shard.connection.max", "The most connections the router opens to one shard", id, created.max);
+            return created;
         });
+        pool.max.set(maxSize);
         return new ConnectionPoolListener() {
             @Override
             public void connectionCreated(ConnectionCreatedEvent event) {
-                open.incrementAndGet();
+                pool.open.incrementAndGet();
             }
 
             @Override
             public void connectionClosed(ConnectionClosedEvent event) {
-                open.decrementAndGet();
+                pool.open.decrementAndGet();
+            }
+
+            @Override
+            public void connectionCheckOutStarted(ConnectionCheckOutStartedEvent event) {
+                pool.waiting.incrementAndGet();
+            }
+
+            @Override
+            public void connectionCheckedOut(ConnectionCheckedOutEvent event) {
+                pool.waiting.decrementAndGet();
+                pool.inUse.incrementAndGet();
+            }
+
+            @Override
+            public void connectionCheckOutFailed(ConnectionCheckOutFailedEvent event) {
+                pool.waiting.decrementAndGet();
+            }
+
+            @Override
+            public void connectionCheckedIn(ConnectionCheckedInEvent event) {
+                pool.inUse.decrementAndGet();
             }
         };
+    }
+
+    private void gauge(String name, String description, String shard, AtomicInteger value) {
+        Gauge.builder(name, value, AtomicInteger::get).description(description).tag("shard", shard).register(registry);
     }
 
     public MeterRegistry registry() {

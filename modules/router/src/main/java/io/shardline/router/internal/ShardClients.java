@@ -6,26 +6,47 @@ import java.util.concurrent.TimeUnit;
 
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoException;
+import com.mongodb.MongoTimeoutException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 
 import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.ShardDescriptor;
 
-/** One MongoDB client per shard, made on first use from the shard's registered connection string. */
+/**
+ * One MongoDB client per shard, made on first use from the shard's registered connection string, with the router's
+ * timeouts and connection pool settings applied over it.
+ */
 public final class ShardClients implements AutoCloseable {
+
+    /**
+     * How the driver words a request that waited its pool's whole {@code maxWaitTime} for a connection ("Timed out after
+     * N ms while waiting for a connection to server …"). It throws a {@link MongoTimeoutException} for that as for a
+     * server it could not select ("… while waiting for a server that matches …"), so the words tell them apart.
+     */
+    private static final String POOL_WAIT_TIMED_OUT = "while waiting for a connection to server";
 
     private record Entry(String connectionString, MongoClient client) {
     }
 
     private final RoutingState state;
     private final long timeoutMillis;
+    private final int poolSize;
+    private final long poolWaitMillis;
     private final RouterMetrics metrics;
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
 
-    public ShardClients(RoutingState state, long timeoutMillis, RouterMetrics metrics) {
+    /**
+     * @param timeoutMillis  how long selecting a shard's server and connecting to it may take
+     * @param poolSize       the most connections to one shard
+     * @param poolWaitMillis how long a request waits for a free connection to its shard
+     */
+    public ShardClients(RoutingState state, long timeoutMillis, int poolSize, long poolWaitMillis, RouterMetrics metrics) {
         this.state = state;
         this.timeoutMillis = timeoutMillis;
+        this.poolSize = poolSize;
+        this.poolWaitMillis = poolWaitMillis;
         this.metrics = metrics;
     }
 
@@ -43,11 +64,25 @@ public final class ShardClients implements AutoCloseable {
                 .applyConnectionString(new ConnectionString(shard.getConnectionString()))
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(timeoutMillis, TimeUnit.MILLISECONDS))
                 .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
-                .applyToConnectionPoolSettings(p -> p.addConnectionPoolListener(metrics.connectionListener(id)))
+                .applyToConnectionPoolSettings(p -> p.maxSize(poolSize).maxWaitTime(poolWaitMillis, TimeUnit.MILLISECONDS)
+                    .addConnectionPoolListener(metrics.connectionListener(id, poolSize)))
                 .build();
             return new Entry(shard.getConnectionString(), MongoClients.create(settings));
         });
         return entry.client();
+    }
+
+    /**
+     * What a request fails with when the driver failed it on {@code shard}: a request that found no free connection in
+     * the shard's pool in time was never sent, so it may be tried again as it is (retryable, naming the shard and the
+     * pool's size); any other failure is the shard's.
+     */
+    public RouterException failure(String shard, MongoException e) {
+        if (e instanceof MongoTimeoutException && e.getMessage() != null && e.getMessage().contains(POOL_WAIT_TIMED_OUT)) {
+            return new RouterException(RouterException.Kind.RETRYABLE, "shard " + shard + ": no connection came free within "
+                + poolWaitMillis + " ms in the router's pool to it (pool size " + poolSize + "); nothing was sent to the shard; retry", e);
+        }
+        return new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
     }
 
     @Override

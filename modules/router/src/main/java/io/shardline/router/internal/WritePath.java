@@ -761,7 +761,7 @@ public final class WritePath {
         try {
             return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
-            throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + e.getMessage(), e);
+            throw clients.failure(shard, e);
         } catch (org.bson.BsonInvalidOperationException unreadable) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " answered the " + operation
                 + " with a reply the driver cannot read: " + unreadable.getMessage(), unreadable);

@@ -56,7 +56,8 @@ public record WireError(int code, String codeName, String message, List<String> 
      * The error a failed request answers with.
      *
      * @param write whether the request was a write: a retryable router refusal (a fence that outlasted its budget, a
-     *              lapsed lease) comes before anything is written, so it carries {@code RetryableWriteError}
+     *              lapsed lease, no free connection to the shard in time) comes before anything is written, so it
+     *              carries {@code RetryableWriteError}
      */
     public static WireError of(Throwable failure, boolean write) {
         if (failure instanceof WireCommandException command) {
@@ -70,7 +71,9 @@ public record WireError(int code, String codeName, String message, List<String> 
         }
         if (failure instanceof RouterException router) {
             MongoException shard = shardCause(router);
-            if (shard != null) {
+            // A retryable refusal stays retryable whatever the driver said: a request that found no free connection
+            // to its shard carries the driver's timeout, yet nothing of it reached the shard.
+            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE) {
                 return fromShard(shard, router.getMessage());
             }
             return switch (router.kind()) {

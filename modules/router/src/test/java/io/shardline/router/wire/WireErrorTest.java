@@ -1,0 +1,41 @@
+package io.shardline.router.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.MongoTimeoutException;
+
+import io.shardline.router.api.RouterException;
+
+/** Failures of the router in MongoDB's error shape. */
+class WireErrorTest {
+
+    @Test
+    void shouldAnswerAShardWithNoFreeConnectionAsRetryableAndAWriteAsNotWritten() {
+        RouterException noConnection = new RouterException(RouterException.Kind.RETRYABLE, "shard s1: no connection came free",
+            new MongoTimeoutException("Timed out after 5 ms while waiting for a connection to server 127.0.0.1:27017."));
+
+        WireError read = WireError.of(noConnection, false);
+        WireError write = WireError.of(noConnection, true);
+
+        assertThat(read.code()).isEqualTo(WireError.EXCEEDED_TIME_LIMIT);
+        assertThat(read.labels()).isEmpty();
+        assertThat(write.code()).isEqualTo(WireError.EXCEEDED_TIME_LIMIT);
+        assertThat(write.labels()).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
+        assertThat(write.message()).isEqualTo("shard s1: no connection came free");
+    }
+
+    @Test
+    void shouldAnswerAShardOutOfReachAsHostUnreachable() {
+        RouterException unreachable = new RouterException(RouterException.Kind.SHARD_ERROR, "shard s1 failed: timed out",
+            new MongoTimeoutException("Timed out after 5000 ms while waiting for a server that matches ReadPreferenceServerSelector."));
+
+        WireError error = WireError.of(unreachable, true);
+
+        assertThat(error.code()).isEqualTo(WireError.HOST_UNREACHABLE);
+        assertThat(error.labels()).isEqualTo(List.of());
+    }
+}
