@@ -284,9 +284,9 @@ class WireFindAndModifyIT {
         Document u3 = users.find(Filters.eq("_id", "u3")).first();
 
         refused(() -> users.findOneAndUpdate(Filters.eq("_id", "u3"), List.of(Updates.set("x", 1))), 72, "update pipelines");
-        refused(() -> users.findOneAndUpdate(Filters.eq("_id", "u3"), Updates.set("tenantId", "t9")), 2, "'tenantId'", "the tenant field");
-        refused(() -> users.findOneAndUpdate(Filters.eq("tenantId", "t0"), Updates.rename("name", "tenantId")), 2, "'tenantId'");
-        refused(() -> sessions.findOneAndUpdate(Filters.eq("_id", "s7"), Updates.set("userId", "user-1")), 2, "'userId'", "a shard-key field");
+        refused(() -> users.findOneAndUpdate(Filters.eq("_id", "u3"), Updates.set("tenantId", "t9")), 66, "'tenantId'", "the tenant field");
+        refused(() -> users.findOneAndUpdate(Filters.eq("tenantId", "t0"), Updates.rename("name", "tenantId")), 66, "'tenantId'");
+        refused(() -> sessions.findOneAndUpdate(Filters.eq("_id", "s7"), Updates.set("userId", "user-1")), 66, "'userId'", "a shard-key field");
         refused(() -> sessions.findOneAndUpdate(Filters.eq("_id", "s7"), Updates.set("n", 1), new FindOneAndUpdateOptions().upsert(true)),
             2, "shard-key field [userId]");
         refused(() -> users.findOneAndUpdate(Filters.eq("_id", "u3"), Updates.set("x", 1),
@@ -389,7 +389,7 @@ class WireFindAndModifyIT {
         refused(() -> explain(new Document("frobnicate", "users"), null), 59, "frobnicate");
         refused(() -> explain(new Document("find", "users").append("collation", new Document("locale", "fr")), null), 72, "collation");
         refused(() -> explain(new Document("aggregate", "users").append("pipeline", List.of(new Document("$lookup", new Document())))
-            .append("cursor", new Document()), null), 2, "$lookup");
+            .append("cursor", new Document()), null), 115, "$lookup");
     }
 
     private static Document explain(Document command, String verbosity) {
