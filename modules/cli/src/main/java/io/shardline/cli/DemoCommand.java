@@ -144,6 +144,7 @@ final class DemoCommand implements Callable<Integer> {
             urls.put("admin", local.endpoints().get("ADMIN_URL") + "  (Authorization: Bearer " + local.endpoints().get("ADMIN_TOKEN") + ")");
             output.line("Ready in " + local.millisSinceStart() + " ms.");
             urls.forEach((name, url) -> output.line("  " + name + " " + url));
+            output.line("MONGO_ROUTER_URI=" + local.router().mongoUri());
             output.line("For the operator commands in another terminal: export SHARDLINE_BOOTSTRAP=" + local.cluster().bootstrapServers()
                 + " SHARDLINE_REGISTRY_URL=" + local.cluster().schemaRegistryUrl()
                 + (stack.topicPrefix.equals(TopicCatalog.DEFAULT_PREFIX) ? "" : " SHARDLINE_TOPIC_PREFIX=" + stack.topicPrefix));

@@ -37,6 +37,7 @@ class DemoCommandIT {
             assertThat(Integer.parseInt(decisions.group(3))).as("merges").isPositive();
             assertThat(report).as("a merged shard retires").containsPattern("s\\d +\\d+ +0 +RETIRED");
             assertThat(report).containsPattern("CLEANED, [\\d,]+ docs copied; command to cutover");
+            assertThat(report).containsPattern("MONGO_ROUTER_URI=mongodb://127\\.0\\.0\\.1:\\d+/");
             assertThat(report).as("reads through the wire router").containsPattern("single-shard find, wire +n=[1-9]")
                 .containsPattern("scatter-gather find, wire +n=[1-9]");
         } finally {
