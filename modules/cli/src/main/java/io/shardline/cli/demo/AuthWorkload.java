@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
@@ -42,7 +41,7 @@ public final class AuthWorkload implements AutoCloseable {
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.GROW);
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
-    private final AtomicLong failures = new AtomicLong();
+    private final Failures failures = new Failures();
     private final Timer singleShard;
     private final Timer scatter;
     private final Timer singleShardWire;
@@ -129,7 +128,12 @@ public final class AuthWorkload implements AutoCloseable {
     }
 
     public long failures() {
-        return failures.get();
+        return failures.total();
+    }
+
+    /** The failed requests by kind, e.g. {@code "RETRYABLE 2"}; empty when none failed. */
+    public String failureKinds() {
+        return failures.summary();
     }
 
     public long purged() {
@@ -180,7 +184,7 @@ public final class AuthWorkload implements AutoCloseable {
             try {
                 requests.next(random, current);
             } catch (RuntimeException failed) {
-                failures.incrementAndGet();
+                failures.record(failed);
                 LOG.debug("request failed: {}", failed.getMessage());
             }
             int rate = current == Phase.GROW ? ratePerSecond : quietRatePerSecond;

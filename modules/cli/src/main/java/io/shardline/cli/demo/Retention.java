@@ -20,10 +20,10 @@ final class Retention {
 
     private final WrittenIds ids;
     private final LedgerWrites writes;
-    private final AtomicLong failures;
+    private final Failures failures;
     private final AtomicLong purged = new AtomicLong();
 
-    Retention(WrittenIds ids, LedgerWrites writes, AtomicLong failures) {
+    Retention(WrittenIds ids, LedgerWrites writes, Failures failures) {
         this.ids = ids;
         this.writes = writes;
         this.failures = failures;
@@ -49,7 +49,7 @@ final class Retention {
                 writes.delete(tenant, namespace, batch);
                 purged.addAndGet(batch.size());
             } catch (RuntimeException failed) {
-                failures.incrementAndGet();
+                failures.record(failed);
                 LOG.debug("purge of {} {} failed: {}", tenant, namespace, failed.getMessage());
             }
         }
