@@ -167,6 +167,20 @@ class WireRouterIT {
     }
 
     @Test
+    void shouldAnswerABatchSizeOfZeroWithACursorAndNoDocumentsYet() {
+        var db = client.getDatabase(database);
+        Document first = db.runCommand(new Document("find", "users").append("filter", new Document("_id", "u1")).append("batchSize", 0));
+        Document cursor = first.get("cursor", Document.class);
+        assertThat(cursor.getList("firstBatch", Document.class)).isEmpty();
+        assertThat(cursor.getLong("id")).isNotZero();
+
+        Document more = db.runCommand(new Document("getMore", cursor.getLong("id")).append("collection", "users"));
+        assertThat(more.get("cursor", Document.class).getList("nextBatch", Document.class)).extracting(d -> d.getString("_id"))
+            .containsExactly("u1");
+        assertThat(more.get("cursor", Document.class).getLong("id")).isZero();
+    }
+
+    @Test
     void shouldCloseTheRoutersCursorWhenTheClientClosesItEarly() {
         try (MongoCursor<Document> cursor = users().find().batchSize(3).cursor()) {
             cursor.next();

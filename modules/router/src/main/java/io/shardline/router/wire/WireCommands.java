@@ -262,6 +262,9 @@ final class WireCommands {
             fields.nonNegativeInt("skip", 0), (int) Math.min(Math.abs(limit), Integer.MAX_VALUE), fields.document("projection"),
             fields.bool("allowPartialResults", false));
         QueryCursor cursor = router.open(session.scope(), namespace, request, shardBatchSize(batchSize, singleBatch, request.limit()));
+        if (batchSize == 0 && !singleBatch) {
+            return emptyFirstBatch(session, namespace, cursor);
+        }
         return firstBatch(session, namespace, cursor, batchSize, singleBatch);
     }
 
@@ -271,6 +274,12 @@ final class WireCommands {
             return limit;
         }
         return batchSize;
+    }
+
+    /** A {@code batchSize} of 0 asks, as on MongoDB, for a cursor and no documents yet: they come with the first getMore. */
+    private Document emptyFirstBatch(WireSession session, String namespace, QueryCursor cursor) {
+        long id = cursors.register(namespace, session.user(), new WireCursors.Source(cursor));
+        return WireCursors.reply("firstBatch", List.of(), id, namespace);
     }
 
     private Document firstBatch(WireSession session, String namespace, QueryCursor cursor, int batchSize, boolean singleBatch) {
@@ -368,7 +377,11 @@ final class WireCommands {
         }
         int batchSize = new CommandFields("aggregate.cursor", cursorOptions).nonNegativeInt("batchSize", DEFAULT_FIRST_BATCH);
         FindResult result = router.aggregate(session.scope(), namespace, fields.documents("pipeline"), false);
-        return firstBatch(session, namespace, new ListCursor(result.documents(), result.shards(), result.missingShards()), batchSize, false);
+        QueryCursor cursor = new ListCursor(result.documents(), result.shards(), result.missingShards());
+        if (batchSize == 0) {
+            return emptyFirstBatch(session, namespace, cursor);
+        }
+        return firstBatch(session, namespace, cursor, batchSize, false);
     }
 
     private Document insert(WireSession session, WireMessage message) {
