@@ -50,6 +50,15 @@ public final class ShardClients implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /**
+     * How long the router waits for a shard's answer on an open connection before it gives the request up and closes
+     * the connection: twelve times the shard timeout, at least a minute. A shard that stops answering mid-request then
+     * fails the request instead of holding it (and the client's cursor or write) forever.
+     */
+    static long readTimeoutMillis(long shardTimeoutMillis) {
+        return Math.max(60_000, 12 * shardTimeoutMillis);
+    }
+
     public MongoClient client(String shardId) {
         ShardDescriptor shard = state.shard(shardId).orElseThrow(() -> new RouterException(RouterException.Kind.RETRYABLE,
             "shard " + shardId + " owns chunks but is not registered (yet) on the shards topic"));
@@ -63,7 +72,8 @@ public final class ShardClients implements AutoCloseable {
             MongoClientSettings settings = MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(shard.getConnectionString()))
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(timeoutMillis, TimeUnit.MILLISECONDS))
-                .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
+                .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS)
+                    .readTimeout((int) Math.min(readTimeoutMillis(timeoutMillis), Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
                 .applyToConnectionPoolSettings(p -> p.maxSize(poolSize).maxWaitTime(poolWaitMillis, TimeUnit.MILLISECONDS)
                     .addConnectionPoolListener(metrics.connectionListener(id, poolSize)))
                 .build();

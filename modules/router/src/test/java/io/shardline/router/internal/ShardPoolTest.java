@@ -104,4 +104,11 @@ class ShardPoolTest {
         assertThat(clients.failure("s1", unreachable).getMessage()).startsWith("shard s1 failed: ");
         assertThat(clients.failure("s2", refused).kind()).isEqualTo(RouterException.Kind.SHARD_ERROR);
     }
+
+    @Test
+    void shouldGiveUpOnAShardThatStopsAnsweringAfterTwelveShardTimeoutsAndAtLeastAMinute() {
+        assertThat(ShardClients.readTimeoutMillis(5_000)).isEqualTo(60_000);
+        assertThat(ShardClients.readTimeoutMillis(400)).as("never under a minute").isEqualTo(60_000);
+        assertThat(ShardClients.readTimeoutMillis(10_000)).isEqualTo(120_000);
+    }
 }
