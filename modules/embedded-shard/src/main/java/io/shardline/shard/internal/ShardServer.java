@@ -3,6 +3,9 @@ package io.shardline.shard.internal;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.wire.MongoDatabaseHandler;
 import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
@@ -11,8 +14,11 @@ import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
 import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -63,6 +69,7 @@ public final class ShardServer {
                     ch.pipeline().addLast(new MongoWireReplyEncoder());
                     ch.pipeline().addLast(new MongoWireMessageEncoder());
                     ch.pipeline().addLast(new MongoWireProtocolHandler());
+                    ch.pipeline().addLast(new ReplyWriteGuard());
                     ch.pipeline().addLast(handlerGroup, new MongoDatabaseHandler(backend, channels));
                     ch.pipeline().addLast(handlerGroup, new MongoExceptionHandler());
                 }
@@ -85,5 +92,29 @@ public final class ShardServer {
         bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         handlerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * Closes a connection whose reply could not be written (mongo-java-server writes its replies without looking at
+     * the outcome, so a reply its encoder fails on would otherwise vanish): the client then gets an error at once
+     * instead of waiting for a reply that never comes, and the log says why.
+     */
+    static final class ReplyWriteGuard extends ChannelOutboundHandlerAdapter {
+
+        private static final Logger LOG = LoggerFactory.getLogger(ReplyWriteGuard.class);
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object message, ChannelPromise promise) {
+            if (!promise.isVoid()) {
+                promise.addListener(written -> {
+                    if (!written.isSuccess() && ctx.channel().isOpen()) {
+                        LOG.error("connection from {}: a reply could not be written; closing the connection", ctx.channel().remoteAddress(),
+                            written.cause());
+                        ctx.channel().close();
+                    }
+                });
+            }
+            ctx.write(message, promise);
+        }
     }
 }
