@@ -4,26 +4,29 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
-import java.util.TreeMap;
+
+import org.pcollections.TreePMap;
 
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
 
 /**
  * The chunks of one namespace, indexed by their lower bound. Immutable; built only from a set of chunks that
- * covers the whole key space without gaps or overlaps ({@link #validate}).
+ * covers the whole key space without gaps or overlaps ({@link #validate}). The chunks are held in a persistent map,
+ * so {@link RoutingTable} derives the next routing from this one in O(log n) and requests keep the one they started
+ * with.
  */
 public final class NamespaceRouting {
 
     private final String namespace;
-    private final NavigableMap<ShardKey, Chunk> chunks;
+    private final TreePMap<ShardKey, Chunk> chunks;
     private final long version;
 
-    private NamespaceRouting(String namespace, NavigableMap<ShardKey, Chunk> chunks) {
+    /** Callers guarantee that {@code chunks} cover the key space exactly once. */
+    NamespaceRouting(String namespace, TreePMap<ShardKey, Chunk> chunks, long version) {
         this.namespace = namespace;
         this.chunks = chunks;
-        this.version = chunks.values().stream().mapToLong(Chunk::version).max().orElse(0);
+        this.version = version;
     }
 
     /**
@@ -34,9 +37,13 @@ public final class NamespaceRouting {
         if (!violations.isEmpty()) {
             throw new RoutingInvariantException(namespace, violations);
         }
-        NavigableMap<ShardKey, Chunk> byMin = new TreeMap<>();
-        chunks.forEach(chunk -> byMin.put(chunk.min(), chunk));
-        return new NamespaceRouting(namespace, java.util.Collections.unmodifiableNavigableMap(byMin));
+        TreePMap<ShardKey, Chunk> byMin = TreePMap.empty();
+        long version = 0;
+        for (Chunk chunk : chunks) {
+            byMin = byMin.plus(chunk.min(), chunk);
+            version = Math.max(version, chunk.version());
+        }
+        return new NamespaceRouting(namespace, byMin, version);
     }
 
     /** Every way the chunks fail to cover the key space exactly once; empty when they do. */
@@ -81,7 +88,7 @@ public final class NamespaceRouting {
         return namespace;
     }
 
-    /** Highest chunk version of the namespace. */
+    /** Highest chunk version applied to the namespace. */
     public long version() {
         return version;
     }
@@ -94,9 +101,8 @@ public final class NamespaceRouting {
     /** The chunks that overlap a range, in key order. */
     public List<Chunk> chunksFor(KeyRange range) {
         ShardKey start = chunks.floorKey(range.min());
-        NavigableMap<ShardKey, Chunk> tail = chunks.tailMap(start, true);
         List<Chunk> result = new ArrayList<>();
-        for (Map.Entry<ShardKey, Chunk> entry : tail.entrySet()) {
+        for (Map.Entry<ShardKey, Chunk> entry : chunks.tailMap(start, true).entrySet()) {
             if (range.max() != null && entry.getKey().compareTo(range.max()) >= 0) {
                 break;
             }
@@ -112,5 +118,10 @@ public final class NamespaceRouting {
 
     public List<Chunk> chunks() {
         return List.copyOf(chunks.values());
+    }
+
+    /** How many chunks the namespace has. */
+    public int size() {
+        return chunks.size();
     }
 }

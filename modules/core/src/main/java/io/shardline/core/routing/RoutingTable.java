@@ -1,12 +1,12 @@
 package io.shardline.core.routing;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
@@ -14,42 +14,40 @@ import io.shardline.core.key.ShardKey;
 /**
  * The set of chunks of every namespace. Routing records arrive one at a time (a split publishes two), so the
  * table keeps the latest chunk per (namespace, min) and exposes a namespace only while its chunks cover the
- * key space exactly once; {@link #pendingViolations} tells what is still inconsistent.
+ * key space exactly once; {@link #pendingViolations} tells what is still inconsistent. Applying a record costs
+ * O(log n) in the namespace's chunk count ({@link ChunkCover}); reading a namespace's routing takes no lock.
  */
 public final class RoutingTable {
 
-    private final Map<String, TreeMap<ShardKey, Chunk>> latest = new HashMap<>();
-    private final Map<String, NamespaceRouting> consistent = new HashMap<>();
+    private final Map<String, ChunkCover> latest = new HashMap<>();
+    private final Map<String, NamespaceRouting> consistent = new ConcurrentHashMap<>();
 
     /** Applies a chunk record; an older version than the one held for the same (namespace, min) is ignored. */
     public synchronized boolean put(Chunk chunk) {
-        TreeMap<ShardKey, Chunk> chunks = latest.computeIfAbsent(chunk.namespace(), ns -> new TreeMap<>());
-        Chunk held = chunks.get(chunk.min());
-        if (held != null && held.epoch() == chunk.epoch() && held.version() > chunk.version()) {
+        ChunkCover cover = latest.computeIfAbsent(chunk.namespace(), ChunkCover::new);
+        if (!cover.put(chunk)) {
             return false;
         }
-        chunks.put(chunk.min(), chunk);
-        refresh(chunk.namespace());
+        publish(chunk.namespace(), cover);
         return true;
     }
 
     /** Applies a tombstone: the chunk starting at {@code min} no longer exists. */
     public synchronized void remove(String namespace, ShardKey min) {
-        TreeMap<ShardKey, Chunk> chunks = latest.get(namespace);
-        if (chunks != null && chunks.remove(min) != null) {
-            refresh(namespace);
+        ChunkCover cover = latest.get(namespace);
+        if (cover != null && cover.remove(min)) {
+            publish(namespace, cover);
         }
     }
 
-    private void refresh(String namespace) {
-        Collection<Chunk> chunks = latest.get(namespace).values();
-        if (NamespaceRouting.validate(namespace, chunks).isEmpty()) {
-            consistent.put(namespace, NamespaceRouting.of(namespace, chunks));
+    private void publish(String namespace, ChunkCover cover) {
+        if (cover.covers()) {
+            consistent.put(namespace, cover.routing());
         }
     }
 
     /** The last consistent routing of a namespace, if it ever had one. */
-    public synchronized Optional<NamespaceRouting> namespace(String namespace) {
+    public Optional<NamespaceRouting> namespace(String namespace) {
         return Optional.ofNullable(consistent.get(namespace));
     }
 
@@ -64,8 +62,8 @@ public final class RoutingTable {
     /** What keeps each namespace's latest records from being consistent; empty when all are. */
     public synchronized Map<String, List<String>> pendingViolations() {
         Map<String, List<String>> result = new TreeMap<>();
-        latest.forEach((ns, chunks) -> {
-            List<String> violations = NamespaceRouting.validate(ns, chunks.values());
+        latest.forEach((ns, cover) -> {
+            List<String> violations = cover.violations();
             if (!violations.isEmpty()) {
                 result.put(ns, violations);
             }
@@ -73,7 +71,7 @@ public final class RoutingTable {
         return result;
     }
 
-    public synchronized List<String> namespaces() {
+    public List<String> namespaces() {
         return new ArrayList<>(new TreeMap<>(consistent).keySet());
     }
 
