@@ -87,6 +87,19 @@ public final class ShardBackend extends MemoryBackend {
         return response;
     }
 
+    /**
+     * Whether a command may wait for change events: a change stream's {@code aggregate}, or a {@code getMore} of one of
+     * its cursors. The wire server runs the connections that send them on threads of their own.
+     */
+    boolean waitsForChanges(Document command) {
+        if (command.isEmpty()) {
+            return false;
+        }
+        String name = command.keySet().iterator().next();
+        return name.equalsIgnoreCase("aggregate") ? ChangeStreams.isChangeStream(command)
+            : name.equalsIgnoreCase("getMore") && command.get(name) instanceof Number id && changeStreams.owns(id.longValue());
+    }
+
     private Document dispatch(Channel channel, String databaseName, String command, Document query) {
         switch (command.toLowerCase(Locale.ROOT)) {
             case "hello", "ismaster":

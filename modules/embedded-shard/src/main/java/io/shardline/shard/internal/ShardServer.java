@@ -6,15 +6,16 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.wire.MongoDatabaseHandler;
 import de.bwaldvogel.mongo.wire.MongoExceptionHandler;
 import de.bwaldvogel.mongo.wire.MongoWireMessageEncoder;
 import de.bwaldvogel.mongo.wire.MongoWireProtocolHandler;
 import de.bwaldvogel.mongo.wire.MongoWireReplyEncoder;
+import de.bwaldvogel.mongo.wire.message.MongoMessage;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -25,7 +26,9 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
 
@@ -33,10 +36,16 @@ import io.netty.util.concurrent.EventExecutorGroup;
  * The wire server of an embedded shard. It differs from mongo-java-server's own {@code MongoServer} in one
  * way: commands run on a separate executor group instead of the I/O event loop, because a change-stream
  * {@code getMore} waits for events (as MongoDB's does) and must not stall the other connections of its loop.
+ * The group pins each connection to one of its threads, so a connection that waits for change events is moved to a
+ * thread of its own the first time it asks for them ({@link ChangeStreamSeparator}): otherwise every connection
+ * pinned to the same thread would queue behind each wait, up to its await time per command.
  */
 public final class ShardServer {
 
-    private final MongoBackend backend;
+    private static final String DATABASE_HANDLER = "database";
+    private static final String EXCEPTION_HANDLER = "exceptions";
+
+    private final ShardBackend backend;
     private final EventLoopGroup bossGroup = new NioEventLoopGroup(1, new DefaultThreadFactory("shard-boss", true));
     private final EventLoopGroup ioGroup = new NioEventLoopGroup(2, new DefaultThreadFactory("shard-io", true));
     private final EventExecutorGroup handlerGroup;
@@ -44,13 +53,12 @@ public final class ShardServer {
     private Channel serverChannel;
 
     /**
-     * Threads serving commands. A waiting change-stream {@code getMore} holds one and a connection is pinned to
-     * one, so there are far more than cores: idle threads cost little, a connection queued behind a wait costs
-     * up to the await time.
+     * Threads serving the commands of ordinary connections, each connection pinned to one: a command that takes long
+     * (a large scan) holds up the connections that share its thread, so there are far more than cores.
      */
     private static final int HANDLER_THREADS = 64;
 
-    public ShardServer(MongoBackend backend) {
+    public ShardServer(ShardBackend backend) {
         this.backend = backend;
         this.handlerGroup = new DefaultEventExecutorGroup(HANDLER_THREADS, new DefaultThreadFactory("shard-handler", true));
         this.channels = new DefaultChannelGroup("shard-channels", ioGroup.next());
@@ -70,8 +78,9 @@ public final class ShardServer {
                     ch.pipeline().addLast(new MongoWireMessageEncoder());
                     ch.pipeline().addLast(new MongoWireProtocolHandler());
                     ch.pipeline().addLast(new ReplyWriteGuard());
-                    ch.pipeline().addLast(handlerGroup, new MongoDatabaseHandler(backend, channels));
-                    ch.pipeline().addLast(handlerGroup, new MongoExceptionHandler());
+                    ch.pipeline().addLast(new ChangeStreamSeparator(backend, channels));
+                    ch.pipeline().addLast(handlerGroup, DATABASE_HANDLER, new MongoDatabaseHandler(backend, channels));
+                    ch.pipeline().addLast(handlerGroup, EXCEPTION_HANDLER, new MongoExceptionHandler());
                 }
             });
         try {
@@ -115,6 +124,55 @@ public final class ShardServer {
                 });
             }
             ctx.write(message, promise);
+        }
+    }
+
+    /**
+     * Runs on the I/O loop before the command handler: when a connection first sends a command that may wait for
+     * change events, its command handler is replaced by one on a single thread of its own, which ends with the
+     * connection. A client sends its next command on a connection only once the reply to the last one came, so no
+     * command of the connection is still queued on the old thread when the handler moves.
+     */
+    static final class ChangeStreamSeparator extends ChannelInboundHandlerAdapter {
+
+        private static final Logger LOG = LoggerFactory.getLogger(ChangeStreamSeparator.class);
+
+        private final ShardBackend backend;
+        private final ChannelGroup channels;
+        private boolean separated;
+
+        ChangeStreamSeparator(ShardBackend backend, ChannelGroup channels) {
+            this.backend = backend;
+            this.channels = channels;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object message) {
+            if (!separated && message instanceof MongoMessage command && backend.waitsForChanges(command.getDocument())) {
+                separated = true;
+                EventExecutor own = new DefaultEventExecutor(new DefaultThreadFactory("shard-stream", true));
+                ctx.pipeline().remove(DATABASE_HANDLER);
+                ctx.pipeline().addBefore(own, EXCEPTION_HANDLER, DATABASE_HANDLER, new StreamDatabaseHandler(backend, channels));
+                LOG.debug("connection {} waits for change events: its commands run on a thread of their own", ctx.channel());
+            }
+            ctx.fireChannelRead(message);
+        }
+    }
+
+    /** The command handler of a connection on a thread of its own, which it stops once the connection is closed. */
+    private static final class StreamDatabaseHandler extends MongoDatabaseHandler {
+
+        StreamDatabaseHandler(ShardBackend backend, ChannelGroup channels) {
+            super(backend, channels);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            try {
+                super.channelInactive(ctx);
+            } finally {
+                ctx.executor().shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
         }
     }
 }
