@@ -14,6 +14,7 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar drift [scale]
  *   java -jar modules/bench/target/shardline-bench.jar decision [scale]
  *   java -jar modules/bench/target/shardline-bench.jar migration [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar routing [scale]
  *   java -jar modules/bench/target/shardline-bench.jar model [sequences] [steps] [seed]
  * </pre>
  * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run. {@code model} runs
@@ -27,7 +28,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -45,8 +46,9 @@ public final class BenchMain {
             case "drift" -> new DriftBench(scale).run().forEach(System.out::println);
             case "decision" -> new DecisionBench(scale).run().forEach(System.out::println);
             case "migration" -> new MigrationBench(scale).run();
+            case "routing" -> new RoutingBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "model"));
                 System.exit(2);
             }
         }

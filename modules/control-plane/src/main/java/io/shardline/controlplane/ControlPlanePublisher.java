@@ -1,6 +1,5 @@
 package io.shardline.controlplane;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -17,7 +16,6 @@ import io.shardline.core.routing.Chunk;
 import io.shardline.core.routing.NamespaceRouting;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
-import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -72,17 +70,7 @@ public final class ControlPlanePublisher implements AutoCloseable {
     }
 
     private Future<RecordMetadata> sendChunk(Chunk chunk) {
-        ChunkRoute route = ChunkRoute.newBuilder()
-            .setNamespace(chunk.namespace())
-            .setMin(ByteBuffer.wrap(chunk.min().toBytes()))
-            .setMax(chunk.max() == null ? null : ByteBuffer.wrap(chunk.max().toBytes()))
-            .setShardId(chunk.shardId())
-            .setEpoch(chunk.epoch())
-            .setVersion(chunk.version())
-            .setState(chunk.state())
-            .setMigrationId(chunk.migrationId())
-            .build();
-        return send(catalog.routing(), TopicCatalog.routingKey(chunk.namespace(), chunk.min().toHex()), route);
+        return send(catalog.routing(), TopicCatalog.routingKey(chunk.namespace(), chunk.min().toHex()), chunk.toRoute());
     }
 
     private <V> Future<RecordMetadata> send(Topic<String, V> topic, String key, V value) {

@@ -40,11 +40,14 @@ import io.shardline.schemas.TopicCatalog;
  *                         already answering slower than it is asked, and a request failed then leaves room for those
  *                         in flight instead of queueing more behind them. Keep it under the shard timeout, or a
  *                         multi-shard read reports the shard as not answering in time first
+ * @param routingStore     a directory where the router keeps a local copy of the routing topic and starts from it,
+ *                         reading only what came after (see {@code RoutingStore}); {@code null} (the default) reads
+ *                         the whole topic on every start
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
                            int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck, int shardPoolSize,
-                           Duration shardPoolWait) {
+                           Duration shardPoolWait, java.nio.file.Path routingStore) {
 
     /** When a read confirms with the shards it read that they still hold the ranges it read there. */
     public enum ReleaseCheck {
@@ -107,61 +110,67 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1));
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), null);
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withTenantField(String field) {
         return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withRouterId(String id) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness, releaseCheck, shardPoolSize, shardPoolWait);
+            staleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withReleaseCheck(ReleaseCheck check) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, check, shardPoolSize, shardPoolWait);
+            maxReadStaleness, check, shardPoolSize, shardPoolWait, routingStore);
     }
 
     public RouterConfig withShardPoolSize(int size) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, size, shardPoolWait);
+            maxReadStaleness, releaseCheck, size, shardPoolWait, routingStore);
     }
 
     public RouterConfig withShardPoolWait(Duration wait) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, wait);
+            maxReadStaleness, releaseCheck, shardPoolSize, wait, routingStore);
+    }
+
+    /** Keep a local copy of the routing in {@code directory} and start from it ({@code null}: read the whole topic on start). */
+    public RouterConfig withRoutingStore(java.nio.file.Path directory) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, directory);
     }
 }

@@ -42,6 +42,7 @@ import io.shardline.router.internal.RouterSignals;
 import io.shardline.router.internal.InFlightWrites;
 import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
+import io.shardline.router.internal.RoutingStore;
 import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
@@ -78,7 +79,9 @@ public final class ShardRouter implements AutoCloseable {
         RouterMetrics metrics = new RouterMetrics(registry);
         this.metrics = metrics;
         this.deadLetters = new DeadLetterProducer(config.bootstrapServers(), config.catalog().controlDlq().name(), "router:" + config.routerId());
-        this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state, deadLetters);
+        this.consumer = new RoutingStateConsumer(config.bootstrapServers(), config.catalog(), state, deadLetters,
+            config.routingStore() == null ? null : new RoutingStore(config.routingStore()));
+        metrics.routingFeed(consumer);
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), config.shardPoolSize(), config.shardPoolWait().toMillis(),
             metrics);
         AtomicInteger threads = new AtomicInteger();

@@ -28,8 +28,13 @@ final class RouterFixture {
     final EmbeddedCluster cluster;
 
     RouterFixture(EmbeddedCluster cluster, TestNames names) {
+        this(cluster, names.topicPrefix());
+    }
+
+    /** A fixture on the control-plane topics named with {@code topicPrefix}. */
+    RouterFixture(EmbeddedCluster cluster, String topicPrefix) {
         this.cluster = cluster;
-        this.catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
+        this.catalog = new TopicCatalog(topicPrefix, new RegistrySerdes(cluster.schemaRegistryUrl()));
         ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
         this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
     }

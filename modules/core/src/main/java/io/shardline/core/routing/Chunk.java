@@ -29,6 +29,13 @@ public record Chunk(String namespace, KeyRange range, String shardId, long epoch
             route.getVersion(), route.getState(), route.getMigrationId());
     }
 
+    /** The routing record of this chunk (without the record-only split-by-load time). */
+    public io.shardline.schemas.avro.ChunkRoute toRoute() {
+        return io.shardline.schemas.avro.ChunkRoute.newBuilder().setNamespace(namespace).setMin(java.nio.ByteBuffer.wrap(min().toBytes()))
+            .setMax(max() == null ? null : java.nio.ByteBuffer.wrap(max().toBytes())).setShardId(shardId).setEpoch(epoch).setVersion(version)
+            .setState(state).setMigrationId(migrationId).setSplitByLoadAt(null).build();
+    }
+
     public static Chunk active(String namespace, KeyRange range, String shardId, long epoch, long version) {
         return new Chunk(namespace, range, shardId, epoch, version, ChunkState.ACTIVE, null);
     }

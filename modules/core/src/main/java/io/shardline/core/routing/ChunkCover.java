@@ -74,6 +74,11 @@ final class ChunkCover {
         return new NamespaceRouting(namespace, latest, version);
     }
 
+    /** The latest records, in key order: a persistent map, so later records do not change what is returned. */
+    java.util.Collection<Chunk> latest() {
+        return latest.values();
+    }
+
     /** What keeps the latest records from covering the key space; empty when they do. */
     List<String> violations() {
         return covers() ? List.of() : NamespaceRouting.validate(namespace, latest.values());

@@ -71,6 +71,16 @@ public final class RoutingTable {
         return result;
     }
 
+    /**
+     * Every namespace's latest records (also those of a step not yet complete), as of this call: later records do not
+     * change what is returned, so a copy can be written out while records keep being applied. O(namespaces).
+     */
+    public synchronized List<java.util.Collection<Chunk>> latestRecords() {
+        List<java.util.Collection<Chunk>> result = new ArrayList<>();
+        latest.values().forEach(cover -> result.add(cover.latest()));
+        return result;
+    }
+
     public List<String> namespaces() {
         return new ArrayList<>(new TreeMap<>(consistent).keySet());
     }

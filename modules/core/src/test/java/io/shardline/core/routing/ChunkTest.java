@@ -26,4 +26,14 @@ class ChunkTest {
         assertThat(KeyRange.ofEncoded(ByteBuffer.allocate(0), ByteBuffer.wrap(new byte[] {0x0b})))
             .isEqualTo(new KeyRange(ShardKey.MIN, ShardKey.ofHex("0b")));
     }
+
+    @Test
+    void shouldWriteTheRoutingRecordItWasReadFrom() {
+        Chunk bounded = new Chunk("auth.users", new KeyRange(ShardKey.ofHex("0a"), ShardKey.ofHex("0b")), "s2", 3, 9, ChunkState.FENCED, "m-2");
+        Chunk unbounded = Chunk.active("auth.users", KeyRange.ALL, "s1", 1, 1);
+
+        assertThat(Chunk.of(bounded.toRoute())).isEqualTo(bounded);
+        assertThat(Chunk.of(unbounded.toRoute())).isEqualTo(unbounded);
+        assertThat(unbounded.toRoute().getMax()).isNull();
+    }
 }

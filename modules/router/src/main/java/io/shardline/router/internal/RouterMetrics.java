@@ -121,6 +121,15 @@ public final class RouterMetrics {
         };
     }
 
+    /** What the router read to build its routing: records from the topic, and chunks from its local store. */
+    public void routingFeed(RoutingStateConsumer consumer) {
+        io.micrometer.core.instrument.FunctionCounter.builder("routing.records.read", consumer, RoutingStateConsumer::routingRecordsRead)
+            .description("Routing records (and tombstones) the router read from the routing topic since it started").register(registry);
+        Gauge.builder("routing.store.chunks.loaded", consumer, RoutingStateConsumer::storedChunksLoaded)
+            .description("Chunk records the router loaded from its local routing store when it started; 0 when it read the whole topic")
+            .register(registry);
+    }
+
     private void gauge(String name, String description, String shard, AtomicInteger value) {
         Gauge.builder(name, value, AtomicInteger::get).description(description).tag("shard", shard).register(registry);
     }

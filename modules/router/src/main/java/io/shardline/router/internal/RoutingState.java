@@ -37,6 +37,25 @@ public final class RoutingState {
         bumpVersion(offset + 1);
     }
 
+    /**
+     * Applies the chunk records of a local routing store, read from the routing topic before {@code position}; the
+     * router then reads the topic from there.
+     */
+    public void applyStored(java.util.Collection<Chunk> chunks, long position) {
+        java.util.Set<String> namespaces = new java.util.HashSet<>();
+        for (Chunk chunk : chunks) {
+            routing.put(chunk);
+            namespaces.add(chunk.namespace());
+        }
+        namespaces.forEach(namespace -> routingListeners.forEach(listener -> listener.accept(namespace)));
+        bumpVersion(position);
+    }
+
+    /** Every namespace's latest chunk records as of this call, unaffected by records applied later. */
+    public java.util.List<java.util.Collection<Chunk>> latestRecords() {
+        return routing.latestRecords();
+    }
+
     /** A routing record that could not be applied (sent to the DLQ) still moves the version past its offset. */
     public void skipRoutingRecord(long offset) {
         bumpVersion(offset + 1);
