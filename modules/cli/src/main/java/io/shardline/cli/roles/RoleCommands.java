@@ -101,6 +101,11 @@ public final class RoleCommands {
                 + "the pool size; keep it under the 5 s shard timeout (default: ${DEFAULT-VALUE}).")
         Duration shardPoolWait;
 
+        @Option(names = "--routing-store", description = "Keep a local copy of the routing in this directory and start from it, reading "
+            + "only the routing records published since; a copy of another topic, or older than half the routing topic's "
+            + "delete.retention.ms, is ignored (default: off, the whole routing topic is read on every start).")
+        Path routingStore;
+
         @Option(names = "--max-body-bytes", defaultValue = "16777216",
             description = "Request bodies larger than this are refused with 413 (default: ${DEFAULT-VALUE}, MongoDB's document limit).")
         long maxBodyBytes;
@@ -148,7 +153,7 @@ public final class RoleCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-wait: must be at least 1ms, was " + shardPoolWait);
             }
             return RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget).withShardPoolSize(shardPoolSize)
-                .withShardPoolWait(shardPoolWait);
+                .withShardPoolWait(shardPoolWait).withRoutingStore(routingStore);
         }
 
         /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */

@@ -36,6 +36,14 @@ class RouterRoleTest {
         assertThat(config.shardPoolSize()).isEqualTo(100);
         assertThat(config.shardPoolWait()).isEqualTo(Duration.ofSeconds(1)).isLessThan(config.shardTimeout());
         assertThat(config.fenceBudget()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.routingStore()).as("the whole routing topic is read on start").isNull();
+    }
+
+    @Test
+    void shouldKeepTheRoutingInTheDirectoryOfItsOption() {
+        RouterConfig config = parse("--routing-store", "/var/lib/shardline/router-1").config(CATALOG);
+
+        assertThat(config.routingStore()).isEqualTo(java.nio.file.Path.of("/var/lib/shardline/router-1"));
     }
 
     @Test
