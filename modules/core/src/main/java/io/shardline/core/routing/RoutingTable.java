@@ -32,6 +32,17 @@ public final class RoutingTable {
         return true;
     }
 
+    /** Applies many chunk records, as {@link #put} one by one in their order would, faster into namespaces the table does not hold yet. */
+    public synchronized void putAll(java.util.Collection<Chunk> chunks) {
+        Map<String, List<Chunk>> byNamespace = new HashMap<>();
+        chunks.forEach(chunk -> byNamespace.computeIfAbsent(chunk.namespace(), ns -> new ArrayList<>()).add(chunk));
+        byNamespace.forEach((namespace, records) -> {
+            ChunkCover cover = latest.computeIfAbsent(namespace, ChunkCover::new);
+            cover.putAll(records);
+            publish(namespace, cover);
+        });
+    }
+
     /** Applies a tombstone: the chunk starting at {@code min} no longer exists. */
     public synchronized void remove(String namespace, ShardKey min) {
         ChunkCover cover = latest.get(namespace);
@@ -78,6 +89,21 @@ public final class RoutingTable {
     public synchronized List<java.util.Collection<Chunk>> latestRecords() {
         List<java.util.Collection<Chunk>> result = new ArrayList<>();
         latest.values().forEach(cover -> result.add(cover.latest()));
+        return result;
+    }
+
+    /**
+     * The namespaces that had a consistent routing and whose latest records no longer cover the key space: a step
+     * (a split's two records) is half applied. A copy of the latest records taken now would serve no routing for them
+     * until the rest arrives.
+     */
+    public synchronized List<String> midStep() {
+        List<String> result = new ArrayList<>();
+        latest.forEach((namespace, cover) -> {
+            if (!cover.covers() && consistent.containsKey(namespace)) {
+                result.add(namespace);
+            }
+        });
         return result;
     }
 

@@ -54,6 +54,40 @@ class RoutingTableIncrementalPropertiesTest {
         }
     }
 
+    /**
+     * A bulk load (a router's local store) holds the same latest records as applying them one by one; it has no
+     * history, so it serves a routing only if those records cover the key space, and from the first record after which
+     * they do, it answers as the table that applied every record one by one.
+     */
+    @Property(tries = 200)
+    void aBulkLoadHoldsTheSameRecordsAsApplyingThemOneByOne(@ForAll long seed) {
+        Random random = new Random(seed);
+        Rebuild reference = new Rebuild();
+        List<Chunk> loaded = new ArrayList<>();
+        long version = 1;
+        for (int step = 0; step < 1 + random.nextInt(60); step++) {
+            for (Chunk chunk : records(random, reference.latest(), version++)) {
+                reference.put(chunk);
+                loaded.add(chunk);
+            }
+        }
+        RoutingTable table = new RoutingTable();
+        table.putAll(loaded);
+        boolean agreed = false;
+        for (int step = 0; step < 40; step++) {
+            assertThat(table.pendingViolations()).isEqualTo(reference.violations());
+            agreed |= reference.violations().isEmpty();
+            if (agreed) {
+                assertSameAnswers(table, reference, random);
+            } else {
+                assertThat(table.namespace(NS)).as("no routing before the records cover the key space").isEmpty();
+            }
+            for (Chunk chunk : records(random, reference.latest(), version++)) {
+                assertThat(table.put(chunk)).as("applied %s", chunk).isEqualTo(reference.put(chunk));
+            }
+        }
+    }
+
     /** One step's records: a control-plane step (which may be half applied), or an arbitrary record. */
     private static List<Chunk> records(Random random, List<Chunk> current, long version) {
         int kind = random.nextInt(6);

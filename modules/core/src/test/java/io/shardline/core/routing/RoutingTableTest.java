@@ -22,11 +22,13 @@ class RoutingTableTest {
         table.put(Chunk.active(NS, new KeyRange(ShardKey.MIN, M), "s1", 1, 2));
 
         assertThat(table.pendingViolations()).containsKey(NS);
+        assertThat(table.midStep()).containsExactly(NS);
         assertThat(table.chunkFor(NS, KeyEncoding.encode("z")).range()).isEqualTo(KeyRange.ALL);
 
         table.put(Chunk.active(NS, new KeyRange(M, null), "s2", 1, 2));
 
         assertThat(table.pendingViolations()).isEmpty();
+        assertThat(table.midStep()).isEmpty();
         assertThat(table.chunkFor(NS, KeyEncoding.encode("z")).shardId()).isEqualTo("s2");
         assertThat(table.namespace(NS).orElseThrow().version()).isEqualTo(2);
     }

@@ -42,18 +42,21 @@ public final class RoutingState {
      * router then reads the topic from there.
      */
     public void applyStored(java.util.Collection<Chunk> chunks, long position) {
+        routing.putAll(chunks);
         java.util.Set<String> namespaces = new java.util.HashSet<>();
-        for (Chunk chunk : chunks) {
-            routing.put(chunk);
-            namespaces.add(chunk.namespace());
-        }
+        chunks.forEach(chunk -> namespaces.add(chunk.namespace()));
         namespaces.forEach(namespace -> routingListeners.forEach(listener -> listener.accept(namespace)));
         bumpVersion(position);
     }
 
-    /** Every namespace's latest chunk records as of this call, unaffected by records applied later. */
-    public java.util.List<java.util.Collection<Chunk>> latestRecords() {
-        return routing.latestRecords();
+    /**
+     * Every namespace's latest chunk records as of this call, unaffected by records applied later; empty while a
+     * namespace that has a routing is between the records of one step (see {@link RoutingTable#midStep()}).
+     */
+    public Optional<java.util.List<java.util.Collection<Chunk>>> latestRecordsBetweenSteps() {
+        synchronized (routing) {
+            return routing.midStep().isEmpty() ? Optional.of(routing.latestRecords()) : Optional.empty();
+        }
     }
 
     /** A routing record that could not be applied (sent to the DLQ) still moves the version past its offset. */

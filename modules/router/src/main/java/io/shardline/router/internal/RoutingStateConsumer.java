@@ -41,7 +41,8 @@ import io.shardline.schemas.avro.ShardDescriptor;
  * position the copy was taken at, when the copy is of this very topic (same topic id), that position is still in
  * the topic, and the copy is younger than half the topic's {@code delete.retention.ms} (older, a tombstone written
  * after it may already be compacted away). Once caught up, the consumer writes a new copy in the background at most
- * every {@link #STORE_INTERVAL} while the routing changes, and a last one when it closes.
+ * every {@link #STORE_INTERVAL} while the routing changes, and a last one when it closes; never while a namespace is
+ * between the records of one step (a copy taken then would serve no routing for it until the rest is read).
  */
 public final class RoutingStateConsumer implements AutoCloseable {
 
@@ -137,17 +138,19 @@ public final class RoutingStateConsumer implements AutoCloseable {
                     caughtUp.countDown();
                 }
                 if (store != null && caughtUp.getCount() == 0 && position != storedPosition
-                    && System.nanoTime() - storedAtNanos >= STORE_INTERVAL.toNanos() && storeWriteRunning.compareAndSet(false, true)) {
-                    List<java.util.Collection<io.shardline.core.routing.Chunk>> records = state.latestRecords();
-                    storedPosition = position;
-                    storedAtNanos = System.nanoTime();
-                    storeWriter.execute(() -> {
-                        try {
-                            save(position, records);
-                        } finally {
-                            storeWriteRunning.set(false);
-                        }
-                    });
+                    && System.nanoTime() - storedAtNanos >= STORE_INTERVAL.toNanos() && !storeWriteRunning.get()) {
+                    Optional<List<java.util.Collection<io.shardline.core.routing.Chunk>>> records = state.latestRecordsBetweenSteps();
+                    if (records.isPresent() && storeWriteRunning.compareAndSet(false, true)) {
+                        storedPosition = position;
+                        storedAtNanos = System.nanoTime();
+                        storeWriter.execute(() -> {
+                            try {
+                                save(position, records.get());
+                            } finally {
+                                storeWriteRunning.set(false);
+                            }
+                        });
+                    }
                 }
             }
         } catch (WakeupException stopping) {
@@ -159,7 +162,12 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 storeWriter.shutdown();
                 if (topicId != null && caughtUp.getCount() == 0) {
                     awaitStoreWriter();
-                    save(consumer.position(routingPartition), state.latestRecords());
+                    Optional<List<java.util.Collection<io.shardline.core.routing.Chunk>>> records = state.latestRecordsBetweenSteps();
+                    if (records.isPresent()) {
+                        save(consumer.position(routingPartition), records.get());
+                    } else {
+                        LOG.info("not writing the local routing store on close: a step is half applied; the last copy stays");
+                    }
                 }
             }
             consumer.close();
@@ -170,7 +178,9 @@ public final class RoutingStateConsumer implements AutoCloseable {
         try (Admin admin = clients.admin()) {
             String topic = routingPartition.topic();
             topicId = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId().toString();
+            long started = System.nanoTime();
             Optional<RoutingStore.Snapshot> stored = store.load();
+            long read = System.nanoTime();
             if (stored.isEmpty()) {
                 return;
             }
@@ -192,13 +202,16 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 LOG.info("reading the routing from the beginning of {}, not from the local store {}: {}", topic, store.file(), refused);
                 return;
             }
+            long checked = System.nanoTime();
             state.applyStored(snapshot.chunks(), snapshot.position());
+            long applied = System.nanoTime();
             storedChunksLoaded = snapshot.chunks().size();
             storedPosition = snapshot.position();
             storedAtNanos = System.nanoTime();
             consumer.seek(routingPartition, snapshot.position());
-            LOG.info("loaded {} chunk records from the local routing store {} (position {}, {} old); reading {} from there", snapshot.chunks().size(),
-                store.file(), snapshot.position(), age, topic);
+            LOG.info("loaded {} chunk records from the local routing store {} (position {}, {} old; read in {} ms, checked in {} ms, applied in {} ms); "
+                + "reading {} from there", snapshot.chunks().size(), store.file(), snapshot.position(), age, (read - started) / 1_000_000,
+                (checked - read) / 1_000_000, (applied - checked) / 1_000_000, topic);
         } catch (ExecutionException e) {
             LOG.warn("reading the routing from the beginning: the local store could not be checked against the topic: {}", e.getCause().toString());
         }
