@@ -30,6 +30,37 @@ class ChangeStreamIsolationIT {
     private static final int CLIENTS = 80;
     private static final int FINDS = 3;
 
+    /**
+     * Each change-stream connection's thread stops when the connection is torn down, and only then: the shared command
+     * threads every new connection is pinned to all keep running (one stopped by a teardown would fail the connections
+     * pinned to it).
+     */
+    @Test
+    void shouldServeNewConnectionsAfterChangeStreamConnectionsClose() throws Exception {
+        try (EmbeddedShard shard = EmbeddedShard.start("closing")) {
+            for (int round = 0; round < 20; round++) {
+                try (MongoClient streamer = MongoClients.create(shard.connectionString());
+                     MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = streamer.getDatabase("app").getCollection("watched").watch()
+                         .maxAwaitTime(50, TimeUnit.MILLISECONDS).cursor()) {
+                    cursor.tryNext();
+                }
+            }
+            Thread.sleep(1_500);
+            List<MongoClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < CLIENTS; i++) {
+                    MongoClient client = MongoClients.create(MongoClientSettings.builder()
+                        .applyConnectionString(new ConnectionString(shard.connectionString()))
+                        .applyToConnectionPoolSettings(pool -> pool.maxSize(1)).build());
+                    clients.add(client);
+                    assertThat(client.getDatabase("app").runCommand(new Document("ping", 1)).get("ok")).as("client %d", i).isNotNull();
+                }
+            } finally {
+                clients.forEach(MongoClient::close);
+            }
+        }
+    }
+
     @Test
     void shouldNeverQueueACommandBehindAWaitingChangeStream() throws Exception {
         try (EmbeddedShard shard = EmbeddedShard.start("isolation");

@@ -152,26 +152,34 @@ public final class ShardServer {
                 separated = true;
                 EventExecutor own = new DefaultEventExecutor(new DefaultThreadFactory("shard-stream", true));
                 ctx.pipeline().remove(DATABASE_HANDLER);
-                ctx.pipeline().addBefore(own, EXCEPTION_HANDLER, DATABASE_HANDLER, new StreamDatabaseHandler(backend, channels));
+                ctx.pipeline().addBefore(own, EXCEPTION_HANDLER, DATABASE_HANDLER, new StreamDatabaseHandler(backend, channels, own));
                 LOG.debug("connection {} waits for change events: its commands run on a thread of their own", ctx.channel());
             }
             ctx.fireChannelRead(message);
         }
     }
 
-    /** The command handler of a connection on a thread of its own, which it stops once the connection is closed. */
+    /**
+     * The command handler of a connection on a thread of its own. The thread is stopped once the handler is removed
+     * from the pipeline, the last thing the pipeline runs on it when the connection is torn down: stopped any earlier
+     * (when the connection closes), the pipeline's teardown would hand work to a stopped thread from a thread of the
+     * shared group, and the exception would end that shared thread with it.
+     */
     private static final class StreamDatabaseHandler extends MongoDatabaseHandler {
 
-        StreamDatabaseHandler(ShardBackend backend, ChannelGroup channels) {
+        private final EventExecutor own;
+
+        StreamDatabaseHandler(ShardBackend backend, ChannelGroup channels, EventExecutor own) {
             super(backend, channels);
+            this.own = own;
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        public void handlerRemoved(ChannelHandlerContext ctx) throws Exception {
             try {
-                super.channelInactive(ctx);
+                super.handlerRemoved(ctx);
             } finally {
-                ctx.executor().shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                own.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             }
         }
     }
