@@ -48,6 +48,15 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
     private BalancerStores stores;
     private WindowCloser closer;
     private Planner planner;
+    /** Each chunk's table row as last published, by routing key; empty after a start, so every row goes out once. */
+    private final Map<String, Published> publishedChunks = new java.util.HashMap<>();
+    private long windows;
+
+    /** A row as published, and the window that last saw its chunk. */
+    private static final class Published {
+        ChunkWindows.Row row;
+        long window;
+    }
 
     public Balancer(BalancerSettings settings) {
         this.settings = settings;
@@ -126,7 +135,7 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
             apply(decision, window.states(), now);
         }
         window.states().forEach(stores.shardStates::put);
-        publishTables(window.snapshot().shards(), window.states(), now);
+        publishTables(window.snapshot().shards(), window.states(), window.chunkRows(), now);
     }
 
     /** Publishes a decision and records what it changes: marks on its chunk, and cooldown and pending command on its shards. */
@@ -159,25 +168,38 @@ public final class Balancer implements Processor<String, BalancerInput, String, 
         source.setMergeStreak(0);
     }
 
-    /** The window's table of every shard and chunk, for readers of the stats topics. */
-    private void publishTables(List<ShardView> shards, Map<String, BalancerShardState> states, long now) {
+    /**
+     * The window's table of every shard, and of every chunk whose figures changed since they were last published (the
+     * chunk-stats topic is compacted: a chunk's last row stands until it changes), for readers of the stats topics.
+     */
+    private void publishTables(List<ShardView> shards, Map<String, BalancerShardState> states, Map<String, ChunkWindows.Row> rows, long now) {
+        long window = ++windows;
+        int seen = 0;
+        Instant at = Instant.ofEpochMilli(now);
         for (ShardView shard : shards) {
             ShardStats size = stores.shardSizes.get(shard.id());
             BalancerShardState state = states.get(shard.id());
             ShardStats stats = ShardStats.newBuilder().setShardId(shard.id()).setDocumentCount(shard.documents()).setDataBytes(shard.bytes())
                 .setWrites(size == null ? 0 : size.getWrites()).setReadsPerSec(state.getReadsPerSec()).setWritesPerSec(state.getWritesPerSec())
                 .setStorageRatio(shard.storageRatio()).setLoadRatio(shard.loadRatio())
-                .setSource(size == null ? StatsSource.CDC : size.getSource()).setUpdatedAt(Instant.ofEpochMilli(now)).build();
+                .setSource(size == null ? StatsSource.CDC : size.getSource()).setUpdatedAt(at).build();
             context.forward(new Record<>(shard.id(), stats, now));
             for (ChunkView chunk : shard.chunks()) {
-                ChunkNote note = stores.noteOf(chunk.key());
-                ChunkStats chunkSize = stores.chunkSizes.get(chunk.key());
-                ChunkStats table = ChunkStats.newBuilder().setNamespace(chunk.namespace()).setChunkMin(chunk.route().getMin())
-                    .setChunkMax(chunk.route().getMax()).setShardId(shard.id()).setDocumentCount(chunk.documents()).setDataBytes(chunk.bytes())
-                    .setWrites(chunkSize == null ? 0 : chunkSize.getWrites()).setReadsPerSec(note.getReadsPerSec())
-                    .setWritesPerSec(note.getWritesPerSec()).setUpdatedAt(Instant.ofEpochMilli(now)).build();
-                context.forward(new Record<>(chunk.key(), table, now));
+                ChunkWindows.Row row = rows.get(chunk.key());
+                if (row == null) {
+                    continue;
+                }
+                seen++;
+                Published published = publishedChunks.computeIfAbsent(chunk.key(), key -> new Published());
+                published.window = window;
+                if (!row.equals(published.row)) {
+                    published.row = row;
+                    context.forward(new Record<>(chunk.key(), row.stats(at), now));
+                }
             }
+        }
+        if (publishedChunks.size() > seen) {
+            publishedChunks.values().removeIf(published -> published.window != window);
         }
     }
 }

@@ -1,7 +1,5 @@
 package io.shardline.topology.balancer;
 
-import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,14 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 
-import io.shardline.core.key.KeyHex;
-import io.shardline.schemas.TopicCatalog;
-import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
@@ -28,7 +22,6 @@ import io.shardline.topology.balancer.policy.ChunkView;
 import io.shardline.topology.balancer.policy.ClusterSnapshot;
 import io.shardline.topology.balancer.policy.ShardView;
 import io.shardline.topology.internal.avro.BalancerShardState;
-import io.shardline.topology.internal.avro.ChunkNote;
 
 /**
  * Closes a decision window over the balancer's stores: turns the window's load counts into rates (per chunk, then per
@@ -39,12 +32,17 @@ final class WindowCloser {
 
     private static final String LAST_WINDOW_END = "last-window-end";
 
-    /** The snapshot of a closed window and the updated state of every shard in it, by shard id, in snapshot order. */
-    record ClosedWindow(ClusterSnapshot snapshot, Map<String, BalancerShardState> states) {
+    /**
+     * The snapshot of a closed window, the updated state of every shard in it (by shard id, in snapshot order), and
+     * each routed chunk's table row by routing key (its time left to the publisher).
+     */
+    record ClosedWindow(ClusterSnapshot snapshot, Map<String, BalancerShardState> states, Map<String, ChunkWindows.Row> chunkRows) {
     }
 
     private final BalancerStores stores;
     private final long defaultWindowMillis;
+    /** The thresholds of each namespace, read once per window. */
+    private final Map<String, Thresholds> thresholds = new HashMap<>();
 
     WindowCloser(BalancerStores stores, long defaultWindowMillis) {
         this.stores = stores;
@@ -55,9 +53,9 @@ final class WindowCloser {
         Long last = stores.clock.get(LAST_WINDOW_END);
         long windowMillis = last == null ? defaultWindowMillis : Math.max(1, now - last);
         stores.clock.put(LAST_WINDOW_END, now);
-        closeChunkWindows(windowMillis);
-
-        Map<String, List<ChunkView>> chunksByShard = chunksByShard();
+        thresholds.clear();
+        ChunkWindows.Closed chunks = new ChunkWindows(stores).close(windowMillis);
+        Map<String, List<ChunkView>> chunksByShard = chunks.byShard();
         Map<String, BalancerShardState> states = new LinkedHashMap<>();
         List<ShardView> shards = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<ShardDescriptor>> all = stores.descriptors.all()) {
@@ -86,10 +84,16 @@ final class WindowCloser {
                 inFlight.add(state.getPendingCommandId());
             }
         });
-        return new ClosedWindow(ClusterSnapshot.of(now, shards, busy, inFlight.size()), states);
+        return new ClosedWindow(ClusterSnapshot.of(now, shards, busy, inFlight.size()), states, chunks.rows());
     }
 
     /** Closes one shard's window: its rates, ratios, thresholds, the filled mark and the streaks (updated in {@code state}). */
+    /** A namespace's thresholds from its config, {@code null} without one. */
+    private Thresholds thresholdsOf(String namespace) {
+        ValueAndTimestamp<NamespaceConfig> config = stores.configs.get(namespace);
+        return config == null ? null : config.value().getThresholds();
+    }
+
     private ShardView close(ShardDescriptor descriptor, BalancerShardState state, List<ChunkView> chunks, long windowMillis) {
         ShardStats size = stores.shardSizes.get(descriptor.getShardId());
         long cdcWrites = size == null ? 0 : size.getWrites();
@@ -103,11 +107,14 @@ final class WindowCloser {
         long bytes = size == null ? 0 : size.getDataBytes();
         double storage = descriptor.getCapacityBytes() <= 0 ? 0 : (double) bytes / descriptor.getCapacityBytes();
         double load = descriptor.getCapacityOpsPerSec() <= 0 ? 0 : state.getOpsPerSec() / descriptor.getCapacityOpsPerSec();
+        Set<String> namespaces = new HashSet<>();
         List<Thresholds> limits = new ArrayList<>();
         for (ChunkView chunk : chunks) {
-            ValueAndTimestamp<NamespaceConfig> config = stores.configs.get(chunk.namespace());
-            if (config != null) {
-                limits.add(config.value().getThresholds());
+            if (namespaces.add(chunk.namespace())) {
+                Thresholds limit = thresholds.computeIfAbsent(chunk.namespace(), this::thresholdsOf);
+                if (limit != null) {
+                    limits.add(limit);
+                }
             }
         }
         Thresholds thresholds = ShardView.strictest(limits);
@@ -127,63 +134,4 @@ final class WindowCloser {
             bytes, size == null ? 0 : size.getDocumentCount(), state.getOpsPerSec(), storage, load, size != null, state.getFilled(),
             state.getSplitStreak(), state.getMergeStreak(), state.getCooldownUntilMillis(), chunks, thresholds);
     }
-
-    /** Every routed chunk, by owner, with its size on its owner and the load of the window just closed. */
-    private Map<String, List<ChunkView>> chunksByShard() {
-        Map<String, List<ChunkView>> byShard = new HashMap<>();
-        try (KeyValueIterator<String, ValueAndTimestamp<ChunkRoute>> all = stores.routes.all()) {
-            all.forEachRemaining(entry -> {
-                if (entry.value == null) {
-                    return;
-                }
-                ChunkRoute route = entry.value.value();
-                String minHex = KeyHex.of(route.getMin());
-                String key = TopicCatalog.routingKey(route.getNamespace(), minHex);
-                ChunkStats size = stores.chunkSizes.get(key);
-                boolean sized = size != null && route.getShardId().equals(size.getShardId());
-                ChunkNote note = stores.chunkNotes.get(key);
-                boolean unsplittable = note != null && note.getUnsplittableAtVersion() != null
-                    && note.getUnsplittableAtVersion() == route.getVersion();
-                byShard.computeIfAbsent(route.getShardId(), id -> new ArrayList<>()).add(new ChunkView(route, key, minHex,
-                    route.getMax() == null ? null : KeyHex.of(route.getMax()), sized ? size.getDocumentCount() : 0, sized ? size.getDataBytes() : 0,
-                    note == null ? 0 : note.getOpsPerSec(), unsplittable, loadSplitAt(route, note)));
-            });
-        }
-        return byShard;
-    }
-
-    /** When the chunk was last split by load: the later of what its route says and what the balancer noted. */
-    private static Long loadSplitAt(ChunkRoute route, ChunkNote note) {
-        Instant routed = route.getSplitByLoadAt();
-        Long noted = note == null ? null : note.getLoadSplitAtMillis();
-        if (routed == null) {
-            return noted;
-        }
-        return noted == null ? routed.toEpochMilli() : Math.max(routed.toEpochMilli(), noted);
-    }
-
-    /** Closes every chunk's load window: reads from the routers, writes from the routers or CDC, whichever saw more. */
-    private void closeChunkWindows(long windowMillis) {
-        Set<String> keys = new TreeSet<>();
-        try (KeyValueIterator<String, ChunkNote> all = stores.chunkNotes.all()) {
-            all.forEachRemaining(entry -> keys.add(entry.key));
-        }
-        try (KeyValueIterator<String, ChunkStats> all = stores.chunkSizes.all()) {
-            all.forEachRemaining(entry -> keys.add(entry.key));
-        }
-        for (String key : keys) {
-            ChunkNote note = stores.noteOf(key);
-            ChunkStats size = stores.chunkSizes.get(key);
-            long cdcWrites = size == null ? 0 : size.getWrites();
-            WindowRates rates = WindowRates.of(note.getWindowReads(), note.getWindowWrites(), note.getLastCdcWrites(), cdcWrites, windowMillis);
-            note.setLastCdcWrites(cdcWrites);
-            note.setReadsPerSec(rates.reads());
-            note.setWritesPerSec(rates.writes());
-            note.setOpsPerSec(rates.ops());
-            note.setWindowReads(0L);
-            note.setWindowWrites(0L);
-            stores.chunkNotes.put(key, note);
-        }
-    }
-
 }
