@@ -58,7 +58,8 @@ public final class RebalanceTopology {
      * @param shardSizes what the size topology publishes per shard (read)
      * @param chunkSizes what the size topology publishes per chunk (read)
      * @param stats      where the table of every shard, size and load, is published once per window
-     * @param chunkStats where the table of every chunk is published once per window
+     * @param chunkStats where a chunk's row of the chunk table is published when its figures change (every chunk's once
+     *                   after the controller starts); the topic is compacted, so a chunk's last row stands until then
      */
     public record Config(Topic<String, ShardDescriptor> shards, Topic<String, NamespaceConfig> configs, Topic<String, ChunkRoute> routing,
                          Topic<String, ShardStats> shardSizes, Topic<String, ChunkStats> chunkSizes, Topic<String, QueryLoadSample> queryLoad,

@@ -309,6 +309,30 @@ class RebalanceTopologyTest {
     }
 
     @Test
+    void shouldPublishAChunksRowAgainOnlyWhenItsFiguresChange() {
+        sizes(250, 300, 300);
+        ops("s1", "", 300, 100);
+        window();
+        assertThat(chunkTable.readKeyValuesToMap()).as("every chunk's row once after the start")
+            .containsOnlyKeys(NS + "|", NS + "|" + key(50), NS + "|" + key(80));
+
+        window();
+        java.util.Map<String, ChunkStats> decayed = chunkTable.readKeyValuesToMap();
+        assertThat(decayed).as("only the chunk whose load fell to nothing").containsOnlyKeys(NS + "|");
+        assertThat(decayed.get(NS + "|").getReadsPerSec()).isZero();
+
+        window();
+        assertThat(chunkTable.readKeyValuesToMap()).as("a window that changed nothing").isEmpty();
+        assertThat(table.readKeyValuesToMap()).as("the shards' table goes out every window").containsOnlyKeys("s1", "s2", "s3");
+
+        ops("s2", key(50), 50, 0);
+        window();
+        java.util.Map<String, ChunkStats> loaded = chunkTable.readKeyValuesToMap();
+        assertThat(loaded).containsOnlyKeys(NS + "|" + key(50));
+        assertThat(loaded.get(NS + "|" + key(50)).getReadsPerSec()).isEqualTo(5.0);
+    }
+
+    @Test
     void shouldNotSplitOnABriefSpike() {
         sample("s1", 0, 40, 1);
         sizes(900, 300, 300);
