@@ -16,6 +16,7 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar migration [scale]
  *   java -jar modules/bench/target/shardline-bench.jar routing [scale]
  *   java -jar modules/bench/target/shardline-bench.jar controller [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar scaling [scale]
  *   java -jar modules/bench/target/shardline-bench.jar model [sequences] [steps] [seed]
  * </pre>
  * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run. {@code model} runs
@@ -29,7 +30,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -49,8 +50,9 @@ public final class BenchMain {
             case "migration" -> new MigrationBench(scale).run();
             case "routing" -> new RoutingBench(scale).run().forEach(System.out::println);
             case "controller" -> new ControllerBench(scale).run().forEach(System.out::println);
+            case "scaling" -> new ScalingBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "model"));
                 System.exit(2);
             }
         }

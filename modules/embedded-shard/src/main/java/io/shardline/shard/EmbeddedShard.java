@@ -22,7 +22,8 @@ public final class EmbeddedShard implements AutoCloseable {
     private EmbeddedShard(String shardId, EmbeddedShardConfig config) {
         this.shardId = shardId;
         this.config = config;
-        this.backend = new ShardBackend(config.replicaSetName(), config.oplogRetentionEntries(), config.defaultAwaitTime());
+        this.backend = new ShardBackend(config.replicaSetName(), config.oplogRetentionEntries(), config.defaultAwaitTime(),
+            config.serviceTime());
         this.server = new ShardServer(backend);
         this.address = server.bind("127.0.0.1", config.port());
         backend.announce(address.getHostString() + ":" + address.getPort());

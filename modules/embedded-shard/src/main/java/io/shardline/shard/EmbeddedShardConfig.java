@@ -12,8 +12,11 @@ import java.util.Objects;
  *                              with {@code ChangeStreamHistoryLost}, as on a real replica set whose oplog rolled over
  * @param defaultAwaitTime      how long a change-stream {@code getMore} waits for events when the client gives
  *                              no {@code maxTimeMS} (MongoDB waits one second)
+ * @param serviceTime           a fixed time every data command (reads, writes, aggregations, cursors' next batches;
+ *                              not handshakes or change streams) takes on top of its own work, to model a shard bound
+ *                              by its latency rather than by this machine's cores (zero, the default, adds nothing)
  */
-public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime) {
+public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime, Duration serviceTime) {
 
     public static final int DEFAULT_OPLOG_RETENTION = 500_000;
 
@@ -32,26 +35,34 @@ public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRete
         if (defaultAwaitTime.isNegative()) {
             throw new IllegalArgumentException("defaultAwaitTime must not be negative");
         }
+        Objects.requireNonNull(serviceTime, "serviceTime");
+        if (serviceTime.isNegative()) {
+            throw new IllegalArgumentException("serviceTime must not be negative, was " + serviceTime);
+        }
     }
 
     /** A free port, replica set {@code rs-<shardId>}, default retention, one-second await. */
     public static EmbeddedShardConfig defaults(String shardId) {
-        return new EmbeddedShardConfig(0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1));
+        return new EmbeddedShardConfig(0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1), Duration.ZERO);
     }
 
     public EmbeddedShardConfig withPort(int newPort) {
-        return new EmbeddedShardConfig(newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime);
+        return new EmbeddedShardConfig(newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withReplicaSetName(String name) {
-        return new EmbeddedShardConfig(port, name, oplogRetentionEntries, defaultAwaitTime);
+        return new EmbeddedShardConfig(port, name, oplogRetentionEntries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withOplogRetentionEntries(int entries) {
-        return new EmbeddedShardConfig(port, replicaSetName, entries, defaultAwaitTime);
+        return new EmbeddedShardConfig(port, replicaSetName, entries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withDefaultAwaitTime(Duration awaitTime) {
-        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, awaitTime);
+        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, awaitTime, serviceTime);
+    }
+
+    public EmbeddedShardConfig withServiceTime(Duration time) {
+        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, defaultAwaitTime, time);
     }
 }

@@ -30,6 +30,10 @@ public final class ShardBackend extends MemoryBackend {
     private static final List<String> SYSTEM_DATABASES = List.of("admin", "config", "local");
 
     private final String replicaSetName;
+    /** The data commands a configured service time applies to. */
+    private static final java.util.Set<String> SERVED_COMMANDS = java.util.Set.of("find", "getmore", "insert", "update", "delete", "findandmodify",
+        "aggregate", "count", "distinct");
+    private final long serviceNanos;
     private final ChangeStreamOplog changeStreamOplog;
     private final ChangeStreams changeStreams;
     private final Map<String, Object> namespaceLocks = new ConcurrentHashMap<>();
@@ -40,9 +44,10 @@ public final class ShardBackend extends MemoryBackend {
      * @param oplogRetentionEntries how many change events the oplog keeps
      * @param defaultAwaitTime      how long a change-stream {@code getMore} without {@code maxTimeMS} waits
      */
-    public ShardBackend(String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime) {
+    public ShardBackend(String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime, Duration serviceTime) {
         super(Clock.systemUTC());
         this.replicaSetName = replicaSetName;
+        this.serviceNanos = serviceTime.toNanos();
         this.changeStreamOplog = new ChangeStreamOplog(oplogRetentionEntries, getClock(), this::findById);
         this.changeStreams = new ChangeStreams(changeStreamOplog, defaultAwaitTime);
         version(new de.bwaldvogel.mongo.MongoVersion() {
@@ -80,6 +85,9 @@ public final class ShardBackend extends MemoryBackend {
 
     @Override
     public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+        if (serviceNanos > 0 && SERVED_COMMANDS.contains(command.toLowerCase(Locale.ROOT)) && !waitsForChanges(query)) {
+            java.util.concurrent.locks.LockSupport.parkNanos(serviceNanos);
+        }
         Document response = dispatch(channel, databaseName, command, query);
         if (response != null && !response.containsKey("operationTime")) {
             response.put("operationTime", changeStreamOplog.lastClusterTime());
