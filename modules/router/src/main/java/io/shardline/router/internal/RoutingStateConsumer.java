@@ -1,7 +1,9 @@
 package io.shardline.router.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -13,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.admin.Admin;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import io.shardline.schemas.KafkaClients;
 import io.shardline.core.key.ShardKey;
+import io.shardline.core.routing.Chunk;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.NamespaceConfig;
@@ -139,7 +141,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 }
                 if (store != null && caughtUp.getCount() == 0 && position != storedPosition
                     && System.nanoTime() - storedAtNanos >= STORE_INTERVAL.toNanos() && !storeWriteRunning.get()) {
-                    Optional<List<java.util.Collection<io.shardline.core.routing.Chunk>>> records = state.latestRecordsBetweenSteps();
+                    Optional<List<Collection<Chunk>>> records = state.latestRecordsBetweenSteps();
                     if (records.isPresent() && storeWriteRunning.compareAndSet(false, true)) {
                         storedPosition = position;
                         storedAtNanos = System.nanoTime();
@@ -162,7 +164,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 storeWriter.shutdown();
                 if (topicId != null && caughtUp.getCount() == 0) {
                     awaitStoreWriter();
-                    Optional<List<java.util.Collection<io.shardline.core.routing.Chunk>>> records = state.latestRecordsBetweenSteps();
+                    Optional<List<Collection<Chunk>>> records = state.latestRecordsBetweenSteps();
                     if (records.isPresent()) {
                         save(consumer.position(routingPartition), records.get());
                     } else {
@@ -190,7 +192,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
                 .get(TopicConfig.DELETE_RETENTION_MS_CONFIG).value());
             long beginning = consumer.beginningOffsets(List.of(routingPartition)).get(routingPartition);
             long end = consumer.endOffsets(List.of(routingPartition)).get(routingPartition);
-            Duration age = Duration.between(snapshot.writtenAt(), java.time.Instant.now());
+            Duration age = Duration.between(snapshot.writtenAt(), Instant.now());
             String refused = !snapshot.topic().equals(topic) ? "it is a copy of topic " + snapshot.topic()
                 : !snapshot.topicId().equals(topicId) ? "topic " + topic + " was recreated since (id " + snapshot.topicId() + ", now " + topicId + ")"
                 : snapshot.position() < beginning || snapshot.position() > end
@@ -217,7 +219,7 @@ public final class RoutingStateConsumer implements AutoCloseable {
         }
     }
 
-    private void save(long position, List<java.util.Collection<io.shardline.core.routing.Chunk>> records) {
+    private void save(long position, List<Collection<Chunk>> records) {
         try {
             long started = System.nanoTime();
             store.save(catalog.routing().name(), topicId, position, records);
