@@ -202,7 +202,7 @@ class MigrationCommandsIT {
             assertThat(deadLetters(fixture, 1, Duration.ofSeconds(1))).as("a command that failed is not given up").isEmpty();
 
             try (io.shardline.shard.EmbeddedShard s3 = io.shardline.shard.EmbeddedShard.start("s3",
-                new io.shardline.shard.EmbeddedShardConfig(port, "rs-s3", io.shardline.shard.EmbeddedShardConfig.DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1)))) {
+                io.shardline.shard.EmbeddedShardConfig.defaults("s3").withPort(port))) {
                 List<ConsumerRecord<byte[], byte[]>> letters = deadLetters(fixture, 1);
                 assertThat(letters).extracting(r -> header(r, DeadLetterHeaders.FIELD)).containsExactly("command.splitKey");
                 assertThat(header(letters.get(0), DeadLetterHeaders.EXCEPTION_MESSAGE)).contains("holds no key to split at");
