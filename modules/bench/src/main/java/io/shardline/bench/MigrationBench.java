@@ -80,10 +80,16 @@ final class MigrationBench {
                     .setCapacityBytes(1L << 34).setCapacityOpsPerSec(1_000_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
             }
             Map<MigrationPhase, Long> entered = new ConcurrentHashMap<>();
+            java.util.concurrent.atomic.AtomicLong copiedBytes = new java.util.concurrent.atomic.AtomicLong();
             WorkerConfig workerConfig = WorkerConfig.defaults(cluster.bootstrapServers(), catalog).withGracePeriod(Duration.ofSeconds(1));
             SimpleMeterRegistry workerMeters = new SimpleMeterRegistry();
             try (MigrationWorker worker = MigrationWorker.start(workerConfig, workerMeters,
-                state -> entered.putIfAbsent(state.getPhase(), System.nanoTime()))) {
+                state -> {
+                    entered.putIfAbsent(state.getPhase(), System.nanoTime());
+                    if (state.getPhase() == MigrationPhase.CATCHING_UP) {
+                        copiedBytes.set(state.getCopiedBytes());
+                    }
+                })) {
                 for (int run = 0; run < sizes.size(); run++) {
                     int size = sizes.get(run);
                     String ns = "bench.move" + run;
@@ -208,6 +214,11 @@ final class MigrationBench {
                                 + " command -> cutover %.1f s (copy %.1f s, catch-up %.1f s, fence held %.0f ms); cleanup done %.1f s after the command",
                             size, copyPerSecond, rawPerSecond, copyPerSecond / rawPerSecond, (cutOver - commanded) / 1e9, (copyEnd - copyStart) / 1e9,
                             (fenced - copyEnd) / 1e9, (cutOver - fenced) / 1e6, (entered.get(MigrationPhase.CLEANED) - commanded) / 1e9));
+                        double bytesPerSecond = copiedBytes.get() / ((copyEnd - copyStart) / 1e9);
+                        double hoursPerTerabyte = 1e12 / bytesPerSecond / 3600;
+                        print(lines, String.format("  copy %.2f MB/s (%,d bytes): a terabyte's copy at this rate takes %,.0f h through one pair of shards "
+                                + "(one migration at a time, as the workers run them today); %,.1f h if the %d disjoint pairs of 1,024 shards copied at once "
+                                + "(see docs/capacity.md)", bytesPerSecond / 1e6, copiedBytes.get(), hoursPerTerabyte, hoursPerTerabyte / 512, 512));
                         throttled = workerMeters.find("shard.migration.copy.throttled").timer();
                         print(lines, String.format("  the copy's throttle (batches slower than %d ms on average pause it): %d pauses, %.1f s",
                             workerConfig.copyLatencyTarget().toMillis(), (throttled == null ? 0 : throttled.count()) - pausesBefore,
