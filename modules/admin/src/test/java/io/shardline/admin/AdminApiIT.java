@@ -103,6 +103,25 @@ class AdminApiIT {
     }
 
     @Test
+    void shouldSummariseTheShardsWithTotalsAndTheFullest() throws Exception {
+        String viewer = admin.token("victor", List.of("viewer"), 600);
+
+        HttpResponse<String> summary = get("/api/admin/shards/summary?top=1", viewer);
+
+        assertThat(summary.statusCode()).as(summary.body()).isEqualTo(200);
+        JsonObject body = new JsonObject(summary.body());
+        assertThat(body.getInteger("shards")).isEqualTo(2);
+        assertThat(body.getJsonObject("states").getLong("ACTIVE")).isEqualTo(2);
+        assertThat(body.getLong("chunks")).isEqualTo(2);
+        assertThat(body.getJsonArray("fullest")).hasSize(1);
+        assertThat(new JsonObject(get("/api/admin/shards/summary", viewer).body()).getJsonArray("fullest")).as("up to 20 by default").hasSize(2);
+        HttpResponse<String> bad = get("/api/admin/shards/summary?top=many", viewer);
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(new JsonObject(bad.body()).getString("field")).isEqualTo("top");
+        assertThat(get("/api/admin/shards/summary?top=-1", viewer).statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void shouldAnswer401WithoutAValidToken() throws Exception {
         String foreign = AdminServer.token("another-secret-that-is-also-32-chars-long", "mallory", List.of("admin"), 600);
         String expired;

@@ -11,14 +11,13 @@ import java.util.concurrent.Callable;
 
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.ControlPlaneClient;
+import io.shardline.controlplane.ShardSummary;
 import io.shardline.controlplane.TopicTail;
 import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
-import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
-import io.shardline.schemas.avro.ShardStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,28 +64,45 @@ public final class ReadCommands {
         abstract int read(ControlPlaneClient plane, Rows.Format format) throws Exception;
     }
 
-    @Command(name = "shards", mixinStandardHelpOptions = true, description = "The registered shards, their state and capacity.")
+    /** How many shards a table lists: all of them, or the fullest with a line of totals. */
+    static final class Listing {
+        @Option(names = "--top", defaultValue = "20",
+            description = "In a table, list at most this many shards, the fullest first, and a line of totals (default: ${DEFAULT-VALUE}).")
+        int top;
+
+        @Option(names = "--all", negatable = false, description = "List every shard (JSON and CSV always list every one).")
+        boolean all;
+    }
+
+    @Command(name = "shards", mixinStandardHelpOptions = true,
+        description = "The registered shards, their state and capacity: in a table the 20 fullest (--top) and totals, or --all.")
     public static final class Shards extends Read {
+        @picocli.CommandLine.Mixin
+        Listing listing;
+
         @Override
         int read(ControlPlaneClient plane, Rows.Format format) {
-            shardRows(plane).print(out(), format, true);
+            printShards(plane, format, listing, out());
             return 0;
         }
     }
 
-    static Rows shardRows(ControlPlaneClient plane) {
-        Map<String, ShardStats> stats = plane.stats();
-        List<ChunkRoute> routing = plane.routing(null);
+    /** Every shard in JSON and CSV; in a table the listed ones and, when some are left out, the totals line. */
+    static void printShards(ControlPlaneClient plane, Rows.Format format, Listing listing, PrintWriter out) {
+        ShardSummary summary = ShardSummary.of(plane);
+        boolean table = format == Rows.Format.TABLE;
+        List<ShardSummary.Shard> listed = table && !listing.all ? summary.listed(listing.top) : summary.listed(Integer.MAX_VALUE);
         Rows rows = new Rows(List.of("shard", "state", "chunks", "documents", "bytes", "storage", "load", "capacity_bytes",
             "capacity_ops", "connection"));
-        for (ShardDescriptor shard : plane.shards().values()) {
-            ShardStats s = stats.get(shard.getShardId());
-            rows.add(shard.getShardId(), shard.getState(), routing.stream().filter(r -> r.getShardId().equals(shard.getShardId())).count(),
-                s == null ? 0 : s.getDocumentCount(), s == null ? 0 : s.getDataBytes(), percent(s == null ? 0 : s.getStorageRatio()),
-                percent(s == null ? 0 : s.getLoadRatio()), shard.getCapacityBytes(), shard.getCapacityOpsPerSec(), shard.getConnectionString());
+        listed.forEach(s -> rows.add(s.id(), s.state(), s.chunks(), s.documents(), s.bytes(), percent(s.storage()), percent(s.load()),
+            s.capacityBytes(), s.capacityOps(), s.connection()));
+        rows.print(out, format, true);
+        if (table) {
+            out.println(summary.totals(listed.size()));
+            out.flush();
         }
-        return rows;
     }
+
 
     @Command(name = "routing", mixinStandardHelpOptions = true, description = "The routing table: every chunk, its key range, owner and state.")
     public static final class Routing extends Read {
@@ -190,12 +206,16 @@ public final class ReadCommands {
         }
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "The cluster at a glance: shards, namespaces, running migrations.")
+    @Command(name = "status", mixinStandardHelpOptions = true,
+        description = "The cluster at a glance: shards (in a table the 20 fullest, --top, and totals, or --all), namespaces, running migrations.")
     public static final class Status extends Read {
+        @picocli.CommandLine.Mixin
+        Listing listing;
+
         @Override
         int read(ControlPlaneClient plane, Rows.Format format) {
             PrintWriter out = out();
-            shardRows(plane).print(out, format, true);
+            printShards(plane, format, listing, out);
             if (format == Rows.Format.TABLE) {
                 out.println();
                 Map<String, Long> chunks = new java.util.TreeMap<>();
@@ -260,7 +280,7 @@ public final class ReadCommands {
     }
 
     static String percent(double ratio) {
-        return String.format(Locale.ROOT, "%.1f%%", ratio * 100);
+        return ShardSummary.percent(ratio);
     }
 
     static double round(double value) {
