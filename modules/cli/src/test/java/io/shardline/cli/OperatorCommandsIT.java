@@ -253,6 +253,23 @@ class OperatorCommandsIT {
     }
 
     @Test
+    void shouldAnswerSqlOverTheControllersChunkTable() throws Exception {
+        io.shardline.schemas.Topic<String, io.shardline.schemas.avro.ChunkStats> topic = catalog.chunkStats();
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, io.shardline.schemas.avro.ChunkStats> producer =
+                 new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of("bootstrap.servers", cluster.bootstrapServers()),
+                     topic.keySerde().serializer(), topic.valueSerde().serializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic.name(), "auth.users|", io.shardline.schemas.avro.ChunkStats
+                .newBuilder().setNamespace("auth.users").setChunkMin(java.nio.ByteBuffer.allocate(0)).setChunkMax(null).setShardId("s2")
+                .setDocumentCount(42).setDataBytes(4_200).setReadsPerSec(1.5).setUpdatedAt(java.time.Instant.now()).build())).get();
+        }
+
+        Run chunks = run("sql", "SELECT namespace, chunk_min, shard_id, document_count, reads_per_sec FROM chunk_stats", "--format", "csv");
+
+        assertThat(chunks.exit()).as(chunks.err()).isZero();
+        assertThat(chunks.out().lines().toList()).containsExactly("namespace,chunk_min,shard_id,document_count,reads_per_sec", "auth.users,,s2,42,1.5");
+    }
+
+    @Test
     void shouldPushNewRowsOfAFollowedQuery() throws Exception {
         StringWriter out = new StringWriter();
         CommandLine cli = ShardlineCli.commandLine();

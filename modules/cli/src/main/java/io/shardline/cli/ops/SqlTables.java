@@ -27,6 +27,7 @@ import io.shardline.controlplane.TopicTail;
 import io.shardline.core.key.KeyHex;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardEvent;
@@ -50,6 +51,7 @@ final class SqlTables implements AutoCloseable {
     private final TopicTail<MigrationState> migrationLog;
     private final TopicTable<ShardStats> stats;
     private final TopicTable<ChunkRoute> routing;
+    private final TopicTable<ChunkStats> chunkStats;
     private final List<ShardEvent> eventRows = new ArrayList<>();
     private final List<ShardCommand> commandRows = new ArrayList<>();
     private final List<MigrationState> steps = new ArrayList<>();
@@ -61,6 +63,7 @@ final class SqlTables implements AutoCloseable {
         this.migrationLog = new TopicTail<>(bootstrap, catalog.migrations(), true, catalog.controlDlq().name(), "cli");
         this.stats = new TopicTable<>(bootstrap, catalog.stats(), catalog.controlDlq().name(), "cli");
         this.routing = new TopicTable<>(bootstrap, catalog.routing(), catalog.controlDlq().name(), "cli");
+        this.chunkStats = new TopicTable<>(bootstrap, catalog.chunkStats(), catalog.controlDlq().name(), "cli");
     }
 
     /** Reads every topic to its end; returns the number of new records. */
@@ -81,6 +84,7 @@ final class SqlTables implements AutoCloseable {
         }
         stats.refresh();
         routing.refresh();
+        chunkStats.refresh();
         return fresh;
     }
 
@@ -93,6 +97,7 @@ final class SqlTables implements AutoCloseable {
         create(duck, migrations("migrations"), latestMigrations.values());
         create(duck, statsTable(), stats.values().values());
         create(duck, routingTable(), routing.values().values());
+        create(duck, chunkStatsTable(), chunkStats.values().values());
     }
 
     private static <V> void create(DuckDBConnection connection, Table<V> table, Iterable<V> records) throws SQLException {
@@ -172,6 +177,14 @@ final class SqlTables implements AutoCloseable {
                 r.getState().name(), r.getVersion(), r.getEpoch(), r.getMigrationId()});
     }
 
+    private static Table<ChunkStats> chunkStatsTable() {
+        return new Table<>("chunk_stats", columns("namespace", "VARCHAR", "chunk_min", "VARCHAR", "chunk_max", "VARCHAR", "shard_id", "VARCHAR",
+            "document_count", "BIGINT", "data_bytes", "BIGINT", "writes", "BIGINT", "reads_per_sec", "DOUBLE", "writes_per_sec", "DOUBLE",
+            "updated_at", "TIMESTAMP"),
+            c -> new Object[] {c.getNamespace(), KeyHex.of(c.getChunkMin()), KeyHex.of(c.getChunkMax()), c.getShardId(), c.getDocumentCount(),
+                c.getDataBytes(), c.getWrites(), c.getReadsPerSec(), c.getWritesPerSec(), c.getUpdatedAt()});
+    }
+
     private static Map<String, String> columns(String... nameAndType) {
         Map<String, String> columns = new LinkedHashMap<>();
         for (int i = 0; i < nameAndType.length; i += 2) {
@@ -212,5 +225,6 @@ final class SqlTables implements AutoCloseable {
         migrationLog.close();
         stats.close();
         routing.close();
+        chunkStats.close();
     }
 }
