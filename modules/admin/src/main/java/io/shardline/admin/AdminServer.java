@@ -191,15 +191,7 @@ public final class AdminServer implements AutoCloseable {
 
     /** Totals over every shard and the {@code top} fullest (20 by default): a cluster of 1,024 shards in one answer. */
     private JsonObject summary(String top) {
-        int count;
-        try {
-            count = top == null ? 20 : Integer.parseInt(top);
-        } catch (NumberFormatException e) {
-            throw new BadField("top", "must be a whole number, was '" + top + "'");
-        }
-        if (count < 0) {
-            throw new BadField("top", "must be 0 or more, was " + count);
-        }
+        int count = integer(top, "top", 20, 0);
         ShardSummary summary = ShardSummary.of(plane);
         JsonObject states = new JsonObject();
         summary.shards().forEach(shard -> states.put(shard.state(), states.getLong(shard.state(), 0L) + 1));
@@ -258,7 +250,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private JsonArray events(RoutingContext ctx) {
-        int limit = integer(ctx.queryParams().get("limit"), "limit", EVENTS_DEFAULT_LIMIT);
+        int limit = integer(ctx.queryParams().get("limit"), "limit", EVENTS_DEFAULT_LIMIT, 1);
         Set<String> types = ctx.queryParams().get("type") == null ? null : Set.of(ctx.queryParams().get("type").split(","));
         if (types != null) {
             for (String type : types) {
@@ -325,14 +317,14 @@ public final class AdminServer implements AutoCloseable {
         return Boolean.TRUE.equals(value);
     }
 
-    private static int integer(String value, String field, int fallback) {
+    private static int integer(String value, String field, int fallback, int least) {
         if (value == null) {
             return fallback;
         }
         try {
             int parsed = Integer.parseInt(value);
-            if (parsed < 1) {
-                throw new BadField(field, "must be at least 1");
+            if (parsed < least) {
+                throw new BadField(field, "must be at least " + least);
             }
             return parsed;
         } catch (NumberFormatException e) {
