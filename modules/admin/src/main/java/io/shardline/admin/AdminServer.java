@@ -193,26 +193,20 @@ public final class AdminServer implements AutoCloseable {
     private JsonObject summary(String top) {
         int count = integer(top, "top", 20, 0);
         ShardSummary summary = ShardSummary.of(plane);
-        JsonObject states = new JsonObject();
-        summary.shards().forEach(shard -> states.put(shard.state(), states.getLong(shard.state(), 0L) + 1));
-        double[] storage = summary.medianAndMax(ShardSummary.Shard::storage);
-        double[] load = summary.medianAndMax(ShardSummary.Shard::load);
+        ShardSummary.Totals totals = summary.totals();
         JsonArray fullest = new JsonArray();
         summary.listed(count).forEach(shard -> fullest.add(new JsonObject().put("shardId", shard.id()).put("state", shard.state())
             .put("chunks", shard.chunks()).put("documentCount", shard.documents()).put("dataBytes", shard.bytes())
             .put("storageRatio", shard.storage()).put("loadRatio", shard.load())));
-        return new JsonObject().put("shards", summary.shards().size()).put("states", states)
-            .put("chunks", summary.shards().stream().mapToLong(ShardSummary.Shard::chunks).sum())
-            .put("documentCount", summary.shards().stream().mapToLong(ShardSummary.Shard::documents).sum())
-            .put("dataBytes", summary.shards().stream().mapToLong(ShardSummary.Shard::bytes).sum())
-            .put("storageRatio", new JsonObject().put("median", storage[0]).put("max", storage[1]))
-            .put("loadRatio", new JsonObject().put("median", load[0]).put("max", load[1])).put("fullest", fullest);
+        return new JsonObject().put("shards", summary.shards().size()).put("states", new JsonObject(new java.util.LinkedHashMap<>(totals.byState())))
+            .put("chunks", totals.chunks()).put("documentCount", totals.documents()).put("dataBytes", totals.bytes())
+            .put("storageRatio", new JsonObject().put("median", totals.storageMedian()).put("max", totals.storageMax()))
+            .put("loadRatio", new JsonObject().put("median", totals.loadMedian()).put("max", totals.loadMax())).put("fullest", fullest);
     }
 
     private JsonArray metrics() {
         JsonArray metrics = new JsonArray();
-        Map<String, Long> chunks = new java.util.HashMap<>();
-        plane.routing(null).forEach(route -> chunks.merge(route.getShardId(), 1L, Long::sum));
+        Map<String, Long> chunks = ShardSummary.chunksByShard(plane.routing(null));
         for (ShardStats stats : plane.stats().values()) {
             metrics.add(new JsonObject().put("shardId", stats.getShardId()).put("documentCount", stats.getDocumentCount())
                 .put("dataBytes", stats.getDataBytes()).put("readsPerSec", stats.getReadsPerSec()).put("writesPerSec", stats.getWritesPerSec())

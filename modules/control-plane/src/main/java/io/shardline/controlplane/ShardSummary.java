@@ -33,8 +33,7 @@ public final class ShardSummary {
     /** Every registered shard with its chunk count and the controller's last figures (zero before it published any). */
     public static ShardSummary of(ControlPlaneClient plane) {
         Map<String, ShardStats> stats = plane.stats();
-        Map<String, Long> chunks = new java.util.HashMap<>();
-        plane.routing(null).forEach(route -> chunks.merge(route.getShardId(), 1L, Long::sum));
+        Map<String, Long> chunks = chunksByShard(plane.routing(null));
         List<Shard> shards = new ArrayList<>();
         for (ShardDescriptor shard : plane.shards().values()) {
             ShardStats s = stats.get(shard.getShardId());
@@ -62,35 +61,37 @@ public final class ShardSummary {
         return shards;
     }
 
-    /** The median and the largest of a figure across the shards. */
-    public double[] medianAndMax(java.util.function.ToDoubleFunction<Shard> figure) {
-        double[] values = shards.stream().mapToDouble(figure).toArray();
-        return new double[] {median(values), max(values)};
+    /** What every shard adds up to: shards by state, chunks, documents, bytes, and the median and largest ratios. */
+    public record Totals(Map<String, Long> byState, long chunks, long documents, long bytes, double storageMedian, double storageMax,
+                         double loadMedian, double loadMax) {
     }
 
-    /** The totals line: shards by state, chunks, documents, bytes, and storage and load across the shards. */
-    public String totals(int listed) {
+    public Totals totals() {
         Map<String, Long> byState = new TreeMap<>();
-        long chunks = 0;
-        long documents = 0;
-        long bytes = 0;
-        double[] storage = new double[shards.size()];
-        double[] load = new double[shards.size()];
-        for (int i = 0; i < shards.size(); i++) {
-            Shard shard = shards.get(i);
-            byState.merge(shard.state(), 1L, Long::sum);
-            chunks += shard.chunks();
-            documents += shard.documents();
-            bytes += shard.bytes();
-            storage[i] = shard.storage();
-            load[i] = shard.load();
-        }
-        String states = String.join(", ", byState.entrySet().stream().map(e -> String.format(java.util.Locale.ROOT, "%,d %s", e.getValue(), e.getKey())).toList());
+        shards.forEach(shard -> byState.merge(shard.state(), 1L, Long::sum));
+        double[] storage = shards.stream().mapToDouble(Shard::storage).toArray();
+        double[] load = shards.stream().mapToDouble(Shard::load).toArray();
+        return new Totals(byState, shards.stream().mapToLong(Shard::chunks).sum(), shards.stream().mapToLong(Shard::documents).sum(),
+            shards.stream().mapToLong(Shard::bytes).sum(), median(storage), max(storage), median(load), max(load));
+    }
+
+    /** The totals as one line, saying how many of the shards were {@code listed}. */
+    public String totalsLine(int listed) {
+        Totals totals = totals();
+        String states = String.join(", ", totals.byState().entrySet().stream()
+            .map(e -> String.format(java.util.Locale.ROOT, "%,d %s", e.getValue(), e.getKey())).toList());
         String shown = listed < shards.size()
             ? String.format(java.util.Locale.ROOT, "; the %d fullest listed, --all lists every one", listed) : "";
-        return String.format(java.util.Locale.ROOT, "%,d shards (%s)%s; %,d chunks, %,d documents, %,d bytes; storage median %s, max %s; load median %s, max %s",
-            shards.size(), states, shown, chunks, documents, bytes, percent(median(storage)), percent(max(storage)),
-            percent(median(load)), percent(max(load)));
+        return String.format(java.util.Locale.ROOT, "%,d shards (%s)%s; %,d chunks, %,d documents, %,d bytes; storage median %s, max %s; "
+                + "load median %s, max %s", shards.size(), states, shown, totals.chunks(), totals.documents(), totals.bytes(),
+            percent(totals.storageMedian()), percent(totals.storageMax()), percent(totals.loadMedian()), percent(totals.loadMax()));
+    }
+
+    /** How many chunks each shard owns, by shard id. */
+    public static Map<String, Long> chunksByShard(List<io.shardline.schemas.avro.ChunkRoute> routing) {
+        Map<String, Long> chunks = new java.util.HashMap<>();
+        routing.forEach(route -> chunks.merge(route.getShardId(), 1L, Long::sum));
+        return chunks;
     }
 
     private static double median(double[] values) {

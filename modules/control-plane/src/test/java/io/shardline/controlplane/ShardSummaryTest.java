@@ -27,7 +27,7 @@ class ShardSummaryTest {
         List<ShardSummary.Shard> listed = summary.listed(5);
 
         assertThat(listed).extracting(ShardSummary.Shard::id).containsExactly("s1023", "s1022", "s1021", "s1020", "s1019");
-        assertThat(summary.totals(listed.size())).isEqualTo("1,024 shards (1,022 ACTIVE, 2 RETIRED); the 5 fullest listed, --all lists every "
+        assertThat(summary.totalsLine(listed.size())).isEqualTo("1,024 shards (1,022 ACTIVE, 2 RETIRED); the 5 fullest listed, --all lists every "
             + "one; 10,240 chunks, 102,400 documents, 1,024,000 bytes; storage median 512.0%, max 1023.0%; load median 256.5%, max 512.0%");
     }
 
@@ -36,7 +36,7 @@ class ShardSummaryTest {
         ShardSummary summary = cluster(3);
 
         assertThat(summary.listed(20)).extracting(ShardSummary.Shard::id).containsExactly("s0", "s1", "s2");
-        assertThat(summary.totals(3)).startsWith("3 shards (1 ACTIVE, 2 RETIRED); 30 chunks").doesNotContain("--all");
+        assertThat(summary.totalsLine(3)).startsWith("3 shards (1 ACTIVE, 2 RETIRED); 30 chunks").doesNotContain("--all");
         assertThatThrownBy(() -> summary.listed(-1)).hasMessageContaining("top");
     }
 }

@@ -98,7 +98,7 @@ public final class ReadCommands {
             s.capacityBytes(), s.capacityOps(), s.connection()));
         rows.print(out, format, true);
         if (table) {
-            out.println(summary.totals(listed.size()));
+            out.println(summary.totalsLine(listed.size()));
             out.flush();
         }
     }
