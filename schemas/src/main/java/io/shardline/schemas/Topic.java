@@ -9,10 +9,11 @@ import org.apache.kafka.common.serialization.Serde;
  * A typed topic: its name, the serdes of its keys and values, and how the broker keeps it.
  *
  * @param cleanup   whether the broker compacts the topic (latest value per key) or deletes by age
- * @param retention for {@link Cleanup#DELETE} topics, how long records are kept; ignored when compacted
+ * @param retention  for {@link Cleanup#DELETE} topics, how long records are kept; ignored when compacted
+ * @param partitions how many partitions the topic is created with
  */
 public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, Cleanup cleanup,
-                          java.time.Duration retention) {
+                          java.time.Duration retention, int partitions) {
 
     /** How the broker cleans a topic. */
     public enum Cleanup {
@@ -31,6 +32,14 @@ public record Topic<K, V>(String name, Serde<K> keySerde, Serde<V> valueSerde, C
         if (name.isBlank()) {
             throw new IllegalArgumentException("topic name must not be blank");
         }
+        if (partitions < 1) {
+            throw new IllegalArgumentException("topic " + name + " needs at least one partition, was " + partitions);
+        }
+    }
+
+    /** A topic of one partition: every control-plane topic but the migration lanes. */
+    public Topic(String name, Serde<K> keySerde, Serde<V> valueSerde, Cleanup cleanup, java.time.Duration retention) {
+        this(name, keySerde, valueSerde, cleanup, retention, 1);
     }
 
     /** The broker-side topic configuration this topic is created with. */

@@ -10,6 +10,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.KeySample;
+import io.shardline.schemas.avro.LaneRequest;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.QueryLoadSample;
@@ -34,6 +35,11 @@ public final class TopicCatalog {
     private static final Duration EVENTS_RETENTION = Duration.ofDays(7);
     private static final Duration COMMANDS_RETENTION = Duration.ofDays(7);
     private static final Duration LOAD_RETENTION = Duration.ofHours(6);
+    /**
+     * Partitions of the migration-lanes topic when it is created: how many migrations can run at once in the whole
+     * cluster at most (partitions can be added to a running cluster; the workers take them up at their next rebalance).
+     */
+    public static final int MIGRATION_LANES = 8;
 
     private final String prefix;
     private final Topic<String, ShardDescriptor> shards;
@@ -42,6 +48,7 @@ public final class TopicCatalog {
     private final Topic<String, ShardCommand> commands;
     private final Topic<byte[], byte[]> commandsDlq;
     private final Topic<String, MigrationState> migrations;
+    private final Topic<String, LaneRequest> migrationLanes;
     private final Topic<String, QueryLoadSample> queryLoad;
     private final Topic<String, ShardStats> stats;
     private final Topic<String, ChunkStats> chunkStats;
@@ -69,6 +76,8 @@ public final class TopicCatalog {
         commands = new Topic<>(prefix + "commands", keys, serdes.valueSerde(ShardCommand.class), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         commandsDlq = new Topic<>(prefix + "commands.dlq", Serdes.ByteArray(), Serdes.ByteArray(), Topic.Cleanup.DELETE, COMMANDS_RETENTION);
         migrations = new Topic<>(prefix + "migrations", keys, serdes.valueSerde(MigrationState.class), Topic.Cleanup.COMPACT, none);
+        migrationLanes = new Topic<>(prefix + "migration-lanes", keys, serdes.valueSerde(LaneRequest.class), Topic.Cleanup.DELETE,
+            COMMANDS_RETENTION, MIGRATION_LANES);
         queryLoad = new Topic<>(prefix + "query-load", keys, serdes.valueSerde(QueryLoadSample.class), Topic.Cleanup.DELETE, LOAD_RETENTION);
         stats = new Topic<>(prefix + "stats", keys, serdes.valueSerde(ShardStats.class), Topic.Cleanup.COMPACT, none);
         chunkStats = new Topic<>(prefix + "chunk-stats", keys, serdes.valueSerde(ChunkStats.class), Topic.Cleanup.COMPACT, none);
@@ -109,6 +118,14 @@ public final class TopicCatalog {
 
     public Topic<String, MigrationState> migrations() {
         return migrations;
+    }
+
+    /**
+     * The lanes migrations run in, one per partition: the worker holding the commands admits a migration to a free
+     * lane ({@link LaneRequest} RUN) and sends it aborts and rollbacks there; the worker holding that partition runs it.
+     */
+    public Topic<String, LaneRequest> migrationLanes() {
+        return migrationLanes;
     }
 
     public Topic<String, QueryLoadSample> queryLoad() {
@@ -178,7 +195,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

@@ -15,7 +15,7 @@ class TopicCatalogTest {
 
         assertThat(catalog.all()).extracting(Topic::name).containsExactly(
             "acme.shards", "acme.config", "acme.routing", "acme.commands", "acme.commands.dlq", "acme.migrations",
-            "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.acknowledged");
+            "acme.migration-lanes", "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.acknowledged");
     }
 
     @Test
@@ -24,6 +24,16 @@ class TopicCatalogTest {
 
         assertThat(catalog.routing().brokerConfig()).containsEntry("cleanup.policy", "compact");
         assertThat(catalog.events().brokerConfig()).containsEntry("cleanup.policy", "delete").containsKey("retention.ms");
+    }
+
+    @Test
+    void shouldCreateTheMigrationLanesWithAPartitionPerLaneAndEveryOtherTopicWithOne() {
+        TopicCatalog catalog = new TopicCatalog("acme.", SERDES);
+
+        assertThat(catalog.migrationLanes().partitions()).isEqualTo(TopicCatalog.MIGRATION_LANES);
+        assertThat(catalog.all()).filteredOn(topic -> topic != catalog.migrationLanes()).extracting(Topic::partitions).containsOnly(1);
+        assertThatThrownBy(() -> new Topic<>("t", org.apache.kafka.common.serialization.Serdes.String(), org.apache.kafka.common.serialization.Serdes.String(),
+            Topic.Cleanup.DELETE, java.time.Duration.ZERO, 0)).hasMessageContaining("at least one partition");
     }
 
     @Test

@@ -30,7 +30,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling|parallel-moves [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -51,8 +51,9 @@ public final class BenchMain {
             case "routing" -> new RoutingBench(scale).run().forEach(System.out::println);
             case "controller" -> new ControllerBench(scale).run().forEach(System.out::println);
             case "scaling" -> new ScalingBench(scale).run().forEach(System.out::println);
+            case "parallel-moves" -> new ParallelMovesBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "parallel-moves", "model"));
                 System.exit(2);
             }
         }

@@ -259,7 +259,7 @@ final class MigrationBench {
     }
 
     /** Waits until Debezium has published at least {@code events} changes of the topic. */
-    private static void awaitCdc(EmbeddedCluster cluster, String topic, long events) throws Exception {
+    static void awaitCdc(EmbeddedCluster cluster, String topic, long events) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
             TopicPartition partition = new TopicPartition(topic, 0);
             long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();

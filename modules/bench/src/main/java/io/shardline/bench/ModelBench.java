@@ -23,7 +23,7 @@ final class ModelBench {
         Path work = Files.createTempDirectory("shardline-model-");
         System.out.println("model: " + sequences + " sequences of " + steps + " steps from seed " + seed + "; process logs in " + work);
         long started = System.nanoTime();
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(EmbeddedClusterConfig.defaults(work).withShards(2))) {
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(EmbeddedClusterConfig.defaults(work).withShards(4))) {
             MigrationModel.Report report = new MigrationModel(cluster, work, System.out::println, 10).run(seed, sequences, steps);
             System.out.printf("model: %d sequences (%d steps) in %.0f s, %d failed%n", report.sequences(), report.steps(),
                 (System.nanoTime() - started) / 1e9, report.failures().size());

@@ -84,4 +84,13 @@ public final class ConnectRestClient {
             throw new IOException("restart of " + name + " failed: HTTP " + response.statusCode() + " " + response.body());
         }
     }
+
+    /** Deletes the connector (its tasks stop); a connector that is not there is no error. */
+    public void delete(String name) throws IOException, InterruptedException {
+        HttpRequest delete = HttpRequest.newBuilder(URI.create(baseUrl + "/connectors/" + name)).timeout(Duration.ofSeconds(30)).DELETE().build();
+        HttpResponse<String> response = http.send(delete, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2 && response.statusCode() != 404) {
+            throw new IOException("deleting " + name + " failed: HTTP " + response.statusCode() + " " + response.body());
+        }
+    }
 }

@@ -74,6 +74,6 @@ public final class ControlPlaneTopics {
     }
 
     private static NewTopic newTopic(Topic<?, ?> topic, short replicationFactor) {
-        return new NewTopic(topic.name(), 1, replicationFactor).configs(topic.brokerConfig());
+        return new NewTopic(topic.name(), topic.partitions(), replicationFactor).configs(topic.brokerConfig());
     }
 }

@@ -33,6 +33,8 @@ public final class EmbeddedCluster implements AutoCloseable {
     private final List<AutoCloseable> started = new ArrayList<>();
     private final Map<String, EmbeddedShard> shards = new LinkedHashMap<>();
     private final List<String> connectors = new ArrayList<>();
+    /** The connectors of the shards {@link #addShard} started, by shard id. */
+    private final Map<String, String> addedConnectors = new java.util.concurrent.ConcurrentHashMap<>();
     private String bootstrapServers;
     private TopicCatalog catalog;
     private SchemaRegistryProcess registry;
@@ -192,6 +194,69 @@ public final class EmbeddedCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for connectors", e);
+        }
+    }
+
+    /**
+     * Starts one more shard with its CDC connector, streaming once this returns: for tests that need more shards than the
+     * cluster started with. {@link #removeShard} stops it again.
+     */
+    public EmbeddedShard addShard(String id) {
+        return addShard(id, EmbeddedShardConfig.defaults(id).withOplogRetentionEntries(config.oplogRetentionEntries()));
+    }
+
+    /** {@link #addShard(String)} with the shard's own settings (a service time, say). */
+    public EmbeddedShard addShard(String id, EmbeddedShardConfig shardConfig) {
+        if (connect == null) {
+            throw new IllegalStateException("CDC is not enabled in this cluster");
+        }
+        EmbeddedShard shard = EmbeddedShard.start(id, shardConfig);
+        synchronized (started) {
+            shards.put(id, shard);
+        }
+        try {
+            String name = connect.rest().deploy(ConnectorTemplate.load(ConnectorTemplate.MONGODB_SHARD).render(Map.of(
+                "SHARD_ID", id, "MONGODB_URI", shard.connectionString(), "REPLICATION_FACTOR", "1")));
+            synchronized (started) {
+                connectors.add(name);
+            }
+            addedConnectors.put(id, name);
+            connect.rest().awaitRunning(name, CONNECTOR_START_TIMEOUT);
+            DebeziumStreaming.await("cdc." + id, CONNECTOR_START_TIMEOUT);
+            return shard;
+        } catch (IOException e) {
+            removeShard(id);
+            throw new IllegalStateException("deploying the CDC connector of " + id + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            removeShard(id);
+            throw new IllegalStateException("interrupted while deploying the CDC connector of " + id, e);
+        }
+    }
+
+    /** Deletes the CDC connector of a shard {@link #addShard} started, and stops the shard. */
+    public void removeShard(String id) {
+        EmbeddedShard shard;
+        synchronized (started) {
+            shard = shards.remove(id);
+        }
+        String name = addedConnectors.remove(id);
+        try {
+            if (name != null) {
+                connect.rest().delete(name);
+                synchronized (started) {
+                    connectors.remove(name);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("deleting the CDC connector of " + id + " failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while deleting the CDC connector of " + id, e);
+        } finally {
+            if (shard != null) {
+                shard.close();
+            }
         }
     }
 

@@ -15,17 +15,18 @@ import io.shardline.worker.command.CommandLoop;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.worker.plane.Ownership;
-import io.shardline.worker.runner.MigrationRunner;
 import io.shardline.worker.runner.WorkerMeters;
 
 /**
  * The {@code worker} role, put together from its parts:
  * <ul>
- *   <li>{@link CommandLoop} ({@code command}): the worker group's one commands partition; the worker holding it holds a
- *       term ({@link Ownership}), checks each command against the routing and turns it into PLANNED migrations, splits
- *       or shard changes; invalid commands go to the commands DLQ with the field at fault.</li>
- *   <li>{@link MigrationRunner} ({@code runner}): carries the term's migrations out one after another up to their
- *       cutover, each grace period beside it; resumes every unfinished migration when a term begins.</li>
+ *   <li>{@link CommandLoop} ({@code command}): the worker group's partitions this worker holds, each a term with its own
+ *       lease ({@link Ownership}) and fenced producer. The one commands partition: its holder checks each command against
+ *       the routing and turns it into PLANNED migrations, splits or shard changes (invalid commands go to the commands
+ *       DLQ with the field at fault), and admits waiting migrations to free migration lanes, never two on one shard.
+ *       The migration-lanes partitions: the holder of a lane carries out the migrations admitted to it.</li>
+ *   <li>{@link MigrationRunner} ({@code runner}): one per lane; carries the lane's migrations out up to their cutover,
+ *       each grace period beside it; resumes the lane's unfinished migrations when a term begins.</li>
  *   <li>{@code migration}: one {@code Migration} object per migration, a state machine over one class per step.</li>
  *   <li>{@code data}: copy, replay and range operations on the shards; {@code plane}: the control-plane topics.</li>
  * </ul>
@@ -39,7 +40,6 @@ public final class MigrationWorker implements AutoCloseable {
     private final WorkerConfig config;
     private final Ownership ownership;
     private final ControlPlane plane;
-    private final MigrationRunner runner;
     private final CommandLoop commands;
     private final ScheduledExecutorService renewals;
 
@@ -47,8 +47,7 @@ public final class MigrationWorker implements AutoCloseable {
         this.config = config;
         this.ownership = new Ownership(config.ownerLease());
         this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId(), config.groupId() + ".owner", ownership);
-        this.runner = new MigrationRunner(plane, config, new WorkerMeters(registry, config.workerId(), observer), HAND_OVER_WAIT);
-        this.commands = new CommandLoop(config, plane, runner, HAND_OVER_WAIT, registry);
+        this.commands = new CommandLoop(config, plane, new WorkerMeters(registry, config.workerId(), observer), HAND_OVER_WAIT, registry);
         this.renewals = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-lease-" + config.workerId()));
     }
 
@@ -63,7 +62,6 @@ public final class MigrationWorker implements AutoCloseable {
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry, Consumer<MigrationState> observer) {
         MigrationWorker worker = new MigrationWorker(config, registry, observer);
         worker.commands.start();
-        worker.runner.start();
         long every = Math.max(20, config.ownerLease().toMillis() / 5);
         worker.renewals.scheduleWithFixedDelay(worker.commands::renew, every, every, TimeUnit.MILLISECONDS);
         return worker;
@@ -75,15 +73,19 @@ public final class MigrationWorker implements AutoCloseable {
 
     /** True while this worker holds the commands (a term, possibly still waiting out its predecessor's lease). */
     public boolean carriesOutCommands() {
-        return ownership.holdsTerm();
+        return commands.holdsCommands();
+    }
+
+    /** The migration lanes this worker holds now. */
+    public java.util.List<Integer> heldLanes() {
+        return commands.heldLanes();
     }
 
     @Override
     public void close() {
-        // The command loop hands the commands over as its consumer closes: the runs stop first, then the offset says so.
+        // The command loop hands everything over as its consumer closes: the runs stop first, then the offsets say so.
         commands.close();
         renewals.shutdownNow();
-        runner.close();
         plane.close();
     }
 }

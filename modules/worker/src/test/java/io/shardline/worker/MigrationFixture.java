@@ -73,22 +73,31 @@ final class MigrationFixture implements AutoCloseable {
     private final Map<String, MongoClient> shards = new HashMap<>();
 
     MigrationFixture(EmbeddedCluster cluster, TestNames names, Duration routerFenceBudget) throws Exception {
+        this(cluster, names, routerFenceBudget, List.of("s1", "s2"), List.of("s1", "s1"));
+    }
+
+    /**
+     * @param shardIds    the shards registered (each running in the cluster)
+     * @param chunkOwners the shard of each chunk: as many hashed chunks as owners
+     */
+    MigrationFixture(EmbeddedCluster cluster, TestNames names, Duration routerFenceBudget, List<String> shardIds, List<String> chunkOwners)
+        throws Exception {
         this.cluster = cluster;
         this.names = names;
         this.catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
         ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
         this.namespace = names.database() + ".users";
-        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
+        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), shardIds, List.of(namespace), (short) 1);
         this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
-        for (String shard : List.of("s1", "s2")) {
+        for (String shard : shardIds) {
             publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
                 .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
             shards.put(shard, MongoClients.create(cluster.shards().get(shard).connectionString()));
         }
         publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(ShardKeyStrategyType.HASHED)
             .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
-        List<ShardKey> cuts = InitialChunks.hashedBoundaries(2);
-        this.chunks = InitialChunks.layout(namespace, 1, cuts, List.of("s1", "s1"));
+        List<ShardKey> cuts = InitialChunks.hashedBoundaries(chunkOwners.size());
+        this.chunks = InitialChunks.layout(namespace, 1, cuts, chunkOwners);
         publisher.publishRouting(namespace, chunks);
         this.router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), catalog).withFenceBudget(routerFenceBudget)
             .withSignalInterval(Duration.ofMillis(200)), new SimpleMeterRegistry(), Duration.ofSeconds(60));
@@ -374,13 +383,19 @@ final class MigrationFixture implements AutoCloseable {
      * no document lives on two shards, and each lives on the shard the routing names for its key.
      */
     void check(Load load) {
-        Map<String, Document> s1 = documents("s1");
-        Map<String, Document> s2 = documents("s2");
-        Set<String> twice = new HashSet<>(s1.keySet());
-        twice.retainAll(s2.keySet());
-        assertThat(twice).as("documents on both shards").isEmpty();
-        Map<String, Document> all = new HashMap<>(s1);
-        all.putAll(s2);
+        Map<String, Document> all = new HashMap<>();
+        Map<String, String> shardOf = new HashMap<>();
+        List<String> twice = new ArrayList<>();
+        for (String shard : shards.keySet()) {
+            documents(shard).forEach((id, doc) -> {
+                String before = shardOf.put(id, shard);
+                if (before != null) {
+                    twice.add(id + " on " + before + " and " + shard);
+                }
+                all.put(id, doc);
+            });
+        }
+        assertThat(twice).as("documents on two shards").isEmpty();
         List<String> wrong = new ArrayList<>();
         load.acknowledged.forEach((id, value) -> {
             Set<Integer> possible = load.uncertain.get(id);
@@ -402,7 +417,7 @@ final class MigrationFixture implements AutoCloseable {
                 String owner = routes.values().stream().filter(r -> r.getNamespace().equals(namespace))
                     .filter(r -> key.compareTo(KeyHex.of(r.getMin())) >= 0 && (r.getMax() == null || key.compareTo(KeyHex.of(r.getMax())) < 0))
                     .map(ChunkRoute::getShardId).findFirst().orElse("none");
-                assertThat(s1.containsKey(entry.getKey()) ? "s1" : "s2").as("shard of %s", entry.getKey()).isEqualTo(owner);
+                assertThat(shardOf.get(entry.getKey())).as("shard of %s", entry.getKey()).isEqualTo(owner);
             }
         }
     }

@@ -41,8 +41,9 @@ import io.shardline.schemas.avro.SplitShard;
 import io.shardline.schemas.avro.Thresholds;
 
 /**
- * A run's own control plane: its topics (a prefix and worker group of its own), shards s1 and s2, and a fresh namespace
- * hashed on {@code userId} in two chunks on s1; the operator commands the steps send, and what the run reads back (the
+ * A run's own control plane: its topics (a prefix and worker group of its own), every shard of the cluster, and a fresh
+ * namespace hashed on {@code userId} in four chunks, two on the first shard and two on the third (with four shards, moves
+ * on disjoint shard pairs run in parallel); the operator commands the steps send, and what the run reads back (the
  * namespace's chunks, the migrations, whether the workers consumed every command).
  */
 final class ModelControlPlane implements AutoCloseable {
@@ -53,6 +54,8 @@ final class ModelControlPlane implements AutoCloseable {
     private final String group;
     private final ControlPlanePublisher publisher;
     private final KafkaProducer<String, ShardCommand> commands;
+    /** The cluster's shards, sorted. */
+    private final List<String> shards;
 
     ModelControlPlane(EmbeddedCluster cluster, String id) throws Exception {
         this.cluster = cluster;
@@ -60,16 +63,18 @@ final class ModelControlPlane implements AutoCloseable {
         this.namespace = "model" + id + ".users";
         this.group = catalog.prefix() + "workers";
         ControlPlaneTopics.ensure(cluster.bootstrapServers(), catalog, (short) 1);
-        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), List.of("s1", "s2"), List.of(namespace), (short) 1);
+        this.shards = cluster.shards().keySet().stream().sorted().toList();
+        ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), shards, List.of(namespace), (short) 1);
         this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
-        for (String shard : List.of("s1", "s2")) {
+        for (String shard : shards) {
             publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
                 .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
         }
         publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(ShardKeyStrategyType.HASHED)
             .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
-        List<ShardKey> cuts = InitialChunks.hashedBoundaries(2);
-        publisher.publishRouting(namespace, InitialChunks.layout(namespace, 1, cuts, List.of("s1", "s1")));
+        List<ShardKey> cuts = InitialChunks.hashedBoundaries(4);
+        String third = shards.get(2 % shards.size());
+        publisher.publishRouting(namespace, InitialChunks.layout(namespace, 1, cuts, List.of(shards.get(0), shards.get(0), third, third)));
         this.commands = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()),
             catalog.commands().keySerde().serializer(), catalog.commands().valueSerde().serializer());
     }
@@ -82,10 +87,11 @@ final class ModelControlPlane implements AutoCloseable {
         return namespace;
     }
 
-    /** MoveChunk of the chunk at {@code index} to the other shard; what was sent. */
+    /** MoveChunk of the chunk at {@code index} to another shard (which one also by {@code index}); what was sent. */
     String move(int index) throws Exception {
         ChunkRoute chunk = chunk(index);
-        String target = chunk.getShardId().equals("s1") ? "s2" : "s1";
+        List<String> others = shards.stream().filter(s -> !s.equals(chunk.getShardId())).toList();
+        String target = others.get(index % others.size());
         return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(chunk.getMin()).setTargetShardId(target).build())
             + " [" + KeyHex.of(chunk.getMin()) + ") " + chunk.getShardId() + "->" + target;
     }

@@ -25,7 +25,16 @@ class MigrationModelIT {
         int sequences = Integer.getInteger("shardline.model.sequences", 4);
         int steps = Integer.getInteger("shardline.model.steps", 8);
         Path logs = Files.createDirectories(Path.of("target", "model-logs"));
-        MigrationModel.Report report = new MigrationModel(cluster, logs, System.out::println, 3).run(seed, sequences, steps);
+        // Four shards: moves on disjoint pairs run in parallel, in lanes the two worker processes share.
+        cluster.addShard("s3");
+        cluster.addShard("s4");
+        MigrationModel.Report report;
+        try {
+            report = new MigrationModel(cluster, logs, System.out::println, 3).run(seed, sequences, steps);
+        } finally {
+            cluster.removeShard("s3");
+            cluster.removeShard("s4");
+        }
         System.out.printf("model: %d sequences, %d steps, %d failed (seed %d)%n", report.sequences(), report.steps(), report.failures().size(), seed);
         assertThat(report.failures()).as("failing sequences (seed %d)", seed).isEmpty();
         assertThat(report.sequences()).isEqualTo(sequences);

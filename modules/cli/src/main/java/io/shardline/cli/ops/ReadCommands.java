@@ -174,11 +174,12 @@ public final class ReadCommands {
         List<MigrationState> migrations = plane.migrations().values().stream()
             .sorted(java.util.Comparator.comparing(MigrationState::getStartedAt)).toList();
         boolean anyRunning = migrations.stream().anyMatch(m -> !MigrationPhases.ended(m));
-        Rows rows = new Rows(List.of("migration", "namespace", "from", "to", "phase", "copied", "total", "lag_events", "lag_ms",
+        Rows rows = new Rows(List.of("migration", "namespace", "from", "to", "phase", "lane", "copied", "total", "lag_events", "lag_ms",
             "fence_attempts", "started", "error"));
         for (MigrationState m : migrations) {
             if (all || !anyRunning || !MigrationPhases.ended(m)) {
-                rows.add(m.getMigrationId(), m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(), m.getCopiedDocs(),
+                rows.add(m.getMigrationId(), m.getNamespace(), m.getSourceShardId(), m.getTargetShardId(), m.getPhase(),
+                    m.getLane() < 0 ? "waiting" : Integer.toString(m.getLane()), m.getCopiedDocs(),
                     m.getTotalDocs(), m.getReplayLagEvents(), m.getReplayLagMillis(), m.getFenceAttempts(), m.getStartedAt(), m.getError());
             }
         }

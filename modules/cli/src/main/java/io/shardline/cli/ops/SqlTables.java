@@ -153,12 +153,12 @@ final class SqlTables implements AutoCloseable {
 
     private static Table<MigrationState> migrations(String name) {
         return new Table<>(name, columns("migration_id", "VARCHAR", "command_id", "VARCHAR", "namespace", "VARCHAR", "chunk_min", "VARCHAR",
-            "chunk_max", "VARCHAR", "source_shard", "VARCHAR", "target_shard", "VARCHAR", "phase", "VARCHAR", "worker_id", "VARCHAR",
+            "chunk_max", "VARCHAR", "source_shard", "VARCHAR", "target_shard", "VARCHAR", "phase", "VARCHAR", "lane", "INTEGER", "worker_id", "VARCHAR",
             "copied_docs", "BIGINT", "total_docs", "BIGINT", "copied_bytes", "BIGINT", "replay_lag_events", "BIGINT",
             "replay_lag_ms", "BIGINT", "fence_attempts", "INTEGER", "started_at", "TIMESTAMP", "updated_at", "TIMESTAMP",
             "cut_over_at", "TIMESTAMP", "error", "VARCHAR"),
             m -> new Object[] {m.getMigrationId(), m.getCommandId(), m.getNamespace(), KeyHex.of(m.getChunkMin()),
-                KeyHex.of(m.getChunkMax()), m.getSourceShardId(), m.getTargetShardId(), m.getPhase().name(), m.getWorkerId(),
+                KeyHex.of(m.getChunkMax()), m.getSourceShardId(), m.getTargetShardId(), m.getPhase().name(), m.getLane(), m.getWorkerId(),
                 m.getCopiedDocs(), m.getTotalDocs(), m.getCopiedBytes(), m.getReplayLagEvents(), m.getReplayLagMillis(), m.getFenceAttempts(),
                 m.getStartedAt(), m.getUpdatedAt(), m.getCutOverAt(), m.getError()});
     }

@@ -256,15 +256,30 @@ public final class RoleCommands {
                 + "that did not hand over waits this long first (default: ${DEFAULT-VALUE}; under the 10 s session timeout).")
         Duration ownerLease;
 
+        @Option(names = "--max-parallel-migrations", defaultValue = "4",
+            description = "When this worker holds the commands: how many migrations may run at once in the group, never two on one shard "
+                + "(at most the migration-lanes topic's partitions; default: ${DEFAULT-VALUE}).")
+        int maxParallelMigrations;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) {
-            WorkerConfig config;
+            return MigrationWorker.start(config(client.bootstrap(), catalog), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        }
+
+        /** The worker's settings the options give; an option out of range is refused by name. */
+        WorkerConfig config(String bootstrap, TopicCatalog catalog) {
+            WorkerConfig config = WorkerConfig.defaults(bootstrap, catalog).withGracePeriod(gracePeriod);
             try {
-                config = WorkerConfig.defaults(client.bootstrap(), catalog).withGracePeriod(gracePeriod).withOwnerLease(ownerLease);
+                config = config.withOwnerLease(ownerLease);
             } catch (IllegalArgumentException invalid) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--owner-lease: " + invalid.getMessage());
             }
-            return MigrationWorker.start(workerId == null ? config : config.withWorkerId(workerId), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+            try {
+                config = config.withMaxParallelMigrations(maxParallelMigrations);
+            } catch (IllegalArgumentException invalid) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--max-parallel-migrations: " + invalid.getMessage());
+            }
+            return workerId == null ? config : config.withWorkerId(workerId);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.shardline.worker.command;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -90,8 +91,9 @@ final class CommandHandler {
         } else if (body instanceof RollbackMigration rollback) {
             request(command, rollback.getMigrationId(), false);
         } else if (body instanceof Rebalance rebalance) {
-            int moves = planner.rebalance(command, rebalance.getNamespace());
-            planner.accepted(command, null, rebalance.getNamespace(), "rebalance: " + moves + " chunk moves planned");
+            List<List<String>> moves = planner.rebalance(command, rebalance.getNamespace());
+            planner.accepted(command, null, rebalance.getNamespace(), "rebalance: " + moves.size() + " chunk moves planned, in "
+                + Admission.rounds(moves) + " rounds of disjoint shard pairs");
         } else if (body instanceof AddShard add) {
             planner.addShard(command, add.getShard());
         } else {
@@ -100,7 +102,7 @@ final class CommandHandler {
     }
 
     private void request(ShardCommand command, String migrationId, boolean abort) {
-        MigrationState migration = planner.request(migrationId, abort);
+        MigrationState migration = planner.request(command.getCommandId(), migrationId, abort);
         planner.accepted(command, migration.getSourceShardId(), migration.getNamespace(), (abort ? "abort" : "rollback") + " of " + migrationId);
     }
 

@@ -1,19 +1,19 @@
 package io.shardline.worker.command;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.RangeAssignor;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -24,58 +24,60 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.shardline.schemas.KafkaClients;
 import io.shardline.worker.config.WorkerConfig;
+import io.shardline.worker.migration.MigrationListener;
 import io.shardline.worker.plane.Backoff;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.worker.plane.Ownership;
 import io.shardline.worker.runner.MigrationRunner;
 
 /**
- * The commands of a worker group: one partition, so one worker carries them out at a time (its term, see
- * {@link Ownership}) and the others stand by. Each command is handled ({@link CommandHandler}) and its offset committed
- * in a transaction fenced by the term; a lease renewed every fifth of its length proves the term meanwhile. A failure
- * to carry a command out keeps its offset and is retried after a back-off that doubles up to {@link #MAX_RETRY_BACKOFF};
- * a loop that fails as a whole is restarted with a new consumer. When a worker takes the commands over it resumes every
- * unfinished migration; when it lets them go it stops its runs first and says so in the offset's metadata, so that the
- * successor need not wait out the lease.
+ * The worker group's partitions held by this worker, each a {@link Term}: the one commands partition (whoever holds it
+ * checks each command and turns it into PLANNED migrations, splits or shard changes, and admits waiting migrations to
+ * lanes, see {@link Admission}) and the partitions of the migration-lanes topic (whoever holds a lane carries out the
+ * migrations admitted to it, several lanes in parallel). Each record is carried out and its offset committed in a
+ * transaction fenced by its term; a failure keeps the offset and is retried after a back-off that doubles up to
+ * {@link #MAX_RETRY_BACKOFF}; a loop that fails as a whole is restarted with a new consumer. When the partitions are
+ * taken away, every lane's runs stop first and the offsets say so, so that successors need not wait out the leases.
  */
 public final class CommandLoop implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandLoop.class);
-    /** Offset metadata of a term in progress, and of one handed over: a successor waits out the lease only after the first. */
-    static final String HELD = "held:";
-    static final String HANDED_OVER = "handed-over:";
     static final Duration FIRST_RETRY_BACKOFF = Duration.ofSeconds(1);
     static final Duration MAX_RETRY_BACKOFF = Duration.ofSeconds(30);
+    /** How often the holder of the commands looks for waiting migrations to admit (besides after each command). */
+    static final Duration ADMIT_EVERY = Duration.ofMillis(250);
 
     private final WorkerConfig config;
-    private final ControlPlane plane;
-    private final Ownership ownership;
-    private final MigrationRunner runner;
+    private final MigrationListener listener;
     private final CommandHandler handler;
+    private final Planner planner;
+    private final LaneRequests laneRequests;
     private final Duration handOverWait;
     private final Thread thread;
+    private final Term commands;
+    /** The lanes this worker has held, by partition: created on first assignment, kept (idle) between terms. */
+    private final Map<Integer, Term> lanes = new ConcurrentHashMap<>();
+    private final ControlPlane plane;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
-    /** The commands partition and its consumer's group metadata while this worker owns it (read by the renewals). */
-    private volatile TopicPartition owned;
-    private volatile ConsumerGroupMetadata group;
-    /** The next command offset to commit: where a successor starts. */
-    private final AtomicLong nextOffset = new AtomicLong();
-    private int failuresInARow;
+    private final Map<TopicPartition, Integer> failuresInARow = new HashMap<>();
     /** Failures of the loop as a whole in a row; a poll that succeeds ends the row. */
     private int loopFailures;
-    /** While a failed command waits out its back-off, the partition is paused and the loop keeps polling until then. */
-    private long retryAtMillis;
+    /** Partitions whose failed record waits out its back-off: paused, and resumed at this time. */
+    private final Map<TopicPartition, Long> retryAt = new HashMap<>();
+    private long nextAdmission;
     private volatile boolean stopping;
 
     private final Counter retried;
 
-    public CommandLoop(WorkerConfig config, ControlPlane plane, MigrationRunner runner, Duration handOverWait, MeterRegistry registry) {
+    public CommandLoop(WorkerConfig config, ControlPlane plane, MigrationListener listener, Duration handOverWait, MeterRegistry registry) {
         this.config = config;
         this.plane = plane;
-        this.ownership = plane.ownership();
-        this.runner = runner;
+        this.listener = listener;
         this.handOverWait = handOverWait;
-        this.handler = new CommandHandler(config, plane, new Planner(plane, runner, config.workerId()));
+        this.commands = new Term("the commands", config.workerId(), plane, config.ownerLease(), null);
+        this.planner = new Planner(plane, config.workerId());
+        this.handler = new CommandHandler(config, plane, planner);
+        this.laneRequests = new LaneRequests(config);
         this.thread = new Thread(this::supervise, "worker-commands-" + config.workerId());
         this.retried = Counter.builder("shard.commands.retried").description("Commands that failed and are retried from their offset")
             .tag("worker", config.workerId()).register(registry);
@@ -85,7 +87,17 @@ public final class CommandLoop implements AutoCloseable {
         thread.start();
     }
 
-    /** Eager assignment: every rebalance ends the term (the runs stop) before the partition is handed to anyone. */
+    /** True while this worker holds the commands. */
+    public boolean holdsCommands() {
+        return commands.holds();
+    }
+
+    /** The lanes this worker holds now. */
+    public List<Integer> heldLanes() {
+        return lanes.entrySet().stream().filter(e -> e.getValue().holds()).map(Map.Entry::getKey).sorted().toList();
+    }
+
+    /** Eager assignment: every rebalance ends every term (the runs stop) before a partition is handed to anyone. */
     private KafkaConsumer<byte[], byte[]> newConsumer() {
         return KafkaClients.fromEnvironment(config.bootstrapServers()).bytesReader(config.groupId(), Map.of(
             ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
@@ -96,7 +108,7 @@ public final class CommandLoop implements AutoCloseable {
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1));
     }
 
-    /** Runs the loop; a loop that fails is logged, its term ended, and started again with a new consumer. */
+    /** Runs the loop; a loop that fails is logged, its terms ended, and started again with a new consumer. */
     private void supervise() {
         while (!stopping) {
             try {
@@ -106,9 +118,7 @@ public final class CommandLoop implements AutoCloseable {
             } catch (RuntimeException e) {
                 loopFailures++;
                 LOG.error("worker {} command loop failed; restarted ({} in a row)", config.workerId(), loopFailures, e);
-                if (ownership.holdsTerm()) {
-                    lose("the command loop failed: " + e);
-                }
+                loseAll("the command loop failed: " + e);
                 long until = System.currentTimeMillis() + Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, loopFailures).toMillis();
                 while (!stopping && System.currentTimeMillis() < until) {
                     sleepQuietly(50);
@@ -124,160 +134,168 @@ public final class CommandLoop implements AutoCloseable {
             if (stopping) {
                 return;
             }
-            current.subscribe(List.of(config.catalog().commands().name()), new ConsumerRebalanceListener() {
+            current.subscribe(List.of(config.catalog().commands().name(), config.catalog().migrationLanes().name()), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
                     if (!partitions.isEmpty()) {
-                        handOver("the commands were revoked in a rebalance");
+                        handOverAll("the partitions were revoked in a rebalance");
                     }
                 }
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> partitions) {
-                    lose("the group went on without this worker (session expired)");
+                    loseAll("the group went on without this worker (session expired)");
                 }
 
                 @Override
                 public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                    if (!partitions.isEmpty()) {
-                        takeOver(current, partitions.iterator().next());
+                    for (TopicPartition partition : partitions) {
+                        termOf(partition).takeOver(current, partition);
                     }
                 }
             });
-            retryAtMillis = 0;
+            retryAt.clear();
             while (!stopping) {
-                if (retryAtMillis != 0 && System.currentTimeMillis() >= retryAtMillis) {
-                    current.resume(current.paused());
-                    retryAtMillis = 0;
-                }
-                if (plane.takeNewTermWanted()) {
-                    LOG.warn("worker {} rejoins its group for a new term: its transactional producer failed", config.workerId());
-                    current.enforceRebalance("the transactional producer failed");
+                resumeDue(current);
+                for (Term term : terms()) {
+                    if (term.plane().takeNewTermWanted()) {
+                        LOG.warn("worker {} rejoins its group for new terms: the transactional producer of {} failed", config.workerId(), term.name());
+                        current.enforceRebalance("a transactional producer failed");
+                    }
                 }
                 ConsumerRecords<byte[], byte[]> records = current.poll(Duration.ofMillis(200));
                 loopFailures = 0;
-                if (owned != null) {
-                    group = current.groupMetadata();
+                for (Term term : terms()) {
+                    term.polled(current);
                 }
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    if (!carryOut(current, record)) {
-                        break;
+                for (TopicPartition partition : records.partitions()) {
+                    Term term = termOf(partition);
+                    for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+                        if (!carryOut(current, term, record)) {
+                            break;
+                        }
                     }
                 }
+                admitWhenDue(current, !records.isEmpty());
             }
         } finally {
-            // Closing leaves the group: the rebalance listener hands the commands over first.
+            // Closing leaves the group: the rebalance listener hands the partitions over first.
             current.close();
         }
     }
 
+    private Collection<Term> terms() {
+        List<Term> all = new ArrayList<>(lanes.values());
+        all.add(commands);
+        return all;
+    }
+
+    /** The term of a partition: the commands, or a lane's (created with its plane and runner on first use). */
+    private Term termOf(TopicPartition partition) {
+        if (partition.topic().equals(config.catalog().commands().name())) {
+            return commands;
+        }
+        return lanes.computeIfAbsent(partition.partition(), lane -> {
+            ControlPlane lanePlane = plane.sibling(config.groupId() + ".owner.lane-" + lane, new Ownership(config.ownerLease()));
+            MigrationRunner runner = new MigrationRunner(lanePlane, config, listener, handOverWait, lane);
+            runner.start();
+            return new Term("migration lane " + lane, config.workerId(), lanePlane, config.ownerLease(), runner);
+        });
+    }
+
+    private void resumeDue(KafkaConsumer<byte[], byte[]> current) {
+        long now = System.currentTimeMillis();
+        retryAt.entrySet().removeIf(due -> {
+            if (now >= due.getValue()) {
+                current.resume(Set.of(due.getKey()));
+                return true;
+            }
+            return false;
+        });
+    }
+
     /**
-     * Handles one command and commits its offset in a transaction fenced by this term; false when the loop must poll
-     * again first (the term ended, or the command is to be retried from its offset after a back-off).
+     * Carries out one record and commits its offset in a transaction fenced by its term; false when the partition must
+     * be polled again first (the term ended, or the record is to be retried from its offset after a back-off).
      */
-    private boolean carryOut(KafkaConsumer<byte[], byte[]> current, ConsumerRecord<byte[], byte[]> record) {
+    private boolean carryOut(KafkaConsumer<byte[], byte[]> current, Term term, ConsumerRecord<byte[], byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        if (!ownership.holdsTerm()) {
+        if (!term.holds()) {
             current.seek(partition, record.offset());
             return false;
         }
         try {
-            handler.handle(record);
-            nextOffset.set(record.offset() + 1);
-            plane.commitOffset(partition, new OffsetAndMetadata(record.offset() + 1, HELD + config.workerId()), group);
-            failuresInARow = 0;
+            if (term == commands) {
+                handler.handle(record);
+            } else {
+                laneRequests.handle(term, record.partition(), record);
+            }
+            term.carriedOut(record.offset());
+            failuresInARow.remove(partition);
             return true;
         } catch (Ownership.Lost lost) {
-            LOG.info("worker {} stops carrying out commands: {}", config.workerId(), lost.getMessage());
+            LOG.info("worker {} stops carrying out {}: {}", config.workerId(), term.name(), lost.getMessage());
             current.seek(partition, record.offset());
             return false;
         } catch (RuntimeException failed) {
-            failuresInARow++;
+            int failures = failuresInARow.merge(partition, 1, Integer::sum);
             retried.increment();
-            Duration backoff = Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, failuresInARow);
-            LOG.warn("command at {}@{} failed ({} in a row); retried from its offset in {} ms: {}", record.topic(), record.offset(),
-                failuresInARow, backoff.toMillis(), failed.toString());
+            Duration backoff = Backoff.exponential(FIRST_RETRY_BACKOFF, MAX_RETRY_BACKOFF, failures);
+            LOG.warn("record at {}-{}@{} failed ({} in a row); retried from its offset in {} ms: {}", record.topic(), record.partition(),
+                record.offset(), failures, backoff.toMillis(), failed.toString());
             // Polled meanwhile, paused: the group membership, a rebalance and a stop are not held up by the back-off.
             current.seek(partition, record.offset());
             current.pause(Set.of(partition));
-            retryAtMillis = System.currentTimeMillis() + backoff.toMillis();
+            retryAt.put(partition, System.currentTimeMillis() + backoff.toMillis());
             return false;
         }
     }
 
-    /**
-     * Starts a term: fences every earlier owner's producer, reads from the committed offset's metadata whether the last
-     * owner handed the commands over, proves the term once, and resumes every unfinished migration (they run once the
-     * lease holds, after the previous owner's lease when it did not hand over).
-     */
-    private void takeOver(KafkaConsumer<byte[], byte[]> current, TopicPartition partition) {
-        // First the fence: it also aborts a transaction a paused owner left open, which would hold back the read below.
-        plane.beginTerm();
-        OffsetAndMetadata committed = current.committed(Set.of(partition)).get(partition);
-        String previous = committed == null ? "" : committed.metadata();
-        boolean handedOver = previous == null || !previous.startsWith(HELD);
-        group = current.groupMetadata();
-        owned = partition;
-        nextOffset.set(current.position(partition));
-        ownership.begin(group.generationId(), handedOver);
-        LOG.info("worker {} carries out commands from term {}{}", config.workerId(), group.generationId(),
-            handedOver ? "" : " once the lease of " + previous.substring(HELD.length()) + " has run out (" + config.ownerLease().toMillis() + " ms)");
-        renew();
-        runner.resumeUnfinished();
-    }
-
-    /** Renews the lease: a transaction with this term's generation; it fails once another worker owns the commands. */
-    public void renew() {
-        TopicPartition partition = owned;
-        ConsumerGroupMetadata metadata = group;
-        long term = ownership.term();
-        if (partition == null || metadata == null || !ownership.holdsTerm()) {
+    /** The holder of the commands admits waiting migrations after each command and every {@link #ADMIT_EVERY}. */
+    private void admitWhenDue(KafkaConsumer<byte[], byte[]> current, boolean afterRecords) {
+        long now = System.currentTimeMillis();
+        if (!commands.holds() || !commands.ownership().valid() || (!afterRecords && now < nextAdmission)) {
             return;
         }
-        long started = System.nanoTime();
+        nextAdmission = now + ADMIT_EVERY.toMillis();
         try {
-            plane.commitOffset(partition, new OffsetAndMetadata(nextOffset.get(), HELD + config.workerId()), metadata);
-            ownership.renewed(term, started);
+            int lanesThere = current.partitionsFor(config.catalog().migrationLanes().name()).size();
+            planner.admit(lanesThere, config.maxParallelMigrations());
         } catch (Ownership.Lost lost) {
-            LOG.info("worker {} lost the commands: {}", config.workerId(), lost.getMessage());
+            LOG.info("worker {} admits no migration: {}", config.workerId(), lost.getMessage());
         } catch (RuntimeException failed) {
-            LOG.warn("worker {} could not renew its lease ({}); its runs stop if the lease runs out", config.workerId(), failed.toString());
+            LOG.warn("worker {} could not admit migrations now ({}); it looks again in {} ms", config.workerId(), failed.toString(),
+                ADMIT_EVERY.toMillis());
+        }
+    }
+
+    /** Renews the lease of every term this worker holds. */
+    public void renew() {
+        for (Term term : terms()) {
+            term.renew();
         }
     }
 
     /**
-     * Ends the term in order: the runs stop at their next check, then the offset is committed as handed over, so the
-     * successor starts at once; when runs do not stop in time the successor waits out the lease instead.
+     * Ends every term in order: the runs of every lane stop at their next check, then each offset is committed as handed
+     * over, so successors start at once; a lane whose runs do not stop in time leaves its successor to wait out the lease.
      */
-    private void handOver(String why) {
-        if (!ownership.holdsTerm()) {
-            lose(why);
-            return;
-        }
-        LOG.info("worker {} hands the commands over: {}", config.workerId(), why);
-        ownership.handOver(why);
-        runner.clear();
+    private void handOverAll(String why) {
+        List<Term> held = terms().stream().filter(Term::holds).toList();
+        LOG.info("worker {} hands over {}: {}", config.workerId(), held.stream().map(Term::name).toList(), why);
+        held.forEach(term -> term.stopRuns(why));
         long deadline = System.nanoTime() + handOverWait.toNanos();
-        while (!runner.idle() && System.nanoTime() < deadline) {
+        while (!held.stream().allMatch(Term::idle) && System.nanoTime() < deadline) {
             sleepQuietly(20);
         }
-        if (!runner.idle()) {
-            LOG.warn("worker {} hands over while {} still run; the successor waits out the lease", config.workerId(), runner.describeRunning());
-        } else {
-            try {
-                plane.commitOffset(owned, new OffsetAndMetadata(nextOffset.get(), HANDED_OVER + config.workerId()), group);
-            } catch (RuntimeException e) {
-                LOG.info("worker {} could not record the hand-over ({}); the successor waits out the lease", config.workerId(), e.toString());
-            }
-        }
-        lose(why);
+        held.forEach(term -> term.handOver(why));
+        loseAll(why);
     }
 
-    private void lose(String why) {
-        ownership.ended(why);
-        runner.clear();
-        owned = null;
-        plane.endTerm();
+    private void loseAll(String why) {
+        for (Term term : terms()) {
+            term.lose(why);
+        }
     }
 
     private static void sleepQuietly(long millis) {
@@ -288,7 +306,7 @@ public final class CommandLoop implements AutoCloseable {
         }
     }
 
-    /** Stops the loop: its consumer leaves the group, handing the commands over after the runs stopped. */
+    /** Stops the loop: its consumer leaves the group, handing everything over after the runs stopped; then the lanes close. */
     @Override
     public void close() {
         stopping = true;
@@ -301,5 +319,6 @@ public final class CommandLoop implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        lanes.values().forEach(Term::close);
     }
 }

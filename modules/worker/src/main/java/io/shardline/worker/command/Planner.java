@@ -7,6 +7,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.bson.BsonString;
 import org.bson.RawBsonDocument;
@@ -14,11 +18,14 @@ import org.bson.RawBsonDocument;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 
+import io.shardline.schemas.MigrationPhases;
 import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.CommandRules.Subject;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.LaneRequest;
+import io.shardline.schemas.avro.LaneRequestKind;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardCommand;
@@ -28,27 +35,72 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.worker.data.RangeOps;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.core.key.KeyHex;
-import io.shardline.worker.runner.MigrationRunner;
+import io.shardline.worker.runner.Retirement;
 
 /**
- * Turns checked commands into their effects: chunk moves persisted as PLANNED migrations (and queued on the runner),
- * splits published on the routing, shards marked DRAINING or registered. Every check is a rule of
+ * Turns checked commands into their effects: chunk moves persisted as PLANNED migrations (admitted to a migration lane
+ * by {@link #admit} once their shards are free, see {@link Admission}), splits published on the routing, shards marked
+ * DRAINING or registered; aborts and rollbacks sent to the lane of their migration. Every check is a rule of
  * {@link CommandRules} (shared with the CLI and the admin API) or, for what only a worker can see, one of its own; a
  * broken one is an {@link InvalidCommand} naming the command record's field.
  */
 final class Planner {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Planner.class);
+
     private static final Map<Subject, String> MOVE = Map.of(Subject.NAMESPACE, "command.namespace", Subject.CHUNK, "command.chunkMin",
         Subject.SHARD, "command.targetShardId", Subject.TARGET, "command.targetShardId", Subject.SPLIT_KEY, "command.splitKey");
 
     private final ControlPlane plane;
-    private final MigrationRunner runner;
     private final String workerId;
+    /**
+     * The lanes this term admitted migrations to, by migration id: the migrations table may not show an admission yet
+     * when the next look comes (its transaction's markers are written after the commit returns), and a migration must
+     * not be admitted twice. Kept for one term.
+     */
+    private final Map<String, Integer> admitted = new ConcurrentHashMap<>();
+    private long admittedInTerm = -1;
 
-    Planner(ControlPlane plane, MigrationRunner runner, String workerId) {
+    Planner(ControlPlane plane, String workerId) {
         this.plane = plane;
-        this.runner = runner;
         this.workerId = workerId;
+    }
+
+    /** The migrations as this term knows them: the table, with this term's admissions laid over it. */
+    private Map<String, MigrationState> migrations() {
+        long term = plane.ownership().term();
+        if (term != admittedInTerm) {
+            admitted.clear();
+            admittedInTerm = term;
+        }
+        Map<String, MigrationState> known = new HashMap<>(plane.migrations().values());
+        admitted.forEach((id, lane) -> known.computeIfPresent(id, (key, m) -> m.getLane() >= 0 || MigrationPhases.ended(m) ? m
+            : MigrationState.newBuilder(m).setLane(lane).build()));
+        return known;
+    }
+
+    /**
+     * Admits the waiting migrations whose shards are free to free lanes (see {@link Admission}): each admission is its
+     * state with the lane and a RUN request on that lane's partition, in one transaction. Returns how many.
+     */
+    int admit(int lanes, int maxParallel) {
+        List<Admission.Admitted> next = Admission.next(migrations().values(), lanes, maxParallel);
+        for (Admission.Admitted admission : next) {
+            MigrationState state = MigrationState.newBuilder(admission.migration()).setLane(admission.lane()).setWorkerId(workerId)
+                .setOwnerEpoch(plane.ownership().term()).setUpdatedAt(Instant.now()).build();
+            plane.atomically(() -> {
+                plane.publishMigration(state);
+                plane.requestOfLane(admission.lane(), laneRequest(state, LaneRequestKind.RUN));
+            });
+            admitted.put(state.getMigrationId(), admission.lane());
+            LOG.info("migration {} ({} -> {}) admitted to lane {}", state.getMigrationId(), state.getSourceShardId(), state.getTargetShardId(),
+                admission.lane());
+        }
+        return next.size();
+    }
+
+    private static LaneRequest laneRequest(MigrationState state, LaneRequestKind kind) {
+        return LaneRequest.newBuilder().setMigrationId(state.getMigrationId()).setKind(kind).build();
     }
 
     private ChunkRoute chunk(String namespace, String minHex) {
@@ -76,7 +128,7 @@ final class Planner {
         owner(route, expectedOwner);
         String migrationId = UUID.nameUUIDFromBytes((command.getCommandId() + "|" + namespace + "|" + minHex).getBytes()).toString();
         InvalidCommand.checked(MOVE, () -> {
-            CommandRules.idle(route, plane.migrations().values().values().stream().filter(m -> !m.getMigrationId().equals(migrationId)).toList());
+            CommandRules.idle(route, migrations().values().stream().filter(m -> !m.getMigrationId().equals(migrationId)).toList());
             CommandRules.activeShard(plane.shards().values(), Subject.SHARD, targetShardId);
             CommandRules.elsewhere(route, targetShardId);
         });
@@ -89,7 +141,6 @@ final class Planner {
         plane.event(ShardEventType.MIGRATION_STARTED, route.getShardId(), namespace, migrationId, command.getCommandId(), command.getIssuer(),
             "move [" + minHex + ", " + (route.getMax() == null ? "+inf" : KeyHex.of(route.getMax())) + ") of " + namespace + " from "
                 + route.getShardId() + " to " + targetShardId, Map.of());
-        runner.submit(migrationId);
     }
 
     /** Metadata only: one chunk becomes two on the same shard, both halves in one transaction. Returns the upper chunk's min. */
@@ -176,21 +227,27 @@ final class Planner {
         for (ChunkRoute route : chunks) {
             move(command, route.getNamespace(), KeyHex.of(route.getMin()), targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId, null);
         }
-        runner.retireIfEmpty(shardId);
+        Retirement.retireIfEmpty(plane, shardId);
     }
 
-    /** Plans moves from the shard with the most idle chunks of a namespace (or all) to the one with the fewest, until they differ by one. */
-    int rebalance(ShardCommand command, String namespace) {
+    /**
+     * Plans moves from the shard with the most idle chunks of a namespace (or all) to the one with the fewest, until they
+     * differ by one; returns the moves' shard pairs in the order planned (they run in rounds of disjoint pairs).
+     */
+    List<List<String>> rebalance(ShardCommand command, String namespace) {
+        Map<String, MigrationState> known = migrations();
         Map<String, List<ChunkRoute>> byShard = new HashMap<>();
         plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE)
             .forEach(s -> byShard.put(s.getShardId(), new ArrayList<>()));
         plane.routing().values().values().stream()
-            .filter(r -> (namespace == null || namespace.equals(r.getNamespace())) && r.getState() == ChunkState.ACTIVE && r.getMigrationId() == null)
+            .filter(r -> (namespace == null || namespace.equals(r.getNamespace())) && r.getState() == ChunkState.ACTIVE && r.getMigrationId() == null
+                && known.values().stream().noneMatch(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(r.getNamespace())
+                    && m.getChunkMin().equals(r.getMin())))
             .forEach(r -> byShard.computeIfPresent(r.getShardId(), (id, list) -> {
                 list.add(r);
                 return list;
             }));
-        int moves = 0;
+        List<List<String>> moves = new ArrayList<>();
         while (byShard.size() > 1) {
             var most = byShard.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
             var least = byShard.entrySet().stream().min(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
@@ -200,7 +257,7 @@ final class Planner {
             ChunkRoute moving = most.getValue().remove(most.getValue().size() - 1);
             least.getValue().add(moving);
             move(command, moving.getNamespace(), KeyHex.of(moving.getMin()), least.getKey(), null);
-            moves++;
+            moves.add(List.of(most.getKey(), least.getKey()));
         }
         return moves;
     }
@@ -212,16 +269,32 @@ final class Planner {
             "shard " + shard.getShardId() + " registered at " + shard.getConnectionString(), Map.of());
     }
 
-    /** An abort or rollback of an unfinished migration; returns it. */
-    MigrationState request(String migrationId, boolean abort) {
+    /**
+     * An abort or rollback of an unfinished migration; returns it. One still waiting for a lane has touched nothing and
+     * ends here; an admitted one is sent the request on its lane, whose worker carries it out.
+     */
+    MigrationState request(String commandId, String migrationId, boolean abort) {
+        Map<String, MigrationState> known = migrations();
         MigrationState migration = InvalidCommand.checked(Map.of(Subject.MIGRATION, "command.migrationId"), () -> {
-            MigrationState state = CommandRules.unfinished(plane.migrations().values(), migrationId);
+            MigrationState state = CommandRules.unfinished(known, migrationId);
             if (abort) {
                 CommandRules.abortable(state);
             }
             return state;
         });
-        runner.request(migration, abort);
+        if (migration.getLane() >= 0) {
+            plane.requestOfLane(migration.getLane(), laneRequest(migration, abort ? LaneRequestKind.ABORT : LaneRequestKind.ROLLBACK));
+            return migration;
+        }
+        MigrationPhase end = abort ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK;
+        String why = (abort ? "aborted" : "rolled back") + " on request before it started: nothing was copied";
+        MigrationState ended = MigrationState.newBuilder(migration).setPhase(end).setAbortRequested(abort).setRollbackRequested(!abort)
+            .setError(why).setWorkerId(workerId).setOwnerEpoch(plane.ownership().term()).setUpdatedAt(Instant.now()).build();
+        plane.atomically(() -> {
+            plane.publishMigration(ended);
+            plane.event(abort ? ShardEventType.MIGRATION_FAILED : ShardEventType.MIGRATION_STATE_CHANGED, migration.getSourceShardId(),
+                migration.getNamespace(), migrationId, commandId, null, "PLANNED -> " + end + ": " + why, Map.of());
+        });
         return migration;
     }
 }

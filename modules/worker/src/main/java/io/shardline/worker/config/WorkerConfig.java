@@ -28,11 +28,13 @@ import io.shardline.schemas.TopicCatalog;
  *                              commands (a transaction committed with its group generation, renewed every fifth of
  *                              this); a worker taking the commands over from one that did not hand them over waits this
  *                              long before it touches a shard. Shorter than the group's session timeout (10 s)
+ * @param maxParallelMigrations how many migrations the worker holding the commands lets run at once (each in a lane
+ *                              of its own, never two on one shard); capped by the migration-lanes topic's partitions
  */
 public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String workerId, String groupId, Duration fenceBudget,
                            Duration ackTimeout, Duration maxFenceHold, Duration fenceRetryBackoff, int copyBatchSize,
                            int copyStreams, Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
-                           int verifyFullScanMaxDocs, Duration ownerLease) {
+                           int verifyFullScanMaxDocs, Duration ownerLease, int maxParallelMigrations) {
 
     /** The workers' consumer group session timeout: a worker that stops heartbeating loses the commands after this. */
     public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
@@ -62,6 +64,9 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
             throw new IllegalArgumentException("ownerLease must be at least 100 ms and shorter than the session timeout (" + SESSION_TIMEOUT
                 + "), was " + ownerLease);
         }
+        if (maxParallelMigrations < 1) {
+            throw new IllegalArgumentException("maxParallelMigrations must be at least 1, was " + maxParallelMigrations);
+        }
         if (verifyFullScanMaxDocs < 0) {
             throw new IllegalArgumentException("verifyFullScanMaxDocs must not be negative");
         }
@@ -70,56 +75,61 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
             Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
-            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5));
+            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5), 4);
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, catalog, id, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withGroupId(String group) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, group, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withGracePeriod(Duration grace) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withCopyLatencyTarget(Duration target) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withCopyStreams(int streams) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, budget, acks, maxHold, backoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withVerifyFullScanMaxDocs(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withProgressInterval(Duration interval) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
     }
 
     public WorkerConfig withOwnerLease(Duration lease) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease, maxParallelMigrations);
+    }
+
+    public WorkerConfig withMaxParallelMigrations(int max) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, max);
     }
 }

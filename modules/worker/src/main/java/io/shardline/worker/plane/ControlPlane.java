@@ -1,21 +1,17 @@
 package io.shardline.worker.plane;
 
-import io.shardline.schemas.KafkaClients;
 import io.shardline.core.key.KeyHex;
+import io.shardline.schemas.KafkaClients;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,14 +27,15 @@ import org.apache.kafka.common.errors.IllegalGenerationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
-import org.apache.kafka.common.errors.TopicExistsException;
 
 import io.shardline.controlplane.TopicTable;
 import io.shardline.schemas.DeadLetterHeaders;
 import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
+import io.shardline.schemas.avro.LaneRequest;
 import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.RouterAck;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
@@ -54,10 +51,9 @@ public final class ControlPlane implements AutoCloseable {
     private final String bootstrapServers;
     private final TopicCatalog catalog;
     private final String workerId;
-    private final TopicTable<ChunkRoute> routing;
-    private final TopicTable<ShardDescriptor> shards;
-    private final TopicTable<MigrationState> migrations;
-    private final TopicTable<RouterAck> acks;
+    private final PlaneViews views;
+    /** Whether this plane closes the views: the worker's first, not the lanes' that share them. */
+    private final boolean ownsViews;
     private final Ownership ownership;
     private final String transactionalId;
     /** Held for one transaction; reentrant, so sends inside {@link #atomically} join its transaction. */
@@ -65,7 +61,6 @@ public final class ControlPlane implements AutoCloseable {
     /** The transactional producer of the current term; null between terms. */
     private KafkaProducer<byte[], byte[]> producer;
     private volatile boolean newTermWanted;
-    private final Admin admin;
     private final ShardConnections shardConnections;
 
     /**
@@ -73,18 +68,26 @@ public final class ControlPlane implements AutoCloseable {
      * @param ownership       the term publications and shard changes are made under
      */
     public ControlPlane(String bootstrapServers, TopicCatalog catalog, String workerId, String transactionalId, Ownership ownership) {
-        this.bootstrapServers = bootstrapServers;
-        this.catalog = catalog;
-        this.workerId = workerId;
+        this(new PlaneViews(bootstrapServers, catalog, workerId), true, transactionalId, ownership);
+    }
+
+    private ControlPlane(PlaneViews views, boolean ownsViews, String transactionalId, Ownership ownership) {
+        this.views = views;
+        this.ownsViews = ownsViews;
+        this.bootstrapServers = views.bootstrapServers();
+        this.catalog = views.catalog();
+        this.workerId = views.workerId();
         this.transactionalId = transactionalId;
         this.ownership = ownership;
-        this.routing = new TopicTable<>(bootstrapServers, catalog.routing(), catalog.controlDlq().name(), "worker:" + workerId);
-        this.shards = new TopicTable<>(bootstrapServers, catalog.shards(), catalog.controlDlq().name(), "worker:" + workerId)
-            .keepingNewest(ShardDescriptor::getVersion);
-        this.migrations = new TopicTable<>(bootstrapServers, catalog.migrations(), catalog.controlDlq().name(), "worker:" + workerId);
-        this.acks = new TopicTable<>(bootstrapServers, catalog.routerAcks(), catalog.controlDlq().name(), "worker:" + workerId);
-        this.admin = KafkaClients.fromEnvironment(bootstrapServers).admin();
-        this.shardConnections = new ShardConnections(shardId -> shards().get(shardId), ownership);
+        this.shardConnections = new ShardConnections(shardId -> shards().get(shardId), ownership, views.clients());
+    }
+
+    /**
+     * A plane for another term of this worker (a migration lane): the same tables, admin client and shard clients, its
+     * own transactional producer and ownership.
+     */
+    public ControlPlane sibling(String siblingTransactionalId, Ownership siblingOwnership) {
+        return new ControlPlane(views, false, siblingTransactionalId, siblingOwnership);
     }
 
     public String bootstrapServers() {
@@ -234,19 +237,24 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public TopicTable<ChunkRoute> routing() {
-        return routing.refresh();
+        return views.routing().refresh();
     }
 
     public TopicTable<ShardDescriptor> shards() {
-        return shards.refresh();
+        return views.shards().refresh();
     }
 
     public TopicTable<MigrationState> migrations() {
-        return migrations.refresh();
+        return views.migrations().refresh();
     }
 
     public TopicTable<RouterAck> acks() {
-        return acks.refresh();
+        return views.acks().refresh();
+    }
+
+    /** The namespaces' configs (their zone ranges, say). */
+    public TopicTable<NamespaceConfig> configs() {
+        return views.configs().refresh();
     }
 
     /**
@@ -260,7 +268,7 @@ public final class ControlPlane implements AutoCloseable {
     public long publishRoute(ChunkRoute route) {
         String key = TopicCatalog.routingKey(route.getNamespace(), KeyHex.of(route.getMin()));
         return atomically(() -> {
-            TopicTable.Entry<ChunkRoute> current = routing.refresh().entry(key);
+            TopicTable.Entry<ChunkRoute> current = routing().entry(key);
             if (current != null && current.value().getVersion() != route.getVersion() - 1) {
                 throw new RoutingChanged("the route at " + key + " is at version " + current.value().getVersion() + " (" + current.value().getState()
                     + " on " + current.value().getShardId() + "), not " + (route.getVersion() - 1) + " as when this change was derived from it");
@@ -287,6 +295,10 @@ public final class ControlPlane implements AutoCloseable {
 
     public void publishShard(ShardDescriptor shard) {
         send(catalog.shards(), shard.getShardId(), shard);
+    }
+
+    public void publishConfig(NamespaceConfig config) {
+        send(catalog.config(), config.getNamespace(), config);
     }
 
     public void event(ShardEventType type, String shardId, String namespace, String migrationId, String commandId, String issuer,
@@ -359,37 +371,21 @@ public final class ControlPlane implements AutoCloseable {
      * change of that collection yet): a replay starts there.
      */
     public long cdcEnd(String shardId, String namespace) {
-        String topic = TopicCatalog.cdcTopic(shardId, namespace);
-        try {
-            Set<String> existing = admin.listTopics().names().get();
-            if (!existing.contains(topic)) {
-                try {
-                    admin.createTopics(List.of(new NewTopic(topic, java.util.Optional.of(1), java.util.Optional.empty()).configs(Map.of("cleanup.policy", "delete",
-                        "retention.ms", Long.toString(TopicCatalog.CDC_RETENTION.toMillis()))))).all().get();
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-            TopicPartition partition = new TopicPartition(topic, 0);
-            return admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("reading the end of " + topic + " failed: " + e.getCause().getMessage(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while reading the end of " + topic, e);
-        }
+        return views.cdcEnd(shardId, namespace);
+    }
+
+    /** Asks the worker holding a lane to run, abort or roll back a migration: a record on that lane's partition. */
+    public void requestOfLane(int lane, LaneRequest request) {
+        Topic<String, LaneRequest> lanes = catalog.migrationLanes();
+        byte[] bytes = lanes.valueSerde().serializer().serialize(lanes.name(), request);
+        get(send(new ProducerRecord<>(lanes.name(), lane, request.getMigrationId().getBytes(java.nio.charset.StandardCharsets.UTF_8), bytes)));
     }
 
     @Override
     public void close() {
-        routing.close();
-        shards.close();
-        migrations.close();
-        acks.close();
         endTerm();
-        admin.close();
-        shardConnections.close();
+        if (ownsViews) {
+            views.close();
+        }
     }
 }

@@ -1,7 +1,6 @@
 package io.shardline.worker.plane;
 
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import org.bson.BsonDocument;
@@ -21,19 +20,21 @@ import io.shardline.schemas.avro.ShardDescriptor;
  * A worker's connections to the registered shards (one client per shard and connection string) and what it keeps on
  * them besides documents: the release records of ranges that left a shard, and the range deletions still to run.
  */
-public final class ShardConnections implements AutoCloseable {
+public final class ShardConnections {
 
     private final Function<String, ShardDescriptor> registered;
     private final Ownership ownership;
-    private final Map<String, MongoClient> clients = new ConcurrentHashMap<>();
+    private final Map<String, MongoClient> clients;
 
     /**
      * @param registered the registered shard of an id, or null
      * @param ownership  the term a release record is written under
+     * @param clients    the clients by shard id and connection string, shared by the worker's terms (closed with its views)
      */
-    ShardConnections(Function<String, ShardDescriptor> registered, Ownership ownership) {
+    ShardConnections(Function<String, ShardDescriptor> registered, Ownership ownership, Map<String, MongoClient> clients) {
         this.registered = registered;
         this.ownership = ownership;
+        this.clients = clients;
     }
 
     /** The collection of a namespace on a shard, as raw BSON. */
@@ -66,10 +67,5 @@ public final class ShardConnections implements AutoCloseable {
     /** The range deletions recorded on a shard. */
     public RangeDeletions deletions(String shardId) {
         return new RangeDeletions(client(shardId).getDatabase(RangeDeletions.DATABASE).getCollection(RangeDeletions.COLLECTION, BsonDocument.class));
-    }
-
-    @Override
-    public void close() {
-        clients.values().forEach(MongoClient::close);
     }
 }

@@ -20,9 +20,7 @@ import org.slf4j.LoggerFactory;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
-import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEventType;
-import io.shardline.schemas.avro.ShardState;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.migration.Migration;
 import io.shardline.worker.migration.MigrationListener;
@@ -49,6 +47,7 @@ public final class MigrationRunner implements AutoCloseable {
     private final Duration leaseWait;
 
     private final ControlPlane plane;
+    private final int lane;
     private final WorkerConfig config;
     private final MigrationListener listener;
     private final Ownership ownership;
@@ -66,16 +65,20 @@ public final class MigrationRunner implements AutoCloseable {
     private final ScheduledExecutorService later;
     private volatile boolean stopping;
 
-    public MigrationRunner(ControlPlane plane, WorkerConfig config, MigrationListener listener, Duration handOverWait) {
+    /**
+     * @param lane the migration lane this runner carries out: the migrations admitted to it, on that lane's plane
+     */
+    public MigrationRunner(ControlPlane plane, WorkerConfig config, MigrationListener listener, Duration handOverWait, int lane) {
         this.plane = plane;
+        this.lane = lane;
         this.config = config;
         this.listener = listener;
         this.ownership = plane.ownership();
         this.leaseWait = config.ownerLease().plus(handOverWait);
-        this.runner = new Thread(this::runMigrations, "worker-runner-" + config.workerId());
+        this.runner = new Thread(this::runMigrations, "worker-runner-" + config.workerId() + "-lane-" + lane);
         AtomicLong graceThreads = new AtomicLong();
-        this.graces = Executors.newCachedThreadPool(task -> new Thread(task, "worker-grace-" + config.workerId() + "-" + graceThreads.incrementAndGet()));
-        this.later = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-retries-" + config.workerId()));
+        this.graces = Executors.newCachedThreadPool(task -> new Thread(task, "worker-grace-" + config.workerId() + "-lane-" + lane + "-" + graceThreads.incrementAndGet()));
+        this.later = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-retries-" + config.workerId() + "-lane-" + lane));
     }
 
     public void start() {
@@ -99,14 +102,14 @@ public final class MigrationRunner implements AutoCloseable {
         return running.keySet().toString();
     }
 
-    /** Queues every migration the migrations topic shows unfinished, oldest first, unless queued or running here. */
+    /** Queues every migration of this lane the migrations topic shows unfinished, oldest first, unless queued or running here. */
     public void resumeUnfinished() {
         plane.migrations().values().values().stream()
-            .filter(m -> !MigrationPhases.ended(m))
+            .filter(m -> !MigrationPhases.ended(m) && m.getLane() == lane)
             .sorted(Comparator.comparing(MigrationState::getStartedAt))
             .forEach(m -> {
                 if (!queue.contains(m.getMigrationId()) && !running.containsKey(m.getMigrationId())) {
-                    LOG.info("worker {} resumes migration {} from {}", config.workerId(), m.getMigrationId(), m.getPhase());
+                    LOG.info("worker {} resumes migration {} from {} in lane {}", config.workerId(), m.getMigrationId(), m.getPhase(), lane);
                     queue.add(m.getMigrationId());
                 }
             });
@@ -182,8 +185,8 @@ public final class MigrationRunner implements AutoCloseable {
                 queue.add(migrationId); // taken again once the migrations topic can be read
                 throw unreadable;
             }
-            if (state == null || MigrationPhases.ended(state) || running.containsKey(migrationId)) {
-                return true; // ended, or already running here (its grace period, say): one run per migration
+            if (state == null || MigrationPhases.ended(state) || state.getLane() != lane || running.containsKey(migrationId)) {
+                return true; // ended, not this lane's, or already running here (its grace period, say): one run per migration
             }
             migration = new Migration(plane, config, listener, state);
             running.put(migrationId, migration);
@@ -294,17 +297,9 @@ public final class MigrationRunner implements AutoCloseable {
         return backoff;
     }
 
-    /** A DRAINING shard that owns no chunk and has no migration still running from it (a grace period, a range delete) retires. */
-    public synchronized void retireIfEmpty(String shardId) {
-        ShardDescriptor shard = plane.shards().get(shardId);
-        boolean ownsChunks = plane.routing().values().values().stream().anyMatch(r -> r.getShardId().equals(shardId));
-        boolean stillMoving = plane.migrations().values().values().stream()
-            .anyMatch(m -> m.getSourceShardId().equals(shardId) && !MigrationPhases.ended(m));
-        if (shard != null && shard.getState() == ShardState.DRAINING && !ownsChunks && !stillMoving) {
-            plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.RETIRED).setVersion(shard.getVersion() + 1)
-                .setUpdatedAt(Instant.now()).build());
-            plane.event(ShardEventType.SHARD_STATE_CHANGED, shardId, null, null, null, null, shardId + " owns no chunk any more: RETIRED", Map.of());
-        }
+    /** A DRAINING shard that owns no chunk and has no migration still running from it retires. */
+    public void retireIfEmpty(String shardId) {
+        Retirement.retireIfEmpty(plane, shardId);
     }
 
     @Override

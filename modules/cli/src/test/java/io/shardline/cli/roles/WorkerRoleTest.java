@@ -1,0 +1,48 @@
+package io.shardline.cli.roles;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+import io.shardline.schemas.RegistrySerdes;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.worker.config.WorkerConfig;
+import picocli.CommandLine;
+
+/** The options of {@code shardline worker} reach the worker's settings. */
+class WorkerRoleTest {
+
+    private static final TopicCatalog CATALOG = new TopicCatalog("acme.", new RegistrySerdes("http://127.0.0.1:1"));
+
+    private static WorkerConfig config(String... args) {
+        CommandLine cli = new CommandLine(new RoleCommands.Worker());
+        cli.parseArgs(args);
+        return cli.<RoleCommands.Worker>getCommand().config("127.0.0.1:9092", CATALOG);
+    }
+
+    @Test
+    void shouldGiveTheWorkerTheSettingsAskedFor() {
+        WorkerConfig config = config("--max-parallel-migrations", "2", "--owner-lease", "3s", "--grace-period", "1m", "--worker-id", "w7");
+
+        assertThat(config.maxParallelMigrations()).isEqualTo(2);
+        assertThat(config.ownerLease()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config.gracePeriod()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(config.workerId()).isEqualTo("w7");
+    }
+
+    @Test
+    void shouldDefaultToFourParallelMigrations() {
+        assertThat(config().maxParallelMigrations()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldRefuseSettingsThatCannotWorkNamingTheOption() {
+        assertThatThrownBy(() -> config("--max-parallel-migrations", "0")).isInstanceOf(CommandLine.ParameterException.class)
+            .hasMessageContaining("--max-parallel-migrations").hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> config("--owner-lease", "20s")).isInstanceOf(CommandLine.ParameterException.class)
+            .hasMessageContaining("--owner-lease");
+    }
+}
