@@ -11,23 +11,30 @@ import org.apache.avro.specific.SpecificRecord;
 
 import io.shardline.controlplane.CommandRules.Subject;
 import io.shardline.core.key.KeyHex;
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKeyStrategies;
+import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.AbortMigration;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.DrainShard;
 import io.shardline.schemas.avro.MergeShards;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
+import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.Rebalance;
 import io.shardline.schemas.avro.RollbackMigration;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.SplitChunk;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.SplitShard;
+import io.shardline.schemas.avro.ZoneKeyRange;
+import io.shardline.schemas.avro.ZoneShard;
 
 /**
  * Operators' commands (CLI, admin API), checked against the control plane's tables with {@link CommandRules} before
  * anything is published: a broken rule is an {@link InvalidCommand} naming the argument. Arguments are named as the CLI's options and the
  * admin API's fields: {@code ns}, {@code chunk}, {@code at}, {@code to}, {@code from}, {@code into}, {@code shard},
- * {@code migration}. Chunks are named by their min key in hex, {@code min} for the first.
+ * {@code migration}, {@code zone}, {@code min}, {@code max}, {@code tenant}. Chunks are named by their min key in hex, {@code min} for the first.
  */
 public final class CommandPlanner {
 
@@ -65,6 +72,7 @@ public final class CommandPlanner {
             ChunkRoute route = idle(chunk(required("ns", namespace), required("chunk", chunk)));
             CommandRules.activeShard(plane.shards(), Subject.SHARD, required("to", to));
             CommandRules.elsewhere(route, to);
+            CommandRules.inZone(zones(), route, to);
             return new Planned(route.getShardId(), MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(route.getMin()).setTargetShardId(to)
                 .build(), "move " + namespace + " chunk " + chunk + " from " + route.getShardId() + " to " + to, null);
         });
@@ -144,6 +152,62 @@ public final class CommandPlanner {
             return new Planned(state.getSourceShardId(), AbortMigration.newBuilder().setMigrationId(migrationId).build(),
                 "abort migration " + migrationId + " (" + state.getPhase() + ")", migrationId);
         });
+    }
+
+    /** Adds a shard to a zone, or removes it ({@code remove}). */
+    public Planned zoneShard(String zone, String shard, boolean remove) {
+        required("zone", zone);
+        return named(Map.of(Subject.SHARD, "shard"), () -> {
+            CommandRules.activeShard(plane.shards(), Subject.SHARD, required("shard", shard));
+            return new Planned(shard, ZoneShard.newBuilder().setZone(zone).setShardId(shard).setRemove(remove).build(),
+                (remove ? "remove " + shard + " from" : "add " + shard + " to") + " zone " + zone, null);
+        });
+    }
+
+    /**
+     * Pins a key range of a namespace to a zone ({@code zone}), or unpins it ({@code null}): the range given by its
+     * bounds in hex ({@code max} null for +infinity) or as a tenant's keys.
+     */
+    public Planned zoneRange(String namespace, String zone, String min, String max, String tenant) {
+        NamespaceConfig config = plane.namespaces().get(required("ns", namespace));
+        if (config == null) {
+            throw new InvalidCommand("ns", "no namespace " + namespace + " is configured");
+        }
+        if ((tenant == null) == (min == null)) {
+            throw new InvalidCommand(tenant == null ? "min" : "tenant", "give either a tenant or the range's bounds (min, and max unless +infinity)");
+        }
+        String minHex;
+        String maxHex;
+        if (tenant != null) {
+            if (config.getStrategy() == ShardKeyStrategyType.HASHED) {
+                throw new InvalidCommand("tenant", namespace + " is hashed on " + config.getShardKeyFields() + ": its keys are not grouped by tenant; "
+                    + "give the range's bounds instead");
+            }
+            KeyRange range = ShardKeyStrategies.of(config).rangeOfLeadingValue(tenant);
+            minHex = range.min().toHex();
+            maxHex = range.max() == null ? null : range.max().toHex();
+        } else {
+            minHex = "min".equals(min) ? "" : min.toLowerCase(Locale.ROOT);
+            bytes("min", minHex);
+            maxHex = max == null ? null : max.toLowerCase(Locale.ROOT);
+            bytes("max", maxHex == null ? "" : maxHex);
+        }
+        Zones zones = zones();
+        String what = "[" + CommandRules.name(minHex) + ", " + (maxHex == null ? "+inf" : maxHex) + ") of " + namespace
+            + (tenant == null ? "" : " (tenant " + tenant + ")");
+        return named(Map.of(Subject.ZONE, "zone", Subject.RANGE, tenant == null ? "min" : "tenant"), () -> {
+            if (zone == null) {
+                CommandRules.pinned(zones, namespace, minHex, maxHex);
+            } else {
+                CommandRules.pinnable(zones, namespace, zone, minHex, maxHex);
+            }
+            return new Planned(namespace, ZoneKeyRange.newBuilder().setNamespace(namespace).setZone(zone).setMin(KeyHex.bytes(minHex))
+                .setMax(KeyHex.bytes(maxHex)).setTenant(tenant).build(), zone == null ? "unpin " + what : "pin " + what + " to zone " + zone, null);
+        });
+    }
+
+    private Zones zones() {
+        return Zones.of(plane.shards().values(), plane.namespaces().values());
     }
 
     /** Runs a check, naming a broken rule's subject as the command's argument for it. */

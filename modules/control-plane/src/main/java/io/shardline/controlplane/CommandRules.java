@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.shardline.core.key.KeyHex;
+import io.shardline.core.routing.Zones;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
@@ -23,7 +24,7 @@ public final class CommandRules {
 
     /** What a broken rule is about. */
     public enum Subject {
-        NAMESPACE, CHUNK, SPLIT_KEY, SHARD, TARGET, MIGRATION
+        NAMESPACE, CHUNK, SPLIT_KEY, SHARD, TARGET, MIGRATION, ZONE, RANGE
     }
 
     /** A broken rule: what it is about, and why. */
@@ -117,6 +118,44 @@ public final class CommandRules {
             throw new Violation(Subject.MIGRATION, "migration " + migrationId + " has ended (" + state.getPhase() + ")");
         }
         return state;
+    }
+
+    /** A chunk pinned to a zone moves only to an ACTIVE shard of that zone. */
+    public static void inZone(Zones zones, ChunkRoute route, String targetShardId) {
+        String zone = zones.zoneOf(route.getNamespace(), route.getMin(), route.getMax());
+        if (zone != null && !zones.shardsOf(zone).contains(targetShardId)) {
+            throw new Violation(Subject.TARGET, targetShardId + " is not an ACTIVE shard of zone " + zone + ", to which the chunk "
+                + name(KeyHex.of(route.getMin())) + " of " + route.getNamespace() + " is pinned (its shards: " + zones.shardsOf(zone) + ")");
+        }
+    }
+
+    /**
+     * A key range pinned to a zone: the zone has an ACTIVE shard, the range is not empty, and it overlaps no range pinned
+     * to another zone (the same range pinned again moves it to the new zone).
+     */
+    public static void pinnable(Zones zones, String namespace, String zone, String minHex, String maxHex) {
+        if (zones.shardsOf(zone).isEmpty()) {
+            throw new Violation(Subject.ZONE, "zone " + zone + " has no ACTIVE shard; add one to it first");
+        }
+        if (maxHex != null && minHex.compareTo(maxHex) >= 0) {
+            throw new Violation(Subject.RANGE, "the range [" + name(minHex) + ", " + maxHex + ") of " + namespace + " is empty");
+        }
+        for (io.shardline.schemas.avro.ZoneRange range : zones.ranges(namespace)) {
+            String min = KeyHex.of(range.getMin());
+            String max = KeyHex.of(range.getMax());
+            boolean same = min.equals(minHex) && java.util.Objects.equals(max, maxHex);
+            if (!same && Zones.overlap(min, max, minHex, maxHex)) {
+                throw new Violation(Subject.RANGE, "the range overlaps [" + name(min) + ", " + (max == null ? "+inf" : max) + ") of " + namespace
+                    + ", pinned to zone " + range.getZone() + (range.getTenant() == null ? "" : " (tenant " + range.getTenant() + ")"));
+            }
+        }
+    }
+
+    /** A range to unpin is one pinned: by its exact bounds. */
+    public static io.shardline.schemas.avro.ZoneRange pinned(Zones zones, String namespace, String minHex, String maxHex) {
+        return zones.ranges(namespace).stream().filter(r -> KeyHex.of(r.getMin()).equals(minHex) && java.util.Objects.equals(KeyHex.of(r.getMax()), maxHex))
+            .findFirst().orElseThrow(() -> new Violation(Subject.RANGE, "no range [" + name(minHex) + ", " + (maxHex == null ? "+inf" : maxHex) + ") of "
+                + namespace + " is pinned to a zone"));
     }
 
     /** An abort comes too late once the migration cut over: a rollback returns the range instead. */

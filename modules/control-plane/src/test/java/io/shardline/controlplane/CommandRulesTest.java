@@ -106,4 +106,36 @@ class CommandRulesTest {
         assertThat(List.of(MigrationPhase.values())).filteredOn(phase -> MigrationPhases.ended(migration("m", "", phase)))
             .containsExactlyInAnyOrder(MigrationPhase.CLEANED, MigrationPhase.ABORTED, MigrationPhase.ROLLED_BACK);
     }
+
+    private static io.shardline.core.routing.Zones zones() {
+        ShardDescriptor s1 = ShardDescriptor.newBuilder(shard("s1", ShardState.ACTIVE)).setZones(List.of("eu")).build();
+        ShardDescriptor s3 = ShardDescriptor.newBuilder(shard("s3", ShardState.DRAINING)).setZones(List.of("us")).build();
+        io.shardline.schemas.avro.NamespaceConfig config = io.shardline.schemas.avro.NamespaceConfig.newBuilder().setNamespace(NS)
+            .setStrategy(io.shardline.schemas.avro.ShardKeyStrategyType.TENANT).setShardKeyFields(List.of("tenantId"))
+            .setThresholds(io.shardline.schemas.avro.Thresholds.newBuilder().build()).setZones(List.of(io.shardline.schemas.avro.ZoneRange.newBuilder()
+                .setZone("eu").setMin(bytes("20")).setMax(bytes("40")).setTenant("acme").build())).setEpoch(1).setVersion(1).build();
+        return io.shardline.core.routing.Zones.of(List.of(s1, shard("s2", ShardState.ACTIVE), s3), List.of(config));
+    }
+
+    @Test
+    void shouldMoveAPinnedChunkOnlyToAnActiveShardOfItsZone() {
+        CommandRules.inZone(zones(), route("20", "30", "s2"), "s1");
+        CommandRules.inZone(zones(), route("50", "60", "s1"), "s2");
+        assertViolation(() -> CommandRules.inZone(zones(), route("20", "30", "s1"), "s2"), Subject.TARGET, "s2 is not an ACTIVE shard of zone eu");
+    }
+
+    @Test
+    void shouldPinARangeOnlyToAZoneWithAShardWithoutOverlappingAnotherZonesRange() {
+        CommandRules.pinnable(zones(), NS, "eu", "40", "50");
+        CommandRules.pinnable(zones(), NS, "eu", "20", "40");
+        assertViolation(() -> CommandRules.pinnable(zones(), NS, "us", "50", null), Subject.ZONE, "zone us has no ACTIVE shard");
+        assertViolation(() -> CommandRules.pinnable(zones(), NS, "eu", "30", "50"), Subject.RANGE, "overlaps [20, 40)");
+        assertViolation(() -> CommandRules.pinnable(zones(), NS, "eu", "50", "50"), Subject.RANGE, "is empty");
+    }
+
+    @Test
+    void shouldUnpinOnlyARangePinnedWithTheseBounds() {
+        assertThat(CommandRules.pinned(zones(), NS, "20", "40").getTenant()).isEqualTo("acme");
+        assertViolation(() -> CommandRules.pinned(zones(), NS, "20", null), Subject.RANGE, "no range [20, +inf)");
+    }
 }

@@ -40,6 +40,9 @@ import io.shardline.schemas.TopicCatalog;
  *                         already answering slower than it is asked, and a request failed then leaves room for those
  *                         in flight instead of queueing more behind them. Keep it under the shard timeout, or a
  *                         multi-shard read reports the shard as not answering in time first
+ * @param shardPoolIdle    how long a connection to a shard may stay unused in the pool before the router closes it
+ *                         (the driver's {@code maxConnectionIdleTime}); zero (the default) keeps it open until the
+ *                         shard closes it: after a burst, a shorter time gives the shard its connections back
  * @param routingStore     a directory where the router keeps a local copy of the routing topic and starts from it,
  *                         reading only what came after (see {@code RoutingStore}); {@code null} (the default) reads
  *                         the whole topic on every start
@@ -47,7 +50,7 @@ import io.shardline.schemas.TopicCatalog;
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
                            int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck, int shardPoolSize,
-                           Duration shardPoolWait, java.nio.file.Path routingStore) {
+                           Duration shardPoolWait, Duration shardPoolIdle, java.nio.file.Path routingStore) {
 
     /** When a read confirms with the shards it read that they still hold the ranges it read there. */
     public enum ReleaseCheck {
@@ -102,6 +105,10 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
             throw new IllegalArgumentException("shardPoolSize must be >= 1, was " + shardPoolSize);
         }
         Objects.requireNonNull(shardPoolWait, "shardPoolWait");
+        Objects.requireNonNull(shardPoolIdle, "shardPoolIdle");
+        if (shardPoolIdle.isNegative()) {
+            throw new IllegalArgumentException("shardPoolIdle must not be negative, was " + shardPoolIdle);
+        }
         if (shardPoolWait.toMillis() < 1) {
             throw new IllegalArgumentException("shardPoolWait must be at least 1 ms, was " + shardPoolWait);
         }
@@ -110,67 +117,72 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), null);
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), Duration.ZERO, null);
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withTenantField(String field) {
         return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withRouterId(String id) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness, releaseCheck, shardPoolSize, shardPoolWait, routingStore);
+            staleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withReleaseCheck(ReleaseCheck check) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, check, shardPoolSize, shardPoolWait, routingStore);
+            maxReadStaleness, check, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withShardPoolSize(int size) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, size, shardPoolWait, routingStore);
+            maxReadStaleness, releaseCheck, size, shardPoolWait, shardPoolIdle, routingStore);
     }
 
     public RouterConfig withShardPoolWait(Duration wait) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, wait, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, wait, shardPoolIdle, routingStore);
+    }
+
+    public RouterConfig withShardPoolIdle(Duration idle) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, idle, routingStore);
     }
 
     /** Keep a local copy of the routing in {@code directory} and start from it ({@code null}: read the whole topic on start). */
     public RouterConfig withRoutingStore(java.nio.file.Path directory) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, directory);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, directory);
     }
 }

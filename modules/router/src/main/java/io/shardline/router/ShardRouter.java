@@ -83,7 +83,7 @@ public final class ShardRouter implements AutoCloseable {
             config.routingStore() == null ? null : new RoutingStore(config.routingStore()));
         metrics.routingFeed(consumer);
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), config.shardPoolSize(), config.shardPoolWait().toMillis(),
-            metrics);
+            config.shardPoolIdle().toMillis(), metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());

@@ -133,6 +133,24 @@ class ShardPoolIT {
         }
     }
 
+    /** Connections to a shard unused for the pool's idle time are closed; with no idle time they stay open. */
+    @Test
+    void shouldCloseAConnectionToAShardUnusedForThePoolsIdleTime() throws Exception {
+        MeterRegistry closing = new SimpleMeterRegistry();
+        try (ShardRouter router = start(config().withShardPoolIdle(Duration.ofMillis(300)), closing)) {
+            new HeldConnection(router, closing).close();
+            assertThat(gauge(closing, "shard.connection.count").getAsDouble()).as("connections open after the request").isPositive();
+            awaitValue(gauge(closing, "shard.connection.count"), 0, "connections to s1 once idle for 300 ms");
+        }
+        MeterRegistry keeping = new SimpleMeterRegistry();
+        try (ShardRouter router = start(config(), keeping)) {
+            new HeldConnection(router, keeping).close();
+            Thread.sleep(1_500);
+            assertThat(gauge(keeping, "shard.connection.count").getAsDouble()).as("connections open 1.5 s after the request, no idle time")
+                .isPositive();
+        }
+    }
+
     /** Runs {@code CONCURRENT} finds on {@code single} at once; each outcome is its answer's size or its failure. */
     private static List<Object> concurrentFinds(ShardRouter router) throws InterruptedException {
         List<CompletableFuture<Object>> running = new ArrayList<>();

@@ -12,6 +12,7 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ValueAndTimestamp;
 
 import io.shardline.schemas.avro.ChunkStats;
+import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -58,10 +59,12 @@ final class WindowCloser {
         Map<String, List<ChunkView>> chunksByShard = chunks.byShard();
         Map<String, BalancerShardState> states = new LinkedHashMap<>();
         List<ShardView> shards = new ArrayList<>();
+        List<ShardDescriptor> descriptors = new ArrayList<>();
         try (KeyValueIterator<String, ValueAndTimestamp<ShardDescriptor>> all = stores.descriptors.all()) {
             all.forEachRemaining(entry -> {
                 if (entry.value != null) {
                     ShardDescriptor descriptor = entry.value.value();
+                    descriptors.add(descriptor);
                     BalancerShardState state = stores.stateOf(descriptor.getShardId());
                     shards.add(close(descriptor, state, chunksByShard.getOrDefault(entry.key, List.of()), windowMillis));
                     states.put(descriptor.getShardId(), state);
@@ -84,7 +87,15 @@ final class WindowCloser {
                 inFlight.add(state.getPendingCommandId());
             }
         });
-        return new ClosedWindow(ClusterSnapshot.of(now, shards, busy, inFlight.size()), states, chunks.rows());
+        List<NamespaceConfig> zoned = new ArrayList<>();
+        try (KeyValueIterator<String, ValueAndTimestamp<NamespaceConfig>> all = stores.configs.all()) {
+            all.forEachRemaining(entry -> {
+                if (entry.value != null && !entry.value.value().getZones().isEmpty()) {
+                    zoned.add(entry.value.value());
+                }
+            });
+        }
+        return new ClosedWindow(ClusterSnapshot.of(now, shards, busy, inFlight.size(), Zones.of(descriptors, zoned)), states, chunks.rows());
     }
 
     /** Closes one shard's window: its rates, ratios, thresholds, the filled mark and the streaks (updated in {@code state}). */

@@ -45,6 +45,7 @@ import io.shardline.schemas.avro.Thresholds;
  *     uri: mongodb://mongo-s1:27017/?replicaSet=rs-s1
  *     capacityBytes: 268435456
  *     capacityOpsPerSec: 2000
+ *     zones: [eu]                 # optional: the zones the shard belongs to
  * namespaces:
  *   - namespace: auth.users
  *     strategy: tenant            # tenant | hashed | time
@@ -53,6 +54,9 @@ import io.shardline.schemas.avro.Thresholds;
  *     timeBucket: 1h              # time: the bucket of the time field
  *     initialChunks: 6            # default: two per shard
  *     thresholds: {splitStorage: 0.8, splitLoad: 0.7, merge: 0.2, sustainedWindows: 3, minChunkAge: 10m}
+ *     zones:                      # optional: key ranges pinned to a zone, as a tenant or as hex bounds (max: none for +inf)
+ *       - {zone: eu, tenant: acme}
+ *       - {zone: eu, min: "8000", max: "9000"}
  * users:                          # who may use the router's MongoDB wire protocol (SCRAM-SHA-256)
  *   - name: auth-service
  *     passwordFile: secrets/auth-service.password   # first line; relative to this file
@@ -158,7 +162,7 @@ public final class ClusterFile {
             Set<String> shardIds = new HashSet<>();
             for (Map.Entry<Integer, MappingNode> entry : list(fields, "shards", top, true).entrySet()) {
                 String path = "shards[" + entry.getKey() + "]";
-                Map<String, Node> shard = fields(entry.getValue(), path + ".", Set.of("id", "uri", "capacityBytes", "capacityOpsPerSec"));
+                Map<String, Node> shard = fields(entry.getValue(), path + ".", Set.of("id", "uri", "capacityBytes", "capacityOpsPerSec", "zones"));
                 String id = text(shard, "id", path, entry.getValue(), true);
                 String uri = text(shard, "uri", path, entry.getValue(), true);
                 long bytes = positive(shard, "capacityBytes", path, entry.getValue(), true, 0);
@@ -169,9 +173,10 @@ public final class ClusterFile {
                 if (id != null && !shardIds.add(id)) {
                     problem(shard.get("id"), path + ".id", "shard " + id + " is declared twice");
                 }
+                List<String> zones = names(shard.get("zones"), path + ".zones");
                 if (id != null && uri != null) {
                     shards.add(ShardDescriptor.newBuilder().setShardId(id).setConnectionString(uri).setCapacityBytes(bytes)
-                        .setCapacityOpsPerSec(ops).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+                        .setCapacityOpsPerSec(ops).setState(ShardState.ACTIVE).setZones(zones).setVersion(1).setUpdatedAt(Instant.now()).build());
                 }
             }
             List<Namespace> namespaces = new ArrayList<>();
@@ -183,6 +188,15 @@ public final class ClusterFile {
                 }
                 if (namespace != null) {
                     namespaces.add(namespace);
+                }
+            }
+            Set<String> zonesWithShards = new HashSet<>();
+            shards.forEach(shard -> zonesWithShards.addAll(shard.getZones()));
+            for (int i = 0; i < namespaces.size(); i++) {
+                for (io.shardline.schemas.avro.ZoneRange range : namespaces.get(i).config().getZones()) {
+                    if (!zonesWithShards.contains(range.getZone())) {
+                        problem(top, "namespaces[" + i + "].zones", "zone " + range.getZone() + " has no shard (give a shard zones: [" + range.getZone() + "])");
+                    }
                 }
             }
             List<User> users = new ArrayList<>();
@@ -232,7 +246,7 @@ public final class ClusterFile {
 
         private Namespace namespace(MappingNode node, String path, int shardCount) {
             Map<String, Node> fields = fields(node, path + ".", Set.of("namespace", "strategy", "shardKey", "tenantSuffixBuckets", "timeBucket",
-                "initialChunks", "thresholds"));
+                "initialChunks", "thresholds", "zones"));
             String namespace = text(fields, "namespace", path, node, true);
             if (namespace != null && !namespace.matches("[^.\\s]+\\.[^\\s]+")) {
                 problem(fields.get("namespace"), path + ".namespace", "must be <database>.<collection>, was '" + namespace + "'");
@@ -274,7 +288,68 @@ public final class ClusterFile {
                 problem(node, path, e.getMessage());
                 return null;
             }
+            config.setZones(zoneRanges(fields, config, path));
             return new Namespace(config, (int) chunks);
+        }
+
+        /** A namespace's key ranges pinned to zones: each a tenant or hex bounds, none overlapping another. */
+        private List<io.shardline.schemas.avro.ZoneRange> zoneRanges(Map<String, Node> fields, NamespaceConfig config, String path) {
+            List<io.shardline.schemas.avro.ZoneRange> ranges = new ArrayList<>();
+            for (Map.Entry<Integer, MappingNode> entry : list(fields, "zones", null, false).entrySet()) {
+                String at = path + ".zones[" + entry.getKey() + "]";
+                MappingNode item = entry.getValue();
+                Map<String, Node> range = fields(item, at + ".", Set.of("zone", "tenant", "min", "max"));
+                String zone = text(range, "zone", at, item, true);
+                String tenant = text(range, "tenant", at, item, false);
+                String min = text(range, "min", at, item, false);
+                String max = text(range, "max", at, item, false);
+                String minHex;
+                String maxHex;
+                if ((tenant == null) == (min == null)) {
+                    problem(item, at, "give either a tenant or min (and max, unless +infinity)");
+                    continue;
+                } else if (tenant != null) {
+                    if (config.getStrategy() == ShardKeyStrategyType.HASHED) {
+                        problem(range.get("tenant"), at + ".tenant", "a hashed namespace's keys are not grouped by tenant; give min and max");
+                        continue;
+                    }
+                    io.shardline.core.key.KeyRange keys = ShardKeyStrategies.of(config).rangeOfLeadingValue(tenant);
+                    minHex = keys.min().toHex();
+                    maxHex = keys.max() == null ? null : keys.max().toHex();
+                } else {
+                    minHex = min.equals("min") ? "" : min.toLowerCase(Locale.ROOT);
+                    maxHex = max == null ? null : max.toLowerCase(Locale.ROOT);
+                    if (!minHex.matches("([0-9a-f]{2})*") || maxHex != null && !maxHex.matches("([0-9a-f]{2})+") || maxHex != null && minHex.compareTo(maxHex) >= 0) {
+                        problem(range.get("min"), at, "min and max must be hex keys (an even number of hex digits), min below max");
+                        continue;
+                    }
+                }
+                for (io.shardline.schemas.avro.ZoneRange other : ranges) {
+                    if (io.shardline.core.routing.Zones.overlap(io.shardline.core.key.KeyHex.of(other.getMin()), io.shardline.core.key.KeyHex.of(other.getMax()),
+                        minHex, maxHex)) {
+                        problem(item, at, "overlaps another range pinned to zone " + other.getZone());
+                    }
+                }
+                if (zone != null) {
+                    ranges.add(io.shardline.schemas.avro.ZoneRange.newBuilder().setZone(zone).setMin(io.shardline.core.key.KeyHex.bytes(minHex))
+                        .setMax(io.shardline.core.key.KeyHex.bytes(maxHex)).setTenant(tenant).build());
+                }
+            }
+            return ranges;
+        }
+
+        /** A list of names ({@code [eu, us]}), empty when absent. */
+        private List<String> names(Node node, String path) {
+            List<String> names = new ArrayList<>();
+            if (node == null) {
+                return names;
+            }
+            if (node instanceof SequenceNode sequence && sequence.getValue().stream().allMatch(ScalarNode.class::isInstance)) {
+                sequence.getValue().forEach(item -> names.add(((ScalarNode) item).getValue()));
+            } else {
+                problem(node, path, "must be a list of names");
+            }
+            return names;
         }
 
         private Thresholds thresholds(Node node, String path) {

@@ -67,7 +67,8 @@ public final class InitCommand implements Callable<Integer> {
             for (ShardDescriptor shard : file.shards()) {
                 ShardDescriptor existing = plane.shards().get(shard.getShardId());
                 if (existing != null && existing.getConnectionString().equals(shard.getConnectionString())
-                    && existing.getCapacityBytes() == shard.getCapacityBytes() && existing.getCapacityOpsPerSec() == shard.getCapacityOpsPerSec()) {
+                    && existing.getCapacityBytes() == shard.getCapacityBytes() && existing.getCapacityOpsPerSec() == shard.getCapacityOpsPerSec()
+                    && existing.getZones().equals(shard.getZones())) {
                     out.println("shard " + shard.getShardId() + ": unchanged");
                     continue;
                 }
@@ -137,6 +138,6 @@ public final class InitCommand implements Callable<Integer> {
     private static boolean sameDeclaration(NamespaceConfig a, NamespaceConfig b) {
         return a.getStrategy() == b.getStrategy() && a.getShardKeyFields().equals(b.getShardKeyFields())
             && Objects.equals(a.getTenantSuffixBuckets(), b.getTenantSuffixBuckets()) && Objects.equals(a.getTimeBucketMillis(), b.getTimeBucketMillis())
-            && a.getThresholds().equals(b.getThresholds());
+            && a.getThresholds().equals(b.getThresholds()) && a.getZones().equals(b.getZones());
     }
 }

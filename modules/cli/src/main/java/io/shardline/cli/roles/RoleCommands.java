@@ -101,6 +101,11 @@ public final class RoleCommands {
                 + "the pool size; keep it under the 5 s shard timeout (default: ${DEFAULT-VALUE}).")
         Duration shardPoolWait;
 
+        @Option(names = "--shard-pool-idle", defaultValue = "0s", converter = DurationConverter.class,
+            description = "A connection to a shard unused for this long is closed, giving the shard its connections back after a burst; "
+                + "0s keeps it open (default: ${DEFAULT-VALUE}).")
+        Duration shardPoolIdle;
+
         @Option(names = "--routing-store", description = "Keep a local copy of the routing in this directory and start from it, reading "
             + "only the routing records published since; a copy of another topic, or older than half the routing topic's "
             + "delete.retention.ms, is ignored (default: off, the whole routing topic is read on every start).")
@@ -152,8 +157,11 @@ public final class RoleCommands {
             if (shardPoolWait.toMillis() < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-wait: must be at least 1ms, was " + shardPoolWait);
             }
+            if (shardPoolIdle.isNegative()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-idle: must not be negative, was " + shardPoolIdle);
+            }
             return RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget).withShardPoolSize(shardPoolSize)
-                .withShardPoolWait(shardPoolWait).withRoutingStore(routingStore);
+                .withShardPoolWait(shardPoolWait).withShardPoolIdle(shardPoolIdle).withRoutingStore(routingStore);
         }
 
         /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */

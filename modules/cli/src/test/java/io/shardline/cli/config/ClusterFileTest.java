@@ -54,6 +54,54 @@ class ClusterFileTest {
     }
 
     @Test
+    void shouldReadZonesOfShardsAndTheRangesAndTenantsPinnedToThem() {
+        ClusterFile file = ClusterFile.parse("shardline.yaml", """
+            shards:
+              - {id: s1, uri: "mongodb://a", capacityBytes: 1, capacityOpsPerSec: 1, zones: [eu]}
+              - {id: s2, uri: "mongodb://b", capacityBytes: 1, capacityOpsPerSec: 1, zones: [eu, us]}
+            namespaces:
+              - namespace: auth.users
+                strategy: tenant
+                shardKey: [tenantId]
+                zones:
+                  - {zone: eu, tenant: acme}
+                  - {zone: us, min: "7a", max: "7b00"}
+            """);
+
+        assertThat(file.shards().get(1).getZones()).containsExactly("eu", "us");
+        var ranges = file.namespaces().get(0).config().getZones();
+        assertThat(ranges).extracting(r -> r.getZone()).containsExactly("eu", "us");
+        assertThat(ranges.get(0).getTenant()).isEqualTo("acme");
+        assertThat(io.shardline.core.key.KeyHex.of(ranges.get(1).getMin())).isEqualTo("7a");
+        assertThat(io.shardline.core.key.KeyHex.of(ranges.get(1).getMax())).isEqualTo("7b00");
+    }
+
+    @Test
+    void shouldNameWhatIsWrongWithAZoneDeclaration() {
+        assertThatThrownBy(() -> ClusterFile.parse("shardline.yaml", """
+            shards:
+              - {id: s1, uri: "mongodb://a", capacityBytes: 1, capacityOpsPerSec: 1, zones: [eu]}
+            namespaces:
+              - namespace: auth.users
+                strategy: tenant
+                shardKey: [tenantId]
+                zones:
+                  - {zone: us, tenant: acme}
+                  - {zone: eu, min: "00", max: "ff", tenant: globex}
+                  - {zone: eu, min: "zz"}
+              - namespace: auth.sessions
+                strategy: hashed
+                shardKey: [userId]
+                zones:
+                  - {zone: eu, tenant: acme}
+            """)).isInstanceOf(ClusterFile.Invalid.class).satisfies(e -> assertThat(((ClusterFile.Invalid) e).problems()).anySatisfy(
+                p -> assertThat(p).contains("namespaces[0].zones", "zone us has no shard"))
+            .anySatisfy(p -> assertThat(p).contains("namespaces[0].zones[1]", "either a tenant or min"))
+            .anySatisfy(p -> assertThat(p).contains("namespaces[0].zones[2]", "hex keys"))
+            .anySatisfy(p -> assertThat(p).contains("namespaces[1].zones[0].tenant", "not grouped by tenant")));
+    }
+
+    @Test
     void shouldNameTheLineOfMalformedYaml() {
         assertThatThrownBy(() -> ClusterFile.parse("shardline.yaml", "shards:\n  - id: s1\n    uri: [unclosed\n"))
             .isInstanceOf(ClusterFile.Invalid.class).hasMessageStartingWith("shardline.yaml:").hasMessageContaining("not valid YAML");
@@ -91,7 +139,7 @@ class ClusterFileTest {
         assertThat(((ClusterFile.Invalid) thrown).problems()).containsExactlyInAnyOrder(
             "c.yaml:4: shards[0].capacityBytes: must be a positive integer, was 'lots'",
             "c.yaml:3: shards[0].uri: must be a MongoDB connection string (mongodb:// or mongodb+srv://)",
-            "c.yaml:10: shards[1].colour: unknown field (known: capacityBytes, capacityOpsPerSec, id, uri)",
+            "c.yaml:10: shards[1].colour: unknown field (known: capacityBytes, capacityOpsPerSec, id, uri, zones)",
             "c.yaml:6: shards[1].id: shard s1 is declared twice",
             "c.yaml:13: namespaces[0].strategy: 'alphabetical' is not one of tenant, hashed, time",
             "c.yaml:17: namespaces[1].shardKey: must be a list of field names",

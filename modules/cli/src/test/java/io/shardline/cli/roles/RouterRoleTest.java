@@ -48,10 +48,13 @@ class RouterRoleTest {
 
     @Test
     void shouldGiveTheRouterThePoolSizeAndWaitOfItsOptions() {
-        RouterConfig config = parse("--shard-pool-size", "8", "--shard-pool-wait", "250ms", "--fence-budget", "2s").config(CATALOG);
+        RouterConfig config = parse("--shard-pool-size", "8", "--shard-pool-wait", "250ms", "--shard-pool-idle", "30s", "--fence-budget", "2s")
+            .config(CATALOG);
 
         assertThat(config.shardPoolSize()).isEqualTo(8);
         assertThat(config.shardPoolWait()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.shardPoolIdle()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(parse().config(CATALOG).shardPoolIdle()).as("by default connections stay open").isZero();
         assertThat(config.fenceBudget()).isEqualTo(Duration.ofSeconds(2));
     }
 
@@ -61,6 +64,8 @@ class RouterRoleTest {
             .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-size");
         assertThatThrownBy(() -> parse("--shard-pool-wait", "0s").config(CATALOG))
             .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-wait");
+        assertThatThrownBy(() -> parse("--shard-pool-idle", "-1s").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-idle");
         assertThatThrownBy(() -> parse("--shard-pool-wait", "soon"))
             .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--shard-pool-wait");
     }

@@ -34,6 +34,7 @@ public final class ShardClients implements AutoCloseable {
     private final long timeoutMillis;
     private final int poolSize;
     private final long poolWaitMillis;
+    private final long poolIdleMillis;
     private final RouterMetrics metrics;
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
 
@@ -41,12 +42,14 @@ public final class ShardClients implements AutoCloseable {
      * @param timeoutMillis  how long selecting a shard's server and connecting to it may take
      * @param poolSize       the most connections to one shard
      * @param poolWaitMillis how long a request waits for a free connection to its shard
+     * @param poolIdleMillis how long a connection may stay unused before it is closed; 0 for as long as the shard keeps it
      */
-    public ShardClients(RoutingState state, long timeoutMillis, int poolSize, long poolWaitMillis, RouterMetrics metrics) {
+    public ShardClients(RoutingState state, long timeoutMillis, int poolSize, long poolWaitMillis, long poolIdleMillis, RouterMetrics metrics) {
         this.state = state;
         this.timeoutMillis = timeoutMillis;
         this.poolSize = poolSize;
         this.poolWaitMillis = poolWaitMillis;
+        this.poolIdleMillis = poolIdleMillis;
         this.metrics = metrics;
     }
 
@@ -75,6 +78,10 @@ public final class ShardClients implements AutoCloseable {
                 .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS)
                     .readTimeout((int) Math.min(readTimeoutMillis(timeoutMillis), Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
                 .applyToConnectionPoolSettings(p -> p.maxSize(poolSize).maxWaitTime(poolWaitMillis, TimeUnit.MILLISECONDS)
+                    .maxConnectionIdleTime(poolIdleMillis, TimeUnit.MILLISECONDS)
+                    // The driver prunes idle connections when its maintenance runs (every minute by default): often
+                    // enough that an idle connection is closed within half its idle time more.
+                    .maintenanceFrequency(poolIdleMillis > 0 ? Math.max(50, poolIdleMillis / 2) : 60_000, TimeUnit.MILLISECONDS)
                     .addConnectionPoolListener(metrics.connectionListener(id, poolSize)))
                 .build();
             return new Entry(shard.getConnectionString(), MongoClients.create(settings));

@@ -81,7 +81,7 @@ class ShardPoolTest {
 
     @Test
     void shouldFailARequestThatGotNoConnectionInTimeAsRetryableNamingTheShardAndThePoolSize() {
-        ShardClients clients = new ShardClients(new RoutingState(), 5_000, 3, 250, new RouterMetrics(new SimpleMeterRegistry()));
+        ShardClients clients = new ShardClients(new RoutingState(), 5_000, 3, 250, 0, new RouterMetrics(new SimpleMeterRegistry()));
         // The driver's words when a check-out waited the pool's whole maxWaitTime.
         MongoTimeoutException poolWait = new MongoTimeoutException("Timed out after 250 ms while waiting for a connection to server 127.0.0.1:27017.");
 
@@ -94,7 +94,7 @@ class ShardPoolTest {
 
     @Test
     void shouldLeaveAShardOutOfReachAndAShardsOwnErrorShardErrors() {
-        ShardClients clients = new ShardClients(new RoutingState(), 5_000, 3, 250, new RouterMetrics(new SimpleMeterRegistry()));
+        ShardClients clients = new ShardClients(new RoutingState(), 5_000, 3, 250, 0, new RouterMetrics(new SimpleMeterRegistry()));
         MongoTimeoutException unreachable = new MongoTimeoutException("Timed out after 5000 ms while waiting for a server that matches "
             + "ReadPreferenceServerSelector{readPreference=primary}.");
         MongoCommandException refused = new MongoCommandException(new org.bson.BsonDocument("ok", new org.bson.BsonInt32(0))

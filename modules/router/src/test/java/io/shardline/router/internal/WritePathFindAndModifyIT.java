@@ -70,7 +70,7 @@ class WritePathFindAndModifyIT {
         for (Chunk chunk : InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(4), List.of("a", "b"))) {
             state.applyRoute(route(chunk), offset++);
         }
-        clients = new ShardClients(state, 5_000, 100, 1_000, METRICS);
+        clients = new ShardClients(state, 5_000, 100, 1_000, 0, METRICS);
         executor = Executors.newCachedThreadPool();
         reads = new ReadPath(clients, executor, 5_000, METRICS, new LoadCounter(), new ReleasedRanges(clients, () -> false));
     }

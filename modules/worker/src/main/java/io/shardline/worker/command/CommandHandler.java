@@ -21,6 +21,8 @@ import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.SplitChunk;
 import io.shardline.schemas.avro.SplitShard;
+import io.shardline.schemas.avro.ZoneKeyRange;
+import io.shardline.schemas.avro.ZoneShard;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.core.key.KeyHex;
@@ -38,11 +40,13 @@ final class CommandHandler {
     private final WorkerConfig config;
     private final ControlPlane plane;
     private final Planner planner;
+    private final ZoneKeeper zones;
 
-    CommandHandler(WorkerConfig config, ControlPlane plane, Planner planner) {
+    CommandHandler(WorkerConfig config, ControlPlane plane, Planner planner, ZoneKeeper zones) {
         this.config = config;
         this.plane = plane;
         this.planner = planner;
+        this.zones = zones;
     }
 
     void handle(ConsumerRecord<byte[], byte[]> record) {
@@ -96,6 +100,12 @@ final class CommandHandler {
                 + Admission.rounds(moves) + " rounds of disjoint shard pairs");
         } else if (body instanceof AddShard add) {
             planner.addShard(command, add.getShard());
+        } else if (body instanceof ZoneShard zoneShard) {
+            zones.zoneShard(command, zoneShard);
+            zones.enforce();
+        } else if (body instanceof ZoneKeyRange zoneRange) {
+            zones.zoneRange(command, zoneRange);
+            zones.enforce();
         } else {
             throw new InvalidCommand("command", "unknown command " + body.getClass().getSimpleName());
         }

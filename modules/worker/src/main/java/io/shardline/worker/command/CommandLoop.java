@@ -46,11 +46,14 @@ public final class CommandLoop implements AutoCloseable {
     static final Duration MAX_RETRY_BACKOFF = Duration.ofSeconds(30);
     /** How often the holder of the commands looks for waiting migrations to admit (besides after each command). */
     static final Duration ADMIT_EVERY = Duration.ofMillis(250);
+    /** How often the holder of the commands puts chunks back inside their zones (besides after each zone command). */
+    static final Duration ENFORCE_ZONES_EVERY = Duration.ofSeconds(5);
 
     private final WorkerConfig config;
     private final MigrationListener listener;
     private final CommandHandler handler;
     private final Planner planner;
+    private final ZoneKeeper zones;
     private final LaneRequests laneRequests;
     private final Duration handOverWait;
     private final Thread thread;
@@ -65,6 +68,7 @@ public final class CommandLoop implements AutoCloseable {
     /** Partitions whose failed record waits out its back-off: paused, and resumed at this time. */
     private final Map<TopicPartition, Long> retryAt = new HashMap<>();
     private long nextAdmission;
+    private long nextZoneLook;
     private volatile boolean stopping;
 
     private final Counter retried;
@@ -76,7 +80,8 @@ public final class CommandLoop implements AutoCloseable {
         this.handOverWait = handOverWait;
         this.commands = new Term("the commands", config.workerId(), plane, config.ownerLease(), null);
         this.planner = new Planner(plane, config.workerId());
-        this.handler = new CommandHandler(config, plane, planner);
+        this.zones = new ZoneKeeper(plane, planner, config.workerId());
+        this.handler = new CommandHandler(config, plane, planner, zones);
         this.laneRequests = new LaneRequests(config);
         this.thread = new Thread(this::supervise, "worker-commands-" + config.workerId());
         this.retried = Counter.builder("shard.commands.retried").description("Commands that failed and are retried from their offset")
@@ -177,6 +182,7 @@ public final class CommandLoop implements AutoCloseable {
                     }
                 }
                 admitWhenDue(current, !records.isEmpty());
+                enforceZonesWhenDue();
             }
         } finally {
             // Closing leaves the group: the rebalance listener hands the partitions over first.
@@ -266,6 +272,26 @@ public final class CommandLoop implements AutoCloseable {
         } catch (RuntimeException failed) {
             LOG.warn("worker {} could not admit migrations now ({}); it looks again in {} ms", config.workerId(), failed.toString(),
                 ADMIT_EVERY.toMillis());
+        }
+    }
+
+    /** The holder of the commands puts chunks back inside their zones every {@link #ENFORCE_ZONES_EVERY}. */
+    private void enforceZonesWhenDue() {
+        long now = System.currentTimeMillis();
+        if (!commands.holds() || !commands.ownership().valid() || now < nextZoneLook) {
+            return;
+        }
+        nextZoneLook = now + ENFORCE_ZONES_EVERY.toMillis();
+        try {
+            int changes = zones.enforce();
+            if (changes > 0) {
+                LOG.info("worker {} put {} chunk(s) back inside their zones", config.workerId(), changes);
+            }
+        } catch (Ownership.Lost lost) {
+            LOG.info("worker {} keeps no zone now: {}", config.workerId(), lost.getMessage());
+        } catch (RuntimeException failed) {
+            LOG.warn("worker {} could not look at the zones now ({}); it looks again in {} s", config.workerId(), failed.toString(),
+                ENFORCE_ZONES_EVERY.toSeconds());
         }
     }
 

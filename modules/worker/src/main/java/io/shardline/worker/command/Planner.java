@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,6 +36,7 @@ import io.shardline.schemas.avro.ShardState;
 import io.shardline.worker.data.RangeOps;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.core.key.KeyHex;
+import io.shardline.core.routing.Zones;
 import io.shardline.worker.runner.Retirement;
 
 /**
@@ -131,6 +133,7 @@ final class Planner {
             CommandRules.idle(route, migrations().values().stream().filter(m -> !m.getMigrationId().equals(migrationId)).toList());
             CommandRules.activeShard(plane.shards().values(), Subject.SHARD, targetShardId);
             CommandRules.elsewhere(route, targetShardId);
+            CommandRules.inZone(zones(), route, targetShardId);
         });
         Instant now = Instant.now();
         MigrationState planned = MigrationState.newBuilder().setMigrationId(migrationId).setCommandId(command.getCommandId())
@@ -175,8 +178,11 @@ final class Planner {
         activeShard(shardId, "command.shardId");
         ChunkRoute route = chunk(namespace, minHex);
         String at = splitHex == null ? medianKey(route) : splitHex;
-        String target = targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId;
+        ChunkRoute upperHalf = ChunkRoute.newBuilder(route).setMin(KeyHex.bytes(at)).build();
+        Zones zones = zones();
+        String target = targetShardId == null ? leastUsedShard(List.of(shardId), allowed(zones, upperHalf)) : targetShardId;
         activeShard(target, "command.targetShardId");
+        InvalidCommand.checked(MOVE, () -> CommandRules.inZone(zones, upperHalf, target));
         String upper = split(command, namespace, minHex, at, byLoad, shardId);
         move(command, namespace, upper, target, shardId);
     }
@@ -194,13 +200,27 @@ final class Planner {
         return key.getValue();
     }
 
-    private String leastUsedShard(List<String> excluded) {
+    /** The zones as the shards and configs give them now. */
+    Zones zones() {
+        return Zones.of(plane.shards().values().values(), plane.configs().values().values());
+    }
+
+    /** The shards a chunk may live on: its zone's, or null (any) when it is in no zone. */
+    static Set<String> allowed(Zones zones, ChunkRoute route) {
+        String zone = zones.zoneOf(route.getNamespace(), route.getMin(), route.getMax());
+        return zone == null ? null : zones.shardsOf(zone);
+    }
+
+    /** The ACTIVE shard holding the fewest chunks, among {@code allowed} (null: any) but not {@code excluded}. */
+    String leastUsedShard(List<String> excluded, Set<String> allowed) {
         Map<String, Integer> chunks = new HashMap<>();
-        plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE && !excluded.contains(s.getShardId()))
+        plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE && !excluded.contains(s.getShardId())
+                && (allowed == null || allowed.contains(s.getShardId())))
             .forEach(s -> chunks.put(s.getShardId(), 0));
         plane.routing().values().values().forEach(r -> chunks.computeIfPresent(r.getShardId(), (id, n) -> n + 1));
         return chunks.entrySet().stream().min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
-            .map(Map.Entry::getKey).orElseThrow(() -> new InvalidCommand("command.targetShardId", "no other ACTIVE shard to move to"));
+            .map(Map.Entry::getKey).orElseThrow(() -> new InvalidCommand("command.targetShardId", "no other ACTIVE shard to move to"
+                + (allowed == null ? "" : " in the chunk's zone (its shards: " + allowed + ")")));
     }
 
     private List<ChunkRoute> chunksOf(String shardId) {
@@ -220,45 +240,67 @@ final class Planner {
             InvalidCommand.checked(Map.of(Subject.TARGET, "command.targetShardId"), () -> CommandRules.distinct(shardId, targetShardId));
         }
         List<ChunkRoute> chunks = chunksOf(shardId);
+        // A chunk pinned to a zone goes to a shard of its zone: the merge's target when it is one, else the zone's least
+        // used; a zone left without another shard refuses the drain before anything is published.
+        Zones zones = zones();
+        for (ChunkRoute route : chunks) {
+            Set<String> allowed = allowed(zones, route);
+            if (allowed != null && (targetShardId == null || !allowed.contains(targetShardId))) {
+                leastUsedShard(List.of(shardId), allowed);
+            }
+        }
         plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.DRAINING).setVersion(shard.getVersion() + 1)
             .setUpdatedAt(Instant.now()).build());
         accepted(command, shardId, null, targetShardId == null ? "draining " + chunks.size() + " chunks off " + shardId
             : "merging " + shardId + " into " + targetShardId);
         for (ChunkRoute route : chunks) {
-            move(command, route.getNamespace(), KeyHex.of(route.getMin()), targetShardId == null ? leastUsedShard(List.of(shardId)) : targetShardId, null);
+            Set<String> allowed = allowed(zones, route);
+            String target = targetShardId != null && (allowed == null || allowed.contains(targetShardId)) ? targetShardId
+                : leastUsedShard(List.of(shardId), allowed);
+            move(command, route.getNamespace(), KeyHex.of(route.getMin()), target, null);
         }
         Retirement.retireIfEmpty(plane, shardId);
     }
 
     /**
      * Plans moves from the shard with the most idle chunks of a namespace (or all) to the one with the fewest, until they
-     * differ by one; returns the moves' shard pairs in the order planned (they run in rounds of disjoint pairs).
+     * differ by one, zone by zone: the chunks pinned to a zone among that zone's shards, the others among every ACTIVE
+     * shard. Returns the moves' shard pairs in the order planned (they run in rounds of disjoint pairs).
      */
     List<List<String>> rebalance(ShardCommand command, String namespace) {
         Map<String, MigrationState> known = migrations();
-        Map<String, List<ChunkRoute>> byShard = new HashMap<>();
-        plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE)
-            .forEach(s -> byShard.put(s.getShardId(), new ArrayList<>()));
+        Zones zones = zones();
+        List<String> active = plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE)
+            .map(ShardDescriptor::getShardId).toList();
+        Map<String, List<ChunkRoute>> byZone = new java.util.TreeMap<>();
         plane.routing().values().values().stream()
             .filter(r -> (namespace == null || namespace.equals(r.getNamespace())) && r.getState() == ChunkState.ACTIVE && r.getMigrationId() == null
                 && known.values().stream().noneMatch(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(r.getNamespace())
                     && m.getChunkMin().equals(r.getMin())))
-            .forEach(r -> byShard.computeIfPresent(r.getShardId(), (id, list) -> {
+            .forEach(r -> {
+                String zone = zones.zoneOf(r.getNamespace(), r.getMin(), r.getMax());
+                byZone.computeIfAbsent(zone == null ? "" : zone, z -> new ArrayList<>()).add(r);
+            });
+        List<List<String>> moves = new ArrayList<>();
+        byZone.forEach((zone, chunks) -> {
+            Map<String, List<ChunkRoute>> byShard = new HashMap<>();
+            (zone.isEmpty() ? active : List.copyOf(zones.shardsOf(zone))).forEach(id -> byShard.put(id, new ArrayList<>()));
+            chunks.forEach(r -> byShard.computeIfPresent(r.getShardId(), (id, list) -> {
                 list.add(r);
                 return list;
             }));
-        List<List<String>> moves = new ArrayList<>();
-        while (byShard.size() > 1) {
-            var most = byShard.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
-            var least = byShard.entrySet().stream().min(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
-            if (most.getValue().size() - least.getValue().size() <= 1) {
-                break;
+            while (byShard.size() > 1) {
+                var most = byShard.entrySet().stream().max(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
+                var least = byShard.entrySet().stream().min(Comparator.comparingInt(e -> e.getValue().size())).orElseThrow();
+                if (most.getValue().size() - least.getValue().size() <= 1) {
+                    break;
+                }
+                ChunkRoute moving = most.getValue().remove(most.getValue().size() - 1);
+                least.getValue().add(moving);
+                move(command, moving.getNamespace(), KeyHex.of(moving.getMin()), least.getKey(), null);
+                moves.add(List.of(most.getKey(), least.getKey()));
             }
-            ChunkRoute moving = most.getValue().remove(most.getValue().size() - 1);
-            least.getValue().add(moving);
-            move(command, moving.getNamespace(), KeyHex.of(moving.getMin()), least.getKey(), null);
-            moves.add(List.of(most.getKey(), least.getKey()));
-        }
+        });
         return moves;
     }
 

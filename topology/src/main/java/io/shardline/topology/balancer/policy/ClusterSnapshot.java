@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
+import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.ShardState;
 
 /**
@@ -17,21 +18,38 @@ import io.shardline.schemas.avro.ShardState;
  * @param busy               shards taking part in a migration, or in a decided command not yet ended or timed out
  * @param migrationsInFlight migrations and decided commands not yet ended, across the cluster
  * @param draining           shards merged away by a decision of this window (their descriptors still say ACTIVE)
+ * @param zones              the zones shards belong to and the key ranges pinned to them: a chunk moves only within its zone
  */
-public record ClusterSnapshot(long now, List<ShardView> shards, Set<String> busy, int migrationsInFlight, Set<String> draining) {
+public record ClusterSnapshot(long now, List<ShardView> shards, Set<String> busy, int migrationsInFlight, Set<String> draining, Zones zones) {
 
     public ClusterSnapshot {
         shards = List.copyOf(shards);
         busy = Set.copyOf(busy);
         draining = Set.copyOf(draining);
+        Objects.requireNonNull(zones, "zones");
         if (migrationsInFlight < 0) {
             throw new IllegalArgumentException("migrationsInFlight must not be negative, was " + migrationsInFlight);
         }
     }
 
-    /** A snapshot before any decision of the window. */
+    /** A snapshot of a cluster without zones. */
+    public ClusterSnapshot(long now, List<ShardView> shards, Set<String> busy, int migrationsInFlight, Set<String> draining) {
+        this(now, shards, busy, migrationsInFlight, draining, Zones.of(List.of(), List.of()));
+    }
+
+    /** A snapshot before any decision of the window, without zones. */
     public static ClusterSnapshot of(long now, List<ShardView> shards, Set<String> busy, int migrationsInFlight) {
         return new ClusterSnapshot(now, shards, busy, migrationsInFlight, Set.of());
+    }
+
+    /** A snapshot before any decision of the window. */
+    public static ClusterSnapshot of(long now, List<ShardView> shards, Set<String> busy, int migrationsInFlight, Zones zones) {
+        return new ClusterSnapshot(now, shards, busy, migrationsInFlight, Set.of(), zones);
+    }
+
+    /** True when the chunk may move to the shard: it is in no zone, or the shard is one of its zone's. */
+    public boolean allows(ChunkView chunk, ShardView shard) {
+        return zones.allows(chunk.namespace(), chunk.route().getMin(), chunk.route().getMax(), shard.id());
     }
 
     /** ACTIVE and not merged away by this window. */
@@ -62,6 +80,6 @@ public record ClusterSnapshot(long now, List<ShardView> shards, Set<String> busy
             nowDraining = new HashSet<>(draining);
             nowDraining.add(merge.source().id());
         }
-        return new ClusterSnapshot(now, shards, nowBusy, migrationsInFlight + 1, nowDraining);
+        return new ClusterSnapshot(now, shards, nowBusy, migrationsInFlight + 1, nowDraining, zones);
     }
 }

@@ -46,7 +46,7 @@ public final class MergePolicy {
         Decision.Merge best = null;
         for (ShardView candidate : cluster.shards()) {
             if (candidate.id().equals(shard.id()) || !cluster.free(candidate) || candidate.capacityBytes() <= 0
-                || candidate.capacityOpsPerSec() <= 0) {
+                || candidate.capacityOpsPerSec() <= 0 || !shard.chunks().stream().allMatch(chunk -> cluster.allows(chunk, candidate))) {
                 continue;
             }
             Thresholds limits = ShardView.strictest(List.of(shard.thresholds(), candidate.thresholds()));

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * When and where an overloaded shard is split. A shard over a split threshold for the sustained number of windows has
  * its biggest chunk (its busiest, when only its query load is over) split at the point its key sample gives, and the
- * upper half moved to the least used free shard that is itself under its split thresholds. A chunk whose sample holds a
+ * upper half moved to the least used free shard that is itself under its split thresholds and in the chunk's zone, if it
+ * has one (a chunk whose zone has no such shard is passed over for the next). A chunk whose sample holds a
  * single key is reported once (until its routing version changes) and the next candidate is tried; when no candidate
  * can be split, the {@link MovePolicy} decides. A chunk not sampled yet stops the search: the decision waits for data.
  */
@@ -30,15 +31,15 @@ public final class SplitPolicy {
         if (!shard.sustainedOverSplit() || !cluster.free(shard)) {
             return List.of();
         }
-        ShardView target = leastUsedTarget(shard, cluster);
-        if (target == null) {
+        if (leastUsedTarget(shard, cluster, null) == null) {
             return List.of();
         }
         boolean byLoad = byLoad(shard);
         List<ChunkView> chunks = byWeight(shard, byLoad);
         List<Decision> decisions = new ArrayList<>();
         for (ChunkView chunk : chunks) {
-            if (chunk.knownUnsplittable()) {
+            ShardView target = leastUsedTarget(shard, cluster, chunk);
+            if (chunk.knownUnsplittable() || target == null) {
                 continue;
             }
             SplitPoint point = splitPoints.find(chunk, shard.id(), byLoad);
@@ -52,7 +53,10 @@ public final class SplitPolicy {
             decisions.add(new Decision.Split(shard, target, chunk, point, byLoad));
             return decisions;
         }
-        fallback.decide(shard, target, chunks).ifPresent(decisions::add);
+        ShardView moveTarget = chunks.size() > 1 ? leastUsedTarget(shard, cluster, chunks.get(1)) : null;
+        if (moveTarget != null) {
+            fallback.decide(shard, moveTarget, chunks).ifPresent(decisions::add);
+        }
         return decisions;
     }
 
@@ -61,11 +65,15 @@ public final class SplitPolicy {
         return shard.storageRatio() <= shard.thresholds().getSplitStorageRatio();
     }
 
-    /** The least used other shard that is free and itself under its split thresholds, or {@code null}. */
-    static ShardView leastUsedTarget(ShardView shard, ClusterSnapshot cluster) {
+    /**
+     * The least used other shard that is free, itself under its split thresholds and allowed for the chunk by its zone
+     * (any zone when {@code chunk} is null), or {@code null}.
+     */
+    static ShardView leastUsedTarget(ShardView shard, ClusterSnapshot cluster, ChunkView chunk) {
         ShardView target = null;
         for (ShardView candidate : cluster.shards()) {
             if (!candidate.id().equals(shard.id()) && cluster.free(candidate) && !candidate.overSplit()
+                && (chunk == null || cluster.allows(chunk, candidate))
                 && (target == null || candidate.utilization() < target.utilization())) {
                 target = candidate;
             }

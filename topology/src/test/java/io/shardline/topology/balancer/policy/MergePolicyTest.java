@@ -38,6 +38,18 @@ class MergePolicyTest {
     }
 
     @Test
+    void shouldMergeAShardHoldingPinnedChunksOnlyIntoAShardOfTheirZone() {
+        ClusterSnapshot plain = cluster(shard("s1").storage(0.05).idle(), shard("s2").storage(0.15), shard("s3").storage(0.1));
+        String s1Key = view(plain, "s1").chunks().get(0).minHex();
+        ClusterSnapshot zoned = PolicyFixtures.zoned(plain, java.util.Map.of("eu", List.of("s1", "s2")), List.of(PolicyFixtures.zoneRange("eu", s1Key, null)));
+        ClusterSnapshot alone = PolicyFixtures.zoned(plain, java.util.Map.of("eu", List.of("s1")), List.of(PolicyFixtures.zoneRange("eu", s1Key, null)));
+
+        assertThat(decide(policy, plain, "s1").orElseThrow().target().id()).isEqualTo("s3");
+        assertThat(decide(policy, zoned, "s1").orElseThrow().target().id()).as("s3 is not in zone eu").isEqualTo("s2");
+        assertThat(decide(policy, alone, "s1")).as("no other shard of zone eu").isEmpty();
+    }
+
+    @Test
     void shouldNotMergeBeforeTheShardWasIdleForTheSustainedWindows() {
         ClusterSnapshot cluster = cluster(shard("s1").storage(0.05).mergeStreak(2), shard("s2").storage(0.1));
 

@@ -54,6 +54,27 @@ final class PolicyFixtures {
         return ClusterSnapshot.of(NOW, views, Set.of(), 0);
     }
 
+    /** The cluster with zones: each zone's shards ({@code zone=s1,s2}) and key ranges of {@link #NS} pinned to them. */
+    static ClusterSnapshot zoned(ClusterSnapshot cluster, java.util.Map<String, List<String>> shardsByZone, List<io.shardline.schemas.avro.ZoneRange> ranges) {
+        List<io.shardline.schemas.avro.ShardDescriptor> descriptors = new ArrayList<>();
+        for (ShardView shard : cluster.shards()) {
+            List<String> zones = shardsByZone.entrySet().stream().filter(e -> e.getValue().contains(shard.id())).map(java.util.Map.Entry::getKey).toList();
+            descriptors.add(io.shardline.schemas.avro.ShardDescriptor.newBuilder().setShardId(shard.id()).setConnectionString("mongodb://" + shard.id())
+                .setCapacityBytes(1_000).setCapacityOpsPerSec(100).setState(shard.state()).setZones(zones).setVersion(1).setUpdatedAt(Instant.ofEpochMilli(NOW))
+                .build());
+        }
+        io.shardline.schemas.avro.NamespaceConfig config = io.shardline.schemas.avro.NamespaceConfig.newBuilder().setNamespace(NS)
+            .setStrategy(io.shardline.schemas.avro.ShardKeyStrategyType.HASHED).setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build())
+            .setZones(ranges).setEpoch(1).setVersion(1).build();
+        return ClusterSnapshot.of(NOW, cluster.shards(), cluster.busy(), cluster.migrationsInFlight(),
+            io.shardline.core.routing.Zones.of(descriptors, List.of(config)));
+    }
+
+    static io.shardline.schemas.avro.ZoneRange zoneRange(String zone, String minHex, String maxHex) {
+        return io.shardline.schemas.avro.ZoneRange.newBuilder().setZone(zone).setMin(ByteBuffer.wrap(HexFormat.of().parseHex(minHex)))
+            .setMax(maxHex == null ? null : ByteBuffer.wrap(HexFormat.of().parseHex(maxHex))).build();
+    }
+
     static ShardView view(ClusterSnapshot cluster, String id) {
         return cluster.shards().stream().filter(shard -> shard.id().equals(id)).findFirst().orElseThrow();
     }

@@ -54,6 +54,36 @@ class SplitPolicyTest {
     }
 
     @Test
+    void shouldSplitAChunkPinnedToAZoneOnlyIntoAShardOfThatZone() {
+        ChunkView free = chunk("s1", "10", "20", 200, 0);
+        ChunkView pinned = chunk("s1", "20", null, 650, 0);
+        points.put(pinned.key(), median("30"));
+        ClusterSnapshot cluster = PolicyFixtures.zoned(cluster(shard("s1").storage(0.85).overloaded().chunks(free, pinned), shard("s2").storage(0.3),
+            shard("s3").storage(0.1)), Map.of("eu", List.of("s1", "s2")), List.of(PolicyFixtures.zoneRange("eu", "20", null)));
+
+        Decision.Split split = (Decision.Split) policy.decide(view(cluster, "s1"), cluster).get(0);
+
+        assertThat(split.chunk()).isEqualTo(pinned);
+        assertThat(split.target().id()).as("s3 is less used but not in zone eu").isEqualTo("s2");
+    }
+
+    @Test
+    void shouldPassOverAChunkWhoseZoneHasNoOtherFreeShard() {
+        ChunkView free = chunk("s1", "10", "20", 200, 0);
+        ChunkView pinned = chunk("s1", "20", null, 650, 0);
+        points.put(pinned.key(), median("30"));
+        points.put(free.key(), median("18"));
+        ClusterSnapshot cluster = PolicyFixtures.zoned(cluster(shard("s1").storage(0.85).overloaded().chunks(free, pinned), shard("s2").storage(0.3)),
+            Map.of("eu", List.of("s1")), List.of(PolicyFixtures.zoneRange("eu", "20", null)));
+
+        Decision.Split split = (Decision.Split) policy.decide(view(cluster, "s1"), cluster).get(0);
+
+        assertThat(split.chunk()).as("the pinned chunk cannot leave s1").isEqualTo(free);
+        assertThat(split.target().id()).isEqualTo("s2");
+        assertThat(asked).containsExactly("10 by documents on s1");
+    }
+
+    @Test
     void shouldSplitTheBusiestChunkByWritesWhenOnlyTheLoadIsOverItsThreshold() {
         ChunkView quiet = chunk("s1", "10", "20", 500, 5);
         ChunkView busy = chunk("s1", "20", null, 100, 70);
