@@ -217,8 +217,9 @@ final class MigrationBench {
                         double bytesPerSecond = copiedBytes.get() / ((copyEnd - copyStart) / 1e9);
                         double hoursPerTerabyte = 1e12 / bytesPerSecond / 3600;
                         print(lines, String.format("  copy %.2f MB/s (%,d bytes): a terabyte's copy at this rate takes %,.0f h through one pair of shards "
-                                + "(one migration at a time, as the workers run them today); %,.1f h if the %d disjoint pairs of 1,024 shards copied at once "
-                                + "(see docs/capacity.md)", bytesPerSecond / 1e6, copiedBytes.get(), hoursPerTerabyte, hoursPerTerabyte / 512, 512));
+                                + "(one migration at a time); %,.1f h if the %d disjoint pairs of 1,024 shards copied at once at full efficiency "
+                                + "(parallel-moves measures the efficiency; see docs/capacity.md)", bytesPerSecond / 1e6, copiedBytes.get(), hoursPerTerabyte,
+                            hoursPerTerabyte / 512, 512));
                         throttled = workerMeters.find("shard.migration.copy.throttled").timer();
                         print(lines, String.format("  the copy's throttle (batches slower than %d ms on average pause it): %d pauses, %.1f s",
                             workerConfig.copyLatencyTarget().toMillis(), (throttled == null ? 0 : throttled.count()) - pausesBefore,

@@ -114,10 +114,12 @@ final class ParallelMovesBench {
                     if (parallel == 1) {
                         single = rate;
                     }
+                    long lastStart = migrations.stream().mapToLong(m -> entered.get(m).get(MigrationPhase.COPYING)).max().orElseThrow();
                     List<String> by = migrations.stream().map(workers::get).sorted().toList();
-                    lines.add(String.format("%d move(s) at once: copy %,.0f docs/s, %.2f MB/s together (each move's copy %.1f s); efficiency %.0f%% "
-                            + "of %d x one move; carried out by %s", parallel, rate, bytes / seconds / 1e6, perMove, 100 * rate / (parallel * single),
-                        parallel, by));
+                    lines.add(String.format("%d move(s) at once: copy %,.0f docs/s, %.2f MB/s together, from the first copy's start to the last "
+                            + "one's end (each move's copy %.1f s, the last started %.1f s after the first); efficiency %.0f%% of %d x one move; "
+                            + "carried out by %s", parallel, rate, bytes / seconds / 1e6, perMove, (lastStart - copyStart) / 1e9,
+                        100 * rate / (parallel * single), parallel, by));
                 }
             }
         }
