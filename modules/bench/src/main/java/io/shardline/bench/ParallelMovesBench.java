@@ -88,6 +88,8 @@ final class ParallelMovesBench {
                  MigrationWorker second = MigrationWorker.start(config.withWorkerId("w2"), new SimpleMeterRegistry(), this::observe)) {
                 awaitLanesShared(first, second);
                 double single = 0;
+                double singleBytes = 0;
+                double efficiency = 0;
                 for (int parallel : PARALLEL) {
                     List<String> namespaces = new ArrayList<>();
                     for (int p = 0; p < parallel; p++) {
@@ -113,7 +115,9 @@ final class ParallelMovesBench {
                     double rate = (double) documents * parallel / seconds;
                     if (parallel == 1) {
                         single = rate;
+                        singleBytes = bytes / seconds;
                     }
+                    efficiency = rate / (parallel * single);
                     long lastStart = migrations.stream().mapToLong(m -> entered.get(m).get(MigrationPhase.COPYING)).max().orElseThrow();
                     List<String> by = migrations.stream().map(workers::get).sorted().toList();
                     lines.add(String.format("%d move(s) at once: copy %,.0f docs/s, %.2f MB/s together, from the first copy's start to the last "
@@ -121,6 +125,10 @@ final class ParallelMovesBench {
                             + "carried out by %s", parallel, rate, bytes / seconds / 1e6, perMove, (lastStart - copyStart) / 1e9,
                         100 * rate / (parallel * single), parallel, by));
                 }
+                double hours = 1e12 / (singleBytes * most * efficiency) / 3600;
+                lines.add(String.format("a terabyte at these figures: %,.0f h with %d moves at once (%.0f%% efficiency), %,.2f h with the 512 disjoint "
+                        + "pairs of 1,024 shards at that efficiency (a pair copying %.2f MB/s; see docs/capacity.md)", hours, most, 100 * efficiency,
+                    hours * most / 512, singleBytes / 1e6));
             }
         }
         lines.add(String.format("(%,d documents per move, copy batches of %d; every shard serves each command in at least %d ms; two workers share the "

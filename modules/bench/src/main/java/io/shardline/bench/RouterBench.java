@@ -84,7 +84,7 @@ final class RouterBench {
                 try {
                     lines.addAll(wireVsDriver(wire.getDatabase("bench"), routing, direct, node.router().meterRegistry()));
                     lines.add(wireScatterVsSingle(wire.getDatabase("bench")));
-                    lines.add(withPoolHighWater(node.router().meterRegistry(), cluster.shards().keySet(),
+                    lines.add(PoolHighWater.during(node.router().meterRegistry(), cluster.shards().keySet(),
                         () -> loadGenerator(WireLoad.class, node.mongoUri(), "concurrent wire")));
                 } finally {
                     direct.values().forEach(MongoClient::close);
@@ -355,46 +355,6 @@ final class RouterBench {
         return String.format("sorted find with limit 10, same %d documents: 4-shard scatter-gather p50=%.0fus vs one shard p50=%.0fus  ratio=%.2f",
             documents,
             scatter.percentileMicros(50), single.percentileMicros(50), scatter.percentileMicros(50) / single.percentileMicros(50));
-    }
-
-    /**
-     * Runs a load and appends the most connections the router held open to each shard meanwhile (sampled every 20 ms
-     * from {@code shard_connection_count}) next to its pool's maximum ({@code shard_connection_max}).
-     */
-    private static String withPoolHighWater(io.micrometer.core.instrument.MeterRegistry registry, java.util.Set<String> shards,
-                                            java.util.concurrent.Callable<String> load) throws Exception {
-        Map<String, Double> highest = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.concurrent.atomic.AtomicBoolean sampling = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Thread sampler = new Thread(() -> {
-            while (sampling.get()) {
-                for (String shard : shards) {
-                    io.micrometer.core.instrument.Gauge open = registry.find("shard.connection.count").tag("shard", shard).gauge();
-                    if (open != null) {
-                        highest.merge(shard, open.value(), Math::max);
-                    }
-                }
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "bench-pool-sampler");
-        sampler.start();
-        String result;
-        try {
-            result = load.call();
-        } finally {
-            sampling.set(false);
-            sampler.join();
-        }
-        StringBuilder pools = new StringBuilder();
-        for (String shard : new java.util.TreeSet<>(shards)) {
-            io.micrometer.core.instrument.Gauge max = registry.find("shard.connection.max").tag("shard", shard).gauge();
-            pools.append(pools.length() == 0 ? "" : ", ").append(String.format("%s %.0f of %.0f", shard, highest.getOrDefault(shard, 0.0),
-                max == null ? Double.NaN : max.value()));
-        }
-        return result + "; the router's most open connections to each shard meanwhile, of its pool: " + pools;
     }
 
     /**

@@ -67,9 +67,6 @@ class OperatorCommandsIT {
     private List<Chunk> chunks;
     private MigrationWorker worker;
 
-    /** What a command printed and its exit code. */
-    private record Run(int exit, String out, String err) {
-    }
 
     @BeforeEach
     void setUp(EmbeddedCluster cluster, TestNames names) throws Exception {
@@ -98,16 +95,8 @@ class OperatorCommandsIT {
         worker.close();
     }
 
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = ShardlineCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--bootstrap", cluster.bootstrapServers(), "--registry", cluster.schemaRegistryUrl(), "--topic-prefix", catalog.prefix()));
-        int exit = cli.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+    private CliRun run(String... args) {
+        return CliRun.of(cluster, catalog, args);
     }
 
     private long commandsEnd() throws Exception {
@@ -119,25 +108,25 @@ class OperatorCommandsIT {
         String lower = chunks.get(0).min().toHex();
         String chunk = lower.isEmpty() ? "min" : lower;
 
-        Run move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2", "--wait", "--wait-timeout", "2m", "--issuer", "ops-it");
+        CliRun move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2", "--wait", "--wait-timeout", "2m", "--issuer", "ops-it");
 
         assertThat(move.exit()).as(move.out() + move.err()).isZero();
         assertThat(move.out()).contains("published MoveChunk", "accepted: moving chunk", "CLEANED", "done");
-        Run routing = run("routing", "--ns", namespace);
+        CliRun routing = run("routing", "--ns", namespace);
         assertThat(routing.out().lines().filter(line -> line.startsWith(namespace + "  " + chunk + " ")).findFirst().orElseThrow())
             .contains("s2");
         assertThat(run("migrations", "--all").out()).contains(namespace, "s1", "s2", "CLEANED");
         assertThat(run("shards").out()).contains("s1", "s2", "ACTIVE");
-        Run accepted = run("events", "--type", "COMMAND_ACCEPTED", "--format", "json");
+        CliRun accepted = run("events", "--type", "COMMAND_ACCEPTED", "--format", "json");
         assertThat(accepted.out()).contains("\"issuer\":\"ops-it\"").doesNotContain("MIGRATION_PROGRESS");
 
-        Run clean = run("verify", "--ns", namespace);
+        CliRun clean = run("verify", "--ns", namespace);
         try (MongoClient s1 = MongoClients.create(cluster.shards().get("s1").connectionString())) {
             int dot = namespace.indexOf('.');
             s1.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
                 .insertOne(new Document("_id", "stray").append("userId", "stray").append("_sk", lower + "00"));
         }
-        Run stray = run("verify", "--ns", namespace);
+        CliRun stray = run("verify", "--ns", namespace);
 
         assertThat(clean.exit()).as(clean.out() + clean.err()).isZero();
         assertThat(clean.out()).contains("2 chunks", "0 orphaned ranges", "covers the key space exactly once");
@@ -155,7 +144,7 @@ class OperatorCommandsIT {
             }
             router.insert("acme", namespace, users);
             router.delete("acme", namespace, new Document("userId", "u39").append("_id", "u39"), false);
-            Run clean = run("verify", "--ns", namespace);
+            CliRun clean = run("verify", "--ns", namespace);
 
             String lower = chunks.get(0).min().toHex();
             String upper = chunks.get(0).max().toHex();
@@ -167,7 +156,7 @@ class OperatorCommandsIT {
                     com.mongodb.client.model.Filters.lt("_sk", upper))).limit(3).map(doc -> doc.get("_id")).into(new ArrayList<>());
                 deleted = collection.deleteMany(com.mongodb.client.model.Filters.in("_id", victims)).getDeletedCount();
             }
-            Run behindItsBack = run("verify", "--ns", namespace);
+            CliRun behindItsBack = run("verify", "--ns", namespace);
 
             assertThat(clean.exit()).as(clean.out() + clean.err()).isZero();
             assertThat(clean.out()).contains("0 lost, 0 unacknowledged");
@@ -187,7 +176,7 @@ class OperatorCommandsIT {
         long before = commandsEnd();
         String chunk = lower.min().toHex().isEmpty() ? "min" : lower.min().toHex();
 
-        Run move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2");
+        CliRun move = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s2");
 
         assertThat(move.exit()).as(move.out() + move.err()).isEqualTo(2);
         assertThat(move.err()).contains("--chunk", "is migrating", "m-1");
@@ -200,15 +189,15 @@ class OperatorCommandsIT {
         String lower = chunks.get(0).min().toHex();
         String chunk = lower.isEmpty() ? "min" : lower;
 
-        Run unknownShard = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s9");
-        Run notAChunk = run("move-chunk", "--ns", namespace, "--chunk", "ff", "--to", "s2");
-        Run ownedAlready = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s1");
-        Run unknownNamespace = run("split", "--ns", "nowhere.users", "--chunk", "min");
-        Run splitOutside = run("split", "--ns", namespace, "--chunk", chunks.get(1).min().toHex(), "--at", "00", "--no-move");
-        Run unknownMigration = run("abort", "--migration", UUID.randomUUID().toString());
-        Run selfMerge = run("merge", "--from", "s1", "--into", "s1");
-        Run missingOption = run("drain");
-        Run verifyUnknown = run("verify", "--ns", "nowhere.users");
+        CliRun unknownShard = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s9");
+        CliRun notAChunk = run("move-chunk", "--ns", namespace, "--chunk", "ff", "--to", "s2");
+        CliRun ownedAlready = run("move-chunk", "--ns", namespace, "--chunk", chunk, "--to", "s1");
+        CliRun unknownNamespace = run("split", "--ns", "nowhere.users", "--chunk", "min");
+        CliRun splitOutside = run("split", "--ns", namespace, "--chunk", chunks.get(1).min().toHex(), "--at", "00", "--no-move");
+        CliRun unknownMigration = run("abort", "--migration", UUID.randomUUID().toString());
+        CliRun selfMerge = run("merge", "--from", "s1", "--into", "s1");
+        CliRun missingOption = run("drain");
+        CliRun verifyUnknown = run("verify", "--ns", "nowhere.users");
 
         assertThat(List.of(unknownShard, notAChunk, ownedAlready, unknownNamespace, splitOutside, unknownMigration, selfMerge, missingOption))
             .allSatisfy(refused -> assertThat(refused.exit()).as(refused.err()).isEqualTo(2));
@@ -238,9 +227,9 @@ class OperatorCommandsIT {
             tail.readToEnd().forEach(e -> expected.merge(e.value().getType().name(), 1L, Long::sum));
         }
 
-        Run counts = run("sql", "SELECT type, count(*) AS n FROM shard_events GROUP BY type ORDER BY type", "--format", "csv");
-        Run down = run("sql", "SELECT shard_id, reason FROM shard_events WHERE type = 'SPLIT_DECIDED' ORDER BY ts", "--format", "json");
-        Run broken = run("sql", "SELECT nothing FROM nowhere");
+        CliRun counts = run("sql", "SELECT type, count(*) AS n FROM shard_events GROUP BY type ORDER BY type", "--format", "csv");
+        CliRun down = run("sql", "SELECT shard_id, reason FROM shard_events WHERE type = 'SPLIT_DECIDED' ORDER BY ts", "--format", "json");
+        CliRun broken = run("sql", "SELECT nothing FROM nowhere");
 
         assertThat(counts.exit()).as(counts.err()).isZero();
         Map<String, Long> answered = new TreeMap<>();
@@ -263,7 +252,7 @@ class OperatorCommandsIT {
                 .setDocumentCount(42).setDataBytes(4_200).setReadsPerSec(1.5).setUpdatedAt(java.time.Instant.now()).build())).get();
         }
 
-        Run chunks = run("sql", "SELECT namespace, chunk_min, shard_id, document_count, reads_per_sec FROM chunk_stats", "--format", "csv");
+        CliRun chunks = run("sql", "SELECT namespace, chunk_min, shard_id, document_count, reads_per_sec FROM chunk_stats", "--format", "csv");
 
         assertThat(chunks.exit()).as(chunks.err()).isZero();
         assertThat(chunks.out().lines().toList()).containsExactly("namespace,chunk_min,shard_id,document_count,reads_per_sec", "auth.users,,s2,42,1.5");
@@ -324,12 +313,12 @@ class OperatorCommandsIT {
               - id: a2
             """));
 
-        Run first = run("init", "--config", file.toString());
-        Run again = run("init", "--config", file.toString());
+        CliRun first = run("init", "--config", file.toString());
+        CliRun again = run("init", "--config", file.toString());
         long shardsEnd = end(catalog.shards().name());
-        Run refused = run("init", "--config", broken.toString());
-        Run unreadable = run("init", "--config", malformed.toString());
-        Run outOfReach = run("init", "--config", unreachable.toString());
+        CliRun refused = run("init", "--config", broken.toString());
+        CliRun unreadable = run("init", "--config", malformed.toString());
+        CliRun outOfReach = run("init", "--config", unreachable.toString());
 
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.out()).contains("shard-key index {_sk: 1}: on a1, a2 for " + orders, "shard a1: registered", "shard a2: registered",

@@ -2,8 +2,6 @@ package io.shardline.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,7 +48,6 @@ import io.shardline.testing.TestNames;
 import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
 import io.shardline.worker.config.WorkerConfig;
-import picocli.CommandLine;
 
 /**
  * Zone sharding end to end, driven as an operator would: tenant acme pinned with {@code shardline zone} to zone eu,
@@ -75,18 +72,9 @@ class ZoneIT {
     private EmbeddedCluster cluster;
     private TopicCatalog catalog;
 
-    private record Run(int exit, String out, String err) {
-    }
 
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = ShardlineCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--bootstrap", cluster.bootstrapServers(), "--registry", cluster.schemaRegistryUrl(), "--topic-prefix", catalog.prefix()));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+    private CliRun run(String... args) {
+        return CliRun.of(cluster, catalog, args);
     }
 
     @Test
@@ -125,19 +113,19 @@ class ZoneIT {
             KeyRange acme = strategy.rangeOfLeadingValue("acme");
 
             // An operator pins acme to zone eu, of s1 alone: its keys become chunks of their own, on s1.
-            Run joined = run("zone", "add-shard", "--zone", "eu", "--shard", "s1", "--wait", "--wait-timeout", "1m");
+            CliRun joined = run("zone", "add-shard", "--zone", "eu", "--shard", "s1", "--wait", "--wait-timeout", "1m");
             assertThat(joined.exit()).as(joined.out() + joined.err()).isZero();
-            Run pinned = run("zone", "pin", "--ns", ns, "--zone", "eu", "--tenant", "acme", "--wait", "--wait-timeout", "1m");
+            CliRun pinned = run("zone", "pin", "--ns", ns, "--zone", "eu", "--tenant", "acme", "--wait", "--wait-timeout", "1m");
             assertThat(pinned.exit()).as(pinned.out() + pinned.err()).isZero();
             assertThat(pinned.out()).contains("pinned to zone eu");
             awaitRouting(plane, ns, routes -> routes.stream().anyMatch(r -> KeyHex.of(r.getMin()).equals(acme.min().toHex())), "acme's chunk of its own");
-            Run refused = run("move-chunk", "--ns", ns, "--chunk", acme.min().toHex(), "--to", "s2");
+            CliRun refused = run("move-chunk", "--ns", ns, "--chunk", acme.min().toHex(), "--to", "s2");
             assertThat(refused.exit()).as("a move of acme's chunk out of its zone").isEqualTo(2);
             assertThat(refused.err()).contains("--to", "zone eu");
             assertThat(run("zone", "list").out()).contains("eu", "s1", ns, "acme");
 
             // An operator's rebalance: the other chunks spread over s1 and s2, acme's stay on s1.
-            Run rebalance = run("rebalance", "--ns", ns, "--wait", "--wait-timeout", "3m");
+            CliRun rebalance = run("rebalance", "--ns", ns, "--wait", "--wait-timeout", "3m");
             assertThat(rebalance.exit()).as(rebalance.out() + rebalance.err()).isZero();
             List<ChunkRoute> routes = plane.routing(ns);
             assertThat(routes).filteredOn(r -> !inside(r, acme)).extracting(ChunkRoute::getShardId).contains("s1", "s2");

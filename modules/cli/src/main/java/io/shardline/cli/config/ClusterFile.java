@@ -292,50 +292,17 @@ public final class ClusterFile {
             return new Namespace(config, (int) chunks);
         }
 
-        /** A namespace's key ranges pinned to zones: each a tenant or hex bounds, none overlapping another. */
+        /** A namespace's key ranges pinned to zones, as declared; {@link ZoneRanges} checks and resolves them. */
         private List<io.shardline.schemas.avro.ZoneRange> zoneRanges(Map<String, Node> fields, NamespaceConfig config, String path) {
-            List<io.shardline.schemas.avro.ZoneRange> ranges = new ArrayList<>();
+            List<ZoneRanges.Declared> declared = new ArrayList<>();
             for (Map.Entry<Integer, MappingNode> entry : list(fields, "zones", null, false).entrySet()) {
                 String at = path + ".zones[" + entry.getKey() + "]";
                 MappingNode item = entry.getValue();
                 Map<String, Node> range = fields(item, at + ".", Set.of("zone", "tenant", "min", "max"));
-                String zone = text(range, "zone", at, item, true);
-                String tenant = text(range, "tenant", at, item, false);
-                String min = text(range, "min", at, item, false);
-                String max = text(range, "max", at, item, false);
-                String minHex;
-                String maxHex;
-                if ((tenant == null) == (min == null)) {
-                    problem(item, at, "give either a tenant or min (and max, unless +infinity)");
-                    continue;
-                } else if (tenant != null) {
-                    if (config.getStrategy() == ShardKeyStrategyType.HASHED) {
-                        problem(range.get("tenant"), at + ".tenant", "a hashed namespace's keys are not grouped by tenant; give min and max");
-                        continue;
-                    }
-                    io.shardline.core.key.KeyRange keys = ShardKeyStrategies.of(config).rangeOfLeadingValue(tenant);
-                    minHex = keys.min().toHex();
-                    maxHex = keys.max() == null ? null : keys.max().toHex();
-                } else {
-                    minHex = min.equals("min") ? "" : min.toLowerCase(Locale.ROOT);
-                    maxHex = max == null ? null : max.toLowerCase(Locale.ROOT);
-                    if (!minHex.matches("([0-9a-f]{2})*") || maxHex != null && !maxHex.matches("([0-9a-f]{2})+") || maxHex != null && minHex.compareTo(maxHex) >= 0) {
-                        problem(range.get("min"), at, "min and max must be hex keys (an even number of hex digits), min below max");
-                        continue;
-                    }
-                }
-                for (io.shardline.schemas.avro.ZoneRange other : ranges) {
-                    if (io.shardline.core.routing.Zones.overlap(io.shardline.core.key.KeyHex.of(other.getMin()), io.shardline.core.key.KeyHex.of(other.getMax()),
-                        minHex, maxHex)) {
-                        problem(item, at, "overlaps another range pinned to zone " + other.getZone());
-                    }
-                }
-                if (zone != null) {
-                    ranges.add(io.shardline.schemas.avro.ZoneRange.newBuilder().setZone(zone).setMin(io.shardline.core.key.KeyHex.bytes(minHex))
-                        .setMax(io.shardline.core.key.KeyHex.bytes(maxHex)).setTenant(tenant).build());
-                }
+                declared.add(new ZoneRanges.Declared(at, item, range.get("tenant"), text(range, "zone", at, item, true), text(range, "tenant", at, item, false),
+                    text(range, "min", at, item, false), text(range, "max", at, item, false)));
             }
-            return ranges;
+            return ZoneRanges.resolve(config, declared, this::problem);
         }
 
         /** A list of names ({@code [eu, us]}), empty when absent. */
