@@ -102,6 +102,7 @@ public final class CommandPlanner {
             if (to != null) {
                 CommandRules.activeShard(plane.shards(), Subject.SHARD, to);
                 CommandRules.elsewhere(route, to);
+                CommandRules.inZone(zones(), at == null ? route : ChunkRoute.newBuilder(route).setMin(splitKey).build(), to);
             }
             return new Planned(route.getShardId(), SplitShard.newBuilder().setShardId(route.getShardId()).setNamespace(namespace)
                 .setChunkMin(route.getMin()).setSplitKey(splitKey).setTargetShardId(to).build(),

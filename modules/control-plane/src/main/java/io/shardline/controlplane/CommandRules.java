@@ -120,12 +120,14 @@ public final class CommandRules {
         return state;
     }
 
-    /** A chunk pinned to a zone moves only to an ACTIVE shard of that zone. */
+    /** A chunk pinned to a zone moves only to an ACTIVE shard of that zone (of every zone it overlaps, if several). */
     public static void inZone(Zones zones, ChunkRoute route, String targetShardId) {
-        String zone = zones.zoneOf(route.getNamespace(), route.getMin(), route.getMax());
-        if (zone != null && !zones.shardsOf(zone).contains(targetShardId)) {
-            throw new Violation(Subject.TARGET, targetShardId + " is not an ACTIVE shard of zone " + zone + ", to which the chunk "
-                + name(KeyHex.of(route.getMin())) + " of " + route.getNamespace() + " is pinned (its shards: " + zones.shardsOf(zone) + ")");
+        java.util.Set<String> allowed = zones.allowed(route.getNamespace(), route.getMin(), route.getMax());
+        if (allowed != null && !allowed.contains(targetShardId)) {
+            String zone = zones.zoneOf(route.getNamespace(), route.getMin(), route.getMax());
+            throw new Violation(Subject.TARGET, targetShardId + " is not an ACTIVE shard of zone " + (zone == null ? "" : zone + ", ")
+                + "to which the chunk " + name(KeyHex.of(route.getMin())) + " of " + route.getNamespace() + " is pinned (the shards it may move to: "
+                + allowed + ")");
         }
     }
 

@@ -43,8 +43,17 @@ class RangeDeletionRulesIT {
 
             String command = fixture.moveLowerChunk();
             MigrationState waiting = fixture.awaitMigration(command, m -> m.getError() != null, Duration.ofSeconds(30));
+            // A move of the other chunk shares s1 and s2 with the waiting one: it is not admitted, and an abort ends it there.
+            String other = fixture.send(io.shardline.schemas.avro.MoveChunk.newBuilder().setNamespace(fixture.namespace)
+                .setChunkMin(io.shardline.core.key.KeyHex.bytes(fixture.chunks.get(1).min().toHex())).setTargetShardId("s2").build());
+            MigrationState queued = fixture.awaitMigration(other, MigrationFixture.in(MigrationPhase.PLANNED), Duration.ofSeconds(30));
             Thread.sleep(2_000);
             MigrationState stillWaiting = fixture.migrationOf(command);
+            assertThat(fixture.migrationOf(other).getLane()).as("a move sharing the waiting move's shards, not admitted").isEqualTo(-1);
+            fixture.send(io.shardline.schemas.avro.AbortMigration.newBuilder().setMigrationId(queued.getMigrationId()).build());
+            MigrationState aborted = fixture.awaitMigration(other, MigrationFixture.in(MigrationPhase.ABORTED), Duration.ofSeconds(30));
+            assertThat(aborted.getError()).contains("before it started");
+            assertThat(fixture.route(fixture.chunks.get(1).min().toHex()).getShardId()).isEqualTo("s1");
             s2.remove("an-earlier-migration", RangeDeletions.Side.TARGET);
             MigrationState end = fixture.awaitMigration(command, MigrationFixture.in(MigrationPhase.CLEANED), Duration.ofMinutes(1));
 

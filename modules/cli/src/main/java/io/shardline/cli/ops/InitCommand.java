@@ -64,8 +64,11 @@ public final class InitCommand implements Callable<Integer> {
         }
         ControlPlaneTopics.ensure(client.bootstrap(), client.catalog(), replicationFactor);
         try (ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), client.catalog())) {
-            for (ShardDescriptor shard : file.shards()) {
-                ShardDescriptor existing = plane.shards().get(shard.getShardId());
+            for (ShardDescriptor declared : file.shards()) {
+                ShardDescriptor existing = plane.shards().get(declared.getShardId());
+                // A shard the file gives no zones keeps those `shardline zone` gave it.
+                ShardDescriptor shard = existing != null && declared.getZones().isEmpty()
+                    ? ShardDescriptor.newBuilder(declared).setZones(existing.getZones()).build() : declared;
                 if (existing != null && existing.getConnectionString().equals(shard.getConnectionString())
                     && existing.getCapacityBytes() == shard.getCapacityBytes() && existing.getCapacityOpsPerSec() == shard.getCapacityOpsPerSec()
                     && existing.getZones().equals(shard.getZones())) {
@@ -80,8 +83,10 @@ public final class InitCommand implements Callable<Integer> {
             }
             List<String> shardIds = file.shards().stream().map(ShardDescriptor::getShardId).toList();
             for (ClusterFile.Namespace namespace : file.namespaces()) {
-                NamespaceConfig wanted = namespace.config();
-                NamespaceConfig existing = plane.namespaces().get(wanted.getNamespace());
+                NamespaceConfig existing = plane.namespaces().get(namespace.config().getNamespace());
+                // A namespace the file pins no range of keeps those `shardline zone pin` pinned.
+                NamespaceConfig wanted = existing != null && namespace.config().getZones().isEmpty()
+                    ? NamespaceConfig.newBuilder(namespace.config()).setZones(existing.getZones()).build() : namespace.config();
                 if (existing == null || !sameDeclaration(existing, wanted)) {
                     NamespaceConfig published = existing == null ? wanted
                         : NamespaceConfig.newBuilder(wanted).setEpoch(existing.getEpoch()).setVersion(existing.getVersion() + 1).build();

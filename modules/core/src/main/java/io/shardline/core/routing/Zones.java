@@ -69,15 +69,10 @@ public final class Zones {
         return activeShardsByZone.getOrDefault(zone, Set.of());
     }
 
-    /** Every zone some shard belongs to. */
-    public Set<String> zoneNames() {
-        return activeShardsByZone.keySet();
-    }
-
     /**
-     * The zone of a chunk {@code [min, max)}: the zone whose range holds it whole, or null when no zone range overlaps
-     * it. A chunk that straddles a zone boundary has the zone of the range holding its lower bound, if any (it is to be
-     * split at {@link #boundariesInside}).
+     * The zone of a chunk {@code [min, max)} for grouping it: the zone of the range holding its lower bound, or null
+     * when none does. For a chunk inside one zone range that is its zone; a chunk that straddles a zone boundary is to
+     * be split at {@link #boundariesInside}, and where it may live meanwhile is {@link #allowed}.
      */
     public String zoneOf(String namespace, ByteBuffer min, ByteBuffer max) {
         String minHex = KeyHex.of(min);
@@ -104,10 +99,30 @@ public final class Zones {
         return List.copyOf(inside);
     }
 
-    /** True when the chunk may live on the shard: it is in no zone, or the shard is an ACTIVE shard of its zone. */
+    /**
+     * The shards a chunk may live on: the ACTIVE shards of every zone whose range overlaps it (those of its zone, for a
+     * chunk inside one range), or null (any shard) when it overlaps no zone range.
+     */
+    public Set<String> allowed(String namespace, ByteBuffer min, ByteBuffer max) {
+        String minHex = KeyHex.of(min);
+        String maxHex = KeyHex.of(max);
+        Set<String> allowed = null;
+        for (ZoneRange range : ranges(namespace)) {
+            if (overlap(KeyHex.of(range.getMin()), KeyHex.of(range.getMax()), minHex, maxHex)) {
+                Set<String> members = new TreeSet<>(shardsOf(range.getZone()));
+                if (allowed != null) {
+                    members.retainAll(allowed);
+                }
+                allowed = members;
+            }
+        }
+        return allowed;
+    }
+
+    /** True when the chunk may live on the shard: it overlaps no zone range, or the shard is in every zone it overlaps. */
     public boolean allows(String namespace, ByteBuffer min, ByteBuffer max, String shardId) {
-        String zone = zoneOf(namespace, min, max);
-        return zone == null || shardsOf(zone).contains(shardId);
+        Set<String> allowed = allowed(namespace, min, max);
+        return allowed == null || allowed.contains(shardId);
     }
 
     /** True when {@code minHex} lies in the range. */

@@ -62,6 +62,14 @@ class ZonesTest {
     }
 
     @Test
+    void shouldAllowAChunkThatReachesIntoAZoneOnlyOnTheShardsOfEveryZoneItOverlaps() {
+        assertThat(zones.allows("db.users", KeyHex.bytes("10"), KeyHex.bytes("30"), "s3")).as("starts unzoned, reaches into eu").isFalse();
+        assertThat(zones.allowed("db.users", KeyHex.bytes("10"), KeyHex.bytes("30"))).containsExactlyInAnyOrder("s1", "s2");
+        assertThat(zones.allowed("db.users", KeyHex.bytes("30"), KeyHex.bytes("70"))).as("eu and us").containsExactly("s2");
+        assertThat(zones.allowed("db.users", KeyHex.bytes("40"), KeyHex.bytes("60"))).as("between the ranges: any shard").isNull();
+    }
+
+    @Test
     void shouldTellOverlappingRanges() {
         assertThat(Zones.overlap("20", "40", "30", null)).isTrue();
         assertThat(Zones.overlap("20", "40", "40", "50")).isFalse();

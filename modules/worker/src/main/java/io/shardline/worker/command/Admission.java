@@ -16,7 +16,8 @@ import io.shardline.schemas.avro.MigrationState;
  * has it. A migration holds its two shards and its lane from its admission until its cutover (or its end); a shard
  * takes part in one such migration at a time, a lane carries one, and at most {@code maxParallel} run at once.
  * Waiting migrations are looked at oldest first, and one whose shards are busy is passed over for a later one whose
- * shards are free: a drain or a rebalance that planned many moves runs them in rounds of disjoint shard pairs.
+ * shards are free: a rebalance that planned moves between several pairs of shards runs them in rounds of disjoint
+ * pairs (a drain's moves all leave one shard, so they run one after another).
  *
  * <p>Lanes are taken in bit-reversed order (with 8 lanes: 0, 4, 2, 6, 1, 5, 3, 7): the group's range assignment gives
  * each worker a contiguous block of lanes, so migrations admitted one after another land on different workers.
@@ -30,14 +31,18 @@ final class Admission {
     private Admission() {
     }
 
-    /** True while a migration holds its shards and its lane: admitted, and neither cut over nor ended. */
+    /**
+     * True while a migration holds its shards: admitted, and neither cut over nor ended; or under way without a lane (a
+     * migration carried out before lanes existed, whose states carry none).
+     */
     static boolean holdsShards(MigrationState m) {
-        return m.getLane() >= 0 && !MigrationPhases.ended(m) && m.getPhase().ordinal() < MigrationPhase.CUT_OVER.ordinal();
+        return !MigrationPhases.ended(m) && m.getPhase().ordinal() < MigrationPhase.CUT_OVER.ordinal()
+            && (m.getLane() >= 0 || m.getPhase() != MigrationPhase.PLANNED);
     }
 
-    /** Waiting for a lane: planned, not yet admitted, not ended. */
+    /** Waiting for a lane: not admitted, not ended. */
     static boolean waiting(MigrationState m) {
-        return m.getLane() < 0 && m.getPhase() == MigrationPhase.PLANNED;
+        return m.getLane() < 0 && !MigrationPhases.ended(m);
     }
 
     /**
@@ -54,14 +59,28 @@ final class Admission {
             if (holdsShards(m)) {
                 busyShards.add(m.getSourceShardId());
                 busyShards.add(m.getTargetShardId());
-                busyLanes.add(m.getLane());
+                if (m.getLane() >= 0) {
+                    busyLanes.add(m.getLane());
+                }
                 running++;
             }
         }
         List<MigrationState> queue = migrations.stream().filter(Admission::waiting)
             .sorted(Comparator.comparing(MigrationState::getStartedAt).thenComparing(MigrationState::getMigrationId)).toList();
         List<Admitted> admitted = new ArrayList<>();
+        // A migration under way without a lane already holds its shards (and is counted running): it goes on first,
+        // in the first free lane, whatever the parallelism.
         for (MigrationState m : queue) {
+            if (m.getPhase() != MigrationPhase.PLANNED) {
+                int lane = freeLane(lanes, busyLanes);
+                if (lane < 0) {
+                    return admitted;
+                }
+                busyLanes.add(lane);
+                admitted.add(new Admitted(m, lane));
+            }
+        }
+        for (MigrationState m : queue.stream().filter(m -> m.getPhase() == MigrationPhase.PLANNED).toList()) {
             if (running >= maxParallel) {
                 break;
             }

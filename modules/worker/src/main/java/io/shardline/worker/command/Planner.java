@@ -68,7 +68,7 @@ final class Planner {
         this.workerId = workerId;
     }
 
-    /** The migrations as this term knows them: the table, with this term's admissions laid over it. */
+    /** The migrations as this term knows them: the table, with this term's admissions it does not show yet laid over it. */
     private Map<String, MigrationState> migrations() {
         long term = plane.ownership().term();
         if (term != admittedInTerm) {
@@ -76,6 +76,7 @@ final class Planner {
             admittedInTerm = term;
         }
         Map<String, MigrationState> known = new HashMap<>(plane.migrations().values());
+        admitted.keySet().removeIf(id -> known.get(id) == null || known.get(id).getLane() >= 0 || MigrationPhases.ended(known.get(id)));
         admitted.forEach((id, lane) -> known.computeIfPresent(id, (key, m) -> m.getLane() >= 0 || MigrationPhases.ended(m) ? m
             : MigrationState.newBuilder(m).setLane(lane).build()));
         return known;
@@ -207,8 +208,7 @@ final class Planner {
 
     /** The shards a chunk may live on: its zone's, or null (any) when it is in no zone. */
     static Set<String> allowed(Zones zones, ChunkRoute route) {
-        String zone = zones.zoneOf(route.getNamespace(), route.getMin(), route.getMax());
-        return zone == null ? null : zones.shardsOf(zone);
+        return zones.allowed(route.getNamespace(), route.getMin(), route.getMax());
     }
 
     /** The ACTIVE shard holding the fewest chunks, among {@code allowed} (null: any) but not {@code excluded}. */
@@ -246,7 +246,12 @@ final class Planner {
         for (ChunkRoute route : chunks) {
             Set<String> allowed = allowed(zones, route);
             if (allowed != null && (targetShardId == null || !allowed.contains(targetShardId))) {
-                leastUsedShard(List.of(shardId), allowed);
+                try {
+                    leastUsedShard(List.of(shardId), allowed);
+                } catch (InvalidCommand noShard) {
+                    throw new InvalidCommand(shardField, shardId + " holds the chunk " + CommandRules.name(KeyHex.of(route.getMin())) + " of "
+                        + route.getNamespace() + ", whose zone has no other ACTIVE shard (" + allowed + "): it cannot be emptied");
+                }
             }
         }
         plane.publishShard(ShardDescriptor.newBuilder(shard).setState(ShardState.DRAINING).setVersion(shard.getVersion() + 1)
@@ -326,6 +331,12 @@ final class Planner {
         });
         if (migration.getLane() >= 0) {
             plane.requestOfLane(migration.getLane(), laneRequest(migration, abort ? LaneRequestKind.ABORT : LaneRequestKind.ROLLBACK));
+            return migration;
+        }
+        if (migration.getPhase() != MigrationPhase.PLANNED) {
+            // Under way without a lane (carried out before lanes existed): the request rides on its state until a lane takes it.
+            plane.publishMigration(MigrationState.newBuilder(migration).setAbortRequested(migration.getAbortRequested() || abort)
+                .setRollbackRequested(migration.getRollbackRequested() || !abort).setUpdatedAt(Instant.now()).build());
             return migration;
         }
         MigrationPhase end = abort ? MigrationPhase.ABORTED : MigrationPhase.ROLLED_BACK;

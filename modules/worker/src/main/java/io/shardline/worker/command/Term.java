@@ -111,8 +111,8 @@ final class Term {
         ConsumerGroupMetadata metadata = group;
         Ownership ownership = plane.ownership();
         long term = ownership.term();
-        if (held == null || metadata == null || !ownership.holdsTerm()) {
-            return;
+        if (held == null || metadata == null || !ownership.holdsTerm() || metadata.generationId() != term) {
+            return; // no term, or read across a hand-over: the next renewal reads the new term's generation
         }
         long started = System.nanoTime();
         try {

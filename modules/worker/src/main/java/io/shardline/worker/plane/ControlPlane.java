@@ -169,9 +169,12 @@ public final class ControlPlane implements AutoCloseable {
                 return result;
             } catch (RuntimeException e) {
                 if (fencedBy(e)) {
-                    ownership.ended("fenced: another worker owns the commands (" + e.getMessage() + ")");
+                    ownership.ended("fenced: another worker holds the partition of this term (" + e.getMessage() + ")");
                     closeProducer();
-                    throw new Ownership.Lost("fenced: another worker owns the commands");
+                    // If the partition is still assigned here (a commit with a stale generation, say), only a new
+                    // term brings it back: the command loop rejoins the group.
+                    newTermWanted = true;
+                    throw new Ownership.Lost("fenced: another worker holds the partition of this term");
                 }
                 try {
                     current.abortTransaction();

@@ -3,6 +3,7 @@ package io.shardline.worker.runner;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +55,8 @@ public final class MigrationRunner implements AutoCloseable {
     private final BlockingQueue<String> queue = new LinkedBlockingQueue<>();
     /** Migrations this worker is carrying out: the runner's, and those in their grace period. */
     private final Map<String, Migration> running = new ConcurrentHashMap<>();
+    /** Aborts ({@code true}) and rollbacks published on the state of a migration not running here, for its next run. */
+    private final Map<String, List<Boolean>> pendingRequests = new ConcurrentHashMap<>();
     /** Failures in a row per migration, counted within the phase they happened in (progress starts the count again). */
     private final Map<String, Failures> failures = new ConcurrentHashMap<>();
 
@@ -117,7 +120,8 @@ public final class MigrationRunner implements AutoCloseable {
 
     /**
      * An abort or rollback of an unfinished migration: sent to it when it runs here (and returned once a published
-     * state carries it), else published on its state, where a run takes it from.
+     * state carries it), else published on its state, where a run takes it from, and kept for the next run here too
+     * (the table that run starts from may not show the publication yet).
      */
     public void request(MigrationState migration, boolean abort) {
         CompletableFuture<Void> handed = null;
@@ -129,6 +133,8 @@ public final class MigrationRunner implements AutoCloseable {
                 plane.publishMigration(MigrationState.newBuilder(migration).setAbortRequested(migration.getAbortRequested() || abort)
                     .setRollbackRequested(migration.getRollbackRequested() || !abort).setOwnerEpoch(ownership.term())
                     .setUpdatedAt(Instant.now()).build());
+                pendingRequests.merge(migration.getMigrationId(), List.of(abort), (before, added) -> java.util.stream.Stream
+                    .concat(before.stream(), added.stream()).toList());
             }
         }
         if (handed != null) {
@@ -189,6 +195,9 @@ public final class MigrationRunner implements AutoCloseable {
                 return true; // ended, not this lane's, or already running here (its grace period, say): one run per migration
             }
             migration = new Migration(plane, config, listener, state);
+            // Requests published while it was not running are given to the run as well: taken in, they are on its first state.
+            pendingRequests.getOrDefault(migrationId, List.of()).forEach(migration::request);
+            pendingRequests.remove(migrationId);
             running.put(migrationId, migration);
         }
         return carry(migration, false);

@@ -77,6 +77,17 @@ class AdmissionTest {
     }
 
     @Test
+    void shouldGiveAMigrationUnderWayWithoutALaneTheFirstFreeLaneAndCountItsShardsBusy() {
+        List<MigrationState> migrations = List.of(migration("old", "s1", "s2", MigrationPhase.FENCED, -1, 1), waiting("same-shard", "s2", "s3", 2),
+            waiting("free", "s4", "s5", 3));
+
+        assertThat(admitted(Admission.next(migrations, 8, 1))).as("under way already: admitted whatever the parallelism").containsExactly("old@0");
+        assertThat(admitted(Admission.next(migrations, 8, 4))).containsExactly("old@0", "free@4");
+        assertThat(Admission.holdsShards(migrations.get(0))).isTrue();
+        assertThat(Admission.holdsShards(migrations.get(1))).isFalse();
+    }
+
+    @Test
     void shouldTakeWaitingMigrationsOldestFirst() {
         List<Admission.Admitted> next = Admission.next(List.of(waiting("young", "s1", "s2", 9), waiting("old", "s1", "s3", 1)), 8, 4);
 
