@@ -29,6 +29,7 @@ import io.shardline.worker.plane.Backoff;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.worker.plane.Ownership;
 import io.shardline.worker.runner.MigrationRunner;
+import io.shardline.worker.runner.Retirement;
 
 /**
  * The worker group's partitions held by this worker, each a {@link Term}: the one commands partition (whoever holds it
@@ -46,7 +47,10 @@ public final class CommandLoop implements AutoCloseable {
     static final Duration MAX_RETRY_BACKOFF = Duration.ofSeconds(30);
     /** How often the holder of the commands looks for waiting migrations to admit (besides after each command). */
     static final Duration ADMIT_EVERY = Duration.ofMillis(250);
-    /** How often the holder of the commands puts chunks back inside their zones (besides after each zone command). */
+    /**
+     * How often the holder of the commands puts chunks back inside their zones (besides after each zone command) and
+     * retires the drained shards whose last migration's end the lanes could not see yet.
+     */
     static final Duration ENFORCE_ZONES_EVERY = Duration.ofSeconds(5);
 
     private final WorkerConfig config;
@@ -182,7 +186,7 @@ public final class CommandLoop implements AutoCloseable {
                     }
                 }
                 admitWhenDue(current, !records.isEmpty());
-                enforceZonesWhenDue();
+                lookAtZonesAndDrainsWhenDue();
             }
         } finally {
             // Closing leaves the group: the rebalance listener hands the partitions over first.
@@ -275,14 +279,18 @@ public final class CommandLoop implements AutoCloseable {
         }
     }
 
-    /** The holder of the commands puts chunks back inside their zones every {@link #ENFORCE_ZONES_EVERY}. */
-    private void enforceZonesWhenDue() {
+    /**
+     * The holder of the commands retires drained shards and puts chunks back inside their zones every
+     * {@link #ENFORCE_ZONES_EVERY}.
+     */
+    private void lookAtZonesAndDrainsWhenDue() {
         long now = System.currentTimeMillis();
         if (!commands.holds() || !commands.ownership().valid() || now < nextZoneLook) {
             return;
         }
         nextZoneLook = now + ENFORCE_ZONES_EVERY.toMillis();
         try {
+            Retirement.retireDrained(plane);
             int changes = zones.enforce();
             if (changes > 0) {
                 LOG.info("worker {} put {} chunk(s) back inside their zones", config.workerId(), changes);

@@ -264,7 +264,7 @@ final class Planner {
                 : leastUsedShard(List.of(shardId), allowed);
             move(command, route.getNamespace(), KeyHex.of(route.getMin()), target, null);
         }
-        Retirement.retireIfEmpty(plane, shardId);
+        Retirement.retireIfEmpty(plane, shardId, null);
     }
 
     /**

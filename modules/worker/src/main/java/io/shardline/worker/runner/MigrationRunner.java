@@ -214,7 +214,9 @@ public final class MigrationRunner implements AutoCloseable {
         try {
             MigrationState reached = toEnd ? migration.runToEnd() : migration.runUntilCutOver();
             failures.remove(migrationId);
-            retireIfEmpty(reached.getSourceShardId());
+            if (MigrationPhases.ended(reached)) {
+                Retirement.retireIfEmpty(plane, reached.getSourceShardId(), migrationId);
+            }
             if (reached.getPhase() == MigrationPhase.CUT_OVER) {
                 graces.execute(() -> graceOf(migration));
                 inGrace = true;
@@ -304,11 +306,6 @@ public final class MigrationRunner implements AutoCloseable {
             LOG.warn("migration {}: the failure event could not be published: {}", state.getMigrationId(), notPublished.toString());
         }
         return backoff;
-    }
-
-    /** A DRAINING shard that owns no chunk and has no migration still running from it retires. */
-    public void retireIfEmpty(String shardId) {
-        Retirement.retireIfEmpty(plane, shardId);
     }
 
     @Override
