@@ -263,20 +263,8 @@ public final class CommandLoop implements AutoCloseable {
 
     /** The holder of the commands admits waiting migrations after each command and every {@link #ADMIT_EVERY}. */
     private void admitWhenDue(KafkaConsumer<byte[], byte[]> current, boolean afterRecords) {
-        long now = System.currentTimeMillis();
-        if (!commands.holds() || !commands.ownership().valid() || (!afterRecords && now < nextAdmission)) {
-            return;
-        }
-        nextAdmission = now + ADMIT_EVERY.toMillis();
-        try {
-            int lanesThere = current.partitionsFor(config.catalog().migrationLanes().name()).size();
-            planner.admit(lanesThere, config.maxParallelMigrations());
-        } catch (Ownership.Lost lost) {
-            LOG.info("worker {} admits no migration: {}", config.workerId(), lost.getMessage());
-        } catch (RuntimeException failed) {
-            LOG.warn("worker {} could not admit migrations now ({}); it looks again in {} ms", config.workerId(), failed.toString(),
-                ADMIT_EVERY.toMillis());
-        }
+        nextAdmission = whenDue(nextAdmission, afterRecords, ADMIT_EVERY, "admit migrations", () ->
+            planner.admit(current.partitionsFor(config.catalog().migrationLanes().name()).size(), config.maxParallelMigrations()));
     }
 
     /**
@@ -284,23 +272,32 @@ public final class CommandLoop implements AutoCloseable {
      * {@link #ENFORCE_ZONES_EVERY}.
      */
     private void lookAtZonesAndDrainsWhenDue() {
-        long now = System.currentTimeMillis();
-        if (!commands.holds() || !commands.ownership().valid() || now < nextZoneLook) {
-            return;
-        }
-        nextZoneLook = now + ENFORCE_ZONES_EVERY.toMillis();
-        try {
+        nextZoneLook = whenDue(nextZoneLook, false, ENFORCE_ZONES_EVERY, "look at the drains and zones", () -> {
             Retirement.retireDrained(plane);
             int changes = zones.enforce();
             if (changes > 0) {
                 LOG.info("worker {} put {} chunk(s) back inside their zones", config.workerId(), changes);
             }
-        } catch (Ownership.Lost lost) {
-            LOG.info("worker {} keeps no zone now: {}", config.workerId(), lost.getMessage());
-        } catch (RuntimeException failed) {
-            LOG.warn("worker {} could not look at the zones now ({}); it looks again in {} s", config.workerId(), failed.toString(),
-                ENFORCE_ZONES_EVERY.toSeconds());
+        });
+    }
+
+    /**
+     * Runs a task of the holder of the commands when it holds them, its lease holds, and the task is due ({@code now}, or
+     * {@code next} has come); a failure is logged and the task tried again at its next time. Returns the next due time.
+     */
+    private long whenDue(long next, boolean now, Duration every, String what, Runnable task) {
+        long at = System.currentTimeMillis();
+        if (!commands.holds() || !commands.ownership().valid() || (!now && at < next)) {
+            return next;
         }
+        try {
+            task.run();
+        } catch (Ownership.Lost lost) {
+            LOG.info("worker {} does not {} now: {}", config.workerId(), what, lost.getMessage());
+        } catch (RuntimeException failed) {
+            LOG.warn("worker {} could not {} now ({}); it tries again in {} ms", config.workerId(), what, failed.toString(), every.toMillis());
+        }
+        return at + every.toMillis();
     }
 
     /** Renews the lease of every term this worker holds. */

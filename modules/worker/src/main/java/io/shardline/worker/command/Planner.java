@@ -82,6 +82,14 @@ final class Planner {
         return known;
     }
 
+    /** The routing keys of the chunks that unfinished migrations hold or plan to move: chunks no new move may take. */
+    Set<String> chunksMoving() {
+        Set<String> moving = new java.util.HashSet<>();
+        migrations().values().stream().filter(m -> !MigrationPhases.ended(m))
+            .forEach(m -> moving.add(TopicCatalog.routingKey(m.getNamespace(), KeyHex.of(m.getChunkMin()))));
+        return moving;
+    }
+
     /**
      * Admits the waiting migrations whose shards are free to free lanes (see {@link Admission}): each admission is its
      * state with the lane and a RUN request on that lane's partition, in one transaction. Returns how many.
@@ -273,15 +281,14 @@ final class Planner {
      * shard. Returns the moves' shard pairs in the order planned (they run in rounds of disjoint pairs).
      */
     List<List<String>> rebalance(ShardCommand command, String namespace) {
-        Map<String, MigrationState> known = migrations();
+        Set<String> busy = chunksMoving();
         Zones zones = zones();
         List<String> active = plane.shards().values().values().stream().filter(s -> s.getState() == ShardState.ACTIVE)
             .map(ShardDescriptor::getShardId).toList();
         Map<String, List<ChunkRoute>> byZone = new java.util.TreeMap<>();
         plane.routing().values().values().stream()
             .filter(r -> (namespace == null || namespace.equals(r.getNamespace())) && r.getState() == ChunkState.ACTIVE && r.getMigrationId() == null
-                && known.values().stream().noneMatch(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(r.getNamespace())
-                    && m.getChunkMin().equals(r.getMin())))
+                && !busy.contains(TopicCatalog.routingKey(r.getNamespace(), KeyHex.of(r.getMin()))))
             .forEach(r -> {
                 String zone = zones.zoneOf(r.getNamespace(), r.getMin(), r.getMax());
                 byZone.computeIfAbsent(zone == null ? "" : zone, z -> new ArrayList<>()).add(r);

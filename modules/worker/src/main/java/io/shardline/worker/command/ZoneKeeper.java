@@ -16,7 +16,7 @@ import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.CommandRules.Subject;
 import io.shardline.core.key.KeyHex;
 import io.shardline.core.routing.Zones;
-import io.shardline.schemas.MigrationPhases;
+import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.NamespaceConfig;
@@ -108,12 +108,11 @@ final class ZoneKeeper {
         if (!zones.any()) {
             return 0;
         }
-        var migrations = plane.migrations().values().values();
+        Set<String> moving = planner.chunksMoving();
         int changes = 0;
         for (ChunkRoute route : List.copyOf(plane.routing().values().values())) {
             if (!zones.namespaces().contains(route.getNamespace()) || route.getState() != ChunkState.ACTIVE || route.getMigrationId() != null
-                || migrations.stream().anyMatch(m -> !MigrationPhases.ended(m) && m.getNamespace().equals(route.getNamespace())
-                    && m.getChunkMin().equals(route.getMin()))) {
+                || moving.contains(TopicCatalog.routingKey(route.getNamespace(), KeyHex.of(route.getMin())))) {
                 continue;
             }
             try {
