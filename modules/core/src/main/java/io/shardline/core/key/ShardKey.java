@@ -12,6 +12,13 @@ import java.util.HexFormat;
  */
 public final class ShardKey implements Comparable<ShardKey> {
 
+    /**
+     * The field in which every stored document carries its encoded shard key, as a lowercase hex string: hex strings
+     * compare as MongoDB compares strings (by bytes), in the order of the keys, so a chunk is the range
+     * {@code {_sk: {$gte: min, $lt: max}}} on any shard.
+     */
+    public static final String DOCUMENT_FIELD = "_sk";
+
     /** The smallest key: every other key is greater. */
     public static final ShardKey MIN = new ShardKey(new byte[0]);
 

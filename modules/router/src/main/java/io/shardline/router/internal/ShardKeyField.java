@@ -8,7 +8,7 @@ package io.shardline.router.internal;
  */
 public final class ShardKeyField {
 
-    public static final String NAME = "_sk";
+    public static final String NAME = io.shardline.core.key.ShardKey.DOCUMENT_FIELD;
 
     private ShardKeyField() {
     }

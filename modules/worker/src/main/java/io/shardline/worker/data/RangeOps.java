@@ -30,7 +30,7 @@ import com.mongodb.client.model.WriteModel;
 public final class RangeOps {
 
     /** The stored shard-key field (as the router writes it). */
-    public static final String KEY_FIELD = "_sk";
+    public static final String KEY_FIELD = io.shardline.core.key.ShardKey.DOCUMENT_FIELD;
     /** Documents per reply of a scan: a whole range in one reply would exceed the wire protocol's message size. */
     private static final int SCAN_BATCH = 1_000;
     /**

@@ -1,0 +1,87 @@
+package io.shardline.backup;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import io.shardline.schemas.KafkaClients;
+
+/**
+ * Reads one CDC topic ({@code cdc.<shard>.<db>.<coll>}, one partition) from an offset, as {@link ChangeRecord}s. A
+ * topic that does not exist yet reads as empty: a collection gets its topic with its first captured change.
+ */
+final class CdcReader implements AutoCloseable {
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicPartition partition;
+    private final boolean exists;
+
+    CdcReader(String bootstrapServers, String topic) {
+        Map<String, Object> settings = KafkaClients.fromEnvironment(bootstrapServers).common();
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "backup-" + UUID.randomUUID());
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        this.consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.partition = new TopicPartition(topic, 0);
+        this.exists = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream().anyMatch(p -> p.partition() == 0);
+        if (exists) {
+            consumer.assign(List.of(partition));
+        }
+    }
+
+    String topic() {
+        return partition.topic();
+    }
+
+    /** The offset the next record written will get (0 for a topic not there yet). */
+    long endOffset() {
+        return exists ? consumer.endOffsets(List.of(partition)).get(partition) : 0;
+    }
+
+    /** The first offset the topic still holds (0 for a topic not there yet): retention deleted everything before it. */
+    long earliestOffset() {
+        return exists ? consumer.beginningOffsets(List.of(partition)).get(partition) : 0;
+    }
+
+    void seek(long offset) {
+        if (exists) {
+            consumer.seek(partition, offset);
+        }
+    }
+
+    /** The next offset to read. */
+    long position() {
+        return exists ? consumer.position(partition) : 0;
+    }
+
+    /** The records that arrive within {@code wait}, each parsed; a record that cannot be read throws, naming its offset. */
+    List<ChangeRecord> poll(Duration wait) {
+        if (!exists) {
+            return List.of();
+        }
+        List<ChangeRecord> changes = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(wait)) {
+            try {
+                changes.add(ChangeRecord.of(record));
+            } catch (IllegalArgumentException malformed) {
+                throw new BackupException(partition.topic() + " offset " + record.offset() + ": " + malformed.getMessage()
+                    + "; the change it carries cannot be applied, so no consistent image spans it", malformed);
+            }
+        }
+        return changes;
+    }
+
+    @Override
+    public void close() {
+        consumer.close();
+    }
+}

@@ -1,0 +1,193 @@
+package io.shardline.backup;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+import org.bson.BsonString;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+
+import io.shardline.core.key.KeyRange;
+import io.shardline.core.key.ShardKey;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.MigrationState;
+
+/**
+ * Restores a shard's namespaces as they were at a moment: a base (the newest backup consistent by then, or, when
+ * none is and the CDC topics still hold everything from the connector's start, an empty shard), then every captured
+ * change after the base up to and including that moment, in the topic's order; then only the documents of the key
+ * ranges the shard owned at that moment are kept. Every file is checked against the manifest before anything is
+ * written. Progress is recorded on the target ({@code shardline.restores}), and every write is an upsert or a
+ * delete by {@code _id}, so a restore run again with the same arguments resumes and never duplicates.
+ */
+public final class ShardRestore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ShardRestore.class);
+    static final String PROGRESS_DATABASE = "shardline";
+    static final String PROGRESS_COLLECTION = "restores";
+    /** A restore to the newest change the topics hold when it starts. */
+    public static final long LATEST = Long.MAX_VALUE;
+
+    /**
+     * @param shardId    the shard whose backups and CDC topics are read
+     * @param at         the moment, epoch milliseconds, or {@link #LATEST}
+     * @param backupId   the backup to start from; {@code null}: the newest one consistent by {@code at}
+     * @param namespaces the namespaces to restore; {@code null}: all the base holds
+     * @param targetUri  where to write: a fresh shard, or the shard itself with {@code inPlace}
+     * @param inPlace    the target is the live shard: the state is built aside, then the live collections are made equal to it
+     */
+    public record Request(String shardId, long at, String backupId, List<String> namespaces, String targetUri, boolean inPlace) {
+    }
+
+    /**
+     * What the control plane says now: the ranges the shard owns and when that was read, the migrations' history,
+     * and the namespaces there are.
+     */
+    public record ClusterView(Map<String, List<KeyRange>> rangesNow, long now, Collection<MigrationState> migrations, List<String> namespaces) {
+    }
+
+    /** What one namespace's restore did. */
+    public record NamespaceResult(String namespace, long loaded, long changesApplied, long removedNotOwned, long documents, long newestChangeAt) {
+    }
+
+    /** What a restore did: its base ({@code backup <id>} or {@code stream}) and each namespace. */
+    public record Result(String base, long at, List<NamespaceResult> namespaces) {
+    }
+
+    private final String bootstrapServers;
+    private final BackupCatalog catalog;
+
+    public ShardRestore(String bootstrapServers, BackupCatalog catalog) {
+        this.bootstrapServers = bootstrapServers;
+        this.catalog = catalog;
+    }
+
+    public Result restore(Request request, ClusterView view) {
+        RestoreBase base = RestoreBase.choose(bootstrapServers, catalog, request, view);
+        if (base.manifest() != null) {
+            BackupCatalog.verify(base.folder(), base.manifest());
+        }
+        Map<String, List<KeyRange>> owned = Ownership.at(request.shardId(), request.at() == LATEST ? view.now() : request.at(),
+            base.knownRanges(), base.knownAt(), view.migrations());
+        List<NamespaceResult> results = new ArrayList<>();
+        try (MongoClient target = MongoClients.create(request.targetUri())) {
+            MongoCollection<Document> progress = progress(target);
+            for (String namespace : base.namespaces()) {
+                String key = request.shardId() + "/" + base.name() + "/" + request.at() + "/" + namespace;
+                results.add(restoreNamespace(target, progress, key, request, base, namespace, owned.getOrDefault(namespace, List.of())));
+            }
+        }
+        return new Result(base.name(), request.at(), results);
+    }
+
+    private NamespaceResult restoreNamespace(MongoClient target, MongoCollection<Document> progress, String key, Request request, RestoreBase base,
+                                             String namespace, List<KeyRange> owned) {
+        int dot = namespace.indexOf('.');
+        MongoCollection<RawBsonDocument> live = target.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+        MongoCollection<RawBsonDocument> stage = request.inPlace()
+            ? target.getDatabase(PROGRESS_DATABASE).getCollection("restore." + namespace, RawBsonDocument.class) : live;
+        Document mark = progress.find(Filters.eq("_id", key)).first();
+        if (mark != null && "DONE".equals(mark.getString("phase"))) {
+            LOG.info("restore {}: already done, skipped", key);
+            return new NamespaceResult(namespace, mark.getLong("loaded"), mark.getLong("changes"), mark.getLong("removed"), live.countDocuments(),
+                mark.getLong("newestChangeAt"));
+        }
+        boolean resuming = mark != null;
+        if (!resuming) {
+            if (request.inPlace()) {
+                stage.drop();
+            } else if (live.countDocuments() > 0) {
+                throw new BackupException(request.targetUri() + " " + namespace + ": holds " + live.countDocuments()
+                    + " documents; --into needs an empty shard, or the same restore again to resume it");
+            }
+            progress.insertOne(new Document("_id", key).append("phase", "LOADING").append("startedAt", Instant.now().toEpochMilli()));
+        }
+        StageWriter writer = new StageWriter(stage, resuming);
+        long loaded = base.manifest() == null ? 0 : load(base, namespace, writer);
+        long[] replayed = replay(base, request, namespace, writer);
+        long removed = writer.keepOnly(owned);
+        if (request.inPlace()) {
+            writer.copyOnto(live);
+            stage.drop();
+        }
+        progress.updateOne(Filters.eq("_id", key), new Document("$set", new Document("phase", "DONE").append("loaded", loaded)
+            .append("changes", replayed[0]).append("removed", removed).append("newestChangeAt", replayed[1])
+            .append("finishedAt", Instant.now().toEpochMilli())));
+        long documents = live.countDocuments();
+        LOG.info("restore {}: {} loaded, {} changes applied, {} outside the owned ranges removed, {} documents", key, loaded, replayed[0], removed, documents);
+        return new NamespaceResult(namespace, loaded, replayed[0], removed, documents, replayed[1]);
+    }
+
+    private static long load(RestoreBase base, String namespace, StageWriter writer) {
+        BackupManifest.NamespaceDump dump = base.manifest().dump(namespace);
+        Path file = base.folder().resolve(dump.dataFile());
+        try {
+            long count = DumpFiles.read(file, base.manifest().gzip(), writer::load);
+            writer.flush();
+            if (count != dump.documents()) {
+                throw new BackupException(file + ": holds " + count + " documents, the manifest says " + dump.documents());
+            }
+            return count;
+        } catch (IOException e) {
+            throw new BackupException(file + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** Applies the changes after the base up to the moment; returns {changes applied, when the newest applied one happened}. */
+    private long[] replay(RestoreBase base, Request request, String namespace, StageWriter writer) {
+        String topic = TopicCatalog.cdcTopic(request.shardId(), namespace);
+        long applied = 0;
+        long newest = 0;
+        try (CdcReader cdc = new CdcReader(bootstrapServers, topic)) {
+            long end = cdc.endOffset();
+            long from = base.startOffsets().getOrDefault(namespace, 0L);
+            if (cdc.earliestOffset() > from) {
+                throw new BackupException(topic + ": retention deleted offsets " + from + " to " + (cdc.earliestOffset() - 1)
+                    + ", which the restore needs after its base " + base.name() + "; restore from a newer backup");
+            }
+            cdc.seek(from);
+            boolean past = false;
+            while (!past && cdc.position() < end) {
+                for (ChangeRecord change : cdc.poll(Duration.ofMillis(500))) {
+                    if (change.offset() >= end || change.wallTime() > request.at()) {
+                        if (change.snapshot() && base.manifest() == null) {
+                            throw new BackupException(topic + ": the connector's initial snapshot read documents until " + Instant.ofEpochMilli(change.wallTime())
+                                + "; the stream alone restores to times after it");
+                        }
+                        past = true;
+                        break;
+                    }
+                    if (!change.marker()) {
+                        writer.apply(change);
+                        applied++;
+                        newest = change.wallTime();
+                    }
+                }
+            }
+        }
+        writer.flush();
+        return new long[] {applied, newest};
+    }
+
+    /** Where the restore's progress records live on a target: one per namespace restored. */
+    public static MongoCollection<Document> progress(MongoClient target) {
+        return target.getDatabase(PROGRESS_DATABASE).getCollection(PROGRESS_COLLECTION);
+    }
+
+    static boolean owned(RawBsonDocument document, List<KeyRange> ranges) {
+        return document.get(ShardKey.DOCUMENT_FIELD) instanceof BsonString key && Ownership.contains(ranges, ShardKey.ofHex(key.getValue()));
+    }
+}
