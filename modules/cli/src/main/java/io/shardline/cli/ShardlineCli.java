@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         CommandVerbs.Drain.class, CommandVerbs.Rollback.class, CommandVerbs.Abort.class, io.shardline.cli.ops.ZoneCommands.class,
         io.shardline.cli.ops.BackupCommands.Backup.class, io.shardline.cli.ops.BackupCommands.Backups.class, io.shardline.cli.ops.BackupCommands.Restore.class,
         RoleCommands.Router.class, RoleCommands.Controller.class, RoleCommands.Worker.class, RoleCommands.Admin.class, RoleCommands.Token.class,
+        io.shardline.cli.roles.BackupAgentRole.class,
         CommandLine.HelpCommand.class})
 public final class ShardlineCli {
 

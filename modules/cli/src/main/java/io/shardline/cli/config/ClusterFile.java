@@ -62,6 +62,12 @@ import io.shardline.schemas.avro.Thresholds;
  *     passwordFile: secrets/auth-service.password   # first line; relative to this file
  *     roles: [readWrite]          # read | readWrite | admin
  *     tenant: acme                # optional: the user reaches this tenant's documents only
+ * backup:                         # the backup role's schedule (shardline backup-agent)
+ *   every: 1h
+ *   keep: 24
+ *   dir: /var/backups/shardline
+ *   gzip: true                    # optional, default false
+ *   staleAfter: 3h                # optional, default twice every
  * </pre>
  */
 public final class ClusterFile {
@@ -72,6 +78,10 @@ public final class ClusterFile {
 
     /** A user of the router's wire protocol, as declared; the password stays in its file until a router reads it. */
     public record User(String name, String passwordFile, List<String> roles, String tenant) {
+    }
+
+    /** The backup role's schedule; {@code null} when the file has no backup section. */
+    public record Backup(Duration every, long keep, String dir, boolean gzip, Duration staleAfter) {
     }
 
     /** One namespace as declared, with the number of chunks of its first routing table. */
@@ -96,12 +106,19 @@ public final class ClusterFile {
     private final List<ShardDescriptor> shards;
     private final List<Namespace> namespaces;
     private final List<User> users;
+    private final Backup backup;
 
-    private ClusterFile(Kafka kafka, List<ShardDescriptor> shards, List<Namespace> namespaces, List<User> users) {
+    private ClusterFile(Kafka kafka, List<ShardDescriptor> shards, List<Namespace> namespaces, List<User> users, Backup backup) {
         this.kafka = kafka;
         this.shards = shards;
         this.namespaces = namespaces;
         this.users = users;
+        this.backup = backup;
+    }
+
+    /** The backup schedule; {@code null} when the file declares none. */
+    public Backup backup() {
+        return backup;
     }
 
     /** The wire protocol's users; empty when the file declares none. */
@@ -145,7 +162,7 @@ public final class ClusterFile {
             if (!(root instanceof MappingNode top)) {
                 throw new Invalid(List.of(name + ":1: the file must be a mapping with shards and namespaces"));
             }
-            Map<String, Node> fields = fields(top, "", Set.of("kafka", "shards", "namespaces", "users"));
+            Map<String, Node> fields = fields(top, "", Set.of("kafka", "shards", "namespaces", "users", "backup"));
             Kafka kafka = new Kafka(null, null, null);
             Node kafkaNode = fields.get("kafka");
             if (kafkaNode instanceof MappingNode mapping) {
@@ -209,10 +226,37 @@ public final class ClusterFile {
                     users.add(user);
                 }
             }
+            Backup backup = backup(fields.get("backup"));
             if (!problems.isEmpty()) {
                 throw new Invalid(problems);
             }
-            return new ClusterFile(kafka, shards, namespaces, users);
+            return new ClusterFile(kafka, shards, namespaces, users, backup);
+        }
+
+        private Backup backup(Node node) {
+            if (node == null) {
+                return null;
+            }
+            if (!(node instanceof MappingNode mapping)) {
+                problem(node, "backup", "must be a mapping of every, keep, dir, gzip, staleAfter");
+                return null;
+            }
+            Map<String, Node> section = fields(mapping, "backup.", Set.of("every", "keep", "dir", "gzip", "staleAfter"));
+            Duration every = duration(section, "every", "backup");
+            if (every == null && section.get("every") == null) {
+                problem(mapping, "backup.every", "is required");
+            }
+            long keep = positive(section, "keep", "backup", mapping, true, 1);
+            String dir = text(section, "dir", "backup", mapping, true);
+            String gzip = text(section, "gzip", "backup", mapping, false);
+            if (gzip != null && !Set.of("true", "false").contains(gzip)) {
+                problem(section.get("gzip"), "backup.gzip", "must be true or false, was '" + gzip + "'");
+            }
+            Duration staleAfter = duration(section, "staleAfter", "backup");
+            if (every != null && staleAfter != null && staleAfter.compareTo(every) <= 0) {
+                problem(section.get("staleAfter"), "backup.staleAfter", "must be longer than every (" + every + "), was " + staleAfter);
+            }
+            return new Backup(every, keep, dir, "true".equals(gzip), staleAfter == null && every != null ? every.multipliedBy(2) : staleAfter);
         }
 
         private User user(MappingNode node, String path) {

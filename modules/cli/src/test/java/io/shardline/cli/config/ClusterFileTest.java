@@ -102,6 +102,28 @@ class ClusterFileTest {
     }
 
     @Test
+    void shouldReadTheBackupScheduleAndNameWhatIsWrongWithIt() {
+        String shardsAndNamespaces = """
+            shards:
+              - {id: s1, uri: "mongodb://a", capacityBytes: 1, capacityOpsPerSec: 1}
+            namespaces:
+              - {namespace: auth.users, strategy: hashed, shardKey: [userId]}
+            """;
+        assertThat(ClusterFile.parse("c.yaml", shardsAndNamespaces).backup()).isNull();
+        ClusterFile.Backup backup = ClusterFile.parse("c.yaml", shardsAndNamespaces + "backup: {every: 30m, keep: 4, dir: /b, staleAfter: 2h}\n").backup();
+        assertThat(backup).isEqualTo(new ClusterFile.Backup(java.time.Duration.ofMinutes(30), 4, "/b", false, java.time.Duration.ofHours(2)));
+
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> ClusterFile.parse("c.yaml", shardsAndNamespaces
+            + "backup: {every: soon, keep: 0, gzip: maybe, colour: blue}\n"));
+        assertThat(((ClusterFile.Invalid) thrown).problems())
+            .anySatisfy(p -> assertThat(p).contains("backup.every", "duration"))
+            .anySatisfy(p -> assertThat(p).contains("backup.keep", "positive"))
+            .anySatisfy(p -> assertThat(p).contains("backup.dir", "required"))
+            .anySatisfy(p -> assertThat(p).contains("backup.gzip", "true or false"))
+            .anySatisfy(p -> assertThat(p).contains("backup.colour"));
+    }
+
+    @Test
     void shouldNameTheLineOfMalformedYaml() {
         assertThatThrownBy(() -> ClusterFile.parse("shardline.yaml", "shards:\n  - id: s1\n    uri: [unclosed\n"))
             .isInstanceOf(ClusterFile.Invalid.class).hasMessageStartingWith("shardline.yaml:").hasMessageContaining("not valid YAML");
