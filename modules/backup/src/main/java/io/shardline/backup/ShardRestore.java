@@ -36,8 +36,7 @@ import io.shardline.schemas.avro.MigrationState;
 public final class ShardRestore {
 
     private static final Logger LOG = LoggerFactory.getLogger(ShardRestore.class);
-    static final String PROGRESS_DATABASE = "shardline";
-    static final String PROGRESS_COLLECTION = "restores";
+    static final String PROGRESS_DATABASE = RestoreRecords.DATABASE;
     /** A restore to the newest change the topics hold when it starts. */
     public static final long LATEST = Long.MAX_VALUE;
 
@@ -100,7 +99,7 @@ public final class ShardRestore {
         MongoCollection<RawBsonDocument> stage = request.inPlace()
             ? target.getDatabase(PROGRESS_DATABASE).getCollection("restore." + namespace, RawBsonDocument.class) : live;
         Document mark = progress.find(Filters.eq("_id", key)).first();
-        if (mark != null && "DONE".equals(mark.getString("phase"))) {
+        if (mark != null && RestoreRecords.DONE.equals(mark.getString(RestoreRecords.PHASE))) {
             LOG.info("restore {}: already done, skipped", key);
             return new NamespaceResult(namespace, mark.getLong("loaded"), mark.getLong("changes"), mark.getLong("removed"), live.countDocuments(),
                 mark.getLong("newestChangeAt"));
@@ -113,7 +112,8 @@ public final class ShardRestore {
                 throw new BackupException(request.targetUri() + " " + namespace + ": holds " + live.countDocuments()
                     + " documents; --into needs an empty shard, or the same restore again to resume it");
             }
-            progress.insertOne(new Document("_id", key).append("phase", "LOADING").append("startedAt", Instant.now().toEpochMilli()));
+            progress.insertOne(new Document("_id", key).append(RestoreRecords.SHARD, request.shardId()).append(RestoreRecords.NAMESPACE, namespace)
+                .append("base", base.name()).append("at", request.at()).append(RestoreRecords.PHASE, "LOADING").append("startedAt", Instant.now().toEpochMilli()));
         }
         StageWriter writer = new StageWriter(stage, resuming);
         long loaded = base.manifest() == null ? 0 : load(base, namespace, writer);
@@ -123,7 +123,7 @@ public final class ShardRestore {
             writer.copyOnto(live);
             stage.drop();
         }
-        progress.updateOne(Filters.eq("_id", key), new Document("$set", new Document("phase", "DONE").append("loaded", loaded)
+        progress.updateOne(Filters.eq("_id", key), new Document("$set", new Document(RestoreRecords.PHASE, RestoreRecords.DONE).append("loaded", loaded)
             .append("changes", replayed[0]).append("removed", removed).append("newestChangeAt", replayed[1])
             .append("finishedAt", Instant.now().toEpochMilli())));
         long documents = live.countDocuments();
@@ -184,7 +184,7 @@ public final class ShardRestore {
 
     /** Where the restore's progress records live on a target: one per namespace restored. */
     public static MongoCollection<Document> progress(MongoClient target) {
-        return target.getDatabase(PROGRESS_DATABASE).getCollection(PROGRESS_COLLECTION);
+        return RestoreRecords.of(target);
     }
 
     static boolean owned(RawBsonDocument document, List<KeyRange> ranges) {

@@ -17,6 +17,7 @@ import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.AbortMigration;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.DrainShard;
+import io.shardline.schemas.avro.ReplaceShard;
 import io.shardline.schemas.avro.MergeShards;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
@@ -119,6 +120,15 @@ public final class CommandPlanner {
             CommandRules.activeShard(plane.shards(), Subject.SHARD, into);
             CommandRules.distinct(from, into);
             return new Planned(from, MergeShards.newBuilder().setSourceShardId(from).setTargetShardId(into).build(), "merge " + from + " into " + into, null);
+        });
+    }
+
+    /** Hands every chunk of a lost shard to a replacement holding a restore of it; the workers check the restore too. */
+    public Planned replaceShard(String shard, String replacement) {
+        return named(Map.of(Subject.SHARD, "shard", Subject.TARGET, "with", Subject.MIGRATION, "shard"), () -> {
+            CommandRules.replaceable(plane.shards(), plane.routing(null), plane.migrations().values(), required("shard", shard), required("with", replacement));
+            return new Planned(shard, ReplaceShard.newBuilder().setShardId(shard).setReplacementShardId(replacement).build(),
+                "replace " + shard + " with " + replacement, null);
         });
     }
 

@@ -177,6 +177,32 @@ public final class CommandRules {
         }
     }
 
+    /**
+     * A shard another can replace: registered and not retired, the replacement registered, ACTIVE and owning no chunk,
+     * and no unfinished migration on either.
+     */
+    public static void replaceable(Map<String, ShardDescriptor> shards, Collection<ChunkRoute> routes, Collection<MigrationState> migrations,
+                                   String shardId, String replacementId) {
+        ShardDescriptor lost = shards.get(shardId);
+        if (lost == null || lost.getState() == ShardState.RETIRED) {
+            throw new Violation(Subject.SHARD, lost == null ? "no shard " + shardId : "shard " + shardId + " is retired");
+        }
+        activeShard(shards, Subject.TARGET, replacementId);
+        if (shardId.equals(replacementId)) {
+            throw new Violation(Subject.TARGET, "a shard cannot replace itself");
+        }
+        routes.stream().filter(route -> route.getShardId().equals(replacementId)).findFirst().ifPresent(route -> {
+            throw new Violation(Subject.TARGET, "shard " + replacementId + " owns chunk " + name(KeyHex.of(route.getMin())) + " of " + route.getNamespace()
+                + "; a replacement starts empty");
+        });
+        migrations.stream().filter(m -> !MigrationPhases.ended(m))
+            .filter(m -> java.util.Set.of(shardId, replacementId).contains(m.getSourceShardId()) || java.util.Set.of(shardId, replacementId).contains(m.getTargetShardId()))
+            .findFirst().ifPresent(m -> {
+                throw new Violation(Subject.MIGRATION, "migration " + m.getMigrationId() + " (" + m.getSourceShardId() + " -> " + m.getTargetShardId()
+                    + ") has not ended; abort it or let it end first");
+            });
+    }
+
     /** A chunk as operators name it: its min key in hex, {@code min} for the first. */
     public static String name(String minHex) {
         return minHex == null || minHex.isEmpty() ? "min" : minHex;

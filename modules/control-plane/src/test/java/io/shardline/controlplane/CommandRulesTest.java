@@ -138,4 +138,21 @@ class CommandRulesTest {
         assertThat(CommandRules.pinned(zones(), NS, "20", "40").getTenant()).isEqualTo("acme");
         assertViolation(() -> CommandRules.pinned(zones(), NS, "20", null), Subject.RANGE, "no range [20, +inf)");
     }
+
+    @Test
+    void shouldReplaceOnlyALiveRegistrationWithAnEmptyActiveShardAndNoMigrationUnderWay() {
+        Map<String, ShardDescriptor> shards = Map.of("s1", shard("s1", ShardState.ACTIVE), "s2", shard("s2", ShardState.ACTIVE),
+            "r1", shard("r1", ShardState.ACTIVE), "old", shard("old", ShardState.RETIRED), "new", shard("new", ShardState.DRAINING));
+        List<ChunkRoute> routes = List.of(route("", "80", "s1"), route("80", null, "s2"));
+
+        CommandRules.replaceable(shards, routes, List.of(), "s1", "r1");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(), "nope", "r1"), Subject.SHARD, "no shard nope");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(), "old", "r1"), Subject.SHARD, "retired");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(), "s1", "new"), Subject.TARGET, "not ACTIVE");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(), "s1", "s2"), Subject.TARGET, "owns chunk 80");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(), "r1", "r1"), Subject.TARGET, "itself");
+        assertViolation(() -> CommandRules.replaceable(shards, routes, List.of(migration("m1", "", MigrationPhase.COPYING)), "s1", "r1"),
+            Subject.MIGRATION, "m1");
+        CommandRules.replaceable(shards, routes, List.of(migration("m1", "", MigrationPhase.CLEANED)), "s1", "r1");
+    }
 }

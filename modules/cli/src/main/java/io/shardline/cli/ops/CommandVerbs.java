@@ -87,6 +87,21 @@ public final class CommandVerbs {
         }
     }
 
+    @Command(name = "replace-shard", mixinStandardHelpOptions = true,
+        description = "Disaster recovery: hand every chunk of a lost shard, without copying, to a shard holding a completed restore of it (see restore --into).")
+    public static final class ReplaceShardVerb extends PublishingCommand {
+        @Option(names = "--shard", required = true, description = "The lost shard.")
+        String shard;
+
+        @Option(names = "--with", required = true, description = "The registered, empty shard the restore was written into.")
+        String replacement;
+
+        @Override
+        protected CommandPlanner.Planned plan(CommandPlanner planner) {
+            return planner.replaceShard(shard, replacement);
+        }
+    }
+
     @Command(name = "rollback", mixinStandardHelpOptions = true,
         description = "Roll a migration back: before its cutover the target copy is dropped; within the grace period the source owns the range again.")
     public static final class Rollback extends PublishingCommand {

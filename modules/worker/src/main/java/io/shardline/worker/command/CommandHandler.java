@@ -16,6 +16,7 @@ import io.shardline.schemas.avro.MergeShards;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.schemas.avro.Rebalance;
+import io.shardline.schemas.avro.ReplaceShard;
 import io.shardline.schemas.avro.RollbackMigration;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardEventType;
@@ -98,6 +99,8 @@ final class CommandHandler {
             List<List<String>> moves = planner.rebalance(command, rebalance.getNamespace());
             planner.accepted(command, null, rebalance.getNamespace(), "rebalance: " + moves.size() + " chunk moves planned, in "
                 + Admission.rounds(moves) + " rounds of disjoint shard pairs");
+        } else if (body instanceof ReplaceShard replace) {
+            new Replacement(plane).replace(command, replace.getShardId(), replace.getReplacementShardId());
         } else if (body instanceof AddShard add) {
             planner.addShard(command, add.getShard());
         } else if (body instanceof ZoneShard zoneShard) {
