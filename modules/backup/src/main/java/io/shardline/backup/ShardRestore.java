@@ -58,8 +58,13 @@ public final class ShardRestore {
     public record ClusterView(Map<String, List<KeyRange>> rangesNow, long now, Collection<MigrationState> migrations, List<String> namespaces) {
     }
 
-    /** What one namespace's restore did. */
-    public record NamespaceResult(String namespace, long loaded, long changesApplied, long removedNotOwned, long documents, long newestChangeAt) {
+    /**
+     * What one namespace's restore did: documents loaded from the base, changes applied after it (the newest applied
+     * at {@code newestChangeAt}), documents removed as outside the owned ranges, documents in the end, and how long the
+     * load and the replay took.
+     */
+    public record NamespaceResult(String namespace, long loaded, long changesApplied, long removedNotOwned, long documents, long newestChangeAt,
+                                 long loadMillis, long replayMillis) {
     }
 
     /** What a restore did: its base ({@code backup <id>} or {@code stream}) and each namespace. */
@@ -102,7 +107,7 @@ public final class ShardRestore {
         if (mark != null && RestoreRecords.DONE.equals(mark.getString(RestoreRecords.PHASE))) {
             LOG.info("restore {}: already done, skipped", key);
             return new NamespaceResult(namespace, mark.getLong("loaded"), mark.getLong("changes"), mark.getLong("removed"), live.countDocuments(),
-                mark.getLong("newestChangeAt"));
+                mark.getLong("newestChangeAt"), 0, 0);
         }
         boolean resuming = mark != null;
         if (!resuming) {
@@ -116,8 +121,11 @@ public final class ShardRestore {
                 .append("base", base.name()).append("at", request.at()).append(RestoreRecords.PHASE, "LOADING").append("startedAt", Instant.now().toEpochMilli()));
         }
         StageWriter writer = new StageWriter(stage, resuming);
+        long started = System.nanoTime();
         long loaded = base.manifest() == null ? 0 : load(base, namespace, writer);
+        long loadedAt = System.nanoTime();
         long[] replayed = replay(base, request, namespace, writer);
+        long replayMillis = (System.nanoTime() - loadedAt) / 1_000_000;
         long removed = writer.keepOnly(owned);
         if (request.inPlace()) {
             writer.copyOnto(live);
@@ -128,7 +136,7 @@ public final class ShardRestore {
             .append("finishedAt", Instant.now().toEpochMilli())));
         long documents = live.countDocuments();
         LOG.info("restore {}: {} loaded, {} changes applied, {} outside the owned ranges removed, {} documents", key, loaded, replayed[0], removed, documents);
-        return new NamespaceResult(namespace, loaded, replayed[0], removed, documents, replayed[1]);
+        return new NamespaceResult(namespace, loaded, replayed[0], removed, documents, replayed[1], (loadedAt - started) / 1_000_000, replayMillis);
     }
 
     private static long load(RestoreBase base, String namespace, StageWriter writer) {

@@ -17,6 +17,8 @@ import java.util.Arrays;
  *   java -jar modules/bench/target/shardline-bench.jar routing [scale]
  *   java -jar modules/bench/target/shardline-bench.jar controller [scale]
  *   java -jar modules/bench/target/shardline-bench.jar scaling [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar parallel-moves [scale]
+ *   java -jar modules/bench/target/shardline-bench.jar backup [scale]
  *   java -jar modules/bench/target/shardline-bench.jar model [sequences] [steps] [seed]
  * </pre>
  * {@code scale} (default 1.0) multiplies every operation count; 0.05 gives a quick smoke run. {@code model} runs
@@ -30,7 +32,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling|parallel-moves [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling|parallel-moves|backup [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -52,8 +54,9 @@ public final class BenchMain {
             case "controller" -> new ControllerBench(scale).run().forEach(System.out::println);
             case "scaling" -> new ScalingBench(scale).run().forEach(System.out::println);
             case "parallel-moves" -> new ParallelMovesBench(scale).run().forEach(System.out::println);
+            case "backup" -> new BackupBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "parallel-moves", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "parallel-moves", "backup", "model"));
                 System.exit(2);
             }
         }

@@ -19,11 +19,13 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.model.Filters;
 
 import io.shardline.cli.config.DurationConverter;
+import io.shardline.cli.demo.PointInTimeDemo;
 import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;
 import io.shardline.cli.demo.DemoReport;
 import io.shardline.worker.check.WriteLedger;
+import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.MigrationPhase;
@@ -166,7 +168,9 @@ final class DemoCommand implements Callable<Integer> {
                     CountDownLatch interrupted) throws Exception {
         Map<String, MongoClient> shards = new LinkedHashMap<>();
         local.cluster().shards().forEach((id, shard) -> shards.put(id, MongoClients.create(shard.connectionString())));
-        try (ClusterWatch watch = new ClusterWatch(local.cluster().bootstrapServers(), local.cluster().catalog(), Duration.ofMillis(500))) {
+        try (ClusterWatch watch = new ClusterWatch(local.cluster().bootstrapServers(), local.cluster().catalog(), Duration.ofMillis(500));
+             ControlPlaneClient plane = new ControlPlaneClient(local.cluster().bootstrapServers(), local.cluster().catalog(), "demo");
+             PointInTimeDemo pointInTime = new PointInTimeDemo(plane, local.dir().resolve("backups"))) {
             watch.start(new ClusterWatch.Listener() {
                 @Override
                 public void event(ShardEvent event) {
@@ -194,6 +198,10 @@ final class DemoCommand implements Callable<Integer> {
                     opsMark = workload.operations();
                     timeMark = now;
                     ClusterWatch.Snapshot snapshot = watch.snapshot();
+                    if (!pointInTime.started() && now - begin > duration.toMillis() / 3) {
+                        output.line("Backing up every shard while the workload runs, into " + local.dir().resolve("backups") + " ...");
+                        pointInTime.backUp();
+                    }
                     if (workload.phase() == AuthWorkload.Phase.GROW && (splitMoved(snapshot) || now - begin > growShare * duration.toMillis())) {
                         output.line("Traffic drops and retention purges expired sessions and old audit entries.");
                         workload.enter(AuthWorkload.Phase.RETENTION);
@@ -203,16 +211,19 @@ final class DemoCommand implements Callable<Integer> {
             } finally {
                 workload.close();
             }
-            Duration ran = Duration.ofMillis(System.currentTimeMillis() - begin);
+            long endedAt = System.currentTimeMillis();
+            Duration ran = Duration.ofMillis(endedAt - begin);
             output.line("Workload stopped after " + DemoOutput.clock(ran) + "; waiting for running migrations to end, then checking every acknowledged write ...");
             awaitMigrations(watch, interrupted.getCount() == 0 ? Duration.ofSeconds(20) : gracePeriod.plusSeconds(90));
             watch.refresh();
             ClusterWatch.Snapshot last = watch.snapshot();
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
+            output.line("Restoring every shard to a moment between the backups and the end, and checking it against the ledger ...");
+            PointInTimeDemo.Outcome restored = pointInTime.restoreAndCheck(endedAt, ledger, NAMESPACES);
             output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
-                nextSteps()));
-            return verdict.clean() ? 0 : ShardlineCli.EXIT_FAILURE;
+                nextSteps()) + String.join("\n", restored.lines()) + "\n");
+            return verdict.clean() && restored.clean() ? 0 : ShardlineCli.EXIT_FAILURE;
         } finally {
             shards.values().forEach(MongoClient::close);
         }

@@ -134,6 +134,11 @@ final class LocalStack implements AutoCloseable {
         adminToken = admin.token("local-operator", List.of("admin", "viewer"), (int) Duration.ofDays(1).toSeconds());
     }
 
+    /** The stack's working directory (temporary unless --work-dir named one). */
+    Path dir() {
+        return dir;
+    }
+
     EmbeddedCluster cluster() {
         return cluster;
     }

@@ -92,15 +92,22 @@ public final class ShardServer {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
+    /** How long each event-loop group must have been idle before it stops. */
+    private static final long QUIET_MILLIS = 50;
+
     public void shutdown() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        // I/O loops first: their last tasks (channel unregistration) still hand work to the handler group.
-        bossGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        handlerGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        // All groups at once, each with a quiet period: the teardown of a connection closed just before hands work from
+        // the I/O loops to the handler group and back, and a group accepts work until it has been quiet that long.
+        var boss = bossGroup.shutdownGracefully(QUIET_MILLIS, 2_000, TimeUnit.MILLISECONDS);
+        var io = ioGroup.shutdownGracefully(QUIET_MILLIS, 2_000, TimeUnit.MILLISECONDS);
+        var handlers = handlerGroup.shutdownGracefully(QUIET_MILLIS, 2_000, TimeUnit.MILLISECONDS);
+        boss.syncUninterruptibly();
+        io.syncUninterruptibly();
+        handlers.syncUninterruptibly();
     }
 
     /**

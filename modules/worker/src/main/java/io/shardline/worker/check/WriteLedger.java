@@ -44,18 +44,26 @@ public final class WriteLedger {
 
     private final Map<Key, Integer> acknowledged = new ConcurrentHashMap<>();
     private final Map<Key, Set<Integer>> uncertain = new ConcurrentHashMap<>();
+    private final WriteTimeline timeline = new WriteTimeline();
 
     /** Before a write: until it is acknowledged, the old and the new value are both possible. */
     public void attempt(Key key, int value) {
         Set<Integer> possible = uncertain.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
         possible.add(acknowledged.getOrDefault(key, DELETED));
         possible.add(value);
+        timeline.sent(key, value, System.currentTimeMillis());
     }
 
     /** The router acknowledged the write: this is now the document's value. */
     public void acknowledge(Key key, int value) {
         acknowledged.put(key, value);
         uncertain.remove(key);
+        timeline.acknowledged(key, value, System.currentTimeMillis());
+    }
+
+    /** When each write was sent and acknowledged. */
+    public WriteTimeline timeline() {
+        return timeline;
     }
 
     /** Documents with an acknowledged write. */

@@ -1,0 +1,48 @@
+package io.shardline.worker.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class WriteTimelineTest {
+
+    private static final WriteLedger.Key A = new WriteLedger.Key("auth.users", "a");
+    private static final WriteLedger.Key B = new WriteLedger.Key("auth.users", "b");
+
+    @Test
+    void shouldKnowTheValuesADocumentCouldHoldAtEachMoment() {
+        WriteTimeline timeline = new WriteTimeline();
+        timeline.sent(A, 1, 100);
+        timeline.acknowledged(A, 1, 110);
+        timeline.sent(A, 2, 200);
+        timeline.acknowledged(A, 2, 210);
+        timeline.sent(A, WriteLedger.DELETED, 300);
+
+        assertThat(timeline.possibleAt(A, 99)).containsExactly(WriteLedger.DELETED);
+        assertThat(timeline.possibleAt(A, 105)).containsExactlyInAnyOrder(WriteLedger.DELETED, 1);
+        assertThat(timeline.possibleAt(A, 150)).containsExactly(1);
+        assertThat(timeline.possibleAt(A, 205)).containsExactlyInAnyOrder(1, 2);
+        assertThat(timeline.possibleAt(A, 250)).containsExactly(2);
+        assertThat(timeline.possibleAt(A, 400)).as("a delete never acknowledged: either").containsExactlyInAnyOrder(2, WriteLedger.DELETED);
+    }
+
+    @Test
+    void shouldFindMissingWrongDuplicatedAndUnknownDocuments() {
+        WriteTimeline timeline = new WriteTimeline();
+        timeline.sent(A, 1, 100);
+        timeline.acknowledged(A, 1, 110);
+        timeline.sent(B, 5, 100);
+        timeline.acknowledged(B, 5, 110);
+
+        assertThat(timeline.checkAt(150, Map.of(A, List.of(1), B, List.of(5))).clean()).isTrue();
+        WriteTimeline.Verdict verdict = timeline.checkAt(150, Map.of(A, List.of(2, 1), new WriteLedger.Key("auth.users", "c"), List.of(3)));
+        assertThat(verdict.missing()).isEqualTo(1);
+        assertThat(verdict.wrong()).isEqualTo(1);
+        assertThat(verdict.duplicated()).isEqualTo(1);
+        assertThat(verdict.unknown()).isEqualTo(1);
+        assertThat(timeline.checkAt(50, Map.of()).clean()).as("before anything was written, nothing is missing").isTrue();
+    }
+}
