@@ -40,6 +40,9 @@ class DemoCommandIT {
             assertThat(report).containsPattern("MONGO_ROUTER_URI=mongodb://127\\.0\\.0\\.1:\\d+/");
             assertThat(report).as("reads through the wire router").containsPattern("single-shard find, wire +n=[1-9]")
                 .containsPattern("scatter-gather find, wire +n=[1-9]");
+            assertThat(report).as("backups during the run, every shard restored to a moment in the middle, checked against the ledger")
+                .containsPattern("backups: 3 shards, [\\d,]+ documents")
+                .containsPattern("point-in-time restore: every shard restored to \\S+ \\(backup \\+ [\\d,]+ changes\\).*missing 0, wrong value 0, duplicated 0, unknown 0");
         } finally {
             demo.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.destroyForcibly();

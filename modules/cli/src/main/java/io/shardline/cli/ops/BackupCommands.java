@@ -187,9 +187,9 @@ public final class BackupCommands {
             ShardRestore.Result result = backups.restore(new ShardRestore.Request(shardId, at, backupId, namespaces, target, where.inPlace));
             out.printf("restored %s to %s from %s%n", shardId, at == ShardRestore.LATEST ? "the newest change held" : Instant.ofEpochMilli(at), result.base());
             for (ShardRestore.NamespaceResult ns : result.namespaces()) {
-                out.printf("  %-24s %,d documents: %,d from the backup, %,d changes applied (newest %s), %,d outside the owned ranges removed%n",
-                    ns.namespace(), ns.documents(), ns.loaded(), ns.changesApplied(), ns.newestChangeAt() == 0 ? "-" : Instant.ofEpochMilli(ns.newestChangeAt()),
-                    ns.removedNotOwned());
+                out.printf("  %-24s %,d documents: %,d from the backup (%.1f s), %,d changes applied (%.1f s, newest %s), %,d outside the owned ranges removed%n",
+                    ns.namespace(), ns.documents(), ns.loaded(), ns.loadMillis() / 1e3, ns.changesApplied(), ns.replayMillis() / 1e3,
+                    ns.newestChangeAt() == 0 ? "-" : Instant.ofEpochMilli(ns.newestChangeAt()), ns.removedNotOwned());
             }
             return 0;
         }
