@@ -36,7 +36,7 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
 
     /** Reads a CDC record ({@code key: {"id": <extended JSON _id>}}, the value Debezium's envelope as JSON). */
     public static ChangeRecord of(ConsumerRecord<byte[], byte[]> record) {
-        BsonValue id = idOf(record.key());
+        BsonValue id = documentId(record.key());
         JsonNode envelope = json(record.value(), "value");
         String op = text(envelope, "op");
         JsonNode source = envelope.get("source");
@@ -73,7 +73,8 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
         }
     }
 
-    static BsonValue idOf(byte[] key) {
+    /** The {@code _id} a Debezium MongoDB key carries as extended JSON in its {@code id} field. */
+    public static BsonValue documentId(byte[] key) {
         JsonNode id = json(key, "key").get("id");
         if (id == null || !id.isTextual()) {
             throw new IllegalArgumentException("key.id: missing; Debezium keys carry the document _id as 'id'");

@@ -11,11 +11,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.bson.BsonDocument;
 import org.bson.BsonValue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shardline.backup.ChangeRecord;
 
 import io.shardline.schemas.KafkaClients;
 
@@ -25,8 +23,6 @@ import io.shardline.schemas.KafkaClients;
  * that shard's current, type-exact document (or its absence), whatever order or how often the events arrive.
  */
 public final class CdcTail implements ChangeSource, AutoCloseable {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A change read, or a record that could not be read (its {@code error} set, {@code id} null). */
     public record Change(long offset, BsonValue id, long timestamp, ConsumerRecord<byte[], byte[]> record, RuntimeException error) {
@@ -76,23 +72,7 @@ public final class CdcTail implements ChangeSource, AutoCloseable {
 
     /** The {@code _id} a Debezium MongoDB key carries as extended JSON in its {@code id} field. */
     static BsonValue documentId(byte[] key) {
-        if (key == null) {
-            throw new IllegalArgumentException("key: missing; Debezium keys carry the document _id as 'id'");
-        }
-        JsonNode id;
-        try {
-            id = JSON.readTree(key).get("id");
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("key: not JSON: " + e.getMessage(), e);
-        }
-        if (id == null || !id.isTextual()) {
-            throw new IllegalArgumentException("key.id: missing; Debezium keys carry the document _id as 'id'");
-        }
-        try {
-            return BsonDocument.parse("{\"v\": " + id.asText() + "}").get("v");
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("key.id: not an extended-JSON value: " + e.getMessage(), e);
-        }
+        return ChangeRecord.documentId(key);
     }
 
     @Override
