@@ -21,8 +21,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param after    the document after the change; {@code null} when it was deleted
  * @param wallTime when the shard applied the change, epoch milliseconds
  * @param snapshot true for the connector's initial snapshot reads ({@code op: r}), false for changes
+ * @param imageMissing an update whose post-image the connector could not read (MongoDB's {@code updateLookup} finds
+ *                     nothing once the document is deleted; the delete's own change follows): it changes nothing here
  */
-public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, long wallTime, boolean snapshot) {
+public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, long wallTime, boolean snapshot, boolean imageMissing) {
 
     /** The field that marks the documents the system itself writes (migration and backup markers). */
     public static final String MARKER_FIELD = "shardlineMarker";
@@ -45,12 +47,14 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
         }
         JsonNode wall = source.get("wallTime");
         long wallTime = wall != null && wall.canConvertToLong() ? wall.asLong() : fallbackTime(source);
+        boolean imageMissing = "u".equals(op) && (envelope.get("after") == null || envelope.get("after").isNull());
         RawBsonDocument after = switch (op) {
-            case "c", "u", "r" -> afterOf(envelope);
+            case "c", "r" -> afterOf(envelope);
+            case "u" -> imageMissing ? null : afterOf(envelope);
             case "d" -> null;
             default -> throw new IllegalArgumentException("value.op: '" + op + "' is none of c, u, r, d");
         };
-        return new ChangeRecord(record.offset(), id, after, wallTime, "r".equals(op));
+        return new ChangeRecord(record.offset(), id, after, wallTime, "r".equals(op), imageMissing);
     }
 
     private static long fallbackTime(JsonNode source) {

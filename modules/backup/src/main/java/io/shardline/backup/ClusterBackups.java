@@ -133,9 +133,11 @@ public final class ClusterBackups {
     /** Restores a shard as it was at a moment; see {@link ShardRestore}. */
     public ShardRestore.Result restore(ShardRestore.Request request) {
         shard(request.shardId());
-        long now = System.currentTimeMillis();
         Map<String, List<KeyRange>> rangesNow = new HashMap<>();
-        for (ChunkRoute route : plane.routing(null)) {
+        List<ChunkRoute> routing = plane.routing(null);
+        // Taken after the routing is read: a handover between the two is then applied again, which changes nothing.
+        long now = System.currentTimeMillis();
+        for (ChunkRoute route : routing) {
             if (route.getShardId().equals(request.shardId())) {
                 rangesNow.computeIfAbsent(route.getNamespace(), ns -> new ArrayList<>()).add(KeyRange.ofEncoded(route.getMin(), route.getMax()));
             }

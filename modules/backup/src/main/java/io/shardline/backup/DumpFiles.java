@@ -20,7 +20,6 @@ import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
-import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 
 /**
@@ -44,11 +43,11 @@ final class DumpFiles {
     }
 
     /**
-     * Writes {@code target} from the plain scan file with the changes laid over it: a changed document is written as it
-     * became (or left out when deleted), the documents created during the scan are appended.
+     * Writes {@code target} from the plain scan file with the changes laid over it (by {@link IdKey}): a changed
+     * document is written as it became (or left out when deleted), the documents created during the scan are appended.
      */
-    static Written overlay(Path scan, Path target, boolean gzip, Map<BsonValue, RawBsonDocument> changes) throws IOException {
-        Map<BsonValue, RawBsonDocument> pending = new HashMap<>(changes);
+    static Written overlay(Path scan, Path target, boolean gzip, Map<String, RawBsonDocument> changes) throws IOException {
+        Map<String, RawBsonDocument> pending = new HashMap<>(changes);
         MessageDigest digest = sha256();
         long[] counts = new long[2];
         try (OutputStream file = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(target), 1 << 16), digest);
@@ -63,7 +62,7 @@ final class DumpFiles {
                 counts[1] += document.getByteBuffer().remaining();
             };
             read(scan, false, document -> {
-                BsonValue id = document.get("_id");
+                String id = IdKey.of(document.get("_id"));
                 if (!pending.containsKey(id)) {
                     emit.accept(document);
                     return;

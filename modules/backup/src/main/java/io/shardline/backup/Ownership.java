@@ -15,8 +15,9 @@ import io.shardline.schemas.avro.MigrationState;
 /**
  * The key ranges a shard owned at a moment, per namespace, from what it owned at another moment and the migrations'
  * history: a migration hands its range from source to target at its cutover ({@code cutOverAt}), and a migration
- * rolled back after its cutover hands it back when it ends ({@code updatedAt} of its ROLLED_BACK state). Splits and
- * merges of chunks change no owner. Ranges are kept as sorted, disjoint, coalesced lists.
+ * rolled back after its cutover hands it back with the route that does it ({@code handedBackAt}; for states written
+ * before that field, the {@code updatedAt} of its ROLLED_BACK state). A shard replacement is recorded as such a
+ * handover too. Splits and merges of chunks change no owner. Ranges are kept as sorted, disjoint, coalesced lists.
  */
 public final class Ownership {
 
@@ -69,9 +70,9 @@ public final class Ownership {
             }
             KeyRange range = KeyRange.ofEncoded(state.getChunkMin(), state.getChunkMax());
             handovers.add(new Handover(state.getCutOverAt().toEpochMilli(), state.getNamespace(), range, state.getSourceShardId(), state.getTargetShardId()));
-            if (state.getPhase() == MigrationPhase.ROLLED_BACK) {
-                handovers.add(new Handover(state.getUpdatedAt().toEpochMilli(), state.getNamespace(), range, state.getTargetShardId(),
-                    state.getSourceShardId()));
+            if (state.getHandedBackAt() != null || state.getPhase() == MigrationPhase.ROLLED_BACK) {
+                long back = state.getHandedBackAt() != null ? state.getHandedBackAt().toEpochMilli() : state.getUpdatedAt().toEpochMilli();
+                handovers.add(new Handover(back, state.getNamespace(), range, state.getTargetShardId(), state.getSourceShardId()));
             }
         }
         return handovers;

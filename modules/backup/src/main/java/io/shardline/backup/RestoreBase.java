@@ -27,12 +27,29 @@ import io.shardline.schemas.TopicCatalog;
 record RestoreBase(String name, BackupManifest manifest, Path folder, List<String> namespaces, Map<String, Long> startOffsets,
                    Map<String, List<KeyRange>> knownRanges, long knownAt) {
 
-    static RestoreBase choose(String bootstrapServers, BackupCatalog catalog, ShardRestore.Request request, ShardRestore.ClusterView view) {
+    static final String BACKUP = "backup ";
+    static final String STREAM = "stream";
+
+    /**
+     * @param resumed the base of an unfinished run of the same restore on its target ({@code null}: none): a rerun
+     *                resumes from it, whatever backups were taken or pruned since
+     */
+    static RestoreBase choose(String bootstrapServers, BackupCatalog catalog, ShardRestore.Request request, ShardRestore.ClusterView view,
+                              String resumed) {
         List<BackupCatalog.Entry> entries = catalog.list(request.shardId());
         BackupCatalog.Entry chosen = null;
-        if (request.backupId() != null) {
-            chosen = entries.stream().filter(e -> e.backupId().equals(request.backupId())).findFirst()
-                .orElseThrow(() -> new BackupException(catalog.root().resolve(request.shardId()).resolve(request.backupId()) + ": no such backup"));
+        String backupId = request.backupId();
+        if (backupId == null && resumed != null) {
+            if (resumed.equals(STREAM)) {
+                return ofStream(bootstrapServers, request, view, entries);
+            }
+            backupId = resumed.substring(BACKUP.length());
+        }
+        if (backupId != null) {
+            String named = backupId;
+            chosen = entries.stream().filter(e -> e.backupId().equals(named)).findFirst()
+                .orElseThrow(() -> new BackupException(catalog.root().resolve(request.shardId()).resolve(named) + ": no such backup"
+                    + (request.backupId() == null ? " (the unfinished restore on the target started from it)" : "")));
             if (!chosen.complete()) {
                 throw new BackupException(chosen.problem());
             }
@@ -72,7 +89,7 @@ record RestoreBase(String name, BackupManifest manifest, Path folder, List<Strin
             ranges.put(namespace, dump.ranges().stream().map(RestoreBase::range).toList());
             knownAt = Math.max(knownAt, dump.rangesAt());
         }
-        return new RestoreBase("backup " + manifest.backupId(), manifest, entry.folder(), namespaces, offsets, ranges, knownAt);
+        return new RestoreBase(BACKUP + manifest.backupId(), manifest, entry.folder(), namespaces, offsets, ranges, knownAt);
     }
 
     private static RestoreBase ofStream(String bootstrapServers, ShardRestore.Request request, ShardRestore.ClusterView view,
@@ -90,7 +107,7 @@ record RestoreBase(String name, BackupManifest manifest, Path folder, List<Strin
             }
             offsets.put(namespace, 0L);
         }
-        return new RestoreBase("stream", null, null, namespaces, offsets, view.rangesNow(), view.now());
+        return new RestoreBase(STREAM, null, null, namespaces, offsets, view.rangesNow(), view.now());
     }
 
     static KeyRange range(BackupManifest.Range range) {

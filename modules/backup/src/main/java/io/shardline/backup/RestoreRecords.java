@@ -1,7 +1,7 @@
 package io.shardline.backup;
 
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 
 import org.bson.Document;
 
@@ -22,6 +22,10 @@ public final class RestoreRecords {
     static final String NAMESPACE = "namespace";
     static final String PHASE = "phase";
     static final String DONE = "DONE";
+    static final String BASE = "base";
+    static final String AT = "at";
+    static final String OFFSET = "offset";
+    static final String STARTED_AT = "startedAt";
 
     private RestoreRecords() {
     }
@@ -30,10 +34,31 @@ public final class RestoreRecords {
         return target.getDatabase(DATABASE).getCollection(COLLECTION);
     }
 
-    /** The namespaces of {@code shardId} that a completed restore wrote to this shard. */
-    public static Set<String> completed(MongoClient target, String shardId) {
-        Set<String> namespaces = new TreeSet<>();
-        of(target).find(Filters.and(Filters.eq(SHARD, shardId), Filters.eq(PHASE, DONE))).forEach(record -> namespaces.add(record.getString(NAMESPACE)));
-        return namespaces;
+    /**
+     * Per namespace of {@code shardId} whose newest restore on this shard is complete, the first CDC offset that
+     * restore did not apply: it holds every change before it. A namespace whose newest restore did not finish is
+     * left out.
+     */
+    public static Map<String, Long> completed(MongoClient target, String shardId) {
+        Map<String, Document> newest = new TreeMap<>();
+        for (Document record : of(target).find(Filters.eq(SHARD, shardId))) {
+            Document known = newest.get(record.getString(NAMESPACE));
+            if (known == null || record.getLong(STARTED_AT) > known.getLong(STARTED_AT)) {
+                newest.put(record.getString(NAMESPACE), record);
+            }
+        }
+        Map<String, Long> offsets = new TreeMap<>();
+        newest.forEach((namespace, record) -> {
+            if (DONE.equals(record.getString(PHASE)) && record.get(OFFSET) != null) {
+                offsets.put(namespace, record.getLong(OFFSET));
+            }
+        });
+        return offsets;
+    }
+
+    /** The base of an unfinished restore of {@code shardId} to {@code at} on this shard, or {@code null}: a rerun resumes from it. */
+    static String unfinishedBase(MongoClient target, String shardId, long at) {
+        Document record = of(target).find(Filters.and(Filters.eq(SHARD, shardId), Filters.eq(AT, at), Filters.ne(PHASE, DONE))).first();
+        return record == null ? null : record.getString(BASE);
     }
 }

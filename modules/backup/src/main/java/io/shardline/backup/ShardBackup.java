@@ -21,13 +21,13 @@ import java.util.concurrent.TimeUnit;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonString;
-import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.mongodb.ReadPreference;
 import com.mongodb.client.MongoChangeStreamCursor;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -94,7 +94,25 @@ public final class ShardBackup {
             manifest.writeTo(folder);
             return manifest;
         } catch (IOException e) {
+            discard(folder);
             throw new BackupException(folder + ": cannot be written: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            discard(folder);
+            throw e;
+        }
+    }
+
+    /** Deletes what a failed backup wrote; a backup without a manifest is never restored from, this only frees the space. */
+    private static void discard(Path folder) {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(folder)) {
+            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            LOG.warn("the files of a failed backup in {} could not all be deleted: {}", folder, e.getMessage());
         }
     }
 
@@ -103,7 +121,8 @@ public final class ShardBackup {
         int dot = namespace.indexOf('.');
         String database = namespace.substring(0, dot);
         String collectionName = namespace.substring(dot + 1);
-        MongoCollection<RawBsonDocument> collection = client.getDatabase(database).getCollection(collectionName, RawBsonDocument.class);
+        MongoCollection<RawBsonDocument> collection = client.getDatabase(database).getCollection(collectionName, RawBsonDocument.class)
+            .withReadPreference(ReadPreference.primary());
         String topic = TopicCatalog.cdcTopic(target.shardId(), namespace);
         Files.createDirectories(folder.resolve(database));
         String dataFile = database + "/" + collectionName + (settings.gzip() ? ".bson.gz" : ".bson");
@@ -140,7 +159,7 @@ public final class ShardBackup {
     }
 
     /** The changes from the watermark to the marker, last one per document ({@code null}: deleted), and the marker's position. */
-    private record Drained(Map<BsonValue, RawBsonDocument> changes, long consistentOffset, long consistentAt, String resumeToken) {
+    private record Drained(Map<String, RawBsonDocument> changes, long consistentOffset, long consistentAt, String resumeToken) {
     }
 
     private Drained drainToMarker(MongoCollection<RawBsonDocument> collection, CdcReader cdc, long startOffset, String backupId) {
@@ -154,15 +173,15 @@ public final class ShardBackup {
         }
         try {
             cdc.seek(startOffset);
-            Map<BsonValue, RawBsonDocument> changes = new HashMap<>();
+            Map<String, RawBsonDocument> changes = new HashMap<>();
             long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
             while (System.nanoTime() < deadline) {
                 for (ChangeRecord change : cdc.poll(Duration.ofMillis(200))) {
                     if (markerId.equals(change.id()) && change.after() != null) {
                         return new Drained(changes, change.offset() + 1, change.wallTime(), resumeToken);
                     }
-                    if (!change.marker()) {
-                        changes.put(change.id(), change.after());
+                    if (!change.marker() && !change.imageMissing()) {
+                        changes.put(IdKey.of(change.id()), change.after());
                     }
                 }
             }

@@ -80,21 +80,24 @@ public final class ShardRestore {
     }
 
     public Result restore(Request request, ClusterView view) {
-        RestoreBase base = RestoreBase.choose(bootstrapServers, catalog, request, view);
-        if (base.manifest() != null) {
-            BackupCatalog.verify(base.folder(), base.manifest());
-        }
-        Map<String, List<KeyRange>> owned = Ownership.at(request.shardId(), request.at() == LATEST ? view.now() : request.at(),
-            base.knownRanges(), base.knownAt(), view.migrations());
         List<NamespaceResult> results = new ArrayList<>();
         try (MongoClient target = MongoClients.create(request.targetUri())) {
             MongoCollection<Document> progress = progress(target);
+            RestoreBase base = RestoreBase.choose(bootstrapServers, catalog, request, view, RestoreRecords.unfinishedBase(target, request.shardId(), request.at()));
+            if (base.manifest() != null) {
+                BackupCatalog.verify(base.folder(), base.manifest());
+            }
+            Map<String, List<KeyRange>> owned = Ownership.at(request.shardId(), request.at() == LATEST ? view.now() : request.at(),
+                base.knownRanges(), base.knownAt(), view.migrations());
+            if (request.inPlace()) {
+                RestoreTarget.checkInPlace(request.shardId(), base.namespaces(), owned, view);
+            }
             for (String namespace : base.namespaces()) {
-                String key = request.shardId() + "/" + base.name() + "/" + request.at() + "/" + namespace;
+                String key = request.shardId() + "/" + request.at() + "/" + namespace;
                 results.add(restoreNamespace(target, progress, key, request, base, namespace, owned.getOrDefault(namespace, List.of())));
             }
+            return new Result(base.name(), request.at(), results);
         }
-        return new Result(base.name(), request.at(), results);
     }
 
     private NamespaceResult restoreNamespace(MongoClient target, MongoCollection<Document> progress, String key, Request request, RestoreBase base,
@@ -118,25 +121,30 @@ public final class ShardRestore {
                     + " documents; --into needs an empty shard, or the same restore again to resume it");
             }
             progress.insertOne(new Document("_id", key).append(RestoreRecords.SHARD, request.shardId()).append(RestoreRecords.NAMESPACE, namespace)
-                .append("base", base.name()).append("at", request.at()).append(RestoreRecords.PHASE, "LOADING").append("startedAt", Instant.now().toEpochMilli()));
+                .append(RestoreRecords.BASE, base.name()).append(RestoreRecords.AT, request.at()).append(RestoreRecords.PHASE, "LOADING").append(RestoreRecords.STARTED_AT, Instant.now().toEpochMilli()));
         }
         StageWriter writer = new StageWriter(stage, resuming);
         long started = System.nanoTime();
         long loaded = base.manifest() == null ? 0 : load(base, namespace, writer);
         long loadedAt = System.nanoTime();
-        long[] replayed = replay(base, request, namespace, writer);
+        Replayed replayed = replay(base, request, namespace, writer);
         long replayMillis = (System.nanoTime() - loadedAt) / 1_000_000;
         long removed = writer.keepOnly(owned);
         if (request.inPlace()) {
             writer.copyOnto(live);
             stage.drop();
+        } else if (base.manifest() != null) {
+            RestoreTarget.createIndexes(base.folder().resolve(base.manifest().dump(namespace).metadataFile()), target.getDatabase(namespace.substring(0, dot)),
+                namespace.substring(dot + 1));
         }
         progress.updateOne(Filters.eq("_id", key), new Document("$set", new Document(RestoreRecords.PHASE, RestoreRecords.DONE).append("loaded", loaded)
-            .append("changes", replayed[0]).append("removed", removed).append("newestChangeAt", replayed[1])
-            .append("finishedAt", Instant.now().toEpochMilli())));
+            .append("changes", replayed.applied()).append("removed", removed).append("newestChangeAt", replayed.newest())
+            .append(RestoreRecords.OFFSET, replayed.next()).append("finishedAt", Instant.now().toEpochMilli())));
         long documents = live.countDocuments();
-        LOG.info("restore {}: {} loaded, {} changes applied, {} outside the owned ranges removed, {} documents", key, loaded, replayed[0], removed, documents);
-        return new NamespaceResult(namespace, loaded, replayed[0], removed, documents, replayed[1], (loadedAt - started) / 1_000_000, replayMillis);
+        LOG.info("restore {}: {} loaded, {} changes applied, {} outside the owned ranges removed, {} documents", key, loaded, replayed.applied(), removed,
+            documents);
+        return new NamespaceResult(namespace, loaded, replayed.applied(), removed, documents, replayed.newest(), (loadedAt - started) / 1_000_000,
+            replayMillis);
     }
 
     private static long load(RestoreBase base, String namespace, StageWriter writer) {
@@ -154,11 +162,16 @@ public final class ShardRestore {
         }
     }
 
-    /** Applies the changes after the base up to the moment; returns {changes applied, when the newest applied one happened}. */
-    private long[] replay(RestoreBase base, Request request, String namespace, StageWriter writer) {
+    /** What a replay did: changes applied, when the newest of them happened, and the first offset it did not apply. */
+    private record Replayed(long applied, long newest, long next) {
+    }
+
+    /** Applies the changes after the base up to the moment. */
+    private Replayed replay(RestoreBase base, Request request, String namespace, StageWriter writer) {
         String topic = TopicCatalog.cdcTopic(request.shardId(), namespace);
         long applied = 0;
         long newest = 0;
+        long next = base.startOffsets().getOrDefault(namespace, 0L);
         try (CdcReader cdc = new CdcReader(bootstrapServers, topic)) {
             long end = cdc.endOffset();
             long from = base.startOffsets().getOrDefault(namespace, 0L);
@@ -178,7 +191,8 @@ public final class ShardRestore {
                         past = true;
                         break;
                     }
-                    if (!change.marker()) {
+                    next = change.offset() + 1;
+                    if (!change.marker() && !change.imageMissing()) {
                         writer.apply(change);
                         applied++;
                         newest = change.wallTime();
@@ -187,7 +201,7 @@ public final class ShardRestore {
             }
         }
         writer.flush();
-        return new long[] {applied, newest};
+        return new Replayed(applied, newest, next);
     }
 
     /** Where the restore's progress records live on a target: one per namespace restored. */

@@ -35,7 +35,8 @@ final class StageWriter {
     private final MongoCollection<RawBsonDocument> stage;
     private final boolean upsertBase;
     private final List<RawBsonDocument> base = new ArrayList<>();
-    private final Map<BsonValue, RawBsonDocument> changes = new LinkedHashMap<>();
+    /** The batch's changes, the last per document ({@link IdKey}): its id and what it became ({@code null}: deleted). */
+    private final Map<String, Map.Entry<BsonValue, RawBsonDocument>> changes = new LinkedHashMap<>();
 
     StageWriter(MongoCollection<RawBsonDocument> stage, boolean upsertBase) {
         this.stage = stage;
@@ -51,8 +52,9 @@ final class StageWriter {
 
     /** Records a change: the document as it became, or its deletion. */
     void apply(ChangeRecord change) {
-        changes.remove(change.id());
-        changes.put(change.id(), change.after());
+        String key = IdKey.of(change.id());
+        changes.remove(key);
+        changes.put(key, new java.util.AbstractMap.SimpleImmutableEntry<>(change.id(), change.after()));
         if (changes.size() >= BATCH) {
             flush();
         }
@@ -70,7 +72,8 @@ final class StageWriter {
         }
         if (!changes.isEmpty()) {
             List<WriteModel<RawBsonDocument>> writes = new ArrayList<>(changes.size());
-            changes.forEach((id, after) -> writes.add(after == null ? new DeleteOneModel<>(idFilter(id)) : new ReplaceOneModel<>(idFilter(id), after, UPSERT)));
+            changes.values().forEach(change -> writes.add(change.getValue() == null ? new DeleteOneModel<>(idFilter(change.getKey()))
+                : new ReplaceOneModel<>(idFilter(change.getValue().get("_id")), change.getValue(), UPSERT)));
             stage.bulkWrite(writes, new BulkWriteOptions().ordered(false));
             changes.clear();
         }

@@ -43,6 +43,9 @@ class BackupIntegrityIT {
             BackupManifest manifest = backups.backup("s1", List.of(fixture.namespace));
             Path folder = root.resolve("s1").resolve(manifest.backupId());
             BackupManifest.NamespaceDump dump = manifest.dump(fixture.namespace);
+            assertThat(MongodumpFiles.documents(folder.resolve(dump.dataFile()), false)).as("mongodump's .bson, read with the driver's BSON reader")
+                .hasSize(300).allSatisfy(doc -> assertThat(doc.getString("tenantId").getValue()).isEqualTo(BackupFixture.TENANT));
+            assertThat(MongodumpFiles.metadata(folder.resolve(dump.metadataFile())).getArray("indexes")).isNotEmpty();
 
             refused(fixture, backups, folder, "flipped", copy -> flipByte(copy.resolve(dump.dataFile()), 100), dump.dataFile(), "SHA-256");
             refused(fixture, backups, folder, "missing", copy -> delete(copy.resolve(dump.metadataFile())), dump.metadataFile(), "missing");

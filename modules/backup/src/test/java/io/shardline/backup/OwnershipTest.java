@@ -83,4 +83,18 @@ class OwnershipTest {
         Ownership.subtract(set, KeyRange.ALL);
         assertThat(set).isEmpty();
     }
+
+    @Test
+    void shouldHandARangeBackWhenTheRollbacksRouteSaysSoNotWhenTheRollbackEnds() {
+        MigrationState rollingBack = MigrationState.newBuilder(moved(0x10, 0x20, "s1", "s2", 100, MigrationPhase.CUT_OVER, 400))
+            .setHandedBackAt(Instant.ofEpochMilli(250)).build();
+        MigrationState rolledBack = MigrationState.newBuilder(rollingBack).setPhase(MigrationPhase.ROLLED_BACK).build();
+        Map<String, List<KeyRange>> known = Map.of(NS, List.of(range(0x00, 0x30)));
+
+        for (MigrationState state : List.of(rollingBack, rolledBack)) {
+            assertThat(Ownership.at("s1", 200, known, 50, List.of(state)).get(NS)).containsExactly(range(0x00, 0x10), range(0x20, 0x30));
+            assertThat(Ownership.at("s1", 260, known, 50, List.of(state)).get(NS)).as("owned again from 250, while the target's copy is deleted")
+                .containsExactly(range(0x00, 0x30));
+        }
+    }
 }

@@ -65,6 +65,9 @@ class ScheduledBackupIT {
             List<BackupCatalog.Entry> kept = new BackupCatalog(root).list("s1").stream().filter(BackupCatalog.Entry::complete).toList();
             assertThat(kept).as("keep 2 (3 when the agent stopped between a backup and its pruning)").hasSizeBetween(2, 3);
             assertThat(kept.get(kept.size() - 1).manifest().gzip()).isTrue();
+            BackupManifest newest = kept.get(kept.size() - 1).manifest();
+            assertThat(MongodumpFiles.documents(kept.get(kept.size() - 1).folder().resolve(newest.dump(fixture.namespace).dataFile()), true))
+                .as("mongodump --gzip's .bson.gz").hasSize(50);
             assertThat(kept.get(kept.size() - 1).manifest().dump(fixture.namespace).documents()).isEqualTo(50);
             try (BackupAgent restarted = BackupAgent.start(fixture.plane, new BackupAgent.Schedule(Duration.ofHours(1), 2, root, false,
                 Duration.ofHours(2)), "again", new SimpleMeterRegistry())) {

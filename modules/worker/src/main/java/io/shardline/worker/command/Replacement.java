@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import org.bson.Document;
@@ -19,6 +20,8 @@ import io.shardline.controlplane.CommandRules;
 import io.shardline.controlplane.CommandRules.Subject;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.MigrationPhase;
+import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEventType;
@@ -29,8 +32,10 @@ import io.shardline.worker.plane.ControlPlane;
  * Disaster recovery ({@code ReplaceShard}): every chunk of a lost shard is handed, without copying, to a shard that
  * holds a completed restore of it, and the lost shard is retired, in one transaction. Refused unless the lost shard
  * no longer answers (a shard that answers is drained instead: its writes would otherwise be lost), the replacement is
- * registered, ACTIVE and owns nothing, its restore records ({@code shardline.restores}) show a completed restore of
- * the lost shard for every namespace it owns chunks of, and no migration involving either has not ended.
+ * registered, ACTIVE and owns nothing, its restore records ({@code shardline.restores}) show, for every namespace the
+ * lost shard owns chunks of, a completed restore holding every change its CDC topic captured, and no migration
+ * involving either has not ended. Each chunk handed over is recorded as an ended migration (CLEANED, cut over at the
+ * replacement), so that restores know who owned the range when.
  */
 final class Replacement {
 
@@ -53,18 +58,30 @@ final class Replacement {
                 + "(move a live shard's chunks with drain or merge)");
         }
         Set<String> needed = new TreeSet<>(owned.stream().map(ChunkRoute::getNamespace).toList());
-        Set<String> restored = restoredOn(shards.get(replacementId).getConnectionString(), shardId);
-        if (!restored.containsAll(needed)) {
-            Set<String> missing = new TreeSet<>(needed);
-            missing.removeAll(restored);
-            throw new InvalidCommand("command.replacementShardId", "shard " + replacementId + " holds no completed restore of " + shardId + " for "
-                + missing + " (restore --shard " + shardId + " --into <its URI> first)");
+        Map<String, Long> restored = restoredOn(shards.get(replacementId).getConnectionString(), shardId);
+        for (String namespace : needed) {
+            Long offset = restored.get(namespace);
+            if (offset == null) {
+                throw new InvalidCommand("command.replacementShardId", "shard " + replacementId + " holds no completed restore of " + namespace
+                    + " of " + shardId + " (restore --shard " + shardId + " --latest --into <its URI> first)");
+            }
+            long captured = plane.cdcEnd(shardId, namespace);
+            if (offset < captured) {
+                throw new InvalidCommand("command.replacementShardId", "the restore of " + namespace + " on " + replacementId + " holds the changes of "
+                    + shardId + " before offset " + offset + ", and its CDC topic holds them up to " + captured + "; restore --latest again");
+            }
         }
         ShardDescriptor lost = shards.get(shardId);
+        Instant now = Instant.now();
         plane.atomically(() -> {
             for (ChunkRoute route : owned) {
                 plane.publishRoute(ChunkRoute.newBuilder(route).setShardId(replacementId).setVersion(route.getVersion() + 1).setState(ChunkState.ACTIVE)
                     .setMigrationId(null).build());
+                // The handover as an ended migration: restores, the verifier and the operator's listings see who owned the range when.
+                plane.publishMigration(MigrationState.newBuilder().setMigrationId(UUID.randomUUID().toString()).setCommandId(command.getCommandId())
+                    .setNamespace(route.getNamespace()).setChunkMin(route.getMin()).setChunkMax(route.getMax()).setSourceShardId(shardId)
+                    .setTargetShardId(replacementId).setPhase(MigrationPhase.CLEANED).setWorkerId(plane.workerId()).setOwnerEpoch(plane.ownership().term())
+                    .setCutOverAt(now).setStartedAt(now).setUpdatedAt(now).build());
             }
             plane.publishShard(ShardDescriptor.newBuilder(lost).setState(ShardState.RETIRED).setVersion(lost.getVersion() + 1).setUpdatedAt(Instant.now()).build());
             plane.event(ShardEventType.COMMAND_ACCEPTED, shardId, null, null, command.getCommandId(), command.getIssuer(),
@@ -82,7 +99,7 @@ final class Replacement {
         }
     }
 
-    private static Set<String> restoredOn(String connectionString, String shardId) {
+    private static Map<String, Long> restoredOn(String connectionString, String shardId) {
         try (MongoClient client = MongoClients.create(settings(connectionString))) {
             return RestoreRecords.completed(client, shardId);
         } catch (RuntimeException unreadable) {

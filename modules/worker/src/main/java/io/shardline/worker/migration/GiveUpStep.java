@@ -76,8 +76,13 @@ final class GiveUpStep {
                 migration.liftFenceAfter(failed, ChunkState.ACTIVE);
                 throw failed;
             }
-            migration.plane.publishRoute(MigrationContext.next(migration.route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE)
-                .setMigrationId(null).build());
+            // The hand-back is recorded with the route that makes it, so that restores know from when the source owns the range again.
+            migration.inOneTransaction(() -> {
+                migration.plane.publishRoute(MigrationContext.next(migration.route()).setShardId(state.getSourceShardId()).setState(ChunkState.ACTIVE)
+                    .setMigrationId(null).build());
+                state.setHandedBackAt(Instant.now());
+                migration.plane.publishMigration(state);
+            });
         }
         long deleted = deleteFromTarget();
         migration.transition(MigrationPhase.ROLLED_BACK, state.getSourceShardId() + " owns the range again; " + deleted
