@@ -48,13 +48,16 @@ class ShardReplacementIT {
         try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5), List.of("s1", "s2", lost), List.of("s1", lost));
              MigrationWorker worker = fixture.worker(fixture.workerConfig());
              ControlPlaneClient plane = new ControlPlaneClient(cluster.bootstrapServers(), fixture.catalog, "test");
-             EmbeddedShard replacement = EmbeddedShard.start("replacement")) {
+             EmbeddedShard replacement = EmbeddedShard.start("replacement");
+             EmbeddedShard stale = EmbeddedShard.start("stale")) {
             ClusterBackups clusterBackups = new ClusterBackups(plane, new ShardBackup.Settings(backups, false, Duration.ofSeconds(60)), "test",
                 new SimpleMeterRegistry());
             MigrationFixture.Load load = fixture.new Load(2, 3);
             Thread.sleep(1_500);
             clusterBackups.backup(lost, null);
-            Thread.sleep(1_500);
+            Thread.sleep(1_000);
+            long earlier = System.currentTimeMillis();
+            Thread.sleep(500);
             load.close();
             awaitCaptured(cluster, TopicCatalog.cdcTopic(lost, fixture.namespace));
             cluster.removeShard(lost);
@@ -62,12 +65,17 @@ class ShardReplacementIT {
             ShardRestore.Result restored = clusterBackups.restore(new ShardRestore.Request(lost, ShardRestore.LATEST, null, null,
                 replacement.connectionString(), false));
             assertThat(restored.base()).startsWith("backup ");
-            plane.publisher().publishShard(ShardDescriptor.newBuilder().setShardId("replacement").setConnectionString(replacement.connectionString())
-                .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+            plane.publisher().publishShard(descriptor("replacement", replacement.connectionString()));
+            clusterBackups.restore(new ShardRestore.Request(lost, earlier, null, null, stale.connectionString(), false));
+            plane.publisher().publishShard(descriptor("stale", stale.connectionString()));
 
             try (TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), false, fixture.catalog.controlDlq().name(), "test")) {
                 String refused = fixture.send(ReplaceShard.newBuilder().setShardId(lost).setReplacementShardId("s2").build());
                 assertThat(await(events, refused).getType()).isEqualTo(ShardEventType.COMMAND_REJECTED);
+                String behind = fixture.send(ReplaceShard.newBuilder().setShardId(lost).setReplacementShardId("stale").build());
+                ShardEvent staleOutcome = await(events, behind);
+                assertThat(staleOutcome.getType()).as("a restore to an earlier moment misses changes").isEqualTo(ShardEventType.COMMAND_REJECTED);
+                assertThat(staleOutcome.getReason()).contains("restore --latest again");
                 String replaced = fixture.send(ReplaceShard.newBuilder().setShardId(lost).setReplacementShardId("replacement").build());
                 ShardEvent outcome = await(events, replaced);
                 assertThat(outcome.getType()).as(outcome.getReason()).isEqualTo(ShardEventType.COMMAND_ACCEPTED);
@@ -102,6 +110,11 @@ class ShardReplacementIT {
                 cluster.removeShard(lost);
             }
         }
+    }
+
+    private static ShardDescriptor descriptor(String id, String uri) {
+        return ShardDescriptor.newBuilder().setShardId(id).setConnectionString(uri).setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000)
+            .setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build();
     }
 
     private static ShardEvent await(TopicTail<ShardEvent> events, String commandId) {
