@@ -58,6 +58,10 @@ public final class RestoreRecords {
 
     /** The base of an unfinished restore of {@code shardId} to {@code at} on this shard, or {@code null}: a rerun resumes from it. */
     static String unfinishedBase(MongoClient target, String shardId, long at) {
+        // Looked for without querying a collection that is not there: on some servers a query creates its database.
+        if (!target.getDatabase(DATABASE).listCollectionNames().into(new java.util.ArrayList<>()).contains(COLLECTION)) {
+            return null;
+        }
         Document record = of(target).find(Filters.and(Filters.eq(SHARD, shardId), Filters.eq(AT, at), Filters.ne(PHASE, DONE))).first();
         return record == null ? null : record.getString(BASE);
     }

@@ -83,7 +83,8 @@ public final class ShardRestore {
         List<NamespaceResult> results = new ArrayList<>();
         try (MongoClient target = MongoClients.create(request.targetUri())) {
             MongoCollection<Document> progress = progress(target);
-            RestoreBase base = RestoreBase.choose(bootstrapServers, catalog, request, view, RestoreRecords.unfinishedBase(target, request.shardId(), request.at()));
+            String resumed = request.backupId() == null ? RestoreRecords.unfinishedBase(target, request.shardId(), request.at()) : null;
+            RestoreBase base = RestoreBase.choose(bootstrapServers, catalog, request, view, resumed);
             if (base.manifest() != null) {
                 BackupCatalog.verify(base.folder(), base.manifest());
             }
