@@ -43,29 +43,21 @@ public final class BackupAgentRole extends RoleCommands.Role {
     @Option(names = "--agent-id", description = "This agent's id in events (default: a random one).")
     String agentId;
 
-    @Option(names = "--metrics-port", defaultValue = "-1",
-        description = "Serve GET /metrics (Prometheus) on this port, 0 for a free one (default: not served).")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", defaultValue = "0.0.0.0", description = "Address /metrics listens on (default: ${DEFAULT-VALUE}).")
-    String metricsHost;
+    @picocli.CommandLine.Mixin
+    MetricsOptions metricsOptions;
 
     @Override
     AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
         BackupAgent.Schedule schedule = schedule();
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        MetricsEndpoint metrics = metricsPort < 0 ? null : MetricsEndpoint.start(meters, metricsHost, metricsPort);
+        MetricsEndpoint metrics = metricsOptions.serve(meters, out);
         ControlPlaneClient plane = new ControlPlaneClient(client.bootstrap(), catalog, "backup-agent");
         BackupAgent agent = BackupAgent.start(plane, schedule, agentId == null ? UUID.randomUUID().toString().substring(0, 8) : agentId, meters);
-        out.printf("backing up every %s into %s, keeping %d per shard%s%n", schedule.every(), schedule.dir(), schedule.keep(),
-            metrics == null ? "" : "; metrics on :" + metrics.port() + "/metrics");
-        return () -> {
+        out.printf("backing up every %s into %s, keeping %d per shard%n", schedule.every(), schedule.dir(), schedule.keep());
+        return MetricsOptions.closing(() -> {
             agent.close();
             plane.close();
-            if (metrics != null) {
-                metrics.close();
-            }
-        };
+        }, metrics);
     }
 
     /** The schedule the options and the cluster file give; what neither gives is refused by name. */

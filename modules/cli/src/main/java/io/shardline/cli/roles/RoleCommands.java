@@ -217,6 +217,9 @@ public final class RoleCommands {
     @Command(name = "controller", mixinStandardHelpOptions = true,
         description = "Run the controller: size and load tables from CDC, split and merge decisions (Kafka Streams, exactly-once).")
     public static final class Controller extends Role {
+        @Mixin
+        MetricsOptions metrics;
+
         @Option(names = "--state-dir", required = true, description = "Directory of the controller's local state stores.")
         Path stateDir;
 
@@ -235,8 +238,10 @@ public final class RoleCommands {
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
             BalancerSettings balancer = balancer();
-            return ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
-                .withBalancer(balancer), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), startupTimeout);
+            PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            MetricsEndpoint endpoint = metrics.serve(meters, out);
+            return MetricsOptions.closing(ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
+                .withBalancer(balancer), meters, startupTimeout), endpoint);
         }
 
         /** The balancer settings the options give. */
@@ -252,6 +257,9 @@ public final class RoleCommands {
 
     @Command(name = "worker", mixinStandardHelpOptions = true, description = "Run a migration worker: carries out the commands on shardline.commands.")
     public static final class Worker extends Role {
+        @Mixin
+        MetricsOptions metrics;
+
         @Option(names = "--grace-period", defaultValue = "5m", converter = DurationConverter.class,
             description = "How long a moved range stays on its old shard, reverse-replicated, before it is deleted there (default: ${DEFAULT-VALUE}).")
         Duration gracePeriod;
@@ -270,8 +278,10 @@ public final class RoleCommands {
         int maxParallelMigrations;
 
         @Override
-        AutoCloseable start(TopicCatalog catalog, PrintWriter out) {
-            return MigrationWorker.start(config(client.bootstrap(), catalog), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
+            PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            MetricsEndpoint endpoint = metrics.serve(meters, out);
+            return MetricsOptions.closing(MigrationWorker.start(config(client.bootstrap(), catalog), meters), endpoint);
         }
 
         /** The worker's settings the options give; an option out of range is refused by name. */
