@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.CdcTopics;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
 
@@ -44,7 +45,8 @@ class PointInTimeRestoreIT {
             long after = ledger.quietMomentAfter(manifest.consistentAt() + 500);
             assertThat(before).isLessThan(manifest.startedAt());
             assertThat(inside).as("a moment inside the copy").isBetween(manifest.startedAt(), manifest.consistentAt());
-            awaitCaptured(fixture, ledger);
+            assertThat(CdcTopics.awaitSettled(cluster.bootstrapServers(), TopicCatalog.cdcTopic("s1", fixture.namespace)))
+                .as("every write and the backup's marker captured").isGreaterThanOrEqualTo(ledger.writes.size());
 
             BackupManifest.NamespaceDump dump = manifest.dump(fixture.namespace);
             assertThat(dump.documents()).isPositive();
@@ -63,23 +65,6 @@ class PointInTimeRestoreIT {
             }
             assertThatThrownBy(() -> clusterBackups.restore(new ShardRestore.Request("s1", inside, manifest.backupId(), null, "mongodb://unused", false)))
                 .isInstanceOf(BackupException.class).hasMessageContaining("restores to times from");
-        }
-    }
-
-    /** Waits until the CDC topic holds every acknowledged write: its end offset stops moving once the ledger stopped. */
-    private static void awaitCaptured(BackupFixture fixture, BackupFixture.Ledger ledger) throws InterruptedException {
-        try (CdcReader cdc = new CdcReader(fixture.cluster.bootstrapServers(), TopicCatalog.cdcTopic("s1", fixture.namespace))) {
-            long last = -1;
-            long stableSince = System.nanoTime();
-            while (System.nanoTime() - stableSince < 2_000_000_000L) {
-                long end = cdc.endOffset();
-                if (end != last) {
-                    last = end;
-                    stableSince = System.nanoTime();
-                }
-                Thread.sleep(100);
-            }
-            assertThat(last).as("every write and the backup's marker captured").isGreaterThanOrEqualTo(ledger.writes.size());
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,9 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,6 +37,7 @@ import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.CdcTopics;
 import io.shardline.testing.ShardlineClusterExtension;
 import io.shardline.testing.TestNames;
 import io.shardline.worker.MigrationWorker;
@@ -95,7 +92,7 @@ class BackupCommandsIT {
             long beforeMistake = System.currentTimeMillis();
             Thread.sleep(100);
             users.deleteMany(Filters.in("_id", List.of("u10", "u11", "u12", "u210")));
-            awaitCaptured(cluster, TopicCatalog.cdcTopic(lost, ns));
+            CdcTopics.awaitSettled(cluster.bootstrapServers(), TopicCatalog.cdcTopic(lost, ns));
 
             CliRun unconfirmed = run(cluster, catalog, "restore", "--shard", lost, "--from", dir.toString(), "--at", Long.toString(beforeMistake), "--in-place");
             assertThat(unconfirmed.exit()).isEqualTo(2);
@@ -108,7 +105,7 @@ class BackupCommandsIT {
             insert(users, strategy, "u300", 300, expected);
             CliRun listed = run(cluster, catalog, "backups", "--dir", dir.toString(), "--positions");
             assertThat(listed.out()).contains(lost, ".. now", "resume token");
-            awaitCaptured(cluster, TopicCatalog.cdcTopic(lost, ns));
+            CdcTopics.awaitSettled(cluster.bootstrapServers(), TopicCatalog.cdcTopic(lost, ns));
             cluster.removeShard(lost);
 
             CliRun restore = run(cluster, catalog, "restore", "--shard", lost, "--from", dir.toString(), "--latest", "--into", replacement.connectionString());
@@ -153,22 +150,5 @@ class BackupCommandsIT {
             found.put(doc.getString("_id"), doc.getInteger("v"));
         }
         return found;
-    }
-
-    /** Waits until the CDC topic's end offset has not moved for two seconds. */
-    private static void awaitCaptured(EmbeddedCluster cluster, String topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            long last = -1;
-            long stableSince = System.nanoTime();
-            while (System.nanoTime() - stableSince < Duration.ofSeconds(2).toNanos()) {
-                long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get().offset();
-                if (end != last) {
-                    last = end;
-                    stableSince = System.nanoTime();
-                }
-                Thread.sleep(100);
-            }
-        }
     }
 }

@@ -28,6 +28,7 @@ import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.CdcTopics;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
 
@@ -59,7 +60,7 @@ class ShardReplacementIT {
             long earlier = System.currentTimeMillis();
             Thread.sleep(500);
             load.close();
-            awaitCaptured(cluster, TopicCatalog.cdcTopic(lost, fixture.namespace));
+            CdcTopics.awaitSettled(cluster.bootstrapServers(), TopicCatalog.cdcTopic(lost, fixture.namespace));
             cluster.removeShard(lost);
 
             ShardRestore.Result restored = clusterBackups.restore(new ShardRestore.Request(lost, ShardRestore.LATEST, null, null,
@@ -129,23 +130,6 @@ class ShardReplacementIT {
             }
         }
         throw new AssertionError("no outcome of command " + commandId);
-    }
-
-    /** Waits until the CDC topic's end offset has not moved for two seconds: every write is captured. */
-    private static void awaitCaptured(EmbeddedCluster cluster, String topic) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-            var partition = new org.apache.kafka.common.TopicPartition(topic, 0);
-            long last = -1;
-            long stableSince = System.nanoTime();
-            while (System.nanoTime() - stableSince < 2_000_000_000L) {
-                long end = admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest())).partitionResult(partition).get().offset();
-                if (end != last) {
-                    last = end;
-                    stableSince = System.nanoTime();
-                }
-                Thread.sleep(100);
-            }
-        }
     }
 
     /** Documents with a shard key on a shard. */
