@@ -58,6 +58,35 @@ public final class TopicTable<V> implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Reads until the table holds what was written at {@code offset} (a record this process's transaction wrote):
+     * a transaction's commit returns before its markers make the records readable, so a read right after it can
+     * still miss them.
+     *
+     * @throws IllegalStateException when the record is not readable within {@code within}
+     */
+    public synchronized TopicTable<V> refreshPast(long offset, Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (refresh().consumer.position(partition) <= offset) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(topic.name() + ": offset " + offset + " is not readable after " + within.toMillis()
+                    + " ms (the table is at " + consumer.position(partition) + ")");
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while reading " + topic.name() + " up to offset " + offset, e);
+            }
+        }
+        return this;
+    }
+
+    /** The topic this table reads. */
+    public String topicName() {
+        return topic.name();
+    }
+
     /** Reads what was written up to now. */
     public synchronized TopicTable<V> refresh() {
         long end = consumer.endOffsets(List.of(partition)).get(partition);

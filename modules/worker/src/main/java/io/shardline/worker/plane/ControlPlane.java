@@ -5,7 +5,9 @@ import io.shardline.schemas.KafkaClients;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -52,6 +54,8 @@ public final class ControlPlane implements AutoCloseable {
     private final TopicCatalog catalog;
     private final String workerId;
     private final PlaneViews views;
+    /** What the current transaction sent, read back once it commits (guarded by {@link #transaction}). */
+    private final List<java.util.concurrent.Future<RecordMetadata>> sentInTransaction = new ArrayList<>();
     /** Whether this plane closes the views: the worker's first, not the lanes' that share them. */
     private final boolean ownsViews;
     private final Ownership ownership;
@@ -162,11 +166,12 @@ public final class ControlPlane implements AutoCloseable {
             if (current == null) {
                 throw new Ownership.Lost("this worker holds no term: " + ownership.reason());
             }
+            T result;
             try {
+                sentInTransaction.clear();
                 current.beginTransaction();
-                T result = body.get();
+                result = body.get();
                 current.commitTransaction();
-                return result;
             } catch (RuntimeException e) {
                 if (fencedBy(e)) {
                     ownership.ended("fenced: another worker holds the partition of this term (" + e.getMessage() + ")");
@@ -189,6 +194,8 @@ public final class ControlPlane implements AutoCloseable {
                 }
                 throw e;
             }
+            awaitReadable();
+            return result;
         } finally {
             transaction.unlock();
         }
@@ -348,8 +355,25 @@ public final class ControlPlane implements AutoCloseable {
             if (current == null) {
                 throw new Ownership.Lost("this worker holds no term");
             }
-            return current.send(record);
+            java.util.concurrent.Future<RecordMetadata> sent = current.send(record);
+            sentInTransaction.add(sent);
+            return sent;
         });
+    }
+
+    /**
+     * After a commit, waits until the tables this plane reads hold what the transaction wrote to them: the commit
+     * returns before the records are readable, and a step that reads the routing right after publishing a route must
+     * find it (or it would take its own cutover for a range that moved on).
+     */
+    private void awaitReadable() {
+        Map<String, Long> last = new HashMap<>();
+        for (java.util.concurrent.Future<RecordMetadata> sent : sentInTransaction) {
+            RecordMetadata written = get(sent);
+            last.merge(written.topic(), written.offset(), Math::max);
+        }
+        sentInTransaction.clear();
+        last.forEach(views::awaitWritten);
     }
 
     /** Waits for a send; a failed one is thrown as an {@link IllegalStateException} naming the cause. */

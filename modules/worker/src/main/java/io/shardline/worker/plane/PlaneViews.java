@@ -30,6 +30,9 @@ import io.shardline.schemas.avro.ShardDescriptor;
  */
 final class PlaneViews implements AutoCloseable {
 
+    /** How long a committed record may take to become readable (its transaction markers written) before a read fails. */
+    private static final java.time.Duration READ_YOUR_WRITES = java.time.Duration.ofSeconds(15);
+
     private final String bootstrapServers;
     private final TopicCatalog catalog;
     private final String workerId;
@@ -91,6 +94,18 @@ final class PlaneViews implements AutoCloseable {
     /** The shards' clients by shard id and connection string, shared by every term of the worker. */
     Map<String, MongoClient> clients() {
         return clients;
+    }
+
+    /**
+     * Waits until the table of {@code topic}, if it is one of these, holds the record written there at {@code offset}:
+     * what a committed transaction published is what the next read of the plane finds.
+     */
+    void awaitWritten(String topic, long offset) {
+        for (TopicTable<?> table : List.of(routing, shards, migrations, acks, configs)) {
+            if (table.topicName().equals(topic)) {
+                table.refreshPast(offset, READ_YOUR_WRITES);
+            }
+        }
     }
 
     long cdcEnd(String shardId, String namespace) {
