@@ -34,6 +34,7 @@ import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.QueryLoadSample;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardHealth;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
@@ -369,6 +370,31 @@ class RebalanceTopologyTest {
         window();
 
         assertThat(((SplitShard) commands.readValue().getCommand()).getShardId()).isEqualTo("s1");
+    }
+
+    @Test
+    void shouldDecideNothingFromADownShardsFiguresAndCountItsWindowsAfreshOnceItIsUp() {
+        sample("s1", 0, 40, 1);
+        sizes(900, 100, 100);
+        shards.pipeInput("s1", ShardDescriptor.newBuilder(shard("s1", ShardState.ACTIVE)).setHealth(ShardHealth.DOWN).setVersion(2).build(), T0);
+        windows(5);
+        assertThat(commands.isEmpty()).as("no split of a DOWN shard").isTrue();
+
+        shards.pipeInput("s1", ShardDescriptor.newBuilder(shard("s1", ShardState.ACTIVE)).setVersion(3).build(), T0);
+        windows(2);
+        assertThat(commands.isEmpty()).as("the windows while DOWN do not count towards the sustained three").isTrue();
+        window();
+        assertThat(((SplitShard) commands.readValue().getCommand()).getShardId()).isEqualTo("s1");
+    }
+
+    @Test
+    void shouldNotMoveAChunkOntoADownShard() {
+        sample("s1", 0, 40, 1);
+        sizes(900, 300, 100);
+        shards.pipeInput("s3", ShardDescriptor.newBuilder(shard("s3", ShardState.ACTIVE)).setHealth(ShardHealth.DOWN).setVersion(2).build(), T0);
+        windows(3);
+
+        assertThat(((SplitShard) commands.readValue().getCommand()).getTargetShardId()).as("the least used shard that answers").isEqualTo("s2");
     }
 
     @Test

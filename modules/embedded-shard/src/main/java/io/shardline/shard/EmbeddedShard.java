@@ -16,8 +16,9 @@ public final class EmbeddedShard implements AutoCloseable {
     private final String shardId;
     private final EmbeddedShardConfig config;
     private final ShardBackend backend;
-    private final ShardServer server;
     private final InetSocketAddress address;
+    /** The server answering on the shard's address; null during an outage. Guarded by {@code this}. */
+    private ShardServer server;
 
     private EmbeddedShard(String shardId, EmbeddedShardConfig config) {
         this.shardId = shardId;
@@ -60,9 +61,29 @@ public final class EmbeddedShard implements AutoCloseable {
         return backend.oplog().size();
     }
 
+    /**
+     * Stops answering, as a shard whose host or network failed does: the address refuses connections and open ones are
+     * closed; the data, the oplog and the address are kept for {@link #answerAgain}.
+     */
+    public synchronized void stopAnswering() {
+        if (server != null) {
+            server.shutdown();
+            server = null;
+        }
+    }
+
+    /** Answers again on the same address, with the data and oplog it had when it stopped. */
+    public synchronized void answerAgain() {
+        if (server == null) {
+            ShardServer restarted = new ShardServer(backend);
+            restarted.bind(address.getHostString(), address.getPort());
+            server = restarted;
+        }
+    }
+
     @Override
-    public void close() {
-        server.shutdown();
+    public synchronized void close() {
+        stopAnswering();
         backend.close();
     }
 

@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.worker.command.CommandLoop;
 import io.shardline.worker.config.WorkerConfig;
+import io.shardline.worker.health.HealthMonitor;
 import io.shardline.worker.plane.ControlPlane;
 import io.shardline.worker.plane.Ownership;
 import io.shardline.worker.runner.WorkerMeters;
@@ -28,6 +29,8 @@ import io.shardline.worker.runner.WorkerMeters;
  *   <li>{@link MigrationRunner} ({@code runner}): one per lane; carries the lane's migrations out up to their cutover,
  *       each grace period beside it; resumes the lane's unfinished migrations when a term begins.</li>
  *   <li>{@code migration}: one {@code Migration} object per migration, a state machine over one class per step.</li>
+ *   <li>{@link HealthMonitor} ({@code health}): while this worker holds the commands, probes every shard and marks the
+ *       ones that stop answering DOWN (and UP again) on their descriptors.</li>
  *   <li>{@code data}: copy, replay and range operations on the shards; {@code plane}: the control-plane topics.</li>
  * </ul>
  */
@@ -42,6 +45,7 @@ public final class MigrationWorker implements AutoCloseable {
     private final ControlPlane plane;
     private final CommandLoop commands;
     private final ScheduledExecutorService renewals;
+    private final HealthMonitor health;
 
     private MigrationWorker(WorkerConfig config, MeterRegistry registry, Consumer<MigrationState> observer) {
         this.config = config;
@@ -49,6 +53,7 @@ public final class MigrationWorker implements AutoCloseable {
         this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId(), config.groupId() + ".owner", ownership);
         this.commands = new CommandLoop(config, plane, new WorkerMeters(registry, config.workerId(), observer), HAND_OVER_WAIT, registry);
         this.renewals = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-lease-" + config.workerId()));
+        this.health = new HealthMonitor(plane, ownership, config.health(), registry, config.workerId());
     }
 
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry) {
@@ -64,6 +69,7 @@ public final class MigrationWorker implements AutoCloseable {
         worker.commands.start();
         long every = Math.max(20, config.ownerLease().toMillis() / 5);
         worker.renewals.scheduleWithFixedDelay(worker.commands::renew, every, every, TimeUnit.MILLISECONDS);
+        worker.health.start();
         return worker;
     }
 
@@ -84,6 +90,7 @@ public final class MigrationWorker implements AutoCloseable {
     @Override
     public void close() {
         // The command loop hands everything over as its consumer closes: the runs stop first, then the offsets say so.
+        health.close();
         commands.close();
         renewals.shutdownNow();
         plane.close();

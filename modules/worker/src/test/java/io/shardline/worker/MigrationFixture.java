@@ -123,6 +123,13 @@ final class MigrationFixture implements AutoCloseable {
         throw new AssertionError("the router never saw " + namespace);
     }
 
+    /** Registers a shard the cluster did not start (one a test stops and starts itself); {@link #check} reads it too. */
+    void registerShard(String id, String connectionString) {
+        publisher.publishShard(ShardDescriptor.newBuilder().setShardId(id).setConnectionString(connectionString).setCapacityBytes(1L << 30)
+            .setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+        shards.put(id, MongoClients.create(connectionString));
+    }
+
     WorkerConfig workerConfig() {
         return workerConfig(cluster.bootstrapServers(), catalog, names.applicationId("workers"));
     }

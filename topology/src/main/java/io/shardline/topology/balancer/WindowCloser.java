@@ -16,6 +16,7 @@ import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardHealth;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.ShardStats;
 import io.shardline.schemas.avro.Thresholds;
@@ -81,6 +82,8 @@ final class WindowCloser {
                 inFlight.add(entry.value.getCommandId());
             });
         }
+        // A DOWN shard's figures are the last it sent: no decision takes it as source or target until it is UP again.
+        descriptors.stream().filter(descriptor -> descriptor.getHealth() == ShardHealth.DOWN).forEach(descriptor -> busy.add(descriptor.getShardId()));
         states.forEach((id, state) -> {
             if (state.getPendingCommandId() != null && state.getPendingUntilMillis() > now) {
                 busy.add(id);
@@ -133,7 +136,8 @@ final class WindowCloser {
             state.setFilled(true);
         }
         ShardView measured = view(descriptor, state, bytes, size, storage, load, chunks, thresholds);
-        boolean active = descriptor.getState() == ShardState.ACTIVE;
+        // Streaks count only windows the shard was ACTIVE and answering in: one that comes back UP starts from zero.
+        boolean active = descriptor.getState() == ShardState.ACTIVE && descriptor.getHealth() == ShardHealth.UP;
         state.setSplitStreak(active && measured.overSplit() ? state.getSplitStreak() + 1 : 0);
         state.setMergeStreak(active && measured.underMerge() ? state.getMergeStreak() + 1 : 0);
         return view(descriptor, state, bytes, size, storage, load, chunks, thresholds);

@@ -28,6 +28,7 @@ import io.shardline.router.wire.WireUsers;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.topology.balancer.BalancerSettings;
 import io.shardline.worker.MigrationWorker;
+import io.shardline.worker.config.HealthSettings;
 import io.shardline.worker.config.WorkerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -277,6 +278,20 @@ public final class RoleCommands {
                 + "(at most the migration-lanes topic's partitions; default: ${DEFAULT-VALUE}).")
         int maxParallelMigrations;
 
+        @Option(names = "--health-interval", defaultValue = "500ms", converter = DurationConverter.class,
+            description = "When this worker holds the commands: how often it probes every shard; a probe slower than this failed "
+                + "(default: ${DEFAULT-VALUE}).")
+        Duration healthInterval;
+
+        @Option(names = "--down-after", defaultValue = "1500ms", converter = DurationConverter.class,
+            description = "A shard that has not answered a probe for this long is marked DOWN: routers fail its requests at once "
+                + "(default: ${DEFAULT-VALUE}).")
+        Duration downAfter;
+
+        @Option(names = "--up-after", defaultValue = "5s", converter = DurationConverter.class,
+            description = "A DOWN shard that answers every probe for this long is marked UP again (default: ${DEFAULT-VALUE}).")
+        Duration upAfter;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
             PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -296,6 +311,11 @@ public final class RoleCommands {
                 config = config.withMaxParallelMigrations(maxParallelMigrations);
             } catch (IllegalArgumentException invalid) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-parallel-migrations: " + invalid.getMessage());
+            }
+            try {
+                config = config.withHealth(new HealthSettings(healthInterval, downAfter, upAfter));
+            } catch (IllegalArgumentException invalid) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--health-interval, --down-after, --up-after: " + invalid.getMessage());
             }
             return workerId == null ? config : config.withWorkerId(workerId);
         }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
+import io.shardline.worker.config.HealthSettings;
 import io.shardline.worker.config.WorkerConfig;
 import picocli.CommandLine;
 
@@ -31,6 +32,16 @@ class WorkerRoleTest {
         assertThat(config.ownerLease()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config.gracePeriod()).isEqualTo(Duration.ofMinutes(1));
         assertThat(config.workerId()).isEqualTo("w7");
+    }
+
+    @Test
+    void shouldGiveTheHealthMonitorItsSettings() {
+        WorkerConfig config = config("--health-interval", "200ms", "--down-after", "1s", "--up-after", "3s");
+
+        assertThat(config.health()).isEqualTo(new HealthSettings(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(3)));
+        assertThat(config().health()).isEqualTo(HealthSettings.DEFAULTS);
+        assertThatThrownBy(() -> config("--health-interval", "2s", "--down-after", "1s")).isInstanceOf(CommandLine.ParameterException.class)
+            .hasMessageContaining("--down-after").hasMessageContaining("at least the health interval");
     }
 
     @Test

@@ -30,11 +30,13 @@ import io.shardline.schemas.TopicCatalog;
  *                              long before it touches a shard. Shorter than the group's session timeout (10 s)
  * @param maxParallelMigrations how many migrations the worker holding the commands lets run at once (each in a lane
  *                              of its own, never two on one shard); capped by the migration-lanes topic's partitions
+ * @param health                how the worker holding the commands probes the shards and when it marks one DOWN or UP
  */
 public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String workerId, String groupId, Duration fenceBudget,
                            Duration ackTimeout, Duration maxFenceHold, Duration fenceRetryBackoff, int copyBatchSize,
                            int copyStreams, Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
-                           int verifyFullScanMaxDocs, Duration ownerLease, int maxParallelMigrations) {
+                           int verifyFullScanMaxDocs, Duration ownerLease, int maxParallelMigrations,
+                           HealthSettings health) {
 
     /** The workers' consumer group session timeout: a worker that stops heartbeating loses the commands after this. */
     public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
@@ -44,6 +46,7 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
         Objects.requireNonNull(catalog, "catalog");
         Objects.requireNonNull(workerId, "workerId");
         Objects.requireNonNull(groupId, "groupId");
+        Objects.requireNonNull(health, "health");
         for (Duration d : new Duration[] {fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff, copyLatencyTarget, gracePeriod, progressInterval,
             ownerLease}) {
             Objects.requireNonNull(d, "durations");
@@ -75,61 +78,67 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
             Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
-            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5), 4);
+            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5), 4, HealthSettings.DEFAULTS);
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, catalog, id, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withGroupId(String group) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, group, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withGracePeriod(Duration grace) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withCopyLatencyTarget(Duration target) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withCopyStreams(int streams) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, budget, acks, maxHold, backoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withVerifyFullScanMaxDocs(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withProgressInterval(Duration interval) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withOwnerLease(Duration lease) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease, maxParallelMigrations);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease, maxParallelMigrations, health);
     }
 
     public WorkerConfig withMaxParallelMigrations(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, max);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, max, health);
+    }
+
+    public WorkerConfig withHealth(HealthSettings settings) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease,
+            maxParallelMigrations, settings);
     }
 }

@@ -107,20 +107,43 @@ public final class Migration {
                     state.getAbortRequested() ? "aborted on request" : "rolled back on request before the cutover");
                 continue;
             }
-            switch (state.getPhase()) {
-                case PLANNED -> plan.run();
-                case COPYING -> copy.run();
-                case CATCHING_UP -> catchUp.run();
-                case FENCED -> {
-                    if (!cutOver.found(state.getTargetShardId() + " owns the range")) {
-                        fence.unfence("resumed while fenced: the fence is lifted and the catch-up resumes");
+            // Inside the fence writes are held: the fence's own bounds end it, a DOWN shard does not park it there.
+            boolean fenced = state.getPhase() == MigrationPhase.FENCED || state.getPhase() == MigrationPhase.VERIFIED;
+            if (!fenced) {
+                context.requireShardsUp();
+            }
+            try {
+                step();
+            } catch (RuntimeException failed) {
+                if (!fenced && !(failed instanceof Stalled) && !(failed instanceof Ownership.Lost)) {
+                    // A step that failed because a shard went DOWN waits for it instead of being retried against it.
+                    try {
+                        context.requireShardsUp();
+                    } catch (Stalled stalled) {
+                        stalled.addSuppressed(failed);
+                        throw stalled;
                     }
                 }
-                case VERIFIED -> cutOver.run();
-                case CUT_OVER -> grace.run();
-                default -> throw new IllegalStateException("no step for " + state.getPhase());
+                throw failed;
             }
         }
         return state();
+    }
+
+    private void step() throws InterruptedException {
+        MigrationState state = context.state;
+        switch (state.getPhase()) {
+            case PLANNED -> plan.run();
+            case COPYING -> copy.run();
+            case CATCHING_UP -> catchUp.run();
+            case FENCED -> {
+                if (!cutOver.found(state.getTargetShardId() + " owns the range")) {
+                    fence.unfence("resumed while fenced: the fence is lifted and the catch-up resumes");
+                }
+            }
+            case VERIFIED -> cutOver.run();
+            case CUT_OVER -> grace.run();
+            default -> throw new IllegalStateException("no step for " + state.getPhase());
+        }
     }
 }

@@ -22,6 +22,8 @@ import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.RouterAck;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardHealth;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.worker.config.WorkerConfig;
 import io.shardline.worker.data.RangeOps;
@@ -277,6 +279,25 @@ final class MigrationContext {
 
     /** Parks the migration: a {@code MIGRATION_STALLED} event says why (once per reason), and the worker looks again later. */
     Stalled stall(String why) {
+        return stall(why, null);
+    }
+
+    /**
+     * Source and target are not DOWN: a migration with a shard that stopped answering waits (stalled, looked at again
+     * every few probe intervals) instead of failing against it over and over; it goes on from its state once the shard
+     * is UP again.
+     */
+    void requireShardsUp() {
+        for (String id : List.of(state.getSourceShardId(), state.getTargetShardId())) {
+            ShardDescriptor shard = plane.shards().get(id);
+            if (shard != null && shard.getHealth() == ShardHealth.DOWN) {
+                throw stall("waiting in " + state.getPhase() + ": shard " + id + " is DOWN since " + shard.getHealthSince() + " ("
+                    + shard.getHealthCause() + ")", config.health().interval().multipliedBy(4));
+            }
+        }
+    }
+
+    private Stalled stall(String why, Duration lookAgainAfter) {
         LOG.warn("migration {} stalls: {}", state.getMigrationId(), why);
         if (!why.equals(state.getError())) {
             state.setError(why);
@@ -286,7 +307,7 @@ final class MigrationContext {
                     state.getCommandId(), null, why, Map.of());
             });
         }
-        return new Stalled(why);
+        return new Stalled(why, lookAgainAfter);
     }
 
     /** The route still names the target under this migration: otherwise the range moved on, and this migration stalls. */

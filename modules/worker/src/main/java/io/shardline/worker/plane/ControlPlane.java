@@ -303,8 +303,29 @@ public final class ControlPlane implements AutoCloseable {
         return sendAsync(catalog.migrations(), state.getMigrationId(), state);
     }
 
+    /**
+     * Publishes a shard's descriptor, derived from the one the shards table holds (its version is that one's plus one)
+     * or a new shard's first: checked and sent in one transaction, so the health monitor and a command that read the
+     * same descriptor cannot both write over it.
+     *
+     * @throws DescriptorChanged when the descriptor has changed since
+     */
     public void publishShard(ShardDescriptor shard) {
-        send(catalog.shards(), shard.getShardId(), shard);
+        atomically(() -> {
+            ShardDescriptor current = shards().get(shard.getShardId());
+            if (current != null && current.getVersion() != shard.getVersion() - 1) {
+                throw new DescriptorChanged("shard " + shard.getShardId() + " is at descriptor version " + current.getVersion() + ", not "
+                    + (shard.getVersion() - 1) + " as when this change was derived from it");
+            }
+            send(catalog.shards(), shard.getShardId(), shard);
+        });
+    }
+
+    /** A shard's descriptor changed between the read a change was derived from and its publication: nothing was published. */
+    public static final class DescriptorChanged extends IllegalStateException {
+        public DescriptorChanged(String message) {
+            super(message);
+        }
     }
 
     public void publishConfig(NamespaceConfig config) {

@@ -1,11 +1,15 @@
 package io.shardline.worker.plane;
 
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -21,6 +25,13 @@ import io.shardline.schemas.avro.ShardDescriptor;
  * them besides documents: the release records of ranges that left a shard, and the range deletions still to run.
  */
 public final class ShardConnections {
+
+    /**
+     * How long a request waits for a shard it cannot reach before it fails: not the driver's 30 s, during which a step
+     * would sit in a write that reaches the shard long after the step's last ownership check. A step that fails so is
+     * retried, or waits stalled once the health monitor has marked the shard DOWN.
+     */
+    static final Duration UNREACHABLE_AFTER = Duration.ofSeconds(2);
 
     private final Function<String, ShardDescriptor> registered;
     private final Ownership ownership;
@@ -48,7 +59,11 @@ public final class ShardConnections {
         if (shard == null) {
             throw new IllegalStateException("shard " + shardId + " is not registered");
         }
-        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(shard.getConnectionString()));
+        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(MongoClientSettings.builder()
+            .applyConnectionString(new ConnectionString(shard.getConnectionString()))
+            .applyToClusterSettings(c -> c.serverSelectionTimeout(UNREACHABLE_AFTER.toMillis(), TimeUnit.MILLISECONDS))
+            .applyToSocketSettings(c -> c.connectTimeout((int) UNREACHABLE_AFTER.toMillis(), TimeUnit.MILLISECONDS))
+            .build()));
     }
 
     /**

@@ -230,7 +230,7 @@ public final class MigrationRunner implements AutoCloseable {
             LOG.info("migration {} stops in {}: {}", migrationId, migration.state().getPhase(), lost.getMessage());
             retry = ownership.holdsTerm(); // stopped by a term that ended while this worker began another
         } catch (Stalled stalled) {
-            retryLater(migrationId, STALL_RETRY);
+            retryLater(migrationId, stalled.lookAgainAfter().orElse(STALL_RETRY));
         } catch (RuntimeException e) {
             if (!stoppedByTermEnd(migrationId, e)) {
                 retryLater(migrationId, failed(migration.state(), e));

@@ -1,0 +1,217 @@
+package io.shardline.worker.health;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardHealth;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.worker.config.HealthSettings;
+import io.shardline.worker.plane.ControlPlane;
+import io.shardline.worker.plane.Ownership;
+
+/**
+ * Watches the registered shards from the worker that holds the commands (the one writer of shard descriptors): every
+ * interval each shard not RETIRED is probed with {@code hello} and a one-document read, all at once, each bounded by the
+ * interval. A shard unseen for the down-after period gets a new descriptor version with health DOWN and a
+ * {@code SHARD_DOWN} event naming the cause; one answering again for the up-after period gets UP and {@code SHARD_UP}.
+ * Routers fail a DOWN shard's requests at once instead of waiting out their timeouts. A worker that loses the commands
+ * stops publishing and forgets what it saw; its successor starts watching afresh.
+ */
+public final class HealthMonitor implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
+    /** The longest cause a descriptor and an event carry: the driver's messages list every server it tried. */
+    private static final int MAX_CAUSE = 400;
+
+    private record Probe(String connectionString, MongoClient client) {
+    }
+
+    private final ControlPlane plane;
+    private final Ownership ownership;
+    private final HealthSettings settings;
+    private final MeterRegistry registry;
+    private final ScheduledExecutorService ticks;
+    private final ExecutorService probing = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "health-probe");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final Map<String, Probe> probes = new ConcurrentHashMap<>();
+    private final Map<String, HealthTracker> trackers = new HashMap<>();
+    private final Map<String, AtomicInteger> healthy = new ConcurrentHashMap<>();
+    private long watchedTerm = -1;
+
+    public HealthMonitor(ControlPlane plane, Ownership ownership, HealthSettings settings, MeterRegistry registry, String workerId) {
+        this.plane = plane;
+        this.ownership = ownership;
+        this.settings = settings;
+        this.registry = registry;
+        this.ticks = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "health-" + workerId));
+    }
+
+    public HealthMonitor start() {
+        long every = settings.interval().toMillis();
+        ticks.scheduleAtFixedRate(this::tickLogged, every, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    private void tickLogged() {
+        try {
+            tick();
+        } catch (Ownership.Lost | ControlPlane.DescriptorChanged expected) {
+            LOG.info("health monitor: {}; watching again at the next probe", expected.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("health monitor: a round of probes failed: {}", e.toString(), e);
+        }
+    }
+
+    /** One round: probe every shard, then publish what changed. Runs on the monitor's thread only. */
+    void tick() {
+        if (!ownership.valid()) {
+            trackers.clear();
+            watchedTerm = -1;
+            return;
+        }
+        if (ownership.term() != watchedTerm) {
+            trackers.clear();
+            watchedTerm = ownership.term();
+        }
+        Map<String, ShardDescriptor> shards = new HashMap<>();
+        plane.shards().values().forEach((id, shard) -> {
+            if (shard.getState() != ShardState.RETIRED) {
+                shards.put(id, shard);
+            }
+        });
+        trackers.keySet().retainAll(shards.keySet());
+        Map<String, Future<String>> running = new HashMap<>();
+        shards.forEach((id, shard) -> running.put(id, probing.submit(() -> probe(shard))));
+        long deadline = System.nanoTime() + settings.interval().toNanos();
+        for (Map.Entry<String, Future<String>> entry : running.entrySet()) {
+            String id = entry.getKey();
+            String failure = outcome(entry.getValue(), deadline);
+            if (failure != null) {
+                Counter.builder("shard.health.probe.failures").description("health probes of a shard that failed or timed out")
+                    .tag("shard", id).register(registry).increment();
+            }
+            long now = System.nanoTime();
+            HealthTracker tracker = trackers.computeIfAbsent(id, shard -> new HealthTracker(settings, now));
+            ShardDescriptor shard = shards.get(id);
+            gauge(id).set(shard.getHealth() == ShardHealth.DOWN ? 0 : 1);
+            Optional<HealthTracker.Transition> change = tracker.observe(failure, shard.getHealth(), now, Instant.now());
+            change.ifPresent(transition -> publish(shard, transition));
+        }
+    }
+
+    private static String outcome(Future<String> probe, long deadlineNanos) {
+        try {
+            return probe.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            probe.cancel(true);
+            return "no answer within the probe interval";
+        } catch (ExecutionException e) {
+            String cause = e.getCause().toString();
+            return cause.length() > MAX_CAUSE ? cause.substring(0, MAX_CAUSE) + "…" : cause;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
+    /** Null when the shard answered {@code hello} and a read; else why not. */
+    private String probe(ShardDescriptor shard) {
+        Probe probe = probes.compute(shard.getShardId(), (id, held) -> {
+            if (held != null && held.connectionString().equals(shard.getConnectionString())) {
+                return held;
+            }
+            if (held != null) {
+                held.client().close();
+            }
+            // The driver gives up a little before the interval ends, so a failed probe reports the driver's reason
+            // (connection refused, a timeout reading) rather than only that the interval passed.
+            int millis = (int) Math.max(5, settings.interval().toMillis() * 3 / 4);
+            MongoClientSettings client = MongoClientSettings.builder().applyConnectionString(new ConnectionString(shard.getConnectionString()))
+                .applyToClusterSettings(c -> c.serverSelectionTimeout(millis, TimeUnit.MILLISECONDS))
+                .applyToSocketSettings(s -> s.connectTimeout(millis, TimeUnit.MILLISECONDS).readTimeout(millis, TimeUnit.MILLISECONDS))
+                .applyToServerSettings(s -> s.heartbeatFrequency(Math.max(millis, 500), TimeUnit.MILLISECONDS)
+                    .minHeartbeatFrequency(Math.min(millis, 500), TimeUnit.MILLISECONDS))
+                .build();
+            return new Probe(shard.getConnectionString(), MongoClients.create(client));
+        });
+        Timer.Sample sample = Timer.start(registry);
+        Document hello = probe.client().getDatabase("admin").runCommand(new Document("hello", 1));
+        probe.client().getDatabase("shardline").getCollection("health").find().limit(1).first();
+        sample.stop(Timer.builder("shard.health.probe").description("health probes of a shard that answered").tag("shard", shard.getShardId())
+            .register(registry));
+        return hello.get("ok") instanceof Number ok && ok.doubleValue() == 1.0 ? null : "hello answered " + hello.toJson();
+    }
+
+    private void publish(ShardDescriptor shard, HealthTracker.Transition transition) {
+        plane.atomically(() -> {
+            ownership.check();
+            ShardDescriptor current = plane.shards().get(shard.getShardId());
+            if (current == null || current.getHealth() == transition.to()) {
+                return;
+            }
+            plane.publishShard(ShardDescriptor.newBuilder(current).setHealth(transition.to()).setHealthSince(transition.since())
+                .setHealthCause(transition.to() == ShardHealth.DOWN ? transition.cause() : null).setVersion(current.getVersion() + 1)
+                .setUpdatedAt(Instant.now()).build());
+            boolean down = transition.to() == ShardHealth.DOWN;
+            plane.event(down ? ShardEventType.SHARD_DOWN : ShardEventType.SHARD_UP, shard.getShardId(), null, null, null, null,
+                "shard " + shard.getShardId() + (down ? " is DOWN: " : " is UP again: ") + transition.cause(),
+                Map.of(down ? "unseenMillis" : "answeringMillis", (double) transition.evidence().toMillis()));
+        });
+        gauge(shard.getShardId()).set(transition.to() == ShardHealth.DOWN ? 0 : 1);
+        Counter.builder("shard.health.changes").description("shard health changes this worker published").tag("shard", shard.getShardId())
+            .tag("health", transition.to().name()).register(registry).increment();
+        LOG.warn("shard {} is {}: {}", shard.getShardId(), transition.to(), transition.cause());
+    }
+
+    private AtomicInteger gauge(String shardId) {
+        return healthy.computeIfAbsent(shardId, id -> {
+            AtomicInteger value = new AtomicInteger(1);
+            Gauge.builder("shard.healthy", value, AtomicInteger::get).description("1 while a shard's descriptor says UP, 0 while DOWN")
+                .tag("shard", id).register(registry);
+            return value;
+        });
+    }
+
+    @Override
+    public void close() {
+        ticks.shutdownNow();
+        try {
+            ticks.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        probing.shutdownNow();
+        probes.values().forEach(probe -> probe.client().close());
+        probes.clear();
+    }
+}
