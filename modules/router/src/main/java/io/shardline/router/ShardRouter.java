@@ -24,6 +24,7 @@ import io.shardline.router.api.FindResult;
 import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.QueryCursor;
 import io.shardline.router.api.RouterException;
+import io.shardline.router.api.RouterHealth;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.ShardCommandException;
 import io.shardline.router.api.WriteResult;
@@ -43,6 +44,7 @@ import io.shardline.router.internal.InFlightWrites;
 import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.RoutingStore;
+import io.shardline.router.internal.ShardAvailability;
 import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
@@ -65,6 +67,7 @@ public final class ShardRouter implements AutoCloseable {
     private final RoutingStateConsumer consumer;
     private final DeadLetterProducer deadLetters;
     private final ShardClients clients;
+    private final ShardAvailability availability;
     private final ExecutorService executor;
     private final ReadPath reads;
     private final WritePath writes;
@@ -84,6 +87,7 @@ public final class ShardRouter implements AutoCloseable {
         metrics.routingFeed(consumer);
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), config.shardPoolSize(), config.shardPoolWait().toMillis(),
             config.shardPoolIdle().toMillis(), metrics);
+        this.availability = new ShardAvailability(state, metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());
@@ -100,9 +104,9 @@ public final class ShardRouter implements AutoCloseable {
             config.signalInterval(), config.leaseDuration()), state, load, inFlight, acknowledged);
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
-        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases);
+        this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
-            config.shardTimeout().toMillis());
+            config.shardTimeout().toMillis(), availability);
     }
 
     /**
@@ -166,6 +170,16 @@ public final class ShardRouter implements AutoCloseable {
     /** True while this router holds a lease, i.e. may serve writes. */
     public boolean leaseValid() {
         return signals.leaseValid();
+    }
+
+    /**
+     * What this router can serve now: DOWN while its lease has run out, DEGRADED while some registered shards are DOWN
+     * (their ranges are refused at once, the rest served), UP otherwise; with the routing version, how long ago the
+     * routing was last confirmed, and the shards that are DOWN ({@link RouterHealth}).
+     */
+    public RouterHealth health() {
+        return RouterHealth.of(java.time.Instant.now(), state.version(), signals.leaseValidUntilMillis(), config.leaseDuration(),
+            config.maxReadStaleness(), availability.shardsDown());
     }
 
     public String routerId() {
@@ -484,7 +498,8 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     /**
-     * Runs one command on each of the given shards, in parallel, each on its own connection to the shard.
+     * Runs one command on each of the given shards, in parallel, each on its own connection to the shard. A shard that
+     * is DOWN is not sent the command: it fails at once for that shard.
      *
      * @return each shard's reply, by shard id
      * @throws ShardCommandException when it failed on any of them: naming the shard, with that shard's error as the
@@ -493,12 +508,17 @@ public final class ShardRouter implements AutoCloseable {
     public java.util.SortedMap<String, Document> runOnShards(java.util.Collection<String> shardIds, String database, Document command) {
         String name = command.isEmpty() ? "" : command.keySet().iterator().next();
         Map<String, Future<Document>> running = new LinkedHashMap<>();
+        Map<String, RuntimeException> failures = new LinkedHashMap<>();
         for (String shard : new java.util.TreeSet<>(shardIds)) {
+            java.util.Optional<RouterException> down = availability.refusal(name, shard);
+            if (down.isPresent()) {
+                failures.put(shard, down.get());
+                continue;
+            }
             running.put(shard, executor.submit(() -> metrics.timed(shard, name,
                 () -> clients.client(shard).getDatabase(database).runCommand(command))));
         }
         java.util.SortedMap<String, Document> replies = new java.util.TreeMap<>();
-        Map<String, RuntimeException> failures = new LinkedHashMap<>();
         for (Map.Entry<String, Future<Document>> shard : running.entrySet()) {
             try {
                 replies.put(shard.getKey(), shard.getValue().get());

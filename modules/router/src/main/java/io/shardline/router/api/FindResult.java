@@ -7,7 +7,7 @@ import org.bson.Document;
 /**
  * Documents of a find, and whether every shard the query needed answered.
  *
- * @param missingShards the shards that did not answer in time (empty unless {@code partial})
+ * @param missingShards the shards left out: DOWN, or not answering in time (empty unless {@code partial})
  */
 public record FindResult(List<Document> documents, boolean partial, List<String> missingShards, List<String> shards) {
 }

@@ -15,7 +15,7 @@ public interface QueryCursor extends Iterator<Document>, AutoCloseable {
     /** The shards the query reads. */
     List<String> shards();
 
-    /** Shards left out because they failed and the query allows partial results. */
+    /** Shards left out because they failed or are DOWN, and the query allows partial results. */
     List<String> missingShards();
 
     /**

@@ -20,6 +20,12 @@ public class RouterException extends RuntimeException {
         NOT_FOUND,
         /** A transient condition (fenced chunk, shard timeout); the same request may succeed later. */
         RETRYABLE,
+        /**
+         * A shard the request needs is DOWN (its descriptor says so): the request was refused before anything of it was
+         * sent to any shard; the message names the shard, since when it is DOWN and why. The same request may succeed
+         * once the shard is UP again.
+         */
+        SHARD_DOWN,
         /** A shard answered with an error. */
         SHARD_ERROR
     }

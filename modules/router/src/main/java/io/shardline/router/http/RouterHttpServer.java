@@ -14,6 +14,7 @@ import io.shardline.router.api.Explain;
 import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
 import io.shardline.router.api.RouterException;
+import io.shardline.router.api.RouterHealth;
 import io.shardline.router.ShardRouter;
 import io.shardline.router.api.WriteResult;
 import io.vertx.core.Vertx;
@@ -26,8 +27,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The router over HTTP: {@code POST /v1/{db}/{coll}/{op}} with the caller's tenant in {@code X-Tenant-Id} and bodies
- * in MongoDB relaxed extended JSON named as MongoDB's commands name them; {@code GET /health}; {@code GET /metrics}
- * (Prometheus). Requests run on Vert.x worker threads, since the router blocks on shards.
+ * in MongoDB relaxed extended JSON named as MongoDB's commands name them; {@code GET /health} ({@link RouterHealth}:
+ * 503 while the router cannot serve, 200 otherwise); {@code GET /metrics} (Prometheus). Requests run on Vert.x worker
+ * threads, since the router blocks on shards.
  */
 public final class RouterHttpServer implements AutoCloseable {
 
@@ -65,8 +67,11 @@ public final class RouterHttpServer implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setWorkerPoolSize(workerThreads));
         java.util.Map<String, io.micrometer.core.instrument.Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
         Router routes = Router.router(vertx);
-        routes.get("/health").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
-            .end(new Document("status", "UP").append("routingVersion", router.routingVersion()).toJson(JSON)));
+        routes.get("/health").handler(ctx -> {
+            RouterHealth health = router.health();
+            ctx.response().setStatusCode(health.httpStatus()).putHeader("Content-Type", "application/json")
+                .end(health.toDocument().toJson(JSON));
+        });
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
             .end(prometheus.scrape()));
         routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes))
@@ -115,10 +120,11 @@ public final class RouterHttpServer implements AutoCloseable {
             };
             ctx.response().putHeader("Content-Type", "application/json").end(answer.toJson(JSON));
         } catch (RouterException e) {
-            fail(ctx, status(e.kind()), e.getMessage());
+            fail(ctx, e.kind(), e.getMessage());
         } catch (RuntimeException e) {
             LOG.error("request {} failed", ctx.request().path(), e);
-            fail(ctx, 500, e.getClass().getSimpleName() + ": " + e.getMessage());
+            ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+                .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
         }
     }
 
@@ -139,20 +145,36 @@ public final class RouterHttpServer implements AutoCloseable {
             .append("shards", explain.shards()).append("routingVersion", explain.routingVersion());
     }
 
-    private static int status(RouterException.Kind kind) {
+    /** The HTTP status a refusal of that kind answers with. */
+    static int status(RouterException.Kind kind) {
         return switch (kind) {
             case BAD_REQUEST -> 400;
             case TOO_LARGE -> 413;
             case FORBIDDEN -> 403;
             case NOT_FOUND -> 404;
-            case RETRYABLE -> 503;
+            case RETRYABLE, SHARD_DOWN -> 503;
             case SHARD_ERROR -> 502;
         };
     }
 
-    private static void fail(RoutingContext ctx, int status, String message) {
-        if (status == 503) {
-            ctx.response().putHeader("Retry-After", "1");
+    /**
+     * The {@code Retry-After} (seconds) a refusal of that kind carries, 0 for none: a transient condition 1 s; a DOWN
+     * shard 5 s, since the health monitor marks a shard UP again only after it has answered for its up-after period
+     * (5 s by default), so an earlier retry meets the same refusal.
+     */
+    static int retryAfterSeconds(RouterException.Kind kind) {
+        return switch (kind) {
+            case RETRYABLE -> 1;
+            case SHARD_DOWN -> 5;
+            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR -> 0;
+        };
+    }
+
+    private static void fail(RoutingContext ctx, RouterException.Kind kind, String message) {
+        int status = status(kind);
+        int retryAfter = retryAfterSeconds(kind);
+        if (retryAfter > 0) {
+            ctx.response().putHeader("Retry-After", Integer.toString(retryAfter));
         }
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
             .end(new Document("error", message).append("status", status).toJson(JSON));

@@ -29,7 +29,9 @@ import io.shardline.router.api.RouterException;
 
 /**
  * Reads: a single-shard query goes straight to its shard with skip and limit as given; a multi-shard query runs on
- * every target shard in parallel with a timeout, each shard returning its top skip+limit, merged in sort order.
+ * every target shard in parallel with a timeout, each shard returning its top skip+limit, merged in sort order. A
+ * target shard whose descriptor says DOWN is not asked ({@link ShardAvailability}): the read is refused at once, or,
+ * when it allows a partial answer, answered without that shard, which is named among the missing.
  */
 public final class ReadPath {
 
@@ -39,10 +41,12 @@ public final class ReadPath {
     private final RouterMetrics metrics;
     private final LoadCounter load;
     private final ReleasedRanges releases;
+    private final ShardAvailability availability;
 
     public ReadPath(ShardClients clients, ExecutorService executor, long timeoutMillis, RouterMetrics metrics, LoadCounter load,
-                    ReleasedRanges releases) {
+                    ReleasedRanges releases, ShardAvailability availability) {
         this.releases = releases;
+        this.availability = availability;
         this.clients = clients;
         this.executor = executor;
         this.timeoutMillis = timeoutMillis;
@@ -58,9 +62,10 @@ public final class ReadPath {
         Projections.Plan projection = Projections.plan(request.projection(), sortPaths);
         Document shardProjection = projection.forShards();
 
-        shards.forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         if (shards.size() == 1) {
             String shard = shards.get(0);
+            availability.require("find", shards);
+            load.read(shard, targets.chunksByShard().get(shard));
             List<Document> docs = new ArrayList<>();
             onShard(shard, () -> {
                 metrics.timed(shard, "find", () -> find(view, shard, targets.scoped(shard, scopedFilter),
@@ -96,7 +101,6 @@ public final class ReadPath {
         List<String> shards = targets.shards();
         DocumentOrder order = request.sort() == null || request.sort().isEmpty() ? null : new DocumentOrder(request.sort());
         Projections.Plan projection = Projections.plan(request.projection(), order == null ? List.of() : order.paths());
-        shards.forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         boolean single = shards.size() == 1;
         int shardSkip = single ? request.skip() : 0;
         int shardLimit = single || request.limit() == 0 ? request.limit() : request.skip() + request.limit();
@@ -114,6 +118,8 @@ public final class ReadPath {
         if (single) {
             // One shard: opened on the caller's thread, as a single-shard find runs, with no hand-over to the pool.
             String shard = shards.get(0);
+            availability.require("find", shards);
+            load.read(shard, targets.chunksByShard().get(shard));
             Map<String, com.mongodb.client.MongoCursor<Document>> cursors = new LinkedHashMap<>();
             onShard(shard, () -> {
                 cursors.put(shard, metrics.timed(shard, "find", () -> openOn.apply(shard)));
@@ -124,7 +130,8 @@ public final class ReadPath {
                     throw e;
                 }
             });
-            return new MergedFind(view, targets, cursors, order, projection, 0, 0, releases, clients, List.of(), request.allowPartial());
+            return new MergedFind(view, targets, cursors, order, projection, 0, 0, releases, clients, availability, List.of(),
+                request.allowPartial());
         }
         Gathered<com.mongodb.client.MongoCursor<Document>> opened;
         try {
@@ -135,7 +142,7 @@ public final class ReadPath {
         }
         all.stream().filter(cursor -> !opened.results().containsValue(cursor)).forEach(com.mongodb.client.MongoCursor::close);
         return new MergedFind(view, targets, opened.results(), order, projection, request.skip(), request.limit(), releases, clients,
-            opened.missing(), request.allowPartial());
+            availability, opened.missing(), request.allowPartial());
     }
 
     /**
@@ -147,7 +154,6 @@ public final class ReadPath {
     public FindResult aggregate(NamespaceView view, Document tenantFilter, List<Document> pipeline, boolean allowPartial) {
         AggregationSplit split = AggregationSplit.of(pipeline);
         ShardTargets targets = view.targets(targeting(tenantFilter, split));
-        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Document>> gathered = gather("aggregate", view, targets, shard -> {
             List<Document> stages = new ArrayList<>();
             stages.add(new Document("$match", targets.scoped(shard, tenantFilter)));
@@ -198,7 +204,6 @@ public final class ReadPath {
             return null;
         }
         FindRequest request = new FindRequest(scopedFilter, sort, 0, 1, null, false);
-        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Document>> gathered = gather("findAndModify", view, targets, shard -> {
             List<Document> docs = new ArrayList<>(1);
             find(view, shard, targets.scoped(shard, scopedFilter), request, null, 0, 1).into(docs);
@@ -211,7 +216,6 @@ public final class ReadPath {
 
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {
         ShardTargets targets = view.targets(scopedFilter);
-        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<Long> gathered = gather("count", view, targets,
             shard -> collection(view, shard).countDocuments(targets.scoped(shard, scopedFilter)), allowPartial);
         return gathered.results().values().stream().mapToLong(Long::longValue).sum();
@@ -223,7 +227,6 @@ public final class ReadPath {
      */
     public List<Object> distinct(NamespaceView view, String key, Document scopedFilter) {
         ShardTargets targets = view.targets(scopedFilter);
-        targets.shards().forEach(shard -> load.read(shard, targets.chunksByShard().get(shard)));
         Gathered<List<Object>> gathered = gather("distinct", view, targets, shard -> {
             List<Object> values = new ArrayList<>();
             for (BsonValue value : collection(view, shard).distinct(key, targets.scoped(shard, scopedFilter), BsonValue.class)) {
@@ -252,21 +255,36 @@ public final class ReadPath {
     private record Gathered<T>(Map<String, T> results, List<String> missing) {
     }
 
+    /**
+     * Runs a query on every target shard in parallel. A target that is DOWN is not asked: the read is refused at once,
+     * before any shard is asked, or, with {@code allowPartial}, answered without it (it is among the missing, in target
+     * order, with the shards that did not answer in time).
+     */
     private <T> Gathered<T> gather(String operation, NamespaceView view, ShardTargets targets, Function<String, T> query, boolean allowPartial) {
         List<String> shards = targets.shards();
-        Map<String, Future<T>> futures = new LinkedHashMap<>();
-        for (String shard : shards) {
-            futures.put(shard, executor.submit(() -> {
-                T result = metrics.timed(shard, operation, () -> query.apply(shard));
-                releases.verify(view, shard, targets.chunksByShard().get(shard));
-                return result;
-            }));
-        }
         boolean success = false;
         try {
-            Gathered<T> gathered = collect(futures, allowPartial);
-            success = gathered.missing().isEmpty();
-            return gathered;
+            List<String> down = availability.down(shards);
+            if (!down.isEmpty() && !allowPartial) {
+                throw availability.refuse(operation, down);
+            }
+            down.forEach(availability::leftOut);
+            Map<String, Future<T>> futures = new LinkedHashMap<>();
+            for (String shard : shards) {
+                if (down.contains(shard)) {
+                    continue;
+                }
+                load.read(shard, targets.chunksByShard().get(shard));
+                futures.put(shard, executor.submit(() -> {
+                    T result = metrics.timed(shard, operation, () -> query.apply(shard));
+                    releases.verify(view, shard, targets.chunksByShard().get(shard));
+                    return result;
+                }));
+            }
+            Gathered<T> answered = collect(futures, allowPartial);
+            List<String> missing = shards.stream().filter(shard -> down.contains(shard) || answered.missing().contains(shard)).toList();
+            success = missing.isEmpty();
+            return new Gathered<>(answered.results(), missing);
         } finally {
             if (shards.size() > 1) {
                 metrics.crossShard(shards.size(), success);

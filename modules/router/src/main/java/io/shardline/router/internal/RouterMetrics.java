@@ -21,8 +21,9 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * The router's meters, named as operators know them: {@code shard_query_latency_seconds{shard,operation}},
- * {@code cross_shard_query_total{shard_count,success}}, {@code shard_connection_count{shard}} and the other gauges of
- * the router's connection pool to each shard ({@link #connectionListener}).
+ * {@code cross_shard_query_total{shard_count,success}}, {@code router_shard_down_refused_total{shard}},
+ * {@code shard_connection_count{shard}} and the other gauges of the router's connection pool to each shard
+ * ({@link #connectionListener}).
  */
 public final class RouterMetrics {
 
@@ -51,6 +52,16 @@ public final class RouterMetrics {
         Counter.builder("router.stale.routing")
             .description("Reads that met a range released at a routing version the router had not applied")
             .register(registry).increment();
+    }
+
+    /**
+     * Counts a request refused, or a shard left out of a partial read, because the shard's descriptor says DOWN:
+     * {@code router_shard_down_refused_total{shard}}.
+     */
+    public void shardDownRefused(String shard) {
+        Counter.builder("router.shard.down.refused")
+            .description("Requests (or the part of a partial read for one shard) the router did not send because the shard is DOWN")
+            .tag("shard", shard).register(registry).increment();
     }
 
     /** Counts a query that needed more than one shard. */

@@ -31,7 +31,8 @@ import io.shardline.schemas.avro.ChunkState;
  * Writes (an update already checked by {@link UpdateRules}, so it changes no document's tenant or shard key): each inserted document goes to the owner of its shard key's chunk, carrying its encoded key; updates and
  * deletes go to the shards their filter targets, restricted to the ranges those shards own. A write to a chunk
  * that is FENCED waits for the next routing version up to the fence budget, then fails as retryable; it never goes
- * to an owner the routing no longer names.
+ * to an owner the routing no longer names. A write any of whose target shards is DOWN is refused whole, before anything
+ * of it is sent ({@link ShardAvailability}).
  */
 public final class WritePath {
 
@@ -49,6 +50,7 @@ public final class WritePath {
     private final InFlightWrites inFlight;
     private final AcknowledgedDocuments acknowledged;
     private final long raceBudgetMillis;
+    private final ShardAvailability availability;
 
     /**
      * @param raceBudgetMillis how long a {@code findAndModify} whose filter spans several chunks keeps trying when the
@@ -56,7 +58,8 @@ public final class WritePath {
      */
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
                      java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged,
-                     long raceBudgetMillis) {
+                     long raceBudgetMillis, ShardAvailability availability) {
+        this.availability = availability;
         this.acknowledged = acknowledged;
         this.raceBudgetMillis = raceBudgetMillis;
         this.clients = clients;
@@ -94,8 +97,9 @@ public final class WritePath {
             document.put(ShardKeyField.NAME, key.toHex());
             byShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(document);
             chunksByShard.computeIfAbsent(chunk.shardId(), s -> new ArrayList<>()).add(chunk);
-            load.write(chunk.shardId(), List.of(chunk));
         }
+        availability.require("insert", byShard.keySet());
+        chunksByShard.forEach((shard, chunks) -> chunks.forEach(chunk -> load.write(shard, List.of(chunk))));
         long inserted = 0;
         for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
             List<Chunk> chunks = chunksByShard.get(entry.getKey());
@@ -159,6 +163,7 @@ public final class WritePath {
         long inserted = 0;
         java.util.Set<String> written = new java.util.LinkedHashSet<>();
         try {
+            availability.require("insert", statements.stream().map(statement -> statement.chunk().shardId()).toList());
             for (List<Statement> group : groups(statements, ordered)) {
                 String shard = group.get(0).chunk().shardId();
                 written.add(shard);
@@ -334,6 +339,7 @@ public final class WritePath {
         NamespaceView view = views.view();
         ShardKey key = pinnedKey(view, request.filter(), null);
         Chunk chunk = writableChunk(views, key, ticket);
+        availability.require("findAndModify", List.of(chunk.shardId()));
         load.write(chunk.shardId(), List.of(chunk));
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), request.filter()));
         Document command = command(view, filter, request.sort(), withKeyOnInsert(request.update(), key, request.filter()), request,
@@ -358,6 +364,7 @@ public final class WritePath {
             Document filter;
             if (upsertKey != null) {
                 Chunk chunk = writableChunk(views, upsertKey, ticket);
+                availability.require("findAndModify", List.of(chunk.shardId()));
                 view = views.view();
                 targets = new ShardTargets(Map.of(chunk.shardId(), List.of(chunk)), List.of(chunk.range()));
                 filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, upsertKey.toHex()), request.filter()));
@@ -406,6 +413,7 @@ public final class WritePath {
                                            Projections.Plan projection) {
         Chunk chunk = targets.chunks().get(0);
         String shard = chunk.shardId();
+        availability.require("findAndModify", List.of(shard));
         load.write(shard, List.of(chunk));
         Document command = command(view, targets.scoped(shard, request.filter()), request.sort(), request.update(), request, projection,
             false);
@@ -447,6 +455,7 @@ public final class WritePath {
         Chunk chunk = writableChunk(views, key, ticket);
         NamespaceView view = views.view();
         String shard = chunk.shardId();
+        availability.require("findAndModify", List.of(shard));
         load.write(shard, List.of(chunk));
         Document pinned = new Document("$and", List.of(new Document("_id", candidate.get("_id")).append(ShardKeyField.NAME, storedKey),
             request.filter()));
@@ -560,6 +569,7 @@ public final class WritePath {
         Targeted targeted = unfencedTargets(views, scopedFilter, ticket);
         NamespaceView view = targeted.view();
         ShardTargets targets = targeted.targets();
+        availability.require(operation, targets.shards());
         long matched = 0;
         long modified = 0;
         List<String> written = new ArrayList<>();
@@ -586,6 +596,7 @@ public final class WritePath {
         Targeted targeted = unfencedTargets(views, scopedFilter, ticket);
         NamespaceView view = targeted.view();
         ShardTargets targets = targeted.targets();
+        availability.require("delete", targets.shards());
         long deleted = 0;
         List<String> written = new ArrayList<>();
         for (String shard : targets.shards()) {
@@ -620,6 +631,7 @@ public final class WritePath {
         NamespaceView view = views.view();
         ShardKey key = pinnedKey(view, scopedFilter, replacement ? update : null);
         Chunk chunk = writableChunk(views, key, ticket);
+        availability.require("update", List.of(chunk.shardId()));
         load.write(chunk.shardId(), List.of(chunk));
         Document filter = new Document("$and", List.of(new Document(ShardKeyField.NAME, key.toHex()), scopedFilter));
         MongoCollection<Document> collection = collection(view, chunk.shardId());

@@ -17,6 +17,7 @@ import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
 import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.QueryCursor;
+import io.shardline.router.api.RouterException;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.SimpleMatcher;
 
@@ -297,7 +298,15 @@ final class WireCommands {
         } else {
             id = cursors.register(namespace, session.user(), source);
         }
-        return WireCursors.reply("firstBatch", batch.documents(), id, namespace);
+        return partial(WireCursors.reply("firstBatch", batch.documents(), id, namespace), cursor);
+    }
+
+    /** As mongos answers a find with {@code allowPartialResults} that left shards out: {@code cursor.partialResultsReturned}. */
+    private static Document partial(Document reply, QueryCursor cursor) {
+        if (!cursor.missingShards().isEmpty()) {
+            reply.get("cursor", Document.class).append("partialResultsReturned", true);
+        }
+        return reply;
     }
 
     private Document getMore(WireSession session, WireMessage message) {
@@ -312,7 +321,7 @@ final class WireCommands {
             open.source.cursor().checkRanges();
             exhausted = batch.exhausted();
             List<RawBsonDocument> documents = batch.documents();
-            return WireCursors.reply("nextBatch", documents, exhausted ? 0 : id, namespace);
+            return partial(WireCursors.reply("nextBatch", documents, exhausted ? 0 : id, namespace), open.source.cursor());
         } finally {
             cursors.release(open, exhausted);
         }
@@ -452,7 +461,9 @@ final class WireCommands {
 
     /**
      * Runs a write's statements in order, each on its own as mongos does; a failed statement becomes a write error with
-     * its index, and an ordered write stops there.
+     * its index, and an ordered write stops there. A first statement refused because a shard it needs is DOWN, when no
+     * other statement runs after it (the write is ordered, or has no other), fails the whole command instead: nothing
+     * of it ran, and the command's error carries {@code RetryableWriteError}, so a driver retries it.
      */
     private static List<Document> eachStatement(String field, List<Document> statements, boolean ordered, StatementRun run) {
         List<Document> writeErrors = new ArrayList<>();
@@ -460,6 +471,10 @@ final class WireCommands {
             try {
                 run.run(i, new CommandFields(field + "." + i, statements.get(i)));
             } catch (RuntimeException e) {
+                if (i == 0 && (ordered || statements.size() == 1) && e instanceof RouterException refused
+                    && refused.kind() == RouterException.Kind.SHARD_DOWN) {
+                    throw refused;
+                }
                 writeErrors.add(WireError.of(e, true).toWriteError(i));
                 if (ordered) {
                     break;

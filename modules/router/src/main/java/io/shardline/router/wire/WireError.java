@@ -56,8 +56,9 @@ public record WireError(int code, String codeName, String message, List<String> 
      * The error a failed request answers with.
      *
      * @param write whether the request was a write: a retryable router refusal (a fence that outlasted its budget, a
-     *              lapsed lease, no free connection to the shard in time) comes before anything is written, so it
-     *              carries {@code RetryableWriteError}
+     *              lapsed lease, no free connection to the shard in time, a target shard that is DOWN) comes before
+     *              anything is written, so it carries {@code RetryableWriteError}. A DOWN shard is
+     *              {@code HostUnreachable}, which drivers also retry reads on
      */
     public static WireError of(Throwable failure, boolean write) {
         if (failure instanceof WireCommandException command) {
@@ -82,6 +83,8 @@ public record WireError(int code, String codeName, String message, List<String> 
                 case FORBIDDEN -> of(UNAUTHORIZED, router.getMessage());
                 case NOT_FOUND -> of(NAMESPACE_NOT_FOUND, router.getMessage());
                 case RETRYABLE -> new WireError(EXCEEDED_TIME_LIMIT, codeName(EXCEEDED_TIME_LIMIT), router.getMessage(),
+                    write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
+                case SHARD_DOWN -> new WireError(HOST_UNREACHABLE, codeName(HOST_UNREACHABLE), router.getMessage(),
                     write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
                 case SHARD_ERROR -> of(HOST_UNREACHABLE, router.getMessage());
             };

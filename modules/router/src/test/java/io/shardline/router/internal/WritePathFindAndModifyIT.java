@@ -72,11 +72,13 @@ class WritePathFindAndModifyIT {
         }
         clients = new ShardClients(state, 5_000, 100, 1_000, 0, METRICS);
         executor = Executors.newCachedThreadPool();
-        reads = new ReadPath(clients, executor, 5_000, METRICS, new LoadCounter(), new ReleasedRanges(clients, () -> false));
+        reads = new ReadPath(clients, executor, 5_000, METRICS, new LoadCounter(), new ReleasedRanges(clients, () -> false),
+            new ShardAvailability(state, METRICS));
     }
 
     private static WritePath writePath(AcknowledgedDocuments counts) {
-        return new WritePath(clients, state, 500, METRICS, new LoadCounter(), () -> true, new InFlightWrites(state), counts, RACE_BUDGET_MILLIS);
+        return new WritePath(clients, state, 500, METRICS, new LoadCounter(), () -> true, new InFlightWrites(state), counts, RACE_BUDGET_MILLIS,
+            new ShardAvailability(state, METRICS));
     }
 
     @AfterAll

@@ -38,4 +38,21 @@ class WireErrorTest {
         assertThat(error.code()).isEqualTo(WireError.HOST_UNREACHABLE);
         assertThat(error.labels()).isEqualTo(List.of());
     }
+
+    @Test
+    void shouldAnswerARefusalForADownShardAsHostUnreachableAndAWriteAsNotWritten() {
+        RouterException down = new RouterException(RouterException.Kind.SHARD_DOWN,
+            "find: shard s2 is DOWN since 2026-01-01T00:00:00Z (1500 ms): connection refused");
+
+        WireError read = WireError.of(down, false);
+        WireError write = WireError.of(down, true);
+
+        assertThat(read.code()).isEqualTo(WireError.HOST_UNREACHABLE);
+        assertThat(read.codeName()).isEqualTo("HostUnreachable");
+        assertThat(read.labels()).isEmpty();
+        assertThat(read.message()).isEqualTo(down.getMessage());
+        assertThat(write.code()).isEqualTo(WireError.HOST_UNREACHABLE);
+        assertThat(write.labels()).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
+        assertThat(write.toReply().getList("errorLabels", String.class)).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
+    }
 }
