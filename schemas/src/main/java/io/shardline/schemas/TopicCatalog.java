@@ -7,6 +7,7 @@ import java.util.Objects;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
+import io.shardline.schemas.avro.Alert;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ChunkStats;
 import io.shardline.schemas.avro.KeySample;
@@ -33,6 +34,7 @@ public final class TopicCatalog {
     public static final Duration CDC_RETENTION = Duration.ofDays(7);
 
     private static final Duration EVENTS_RETENTION = Duration.ofDays(7);
+    private static final Duration ALERTS_RETENTION = EVENTS_RETENTION;
     private static final Duration COMMANDS_RETENTION = Duration.ofDays(7);
     private static final Duration LOAD_RETENTION = Duration.ofHours(6);
     /**
@@ -61,6 +63,7 @@ public final class TopicCatalog {
     private final Topic<String, ShardEvent> events;
     private final Topic<String, RouterAck> routerAcks;
     private final Topic<String, AcknowledgedCount> acknowledged;
+    private final Topic<String, Alert> alerts;
 
     public TopicCatalog(String prefix, RegistrySerdes serdes) {
         Objects.requireNonNull(serdes, "serdes");
@@ -90,6 +93,7 @@ public final class TopicCatalog {
         events = new Topic<>(prefix + "events", keys, serdes.valueSerde(ShardEvent.class), Topic.Cleanup.DELETE, EVENTS_RETENTION);
         routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
         acknowledged = new Topic<>(prefix + "acknowledged", keys, serdes.valueSerde(AcknowledgedCount.class), Topic.Cleanup.COMPACT, none);
+        alerts = new Topic<>(prefix + "alerts", keys, serdes.valueSerde(Alert.class), Topic.Cleanup.DELETE, ALERTS_RETENTION);
     }
 
     public String prefix() {
@@ -188,6 +192,14 @@ public final class TopicCatalog {
         return acknowledged;
     }
 
+    /**
+     * The alerter's alerts, keyed by fingerprint: each alert raised from an event (FIRING) and each resolved, in order. An
+     * alerter that starts reads it to know what is firing.
+     */
+    public Topic<String, Alert> alerts() {
+        return alerts;
+    }
+
     /** Key of an acknowledged count: router, namespace and the chunk range the writes were routed by. */
     public static String acknowledgedKey(String routerId, String namespace, String minHex, String maxHex) {
         return routerId + "|" + namespace + "|" + minHex + "|" + (maxHex == null ? "" : maxHex);
@@ -195,7 +207,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged, alerts);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

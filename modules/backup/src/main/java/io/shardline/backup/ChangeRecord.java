@@ -38,8 +38,13 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
 
     /** Reads a CDC record ({@code key: {"id": <extended JSON _id>}}, the value Debezium's envelope as JSON). */
     public static ChangeRecord of(ConsumerRecord<byte[], byte[]> record) {
-        BsonValue id = documentId(record.key());
-        JsonNode envelope = json(record.value(), "value");
+        return of(record.offset(), record.key(), record.value());
+    }
+
+    /** Reads a CDC record from its offset, key and value, as {@link #of(ConsumerRecord)} does. */
+    public static ChangeRecord of(long offset, byte[] key, byte[] value) {
+        BsonValue id = documentId(key);
+        JsonNode envelope = json(value, "value");
         String op = text(envelope, "op");
         JsonNode source = envelope.get("source");
         if (source == null || !source.isObject()) {
@@ -54,7 +59,7 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
             case "d" -> null;
             default -> throw new IllegalArgumentException("value.op: '" + op + "' is none of c, u, r, d");
         };
-        return new ChangeRecord(record.offset(), id, after, wallTime, "r".equals(op), imageMissing);
+        return new ChangeRecord(offset, id, after, wallTime, "r".equals(op), imageMissing);
     }
 
     private static long fallbackTime(JsonNode source) {

@@ -26,6 +26,7 @@ import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.controlplane.alerts.Alerter;
 import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.embedded.EmbeddedClusterConfig;
@@ -40,8 +41,8 @@ import io.shardline.worker.config.WorkerConfig;
 
 /**
  * Everything on the embedded default in one process: the embedded cluster (broker, registry, Connect + Debezium,
- * shards), the auth service's namespaces spread over the shards (with their shard-key index on each), a query router serving HTTP, the controller, a
- * migration worker and the admin API (with a token for the local operator). {@code up} and {@code demo} both stand on it; {@link #close()} stops the parts in reverse order.
+ * shards), the auth service's namespaces spread over the shards (with their shard-key index on each), a query router serving HTTP, the controller
+ * and its alerter (alerts on the alerts topic), a migration worker and the admin API (with a token for the local operator). {@code up} and {@code demo} both stand on it; {@link #close()} stops the parts in reverse order.
  */
 final class LocalStack implements AutoCloseable {
 
@@ -124,8 +125,9 @@ final class LocalStack implements AutoCloseable {
         spec.beforeController().prepare(this);
         roles.add(ControllerNode.start(ControllerConfig.defaults(cluster.bootstrapServers(), cluster.catalog(),
             Files.createDirectories(dir.resolve("controller"))).withBalancer(spec.balancer()), meters, Duration.ofSeconds(60)));
+        roles.add(Alerter.start(Alerter.Settings.defaults(cluster.bootstrapServers(), cluster.catalog()), meters));
         roles.add(MigrationWorker.start(WorkerConfig.defaults(cluster.bootstrapServers(), cluster.catalog())
-            .withGracePeriod(spec.gracePeriod()), meters));
+            .withGracePeriod(spec.gracePeriod()).withConnectUrl(options.noCdc ? null : cluster.connectUrl()), meters));
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
         admin = AdminServer.start(new ControlPlaneClient(cluster.bootstrapServers(), cluster.catalog(), "admin"), HexFormat.of().formatHex(secret),

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         ReadCommands.Status.class, ReadCommands.Shards.class, ReadCommands.Routing.class, ReadCommands.Migrations.class,
         ReadCommands.Stats.class, ReadCommands.Events.class, SqlCommand.class, VerifyCommand.class,
         CommandVerbs.Split.class, CommandVerbs.Merge.class, CommandVerbs.Move.class, CommandVerbs.RebalanceVerb.class,
-        CommandVerbs.Drain.class, CommandVerbs.ReplaceShardVerb.class, CommandVerbs.Rollback.class, CommandVerbs.Abort.class, io.shardline.cli.ops.ZoneCommands.class,
+        CommandVerbs.Drain.class, CommandVerbs.ReplaceShardVerb.class, CommandVerbs.AddStandbyVerb.class, CommandVerbs.Rollback.class, CommandVerbs.Abort.class, io.shardline.cli.ops.ZoneCommands.class,
         io.shardline.cli.ops.BackupCommands.Backup.class, io.shardline.cli.ops.BackupCommands.Backups.class, io.shardline.cli.ops.BackupCommands.Restore.class,
         RoleCommands.Router.class, RoleCommands.Controller.class, RoleCommands.Worker.class, RoleCommands.Admin.class, RoleCommands.Token.class,
         io.shardline.cli.roles.BackupAgentRole.class,

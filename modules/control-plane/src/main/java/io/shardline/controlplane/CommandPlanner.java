@@ -15,6 +15,7 @@ import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKeyStrategies;
 import io.shardline.core.routing.Zones;
 import io.shardline.schemas.avro.AbortMigration;
+import io.shardline.schemas.avro.AddStandby;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.DrainShard;
 import io.shardline.schemas.avro.ReplaceShard;
@@ -129,6 +130,14 @@ public final class CommandPlanner {
             CommandRules.replaceable(plane.shards(), plane.routing(null), plane.migrations().values(), required("shard", shard), required("with", replacement));
             return new Planned(shard, ReplaceShard.newBuilder().setShardId(shard).setReplacementShardId(replacement).build(),
                 "replace " + shard + " with " + replacement, null);
+        });
+    }
+
+    public Planned addStandby(String shard, String uri) {
+        return named(Map.of(Subject.SHARD, "shard", Subject.TARGET, "uri"), () -> {
+            CommandRules.standbyAddable(plane.shards(), required("shard", shard), required("uri", uri));
+            return new Planned(shard, AddStandby.newBuilder().setShardId(shard).setConnectionString(uri).build(),
+                "give " + shard + " the standby " + uri, null);
         });
     }
 

@@ -12,6 +12,7 @@ import io.shardline.schemas.avro.ChunkState;
 import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardHealth;
 import io.shardline.schemas.avro.ShardState;
 
 /**
@@ -81,6 +82,31 @@ public final class CommandRules {
         }
         if (shard.getState() != ShardState.ACTIVE) {
             throw new Violation(subject, "shard " + shardId + " is " + shard.getState() + ", not ACTIVE");
+        }
+        return shard;
+    }
+
+    /**
+     * A shard that may be given a standby at {@code uri}: registered, not RETIRED, not DOWN (the standby is seeded from
+     * it), without one already; the standby a {@code mongodb://} URI other than the shard's own.
+     */
+    public static ShardDescriptor standbyAddable(Map<String, ShardDescriptor> shards, String shardId, String uri) {
+        ShardDescriptor shard = shardId == null ? null : shards.get(shardId);
+        if (shard == null || shard.getState() == ShardState.RETIRED) {
+            throw new Violation(Subject.SHARD, shard == null ? "no shard " + shardId + " is registered (known: " + new java.util.TreeSet<>(shards.keySet()) + ")"
+                : "shard " + shardId + " is RETIRED");
+        }
+        if (shard.getHealth() == ShardHealth.DOWN) {
+            throw new Violation(Subject.SHARD, "shard " + shardId + " is DOWN: a standby is seeded from the shard itself");
+        }
+        if (shard.getStandbyConnectionString() != null) {
+            throw new Violation(Subject.SHARD, "shard " + shardId + " has a standby already: " + shard.getStandbyConnectionString());
+        }
+        if (uri == null || !(uri.startsWith("mongodb://") || uri.startsWith("mongodb+srv://"))) {
+            throw new Violation(Subject.TARGET, "'" + uri + "' is not a mongodb:// or mongodb+srv:// URI");
+        }
+        if (uri.equals(shard.getConnectionString())) {
+            throw new Violation(Subject.TARGET, "the standby of " + shardId + " cannot be the shard itself");
         }
         return shard;
     }

@@ -24,21 +24,26 @@ import io.shardline.topology.ShardSizeTopology;
 /**
  * The {@code controller} role: runs the size and rebalance topologies with exactly-once processing, corrects the sizes
  * with each shard's {@code dbStats} on an interval, and publishes {@code shard_document_count} and
- * {@code shard_data_volume_bytes} per shard from the stats it writes, and {@code shard_rebalancing_events_total} per
- * shard and decision from the events it writes.
+ * {@code shard_data_volume_bytes} per shard from the stats it writes, {@code shard_rebalancing_events_total} per
+ * shard and decision from the events it writes, and {@code shardline_dlq_records_total} per dead-letter topic
+ * ({@link DeadLetterMeters}).
  */
 public final class ControllerNode implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ControllerNode.class);
+    /** How often the dead-letter topics' counts are read. */
+    private static final Duration DEAD_LETTERS_EVERY = Duration.ofSeconds(15);
 
     private final KafkaStreams streams;
     private final StatsFollower stats;
     private final DbStatsCollector collector;
+    private final DeadLetterMeters deadLetters;
 
-    private ControllerNode(KafkaStreams streams, StatsFollower stats, DbStatsCollector collector) {
+    private ControllerNode(KafkaStreams streams, StatsFollower stats, DbStatsCollector collector, DeadLetterMeters deadLetters) {
         this.streams = streams;
         this.stats = stats;
         this.collector = collector;
+        this.deadLetters = deadLetters;
     }
 
     /** Starts the controller and waits until its topology runs. */
@@ -76,7 +81,8 @@ public final class ControllerNode implements AutoCloseable {
         follower.start();
         DbStatsCollector collector = new DbStatsCollector(config, streams);
         collector.start();
-        return new ControllerNode(streams, follower, collector);
+        DeadLetterMeters deadLetters = DeadLetterMeters.start(config.bootstrapServers(), config.catalog(), registry, DEAD_LETTERS_EVERY);
+        return new ControllerNode(streams, follower, collector, deadLetters);
     }
 
     public KafkaStreams.State state() {
@@ -85,6 +91,7 @@ public final class ControllerNode implements AutoCloseable {
 
     @Override
     public void close() {
+        deadLetters.close();
         collector.close();
         stats.close();
         // Leave the group on a clean stop, so a successor takes over at once instead of after the session timeout.

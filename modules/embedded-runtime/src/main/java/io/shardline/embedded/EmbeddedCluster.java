@@ -1,5 +1,6 @@
 package io.shardline.embedded;
 
+import io.shardline.schemas.ConnectRestClient;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

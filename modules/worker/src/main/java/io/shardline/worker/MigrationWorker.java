@@ -53,7 +53,8 @@ public final class MigrationWorker implements AutoCloseable {
         this.plane = new ControlPlane(config.bootstrapServers(), config.catalog(), config.workerId(), config.groupId() + ".owner", ownership);
         this.commands = new CommandLoop(config, plane, new WorkerMeters(registry, config.workerId(), observer), HAND_OVER_WAIT, registry);
         this.renewals = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "worker-lease-" + config.workerId()));
-        this.health = new HealthMonitor(plane, ownership, config.health(), registry, config.workerId());
+        this.health = new HealthMonitor(plane, ownership, config.health(), registry, config.workerId(),
+            config.connectUrl() == null ? null : new io.shardline.schemas.ConnectRestClient(config.connectUrl()));
     }
 
     public static MigrationWorker start(WorkerConfig config, MeterRegistry registry) {

@@ -102,6 +102,21 @@ public final class CommandVerbs {
         }
     }
 
+    @Command(name = "add-standby", mixinStandardHelpOptions = true,
+        description = "Give a shard a standby: an empty MongoDB seeded from it and kept up to date from its CDC topics, promoted when the shard is DOWN.")
+    public static final class AddStandbyVerb extends PublishingCommand {
+        @Option(names = "--shard", required = true, description = "The shard.")
+        String shard;
+
+        @Option(names = "--uri", required = true, description = "mongodb:// URI of the standby, empty of the shard's databases.")
+        String uri;
+
+        @Override
+        protected CommandPlanner.Planned plan(CommandPlanner planner) {
+            return planner.addStandby(shard, uri);
+        }
+    }
+
     @Command(name = "rollback", mixinStandardHelpOptions = true,
         description = "Roll a migration back: before its cutover the target copy is dropped; within the grace period the source owns the range again.")
     public static final class Rollback extends PublishingCommand {

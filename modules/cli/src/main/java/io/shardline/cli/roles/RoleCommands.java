@@ -21,6 +21,8 @@ import io.shardline.cli.ops.ClientOptions;
 import io.shardline.controller.ControllerConfig;
 import io.shardline.controller.ControllerNode;
 import io.shardline.controlplane.ControlPlaneClient;
+import io.shardline.controlplane.alerts.Alerter;
+import io.shardline.controlplane.alerts.AlertmanagerWebhook;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.http.RouterNode;
 import io.shardline.router.wire.WireServer;
@@ -216,7 +218,8 @@ public final class RoleCommands {
     }
 
     @Command(name = "controller", mixinStandardHelpOptions = true,
-        description = "Run the controller: size and load tables from CDC, split and merge decisions (Kafka Streams, exactly-once).")
+        description = "Run the controller: size and load tables from CDC, split and merge decisions (Kafka Streams, exactly-once), "
+            + "and the alerter: alerts from events on shardline.alerts, and to Alertmanager with --alert-webhook.")
     public static final class Controller extends Role {
         @Mixin
         MetricsOptions metrics;
@@ -236,13 +239,48 @@ public final class RoleCommands {
                 + "it would leave such a shard without a split target of its own (default: ${DEFAULT-VALUE}, at 90% of a threshold).")
         double mergeHeadroom;
 
+        @Option(names = "--alert-webhook", description = "Also post every alert to the Alertmanager at this base URL (its API v2: "
+            + "POST <URL>/api/v2/alerts), e.g. http://alertmanager:9093; alerts always go to the alerts topic (default: no webhook).")
+        String alertWebhook;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
             BalancerSettings balancer = balancer();
+            Alerter.Settings alerts = alerter(client.bootstrap(), catalog);
             PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             MetricsEndpoint endpoint = metrics.serve(meters, out);
-            return MetricsOptions.closing(ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
-                .withBalancer(balancer), meters, startupTimeout), endpoint);
+            ControllerNode controller = ControllerNode.start(ControllerConfig.defaults(client.bootstrap(), catalog, Files.createDirectories(stateDir))
+                .withBalancer(balancer), meters, startupTimeout);
+            Alerter alerter;
+            try {
+                alerter = Alerter.start(alerts, meters);
+            } catch (RuntimeException failed) {
+                controller.close();
+                throw failed;
+            }
+            if (alerts.webhook() != null) {
+                out.println("alerts to " + alerts.webhook().alertsUrl());
+            }
+            return MetricsOptions.closing(() -> {
+                try {
+                    alerter.close();
+                } finally {
+                    controller.close();
+                }
+            }, endpoint);
+        }
+
+        /** The alerter's settings the options give: always the alerts topic, and the webhook when one is given. */
+        Alerter.Settings alerter(String bootstrap, TopicCatalog catalog) {
+            Alerter.Settings settings = Alerter.Settings.defaults(bootstrap, catalog);
+            if (alertWebhook == null) {
+                return settings;
+            }
+            try {
+                return settings.withWebhook(AlertmanagerWebhook.Settings.forAlertmanager(alertWebhook));
+            } catch (IllegalArgumentException invalid) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--alert-webhook: " + invalid.getMessage());
+            }
         }
 
         /** The balancer settings the options give. */
@@ -292,6 +330,16 @@ public final class RoleCommands {
             description = "A DOWN shard that answers every probe for this long is marked UP again (default: ${DEFAULT-VALUE}).")
         Duration upAfter;
 
+        @Option(names = "--failover-catch-up", defaultValue = "2s", converter = DurationConverter.class,
+            description = "How long a failover waits for a DOWN shard's standby to apply every change its CDC topics hold before it "
+                + "gives the attempt up and tries again later (default: ${DEFAULT-VALUE}).")
+        Duration failoverCatchUp;
+
+        @Option(names = "--connect-url",
+            description = "Kafka Connect's REST URL: needed to add standbys (their sink connectors run there) and to fail shards over "
+                + "(their CDC connectors are pointed at the standby); without it DOWN shards are only marked.")
+        String connectUrl;
+
         @Override
         AutoCloseable start(TopicCatalog catalog, PrintWriter out) throws Exception {
             PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -313,9 +361,9 @@ public final class RoleCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--max-parallel-migrations: " + invalid.getMessage());
             }
             try {
-                config = config.withHealth(new HealthSettings(healthInterval, downAfter, upAfter));
+                config = config.withHealth(new HealthSettings(healthInterval, downAfter, upAfter, failoverCatchUp)).withConnectUrl(connectUrl);
             } catch (IllegalArgumentException invalid) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--health-interval, --down-after, --up-after: " + invalid.getMessage());
+                throw new CommandLine.ParameterException(spec.commandLine(), "--health-interval, --down-after, --up-after, --failover-catch-up: " + invalid.getMessage());
             }
             return workerId == null ? config : config.withWorkerId(workerId);
         }

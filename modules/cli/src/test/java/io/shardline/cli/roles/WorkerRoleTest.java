@@ -36,10 +36,13 @@ class WorkerRoleTest {
 
     @Test
     void shouldGiveTheHealthMonitorItsSettings() {
-        WorkerConfig config = config("--health-interval", "200ms", "--down-after", "1s", "--up-after", "3s");
+        WorkerConfig config = config("--health-interval", "200ms", "--down-after", "1s", "--up-after", "3s", "--failover-catch-up", "4s",
+            "--connect-url", "http://connect:8083");
 
-        assertThat(config.health()).isEqualTo(new HealthSettings(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(3)));
+        assertThat(config.health()).isEqualTo(new HealthSettings(Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofSeconds(4)));
+        assertThat(config.connectUrl()).isEqualTo("http://connect:8083");
         assertThat(config().health()).isEqualTo(HealthSettings.DEFAULTS);
+        assertThat(config().connectUrl()).isNull();
         assertThatThrownBy(() -> config("--health-interval", "2s", "--down-after", "1s")).isInstanceOf(CommandLine.ParameterException.class)
             .hasMessageContaining("--down-after").hasMessageContaining("at least the health interval");
     }

@@ -17,6 +17,8 @@ import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.schemas.avro.Rebalance;
 import io.shardline.schemas.avro.ReplaceShard;
+import io.shardline.schemas.avro.AddStandby;
+import io.shardline.schemas.ConnectRestClient;
 import io.shardline.schemas.avro.RollbackMigration;
 import io.shardline.schemas.avro.ShardCommand;
 import io.shardline.schemas.avro.ShardEventType;
@@ -101,6 +103,9 @@ final class CommandHandler {
                 + Admission.rounds(moves) + " rounds of disjoint shard pairs");
         } else if (body instanceof ReplaceShard replace) {
             new Replacement(plane).replace(command, replace.getShardId(), replace.getReplacementShardId());
+        } else if (body instanceof AddStandby standby) {
+            new StandbyAddition(plane, config.connectUrl() == null ? null : new ConnectRestClient(config.connectUrl()))
+                .add(command, standby.getShardId(), standby.getConnectionString());
         } else if (body instanceof AddShard add) {
             planner.addShard(command, add.getShard());
         } else if (body instanceof ZoneShard zoneShard) {

@@ -10,15 +10,24 @@ import java.util.Objects;
  *                  not answered within the interval failed
  * @param downAfter a shard with no successful probe for this long is marked DOWN
  * @param upAfter   a DOWN shard whose probes succeed for this long is marked UP again
+ * @param catchUpWithin how long a failover waits for the standby of a DOWN shard to apply every change the shard's CDC
+ *                  topics hold before it gives the attempt up (and tries again later)
  */
-public record HealthSettings(Duration interval, Duration downAfter, Duration upAfter) {
+public record HealthSettings(Duration interval, Duration downAfter, Duration upAfter, Duration catchUpWithin) {
 
-    public static final HealthSettings DEFAULTS = new HealthSettings(Duration.ofMillis(500), Duration.ofMillis(1_500), Duration.ofSeconds(5));
+    public static final HealthSettings DEFAULTS = new HealthSettings(Duration.ofMillis(500), Duration.ofMillis(1_500), Duration.ofSeconds(5),
+        Duration.ofSeconds(2));
+
+    /** The defaults' catch-up wait with these probe settings. */
+    public HealthSettings(Duration interval, Duration downAfter, Duration upAfter) {
+        this(interval, downAfter, upAfter, DEFAULTS.catchUpWithin());
+    }
 
     public HealthSettings {
         Objects.requireNonNull(interval, "interval");
         Objects.requireNonNull(downAfter, "downAfter");
         Objects.requireNonNull(upAfter, "upAfter");
+        Objects.requireNonNull(catchUpWithin, "catchUpWithin");
         if (interval.toMillis() < 10) {
             throw new IllegalArgumentException("health interval must be at least 10 ms, was " + interval.toMillis() + " ms");
         }
@@ -28,6 +37,9 @@ public record HealthSettings(Duration interval, Duration downAfter, Duration upA
         }
         if (upAfter.isNegative()) {
             throw new IllegalArgumentException("up-after must not be negative, was " + upAfter);
+        }
+        if (catchUpWithin.isNegative()) {
+            throw new IllegalArgumentException("failover catch-up must not be negative, was " + catchUpWithin);
         }
     }
 }

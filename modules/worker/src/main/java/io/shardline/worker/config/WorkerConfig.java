@@ -31,12 +31,15 @@ import io.shardline.schemas.TopicCatalog;
  * @param maxParallelMigrations how many migrations the worker holding the commands lets run at once (each in a lane
  *                              of its own, never two on one shard); capped by the migration-lanes topic's partitions
  * @param health                how the worker holding the commands probes the shards and when it marks one DOWN or UP
+ * @param connectUrl            Kafka Connect's REST URL: the worker deploys the sink connectors that keep standbys up to
+ *                              date and points a shard's CDC connector at its standby when it promotes it; null for none
+ *                              (then no standby can be added)
  */
 public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String workerId, String groupId, Duration fenceBudget,
                            Duration ackTimeout, Duration maxFenceHold, Duration fenceRetryBackoff, int copyBatchSize,
                            int copyStreams, Duration copyLatencyTarget, Duration gracePeriod, int deleteBatchSize, Duration progressInterval,
                            int verifyFullScanMaxDocs, Duration ownerLease, int maxParallelMigrations,
-                           HealthSettings health) {
+                           HealthSettings health, String connectUrl) {
 
     /** The workers' consumer group session timeout: a worker that stops heartbeating loses the commands after this. */
     public static final Duration SESSION_TIMEOUT = Duration.ofSeconds(10);
@@ -78,67 +81,73 @@ public record WorkerConfig(String bootstrapServers, TopicCatalog catalog, String
     public static WorkerConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new WorkerConfig(bootstrapServers, catalog, "worker-" + UUID.randomUUID().toString().substring(0, 8), catalog.prefix() + "workers",
             Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(1), 1_000, 2, Duration.ofMillis(250),
-            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5), 4, HealthSettings.DEFAULTS);
+            Duration.ofMinutes(5), 1_000, Duration.ofSeconds(1), 5_000, Duration.ofSeconds(5), 4, HealthSettings.DEFAULTS, null);
     }
 
     public WorkerConfig withWorkerId(String id) {
         return new WorkerConfig(bootstrapServers, catalog, id, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withGroupId(String group) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, group, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withGracePeriod(Duration grace) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, grace, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withCopyBatchSize(int size) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            size, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withCopyLatencyTarget(Duration target) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, target, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withCopyStreams(int streams) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, streams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withFence(Duration budget, Duration acks, Duration maxHold, Duration backoff) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, budget, acks, maxHold, backoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withVerifyFullScanMaxDocs(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, max, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withProgressInterval(Duration interval) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, interval, verifyFullScanMaxDocs, ownerLease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withOwnerLease(Duration lease) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease, maxParallelMigrations, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, lease, maxParallelMigrations, health, connectUrl);
     }
 
     public WorkerConfig withMaxParallelMigrations(int max) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
-            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, max, health);
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease, max, health, connectUrl);
     }
 
     public WorkerConfig withHealth(HealthSettings settings) {
         return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
             copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease,
-            maxParallelMigrations, settings);
+            maxParallelMigrations, settings, connectUrl);
+    }
+
+    public WorkerConfig withConnectUrl(String url) {
+        return new WorkerConfig(bootstrapServers, catalog, workerId, groupId, fenceBudget, ackTimeout, maxFenceHold, fenceRetryBackoff,
+            copyBatchSize, copyStreams, copyLatencyTarget, gracePeriod, deleteBatchSize, progressInterval, verifyFullScanMaxDocs, ownerLease,
+            maxParallelMigrations, health, url);
     }
 }

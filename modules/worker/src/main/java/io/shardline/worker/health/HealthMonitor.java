@@ -28,6 +28,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.shardline.schemas.ConnectRestClient;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardHealth;
@@ -42,13 +43,17 @@ import io.shardline.worker.plane.Ownership;
  * interval. A shard unseen for the down-after period gets a new descriptor version with health DOWN and a
  * {@code SHARD_DOWN} event naming the cause; one answering again for the up-after period gets UP and {@code SHARD_UP}.
  * Routers fail a DOWN shard's requests at once instead of waiting out their timeouts. A worker that loses the commands
- * stops publishing and forgets what it saw; its successor starts watching afresh.
+ * stops publishing and forgets what it saw; its successor starts watching afresh. With Kafka Connect at hand, a DOWN
+ * shard that has a standby is failed over to it ({@link Failover}), and a former primary that answers again becomes the
+ * shard's standby ({@link StandbySeeder}).
  */
 public final class HealthMonitor implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
     /** The longest cause a descriptor and an event carry: the driver's messages list every server it tried. */
     private static final int MAX_CAUSE = 400;
+    /** How soon a failover or a re-seeding that did not succeed is tried again. */
+    private static final Duration RECOVERY_RETRY = Duration.ofSeconds(5);
 
     private record Probe(String connectionString, MongoClient client) {
     }
@@ -67,13 +72,27 @@ public final class HealthMonitor implements AutoCloseable {
     private final Map<String, HealthTracker> trackers = new HashMap<>();
     private final Map<String, AtomicInteger> healthy = new ConcurrentHashMap<>();
     private long watchedTerm = -1;
+    /** Failovers and re-seedings, one at a time, off the probing thread; null without Kafka Connect. */
+    private final ExecutorService recovery;
+    private final Failover failover;
+    private final StandbySeeder seeder;
+    private final Map<String, Long> lastRecovery = new ConcurrentHashMap<>();
+    private final java.util.Set<String> recovering = ConcurrentHashMap.newKeySet();
 
-    public HealthMonitor(ControlPlane plane, Ownership ownership, HealthSettings settings, MeterRegistry registry, String workerId) {
+    /**
+     * @param connect Kafka Connect's REST API, where standbys' sinks and shards' CDC connectors run; null when the worker
+     *                has none (DOWN shards are then only marked, never failed over)
+     */
+    public HealthMonitor(ControlPlane plane, Ownership ownership, HealthSettings settings, MeterRegistry registry, String workerId,
+                         ConnectRestClient connect) {
         this.plane = plane;
         this.ownership = ownership;
         this.settings = settings;
         this.registry = registry;
         this.ticks = Executors.newSingleThreadScheduledExecutor(task -> new Thread(task, "health-" + workerId));
+        this.recovery = connect == null ? null : Executors.newSingleThreadExecutor(task -> new Thread(task, "failover-" + workerId));
+        this.failover = connect == null ? null : new Failover(plane, ownership, connect, settings.catchUpWithin());
+        this.seeder = connect == null ? null : new StandbySeeder(plane, connect);
     }
 
     public HealthMonitor start() {
@@ -127,6 +146,62 @@ public final class HealthMonitor implements AutoCloseable {
             Optional<HealthTracker.Transition> change = tracker.observe(failure, shard.getHealth(), now, Instant.now());
             change.ifPresent(transition -> publish(shard, transition));
         }
+        if (recovery != null) {
+            plane.shards().values().values().forEach(this::recoverIfNeeded);
+        }
+    }
+
+    /**
+     * A DOWN shard with a standby is failed over; a shard whose former primary answers again gets it back as its standby,
+     * wiped and seeded anew (it may hold writes that were never captured: it is never a primary again). One at a time,
+     * each shard at most once per {@link #RECOVERY_RETRY}.
+     */
+    private void recoverIfNeeded(ShardDescriptor shard) {
+        boolean promote = shard.getHealth() == ShardHealth.DOWN && shard.getStandbyConnectionString() != null && shard.getState() != ShardState.RETIRED;
+        boolean reintegrate = shard.getHealth() == ShardHealth.UP && shard.getFailedOverFrom() != null && shard.getStandbyConnectionString() == null
+            && shard.getState() != ShardState.RETIRED;
+        long now = System.nanoTime();
+        Long last = lastRecovery.get(shard.getShardId());
+        if (!(promote || reintegrate) || (last != null && now - last < RECOVERY_RETRY.toNanos()) || !recovering.add(shard.getShardId())) {
+            return;
+        }
+        lastRecovery.put(shard.getShardId(), now);
+        recovery.execute(() -> {
+            try {
+                if (promote) {
+                    failover.promote(shard);
+                } else {
+                    reintegrate(shard);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.warn("recovery of shard {} failed; it is tried again: {}", shard.getShardId(), e.toString(), e);
+            } finally {
+                recovering.remove(shard.getShardId());
+            }
+        });
+    }
+
+    private void reintegrate(ShardDescriptor shard) {
+        String former = shard.getFailedOverFrom();
+        try (var client = StandbySeeder.client(former, Duration.ofSeconds(1))) {
+            client.getDatabase("admin").runCommand(new Document("ping", 1));
+        } catch (RuntimeException stillDown) {
+            LOG.debug("the former primary {} of shard {} does not answer yet: {}", former, shard.getShardId(), stillDown.getMessage());
+            return;
+        }
+        ownership.check();
+        long copied = seeder.seed(shard, former, true);
+        plane.atomically(() -> {
+            ownership.check();
+            ShardDescriptor current = plane.shards().get(shard.getShardId());
+            plane.publishShard(ShardDescriptor.newBuilder(current).setStandbyConnectionString(former).setFailedOverFrom(null)
+                .setVersion(current.getVersion() + 1).setUpdatedAt(Instant.now()).build());
+            plane.event(ShardEventType.STANDBY_ADDED, shard.getShardId(), null, null, null, null, "the former primary " + former + " of shard "
+                + shard.getShardId() + " answers again: wiped, seeded with " + copied + " documents and kept up to date as its standby",
+                Map.of("documents", (double) copied));
+        });
     }
 
     private static String outcome(Future<String> probe, long deadlineNanos) {
@@ -204,6 +279,9 @@ public final class HealthMonitor implements AutoCloseable {
 
     @Override
     public void close() {
+        if (recovery != null) {
+            recovery.shutdownNow();
+        }
         ticks.shutdownNow();
         try {
             ticks.awaitTermination(5, TimeUnit.SECONDS);

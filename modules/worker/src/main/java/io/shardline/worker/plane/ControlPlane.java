@@ -422,6 +422,16 @@ public final class ControlPlane implements AutoCloseable {
         return views.cdcEnd(shardId, namespace);
     }
 
+    /** The end offsets of every CDC topic of a shard, by namespace: what its connector has captured so far. */
+    public Map<String, Long> cdcEnds(String shardId) {
+        return views.cdcEnds(shardId);
+    }
+
+    /** Sets a consumer group's committed offsets; the group must have no members (a connector not yet started). */
+    public void commitGroupOffsets(String groupId, Map<TopicPartition, Long> offsets) {
+        views.commitGroupOffsets(groupId, offsets);
+    }
+
     /** Asks the worker holding a lane to run, abort or roll back a migration: a record on that lane's partition. */
     public void requestOfLane(int lane, LaneRequest request) {
         Topic<String, LaneRequest> lanes = catalog.migrationLanes();

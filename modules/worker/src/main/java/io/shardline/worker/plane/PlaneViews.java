@@ -108,6 +108,41 @@ final class PlaneViews implements AutoCloseable {
         }
     }
 
+    /** The end offset of every CDC topic of a shard, by namespace ({@code db.coll}). */
+    Map<String, Long> cdcEnds(String shardId) {
+        String prefix = "cdc." + shardId + ".";
+        try {
+            Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+            for (String topic : admin.listTopics().names().get()) {
+                if (topic.startsWith(prefix) && topic.indexOf('.', prefix.length()) > 0) {
+                    latest.put(new TopicPartition(topic, 0), OffsetSpec.latest());
+                }
+            }
+            Map<String, Long> ends = new java.util.TreeMap<>();
+            admin.listOffsets(latest).all().get().forEach((partition, info) -> ends.put(partition.topic().substring(prefix.length()), info.offset()));
+            return ends;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("reading the CDC topics of " + shardId + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading the CDC topics of " + shardId, e);
+        }
+    }
+
+    /** Sets a consumer group's offsets (a sink connector's, before it starts); the group must have no members. */
+    void commitGroupOffsets(String groupId, Map<TopicPartition, Long> offsets) {
+        Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed = new java.util.HashMap<>();
+        offsets.forEach((partition, offset) -> committed.put(partition, new org.apache.kafka.clients.consumer.OffsetAndMetadata(offset)));
+        try {
+            admin.alterConsumerGroupOffsets(groupId, committed).all().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("setting the offsets of group " + groupId + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while setting the offsets of group " + groupId, e);
+        }
+    }
+
     long cdcEnd(String shardId, String namespace) {
         String topic = TopicCatalog.cdcTopic(shardId, namespace);
         try {

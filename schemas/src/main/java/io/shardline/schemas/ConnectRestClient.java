@@ -1,4 +1,4 @@
-package io.shardline.embedded;
+package io.shardline.schemas;
 
 import java.io.IOException;
 import java.net.URI;
@@ -6,7 +6,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -82,6 +84,75 @@ public final class ConnectRestClient {
         HttpResponse<String> response = http.send(post, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {
             throw new IOException("restart of " + name + " failed: HTTP " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    /** The connector's configuration; {@code null} when there is no such connector. */
+    public Map<String, String> config(String name) throws IOException, InterruptedException {
+        HttpRequest get = HttpRequest.newBuilder(URI.create(baseUrl + "/connectors/" + name + "/config")).timeout(Duration.ofSeconds(10)).GET().build();
+        HttpResponse<String> response = http.send(get, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() == 404) {
+            return null;
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("reading the config of " + name + " failed: HTTP " + response.statusCode() + " " + response.body());
+        }
+        return JSON.readValue(response.body(), new TypeReference<Map<String, String>>() { });
+    }
+
+    /**
+     * Every connector with its configuration and state: {@code name -> {"config": {...}, "state": "RUNNING"}} (the state
+     * {@code null} when Connect has none for it yet).
+     */
+    public Map<String, JsonNode> connectors() throws IOException, InterruptedException {
+        HttpRequest get = HttpRequest.newBuilder(URI.create(baseUrl + "/connectors?expand=info&expand=status")).timeout(Duration.ofSeconds(10)).GET().build();
+        HttpResponse<String> response = http.send(get, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("listing the connectors failed: HTTP " + response.statusCode() + " " + response.body());
+        }
+        Map<String, JsonNode> connectors = new java.util.TreeMap<>();
+        JSON.readTree(response.body()).fields().forEachRemaining(entry -> {
+            com.fasterxml.jackson.databind.node.ObjectNode summary = JSON.createObjectNode();
+            summary.set("config", entry.getValue().path("info").path("config"));
+            JsonNode state = entry.getValue().path("status").path("connector").path("state");
+            summary.set("state", state.isMissingNode() ? null : state);
+            connectors.put(entry.getKey(), summary);
+        });
+        return connectors;
+    }
+
+    /** Replaces the connector's configuration; its tasks restart with it. */
+    public void configure(String name, Map<String, String> config) throws IOException, InterruptedException {
+        deploy(JSON.writeValueAsString(java.util.Map.of("name", name, "config", config)));
+    }
+
+    /** Stops the connector: its tasks end and it keeps its configuration; its offsets may then be reset. */
+    public void stop(String name) throws IOException, InterruptedException {
+        send("PUT", "/connectors/" + name + "/stop", "stopping " + name);
+    }
+
+    /** Starts a stopped (or paused) connector again. */
+    public void resume(String name) throws IOException, InterruptedException {
+        send("PUT", "/connectors/" + name + "/resume", "resuming " + name);
+    }
+
+    /** Forgets a stopped connector's offsets: a source connector then starts as if new. */
+    public void resetOffsets(String name) throws IOException, InterruptedException {
+        send("DELETE", "/connectors/" + name + "/offsets", "resetting the offsets of " + name);
+    }
+
+    /** The connector's state ({@code RUNNING}, {@code STOPPED}, ...), or {@code null} when it is not there. */
+    public String state(String name) throws IOException, InterruptedException {
+        JsonNode status = status(name);
+        return status == null ? null : status.path("connector").path("state").asText(null);
+    }
+
+    private void send(String method, String path, String what) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30))
+            .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IOException(what + " failed: HTTP " + response.statusCode() + " " + response.body());
         }
     }
 

@@ -1,0 +1,66 @@
+package io.shardline.standby;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+
+import com.mongodb.client.model.WriteModel;
+
+/**
+ * The records of one namespace in one {@code put}, in their topic's order: each a write to make, a record that
+ * changes nothing, or one that cannot be read (with what is wrong with it).
+ */
+final class NamespaceBatch {
+
+    /**
+     * One record: {@code write} to make to the document {@code id}, or {@code problem} to report, or neither (nothing
+     * to change).
+     */
+    record Item(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write, String problem, Throwable cause) {
+
+        long offset() {
+            return record.originalKafkaOffset();
+        }
+    }
+
+    private final String namespace;
+    private final String topic;
+    private final List<Item> items = new ArrayList<>();
+
+    NamespaceBatch(String namespace, String topic) {
+        this.namespace = namespace;
+        this.topic = topic;
+    }
+
+    String namespace() {
+        return namespace;
+    }
+
+    String topic() {
+        return topic;
+    }
+
+    List<Item> items() {
+        return items;
+    }
+
+    void write(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write) {
+        items.add(new Item(record, id, write, null, null));
+    }
+
+    void unchanged(SinkRecord record) {
+        items.add(new Item(record, null, null, null, null));
+    }
+
+    void unreadable(SinkRecord record, String problem, Throwable cause) {
+        items.add(new Item(record, null, null, problem, cause));
+    }
+
+    /** The offset of the batch's last record. */
+    long lastOffset() {
+        return items.get(items.size() - 1).offset();
+    }
+}

@@ -1,0 +1,195 @@
+package io.shardline.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.backup.ChangeRecord;
+import io.shardline.controlplane.TopicTable;
+import io.shardline.controlplane.TopicTail;
+import io.shardline.embedded.ConnectorTemplate;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.schemas.KafkaClients;
+import io.shardline.schemas.TopicCatalog;
+import io.shardline.schemas.avro.AddStandby;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardHealth;
+import io.shardline.shard.EmbeddedShard;
+import io.shardline.testing.ShardlineCluster;
+import io.shardline.testing.TestNames;
+
+/**
+ * A shard with a standby is killed under a write load through the router: the worker marks it DOWN, promotes the
+ * standby once it has applied every captured change, points the shard's CDC connector at it and publishes the shard's
+ * new address; the router writes to it. Acknowledged writes the failover lost are exactly ones the CDC topics never
+ * captured. The old primary, back, is wiped and becomes the standby; a second failover back to it works the same way.
+ */
+@ShardlineCluster
+class FailoverIT {
+
+    @Test
+    void shouldPromoteTheStandbyOfAKilledShardAndTakeTheOldPrimaryBackAsStandby(EmbeddedCluster cluster, TestNames names) throws Exception {
+        String primaryId = "f" + UUID.randomUUID().toString().substring(0, 6);
+        EmbeddedShard primary = cluster.addShard(primaryId);
+        EmbeddedShard standby = EmbeddedShard.start(primaryId + "-standby");
+        try (MigrationFixture fixture = new MigrationFixture(cluster, names, Duration.ofSeconds(5), List.of(primaryId, "s2"), List.of(primaryId, primaryId));
+             TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), false, fixture.catalog.controlDlq().name(), "test");
+             TopicTable<ShardDescriptor> shards = new TopicTable<>(cluster.bootstrapServers(), fixture.catalog.shards(), fixture.catalog.controlDlq().name(), "test");
+             MigrationWorker worker = MigrationWorker.start(fixture.workerConfig().withConnectUrl(cluster.connectUrl()), new SimpleMeterRegistry())) {
+            MigrationFixture.Load load = fixture.new Load(2, 2);
+            fixture.send(AddStandby.newBuilder().setShardId(primaryId).setConnectionString(standby.connectionString()).build());
+            await(() -> standby.connectionString().equals(shards.refresh().get(primaryId).getStandbyConnectionString()), Duration.ofSeconds(90), "the standby added");
+            Thread.sleep(3_000);
+
+            // First failover: the primary stops answering under load.
+            Outcome first = killAndFailOver(fixture, primary, standby.connectionString(), events, shards, load, primaryId);
+
+            // The old primary comes back: wiped, seeded, its standby.
+            primary.answerAgain();
+            await(() -> primary.connectionString().equals(shards.refresh().get(primaryId).getStandbyConnectionString()), Duration.ofSeconds(90),
+                "the old primary back as the standby");
+            assertThat(shards.get(primaryId).getFailedOverFrom()).isNull();
+            Thread.sleep(3_000);
+
+            // Second failover, back to it.
+            Outcome second = killAndFailOver(fixture, standby, primary.connectionString(), events, shards, load, primaryId);
+            load.close();
+
+            Map<String, Boolean> lost = lost(fixture, load, primary.connectionString(), primaryId);
+            for (Outcome outcome : List.of(first, second)) {
+                System.out.printf("failover: DOWN %d ms after the kill, the failover published %d ms after it, a write accepted on the standby "
+                    + "%d ms after it; promotion %s%n", outcome.downMillis, outcome.publishedMillis, outcome.servingMillis, outcome.failedOver.getFigures());
+                assertThat(outcome.failedOver.getFigures()).containsKeys("downMillis", "promotionMillis");
+            }
+            System.out.printf("over both failovers: %d acknowledged writes, %d lost: %s%n", load.writes.get(), lost.size(), lost.keySet());
+            assertThat(lost).as("lost writes the CDC topics had captured (a promoted standby has applied all of those)").doesNotContainValue(true);
+            assertThat(load.writes.get()).as("acknowledged writes").isGreaterThan(100);
+            assertThat(ConnectorTemplate.load(ConnectorTemplate.MONGODB_SHARD).render(Map.of("SHARD_ID", primaryId, "MONGODB_URI", "mongodb://x",
+                "REPLICATION_FACTOR", "1"))).as("the connector a failover repoints").contains("\"name\": \"shardline-cdc-" + primaryId + "\"");
+        } finally {
+            // A failover deploys the shard's CDC connector anew under another name.
+            for (String connector : cluster.connect().rest().connectors().keySet()) {
+                if (connector.startsWith("shardline-cdc-" + primaryId + "-") || connector.equals("shardline-standby-" + primaryId)) {
+                    cluster.connect().rest().delete(connector);
+                }
+            }
+            standby.close();
+            cluster.removeShard(primaryId);
+        }
+    }
+
+    private record Outcome(long downMillis, long publishedMillis, long servingMillis, ShardEvent failedOver) {
+    }
+
+    private static Outcome killAndFailOver(MigrationFixture fixture, EmbeddedShard dying, String standbyUri, TopicTail<ShardEvent> events,
+                                           TopicTable<ShardDescriptor> shards, MigrationFixture.Load load, String shardId) throws Exception {
+        long killed = System.nanoTime();
+        java.time.Instant killedAt = java.time.Instant.now();
+        dying.stopAnswering();
+        ShardEvent down = awaitEvent(events, ShardEventType.SHARD_DOWN, shardId, Duration.ofSeconds(30));
+        long downAt = System.nanoTime();
+        long serving = -1;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        int attempt = 0;
+        while (serving < 0 && System.nanoTime() < deadline) {
+            try {
+                fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new Document("_id", "probe-" + UUID.randomUUID())
+                    .append("userId", "probe-" + attempt++).append("v", 0)));
+                if (standbyUri.equals(shards.refresh().get(shardId).getConnectionString())) {
+                    serving = System.nanoTime();
+                }
+            } catch (RuntimeException refused) {
+                Thread.sleep(20);
+            }
+        }
+        ShardEvent failedOver = awaitEvent(events, ShardEventType.SHARD_FAILED_OVER, shardId, Duration.ofSeconds(30));
+        ShardDescriptor promoted = shards.refresh().get(shardId);
+        assertThat(down.getReason()).contains("is DOWN");
+        assertThat(serving).as("a write accepted on the promoted standby").isPositive();
+        assertThat(promoted.getConnectionString()).isEqualTo(standbyUri);
+        assertThat(promoted.getHealth()).isEqualTo(ShardHealth.UP);
+        assertThat(promoted.getFailedOverFrom()).isEqualTo(dying.connectionString());
+        assertThat(promoted.getStandbyConnectionString()).isNull();
+
+        return new Outcome(Duration.ofNanos(downAt - killed).toMillis(), Duration.between(killedAt, failedOver.getTimestamp()).toMillis(),
+            Duration.ofNanos(serving - killed).toMillis(), failedOver);
+    }
+
+    /** Acknowledged writes the shard does not hold as acknowledged: by id, whether the CDC topics had captured them. */
+    private static Map<String, Boolean> lost(MigrationFixture fixture, MigrationFixture.Load load, String shardUri, String shardId) {
+        Map<String, Integer> captured = captured(fixture, shardId);
+        Map<String, Boolean> lost = new java.util.TreeMap<>();
+        try (MongoClient client = MongoClients.create(shardUri)) {
+            int dot = fixture.namespace.indexOf('.');
+            Map<String, Integer> held = new HashMap<>();
+            client.getDatabase(fixture.namespace.substring(0, dot)).getCollection(fixture.namespace.substring(dot + 1)).find()
+                .forEach(doc -> held.put(String.valueOf(doc.get("_id")), doc.getInteger("v", -2)));
+            load.acknowledged.forEach((id, value) -> {
+                if (!load.uncertain.containsKey(id) && held.getOrDefault(id, -1).intValue() != value) {
+                    lost.put(id + "=" + value + " (found " + held.getOrDefault(id, -1) + ")", captured.getOrDefault(id, -3).intValue() == value);
+                }
+            });
+        }
+        return lost;
+    }
+
+    /** The last value the CDC topic of the fixture's namespace captured per document id (-1 for a delete). */
+    private static Map<String, Integer> captured(MigrationFixture fixture, String shardId) {
+        Map<String, Integer> values = new HashMap<>();
+        TopicPartition partition = new TopicPartition(TopicCatalog.cdcTopic(shardId, fixture.namespace), 0);
+        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.fromEnvironment(fixture.cluster.bootstrapServers()).bytesReader(null, Map.of())) {
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            while (consumer.position(partition) < end) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    ChangeRecord change = ChangeRecord.of(record);
+                    String id = change.id().isString() ? change.id().asString().getValue() : change.id().toString();
+                    values.put(id, change.after() == null ? -1 : change.after().getInt32("v", new org.bson.BsonInt32(-2)).getValue());
+                }
+            }
+        }
+        return values;
+    }
+
+    private static ShardEvent awaitEvent(TopicTail<ShardEvent> events, ShardEventType type, String shard, Duration timeout) {
+        List<String> seen = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (TopicTail.Appended<ShardEvent> appended : events.poll(Duration.ofMillis(50))) {
+                seen.add(appended.value().getType() + ": " + appended.value().getReason());
+                if (appended.value().getType() == type && shard.equals(appended.value().getShardId())) {
+                    return appended.value();
+                }
+            }
+        }
+        throw new AssertionError("no " + type + " for " + shard + "; events seen: " + seen);
+    }
+
+    private static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+}
