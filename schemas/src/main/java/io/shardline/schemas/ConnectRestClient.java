@@ -136,11 +136,6 @@ public final class ConnectRestClient {
         send("PUT", "/connectors/" + name + "/resume", "resuming " + name);
     }
 
-    /** Forgets a stopped connector's offsets: a source connector then starts as if new. */
-    public void resetOffsets(String name) throws IOException, InterruptedException {
-        send("DELETE", "/connectors/" + name + "/offsets", "resetting the offsets of " + name);
-    }
-
     /** The connector's state ({@code RUNNING}, {@code STOPPED}, ...), or {@code null} when it is not there. */
     public String state(String name) throws IOException, InterruptedException {
         JsonNode status = status(name);

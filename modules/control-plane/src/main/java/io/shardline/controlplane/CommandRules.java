@@ -108,6 +108,11 @@ public final class CommandRules {
         if (uri.equals(shard.getConnectionString())) {
             throw new Violation(Subject.TARGET, "the standby of " + shardId + " cannot be the shard itself");
         }
+        for (ShardDescriptor other : shards.values()) {
+            if (other.getState() != ShardState.RETIRED && (uri.equals(other.getConnectionString()) || uri.equals(other.getStandbyConnectionString()))) {
+                throw new Violation(Subject.TARGET, uri + " is in use by shard " + other.getShardId() + "; a standby is a server of its own");
+            }
+        }
         return shard;
     }
 

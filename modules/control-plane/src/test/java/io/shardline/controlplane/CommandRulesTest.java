@@ -155,4 +155,22 @@ class CommandRulesTest {
             Subject.MIGRATION, "m1");
         CommandRules.replaceable(shards, routes, List.of(migration("m1", "", MigrationPhase.CLEANED)), "s1", "r1");
     }
+
+    @Test
+    void shouldGiveAStandbyOnlyToAnAnsweringShardWithoutOneAndOnlyAServerNoShardUses() {
+        ShardDescriptor down = ShardDescriptor.newBuilder(shard("s2", ShardState.ACTIVE)).setHealth(io.shardline.schemas.avro.ShardHealth.DOWN).build();
+        ShardDescriptor withStandby = ShardDescriptor.newBuilder(shard("s3", ShardState.ACTIVE)).setStandbyConnectionString("mongodb://s3b").build();
+        Map<String, ShardDescriptor> shards = Map.of("s1", shard("s1", ShardState.ACTIVE), "s2", down, "s3", withStandby,
+            "s4", shard("s4", ShardState.RETIRED));
+
+        assertThat(CommandRules.standbyAddable(shards, "s1", "mongodb://s1b").getShardId()).isEqualTo("s1");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s9", "mongodb://x"), Subject.SHARD, "no shard s9 is registered");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s4", "mongodb://x"), Subject.SHARD, "RETIRED");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s2", "mongodb://x"), Subject.SHARD, "is DOWN");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s3", "mongodb://x"), Subject.SHARD, "has a standby already: mongodb://s3b");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s1", "http://x"), Subject.TARGET, "not a mongodb://");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s1", "mongodb://s1"), Subject.TARGET, "cannot be the shard itself");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s1", "mongodb://s2"), Subject.TARGET, "in use by shard s2");
+        assertViolation(() -> CommandRules.standbyAddable(shards, "s1", "mongodb://s3b"), Subject.TARGET, "in use by shard s3");
+    }
 }

@@ -408,8 +408,29 @@ class ShardDownIT {
                     (System.nanoTime() - start) / 1e6, outcome);
             }
 
+            // A request already waiting on the stopped shard when it is marked DOWN fails then, not at its timeout.
+            java.util.concurrent.atomic.AtomicReference<String> waitedOutcome = new java.util.concurrent.atomic.AtomicReference<>("answered");
+            java.util.concurrent.CompletableFuture<Long> waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                long start = System.nanoTime();
+                try {
+                    router.find("acme", stopped, FindRequest.of(new Document("_id", onS3)));
+                } catch (RouterException e) {
+                    waitedOutcome.set(e.kind().name());
+                }
+                return System.nanoTime() - start;
+            });
+            Thread.sleep(500);
+            long marked = System.nanoTime();
             publishHealth("s3", s3.connectionString(), ShardHealth.DOWN, "no answer within the probe interval");
             await(() -> seenDown(router, "s3"), "the router applied s3 DOWN");
+            long waitedNanos = waiting.get(SHARD_TIMEOUT.toSeconds() * 2, java.util.concurrent.TimeUnit.SECONDS);
+            long afterMarkNanos = System.nanoTime() - marked;
+            System.out.printf(Locale.ROOT, "ShardDownIT: a find waiting on s3 when it was marked DOWN ended after %.2f ms (%s)%n", waitedNanos / 1e6,
+                waitedOutcome.get());
+            assertThat(waitedOutcome.get()).as("the waiting request's outcome").isEqualTo("SHARD_DOWN");
+            assertThat(waitedNanos).as("the waiting request ended with the DOWN mark, not at the shard timeout")
+                .isLessThan(SHARD_TIMEOUT.toNanos() - Duration.ofSeconds(2).toNanos());
+            assertThat(afterMarkNanos).isPositive();
             List<Long> refusedNanos = new ArrayList<>();
             List<Long> servedNanos = new ArrayList<>();
             for (int i = 0; i < 300; i++) {

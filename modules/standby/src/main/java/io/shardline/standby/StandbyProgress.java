@@ -93,6 +93,16 @@ public final class StandbyProgress {
         return standby.getDatabase(DATABASE).getCollection(PROMOTION).find(Filters.eq("_id", PROMOTION)).first() != null;
     }
 
+    /** Removes the promotion mark: a failover that did not complete leaves the standby a standby. */
+    public static void unmarkPromoted(MongoClient standby) {
+        standby.getDatabase(DATABASE).getCollection(PROMOTION).drop();
+    }
+
+    /** Forgets the progress records (a promoted standby is a shard now; it is not the standby of anything). */
+    public static void forgetProgress(MongoClient standby) {
+        of(standby).drop();
+    }
+
     /** Forgets everything a seeding or a promotion recorded on the standby, before it is seeded anew. */
     public static void clear(MongoClient standby) {
         of(standby).drop();

@@ -108,6 +108,7 @@ class FailoverIT {
         long serving = -1;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         int attempt = 0;
+        List<String> refusals = new ArrayList<>();
         while (serving < 0 && System.nanoTime() < deadline) {
             try {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new Document("_id", "probe-" + UUID.randomUUID())
@@ -116,10 +117,13 @@ class FailoverIT {
                     serving = System.nanoTime();
                 }
             } catch (RuntimeException refused) {
+                refusals.add(Duration.ofNanos(System.nanoTime() - killed).toMillis() + " ms: " + refused.getMessage());
                 Thread.sleep(20);
             }
         }
         ShardEvent failedOver = awaitEvent(events, ShardEventType.SHARD_FAILED_OVER, shardId, Duration.ofSeconds(30));
+        System.out.printf("writes refused during the failover: %d; the last: %s%n", refusals.size(),
+            refusals.subList(Math.max(0, refusals.size() - 3), refusals.size()));
         ShardDescriptor promoted = shards.refresh().get(shardId);
         assertThat(down.getReason()).contains("is DOWN");
         assertThat(serving).as("a write accepted on the promoted standby").isPositive();
@@ -133,7 +137,7 @@ class FailoverIT {
     }
 
     /** Acknowledged writes the shard does not hold as acknowledged: by id, whether the CDC topics had captured them. */
-    private static Map<String, Boolean> lost(MigrationFixture fixture, MigrationFixture.Load load, String shardUri, String shardId) {
+    static Map<String, Boolean> lost(MigrationFixture fixture, MigrationFixture.Load load, String shardUri, String shardId) {
         Map<String, Integer> captured = captured(fixture, shardId);
         Map<String, Boolean> lost = new java.util.TreeMap<>();
         try (MongoClient client = MongoClients.create(shardUri)) {
@@ -151,7 +155,7 @@ class FailoverIT {
     }
 
     /** The last value the CDC topic of the fixture's namespace captured per document id (-1 for a delete). */
-    private static Map<String, Integer> captured(MigrationFixture fixture, String shardId) {
+    static Map<String, Integer> captured(MigrationFixture fixture, String shardId) {
         Map<String, Integer> values = new HashMap<>();
         TopicPartition partition = new TopicPartition(TopicCatalog.cdcTopic(shardId, fixture.namespace), 0);
         try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.fromEnvironment(fixture.cluster.bootstrapServers()).bytesReader(null, Map.of())) {
@@ -169,7 +173,7 @@ class FailoverIT {
         return values;
     }
 
-    private static ShardEvent awaitEvent(TopicTail<ShardEvent> events, ShardEventType type, String shard, Duration timeout) {
+    static ShardEvent awaitEvent(TopicTail<ShardEvent> events, ShardEventType type, String shard, Duration timeout) {
         List<String> seen = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -183,7 +187,7 @@ class FailoverIT {
         throw new AssertionError("no " + type + " for " + shard + "; events seen: " + seen);
     }
 
-    private static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
+    static void await(java.util.function.BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -130,6 +130,14 @@ final class MigrationFixture implements AutoCloseable {
         shards.put(id, MongoClients.create(connectionString));
     }
 
+    /** Reads a shard at its new address from now on (after a failover), in {@link #check} and {@link #documents}. */
+    void repoint(String id, String connectionString) {
+        MongoClient old = shards.put(id, MongoClients.create(connectionString));
+        if (old != null) {
+            old.close();
+        }
+    }
+
     WorkerConfig workerConfig() {
         return workerConfig(cluster.bootstrapServers(), catalog, names.applicationId("workers"));
     }

@@ -8,6 +8,8 @@ import static io.shardline.controlplane.alerts.EventLabel.SHARD;
 import static io.shardline.schemas.avro.AlertSeverity.CRITICAL;
 import static io.shardline.schemas.avro.AlertSeverity.WARNING;
 import static io.shardline.schemas.avro.ShardEventType.BACKUP_FAILED;
+import static io.shardline.schemas.avro.ShardEventType.FAILOVER_FAILED;
+import static io.shardline.schemas.avro.ShardEventType.SHARD_FAILED_OVER;
 import static io.shardline.schemas.avro.ShardEventType.BACKUP_STALE;
 import static io.shardline.schemas.avro.ShardEventType.BACKUP_TAKEN;
 import static io.shardline.schemas.avro.ShardEventType.FENCE_TIMEOUT;
@@ -48,10 +50,18 @@ public final class AlertRules {
     /** How long a migration's failure alert lasts when no later state of the migration resolves it (an abort ends there). */
     public static final Duration MIGRATION_FAILURE_LASTS = Duration.ofHours(1);
 
+    /** How long the notice of a failover lasts: it needs no action, but an operator should see that one happened. */
+    public static final Duration FAILOVER_NOTICE_LASTS = Duration.ofHours(1);
+
     /** Shardline's rules. */
     public static final AlertRules DEFAULT = new AlertRules(List.of(
         fires(SHARD_DOWN, "ShardDown", CRITICAL, "shard {shard} does not answer", SHARD),
         resolves(SHARD_UP, "ShardDown", SHARD),
+        resolves(SHARD_FAILED_OVER, "ShardDown", SHARD),
+        fires(SHARD_FAILED_OVER, "ShardFailedOver", WARNING, "shard {shard} failed over to its standby", SHARD).resolvedAfter(FAILOVER_NOTICE_LASTS),
+        fires(FAILOVER_FAILED, "FailoverFailed", CRITICAL, "shard {shard} is DOWN and its failover failed", SHARD),
+        resolves(SHARD_FAILED_OVER, "FailoverFailed", SHARD),
+        resolves(SHARD_UP, "FailoverFailed", SHARD),
         fires(MIGRATION_STALLED, "MigrationStalled", WARNING, "migration {migration} of {namespace} from {shard} is stalled",
             MIGRATION, SHARD, NAMESPACE),
         resolves(MIGRATION_STATE_CHANGED, "MigrationStalled", MIGRATION),

@@ -12,7 +12,9 @@ import static io.shardline.schemas.avro.ShardEventType.MIGRATION_FAILED;
 import static io.shardline.schemas.avro.ShardEventType.MIGRATION_PROGRESS;
 import static io.shardline.schemas.avro.ShardEventType.MIGRATION_STALLED;
 import static io.shardline.schemas.avro.ShardEventType.MIGRATION_STATE_CHANGED;
+import static io.shardline.schemas.avro.ShardEventType.FAILOVER_FAILED;
 import static io.shardline.schemas.avro.ShardEventType.SHARD_DOWN;
+import static io.shardline.schemas.avro.ShardEventType.SHARD_FAILED_OVER;
 import static io.shardline.schemas.avro.ShardEventType.SHARD_UP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -59,6 +61,20 @@ class AlertRulesTest {
         assertThat(RULES.apply(shard("e2", SHARD_DOWN, "s1", T0.plusSeconds(5)), firing)).isEmpty();
         assertThat(RULES.apply(shard("e3", SHARD_DOWN, "s2", T0.plusSeconds(5)), firing)).extracting(a -> a.getLabels().get("shard"))
             .containsExactly("s2");
+    }
+
+    @Test
+    void shouldResolveAShardDownByItsFailoverAndRaiseTheNoticeOfTheFailover() {
+        FiringAlerts firing = written(new ArrayList<>(RULES.apply(shard("e1", SHARD_DOWN, "s1", T0), new FiringAlerts())));
+        firing.record(RULES.apply(shard("e2", FAILOVER_FAILED, "s1", T0.plusSeconds(3)), firing).get(0), T0.plusSeconds(3));
+        assertThat(firing.all()).extracting(Alert::getAlertname).containsExactlyInAnyOrder("ShardDown", "FailoverFailed");
+
+        List<Alert> alerts = RULES.apply(shard("e3", SHARD_FAILED_OVER, "s1", T0.plusSeconds(8)), firing);
+
+        assertThat(alerts).extracting(a -> a.getAlertname() + " " + a.getStatus()).containsExactlyInAnyOrder("ShardDown RESOLVED",
+            "FailoverFailed RESOLVED", "ShardFailedOver FIRING");
+        assertThat(alerts).filteredOn(a -> a.getAlertname().equals("ShardFailedOver")).singleElement()
+            .satisfies(a -> assertThat(a.getSeverity()).isEqualTo(AlertSeverity.WARNING));
     }
 
     @Test
@@ -196,7 +212,7 @@ class AlertRulesTest {
 
     @Test
     void shouldRaiseEveryAlertNameOfTheTable() {
-        assertThat(RULES.alertnames()).containsExactly("ShardDown", "MigrationStalled", "MigrationFailed", "FenceTimeout", "BackupStale",
+        assertThat(RULES.alertnames()).containsExactly("ShardDown", "ShardFailedOver", "FailoverFailed", "MigrationStalled", "MigrationFailed", "FenceTimeout", "BackupStale",
             "BackupFailed");
     }
 

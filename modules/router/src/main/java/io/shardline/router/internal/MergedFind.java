@@ -158,10 +158,13 @@ final class MergedFind implements QueryCursor {
                 head.document = head.cursor.next();
                 return true;
             }
-        } catch (MongoException e) {
+        } catch (MongoException | IllegalStateException e) {
+            if (e instanceof IllegalStateException && !ShardClients.closedUnderneath(e)) {
+                throw e;
+            }
             if (!allowPartial) {
                 close();
-                throw clients.failure(head.shard, e);
+                throw e instanceof MongoException mongo ? clients.failure(head.shard, mongo) : clients.closed(head.shard, (IllegalStateException) e);
             }
             missing.add(head.shard);
         }

@@ -320,6 +320,8 @@ public final class ReadPath {
             query.run();
         } catch (MongoException e) {
             throw clients.failure(shard, e);
+        } catch (IllegalStateException e) {
+            throw ShardClients.closedUnderneath(e) ? clients.closed(shard, e) : e;
         }
     }
 
@@ -333,6 +335,9 @@ public final class ReadPath {
         }
         if (cause instanceof MongoException mongo) {
             return clients.failure(shard, mongo);
+        }
+        if (ShardClients.closedUnderneath(cause)) {
+            return clients.closed(shard, (IllegalStateException) cause);
         }
         return new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " failed: " + cause.getMessage(), cause);
     }

@@ -1,6 +1,7 @@
 package io.shardline.router.internal;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,7 @@ public final class RoutingState {
 
     private final RoutingTable routing = new RoutingTable();
     private final Map<String, ShardDescriptor> shards = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<ShardDescriptor>> shardListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, NamespaceConfig> configs = new ConcurrentHashMap<>();
     private final Map<String, ShardKeyStrategy> strategies = new ConcurrentHashMap<>();
     private final Object versionMonitor = new Object();
@@ -86,7 +88,13 @@ public final class RoutingState {
             return false;
         }
         shards.put(shard.getShardId(), shard);
+        shardListeners.forEach(listener -> listener.accept(shard));
         return true;
+    }
+
+    /** Tells {@code listener} of every shard descriptor applied (a new address after a failover, DOWN, UP). */
+    public void onShardChange(java.util.function.Consumer<ShardDescriptor> listener) {
+        shardListeners.add(listener);
     }
 
     public void removeShard(String shardId) {

@@ -13,6 +13,7 @@ import com.mongodb.client.MongoClients;
 
 import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardHealth;
 
 /**
  * One MongoDB client per shard, made on first use from the shard's registered connection string, with the router's
@@ -51,6 +52,34 @@ public final class ShardClients implements AutoCloseable {
         this.poolWaitMillis = poolWaitMillis;
         this.poolIdleMillis = poolIdleMillis;
         this.metrics = metrics;
+        state.onShardChange(this::changed);
+    }
+
+    /**
+     * A shard that went DOWN, or moved to a new address (a failover), has its client closed at once: requests waiting
+     * on the old address fail now ({@link #closedUnderneath}) instead of at their timeout; the next request makes a
+     * client for the new address, once the shard is UP.
+     */
+    private void changed(ShardDescriptor shard) {
+        Entry held = clients.get(shard.getShardId());
+        if (held != null && (shard.getHealth() == ShardHealth.DOWN || !held.connectionString().equals(shard.getConnectionString()))
+            && clients.remove(shard.getShardId(), held)) {
+            held.client().close();
+        }
+    }
+
+    /** True for the driver's refusal of an operation on a client closed under it (by {@link #changed}). */
+    public static boolean closedUnderneath(Throwable failure) {
+        String message = failure.getMessage();
+        return failure instanceof IllegalStateException && message != null && message.startsWith("state should be") && message.endsWith("open");
+    }
+
+    /** What a request fails with when its shard's client was closed under it: the shard went DOWN or moved; retry. */
+    public RouterException closed(String shard, RuntimeException e) {
+        ShardDescriptor now = state.shard(shard).orElse(null);
+        return new RouterException(now != null && now.getHealth() == ShardHealth.DOWN ? RouterException.Kind.SHARD_DOWN : RouterException.Kind.RETRYABLE,
+            "shard " + shard + (now != null && now.getHealth() == ShardHealth.DOWN ? " is DOWN" : " moved to " + (now == null ? "?" : now.getConnectionString()))
+                + " while the request waited for it; nothing more was sent; retry", e);
     }
 
     /**

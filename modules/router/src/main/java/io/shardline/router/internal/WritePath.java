@@ -774,6 +774,8 @@ public final class WritePath {
             return metrics.timed(shard, operation, write);
         } catch (MongoException e) {
             throw clients.failure(shard, e);
+        } catch (IllegalStateException e) {
+            throw ShardClients.closedUnderneath(e) ? clients.closed(shard, e) : e;
         } catch (org.bson.BsonInvalidOperationException unreadable) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "shard " + shard + " answered the " + operation
                 + " with a reply the driver cannot read: " + unreadable.getMessage(), unreadable);

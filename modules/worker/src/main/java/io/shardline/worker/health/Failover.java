@@ -85,10 +85,19 @@ final class Failover {
         return found.isEmpty() ? null : found.get(0);
     }
 
-    /** Promotes the standby of {@code down}; true when the new descriptor is published. */
+    /**
+     * Promotes the standby of {@code down}; true when the new descriptor is published. Nothing happens unless the
+     * shard's descriptor is still {@code down} (same version, DOWN, same standby); once the CDC connector is stopped,
+     * any step that fails undoes what was done (the new connector deleted, the promotion mark removed, the old connector
+     * resumed) so that the shard is left as it was: DOWN, captured at its own address, its standby fed.
+     */
     boolean promote(ShardDescriptor down) throws InterruptedException {
         String shardId = down.getShardId();
         String standbyUri = down.getStandbyConnectionString();
+        if (!unchanged(down, plane.shards().refresh().get(shardId))) {
+            LOG.info("failover of {} skipped: its descriptor changed since it was found DOWN", shardId);
+            return false;
+        }
         long started = System.nanoTime();
         try (MongoClient standby = StandbySeeder.client(standbyUri, Duration.ofSeconds(2))) {
             try {
@@ -102,68 +111,143 @@ final class Failover {
             }
             Map<String, String> config = connect.config(cdc);
             ownership.check();
+            Steps steps = new Steps(cdc, standby);
+            try {
+                boolean published = steps.run(down, config, started);
+                if (published) {
+                    steps.cleanUp(shardId);
+                }
+                return published;
+            } finally {
+                if (!steps.published) {
+                    steps.undo(shardId);
+                }
+            }
+        } catch (IOException e) {
+            return failed(down, "Kafka Connect: " + e.getMessage());
+        } catch (IllegalStateException | com.mongodb.MongoException e) {
+            return failed(down, e.getMessage());
+        }
+    }
+
+    /** True while the shard's descriptor is the one found DOWN: a newer one (UP again, another failover) wins. */
+    private static boolean unchanged(ShardDescriptor down, ShardDescriptor current) {
+        return current != null && current.getVersion() == down.getVersion() && current.getHealth() == ShardHealth.DOWN
+            && down.getStandbyConnectionString().equals(current.getStandbyConnectionString());
+    }
+
+    /** The steps of one failover after the shard's CDC connector is found, and what undoes them. */
+    private final class Steps {
+        private final String cdc;
+        private final MongoClient standby;
+        private boolean stopped;
+        private boolean marked;
+        private String created;
+        private boolean published;
+
+        Steps(String cdc, MongoClient standby) {
+            this.cdc = cdc;
+            this.standby = standby;
+        }
+
+        boolean run(ShardDescriptor down, Map<String, String> config, long started) throws IOException, InterruptedException {
+            String shardId = down.getShardId();
+            String standbyUri = down.getStandbyConnectionString();
             // Stopped first: a change the connector still held in flight is in the topics before the catch-up is measured.
             connect.stop(cdc);
+            stopped = true;
             awaitState(cdc, "STOPPED");
-            long stopped = System.nanoTime();
+            long stoppedAt = System.nanoTime();
             Map<String, Long> behind = awaitCaughtUp(shardId, standby);
             if (!behind.isEmpty()) {
-                connect.resume(cdc);
                 return failed(down, "its standby has not applied every captured change within " + catchUpWithin.toMillis() + " ms (still behind: " + behind + ")");
             }
+            Map<String, Long> reported = StandbyProgress.reported(standby);
             long caughtUp = System.nanoTime();
             ownership.check();
             // The sink applies nothing once the standby says it is promoted (it checks before each batch); it is
             // deleted once the failover is published, which takes Connect seconds (a rebalance) that writes need not wait.
             StandbyProgress.markPromoted(standby);
-            long sinkGone = System.nanoTime();
+            marked = true;
+            long markedAt = System.nanoTime();
 
-            // A connector of a new name, with no offsets: resetting the old one's took Connect 4 s in FailoverIT. The
-            // old one, stopped, is deleted once the failover is published.
+            // A connector of a new name, with no offsets: resetting the old one's took Connect 4 s in FailoverIT.
             String next = cdcConnector(shardId) + "-" + (down.getVersion() + 1);
             config.put("name", next);
             config.put("mongodb.connection.string", standbyUri);
             config.put("snapshot.mode", "no_data");
             connect.delete(next);
+            created = next;
             connect.configure(next, config);
             connect.awaitRunning(next, CONNECTOR_WAIT);
             long running = System.nanoTime();
             awaitCaptured(shardId, standby);
-            LOG.info("failover of {}: connector {} running in {} ms, capturing in {} ms", shardId, next, (running - sinkGone) / 1_000_000,
-                (System.nanoTime() - running) / 1_000_000);
             long capturing = System.nanoTime();
+            LOG.info("failover of {}: connector {} running in {} ms, capturing in {} ms", shardId, next, (running - markedAt) / 1_000_000,
+                (capturing - running) / 1_000_000);
 
             Instant now = Instant.now();
             plane.atomically(() -> {
                 ownership.check();
                 ShardDescriptor current = plane.shards().get(shardId);
+                if (!unchanged(down, current)) {
+                    throw new IllegalStateException("the descriptor of " + shardId + " changed during the failover (now version "
+                        + (current == null ? "none" : current.getVersion() + ", " + current.getHealth()) + ")");
+                }
                 plane.publishShard(ShardDescriptor.newBuilder(current).setConnectionString(standbyUri).setStandbyConnectionString(null)
                     .setFailedOverFrom(current.getConnectionString()).setFailedOverAt(now).setHealth(ShardHealth.UP).setHealthSince(now)
                     .setHealthCause(null).setVersion(current.getVersion() + 1).setUpdatedAt(now).build());
                 Map<String, Double> figures = new TreeMap<>();
                 figures.put("downMillis", (double) Duration.between(down.getHealthSince(), now).toMillis());
                 figures.put("promotionMillis", (double) Duration.ofNanos(System.nanoTime() - started).toMillis());
-                figures.put("stopMillis", (double) Duration.ofNanos(stopped - started).toMillis());
-                figures.put("catchUpMillis", (double) Duration.ofNanos(caughtUp - stopped).toMillis());
-                figures.put("sinkStopMillis", (double) Duration.ofNanos(sinkGone - caughtUp).toMillis());
-                figures.put("captureMillis", (double) Duration.ofNanos(capturing - sinkGone).toMillis());
+                figures.put("stopMillis", (double) Duration.ofNanos(stoppedAt - started).toMillis());
+                figures.put("catchUpMillis", (double) Duration.ofNanos(caughtUp - stoppedAt).toMillis());
+                figures.put("sinkStopMillis", (double) Duration.ofNanos(markedAt - caughtUp).toMillis());
+                figures.put("captureMillis", (double) Duration.ofNanos(capturing - markedAt).toMillis());
+                figures.put("reportedTopics", (double) reported.size());
                 plane.event(ShardEventType.SHARD_FAILED_OVER, shardId, null, null, null, null, "shard " + shardId + " failed over from "
-                    + current.getConnectionString() + " to its standby " + standbyUri + ", which had applied every captured change", figures);
+                    + current.getConnectionString() + " to its standby " + standbyUri + ", which had applied every captured change"
+                    + (reported.isEmpty() ? "" : " but the records its sink sent to the dead-letter topic (newest per topic: " + reported + ")"),
+                    figures);
             });
+            published = true;
             LOG.warn("shard {} failed over to its standby {} in {} ms", shardId, standbyUri, Duration.ofNanos(System.nanoTime() - started).toMillis());
+            return true;
+        }
+
+        /** After the failover: the standby's sink and the old CDC connector go; the standby's progress records too. */
+        void cleanUp(String shardId) {
             for (String done : List.of(StandbySinkConnector.name(shardId), cdc)) {
                 try {
                     connect.delete(done);
-                } catch (IOException leftBehind) {
+                } catch (IOException | InterruptedException leftBehind) {
                     // Harmless: the sink applies nothing to a promoted standby, and the old CDC connector is stopped.
                     LOG.warn("connector {} of the failed-over shard {} could not be deleted: {}", done, shardId, leftBehind.getMessage());
                 }
             }
-            return true;
-        } catch (IOException e) {
-            return failed(down, "Kafka Connect: " + e.getMessage());
-        } catch (IllegalStateException e) {
-            return failed(down, e.getMessage());
+            StandbyProgress.forgetProgress(standby);
+        }
+
+        /** Undoes what this failover did, newest first; what cannot be undone is logged for the operator. */
+        void undo(String shardId) {
+            try {
+                if (created != null) {
+                    connect.delete(created);
+                }
+                if (marked) {
+                    StandbyProgress.unmarkPromoted(standby);
+                }
+                if (stopped) {
+                    connect.resume(cdc);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("undoing the failed failover of {} failed (new connector {}, promotion mark {}, connector {} stopped {}): {}", shardId,
+                    created, marked, cdc, stopped, e.toString(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                LOG.error("undoing the failed failover of {} was interrupted (new connector {}, promotion mark {}, connector {} stopped {})",
+                    shardId, created, marked, cdc, stopped);
+            }
         }
     }
 

@@ -116,6 +116,9 @@ public final class HealthMonitor implements AutoCloseable {
         if (!ownership.valid()) {
             trackers.clear();
             watchedTerm = -1;
+            // What this worker saw is not what the one watching now sees: its gauges go rather than stay frozen.
+            healthy.keySet().forEach(id -> registry.find("shard.healthy").tag("shard", id).meters().forEach(registry::remove));
+            healthy.clear();
             return;
         }
         if (ownership.term() != watchedTerm) {
@@ -140,11 +143,23 @@ public final class HealthMonitor implements AutoCloseable {
                     .tag("shard", id).register(registry).increment();
             }
             long now = System.nanoTime();
-            HealthTracker tracker = trackers.computeIfAbsent(id, shard -> new HealthTracker(settings, now));
             ShardDescriptor shard = shards.get(id);
+            HealthTracker tracker = trackers.get(id);
+            if (tracker == null || !tracker.watches(shard.getConnectionString())) {
+                // A shard at a new address (a failover) is watched afresh: what its old address did says nothing of it.
+                tracker = new HealthTracker(settings, now, shard.getConnectionString());
+                trackers.put(id, tracker);
+            }
             gauge(id).set(shard.getHealth() == ShardHealth.DOWN ? 0 : 1);
             Optional<HealthTracker.Transition> change = tracker.observe(failure, shard.getHealth(), now, Instant.now());
-            change.ifPresent(transition -> publish(shard, transition));
+            // A shard being failed over or re-seeded is the failover's: its health is published with its new address.
+            if (change.isPresent() && !recovering.contains(id)) {
+                try {
+                    publish(shard, change.get());
+                } catch (IllegalStateException raced) {
+                    LOG.warn("health of shard {} not published this round: {}", id, raced.getMessage());
+                }
+            }
         }
         if (recovery != null) {
             plane.shards().values().values().forEach(this::recoverIfNeeded);
@@ -185,6 +200,14 @@ public final class HealthMonitor implements AutoCloseable {
 
     private void reintegrate(ShardDescriptor shard) {
         String former = shard.getFailedOverFrom();
+        // Never the shard itself, nor any other registered shard or standby: seeding wipes the server it is given.
+        for (ShardDescriptor registered : plane.shards().refresh().values().values()) {
+            if (former.equals(registered.getConnectionString()) || former.equals(registered.getStandbyConnectionString())) {
+                LOG.warn("the former primary {} of shard {} is in use by shard {}; it is not taken back as a standby", former, shard.getShardId(),
+                    registered.getShardId());
+                return;
+            }
+        }
         try (var client = StandbySeeder.client(former, Duration.ofSeconds(1))) {
             client.getDatabase("admin").runCommand(new Document("ping", 1));
         } catch (RuntimeException stillDown) {
@@ -192,12 +215,24 @@ public final class HealthMonitor implements AutoCloseable {
             return;
         }
         ownership.check();
+        ShardDescriptor current = plane.shards().get(shard.getShardId());
+        if (current == null || current.getVersion() != shard.getVersion()) {
+            return;
+        }
+        if (StandbySeeder.sameServer(former, current.getConnectionString())) {
+            LOG.warn("the former primary {} of shard {} is the server the shard is at now; it is not taken back as a standby", former,
+                shard.getShardId());
+            return;
+        }
         long copied = seeder.seed(shard, former, true);
         plane.atomically(() -> {
             ownership.check();
-            ShardDescriptor current = plane.shards().get(shard.getShardId());
-            plane.publishShard(ShardDescriptor.newBuilder(current).setStandbyConnectionString(former).setFailedOverFrom(null)
-                .setVersion(current.getVersion() + 1).setUpdatedAt(Instant.now()).build());
+            ShardDescriptor now = plane.shards().get(shard.getShardId());
+            if (now.getStandbyConnectionString() != null || !former.equals(now.getFailedOverFrom())) {
+                throw new IllegalStateException("shard " + shard.getShardId() + " changed while its former primary was seeded: " + now);
+            }
+            plane.publishShard(ShardDescriptor.newBuilder(now).setStandbyConnectionString(former).setFailedOverFrom(null)
+                .setVersion(now.getVersion() + 1).setUpdatedAt(Instant.now()).build());
             plane.event(ShardEventType.STANDBY_ADDED, shard.getShardId(), null, null, null, null, "the former primary " + former + " of shard "
                 + shard.getShardId() + " answers again: wiped, seeded with " + copied + " documents and kept up to date as its standby",
                 Map.of("documents", (double) copied));

@@ -19,16 +19,26 @@ final class HealthTracker {
     }
 
     private final HealthSettings settings;
+    private final String connectionString;
     private long lastSeenNanos;
     private Instant firstMissAt;
     private long answeringSinceNanos = -1;
     private Instant answeringSince;
     private String lastCause;
 
-    /** @param startedNanos when watching began: a shard never reached gets one down-after period from then */
-    HealthTracker(HealthSettings settings, long startedNanos) {
+    /**
+     * @param startedNanos     when watching began: a shard never reached gets one down-after period from then
+     * @param connectionString the address the probes go to
+     */
+    HealthTracker(HealthSettings settings, long startedNanos, String connectionString) {
         this.settings = settings;
         this.lastSeenNanos = startedNanos;
+        this.connectionString = connectionString;
+    }
+
+    /** True when the probes this tracker adds up went to {@code address}. */
+    boolean watches(String address) {
+        return connectionString.equals(address);
     }
 
     /**

@@ -75,10 +75,16 @@ public final class StandbySeeder {
             if (!held.isEmpty() && !wipe) {
                 throw new IllegalArgumentException("the standby at " + standbyUri + " holds databases " + held + "; a standby starts empty");
             }
-            held.forEach(name -> standby.getDatabase(name).drop());
-            StandbyProgress.clear(standby);
+            if (sameServer(standbyUri, shard.getConnectionString())) {
+                throw new IllegalArgumentException("the standby at " + standbyUri + " is the server of shard " + shardId + " itself");
+            }
+            // A sink left by an earlier seeding must be gone before the wipe: it would write old post-images into it.
             String sink = StandbySinkConnector.name(shardId);
             connect.delete(sink);
+            awaitGone(sink);
+            plane.ownership().check();
+            held.forEach(name -> standby.getDatabase(name).drop());
+            StandbyProgress.clear(standby);
 
             Map<String, Long> watermarks = new HashMap<>(plane.cdcEnds(shardId));
             for (String namespace : namespaces(primary)) {
@@ -86,6 +92,7 @@ public final class StandbySeeder {
             }
             long copied = 0;
             for (String namespace : watermarks.keySet()) {
+                plane.ownership().check();
                 copied += copy(primary, standby, namespace);
             }
             Map<TopicPartition, Long> from = new HashMap<>();
@@ -111,6 +118,21 @@ public final class StandbySeeder {
         try (MongoClient standby = client(uri, Duration.ofSeconds(2))) {
             String prefix = TopicCatalog.cdcTopic(shardId, "");
             return StandbyProgress.applied(standby).keySet().stream().anyMatch(topic -> topic.startsWith(prefix));
+        }
+    }
+
+    /**
+     * True when both addresses reach the same server (its {@code hello} names the same member of the same replica set):
+     * two spellings of one address must not let a seeding wipe the shard it seeds from.
+     */
+    public static boolean sameServer(String uri, String other) {
+        try (MongoClient one = client(uri, Duration.ofSeconds(2)); MongoClient two = client(other, Duration.ofSeconds(2))) {
+            Document a = one.getDatabase("admin").runCommand(new Document("hello", 1));
+            Document b = two.getDatabase("admin").runCommand(new Document("hello", 1));
+            return a.get("me") != null && a.get("me").equals(b.get("me")) && java.util.Objects.equals(a.get("setName"), b.get("setName"));
+        } catch (com.mongodb.MongoException unreachable) {
+            // One of them does not answer: they are not known to be the same server, and the seeding's own ping decides.
+            return false;
         }
     }
 
@@ -157,6 +179,16 @@ public final class StandbySeeder {
             copied += batch.size();
         }
         return copied;
+    }
+
+    private void awaitGone(String connector) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + CONNECTOR_START.toNanos();
+        while (connect.state(connector) != null) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("connector " + connector + " still there " + CONNECTOR_START.toSeconds() + " s after it was deleted");
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** A sink deleted a moment ago may still have members in its group: its offsets can be set once they are gone. */

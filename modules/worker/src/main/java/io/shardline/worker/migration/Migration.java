@@ -32,6 +32,8 @@ import io.shardline.worker.plane.Ownership;
  */
 public final class Migration {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Migration.class);
+
     private final MigrationContext context;
     private final PlanStep plan;
     private final CopyStep copy;
@@ -120,6 +122,8 @@ public final class Migration {
                     try {
                         context.requireShardsUp();
                     } catch (Stalled stalled) {
+                        LOG.warn("migration {} waits for a DOWN shard after its step in {} failed: {}", state.getMigrationId(), state.getPhase(),
+                            failed.toString(), failed);
                         stalled.addSuppressed(failed);
                         throw stalled;
                     }

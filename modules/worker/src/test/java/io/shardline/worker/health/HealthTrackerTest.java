@@ -14,6 +14,7 @@ import io.shardline.worker.config.HealthSettings;
 class HealthTrackerTest {
 
     private static final long MS = 1_000_000L;
+    private static final String URI = "mongodb://s1:27017/?replicaSet=rs-s1";
     private static final Instant T0 = Instant.parse("2026-11-30T12:00:00Z");
     private static final HealthSettings SETTINGS = new HealthSettings(Duration.ofMillis(500), Duration.ofMillis(1_500), Duration.ofSeconds(5));
 
@@ -23,7 +24,7 @@ class HealthTrackerTest {
 
     @Test
     void shouldMarkAShardDownOnlyOnceItWentUnseenForTheDownAfterPeriod() {
-        HealthTracker tracker = new HealthTracker(SETTINGS, 0);
+        HealthTracker tracker = new HealthTracker(SETTINGS, 0, URI);
         assertThat(at(tracker, 500, null, ShardHealth.UP)).isEmpty();
         assertThat(at(tracker, 1_000, "connection refused", ShardHealth.UP)).isEmpty();
         assertThat(at(tracker, 1_500, "connection refused", ShardHealth.UP)).isEmpty();
@@ -38,7 +39,7 @@ class HealthTrackerTest {
 
     @Test
     void shouldForgiveAMissFollowedByAnAnswer() {
-        HealthTracker tracker = new HealthTracker(SETTINGS, 0);
+        HealthTracker tracker = new HealthTracker(SETTINGS, 0, URI);
         assertThat(at(tracker, 500, null, ShardHealth.UP)).isEmpty();
         assertThat(at(tracker, 1_000, "timeout", ShardHealth.UP)).isEmpty();
         assertThat(at(tracker, 1_500, null, ShardHealth.UP)).isEmpty();
@@ -49,21 +50,21 @@ class HealthTrackerTest {
 
     @Test
     void shouldGiveAShardNeverReachedOneDownAfterPeriodFromTheStart() {
-        HealthTracker tracker = new HealthTracker(SETTINGS, 10_000 * MS);
+        HealthTracker tracker = new HealthTracker(SETTINGS, 10_000 * MS, URI);
         assertThat(at(tracker, 11_000, "refused", ShardHealth.UP)).isEmpty();
         assertThat(at(tracker, 11_500, "refused", ShardHealth.UP)).map(HealthTracker.Transition::to).contains(ShardHealth.DOWN);
     }
 
     @Test
     void shouldNotRepeatWhatIsPublishedAlready() {
-        HealthTracker tracker = new HealthTracker(SETTINGS, 0);
+        HealthTracker tracker = new HealthTracker(SETTINGS, 0, URI);
         assertThat(at(tracker, 3_000, "refused", ShardHealth.DOWN)).isEmpty();
         assertThat(at(tracker, 3_500, null, ShardHealth.UP)).isEmpty();
     }
 
     @Test
     void shouldMarkADownShardUpOnlyAfterItAnsweredWithoutAMissForTheUpAfterPeriod() {
-        HealthTracker tracker = new HealthTracker(SETTINGS, 0);
+        HealthTracker tracker = new HealthTracker(SETTINGS, 0, URI);
         assertThat(at(tracker, 1_000, null, ShardHealth.DOWN)).isEmpty();
         assertThat(at(tracker, 4_000, null, ShardHealth.DOWN)).isEmpty();
         assertThat(at(tracker, 4_500, "refused", ShardHealth.DOWN)).as("a miss starts the count again").isEmpty();
@@ -78,9 +79,16 @@ class HealthTrackerTest {
 
     @Test
     void shouldFollowTheSettingsGiven() {
-        HealthTracker quick = new HealthTracker(new HealthSettings(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(200)), 0);
+        HealthTracker quick = new HealthTracker(new HealthSettings(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(200)), 0, URI);
         assertThat(at(quick, 300, "refused", ShardHealth.UP)).map(HealthTracker.Transition::to).contains(ShardHealth.DOWN);
         assertThat(at(quick, 400, null, ShardHealth.DOWN)).isEmpty();
         assertThat(at(quick, 600, null, ShardHealth.DOWN)).map(HealthTracker.Transition::to).contains(ShardHealth.UP);
+    }
+
+    @Test
+    void shouldKnowWhichAddressItWatches() {
+        HealthTracker tracker = new HealthTracker(SETTINGS, 0, URI);
+        assertThat(tracker.watches(URI)).isTrue();
+        assertThat(tracker.watches("mongodb://s1-standby:27017/?replicaSet=rs-s1b")).isFalse();
     }
 }
