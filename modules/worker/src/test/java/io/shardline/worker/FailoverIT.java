@@ -84,12 +84,7 @@ class FailoverIT {
             assertThat(ConnectorTemplate.load(ConnectorTemplate.MONGODB_SHARD).render(Map.of("SHARD_ID", primaryId, "MONGODB_URI", "mongodb://x",
                 "REPLICATION_FACTOR", "1"))).as("the connector a failover repoints").contains("\"name\": \"shardline-cdc-" + primaryId + "\"");
         } finally {
-            // A failover deploys the shard's CDC connector anew under another name.
-            for (String connector : cluster.connect().rest().connectors().keySet()) {
-                if (connector.startsWith("shardline-cdc-" + primaryId + "-") || connector.equals("shardline-standby-" + primaryId)) {
-                    cluster.connect().rest().delete(connector);
-                }
-            }
+            deleteFailoverConnectors(cluster, primaryId);
             standby.close();
             cluster.removeShard(primaryId);
         }
@@ -138,20 +133,36 @@ class FailoverIT {
 
     /** Acknowledged writes the shard does not hold as acknowledged: by id, whether the CDC topics had captured them. */
     static Map<String, Boolean> lost(MigrationFixture fixture, MigrationFixture.Load load, String shardUri, String shardId) {
-        Map<String, Integer> captured = captured(fixture, shardId);
-        Map<String, Boolean> lost = new java.util.TreeMap<>();
+        Map<String, Integer> held = new HashMap<>();
         try (MongoClient client = MongoClients.create(shardUri)) {
             int dot = fixture.namespace.indexOf('.');
-            Map<String, Integer> held = new HashMap<>();
             client.getDatabase(fixture.namespace.substring(0, dot)).getCollection(fixture.namespace.substring(dot + 1)).find()
                 .forEach(doc -> held.put(String.valueOf(doc.get("_id")), doc.getInteger("v", -2)));
-            load.acknowledged.forEach((id, value) -> {
-                if (!load.uncertain.containsKey(id) && held.getOrDefault(id, -1).intValue() != value) {
-                    lost.put(id + "=" + value + " (found " + held.getOrDefault(id, -1) + ")", captured.getOrDefault(id, -3).intValue() == value);
-                }
-            });
         }
+        return lost(load, held, captured(fixture, shardId));
+    }
+
+    /**
+     * Acknowledged writes whose value is not the one {@code held} (by id; -1 for none): by id and value, whether
+     * {@code captured} (the CDC topics' last value per id) had that value, i.e. whether a standby had to hold it.
+     */
+    static Map<String, Boolean> lost(MigrationFixture.Load load, Map<String, Integer> held, Map<String, Integer> captured) {
+        Map<String, Boolean> lost = new java.util.TreeMap<>();
+        load.acknowledged.forEach((id, value) -> {
+            if (!load.uncertain.containsKey(id) && held.getOrDefault(id, -1).intValue() != value) {
+                lost.put(id + "=" + value + " (found " + held.getOrDefault(id, -1) + ")", captured.getOrDefault(id, -3).intValue() == value);
+            }
+        });
         return lost;
+    }
+
+    /** Deletes the connectors a failover of the shard left: its CDC connector deployed anew, its standby's sink. */
+    static void deleteFailoverConnectors(EmbeddedCluster cluster, String shardId) throws Exception {
+        for (String connector : cluster.connect().rest().connectors().keySet()) {
+            if (connector.startsWith("shardline-cdc-" + shardId + "-") || connector.equals("shardline-standby-" + shardId)) {
+                cluster.connect().rest().delete(connector);
+            }
+        }
     }
 
     /** The last value the CDC topic of the fixture's namespace captured per document id (-1 for a delete). */

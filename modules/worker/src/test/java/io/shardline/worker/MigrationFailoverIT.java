@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -77,13 +76,7 @@ class MigrationFailoverIT {
             for (String shard : List.of(sourceId, "s2")) {
                 fixture.documents(shard).forEach((id, doc) -> held.merge(id, doc.getInteger("v", -2), (a, b) -> -99));
             }
-            Map<String, Integer> captured = FailoverIT.captured(fixture, sourceId);
-            Map<String, Boolean> lost = new TreeMap<>();
-            load.acknowledged.forEach((id, value) -> {
-                if (!load.uncertain.containsKey(id) && held.getOrDefault(id, -1).intValue() != value) {
-                    lost.put(id + "=" + value + " (found " + held.getOrDefault(id, -1) + ")", captured.getOrDefault(id, -3).intValue() == value);
-                }
-            });
+            Map<String, Boolean> lost = FailoverIT.lost(load, held, FailoverIT.captured(fixture, sourceId));
             System.out.printf("source failed over during the copy (%s); the migration ended %s; %d acknowledged writes, %d lost: %s%n",
                 failedOver.getFigures(), end.getPhase(), load.writes.get(), lost.size(), lost.keySet());
 
@@ -93,11 +86,7 @@ class MigrationFailoverIT {
             assertThat(lost).as("lost writes the CDC topic had captured").doesNotContainValue(true);
             assertThat(load.writes.get()).isGreaterThan(100);
         } finally {
-            for (String connector : cluster.connect().rest().connectors().keySet()) {
-                if (connector.startsWith("shardline-cdc-" + sourceId + "-") || connector.equals("shardline-standby-" + sourceId)) {
-                    cluster.connect().rest().delete(connector);
-                }
-            }
+            FailoverIT.deleteFailoverConnectors(cluster, sourceId);
             standby.close();
             cluster.removeShard(sourceId);
         }
