@@ -67,6 +67,13 @@ class MigrationFailoverIT {
                 .setChunkMin(KeyHex.bytes(fixture.chunks.get(0).min().toHex())).setTargetShardId("s2").build());
 
             ShardEvent failedOver = FailoverIT.awaitEvent(events, ShardEventType.SHARD_FAILED_OVER, sourceId, Duration.ofSeconds(60));
+            // The migration's source-side deletion, recorded on the dead source, is on the promoted standby too.
+            MigrationState during = fixture.migrationOf(command);
+            List<String> tasks = new java.util.ArrayList<>();
+            try (com.mongodb.client.MongoClient promoted = com.mongodb.client.MongoClients.create(standby.connectionString())) {
+                promoted.getDatabase(io.shardline.worker.plane.RangeDeletions.DATABASE).getCollection(io.shardline.worker.plane.RangeDeletions.COLLECTION)
+                    .find().forEach(task -> tasks.add(task.toJson()));
+            }
             MigrationState end = fixture.awaitMigration(command, m -> m.getPhase() == MigrationPhase.CLEANED || m.getPhase() == MigrationPhase.ABORTED,
                 Duration.ofMinutes(3));
             load.close();
@@ -81,6 +88,9 @@ class MigrationFailoverIT {
                 failedOver.getFigures(), end.getPhase(), load.writes.get(), lost.size(), lost.keySet());
 
             assertThat(killed).as("the source killed during the copy").isTrue();
+            assertThat(during.getPhase()).as("the migration when the source failed over").isNotEqualTo(MigrationPhase.CLEANED);
+            assertThat(tasks).as("range deletions on the promoted standby").anyMatch(task -> task.contains(during.getMigrationId()) && task.contains("SOURCE"));
+            assertThat(failedOver.getFigures().get("migrationRecords")).isGreaterThanOrEqualTo(1.0);
             assertThat(end.getPhase()).isIn(MigrationPhase.CLEANED, MigrationPhase.ABORTED);
             assertThat(held).as("no document on both shards").doesNotContainValue(-99);
             assertThat(lost).as("lost writes the CDC topic had captured").doesNotContainValue(true);

@@ -36,6 +36,8 @@ import io.shardline.worker.plane.Ownership;
  *   <li>the shard's CDC connector is stopped, so nothing more reaches its topics;</li>
  *   <li>the standby has applied every change the shard's CDC topics captured (its sink's progress on the standby against
  *       the topics' end offsets): what the dead primary never delivered to Kafka is what a failover loses;</li>
+ *   <li>the shard's records of its migrations (range deletions to run, ranges released) are written on it
+ *       ({@link ShardRecords});</li>
  *   <li>it is marked promoted, so its sink applies nothing any more (the sink is deleted once the failover is
  *       published);</li>
  *   <li>the CDC connector is pointed at it, from a clean start at the standby's present (no snapshot, no old
@@ -165,6 +167,7 @@ final class Failover {
             Map<String, Long> reported = StandbyProgress.reported(standby);
             long caughtUp = System.nanoTime();
             ownership.check();
+            int records = ShardRecords.restore(plane, shardId, standby);
             // The sink applies nothing once the standby says it is promoted (it checks before each batch); it is
             // deleted once the failover is published, which takes Connect seconds (a rebalance) that writes need not wait.
             StandbyProgress.markPromoted(standby);
@@ -205,6 +208,7 @@ final class Failover {
                 figures.put("sinkStopMillis", (double) Duration.ofNanos(markedAt - caughtUp).toMillis());
                 figures.put("captureMillis", (double) Duration.ofNanos(capturing - markedAt).toMillis());
                 figures.put("reportedTopics", (double) reported.size());
+                figures.put("migrationRecords", (double) records);
                 plane.event(ShardEventType.SHARD_FAILED_OVER, shardId, null, null, null, null, "shard " + shardId + " failed over from "
                     + current.getConnectionString() + " to its standby " + standbyUri + ", which had applied every captured change"
                     + (reported.isEmpty() ? "" : " but the records its sink sent to the dead-letter topic (newest per topic: " + reported + ")"),

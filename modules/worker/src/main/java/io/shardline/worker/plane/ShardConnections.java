@@ -72,8 +72,12 @@ public final class ShardConnections {
      */
     public void recordRelease(String shardId, RangeRelease release) {
         ownership.check();
-        MongoCollection<BsonDocument> releases = client(shardId).getDatabase(RangeRelease.DATABASE)
-            .getCollection(RangeRelease.COLLECTION, BsonDocument.class);
+        recordRelease(client(shardId), release);
+    }
+
+    /** {@link #recordRelease(String, RangeRelease)} on a server given by its client (a standby about to be promoted). */
+    public static void recordRelease(MongoClient server, RangeRelease release) {
+        MongoCollection<BsonDocument> releases = server.getDatabase(RangeRelease.DATABASE).getCollection(RangeRelease.COLLECTION, BsonDocument.class);
         releases.createIndex(Indexes.ascending("ns", "routingVersion"));
         BsonDocument document = release.toDocument();
         releases.replaceOne(Filters.eq("_id", document.get("_id")), document, new ReplaceOptions().upsert(true));
