@@ -85,7 +85,8 @@ class ShardHealthIT {
             assertThat(shards.get("s1").getVersion()).isEqualTo(1);
             assertThat(meters.get("shard.health.probe.failures").tag("shard", id).counter().count()).isPositive();
             assertThat(meters.get("shard.health.changes").tag("shard", id).tag("health", "DOWN").counter().count()).isEqualTo(1.0);
-            assertThat(meters.get("shard.healthy").tag("shard", id).gauge().value()).isEqualTo(1.0);
+            // Set once the UP descriptor and its event are committed: a moment after the event can be read.
+            awaitGauge(meters, id, 1.0);
         } finally {
             shard.close();
         }

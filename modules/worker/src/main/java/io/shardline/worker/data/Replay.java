@@ -116,7 +116,10 @@ public final class Replay {
      */
     public boolean drainTo(ChangeSource source, String marker, long deadlineMillis, Set<BsonValue> changed) {
         var markers = plane.shardConnections().collection(shardId, namespace);
-        BsonString markerId = new BsonString(marker);
+        // Unique to this drain: a run that stopped with its shard (the marker written, its deletion lost) and is resumed
+        // counts its markers from the start again, and must neither collide with the one left behind nor take that
+        // one's older change for its own.
+        BsonString markerId = new BsonString(marker + "@" + java.util.UUID.randomUUID().toString().substring(0, 8));
         plane.ownership().check();
         markers.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append("shardlineMarker", new BsonString(migrationId)).toJson()));
         long written = System.currentTimeMillis();

@@ -229,7 +229,12 @@ final class Failover {
                     LOG.warn("connector {} of the failed-over shard {} could not be deleted: {}", done, shardId, leftBehind.getMessage());
                 }
             }
-            StandbyProgress.forgetProgress(standby);
+            try {
+                StandbyProgress.forgetProgress(standby);
+            } catch (com.mongodb.MongoException leftBehind) {
+                // Harmless: the promoted shard is no one's standby; records left only make a later seeding of it wipe first.
+                LOG.warn("the standby progress records on the promoted shard {} could not be removed: {}", shardId, leftBehind.getMessage());
+            }
         }
 
         /** Undoes what this failover did, newest first; what cannot be undone is logged for the operator. */
