@@ -23,8 +23,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param snapshot true for the connector's initial snapshot reads ({@code op: r}), false for changes
  * @param imageMissing an update whose post-image the connector could not read (MongoDB's {@code updateLookup} finds
  *                     nothing once the document is deleted; the delete's own change follows): it changes nothing here
+ * @param clusterTime  the change's cluster time on the shard (the oplog entry's timestamp, as a {@code BsonTimestamp}'s
+ *                     value: seconds in the high 32 bits, the increment in the low ones), from {@code source.ts_ms} and
+ *                     {@code source.ord}; 0 when the record carries neither
  */
-public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, long wallTime, boolean snapshot, boolean imageMissing) {
+public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, long wallTime, boolean snapshot, boolean imageMissing,
+                           long clusterTime) {
 
     /** The field that marks the documents the system itself writes (migration and backup markers). */
     public static final String MARKER_FIELD = "shardlineMarker";
@@ -59,7 +63,17 @@ public record ChangeRecord(long offset, BsonValue id, RawBsonDocument after, lon
             case "d" -> null;
             default -> throw new IllegalArgumentException("value.op: '" + op + "' is none of c, u, r, d");
         };
-        return new ChangeRecord(offset, id, after, wallTime, "r".equals(op), imageMissing);
+        return new ChangeRecord(offset, id, after, wallTime, "r".equals(op), imageMissing, clusterTime(source));
+    }
+
+    /** Debezium's MongoDB source block carries the change's cluster time as {@code ts_ms} (its seconds, in ms) and {@code ord}. */
+    private static long clusterTime(JsonNode source) {
+        JsonNode ts = source.get("ts_ms");
+        JsonNode ord = source.get("ord");
+        if (ts == null || !ts.canConvertToLong() || ord == null || !ord.canConvertToLong()) {
+            return 0;
+        }
+        return ((ts.asLong() / 1000) << 32) | (ord.asLong() & 0xFFFFFFFFL);
     }
 
     private static long fallbackTime(JsonNode source) {

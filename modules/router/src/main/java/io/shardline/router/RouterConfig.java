@@ -46,11 +46,15 @@ import io.shardline.schemas.TopicCatalog;
  * @param routingStore     a directory where the router keeps a local copy of the routing topic and starts from it,
  *                         reading only what came after (see {@code RoutingStore}); {@code null} (the default) reads
  *                         the whole topic on every start
+ * @param standbyAckTimeout how long a write with durability STANDBY waits for the shard's standby to have it (5 s by
+ *                         default) before it fails as unconfirmed ({@code RouterException.Kind.STANDBY_UNCONFIRMED}):
+ *                         the write was applied on the shard, but may be lost if the shard fails over before the
+ *                         standby catches up
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
                            int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck, int shardPoolSize,
-                           Duration shardPoolWait, Duration shardPoolIdle, java.nio.file.Path routingStore) {
+                           Duration shardPoolWait, Duration shardPoolIdle, java.nio.file.Path routingStore, Duration standbyAckTimeout) {
 
     /** When a read confirms with the shards it read that they still hold the ranges it read there. */
     public enum ReleaseCheck {
@@ -109,6 +113,10 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (shardPoolIdle.isNegative()) {
             throw new IllegalArgumentException("shardPoolIdle must not be negative, was " + shardPoolIdle);
         }
+        Objects.requireNonNull(standbyAckTimeout, "standbyAckTimeout");
+        if (standbyAckTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("standbyAckTimeout must be at least 1 ms, was " + standbyAckTimeout);
+        }
         if (shardPoolWait.toMillis() < 1) {
             throw new IllegalArgumentException("shardPoolWait must be at least 1 ms, was " + shardPoolWait);
         }
@@ -117,72 +125,78 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), Duration.ZERO, null);
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), Duration.ZERO, null, Duration.ofSeconds(5));
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withTenantField(String field) {
         return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withRouterId(String id) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            staleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withReleaseCheck(ReleaseCheck check) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, check, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, check, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withShardPoolSize(int size) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, size, shardPoolWait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, size, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withShardPoolWait(Duration wait) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, wait, shardPoolIdle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, wait, shardPoolIdle, routingStore, standbyAckTimeout);
     }
 
     public RouterConfig withShardPoolIdle(Duration idle) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, idle, routingStore);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, idle, routingStore, standbyAckTimeout);
     }
 
     /** Keep a local copy of the routing in {@code directory} and start from it ({@code null}: read the whole topic on start). */
     public RouterConfig withRoutingStore(java.nio.file.Path directory) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, directory);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, directory, standbyAckTimeout);
+    }
+
+    /** How long a write with durability STANDBY waits for the shard's standby to confirm it. */
+    public RouterConfig withStandbyAckTimeout(Duration timeout) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, timeout);
     }
 }

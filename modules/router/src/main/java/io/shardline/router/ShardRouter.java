@@ -45,6 +45,7 @@ import io.shardline.router.internal.RoutingState;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.RoutingStore;
 import io.shardline.router.internal.ShardAvailability;
+import io.shardline.router.internal.StandbyAcks;
 import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
@@ -68,6 +69,7 @@ public final class ShardRouter implements AutoCloseable {
     private final DeadLetterProducer deadLetters;
     private final ShardClients clients;
     private final ShardAvailability availability;
+    private final StandbyAcks standbyAcks;
     private final ExecutorService executor;
     private final ReadPath reads;
     private final WritePath writes;
@@ -88,6 +90,7 @@ public final class ShardRouter implements AutoCloseable {
         this.clients = new ShardClients(state, config.shardTimeout().toMillis(), config.shardPoolSize(), config.shardPoolWait().toMillis(),
             config.shardPoolIdle().toMillis(), metrics);
         this.availability = new ShardAvailability(state, metrics);
+        this.standbyAcks = new StandbyAcks(state, config.standbyAckTimeout(), metrics);
         AtomicInteger threads = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "router-shard-" + threads.incrementAndGet());
@@ -106,7 +109,7 @@ public final class ShardRouter implements AutoCloseable {
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
-            config.shardTimeout().toMillis(), availability);
+            config.shardTimeout().toMillis(), availability, standbyAcks);
     }
 
     /**
@@ -289,7 +292,7 @@ public final class ShardRouter implements AutoCloseable {
             scoped.add(scopedDocument(scope, "documents[" + i + "]", documents.get(i)));
         }
         try {
-            return writes.insert(() -> view(namespace), scoped);
+            return writes.insert(() -> view(namespace, scope), scoped);
         } finally {
             cache.invalidate(namespace);
         }
@@ -318,7 +321,7 @@ public final class ShardRouter implements AutoCloseable {
             }
         }
         try {
-            return writes.insertStatements(() -> view(namespace), scoped, ordered, refused);
+            return writes.insertStatements(() -> view(namespace, scope), scoped, ordered, refused);
         } finally {
             cache.invalidate(namespace);
         }
@@ -356,7 +359,7 @@ public final class ShardRouter implements AutoCloseable {
         Document scopedUpdate = keepingTenant(scope, scopedFilter, scopedUpdate(scope, update));
         Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
         try {
-            return writes.update(() -> view(namespace), scopedFilter, checked, multi, upsert);
+            return writes.update(() -> view(namespace, scope), scopedFilter, checked, multi, upsert);
         } finally {
             cache.invalidate(namespace);
         }
@@ -425,7 +428,7 @@ public final class ShardRouter implements AutoCloseable {
         FindAndModifyRequest checked = new FindAndModifyRequest(scopedFilter, request.sort(), update, request.remove(),
             request.returnNew(), request.fields(), request.upsert());
         try {
-            return writes.findAndModify(() -> view(namespace), checked, rules, reads::first);
+            return writes.findAndModify(() -> view(namespace, scope), checked, rules, reads::first);
         } finally {
             cache.invalidate(namespace);
         }
@@ -438,7 +441,7 @@ public final class ShardRouter implements AutoCloseable {
     public WriteResult delete(Scope scope, String namespace, Document filter, boolean multi) {
         RequestGuards.check("filter", filter);
         try {
-            return writes.delete(() -> view(namespace), scoped(scope, filter), multi);
+            return writes.delete(() -> view(namespace, scope), scoped(scope, filter), multi);
         } finally {
             cache.invalidate(namespace);
         }
@@ -602,6 +605,11 @@ public final class ShardRouter implements AutoCloseable {
         return NamespaceView.of(state, namespace);
     }
 
+    /** A write's view: the namespace's, with the durability the request asks for, if any. */
+    private NamespaceView view(String namespace, Scope scope) {
+        return view(namespace).withDurability(scope.durability());
+    }
+
     private static String describe(KeyRange range) {
         return "[" + ShardTargets.describe(range.min()) + ", " + ShardTargets.describe(range.max()) + ")";
     }
@@ -615,6 +623,7 @@ public final class ShardRouter implements AutoCloseable {
         consumer.close();
         deadLetters.close();
         executor.shutdownNow();
+        standbyAcks.close();
         clients.close();
     }
 }

@@ -29,6 +29,7 @@ final class NamespaceBatch {
     private final String namespace;
     private final String topic;
     private final List<Item> items = new ArrayList<>();
+    private long clusterTime;
 
     NamespaceBatch(String namespace, String topic) {
         this.namespace = namespace;
@@ -49,6 +50,16 @@ final class NamespaceBatch {
 
     void write(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write) {
         items.add(new Item(record, id, write, null, null));
+    }
+
+    /** Notes the cluster time of a record of the batch that was read; {@link #clusterTime()} is the latest. */
+    void reached(long recordClusterTime) {
+        clusterTime = Math.max(clusterTime, recordClusterTime);
+    }
+
+    /** The latest shard cluster time among the batch's records that could be read; 0 when none carried one. */
+    long clusterTime() {
+        return clusterTime;
     }
 
     void unchanged(SinkRecord record) {

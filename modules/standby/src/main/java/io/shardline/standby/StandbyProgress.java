@@ -14,22 +14,28 @@ import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 
+import io.shardline.core.standby.StandbyProgressLayout;
+
 /**
  * How far a standby got, kept on the standby itself ({@code shardline.standby}, a database the CDC connectors leave
- * out): one document per namespace, {@code {_id: "<db>.<coll>", topic, offset, appliedAt}}. {@code offset} is the last
+ * out): one document per namespace, {@code {_id: "<db>.<coll>", topic, offset, clusterTime, appliedAt}}. {@code offset} is the last
  * record of the namespace's CDC topic the sink has dealt with: every record up to it is applied, or changes nothing (an
  * update whose post-image is missing, a tombstone), or went to the dead-letter topic, unreadable or refused by the
  * standby. For those, {@code reported} holds the newest one's offset, since replaying the topic cannot apply them
  * either. Without {@code reported}, the standby holds every change the topic captured up to {@code offset}.
+ * {@code clusterTime} is the shard's cluster time of the latest change dealt with (a {@code BsonTimestamp}'s value as a
+ * long): a router that wrote to the shard at a cluster time no later than it knows its write is on the standby
+ * ({@link StandbyProgressLayout}).
  */
 public final class StandbyProgress {
 
-    static final String DATABASE = "shardline";
-    static final String COLLECTION = "standby";
+    static final String DATABASE = StandbyProgressLayout.DATABASE;
+    static final String COLLECTION = StandbyProgressLayout.COLLECTION;
     static final String TOPIC = "topic";
     static final String OFFSET = "offset";
     static final String APPLIED_AT = "appliedAt";
     static final String REPORTED = "reported";
+    static final String CLUSTER_TIME = StandbyProgressLayout.CLUSTER_TIME;
     static final String PROMOTION = "standbyPromotion";
 
     private StandbyProgress() {
@@ -61,10 +67,13 @@ public final class StandbyProgress {
      * Records that the namespace's records up to {@code offset} are dealt with; {@code reported} is the newest of them
      * sent to the dead-letter topic, or negative when none was.
      */
-    static void record(MongoClient standby, String namespace, String topic, long offset, long reported) {
+    static void record(MongoClient standby, String namespace, String topic, long offset, long reported, long clusterTime) {
         Bson update = Updates.combine(Updates.set(TOPIC, topic), Updates.set(OFFSET, offset), Updates.set(APPLIED_AT, new Date()));
         if (reported >= 0) {
             update = Updates.combine(update, Updates.max(REPORTED, reported));
+        }
+        if (clusterTime > 0) {
+            update = Updates.combine(update, Updates.max(CLUSTER_TIME, clusterTime));
         }
         of(standby).updateOne(Filters.eq("_id", namespace), update, new UpdateOptions().upsert(true));
     }
@@ -96,11 +105,6 @@ public final class StandbyProgress {
     /** Removes the promotion mark: a failover that did not complete leaves the standby a standby. */
     public static void unmarkPromoted(MongoClient standby) {
         standby.getDatabase(DATABASE).getCollection(PROMOTION).drop();
-    }
-
-    /** Forgets the progress records (a promoted standby is a shard now; it is not the standby of anything). */
-    public static void forgetProgress(MongoClient standby) {
-        of(standby).drop();
     }
 
     /** Forgets everything a seeding or a promotion recorded on the standby, before it is seeded anew. */

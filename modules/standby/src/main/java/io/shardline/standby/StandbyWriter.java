@@ -89,6 +89,7 @@ final class StandbyWriter {
             batch.unreadable(record, e.getMessage(), e);
             return;
         }
+        batch.reached(change.clusterTime());
         if (change.after() != null) {
             BsonValue id = change.after().get("_id");
             if (id == null) {
@@ -131,7 +132,7 @@ final class StandbyWriter {
         }
         reported = Math.max(reported, writeAll(collection, batch.namespace(), pending));
         try {
-            StandbyProgress.record(standby, batch.namespace(), batch.topic(), batch.lastOffset(), reported);
+            StandbyProgress.record(standby, batch.namespace(), batch.topic(), batch.lastOffset(), reported, batch.clusterTime());
         } catch (MongoException e) {
             throw StandbyFailures.of(e, "recording the progress of " + batch.namespace() + " on the standby");
         }

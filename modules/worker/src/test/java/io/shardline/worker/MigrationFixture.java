@@ -35,6 +35,8 @@ import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.ControlPlaneTopics;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.router.RouterConfig;
+import io.shardline.router.api.Scope;
+import io.shardline.schemas.avro.WriteDurability;
 import io.shardline.router.ShardRouter;
 import io.shardline.schemas.RegistrySerdes;
 import io.shardline.schemas.TopicCatalog;
@@ -326,7 +328,15 @@ final class MigrationFixture implements AutoCloseable {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final List<Thread> threads = new ArrayList<>();
 
+        private final Scope scope;
+
         Load(int threads, long pauseMillis) {
+            this(threads, pauseMillis, null);
+        }
+
+        /** @param durability the durability the writes ask for; {@code null} for the namespace's */
+        Load(int threads, long pauseMillis, WriteDurability durability) {
+            this.scope = Scope.tenant(TENANT).withDurability(durability);
             for (int t = 0; t < threads; t++) {
                 int thread = t;
                 Thread worker = new Thread(() -> run(thread, pauseMillis), "load-" + t);
@@ -348,17 +358,17 @@ final class MigrationFixture implements AutoCloseable {
                     if (choice < 5 || live.size() < 10) {
                         id = "t" + thread + "-" + next++;
                         attempt(id, value);
-                        router.insert(TENANT, namespace, List.of(new Document("_id", id).append("userId", id).append("v", value)));
+                        router.insert(scope, namespace, List.of(new Document("_id", id).append("userId", id).append("v", value)));
                         live.add(id);
                     } else if (choice < 8) {
                         id = live.get(random.nextInt(live.size()));
                         attempt(id, value);
-                        router.update(TENANT, namespace, new Document("_id", id).append("userId", id), new Document("$set", new Document("v", value)), false, false);
+                        router.update(scope, namespace, new Document("_id", id).append("userId", id), new Document("$set", new Document("v", value)), false, false);
                     } else {
                         id = live.remove(random.nextInt(live.size()));
                         value = -1;
                         attempt(id, value);
-                        router.delete(TENANT, namespace, new Document("_id", id).append("userId", id), false);
+                        router.delete(scope, namespace, new Document("_id", id).append("userId", id), false);
                     }
                     acknowledged.put(id, value);
                     uncertain.remove(id);

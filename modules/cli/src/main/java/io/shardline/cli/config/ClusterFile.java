@@ -27,6 +27,7 @@ import io.shardline.core.time.Durations;
 import io.shardline.schemas.avro.NamespaceConfig;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.WriteDurability;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.schemas.avro.Thresholds;
 
@@ -54,6 +55,7 @@ import io.shardline.schemas.avro.Thresholds;
  *     timeBucket: 1h              # time: the bucket of the time field
  *     initialChunks: 6            # default: two per shard
  *     thresholds: {splitStorage: 0.8, splitLoad: 0.7, merge: 0.2, sustainedWindows: 3, minChunkAge: 10m}
+ *     durability: standby         # standby (default) | primary: when routers acknowledge a write (see WriteDurability)
  *     zones:                      # optional: key ranges pinned to a zone, as a tenant or as hex bounds (max: none for +inf)
  *       - {zone: eu, tenant: acme}
  *       - {zone: eu, min: "8000", max: "9000"}
@@ -290,7 +292,7 @@ public final class ClusterFile {
 
         private Namespace namespace(MappingNode node, String path, int shardCount) {
             Map<String, Node> fields = fields(node, path + ".", Set.of("namespace", "strategy", "shardKey", "tenantSuffixBuckets", "timeBucket",
-                "initialChunks", "thresholds", "zones"));
+                "initialChunks", "thresholds", "zones", "durability"));
             String namespace = text(fields, "namespace", path, node, true);
             if (namespace != null && !namespace.matches("[^.\\s]+\\.[^\\s]+")) {
                 problem(fields.get("namespace"), path + ".namespace", "must be <database>.<collection>, was '" + namespace + "'");
@@ -320,12 +322,21 @@ public final class ClusterFile {
             Duration timeBucket = duration(fields, "timeBucket", path);
             long chunks = positive(fields, "initialChunks", path, node, false, 2L * shardCount);
             Thresholds thresholds = thresholds(fields.get("thresholds"), path + ".thresholds");
+            String durabilityText = text(fields, "durability", path, node, false);
+            WriteDurability durability = WriteDurability.STANDBY;
+            if (durabilityText != null) {
+                try {
+                    durability = WriteDurability.valueOf(durabilityText.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    problem(fields.get("durability"), path + ".durability", "'" + durabilityText + "' is not one of standby, primary");
+                }
+            }
             if (namespace == null || strategy == null || !keyRead) {
                 return null;
             }
             NamespaceConfig config = NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(strategy).setShardKeyFields(shardKey)
                 .setTenantSuffixBuckets(buckets > 0 ? (int) buckets : null).setTimeBucketMillis(timeBucket == null ? null : timeBucket.toMillis())
-                .setThresholds(thresholds).setEpoch(1).setVersion(1).build();
+                .setThresholds(thresholds).setDurability(durability).setEpoch(1).setVersion(1).build();
             try {
                 ShardKeyStrategies.of(config);
             } catch (IllegalArgumentException e) {

@@ -109,6 +109,11 @@ public final class RoleCommands {
                 + "0s keeps it open (default: ${DEFAULT-VALUE}).")
         Duration shardPoolIdle;
 
+        @Option(names = "--standby-ack-timeout", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How long a write with durability standby (the default; see a namespace's durability) waits for the shard's "
+                + "standby to have it before it fails as unconfirmed: HTTP 504, wire WriteConcernFailed (default: ${DEFAULT-VALUE}).")
+        Duration standbyAckTimeout;
+
         @Option(names = "--routing-store", description = "Keep a local copy of the routing in this directory and start from it, reading "
             + "only the routing records published since; a copy of another topic, or older than half the routing topic's "
             + "delete.retention.ms, is ignored (default: off, the whole routing topic is read on every start).")
@@ -163,8 +168,12 @@ public final class RoleCommands {
             if (shardPoolIdle.isNegative()) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--shard-pool-idle: must not be negative, was " + shardPoolIdle);
             }
+            if (standbyAckTimeout.toMillis() < 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--standby-ack-timeout: must be at least 1ms, was " + standbyAckTimeout);
+            }
             return RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget).withShardPoolSize(shardPoolSize)
-                .withShardPoolWait(shardPoolWait).withShardPoolIdle(shardPoolIdle).withRoutingStore(routingStore);
+                .withShardPoolWait(shardPoolWait).withShardPoolIdle(shardPoolIdle).withRoutingStore(routingStore)
+                .withStandbyAckTimeout(standbyAckTimeout);
         }
 
         /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */

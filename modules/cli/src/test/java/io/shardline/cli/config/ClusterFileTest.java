@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import org.junit.jupiter.api.Test;
 
 import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.WriteDurability;
 
 class ClusterFileTest {
 
@@ -30,6 +31,7 @@ class ClusterFileTest {
             strategy: time
             shardKey: [tenantId, at]
             timeBucket: 1h
+            durability: primary
         """;
 
     @Test
@@ -51,6 +53,14 @@ class ClusterFileTest {
         ClusterFile.Namespace audit = file.namespaces().get(1);
         assertThat(audit.config().getTimeBucketMillis()).isEqualTo(3_600_000L);
         assertThat(audit.initialChunks()).as("two per shard").isEqualTo(4);
+        assertThat(audit.config().getDurability()).isEqualTo(WriteDurability.PRIMARY);
+        assertThat(users.config().getDurability()).as("the safe one by default").isEqualTo(WriteDurability.STANDBY);
+    }
+
+    @Test
+    void shouldNameAnUnknownDurability() {
+        assertThatThrownBy(() -> ClusterFile.parse("shardline.yaml", VALID.replace("durability: primary", "durability: disk")))
+            .hasMessageContaining("namespaces[1].durability").hasMessageContaining("'disk' is not one of standby, primary");
     }
 
     @Test
@@ -209,10 +219,10 @@ class ClusterFileTest {
                 roles: []
             """));
         assertThat(((ClusterFile.Invalid) thrown).problems()).containsExactlyInAnyOrder(
-            "c.yaml:24: users[0].roles: 'superuser' is not one of read, readWrite, admin",
-            "c.yaml:27: users[1].roles: a user bound to tenant acme cannot be admin (administration reaches every tenant)",
-            "c.yaml:29: users[2].name: user a is declared twice",
-            "c.yaml:32: users[3].passwordFile: is required",
-            "c.yaml:33: users[3].roles: must be a non-empty list of read, readWrite, admin");
+            "c.yaml:25: users[0].roles: 'superuser' is not one of read, readWrite, admin",
+            "c.yaml:28: users[1].roles: a user bound to tenant acme cannot be admin (administration reaches every tenant)",
+            "c.yaml:30: users[2].name: user a is declared twice",
+            "c.yaml:33: users[3].passwordFile: is required",
+            "c.yaml:34: users[3].roles: must be a non-empty list of read, readWrite, admin");
     }
 }

@@ -71,6 +71,14 @@ class RouterRoleTest {
     }
 
     @Test
+    void shouldGiveWritesTheStandbyAckTimeoutOfItsOption() {
+        assertThat(parse().config(CATALOG).standbyAckTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(parse("--standby-ack-timeout", "750ms").config(CATALOG).standbyAckTimeout()).isEqualTo(Duration.ofMillis(750));
+        assertThatThrownBy(() -> parse("--standby-ack-timeout", "0s").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--standby-ack-timeout");
+    }
+
+    @Test
     void shouldServeNoWireProtocolWithoutAMongoPort() {
         assertThat(parse().wire()).isNull();
     }

@@ -24,6 +24,9 @@ import de.bwaldvogel.mongo.oplog.Oplog;
  */
 public final class ChangeStreamOplog implements Oplog {
 
+    /** The cluster time of the last entry the current thread appended since {@link #startCommand}. */
+    private static final ThreadLocal<BsonTimestamp> APPENDED = new ThreadLocal<>();
+
     private final OplogEntry[] ring;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition appended = lock.newCondition();
@@ -105,10 +108,16 @@ public final class ChangeStreamOplog implements Oplog {
         try {
             Instant now = clock.instant();
             BsonTimestamp clusterTime = nextClusterTime(now);
+            if (lastSeconds > now.getEpochSecond()) {
+                // The clock went back: the wall time keeps to the cluster time's second, as readers that know only the
+                // wall time's second (Debezium's source.ts_ms) must still find the entry's cluster time from it.
+                now = Instant.ofEpochSecond(lastSeconds);
+            }
             if (nextSequence - firstSequence == ring.length) {
                 lastTrimmed = ring[(int) (firstSequence % ring.length)].clusterTime();
                 firstSequence++;
             }
+            APPENDED.set(clusterTime);
             ring[(int) (nextSequence % ring.length)] = new OplogEntry(nextSequence, clusterTime, now, op,
                 ns.database(), ns.collection(), id, fullDocument, updateDescription);
             nextSequence++;
@@ -127,6 +136,20 @@ public final class ChangeStreamOplog implements Oplog {
             lastIncrement++;
         }
         return new BsonTimestamp((lastSeconds << 32) | (lastIncrement & 0xFFFFFFFFL));
+    }
+
+    /** Starts a command on the current thread: {@link #appendedByCommand} answers for what it writes from now on. */
+    static void startCommand() {
+        APPENDED.remove();
+    }
+
+    /**
+     * The cluster time of the last entry the current thread's command appended ({@link #startCommand}), {@code null}
+     * when it wrote nothing: a write reply's {@code operationTime}, as a replica set member answers with its write's
+     * optime, so a client can tell when that very write has reached a copy of the shard.
+     */
+    static BsonTimestamp appendedByCommand() {
+        return APPENDED.get();
     }
 
     /** The cluster time of the latest write, or the current time when nothing was written yet. */

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.BsonTimestamp;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.BsonConstants;
@@ -20,7 +21,8 @@ import io.netty.channel.Channel;
 
 /**
  * mongo-java-server's memory backend made to behave as the primary of a one-member replica set:
- * {@code hello} names the set, every reply carries {@code operationTime}, writes to a namespace are recorded in
+ * {@code hello} names the set, every reply carries {@code operationTime} (a write's: the cluster time of its own last
+ * oplog entry), writes to a namespace are recorded in
  * the oplog in the order they were applied, and change streams are served by {@link ChangeStreams}.
  */
 public final class ShardBackend extends MemoryBackend {
@@ -88,10 +90,13 @@ public final class ShardBackend extends MemoryBackend {
         if (serviceNanos > 0 && SERVED_COMMANDS.contains(command.toLowerCase(Locale.ROOT)) && !waitsForChanges(query)) {
             java.util.concurrent.locks.LockSupport.parkNanos(serviceNanos);
         }
+        ChangeStreamOplog.startCommand();
         Document response = dispatch(channel, databaseName, command, query);
         if (response != null && !response.containsKey("operationTime")) {
-            response.put("operationTime", changeStreamOplog.lastClusterTime());
+            BsonTimestamp written = ChangeStreamOplog.appendedByCommand();
+            response.put("operationTime", written != null ? written : changeStreamOplog.lastClusterTime());
         }
+        ChangeStreamOplog.startCommand();
         return response;
     }
 

@@ -27,7 +27,14 @@ public class RouterException extends RuntimeException {
          */
         SHARD_DOWN,
         /** A shard answered with an error. */
-        SHARD_ERROR
+        SHARD_ERROR,
+        /**
+         * A write with durability {@code STANDBY} was applied on its shard, but the shard's standby did not confirm it
+         * within the standby ack timeout, or the shard failed over to a standby that does not hold it: the write is not
+         * acknowledged, and may or may not survive (as MongoDB's write concern error after a {@code wtimeout}). Sending
+         * the same write again is safe only when it is idempotent.
+         */
+        STANDBY_UNCONFIRMED
     }
 
     private final Kind kind;

@@ -1,15 +1,21 @@
 package io.shardline.router.api;
 
+import io.shardline.schemas.avro.WriteDurability;
+
 /**
  * Whose documents a request may see and write. A tenant's requests are confined to that tenant: the router adds the
  * tenant predicate to every filter and sets the tenant field of every inserted document. A service caller (an
  * application that serves every tenant, as one connected to mongos would) sees each namespace whole.
  *
- * @param tenant the caller's tenant, or {@code null} for a service caller
+ * <p>A scope may also say how durable the request's writes must be before they are acknowledged
+ * ({@link #withDurability}); without it, each namespace's own durability applies (its config's {@code durability}).
+ *
+ * @param tenant     the caller's tenant, or {@code null} for a service caller
+ * @param durability the durability the request's writes ask for, or {@code null} for the namespace's
  */
-public record Scope(String tenant) {
+public record Scope(String tenant, WriteDurability durability) {
 
-    private static final Scope SERVICE = new Scope(null);
+    private static final Scope SERVICE = new Scope(null, null);
 
     public Scope {
         if (tenant != null && tenant.isBlank()) {
@@ -22,7 +28,7 @@ public record Scope(String tenant) {
         if (tenant == null) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "tenant: every request needs the caller's tenant");
         }
-        return new Scope(tenant);
+        return new Scope(tenant, null);
     }
 
     /** A caller that sees every tenant's documents. */
@@ -30,10 +36,16 @@ public record Scope(String tenant) {
         return SERVICE;
     }
 
+    /** The same caller, its writes acknowledged with {@code durability} ({@code null}: each namespace's own). */
+    public Scope withDurability(WriteDurability durability) {
+        return new Scope(tenant, durability);
+    }
+
     public boolean isService() {
         return tenant == null;
     }
 
+    /** Whose documents the request reaches (the read cache's key part; the durability does not change a read). */
     @Override
     public String toString() {
         return tenant == null ? "service" : "tenant:" + tenant;

@@ -115,6 +115,11 @@ final class RequestBody {
         return bool;
     }
 
+    /** The field's non-empty text, or {@code null} when the body has no such field. */
+    String optionalString(String field) {
+        return body.containsKey(field) ? string(field) : null;
+    }
+
     String string(String field) {
         Object value = body.get(field);
         if (!(value instanceof String text) || text.isBlank()) {

@@ -15,8 +15,10 @@ import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.FindResult;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.RouterHealth;
+import io.shardline.router.api.Scope;
 import io.shardline.router.ShardRouter;
 import io.shardline.router.api.WriteResult;
+import io.shardline.schemas.avro.WriteDurability;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -27,7 +29,8 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The router over HTTP: {@code POST /v1/{db}/{coll}/{op}} with the caller's tenant in {@code X-Tenant-Id} and bodies
- * in MongoDB relaxed extended JSON named as MongoDB's commands name them; {@code GET /health} ({@link RouterHealth}:
+ * in MongoDB relaxed extended JSON named as MongoDB's commands name them (a write's body may carry {@code durability}:
+ * {@code standby} or {@code primary}, see {@link #writer}); {@code GET /health} ({@link RouterHealth}:
  * 503 while the router cannot serve, 200 otherwise); {@code GET /metrics} (Prometheus). Requests run on Vert.x worker
  * threads, since the router blocks on shards.
  */
@@ -111,10 +114,10 @@ public final class RouterHttpServer implements AutoCloseable {
                 case "count" -> new Document("n", router.count(tenant, namespace, body.document("filter"), body.bool("allowPartial", false)));
                 case "distinct" -> new Document("values", router.distinct(tenant, namespace, body.string("key"), body.document("filter")));
                 case "aggregate" -> found(router.aggregate(tenant, namespace, body.documents("pipeline"), body.bool("allowPartial", false)));
-                case "insert" -> written(router.insert(tenant, namespace, body.documents("documents")));
-                case "update" -> written(router.update(tenant, namespace, body.document("filter"), body.requiredDocument("update"),
+                case "insert" -> written(router.insert(writer(tenant, body), namespace, body.documents("documents")));
+                case "update" -> written(router.update(writer(tenant, body), namespace, body.document("filter"), body.requiredDocument("update"),
                     body.bool("multi", false), body.bool("upsert", false)));
-                case "delete" -> written(router.delete(tenant, namespace, body.document("filter"), body.bool("multi", false)));
+                case "delete" -> written(router.delete(writer(tenant, body), namespace, body.document("filter"), body.bool("multi", false)));
                 case "explain" -> explained(router.explain(tenant, namespace, body.document("filter")));
                 default -> throw new RouterException(RouterException.Kind.NOT_FOUND, "op: '" + op + "' is not one of " + OPERATIONS);
             };
@@ -139,6 +142,22 @@ public final class RouterHttpServer implements AutoCloseable {
             .append("upsertedIds", result.upsertedIds()).append("shards", result.shards());
     }
 
+    /**
+     * The caller of a write, with the durability its body's {@code durability} asks for ({@code "standby"} or
+     * {@code "primary"}); without one, the namespace's own.
+     */
+    static Scope writer(String tenant, RequestBody body) {
+        String durability = body.optionalString("durability");
+        if (durability == null) {
+            return Scope.tenant(tenant);
+        }
+        try {
+            return Scope.tenant(tenant).withDurability(WriteDurability.valueOf(durability.toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "durability: '" + durability + "' is not one of standby, primary");
+        }
+    }
+
     private static Document explained(Explain explain) {
         return new Document("namespace", explain.namespace()).append("allShards", explain.allShards())
             .append("reason", explain.reason()).append("keyRanges", explain.keyRanges()).append("chunks", explain.chunks())
@@ -154,6 +173,7 @@ public final class RouterHttpServer implements AutoCloseable {
             case NOT_FOUND -> 404;
             case RETRYABLE, SHARD_DOWN -> 503;
             case SHARD_ERROR -> 502;
+            case STANDBY_UNCONFIRMED -> 504;
         };
     }
 
@@ -166,7 +186,7 @@ public final class RouterHttpServer implements AutoCloseable {
         return switch (kind) {
             case RETRYABLE -> 1;
             case SHARD_DOWN -> 5;
-            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR -> 0;
+            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED -> 0;
         };
     }
 

@@ -135,6 +135,12 @@ public final class RoutingState {
         return Optional.ofNullable(strategies.get(namespace));
     }
 
+    /** When writes to the namespace are acknowledged, by its config; STANDBY (the safe one) for a namespace without one. */
+    public io.shardline.schemas.avro.WriteDurability durability(String namespace) {
+        NamespaceConfig config = configs.get(namespace);
+        return config == null || config.getDurability() == null ? io.shardline.schemas.avro.WriteDurability.STANDBY : config.getDurability();
+    }
+
     public Optional<ShardDescriptor> shard(String shardId) {
         return Optional.ofNullable(shards.get(shardId));
     }

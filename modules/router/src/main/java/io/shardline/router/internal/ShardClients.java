@@ -38,6 +38,7 @@ public final class ShardClients implements AutoCloseable {
     private final long poolIdleMillis;
     private final RouterMetrics metrics;
     private final Map<String, Entry> clients = new ConcurrentHashMap<>();
+    private final OperationTimes operationTimes = new OperationTimes();
 
     /**
      * @param timeoutMillis  how long selecting a shard's server and connecting to it may take
@@ -91,6 +92,11 @@ public final class ShardClients implements AutoCloseable {
         return Math.max(60_000, 12 * shardTimeoutMillis);
     }
 
+    /** The cluster times of the writes each thread makes through these clients. */
+    public OperationTimes operationTimes() {
+        return operationTimes;
+    }
+
     public MongoClient client(String shardId) {
         ShardDescriptor shard = state.shard(shardId).orElseThrow(() -> new RouterException(RouterException.Kind.RETRYABLE,
             "shard " + shardId + " owns chunks but is not registered (yet) on the shards topic"));
@@ -112,6 +118,7 @@ public final class ShardClients implements AutoCloseable {
                     // enough that an idle connection is closed within half its idle time more.
                     .maintenanceFrequency(poolIdleMillis > 0 ? Math.max(50, poolIdleMillis / 2) : 60_000, TimeUnit.MILLISECONDS)
                     .addConnectionPoolListener(metrics.connectionListener(id, poolSize)))
+                .addCommandListener(operationTimes)
                 .build();
             return new Entry(shard.getConnectionString(), MongoClients.create(settings));
         });

@@ -8,7 +8,9 @@ import java.util.Map;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
+import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoException;
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.ReplaceOptions;
@@ -26,13 +28,15 @@ import io.shardline.router.api.InsertOutcome;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.WriteResult;
 import io.shardline.schemas.avro.ChunkState;
+import io.shardline.schemas.avro.WriteDurability;
 
 /**
  * Writes (an update already checked by {@link UpdateRules}, so it changes no document's tenant or shard key): each inserted document goes to the owner of its shard key's chunk, carrying its encoded key; updates and
  * deletes go to the shards their filter targets, restricted to the ranges those shards own. A write to a chunk
  * that is FENCED waits for the next routing version up to the fence budget, then fails as retryable; it never goes
  * to an owner the routing no longer names. A write any of whose target shards is DOWN is refused whole, before anything
- * of it is sent ({@link ShardAvailability}).
+ * of it is sent ({@link ShardAvailability}). A write with durability STANDBY is acknowledged once each shard's standby
+ * has what the write changed there ({@link StandbyAcks}).
  */
 public final class WritePath {
 
@@ -51,6 +55,8 @@ public final class WritePath {
     private final AcknowledgedDocuments acknowledged;
     private final long raceBudgetMillis;
     private final ShardAvailability availability;
+    private final StandbyAcks standbyAcks;
+    private final OperationTimes operationTimes;
 
     /**
      * @param raceBudgetMillis how long a {@code findAndModify} whose filter spans several chunks keeps trying when the
@@ -58,8 +64,10 @@ public final class WritePath {
      */
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
                      java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged,
-                     long raceBudgetMillis, ShardAvailability availability) {
+                     long raceBudgetMillis, ShardAvailability availability, StandbyAcks standbyAcks) {
         this.availability = availability;
+        this.standbyAcks = standbyAcks;
+        this.operationTimes = clients.operationTimes();
         this.acknowledged = acknowledged;
         this.raceBudgetMillis = raceBudgetMillis;
         this.clients = clients;
@@ -104,7 +112,7 @@ public final class WritePath {
         for (Map.Entry<String, List<Document>> entry : byShard.entrySet()) {
             List<Chunk> chunks = chunksByShard.get(entry.getKey());
             try {
-                onShard(entry.getKey(), "insert", () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
+                onShard(view, entry.getKey(), "insert", () -> collection(view, entry.getKey()).insertMany(entry.getValue(), new InsertManyOptions().ordered(true)));
             } catch (RuntimeException failed) {
                 chunks.forEach(acknowledged::uncertain);
                 throw failed;
@@ -172,7 +180,7 @@ public final class WritePath {
                 List<Document> batch = group.stream().map(Statement::document).toList();
                 boolean failed = false;
                 try {
-                    onShard(shard, "insert", () -> collection(view, shard).insertMany(batch, new InsertManyOptions().ordered(ordered)));
+                    onShard(view, shard, "insert", () -> collection(view, shard).insertMany(batch, new InsertManyOptions().ordered(ordered)));
                     chunks.forEach(chunk -> acknowledged.added(chunk, 1));
                     inserted += group.size();
                 } catch (RouterException e) {
@@ -431,7 +439,7 @@ public final class WritePath {
     private Modified findAndModifyOn(NamespaceView view, String shard, Chunk chunk, Document command, boolean remove,
                                      java.util.function.Predicate<RuntimeException> leavesUncertain) {
         try {
-            return Modified.of(onShard(shard, "findAndModify", () -> runCommand(view, shard, command)), remove);
+            return Modified.of(onShard(view, shard, "findAndModify", () -> runCommand(view, shard, command)), remove);
         } catch (RuntimeException failed) {
             if (leavesUncertain.test(failed)) {
                 acknowledged.uncertain(chunk);
@@ -577,7 +585,7 @@ public final class WritePath {
             MongoCollection<Document> collection = collection(view, shard);
             Document filter = targets.scoped(shard, scopedFilter);
             load.write(shard, targets.chunksByShard().get(shard));
-            ShardWrite result = onShard(shard, operation, () -> write.apply(collection, filter));
+            ShardWrite result = onShard(view, shard, operation, () -> write.apply(collection, filter));
             matched += result.matched();
             modified += result.modified();
             written.add(shard);
@@ -607,7 +615,7 @@ public final class WritePath {
                 Document filter = targets.scopedToChunk(shard, chunk, scopedFilter);
                 DeleteResult result;
                 try {
-                    result = onShard(shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
+                    result = onShard(view, shard, "delete", () -> multi ? collection.deleteMany(filter) : collection.deleteOne(filter));
                 } catch (RuntimeException failed) {
                     acknowledged.uncertain(chunk);
                     throw failed;
@@ -637,7 +645,7 @@ public final class WritePath {
         MongoCollection<Document> collection = collection(view, chunk.shardId());
         UpdateResult result;
         try {
-            result = upsertOrReplace(collection, filter, update, key, scopedFilter, replacement, upsert, chunk);
+            result = upsertOrReplace(view, collection, filter, update, key, scopedFilter, replacement, upsert, chunk);
         } catch (RuntimeException failed) {
             if (upsert) {
                 acknowledged.uncertain(chunk);
@@ -651,16 +659,16 @@ public final class WritePath {
         return new WriteResult(result.getMatchedCount(), result.getModifiedCount(), 0, 0, upserted, List.of(chunk.shardId()));
     }
 
-    private UpdateResult upsertOrReplace(MongoCollection<Document> collection, Document filter, Document update, ShardKey key,
+    private UpdateResult upsertOrReplace(NamespaceView view, MongoCollection<Document> collection, Document filter, Document update, ShardKey key,
                                          Document scopedFilter, boolean replacement, boolean upsert, Chunk chunk) {
         UpdateResult result;
         if (replacement) {
             Document replacementDoc = new Document(update);
             replacementDoc.put(ShardKeyField.NAME, key.toHex());
-            result = onShard(chunk.shardId(), "update", () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
+            result = onShard(view, chunk.shardId(), "update", () -> collection.replaceOne(filter, replacementDoc, new ReplaceOptions().upsert(upsert)));
         } else {
             Document withKey = withKeyOnInsert(update, key, scopedFilter);
-            result = onShard(chunk.shardId(), "update", () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
+            result = onShard(view, chunk.shardId(), "update", () -> collection.updateOne(filter, withKey, new UpdateOptions().upsert(upsert)));
         }
         return result;
     }
@@ -766,12 +774,29 @@ public final class WritePath {
         return clients.client(shard).getDatabase(view.database()).getCollection(view.collection());
     }
 
-    private <T> T onShard(String shard, String operation, java.util.function.Supplier<T> write) {
+    /**
+     * Makes one write on one shard. With durability STANDBY it returns, or throws the shard's refusal of a statement,
+     * only once the shard's standby has what the shard applied ({@link StandbyAcks}).
+     */
+    private <T> T onShard(NamespaceView view, String shard, String operation, java.util.function.Supplier<T> write) {
         // Checked again right before the shard is written: a router paused since the write began may have been left
         // out of a fence whose cutover moved this range away.
         requireLease();
+        boolean waits = view.durability() == WriteDurability.STANDBY;
+        StandbyAcks.Sent sent = waits ? standbyAcks.sending(shard) : null;
+        operationTimes.start();
         try {
-            return metrics.timed(shard, operation, write);
+            T result = metrics.timed(shard, operation, write);
+            if (waits) {
+                standbyAcks.await(sent, view.namespace(), operationTimes.latest());
+            }
+            return result;
+        } catch (MongoWriteException | MongoBulkWriteException refused) {
+            // Statements before the refused one were applied: the refusal is answered once they are as durable as asked.
+            if (waits) {
+                standbyAcks.await(sent, view.namespace(), operationTimes.latest());
+            }
+            throw clients.failure(shard, refused);
         } catch (MongoException e) {
             throw clients.failure(shard, e);
         } catch (IllegalStateException e) {

@@ -397,7 +397,7 @@ final class WireCommands {
         CommandFields fields = new CommandFields("insert", message.command());
         String namespace = message.database() + "." + fields.string("insert");
         List<Document> documents = statements(fields, "documents");
-        InsertOutcome outcome = router.insertStatements(session.scope(), namespace, documents, fields.bool("ordered", true));
+        InsertOutcome outcome = router.insertStatements(WireWriteConcern.scope(session, message.command()), namespace, documents, fields.bool("ordered", true));
         Document reply = new Document("n", int32(outcome.inserted()));
         List<Document> writeErrors = outcome.errors().stream()
             .map(error -> WireError.of(error.error(), true).toWriteError(error.index())).toList();
@@ -423,7 +423,7 @@ final class WireCommands {
                 if (u == null) {
                     throw new WireCommandException(WireError.FAILED_TO_PARSE, "update.updates." + i + ".u: an update document is required");
                 }
-                WriteResult result = router.update(session.scope(), namespace, statement.document("q", new Document()), u,
+                WriteResult result = router.update(WireWriteConcern.scope(session, message.command()), namespace, statement.document("q", new Document()), u,
                     statement.bool("multi", false), statement.bool("upsert", false));
                 counts[0] += result.matched() + result.upsertedIds().size();
                 counts[1] += result.modified();
@@ -449,7 +449,7 @@ final class WireCommands {
                 if (limit != 0 && limit != 1) {
                     throw new WireCommandException(WireError.FAILED_TO_PARSE, "delete.deletes." + i + ".limit must be 0 (all) or 1, was " + limit);
                 }
-                n[0] += router.delete(session.scope(), namespace, statement.document("q", new Document()), limit == 0).deleted();
+                n[0] += router.delete(WireWriteConcern.scope(session, message.command()), namespace, statement.document("q", new Document()), limit == 0).deleted();
             });
         return withWriteErrors(new Document("n", int32(n[0])), writeErrors);
     }

@@ -32,6 +32,8 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int CURSOR_NOT_FOUND = 43;
     public static final int NAMESPACE_EXISTS = 48;
     public static final int COMMAND_NOT_FOUND = 59;
+    /** A write applied but not confirmed as durable as asked (here: by the shard's standby) in time. */
+    public static final int WRITE_CONCERN_FAILED = 64;
     public static final int CANNOT_CREATE_INDEX = 67;
     public static final int IMMUTABLE_FIELD = 66;
     public static final int INVALID_OPTIONS = 72;
@@ -74,7 +76,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             MongoException shard = shardCause(router);
             // A retryable refusal stays retryable whatever the driver said: a request that found no free connection
             // to its shard carries the driver's timeout, yet nothing of it reached the shard.
-            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE) {
+            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE && router.kind() != RouterException.Kind.STANDBY_UNCONFIRMED) {
                 return fromShard(shard, router.getMessage());
             }
             return switch (router.kind()) {
@@ -87,6 +89,7 @@ public record WireError(int code, String codeName, String message, List<String> 
                 case SHARD_DOWN -> new WireError(HOST_UNREACHABLE, codeName(HOST_UNREACHABLE), router.getMessage(),
                     write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
                 case SHARD_ERROR -> of(HOST_UNREACHABLE, router.getMessage());
+                case STANDBY_UNCONFIRMED -> of(WRITE_CONCERN_FAILED, router.getMessage());
             };
         }
         return of(INTERNAL_ERROR, failure.getClass().getSimpleName() + ": " + failure.getMessage());
@@ -131,6 +134,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             case CURSOR_NOT_FOUND -> "CursorNotFound";
             case NAMESPACE_EXISTS -> "NamespaceExists";
             case COMMAND_NOT_FOUND -> "CommandNotFound";
+            case WRITE_CONCERN_FAILED -> "WriteConcernFailed";
             case CANNOT_CREATE_INDEX -> "CannotCreateIndex";
             case IMMUTABLE_FIELD -> "ImmutableField";
             case INVALID_OPTIONS -> "InvalidOptions";

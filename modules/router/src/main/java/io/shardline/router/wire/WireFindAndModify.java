@@ -36,7 +36,7 @@ final class WireFindAndModify {
             throw new WireCommandException(WireError.INVALID_OPTIONS,
                 command + ".update: update pipelines are not supported by the router; use update operators or a replacement document");
         }
-        FindAndModifyResult result = router.findAndModify(session.scope(), namespace, request(command, fields));
+        FindAndModifyResult result = router.findAndModify(WireWriteConcern.scope(session, message.command()), namespace, request(command, fields));
         return reply(result, fields.bool("remove", false));
     }
 

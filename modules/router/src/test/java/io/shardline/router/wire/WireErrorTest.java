@@ -55,4 +55,16 @@ class WireErrorTest {
         assertThat(write.labels()).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
         assertThat(write.toReply().getList("errorLabels", String.class)).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
     }
+
+    @Test
+    void shouldAnswerAWriteItsStandbyDidNotConfirmAsAWriteConcernFailureNotToRetryBlindly() {
+        RouterException unconfirmed = new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED,
+            "the write was applied on shard s1 but its standby did not confirm it within 5000 ms");
+
+        WireError write = WireError.of(unconfirmed, true);
+
+        assertThat(write.code()).isEqualTo(WireError.WRITE_CONCERN_FAILED);
+        assertThat(write.codeName()).isEqualTo("WriteConcernFailed");
+        assertThat(write.labels()).as("applied on the shard: a retry could apply it twice").isEmpty();
+    }
 }

@@ -219,7 +219,11 @@ final class Failover {
             return true;
         }
 
-        /** After the failover: the standby's sink and the old CDC connector go; the standby's progress records too. */
+        /**
+         * After the failover: the standby's sink and the old CDC connector go. The standby's progress records stay on
+         * the promoted shard, frozen: they say which of the old primary's writes it holds, and routers still waiting
+         * for its confirmation of a write read them there (durability STANDBY).
+         */
         void cleanUp(String shardId) {
             for (String done : List.of(StandbySinkConnector.name(shardId), cdc)) {
                 try {
@@ -228,12 +232,6 @@ final class Failover {
                     // Harmless: the sink applies nothing to a promoted standby, and the old CDC connector is stopped.
                     LOG.warn("connector {} of the failed-over shard {} could not be deleted: {}", done, shardId, leftBehind.getMessage());
                 }
-            }
-            try {
-                StandbyProgress.forgetProgress(standby);
-            } catch (com.mongodb.MongoException leftBehind) {
-                // Harmless: the promoted shard is no one's standby; records left only make a later seeding of it wipe first.
-                LOG.warn("the standby progress records on the promoted shard {} could not be removed: {}", shardId, leftBehind.getMessage());
             }
         }
 
