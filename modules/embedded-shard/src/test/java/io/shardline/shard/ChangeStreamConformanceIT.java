@@ -82,6 +82,37 @@ class ChangeStreamConformanceIT {
     }
 
     @Test
+    void shouldAnswerAWriteWithItsOwnClusterTimeAsAReplicaSetMemberDoes(TestInfo test) {
+        List<BsonTimestamp> replies = java.util.Collections.synchronizedList(new ArrayList<>());
+        com.mongodb.event.CommandListener listener = new com.mongodb.event.CommandListener() {
+            @Override
+            public void commandSucceeded(com.mongodb.event.CommandSucceededEvent event) {
+                if (List.of("insert", "update", "delete").contains(event.getCommandName())) {
+                    replies.add(event.getResponse().getTimestamp("operationTime"));
+                }
+            }
+        };
+        try (MongoClient listening = MongoClients.create(com.mongodb.MongoClientSettings.builder()
+                .applyConnectionString(new com.mongodb.ConnectionString(shard.connectionString())).addCommandListener(listener).build());
+             MongoCursor<BsonDocument> cursor = raw(collection(test).watch().maxAwaitTime(200, TimeUnit.MILLISECONDS))) {
+            MongoCollection<Document> users = listening.getDatabase("conf").getCollection(test.getTestMethod().orElseThrow().getName());
+            users.insertMany(List.of(new Document("_id", "u1"), new Document("_id", "u2")));
+            // Another namespace's write in between: a write's time is its own, not the shard's latest.
+            client.getDatabase("conf").getCollection("other").insertOne(new Document("_id", "o1"));
+            users.updateOne(Filters.eq("_id", "u1"), Updates.set("name", "Ann"));
+            users.deleteOne(Filters.eq("_id", "nobody"));
+
+            List<BsonDocument> events = take(cursor, 3);
+
+            assertThat(events).hasSize(3);
+            assertThat(replies).hasSize(3);
+            assertThat(replies.get(0)).as("an insert of two documents: the second one's time").isEqualTo(events.get(1).getTimestamp("clusterTime"));
+            assertThat(replies.get(1)).isEqualTo(events.get(2).getTimestamp("clusterTime"));
+            assertThat(replies.get(2)).as("a write that changed nothing: the shard's latest time, the update's").isEqualTo(replies.get(1));
+        }
+    }
+
+    @Test
     void shouldEmitInsertUpdateReplaceDeleteInMongoDbShapeWhenWatchingACollection(TestInfo test) {
         MongoCollection<Document> users = collection(test);
         try (MongoCursor<BsonDocument> cursor = raw(users.watch()

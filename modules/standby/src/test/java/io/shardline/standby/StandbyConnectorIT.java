@@ -59,6 +59,7 @@ class StandbyConnectorIT {
                 "config", StandbySinkConnector.config(shardId, standbyShard.connectionString(), dlq))));
             rest.awaitRunning(connector, Duration.ofSeconds(60));
             write(users, sessions, 100);
+            org.bson.BsonTimestamp lastWrite = lastUserWriteTime(primary.connectionString());
 
             Map<String, Long> ends = new HashMap<>();
             for (String topic : List.of("cdc." + shardId + ".app.users", "cdc." + shardId + ".app.sessions")) {
@@ -70,6 +71,9 @@ class StandbyConnectorIT {
             assertThat(StandbyProgress.applied(standby)).hasSize(2);
             ends.forEach((topic, end) -> assertThat(StandbyProgress.applied(standby)).containsEntry(topic, end - 1));
             assertThat(StandbyProgress.reported(standby)).isEmpty();
+            assertThat(StandbyProgress.of(standby).find(new Document("_id", "app.users")).first().getLong(StandbyProgress.CLUSTER_TIME))
+                .as("the cluster time of the last change applied: the shard's answer to that write, read from Debezium's source.ts_ms and ord")
+                .isEqualTo(lastWrite.getValue());
             for (String collection : List.of("users", "sessions")) {
                 List<Document> expected = shard.getDatabase("app").getCollection(collection).find().into(new ArrayList<>());
                 assertThat(standby.getDatabase("app").getCollection(collection).find().into(new ArrayList<>()))
@@ -96,6 +100,24 @@ class StandbyConnectorIT {
             users.deleteOne(Filters.eq("_id", "u" + i));
             sessions.deleteOne(Filters.eq("_id", (long) i));
         }
+    }
+
+    /** Inserts one more user, returning the cluster time the shard answered the insert with. */
+    private static org.bson.BsonTimestamp lastUserWriteTime(String uri) {
+        org.bson.BsonTimestamp[] time = new org.bson.BsonTimestamp[1];
+        com.mongodb.event.CommandListener listener = new com.mongodb.event.CommandListener() {
+            @Override
+            public void commandSucceeded(com.mongodb.event.CommandSucceededEvent event) {
+                if (event.getCommandName().equals("insert")) {
+                    time[0] = event.getResponse().getTimestamp("operationTime");
+                }
+            }
+        };
+        try (MongoClient client = MongoClients.create(com.mongodb.MongoClientSettings.builder()
+                .applyConnectionString(new com.mongodb.ConnectionString(uri)).addCommandListener(listener).build())) {
+            client.getDatabase("app").getCollection("users").insertOne(new Document("_id", "last").append("name", "last user"));
+        }
+        return time[0];
     }
 
     private static long endOffset(Admin admin, String topic) throws Exception {
