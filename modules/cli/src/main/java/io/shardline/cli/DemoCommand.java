@@ -24,6 +24,7 @@ import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;
 import io.shardline.cli.demo.DemoReport;
+import io.shardline.cli.demo.FailoverDemo;
 import io.shardline.worker.check.WriteLedger;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.AuthServiceLayout;
@@ -32,6 +33,7 @@ import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.shard.EmbeddedShard;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.topology.balancer.BalancerSettings;
 import picocli.CommandLine.Command;
@@ -98,6 +100,12 @@ final class DemoCommand implements Callable<Integer> {
         description = "The data loaded before the workload starts, as a share of the shards' total capacity (default: ${DEFAULT-VALUE}).")
     double seedShare;
 
+    @Option(names = "--failover", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Give one shard a standby and kill the shard mid-run: the report shows its detection, promotion, the requests "
+            + "that failed meanwhile and the acknowledged writes lost (none with the default durability); --no-failover keeps every "
+            + "shard up (default: on).")
+    boolean failover;
+
     @Option(names = "--plain", negatable = false, description = "Plain lines instead of the live view, also on a terminal.")
     boolean plain;
 
@@ -136,7 +144,9 @@ final class DemoCommand implements Callable<Integer> {
             long documents = workload.get().seed(bytes, seed);
             output.line("Loaded the auth service's existing data through the router: " + documents + " documents.");
         };
-        try (LocalStack local = LocalStack.start(new LocalStack.Spec(stack, thresholds, balancer, gracePeriod, load))) {
+        // Started first, closed last: once promoted, the standby is a shard whose connectors stop with the cluster.
+        try (EmbeddedShard standby = failover ? EmbeddedShard.start("demo-standby") : null;
+             LocalStack local = LocalStack.start(new LocalStack.Spec(stack, thresholds, balancer, gracePeriod, load))) {
             Map<String, String> urls = new LinkedHashMap<>();
             urls.put("router", local.router().url() + "  (POST /v1/auth/users/find with X-Tenant-Id: acme; /metrics)");
             urls.put("mongo", local.router().mongoUri() + "  (the router's MongoDB wire protocol, for any driver or mongosh)");
@@ -150,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
             output.line("For the operator commands in another terminal: export SHARDLINE_BOOTSTRAP=" + local.cluster().bootstrapServers()
                 + " SHARDLINE_REGISTRY_URL=" + local.cluster().schemaRegistryUrl()
                 + (stack.topicPrefix.equals(TopicCatalog.DEFAULT_PREFIX) ? "" : " SHARDLINE_TOPIC_PREFIX=" + stack.topicPrefix));
-            int code = run(local, workload.get(), ledger, output, urls, interrupted);
+            int code = run(local, standby, workload.get(), ledger, output, urls, interrupted);
             reported.countDown();
             return code;
         } finally {
@@ -164,13 +174,17 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private int run(LocalStack local, AuthWorkload workload, WriteLedger ledger, DemoOutput output, Map<String, String> urls,
+    /** The workload's failed requests when the failover was published; -1 until then. */
+    private long failuresAtFailover = -1;
+
+    private int run(LocalStack local, EmbeddedShard standby, AuthWorkload workload, WriteLedger ledger, DemoOutput output, Map<String, String> urls,
                     CountDownLatch interrupted) throws Exception {
         Map<String, MongoClient> shards = new LinkedHashMap<>();
         local.cluster().shards().forEach((id, shard) -> shards.put(id, MongoClients.create(shard.connectionString())));
         try (ClusterWatch watch = new ClusterWatch(local.cluster().bootstrapServers(), local.cluster().catalog(), Duration.ofMillis(500));
              ControlPlaneClient plane = new ControlPlaneClient(local.cluster().bootstrapServers(), local.cluster().catalog(), "demo");
              PointInTimeDemo pointInTime = new PointInTimeDemo(plane, local.dir().resolve("backups"))) {
+            FailoverDemo failing = standby == null ? null : failoverDemo(plane, local, standby);
             watch.start(new ClusterWatch.Listener() {
                 @Override
                 public void event(ShardEvent event) {
@@ -190,6 +204,7 @@ final class DemoCommand implements Callable<Integer> {
                 output.line("Workload running for " + DemoOutput.clock(duration) + " at " + rate + " requests/s; tenants are Zipf-sized, acme the biggest.");
                 long deadline = begin + duration.toMillis();
                 long opsMark = workload.operations();
+                failuresAtFailover = -1;
                 long timeMark = System.currentTimeMillis();
                 double opsPerSecond = 0;
                 while (System.currentTimeMillis() < deadline && !interrupted.await(1, TimeUnit.SECONDS)) {
@@ -201,6 +216,13 @@ final class DemoCommand implements Callable<Integer> {
                     if (!pointInTime.started() && now - begin > duration.toMillis() / 3) {
                         output.line("Backing up every shard while the workload runs, into " + local.dir().resolve("backups") + " ...");
                         pointInTime.backUp();
+                    }
+                    if (failing != null && !failing.killed() && pointInTime.started() && now - begin > duration.toMillis() / 2 && failing.standbyReady()) {
+                        output.line("Killing shard " + failing.shardId() + ": it stops answering; its standby should take over within seconds ...");
+                        failing.kill(workload.failures());
+                    }
+                    if (failing != null && failing.killed() && failuresAtFailover < 0 && failing.failedOver(snapshot.events())) {
+                        failuresAtFailover = workload.failures();
                     }
                     if (workload.phase() == AuthWorkload.Phase.GROW && (splitMoved(snapshot) || now - begin > growShare * duration.toMillis())) {
                         output.line("Traffic drops and retention purges expired sessions and old audit entries.");
@@ -217,16 +239,29 @@ final class DemoCommand implements Callable<Integer> {
             awaitMigrations(watch, interrupted.getCount() == 0 ? Duration.ofSeconds(20) : gracePeriod.plusSeconds(90));
             watch.refresh();
             ClusterWatch.Snapshot last = watch.snapshot();
+            // Read where each shard is now: a failed-over shard's documents are on its promoted standby.
+            last.shards().forEach((id, shard) -> shards.merge(id, MongoClients.create(shard.getConnectionString()), (old, now) -> {
+                old.close();
+                return now;
+            }));
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
             output.line("Restoring every shard to a moment between the backups and the end, and checking it against the ledger ...");
             PointInTimeDemo.Outcome restored = pointInTime.restoreAndCheck(endedAt, ledger, NAMESPACES);
+            List<String> failedOver = failing == null ? List.of() : failing.lines(last.events(), failuresAtFailover < 0 ? workload.failures() : failuresAtFailover);
             output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
-                nextSteps()) + String.join("\n", restored.lines()) + "\n");
-            return verdict.clean() && restored.clean() ? 0 : ShardlineCli.EXIT_FAILURE;
+                nextSteps()) + String.join("\n", restored.lines()) + "\n" + (failedOver.isEmpty() ? "" : String.join("\n", failedOver) + "\n"));
+            boolean failoverDone = failing == null || failing.failedOver(last.events());
+            return verdict.clean() && restored.clean() && failoverDone ? 0 : ShardlineCli.EXIT_FAILURE;
         } finally {
             shards.values().forEach(MongoClient::close);
         }
+    }
+
+    /** Gives the last shard the standby, for the kill mid-run. */
+    private static FailoverDemo failoverDemo(ControlPlaneClient plane, LocalStack local, EmbeddedShard standby) {
+        String shardId = new java.util.TreeSet<>(local.cluster().shards().keySet()).last();
+        return new FailoverDemo(plane, shardId, local.cluster().shards().get(shardId), standby);
     }
 
     /** Whether a chunk moved because a shard was over its split thresholds has been cut over. */

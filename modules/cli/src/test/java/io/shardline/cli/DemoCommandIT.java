@@ -43,6 +43,8 @@ class DemoCommandIT {
             assertThat(report).as("backups during the run, every shard restored to a moment in the middle, checked against the ledger")
                 .containsPattern("backups: 3 shards, [\\d,]+ documents")
                 .containsPattern("point-in-time restore: every shard restored to \\S+ \\(backup \\+ [\\d,]+ changes\\).*missing 0, wrong value 0, duplicated 0, unknown 0");
+            assertThat(report).as("a shard killed mid-run, failed over to its standby, with the ledger check above on the promoted standby")
+                .containsPattern("failover: s\\d killed mid-run; DOWN \\d+ ms after the kill; promotion \\d+ ms .*the standby serving \\d+ ms after the kill");
         } finally {
             demo.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.destroyForcibly();

@@ -51,6 +51,17 @@ class ShardlineCliTest {
     }
 
     @Test
+    void shouldKillAShardInTheDemoUnlessToldNotTo() {
+        DemoCommand on = new DemoCommand();
+        new picocli.CommandLine(on).parseArgs();
+        DemoCommand off = new DemoCommand();
+        new picocli.CommandLine(off).parseArgs("--no-failover");
+
+        assertThat(on.failover).isTrue();
+        assertThat(off.failover).isFalse();
+    }
+
+    @Test
     void shouldRefuseDemoSettingsThatCannotWorkNamingTheOption() {
         StringWriter growErr = new StringWriter();
         StringWriter seedErr = new StringWriter();

@@ -215,16 +215,27 @@ public final class EmbeddedCluster implements AutoCloseable {
         synchronized (started) {
             shards.put(id, shard);
         }
+        captureShard(id, shard.connectionString());
+        return shard;
+    }
+
+    /**
+     * Deploys the CDC connector of a shard that runs elsewhere (another process, another network namespace), streaming
+     * once this returns; {@link #removeShard} deletes it again.
+     */
+    public void captureShard(String id, String connectionString) {
+        if (connect == null) {
+            throw new IllegalStateException("CDC is not enabled in this cluster");
+        }
         try {
             String name = connect.rest().deploy(ConnectorTemplate.load(ConnectorTemplate.MONGODB_SHARD).render(Map.of(
-                "SHARD_ID", id, "MONGODB_URI", shard.connectionString(), "REPLICATION_FACTOR", "1")));
+                "SHARD_ID", id, "MONGODB_URI", connectionString, "REPLICATION_FACTOR", "1")));
             synchronized (started) {
                 connectors.add(name);
             }
             addedConnectors.put(id, name);
             connect.rest().awaitRunning(name, CONNECTOR_START_TIMEOUT);
             DebeziumStreaming.await("cdc." + id, CONNECTOR_START_TIMEOUT);
-            return shard;
         } catch (IOException e) {
             removeShard(id);
             throw new IllegalStateException("deploying the CDC connector of " + id + " failed", e);
@@ -235,7 +246,7 @@ public final class EmbeddedCluster implements AutoCloseable {
         }
     }
 
-    /** Deletes the CDC connector of a shard {@link #addShard} started, and stops the shard. */
+    /** Deletes the CDC connector of a shard {@link #addShard} started (and stops the shard) or {@link #captureShard} captured. */
     public void removeShard(String id) {
         EmbeddedShard shard;
         synchronized (started) {

@@ -26,7 +26,7 @@ public final class EmbeddedShard implements AutoCloseable {
         this.backend = new ShardBackend(config.replicaSetName(), config.oplogRetentionEntries(), config.defaultAwaitTime(),
             config.serviceTime());
         this.server = new ShardServer(backend);
-        this.address = server.bind("127.0.0.1", config.port());
+        this.address = server.bind(config.host(), config.port());
         backend.announce(address.getHostString() + ":" + address.getPort());
     }
 

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Settings of an {@link EmbeddedShard}. The shard always binds the loopback address.
+ * Settings of an {@link EmbeddedShard}.
  *
+ * @param host                  the address to bind and announce (the loopback address by default; another one, e.g. of
+ *                              a network namespace the shard runs in, for tests that cut the network to it)
  * @param port                  port to bind; 0 picks a free one
  * @param replicaSetName        name the shard answers {@code hello} with ({@code setName})
  * @param oplogRetentionEntries how many change events the oplog keeps; resuming from an older position fails
@@ -16,11 +18,15 @@ import java.util.Objects;
  *                              not handshakes or change streams) takes on top of its own work, to model a shard bound
  *                              by its latency rather than by this machine's cores (zero, the default, adds nothing)
  */
-public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime, Duration serviceTime) {
+public record EmbeddedShardConfig(String host, int port, String replicaSetName, int oplogRetentionEntries, Duration defaultAwaitTime, Duration serviceTime) {
 
     public static final int DEFAULT_OPLOG_RETENTION = 500_000;
 
     public EmbeddedShardConfig {
+        Objects.requireNonNull(host, "host");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
         Objects.requireNonNull(replicaSetName, "replicaSetName");
         Objects.requireNonNull(defaultAwaitTime, "defaultAwaitTime");
         if (port < 0 || port > 65_535) {
@@ -41,28 +47,32 @@ public record EmbeddedShardConfig(int port, String replicaSetName, int oplogRete
         }
     }
 
-    /** A free port, replica set {@code rs-<shardId>}, default retention, one-second await. */
+    /** The loopback address, a free port, replica set {@code rs-<shardId>}, default retention, one-second await. */
     public static EmbeddedShardConfig defaults(String shardId) {
-        return new EmbeddedShardConfig(0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1), Duration.ZERO);
+        return new EmbeddedShardConfig("127.0.0.1", 0, "rs-" + shardId, DEFAULT_OPLOG_RETENTION, Duration.ofSeconds(1), Duration.ZERO);
+    }
+
+    public EmbeddedShardConfig withHost(String address) {
+        return new EmbeddedShardConfig(address, port, replicaSetName, oplogRetentionEntries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withPort(int newPort) {
-        return new EmbeddedShardConfig(newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime, serviceTime);
+        return new EmbeddedShardConfig(host, newPort, replicaSetName, oplogRetentionEntries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withReplicaSetName(String name) {
-        return new EmbeddedShardConfig(port, name, oplogRetentionEntries, defaultAwaitTime, serviceTime);
+        return new EmbeddedShardConfig(host, port, name, oplogRetentionEntries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withOplogRetentionEntries(int entries) {
-        return new EmbeddedShardConfig(port, replicaSetName, entries, defaultAwaitTime, serviceTime);
+        return new EmbeddedShardConfig(host, port, replicaSetName, entries, defaultAwaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withDefaultAwaitTime(Duration awaitTime) {
-        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, awaitTime, serviceTime);
+        return new EmbeddedShardConfig(host, port, replicaSetName, oplogRetentionEntries, awaitTime, serviceTime);
     }
 
     public EmbeddedShardConfig withServiceTime(Duration time) {
-        return new EmbeddedShardConfig(port, replicaSetName, oplogRetentionEntries, defaultAwaitTime, time);
+        return new EmbeddedShardConfig(host, port, replicaSetName, oplogRetentionEntries, defaultAwaitTime, time);
     }
 }

@@ -105,6 +105,7 @@ public final class ShardRouter implements AutoCloseable {
         AcknowledgedDocuments acknowledged = new AcknowledgedDocuments(config.routerId());
         this.signals = new RouterSignals(new RouterSignals.Settings(config.routerId(), config.bootstrapServers(), config.catalog(),
             config.signalInterval(), config.leaseDuration()), state, load, inFlight, acknowledged);
+        metrics.lease(signals::leaseValid);
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);

@@ -80,9 +80,11 @@ class RouterSignalsIT {
         try (ShardRouter router = ShardRouter.start(config().withSignalInterval(Duration.ofSeconds(30))
             .withLeaseDuration(Duration.ofMillis(150)).withRouterId("r-lease"), new SimpleMeterRegistry(), Duration.ofSeconds(30))) {
             assertThat(router.leaseValid()).isTrue();
+            assertThat(router.meterRegistry().get("router.lease.valid").gauge().value()).isEqualTo(1.0);
             Thread.sleep(400);
 
             assertThat(router.leaseValid()).isFalse();
+            assertThat(router.meterRegistry().get("router.lease.valid").gauge().value()).as("what the RouterLeaseLapsed rule reads").isZero();
             assertThatThrownBy(() -> router.insert("acme", ns, List.of(new Document("_id", 9).append("userId", "u9"))))
                 .isInstanceOf(RouterException.class)
                 .hasMessageContaining("lease")

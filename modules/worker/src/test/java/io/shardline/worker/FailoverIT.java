@@ -67,7 +67,7 @@ class FailoverIT {
             durabilityCost(fixture, 200);
 
             // First failover: the primary stops answering under load.
-            Outcome first = killAndFailOver(fixture, primary, standby.connectionString(), events, shards, load, primaryId);
+            Outcome first = killAndFailOver(fixture, primary, standby.connectionString(), events, shards, primaryId);
 
             // The old primary comes back: wiped, seeded, its standby.
             primary.answerAgain();
@@ -77,7 +77,7 @@ class FailoverIT {
             Thread.sleep(3_000);
 
             // Second failover, back to it.
-            Outcome second = killAndFailOver(fixture, standby, primary.connectionString(), events, shards, load, primaryId);
+            Outcome second = killAndFailOver(fixture, standby, primary.connectionString(), events, shards, primaryId);
             load.close();
 
             Map<String, Boolean> lost = lost(fixture, load, primary.connectionString(), primaryId);
@@ -135,7 +135,7 @@ class FailoverIT {
 
             MigrationFixture.Load load = fixture.new Load(2, 2, WriteDurability.PRIMARY);
             Thread.sleep(2_000);
-            Outcome outcome = killAndFailOver(fixture, primary, standby.connectionString(), events, shards, load, primaryId);
+            Outcome outcome = killAndFailOver(fixture, primary, standby.connectionString(), events, shards, primaryId);
             load.close();
             Map<String, Boolean> lost = lost(fixture, load, standby.connectionString(), primaryId);
             System.out.printf("failover with durability PRIMARY: DOWN %d ms after the kill, a write accepted on the standby %d ms after it; "
@@ -195,21 +195,37 @@ class FailoverIT {
             (double) standby[0] / primary[0], (double) standby[1] / primary[1]);
     }
 
-    private record Outcome(long downMillis, long publishedMillis, long servingMillis, ShardEvent failedOver) {
+    record Outcome(long downMillis, long publishedMillis, long servingMillis, ShardEvent failedOver) {
     }
 
     private static Outcome killAndFailOver(MigrationFixture fixture, EmbeddedShard dying, String standbyUri, TopicTail<ShardEvent> events,
-                                           TopicTable<ShardDescriptor> shards, MigrationFixture.Load load, String shardId) throws Exception {
+                                           TopicTable<ShardDescriptor> shards, String shardId) throws Exception {
+        return failOver(fixture, dying::stopAnswering, dying.connectionString(), standbyUri, events, shards, shardId);
+    }
+
+    /** What takes a shard away: it stops answering, or the network to it is cut. */
+    interface Outage {
+        void begin() throws Exception;
+    }
+
+    /**
+     * Takes the shard away under the running load, then writes through the router until a write is accepted on the
+     * promoted standby; checks the failover's descriptor and returns its timings.
+     */
+    static Outcome failOver(MigrationFixture fixture, Outage outage, String dyingUri, String standbyUri, TopicTail<ShardEvent> events,
+                            TopicTable<ShardDescriptor> shards, String shardId) throws Exception {
         long killed = System.nanoTime();
         java.time.Instant killedAt = java.time.Instant.now();
-        dying.stopAnswering();
+        outage.begin();
         ShardEvent down = awaitEvent(events, ShardEventType.SHARD_DOWN, shardId, Duration.ofSeconds(30));
         long downAt = System.nanoTime();
         long serving = -1;
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         int attempt = 0;
         List<String> refusals = new ArrayList<>();
+        List<Long> refusedMicros = new ArrayList<>();
         while (serving < 0 && System.nanoTime() < deadline) {
+            long sent = System.nanoTime();
             try {
                 fixture.router.insert(MigrationFixture.TENANT, fixture.namespace, List.of(new Document("_id", "probe-" + UUID.randomUUID())
                     .append("userId", "probe-" + attempt++).append("v", 0)));
@@ -217,19 +233,23 @@ class FailoverIT {
                     serving = System.nanoTime();
                 }
             } catch (RuntimeException refused) {
+                refusedMicros.add((System.nanoTime() - sent) / 1_000);
                 refusals.add(Duration.ofNanos(System.nanoTime() - killed).toMillis() + " ms: " + refused.getMessage());
                 Thread.sleep(20);
             }
         }
         ShardEvent failedOver = awaitEvent(events, ShardEventType.SHARD_FAILED_OVER, shardId, Duration.ofSeconds(30));
-        System.out.printf("writes refused during the failover: %d; the last: %s%n", refusals.size(),
+        java.util.Collections.sort(refusedMicros);
+        System.out.printf("writes refused between DOWN and the failover: %d, answered in p50 %.2f ms, p99 %.2f ms; the last: %s%n", refusals.size(),
+            refusedMicros.isEmpty() ? 0 : refusedMicros.get(refusedMicros.size() / 2) / 1e3,
+            refusedMicros.isEmpty() ? 0 : refusedMicros.get(refusedMicros.size() * 99 / 100) / 1e3,
             refusals.subList(Math.max(0, refusals.size() - 3), refusals.size()));
         ShardDescriptor promoted = shards.refresh().get(shardId);
         assertThat(down.getReason()).contains("is DOWN");
         assertThat(serving).as("a write accepted on the promoted standby").isPositive();
         assertThat(promoted.getConnectionString()).isEqualTo(standbyUri);
         assertThat(promoted.getHealth()).isEqualTo(ShardHealth.UP);
-        assertThat(promoted.getFailedOverFrom()).isEqualTo(dying.connectionString());
+        assertThat(promoted.getFailedOverFrom()).isEqualTo(dyingUri);
         assertThat(promoted.getStandbyConnectionString()).isNull();
 
         return new Outcome(Duration.ofNanos(downAt - killed).toMillis(), Duration.between(killedAt, failedOver.getTimestamp()).toMillis(),

@@ -84,6 +84,12 @@ final class MigrationFixture implements AutoCloseable {
      */
     MigrationFixture(EmbeddedCluster cluster, TestNames names, Duration routerFenceBudget, List<String> shardIds, List<String> chunkOwners)
         throws Exception {
+        this(cluster, names, routerFenceBudget, shardIds, chunkOwners, Map.of());
+    }
+
+    /** @param elsewhere the connection strings of shards not running in the cluster (another process), by id */
+    MigrationFixture(EmbeddedCluster cluster, TestNames names, Duration routerFenceBudget, List<String> shardIds, List<String> chunkOwners,
+                     Map<String, String> elsewhere) throws Exception {
         this.cluster = cluster;
         this.names = names;
         this.catalog = new TopicCatalog(names.topicPrefix(), new RegistrySerdes(cluster.schemaRegistryUrl()));
@@ -92,9 +98,10 @@ final class MigrationFixture implements AutoCloseable {
         ControlPlaneTopics.ensureCdc(cluster.bootstrapServers(), shardIds, List.of(namespace), (short) 1);
         this.publisher = new ControlPlanePublisher(cluster.bootstrapServers(), catalog);
         for (String shard : shardIds) {
-            publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
+            String uri = elsewhere.containsKey(shard) ? elsewhere.get(shard) : cluster.shards().get(shard).connectionString();
+            publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(uri)
                 .setCapacityBytes(1L << 30).setCapacityOpsPerSec(100_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
-            shards.put(shard, MongoClients.create(cluster.shards().get(shard).connectionString()));
+            shards.put(shard, MongoClients.create(uri));
         }
         publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(namespace).setStrategy(ShardKeyStrategyType.HASHED)
             .setShardKeyFields(List.of("userId")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());

@@ -48,6 +48,7 @@ final class RoleMeters {
         meters.crossShard(2, true);
         meters.timed("s1", "find", () -> 1);
         meters.connectionListener("s1", 100);
+        meters.lease(() -> true);
         return registry.scrape();
     }
 

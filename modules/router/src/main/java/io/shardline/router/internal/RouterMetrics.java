@@ -64,6 +64,16 @@ public final class RouterMetrics {
             .tag("shard", shard).register(registry).increment();
     }
 
+    /**
+     * The router's lease as a gauge, {@code router_lease_valid}: 1 while its acks reach Kafka, 0 once the lease lapsed
+     * and the router refuses writes.
+     */
+    public void lease(java.util.function.BooleanSupplier valid) {
+        Gauge.builder("router.lease.valid", valid, v -> v.getAsBoolean() ? 1 : 0).strongReference(true)
+            .description("1 while the router's lease is valid; 0 once it lapsed (its acks do not reach Kafka) and it refuses writes")
+            .register(registry);
+    }
+
     /** Counts a query that needed more than one shard. */
     public void crossShard(int shardCount, boolean success) {
         Counter.builder("cross.shard.query")

@@ -179,6 +179,9 @@ final class Failover {
             config.put("name", next);
             config.put("mongodb.connection.string", standbyUri);
             config.put("snapshot.mode", "no_data");
+            // Its own metric names: the old connector's task, stuck on a shard cut off by a partition, may still hold
+            // the names both would share (server=<topic prefix>, task=0), and Debezium waits 5 s per try for them.
+            config.put("custom.metric.tags", "connector=" + next);
             connect.delete(next);
             created = next;
             connect.configure(next, config);
