@@ -28,6 +28,14 @@ public final class ShardClients implements AutoCloseable {
      */
     private static final String POOL_WAIT_TIMED_OUT = "while waiting for a connection to server";
 
+    /**
+     * How often the driver checks each member of a shard's replica set: once a second (its default is every 10 s), so
+     * that a primary lost while no request is running is noticed, and the new one found after an election, within the
+     * 5 s a failover may take; a request that meets the lost primary makes the driver look again at once (every 500 ms
+     * until it finds one), and waits for a primary up to the shard timeout.
+     */
+    static final long HEARTBEAT_MILLIS = 1_000;
+
     private record Entry(String connectionString, MongoClient client) {
     }
 
@@ -110,6 +118,7 @@ public final class ShardClients implements AutoCloseable {
             MongoClientSettings settings = MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(shard.getConnectionString()))
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(timeoutMillis, TimeUnit.MILLISECONDS))
+                .applyToServerSettings(s -> s.heartbeatFrequency(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS))
                 .applyToSocketSettings(s -> s.connectTimeout((int) Math.min(timeoutMillis, Integer.MAX_VALUE), TimeUnit.MILLISECONDS)
                     .readTimeout((int) Math.min(readTimeoutMillis(timeoutMillis), Integer.MAX_VALUE), TimeUnit.MILLISECONDS))
                 .applyToConnectionPoolSettings(p -> p.maxSize(poolSize).maxWaitTime(poolWaitMillis, TimeUnit.MILLISECONDS)

@@ -111,4 +111,19 @@ class ShardPoolTest {
         assertThat(ShardClients.readTimeoutMillis(400)).as("never under a minute").isEqualTo(60_000);
         assertThat(ShardClients.readTimeoutMillis(10_000)).isEqualTo(120_000);
     }
+
+    @Test
+    void shouldCheckAShardsMembersEverySecondAndWaitForAPrimaryUpToTheShardTimeout() {
+        RoutingState state = new RoutingState();
+        state.applyShard(io.shardline.schemas.avro.ShardDescriptor.newBuilder().setShardId("s1")
+            .setConnectionString("mongodb://127.0.0.1:1,127.0.0.1:2/?replicaSet=rs-s1").setCapacityBytes(1).setCapacityOpsPerSec(1)
+            .setState(io.shardline.schemas.avro.ShardState.ACTIVE).setVersion(1).setUpdatedAt(java.time.Instant.EPOCH).build());
+        try (ShardClients clients = new ShardClients(state, 4_000, 3, 250, 0, new RouterMetrics(new SimpleMeterRegistry()))) {
+            com.mongodb.connection.ClusterDescription cluster = clients.client("s1").getClusterDescription();
+
+            assertThat(cluster.getServerSettings().getHeartbeatFrequency(java.util.concurrent.TimeUnit.MILLISECONDS))
+                .as("the driver's default is 10 s, past a 5 s failover").isEqualTo(1_000);
+            assertThat(cluster.getClusterSettings().getServerSelectionTimeout(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(4_000);
+        }
+    }
 }
