@@ -104,13 +104,13 @@ public final class StandbyProgress {
 
     /** Removes the promotion mark: a failover that did not complete leaves the standby a standby. */
     public static void unmarkPromoted(MongoClient standby) {
-        standby.getDatabase(DATABASE).getCollection(PROMOTION).drop();
+        standby.getDatabase(DATABASE).getCollection(PROMOTION).deleteMany(new Document());
     }
 
     /** Forgets everything a seeding or a promotion recorded on the standby, before it is seeded anew. */
     public static void clear(MongoClient standby) {
-        of(standby).drop();
-        standby.getDatabase(DATABASE).getCollection(PROMOTION).drop();
+        of(standby).deleteMany(new Document());
+        standby.getDatabase(DATABASE).getCollection(PROMOTION).deleteMany(new Document());
     }
 
     /** Forgets the namespace's progress: the sink starts its topic over. */

@@ -17,7 +17,8 @@ import io.shardline.worker.data.Replay;
 
 /**
  * One fence attempt, from CATCHING_UP: publish the chunk FENCED (with the FENCED state, in one transaction), wait for
- * every live router's ack past it, drain the source's change stream to a marker written once acked, verify, and cut
+ * every live router's ack past it, drain the source's change stream to a marker written once acked, verify, wait for
+ * the target's standby (if it has one) to hold what was written to the target, and cut
  * over (VERIFIED, the route on the target and CUT_OVER in one transaction). Anything that does not fit the fence's
  * hard bound lifts the fence (back to CATCHING_UP, with a back-off); a verification failure aborts with the source
  * authoritative.
@@ -117,8 +118,16 @@ final class FenceStep {
                 new GiveUpStep(migration).beforeCutOver(MigrationPhase.ABORTED, "verification failed: " + mismatch);
                 return true;
             }
+            long standbyStart = System.nanoTime();
+            String behind = migration.awaitTargetStandby(deadline);
+            if (behind != null) {
+                unfence(behind);
+                return false;
+            }
+            long standbyMillis = (System.nanoTime() - standbyStart) / 1_000_000;
             String verified = "source and target agree on the range (acks in " + acksMillis + " ms, drained in " + drainMillis + " ms, verified "
-                + (changed == null ? "by a full scan" : changed.size() + " changed documents") + " in " + verifyMillis + " ms)";
+                + (changed == null ? "by a full scan" : changed.size() + " changed documents") + " in " + verifyMillis + " ms"
+                + (migration.targetHasStandby() ? ", on the target's standby in " + standbyMillis + " ms" : "") + ")";
             // The route first: a partition joining a transaction after others were written in it waited ~0.5 s for the
             // produce to be acknowledged, with writes held all the while.
             migration.inOneTransaction(() -> {

@@ -12,8 +12,17 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
 
+import org.bson.BsonDocument;
+import org.bson.BsonString;
+import org.bson.RawBsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+
+import io.shardline.backup.ChangeRecord;
 
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.TopicCatalog;
@@ -40,6 +49,8 @@ final class MigrationContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(Migration.class);
     static final String MARKER_PREFIX = "shardline:marker:";
+    /** How often a cutover looks whether the target's standby has its marker. */
+    private static final long STANDBY_POLL_MILLIS = 5;
 
     final ControlPlane plane;
     final WorkerConfig config;
@@ -276,6 +287,43 @@ final class MigrationContext {
     }
 
     // ------------------------------------------------------------------ invariants
+
+    /** True when the target has a standby, which a cutover waits for ({@link #awaitTargetStandby}). */
+    boolean targetHasStandby() {
+        ShardDescriptor target = plane.shards().get(state.getTargetShardId());
+        return target != null && target.getStandbyConnectionString() != null;
+    }
+
+    /**
+     * Null once the target's standby, if it has one, holds everything written to the namespace on the target so far;
+     * else why not by {@code deadlineMillis}. A marker written on the target must show on the standby, whose sink applies
+     * a namespace's changes in order. A cutover waits for it: a failover of the target right after it then loses
+     * nothing this migration wrote there (its CDC connector may not have captured the last writes yet).
+     */
+    String awaitTargetStandby(long deadlineMillis) throws InterruptedException {
+        String target = state.getTargetShardId();
+        MongoCollection<RawBsonDocument> standby = plane.shardConnections().standbyCollection(target, state.getNamespace());
+        if (standby == null) {
+            return null;
+        }
+        MongoCollection<RawBsonDocument> written = plane.shardConnections().collection(target, state.getNamespace());
+        BsonString markerId = new BsonString(MARKER_PREFIX + state.getMigrationId() + ":standby@" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        written.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append(ChangeRecord.MARKER_FIELD, new BsonString(state.getMigrationId()))
+            .toJson()));
+        try {
+            while (System.currentTimeMillis() < deadlineMillis) {
+                if (standby.find(Filters.eq("_id", markerId)).first() != null) {
+                    return null;
+                }
+                Thread.sleep(STANDBY_POLL_MILLIS);
+            }
+            return "the standby of " + target + " had not applied what the migration wrote there by the fence's hard bound";
+        } catch (MongoException unreachable) {
+            return "the standby of " + target + " could not be read: " + unreachable.getMessage();
+        } finally {
+            written.deleteOne(Filters.eq("_id", markerId));
+        }
+    }
 
     /** Parks the migration: a {@code MIGRATION_STALLED} event says why (once per reason), and the worker looks again later. */
     Stalled stall(String why) {

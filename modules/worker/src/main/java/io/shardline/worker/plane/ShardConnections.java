@@ -59,11 +59,27 @@ public final class ShardConnections {
         if (shard == null) {
             throw new IllegalStateException("shard " + shardId + " is not registered");
         }
-        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> MongoClients.create(MongoClientSettings.builder()
-            .applyConnectionString(new ConnectionString(shard.getConnectionString()))
+        return clients.computeIfAbsent(shardId + "|" + shard.getConnectionString(), key -> create(shard.getConnectionString()));
+    }
+
+    /** The collection of a namespace on a shard's standby, as raw BSON; {@code null} when the shard has no standby. */
+    public MongoCollection<RawBsonDocument> standbyCollection(String shardId, String namespace) {
+        ShardDescriptor shard = registered.apply(shardId);
+        if (shard == null || shard.getStandbyConnectionString() == null) {
+            return null;
+        }
+        String uri = shard.getStandbyConnectionString();
+        int dot = namespace.indexOf('.');
+        return clients.computeIfAbsent("standby|" + shardId + "|" + uri, key -> create(uri))
+            .getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
+    }
+
+    private static MongoClient create(String uri) {
+        return MongoClients.create(MongoClientSettings.builder()
+            .applyConnectionString(new ConnectionString(uri))
             .applyToClusterSettings(c -> c.serverSelectionTimeout(UNREACHABLE_AFTER.toMillis(), TimeUnit.MILLISECONDS))
             .applyToSocketSettings(c -> c.connectTimeout((int) UNREACHABLE_AFTER.toMillis(), TimeUnit.MILLISECONDS))
-            .build()));
+            .build());
     }
 
     /**
