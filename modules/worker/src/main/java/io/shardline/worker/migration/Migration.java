@@ -1,5 +1,7 @@
 package io.shardline.worker.migration;
 
+import java.time.Instant;
+
 import java.util.concurrent.CompletableFuture;
 
 import io.shardline.schemas.MigrationPhases;
@@ -114,6 +116,13 @@ public final class Migration {
             if (!fenced) {
                 context.requireShardsUp();
             }
+            if (state.getPhase() == MigrationPhase.COPYING || state.getPhase() == MigrationPhase.CATCHING_UP) {
+                Instant failedOver = context.targetFailedOverSinceCopy();
+                if (failedOver != null) {
+                    copyAgain(failedOver);
+                    continue;
+                }
+            }
             try {
                 step();
             } catch (RuntimeException failed) {
@@ -132,6 +141,27 @@ public final class Migration {
             }
         }
         return state();
+    }
+
+    /**
+     * The target failed over since the copy began: its promoted standby holds what the target's CDC connector had
+     * captured of the copy and the replay, maybe not all of it. The range is wiped there and the migration starts its
+     * copy again from a new watermark, as a new migration would; routers do not write to the range on the target before
+     * the cutover, so nothing else is lost there.
+     */
+    private void copyAgain(Instant failedOver) throws InterruptedException {
+        MigrationState state = context.state;
+        long wiped = context.ops().deleteFromTarget(context.config.deleteBatchSize(), 0, () -> context.requireNotOwnedBy(state.getTargetShardId()));
+        long watermark = context.plane.cdcEnd(state.getSourceShardId(), state.getNamespace());
+        state.setTargetFailedOverAt(failedOver);
+        state.setLastCopiedKey(null);
+        state.setCopiedDocs(0);
+        state.setCopiedBytes(0);
+        state.setReplayOffset(watermark);
+        state.setTotalDocs(context.ops().count());
+        context.transition(MigrationPhase.COPYING, state.getTargetShardId() + " failed over at " + failedOver + ", so its copy may lack what its CDC"
+            + " connector had not captured: " + wiped + " documents removed there, copying " + state.getTotalDocs() + " anew (replay from CDC offset "
+            + watermark + ")");
     }
 
     private void step() throws InterruptedException {

@@ -288,6 +288,18 @@ final class MigrationContext {
 
     // ------------------------------------------------------------------ invariants
 
+    /**
+     * When the target failed over since this migration began copying to it (or last copied anew), or {@code null}: the
+     * target's descriptor's {@code failedOverAt}, later than the migration's start and than the failover the copy was
+     * already made again for.
+     */
+    Instant targetFailedOverSinceCopy() {
+        ShardDescriptor target = plane.shards().get(state.getTargetShardId());
+        Instant failedOver = target == null ? null : target.getFailedOverAt();
+        Instant since = state.getTargetFailedOverAt() != null ? state.getTargetFailedOverAt() : state.getStartedAt();
+        return failedOver != null && failedOver.isAfter(since) ? failedOver : null;
+    }
+
     /** True when the target has a standby, which a cutover waits for ({@link #awaitTargetStandby}). */
     boolean targetHasStandby() {
         ShardDescriptor target = plane.shards().get(state.getTargetShardId());
