@@ -251,7 +251,8 @@ final class DemoCommand implements Callable<Integer> {
             List<String> failedOver = failing == null ? List.of() : failing.lines(last.events(), failuresAtFailover < 0 ? workload.failures() : failuresAtFailover);
             output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
                 nextSteps()) + String.join("\n", restored.lines()) + "\n" + (failedOver.isEmpty() ? "" : String.join("\n", failedOver) + "\n"));
-            boolean failoverDone = failing == null || failing.failedOver(last.events());
+            // A run too short to kill the shard (or stopped before) has nothing to fail; a shard killed and not failed over has.
+            boolean failoverDone = failing == null || !failing.killed() || failing.failedOver(last.events());
             return verdict.clean() && restored.clean() && failoverDone ? 0 : ShardlineCli.EXIT_FAILURE;
         } finally {
             shards.values().forEach(MongoClient::close);

@@ -108,7 +108,13 @@ class ChangeStreamConformanceIT {
             assertThat(replies).hasSize(3);
             assertThat(replies.get(0)).as("an insert of two documents: the second one's time").isEqualTo(events.get(1).getTimestamp("clusterTime"));
             assertThat(replies.get(1)).isEqualTo(events.get(2).getTimestamp("clusterTime"));
-            assertThat(replies.get(2)).as("a write that changed nothing: the shard's latest time, the update's").isEqualTo(replies.get(1));
+            assertThat(replies.get(2)).as("a write that changed nothing: its namespace's latest time, the update's").isEqualTo(replies.get(1));
+
+            client.getDatabase("conf").getCollection("other").insertOne(new Document("_id", "o2"));
+            users.deleteOne(Filters.eq("_id", "nobody"));
+            listening.getDatabase("conf").getCollection("never").deleteOne(Filters.eq("_id", "nobody"));
+            assertThat(replies.get(3)).as("not another namespace's later write").isEqualTo(replies.get(1));
+            assertThat(replies.get(4)).as("a namespace never written").isEqualTo(new BsonTimestamp(0));
         }
     }
 

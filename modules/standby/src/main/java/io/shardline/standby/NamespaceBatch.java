@@ -19,7 +19,7 @@ final class NamespaceBatch {
      * One record: {@code write} to make to the document {@code id}, or {@code problem} to report, or neither (nothing
      * to change).
      */
-    record Item(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write, String problem, Throwable cause) {
+    record Item(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write, String problem, Throwable cause, long clusterTime) {
 
         long offset() {
             return record.originalKafkaOffset();
@@ -30,6 +30,7 @@ final class NamespaceBatch {
     private final String topic;
     private final List<Item> items = new ArrayList<>();
     private long clusterTime;
+    private final List<Long> refusedTimes = new ArrayList<>();
 
     NamespaceBatch(String namespace, String topic) {
         this.namespace = namespace;
@@ -48,8 +49,20 @@ final class NamespaceBatch {
         return items;
     }
 
-    void write(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write) {
-        items.add(new Item(record, id, write, null, null));
+    void write(SinkRecord record, BsonValue id, WriteModel<RawBsonDocument> write, long recordClusterTime) {
+        items.add(new Item(record, id, write, null, null, recordClusterTime));
+    }
+
+    /** Notes a write the standby refused: its cluster time is passed by {@link #clusterTime()} but not held. */
+    void refused(Item item) {
+        if (item.clusterTime() > 0) {
+            refusedTimes.add(item.clusterTime());
+        }
+    }
+
+    /** The cluster times of the batch's writes the standby refused. */
+    List<Long> refusedTimes() {
+        return refusedTimes;
     }
 
     /** Notes the cluster time of a record of the batch that was read; {@link #clusterTime()} is the latest. */
@@ -63,11 +76,11 @@ final class NamespaceBatch {
     }
 
     void unchanged(SinkRecord record) {
-        items.add(new Item(record, null, null, null, null));
+        items.add(new Item(record, null, null, null, null, 0));
     }
 
     void unreadable(SinkRecord record, String problem, Throwable cause) {
-        items.add(new Item(record, null, null, problem, cause));
+        items.add(new Item(record, null, null, problem, cause, 0));
     }
 
     /** The offset of the batch's last record. */

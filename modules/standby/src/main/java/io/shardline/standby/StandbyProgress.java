@@ -1,6 +1,7 @@
 package io.shardline.standby;
 
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -25,7 +26,7 @@ import io.shardline.core.standby.StandbyProgressLayout;
  * either. Without {@code reported}, the standby holds every change the topic captured up to {@code offset}.
  * {@code clusterTime} is the shard's cluster time of the latest change dealt with (a {@code BsonTimestamp}'s value as a
  * long): a router that wrote to the shard at a cluster time no later than it knows its write is on the standby
- * ({@link StandbyProgressLayout}).
+ * ({@link StandbyProgressLayout}), unless it is among {@code refusedClusterTimes}, the changes the standby refused.
  */
 public final class StandbyProgress {
 
@@ -36,6 +37,7 @@ public final class StandbyProgress {
     static final String APPLIED_AT = "appliedAt";
     static final String REPORTED = "reported";
     static final String CLUSTER_TIME = StandbyProgressLayout.CLUSTER_TIME;
+    static final String REFUSED_CLUSTER_TIMES = StandbyProgressLayout.REFUSED_CLUSTER_TIMES;
     static final String PROMOTION = "standbyPromotion";
 
     private StandbyProgress() {
@@ -67,13 +69,16 @@ public final class StandbyProgress {
      * Records that the namespace's records up to {@code offset} are dealt with; {@code reported} is the newest of them
      * sent to the dead-letter topic, or negative when none was.
      */
-    static void record(MongoClient standby, String namespace, String topic, long offset, long reported, long clusterTime) {
+    static void record(MongoClient standby, String namespace, String topic, long offset, long reported, long clusterTime, List<Long> refused) {
         Bson update = Updates.combine(Updates.set(TOPIC, topic), Updates.set(OFFSET, offset), Updates.set(APPLIED_AT, new Date()));
         if (reported >= 0) {
             update = Updates.combine(update, Updates.max(REPORTED, reported));
         }
         if (clusterTime > 0) {
             update = Updates.combine(update, Updates.max(CLUSTER_TIME, clusterTime));
+        }
+        if (!refused.isEmpty()) {
+            update = Updates.combine(update, Updates.addEachToSet(REFUSED_CLUSTER_TIMES, refused));
         }
         of(standby).updateOne(Filters.eq("_id", namespace), update, new UpdateOptions().upsert(true));
     }

@@ -95,12 +95,12 @@ final class StandbyWriter {
             if (id == null) {
                 batch.unreadable(record, "value.after._id: missing", null);
             } else {
-                batch.write(record, id, new ReplaceOneModel<>(new BsonDocument("_id", id), change.after(), UPSERT));
+                batch.write(record, id, new ReplaceOneModel<>(new BsonDocument("_id", id), change.after(), UPSERT), change.clusterTime());
             }
         } else if (change.imageMissing()) {
             batch.unchanged(record);
         } else {
-            batch.write(record, change.id(), new DeleteOneModel<>(new BsonDocument("_id", change.id())));
+            batch.write(record, change.id(), new DeleteOneModel<>(new BsonDocument("_id", change.id())), change.clusterTime());
         }
     }
 
@@ -124,15 +124,15 @@ final class StandbyWriter {
                 pending.add(item);
             } else if (item.problem() != null) {
                 // Written first, so that what is reported for a partition goes in offset order.
-                reported = Math.max(reported, writeAll(collection, batch.namespace(), pending));
+                reported = Math.max(reported, writeAll(collection, batch, pending));
                 pending.clear();
                 errants.report(item.record(), item.problem(), item.cause());
                 reported = Math.max(reported, item.offset());
             }
         }
-        reported = Math.max(reported, writeAll(collection, batch.namespace(), pending));
+        reported = Math.max(reported, writeAll(collection, batch, pending));
         try {
-            StandbyProgress.record(standby, batch.namespace(), batch.topic(), batch.lastOffset(), reported, batch.clusterTime());
+            StandbyProgress.record(standby, batch.namespace(), batch.topic(), batch.lastOffset(), reported, batch.clusterTime(), batch.refusedTimes());
         } catch (MongoException e) {
             throw StandbyFailures.of(e, "recording the progress of " + batch.namespace() + " on the standby");
         }
@@ -142,7 +142,8 @@ final class StandbyWriter {
      * Makes the writes in order, in ordered bulk writes; a document the standby refuses is reported and the writes
      * after it go on. Returns the offset of the last record reported, or -1.
      */
-    private long writeAll(MongoCollection<RawBsonDocument> collection, String namespace, List<NamespaceBatch.Item> writes) {
+    private long writeAll(MongoCollection<RawBsonDocument> collection, NamespaceBatch batch, List<NamespaceBatch.Item> writes) {
+        String namespace = batch.namespace();
         long reported = -1;
         int from = 0;
         while (from < writes.size()) {
@@ -153,14 +154,14 @@ final class StandbyWriter {
             } catch (MongoBulkWriteException e) {
                 BulkWriteError error = refusal(e, namespace);
                 NamespaceBatch.Item refused = writes.get(from + error.getIndex());
-                reportRefusal(refused, namespace, error.getCode() + ": " + error.getMessage(), e);
+                reportRefusal(batch, refused, error.getCode() + ": " + error.getMessage(), e);
                 reported = refused.offset();
                 from += error.getIndex() + 1;
             } catch (IllegalArgumentException | BSONException e) {
                 // The bulk failed without naming the document at fault (the driver refused one before sending it, or
                 // could not read the standby's answer about it): the rest are written one by one, in order, to find it.
                 // Writes the bulk made before it are made again, in order, which ends in the same state.
-                return Math.max(reported, writeOneByOne(collection, namespace, writes.subList(from, writes.size())));
+                return Math.max(reported, writeOneByOne(collection, batch, writes.subList(from, writes.size())));
             } catch (MongoException e) {
                 throw StandbyFailures.of(e, "writing to " + namespace + " on the standby");
             }
@@ -168,17 +169,18 @@ final class StandbyWriter {
         return reported;
     }
 
-    private long writeOneByOne(MongoCollection<RawBsonDocument> collection, String namespace, List<NamespaceBatch.Item> writes) {
+    private long writeOneByOne(MongoCollection<RawBsonDocument> collection, NamespaceBatch batch, List<NamespaceBatch.Item> writes) {
+        String namespace = batch.namespace();
         long reported = -1;
         for (NamespaceBatch.Item item : writes) {
             try {
                 collection.bulkWrite(List.of(item.write()), ORDERED);
             } catch (MongoBulkWriteException e) {
                 BulkWriteError error = refusal(e, namespace);
-                reportRefusal(item, namespace, error.getCode() + ": " + error.getMessage(), e);
+                reportRefusal(batch, item, error.getCode() + ": " + error.getMessage(), e);
                 reported = item.offset();
             } catch (IllegalArgumentException | BSONException e) {
-                reportRefusal(item, namespace, e.getMessage(), e);
+                reportRefusal(batch, item, e.getMessage(), e);
                 reported = item.offset();
             } catch (MongoException e) {
                 throw StandbyFailures.of(e, "writing to " + namespace + " on the standby");
@@ -196,7 +198,9 @@ final class StandbyWriter {
         return failure.getWriteErrors().get(0);
     }
 
-    private void reportRefusal(NamespaceBatch.Item item, String namespace, String why, Throwable cause) {
+    private void reportRefusal(NamespaceBatch batch, NamespaceBatch.Item item, String why, Throwable cause) {
+        String namespace = batch.namespace();
+        batch.refused(item);
         boolean deletion = item.write() instanceof DeleteOneModel;
         String what = deletion ? "key.id: the standby refused to delete " : "value.after: the standby refused the document ";
         errants.report(item.record(), what + new BsonDocument("_id", item.id()).toJson() + " of " + namespace + " (" + why + ")", cause);

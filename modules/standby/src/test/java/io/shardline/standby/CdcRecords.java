@@ -26,6 +26,10 @@ final class CdcRecords {
     private static final JsonWriterSettings EXTENDED = JsonWriterSettings.builder().outputMode(JsonMode.EXTENDED).build();
 
     private final String shardId;
+    /** The cluster time's increment of the next record, within one second: records carry increasing cluster times. */
+    private int ord;
+    /** The second every record is from (Debezium's ts_ms), so that only {@code ord} tells them apart. */
+    static final long SECOND = 1_764_547_200_000L;
 
     CdcRecords(String shardId) {
         this.shardId = shardId;
@@ -66,10 +70,10 @@ final class CdcRecords {
     }
 
     byte[] envelope(String namespace, String op, String after) {
-        long now = System.currentTimeMillis();
+        long now = SECOND;
         ObjectNode source = JSON.createObjectNode().put("version", "3.6.1.Final").put("connector", "mongodb").put("name", "cdc." + shardId)
             .put("ts_ms", now).put("snapshot", "r".equals(op) ? "true" : "false").put("db", namespace.substring(0, namespace.indexOf('.')))
-            .put("collection", namespace.substring(namespace.indexOf('.') + 1)).put("wallTime", now);
+            .put("collection", namespace.substring(namespace.indexOf('.') + 1)).put("wallTime", now).put("ord", ++ord);
         ObjectNode envelope = JSON.createObjectNode();
         envelope.putNull("before");
         if (after == null) {

@@ -106,6 +106,9 @@ class StandbySinkTaskIT {
             .containsExactly(cdc.topic(USERS) + "@6", cdc.topic(USERS) + "@11", cdc.topic(AUDIT) + "@3");
         assertThat(reports.get(0).error()).hasMessageStartingWith("value.op: missing");
         assertThat(reports.get(1).error()).hasMessageStartingWith("value.after: the standby refused the document {\"_id\": \"u5\"} of app.users (11000");
+        Document usersProgress = standby.getDatabase(StandbyProgress.DATABASE).getCollection(StandbyProgress.COLLECTION).find(new Document("_id", USERS)).first();
+        assertThat(usersProgress.getList(StandbyProgress.REFUSED_CLUSTER_TIMES, Long.class)).as("the refused u5's cluster time: passed, not held")
+            .hasSize(1).allSatisfy(time -> assertThat(time).isLessThan(usersProgress.getLong(StandbyProgress.CLUSTER_TIME)));
         assertThat(reports.get(2).error()).hasMessageStartingWith("key: not JSON");
 
         // The same batch again, as Connect hands it over after a failure: the same documents, the same progress, no

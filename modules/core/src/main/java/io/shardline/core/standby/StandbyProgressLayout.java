@@ -15,6 +15,11 @@ public final class StandbyProgressLayout {
     public static final String COLLECTION = "standby";
     /** The field holding the latest cluster time dealt with, a long. */
     public static final String CLUSTER_TIME = "clusterTime";
+    /**
+     * The cluster times (longs) of the namespace's changes the standby refused (sent to the dead-letter topic): dealt
+     * with, so {@value #CLUSTER_TIME} passes them, but not held.
+     */
+    public static final String REFUSED_CLUSTER_TIMES = "refusedClusterTimes";
 
     private StandbyProgressLayout() {
     }

@@ -28,6 +28,8 @@ public final class ChangeStreamOplog implements Oplog {
     private static final ThreadLocal<BsonTimestamp> APPENDED = new ThreadLocal<>();
 
     private final OplogEntry[] ring;
+    /** The cluster time of each namespace's latest entry, kept past the ring's retention. */
+    private final java.util.Map<String, BsonTimestamp> latestByNamespace = new java.util.concurrent.ConcurrentHashMap<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition appended = lock.newCondition();
     private final Clock clock;
@@ -118,6 +120,7 @@ public final class ChangeStreamOplog implements Oplog {
                 firstSequence++;
             }
             APPENDED.set(clusterTime);
+            latestByNamespace.put(ns.database() + "." + ns.collection(), clusterTime);
             ring[(int) (nextSequence % ring.length)] = new OplogEntry(nextSequence, clusterTime, now, op,
                 ns.database(), ns.collection(), id, fullDocument, updateDescription);
             nextSequence++;
@@ -150,6 +153,11 @@ public final class ChangeStreamOplog implements Oplog {
      */
     static BsonTimestamp appendedByCommand() {
         return APPENDED.get();
+    }
+
+    /** The cluster time of the namespace's latest entry, {@code null} when nothing was written to it yet. */
+    BsonTimestamp lastClusterTime(String namespace) {
+        return latestByNamespace.get(namespace);
     }
 
     /** The cluster time of the latest write, or the current time when nothing was written yet. */

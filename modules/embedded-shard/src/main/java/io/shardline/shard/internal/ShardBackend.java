@@ -22,7 +22,7 @@ import io.netty.channel.Channel;
 /**
  * mongo-java-server's memory backend made to behave as the primary of a one-member replica set:
  * {@code hello} names the set, every reply carries {@code operationTime} (a write's: the cluster time of its own last
- * oplog entry), writes to a namespace are recorded in
+ * oplog entry, or of its namespace's latest when it changed nothing), writes to a namespace are recorded in
  * the oplog in the order they were applied, and change streams are served by {@link ChangeStreams}.
  */
 public final class ShardBackend extends MemoryBackend {
@@ -35,6 +35,7 @@ public final class ShardBackend extends MemoryBackend {
     /** The data commands a configured service time applies to. */
     private static final java.util.Set<String> SERVED_COMMANDS = java.util.Set.of("find", "getmore", "insert", "update", "delete", "findandmodify",
         "aggregate", "count", "distinct");
+    private static final java.util.Set<String> WRITE_COMMANDS = java.util.Set.of("insert", "update", "delete", "findandmodify");
     private final long serviceNanos;
     private final ChangeStreamOplog changeStreamOplog;
     private final ChangeStreams changeStreams;
@@ -93,11 +94,27 @@ public final class ShardBackend extends MemoryBackend {
         ChangeStreamOplog.startCommand();
         Document response = dispatch(channel, databaseName, command, query);
         if (response != null && !response.containsKey("operationTime")) {
-            BsonTimestamp written = ChangeStreamOplog.appendedByCommand();
-            response.put("operationTime", written != null ? written : changeStreamOplog.lastClusterTime());
+            response.put("operationTime", operationTime(databaseName, command, query));
         }
         ChangeStreamOplog.startCommand();
         return response;
+    }
+
+    /**
+     * A write's reply time: its own last oplog entry's; for a write that changed nothing, that of the namespace's
+     * latest entry, which it saw (zero when the namespace has none), so that a client waiting for a copy of the shard to
+     * reach that time waits for that namespace only; for any other command, the shard's latest.
+     */
+    private BsonTimestamp operationTime(String databaseName, String command, Document query) {
+        BsonTimestamp written = ChangeStreamOplog.appendedByCommand();
+        if (written != null) {
+            return written;
+        }
+        if (WRITE_COMMANDS.contains(command.toLowerCase(Locale.ROOT)) && query.get(command) instanceof String collection) {
+            BsonTimestamp seen = changeStreamOplog.lastClusterTime(databaseName + "." + collection);
+            return seen != null ? seen : new BsonTimestamp(0);
+        }
+        return changeStreamOplog.lastClusterTime();
     }
 
     /**

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoException;
+import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
@@ -50,6 +51,8 @@ public final class StandbyAcks implements AutoCloseable {
     private final long timeoutMillis;
     private final RouterMetrics metrics;
     private final Map<String, Watch> watches = new ConcurrentHashMap<>();
+    /** The standby each shard's descriptor named last, to tell a standby seeded anew. */
+    private final Map<String, String> standbyOf = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     /** @param timeout how long a write waits for its standby before it fails as unconfirmed */
@@ -69,22 +72,44 @@ public final class StandbyAcks implements AutoCloseable {
 
     /**
      * Returns once the standby the write was sent with has applied the namespace's changes up to {@code clusterTime};
-     * at once when the shard had no standby or the write changed nothing ({@code clusterTime} 0).
+     * at once when the shard had no standby or the reply carried no time ({@code clusterTime} 0). A write answered by
+     * the standby itself (the shard failed over between the descriptor read for {@code sent} and the write) is on the
+     * promoted shard: it waits for that shard's own standby, if it has one yet.
      *
+     * @param answeredBy the server that answered the write, {@code null} when unknown
      * @throws RouterException {@link RouterException.Kind#STANDBY_UNCONFIRMED} when the standby did not confirm it in
-     *                         time, or the shard failed over to a standby that does not hold it
+     *                         time, refused it, or the shard failed over to a standby that does not hold it
      */
-    public void await(Sent sent, String namespace, long clusterTime) {
+    public void await(Sent sent, ServerAddress answeredBy, String namespace, long clusterTime) {
         if (sent.standby() == null || clusterTime == 0) {
+            return;
+        }
+        if (answeredBy != null && new ConnectionString(sent.standby()).getHosts().contains(answeredBy.toString())) {
+            Sent now = sending(sent.shard());
+            if (!sent.standby().equals(now.standby())) {
+                await(now, null, namespace, clusterTime);
+            }
             return;
         }
         long started = System.nanoTime();
         long promotionSeen = 0;
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        Watch watch = watches.computeIfAbsent(sent.standby(), Watch::new);
         String outcome = "timeout";
+        if (!named(sent.standby())) {
+            outcome = "unknown";
+            timer(outcome).record(0, TimeUnit.NANOSECONDS);
+            throw new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED, "the write was applied on shard " + sent.shard() + " but its standby "
+                + sent.standby() + " is no longer any shard's standby or address, so it cannot confirm it: it may be lost if the shard fails over");
+        }
+        Watch watch = watches.computeIfAbsent(sent.standby(), Watch::new);
         try {
             while (true) {
+                if (watch.refused(namespace, clusterTime)) {
+                    outcome = "refused";
+                    throw new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED, "the write was applied on shard " + sent.shard()
+                        + " but its standby " + sent.standby() + " refused it (its sink sent it to the dead-letter topic): it is lost if the"
+                        + " shard fails over");
+                }
                 if (watch.covers(namespace, clusterTime)) {
                     outcome = "confirmed";
                     return;
@@ -126,12 +151,24 @@ public final class StandbyAcks implements AutoCloseable {
             .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10)).register(metrics.registry());
     }
 
-    /** A standby that no shard names any more, neither as standby nor (promoted) as itself, has its poller closed. */
+    /** True while some shard names the address as its standby or (promoted) as itself. */
+    private boolean named(String uri) {
+        return state.shards().values().stream().anyMatch(s -> uri.equals(s.getStandbyConnectionString()) || uri.equals(s.getConnectionString()));
+    }
+
+    /**
+     * A standby that no shard names any more has its poller closed; one a shard names as its standby anew (a server
+     * seeded again, e.g. a former primary taken back) starts over, as what it recorded before was another shard's.
+     */
     private void changed(ShardDescriptor shard) {
+        String standby = shard.getStandbyConnectionString();
+        String before = standby == null ? null : standbyOf.put(shard.getShardId(), standby);
+        if (standby == null) {
+            standbyOf.remove(shard.getShardId());
+        }
         for (String uri : watches.keySet()) {
-            boolean named = state.shards().values().stream()
-                .anyMatch(s -> uri.equals(s.getStandbyConnectionString()) || uri.equals(s.getConnectionString()));
-            Watch watch = named ? null : watches.remove(uri);
+            boolean seededAnew = uri.equals(standby) && !standby.equals(before);
+            Watch watch = named(uri) && !seededAnew ? null : watches.remove(uri);
             if (watch != null) {
                 watch.close();
             }
@@ -151,6 +188,7 @@ public final class StandbyAcks implements AutoCloseable {
         private final MongoClient client;
         private final MongoCollection<Document> progress;
         private final Map<String, Long> times = new ConcurrentHashMap<>();
+        private final Map<String, java.util.Set<Long>> refusedTimes = new ConcurrentHashMap<>();
         private final Object lock = new Object();
         private boolean fetching;
         private volatile long fetchedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
@@ -170,6 +208,12 @@ public final class StandbyAcks implements AutoCloseable {
         boolean covers(String namespace, long clusterTime) {
             Long reached = times.get(namespace);
             return reached != null && Long.compareUnsigned(reached, clusterTime) >= 0;
+        }
+
+        /** True when the standby's sink refused the namespace's change of that cluster time: the standby never has it. */
+        boolean refused(String namespace, long clusterTime) {
+            java.util.Set<Long> times = refusedTimes.get(namespace);
+            return times != null && times.contains(clusterTime);
         }
 
         /** True when a read of the records that began after {@code nanos} (a {@code System.nanoTime()}) is done. */
@@ -193,21 +237,34 @@ public final class StandbyAcks implements AutoCloseable {
                 fetching = true;
             }
             long began = System.nanoTime();
+            boolean read = false;
             try {
                 for (Document namespace : progress.find(Filters.exists(StandbyProgressLayout.CLUSTER_TIME))
-                        .projection(Projections.include(StandbyProgressLayout.CLUSTER_TIME))) {
+                        .projection(Projections.include(StandbyProgressLayout.CLUSTER_TIME, StandbyProgressLayout.REFUSED_CLUSTER_TIMES))) {
                     if (namespace.get(StandbyProgressLayout.CLUSTER_TIME) instanceof Number time && namespace.get("_id") instanceof String name) {
                         times.merge(name, time.longValue(), (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+                        if (namespace.get(StandbyProgressLayout.REFUSED_CLUSTER_TIMES) instanceof java.util.List<?> refused) {
+                            java.util.Set<Long> held = refusedTimes.computeIfAbsent(name, n -> ConcurrentHashMap.newKeySet());
+                            refused.forEach(t -> {
+                                if (t instanceof Number number) {
+                                    held.add(number.longValue());
+                                }
+                            });
+                        }
                     }
                 }
                 problem = null;
+                read = true;
             } catch (MongoException | IllegalStateException e) {
                 problem = e.getMessage();
                 LOG.debug("reading the progress of standby {} failed: {}", uri, e.getMessage());
             } finally {
                 synchronized (lock) {
                     fetching = false;
-                    lastReadBegan = began;
+                    if (read) {
+                        // Only a read that succeeded is final for a promoted standby: a failed one says nothing of it.
+                        lastReadBegan = began;
+                    }
                     fetchedAt = System.nanoTime();
                     lock.notifyAll();
                 }

@@ -774,6 +774,23 @@ public final class WritePath {
         return clients.client(shard).getDatabase(view.database()).getCollection(view.collection());
     }
 
+    /** False for a write that changed no document: there is nothing its shard's standby must have. */
+    private static boolean changedAnything(Object result) {
+        if (result instanceof UpdateResult update) {
+            return update.getModifiedCount() > 0 || update.getUpsertedId() != null;
+        }
+        if (result instanceof DeleteResult delete) {
+            return delete.getDeletedCount() > 0;
+        }
+        if (result instanceof ShardWrite shardWrite) {
+            return shardWrite.modified() > 0;
+        }
+        if (result instanceof Document reply && reply.get("lastErrorObject") instanceof Document last) {
+            return !(last.get("n") instanceof Number n) || n.longValue() > 0;
+        }
+        return true;
+    }
+
     /**
      * Makes one write on one shard. With durability STANDBY it returns, or throws the shard's refusal of a statement,
      * only once the shard's standby has what the shard applied ({@link StandbyAcks}).
@@ -787,14 +804,18 @@ public final class WritePath {
         operationTimes.start();
         try {
             T result = metrics.timed(shard, operation, write);
-            if (waits) {
-                standbyAcks.await(sent, view.namespace(), operationTimes.latest());
+            if (waits && changedAnything(result)) {
+                standbyAcks.await(sent, operationTimes.server(), view.namespace(), operationTimes.latest());
             }
             return result;
-        } catch (MongoWriteException | MongoBulkWriteException refused) {
+        } catch (MongoWriteException refused) {
+            // One statement, refused: nothing was applied, nothing to wait for.
+            throw clients.failure(shard, refused);
+        } catch (MongoBulkWriteException refused) {
             // Statements before the refused one were applied: the refusal is answered once they are as durable as asked.
-            if (waits) {
-                standbyAcks.await(sent, view.namespace(), operationTimes.latest());
+            com.mongodb.bulk.BulkWriteResult applied = refused.getWriteResult();
+            if (waits && applied.getInsertedCount() + applied.getModifiedCount() + applied.getDeletedCount() + applied.getUpserts().size() > 0) {
+                standbyAcks.await(sent, operationTimes.server(), view.namespace(), operationTimes.latest());
             }
             throw clients.failure(shard, refused);
         } catch (MongoException e) {

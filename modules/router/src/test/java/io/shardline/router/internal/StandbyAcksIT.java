@@ -71,8 +71,8 @@ class StandbyAcksIT {
             applied("app.other", new BsonTimestamp(100, 9));
             StandbyAcks.Sent sent = acks.sending("s1");
 
-            acks.await(sent, NS, new BsonTimestamp(100, 1).getValue());
-            Thread waiting = new Thread(() -> acks.await(sent, NS, new BsonTimestamp(100, 5).getValue()));
+            acks.await(sent, null, NS, new BsonTimestamp(100, 1).getValue());
+            Thread waiting = new Thread(() -> acks.await(sent, null, NS, new BsonTimestamp(100, 5).getValue()));
             waiting.start();
             waiting.join(300);
             assertThat(waiting.isAlive()).as("waiting: another namespace's later record confirms nothing").isTrue();
@@ -89,9 +89,9 @@ class StandbyAcksIT {
         RoutingState state = new RoutingState();
         state.applyShard(shard("mongodb://primary", null, 1));
         try (StandbyAcks acks = new StandbyAcks(state, Duration.ofMillis(1), new RouterMetrics(new SimpleMeterRegistry()))) {
-            acks.await(acks.sending("s1"), NS, new BsonTimestamp(999_999, 1).getValue());
+            acks.await(acks.sending("s1"), null, NS, new BsonTimestamp(999_999, 1).getValue());
             state.applyShard(shard("mongodb://primary", standby.connectionString(), 2));
-            acks.await(acks.sending("s1"), NS, 0);
+            acks.await(acks.sending("s1"), null, NS, 0);
         }
     }
 
@@ -103,7 +103,7 @@ class StandbyAcksIT {
             applied(NS, new BsonTimestamp(200, 1));
             long started = System.nanoTime();
 
-            assertThatThrownBy(() -> acks.await(acks.sending("s1"), NS, new BsonTimestamp(200, 2).getValue()))
+            assertThatThrownBy(() -> acks.await(acks.sending("s1"), null, NS, new BsonTimestamp(200, 2).getValue()))
                 .isInstanceOfSatisfying(RouterException.class, e -> assertThat(e.kind()).isEqualTo(RouterException.Kind.STANDBY_UNCONFIRMED))
                 .hasMessageContaining("did not confirm it within 300 ms");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
@@ -121,11 +121,49 @@ class StandbyAcksIT {
             state.applyShard(shard(standby.connectionString(), null, 2));
             long started = System.nanoTime();
 
-            acks.await(held, NS, new BsonTimestamp(300, 4).getValue());
-            assertThatThrownBy(() -> acks.await(lost, NS, new BsonTimestamp(300, 5).getValue()))
+            acks.await(held, null, NS, new BsonTimestamp(300, 4).getValue());
+            assertThatThrownBy(() -> acks.await(lost, null, NS, new BsonTimestamp(300, 5).getValue()))
                 .isInstanceOfSatisfying(RouterException.class, e -> assertThat(e.kind()).isEqualTo(RouterException.Kind.STANDBY_UNCONFIRMED))
                 .hasMessageContaining("had not applied this write when it was promoted");
             assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before the 30 s timeout").isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void shouldFailAtOnceAWriteTheStandbyRefusedAndOneWhoseStandbyIsNoLongerNamed() {
+        RoutingState state = new RoutingState();
+        state.applyShard(shard("mongodb://primary", standby.connectionString(), 1));
+        try (StandbyAcks acks = new StandbyAcks(state, Duration.ofSeconds(30), new RouterMetrics(new SimpleMeterRegistry()))) {
+            MongoCollection<Document> progress = client.getDatabase(StandbyProgressLayout.DATABASE).getCollection(StandbyProgressLayout.COLLECTION);
+            progress.replaceOne(Filters.eq("_id", NS), new Document("_id", NS).append(StandbyProgressLayout.CLUSTER_TIME, new BsonTimestamp(400, 9).getValue())
+                .append(StandbyProgressLayout.REFUSED_CLUSTER_TIMES, java.util.List.of(new BsonTimestamp(400, 3).getValue())), new ReplaceOptions().upsert(true));
+            StandbyAcks.Sent sent = acks.sending("s1");
+            long started = System.nanoTime();
+
+            acks.await(sent, null, NS, new BsonTimestamp(400, 2).getValue());
+            assertThatThrownBy(() -> acks.await(sent, null, NS, new BsonTimestamp(400, 3).getValue()))
+                .isInstanceOfSatisfying(RouterException.class, e -> assertThat(e.kind()).isEqualTo(RouterException.Kind.STANDBY_UNCONFIRMED))
+                .hasMessageContaining("refused it");
+            state.applyShard(shard("mongodb://primary", "mongodb://another-standby:1", 2));
+            assertThatThrownBy(() -> acks.await(sent, null, NS, new BsonTimestamp(400, 4).getValue()))
+                .hasMessageContaining("no longer any shard's standby");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("long before the 30 s timeout").isLessThan(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void shouldNotWaitOnTheOldStandbyForAWriteThePromotedStandbyAnswered() {
+        RoutingState state = new RoutingState();
+        state.applyShard(shard("mongodb://primary", standby.connectionString(), 1));
+        try (StandbyAcks acks = new StandbyAcks(state, Duration.ofSeconds(30), new RouterMetrics(new SimpleMeterRegistry()))) {
+            StandbyAcks.Sent sent = acks.sending("s1");
+            state.applyShard(shard(standby.connectionString(), null, 2));
+            long started = System.nanoTime();
+
+            // Sent with the old descriptor, but the client had already moved to the promoted standby, which answered.
+            acks.await(sent, new com.mongodb.ServerAddress("127.0.0.1", standby.port()), NS, new BsonTimestamp(999_999, 1).getValue());
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("on the promoted shard, which has no standby yet").isLessThan(Duration.ofSeconds(5));
         }
     }
 }

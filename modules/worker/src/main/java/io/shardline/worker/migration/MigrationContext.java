@@ -319,6 +319,7 @@ final class MigrationContext {
             return null;
         }
         MongoCollection<RawBsonDocument> written = plane.shardConnections().collection(target, state.getNamespace());
+        plane.ownership().check();
         BsonString markerId = new BsonString(MARKER_PREFIX + state.getMigrationId() + ":standby@" + java.util.UUID.randomUUID().toString().substring(0, 8));
         written.insertOne(RawBsonDocument.parse(new BsonDocument("_id", markerId).append(ChangeRecord.MARKER_FIELD, new BsonString(state.getMigrationId()))
             .toJson()));
