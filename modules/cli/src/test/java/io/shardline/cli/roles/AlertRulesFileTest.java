@@ -24,7 +24,7 @@ class AlertRulesFileTest {
         List<PrometheusRules.Rule> rules = PrometheusRules.read(PrometheusRules.FILE);
 
         assertThat(rules).extracting(PrometheusRules.Rule::alert).contains("ShardDown", "MigrationStalled", "MigrationChangeHistoryAtRisk",
-            "DeadLetterQueueGrowing", "RouterRoutingBehind", "RouterLeaseLapsed", "ShardFailedOver", "CdcReplayLagHigh", "BackupStale",
+            "DeadLetterQueueGrowing", "RouterRoutingBehind", "RouterLeaseLapsed", "StandbyWritesUnconfirmed", "ShardFailedOver", "CdcReplayLagHigh", "BackupStale",
             "AlertWebhookDropping").doesNotHaveDuplicates();
         assertThat(rules).allSatisfy(rule -> {
             assertThat(rule.alert()).as("alert").matches("[A-Z][A-Za-z0-9]+");
@@ -60,7 +60,7 @@ class AlertRulesFileTest {
 
     @Test
     void shouldExportTheMetricsTheRulesReadUnderTheirPrometheusNames() {
-        assertThat(RoleMeters.withoutACluster()).contains("shard_migration_replay_lag", "router_stale_routing_total", "router_lease_valid",
+        assertThat(RoleMeters.withoutACluster()).contains("shard_migration_replay_lag", "router_stale_routing_total", "router_lease_valid", "router_standby_wait_seconds_count",
             "shardline_dlq_records_total", "shardline_alerts_firing", "shardline_alert_webhook_dropped_total",
             "shardline_alert_webhook_failures_total", "shardline_backup_newest_age_seconds")
             .doesNotContainAnyElementsOf(EXPORTED_WITH_A_CLUSTER);

@@ -49,6 +49,7 @@ final class RoleMeters {
         meters.timed("s1", "find", () -> 1);
         meters.connectionListener("s1", 100);
         meters.lease(() -> true);
+        meters.standbyWait("timeout", 5_000_000_000L);
         return registry.scrape();
     }
 

@@ -74,6 +74,17 @@ public final class RouterMetrics {
             .register(registry);
     }
 
+    /**
+     * How long a write with durability STANDBY waited for its shard's standby, by outcome ({@code confirmed},
+     * {@code timeout}, {@code lost}, {@code refused}, {@code unknown}): {@code router_standby_wait_seconds}.
+     */
+    public void standbyWait(String outcome, long nanos) {
+        Timer.builder("router.standby.wait").description("How long writes with durability STANDBY waited for the shard's standby, by outcome")
+            .tag("outcome", outcome).publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry)
+            .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
     /** Counts a query that needed more than one shard. */
     public void crossShard(int shardCount, boolean success) {
         Counter.builder("cross.shard.query")

@@ -20,7 +20,6 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 
-import io.micrometer.core.instrument.Timer;
 import io.shardline.core.standby.StandbyProgressLayout;
 import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.ShardDescriptor;
@@ -97,7 +96,7 @@ public final class StandbyAcks implements AutoCloseable {
         String outcome = "timeout";
         if (!named(sent.standby())) {
             outcome = "unknown";
-            timer(outcome).record(0, TimeUnit.NANOSECONDS);
+            metrics.standbyWait(outcome, 0);
             throw new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED, "the write was applied on shard " + sent.shard() + " but its standby "
                 + sent.standby() + " is no longer any shard's standby or address, so it cannot confirm it: it may be lost if the shard fails over");
         }
@@ -136,19 +135,13 @@ public final class StandbyAcks implements AutoCloseable {
             throw new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED, "interrupted while waiting for the standby of shard "
                 + sent.shard() + " to confirm the write", e);
         } finally {
-            timer(outcome).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            metrics.standbyWait(outcome, System.nanoTime() - started);
         }
     }
 
     /** True once the shard's descriptor names the standby the write waits on as the shard itself: it was promoted. */
     private boolean promoted(Sent sent) {
         return state.shard(sent.shard()).map(now -> Objects.equals(now.getConnectionString(), sent.standby())).orElse(false);
-    }
-
-    private Timer timer(String outcome) {
-        return Timer.builder("router.standby.wait").description("How long writes with durability STANDBY waited for the shard's standby, by outcome")
-            .tag("outcome", outcome).publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10)).register(metrics.registry());
     }
 
     /** True while some shard names the address as its standby or (promoted) as itself. */
