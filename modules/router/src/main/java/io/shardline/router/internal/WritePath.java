@@ -207,7 +207,10 @@ public final class WritePath {
                              List<InsertOutcome.StatementError> errors) {
         if (!(failure.getCause() instanceof com.mongodb.MongoBulkWriteException bulk)) {
             group.forEach(statement -> acknowledged.uncertain(statement.chunk()));
-            List<Statement> reported = ordered ? group.subList(0, 1) : group;
+            // Applied on the shard but not confirmed by its standby: every statement of the group is in that state,
+            // not only the first, which an ordered write would otherwise report alone as if the rest never ran.
+            boolean applied = failure.kind() == RouterException.Kind.STANDBY_UNCONFIRMED;
+            List<Statement> reported = ordered && !applied ? group.subList(0, 1) : group;
             reported.forEach(statement -> errors.add(new InsertOutcome.StatementError(statement.index(), failure)));
             return 0;
         }
