@@ -51,6 +51,12 @@ public final class FailoverDemo {
         return shard != null && standby.connectionString().equals(shard.getStandbyConnectionString());
     }
 
+    /** True while the shard is ACTIVE: a shard merged away (RETIRED) is no longer watched, and killing it shows nothing. */
+    public boolean active() {
+        ShardDescriptor shard = plane.shards().get(shardId);
+        return shard != null && shard.getState() == io.shardline.schemas.avro.ShardState.ACTIVE;
+    }
+
     public boolean killed() {
         return killedAt > 0;
     }
@@ -70,7 +76,8 @@ public final class FailoverDemo {
     /** The report's lines: detection, promotion, the requests that failed in between. */
     public List<String> lines(List<ShardEvent> events, long failuresAtFailover) {
         if (!killed()) {
-            return List.of("failover: the standby of " + shardId + " was not ready in time; no shard was killed");
+            return List.of("failover: no shard was killed: " + (!standbyReady() ? "the standby of " + shardId + " was not ready in time"
+                : !active() ? shardId + " is no longer ACTIVE" : "the run ended before its middle"));
         }
         Optional<ShardEvent> down = event(events, ShardEventType.SHARD_DOWN);
         Optional<ShardEvent> failedOver = event(events, ShardEventType.SHARD_FAILED_OVER);
