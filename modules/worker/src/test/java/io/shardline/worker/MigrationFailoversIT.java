@@ -12,14 +12,10 @@ import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.shardline.controlplane.TopicTable;
-import io.shardline.core.key.KeyHex;
-import io.shardline.core.routing.Chunk;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.MigrationPhases;
 import io.shardline.schemas.avro.AddStandby;
-import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
-import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.testing.ShardlineCluster;
@@ -83,14 +79,7 @@ class MigrationFailoversIT {
             List<String> commands = new ArrayList<>();
             int kills = 0;
             for (int round = 0; round < 8; round++) {
-                Chunk chunk = fixture.chunks.get(random.nextInt(fixture.chunks.size()));
-                ChunkRoute route = fixture.route(chunk.min().toHex());
-                List<String> targets = new ArrayList<>(shards);
-                targets.remove(route.getShardId());
-                String target = targets.get(random.nextInt(targets.size()));
-                commands.add(fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(chunk.min().toHex()))
-                    .setTargetShardId(target).build()));
-                history.add("move " + chunk.min().toHex() + " " + route.getShardId() + " -> " + target);
+                commands.add(fixture.moveRandomChunk(random, shards, history));
                 Thread.sleep(200 + random.nextInt(1_500));
                 for (Pair pair : pairs) {
                     takeBack(pair, descriptors, history);
@@ -113,7 +102,7 @@ class MigrationFailoversIT {
             List<MigrationState> ended = new ArrayList<>();
             int refused = 0;
             for (String command : commands) {
-                if (planned(fixture, command) == null) {
+                if (fixture.planned(command) == null) {
                     refused++; // a move of a chunk that was migrating already is refused (COMMAND_REJECTED)
                     continue;
                 }
@@ -154,18 +143,5 @@ class MigrationFailoversIT {
             pair.killed = null;
             history.add(pair.id + " failed over to " + promoted.connectionString() + "; the old primary answers again");
         }
-    }
-
-    /** The migration a command planned, waited for a while; null when the command planned none (it was refused). */
-    private static MigrationState planned(MigrationFixture fixture, String command) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            MigrationState state = fixture.migrationOf(command);
-            if (state != null) {
-                return state;
-            }
-            Thread.sleep(100);
-        }
-        return null;
     }
 }

@@ -317,6 +317,33 @@ final class MigrationFixture implements AutoCloseable {
         return shards.get(id);
     }
 
+    /**
+     * Moves a random chunk to a random other shard of {@code shards}, noting it in {@code history}; returns the command's
+     * id (the move may be refused if the chunk is migrating already).
+     */
+    String moveRandomChunk(java.util.Random random, List<String> shards, List<String> history) throws Exception {
+        Chunk chunk = chunks.get(random.nextInt(chunks.size()));
+        ChunkRoute route = route(chunk.min().toHex());
+        List<String> targets = new ArrayList<>(shards);
+        targets.remove(route.getShardId());
+        String target = targets.get(random.nextInt(targets.size()));
+        history.add("move " + chunk.min().toHex() + " " + route.getShardId() + " -> " + target);
+        return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(KeyHex.bytes(chunk.min().toHex())).setTargetShardId(target).build());
+    }
+
+    /** The migration a command planned, waited for a while; null when the command planned none (it was refused). */
+    MigrationState planned(String command) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            MigrationState state = migrationOf(command);
+            if (state != null) {
+                return state;
+            }
+            Thread.sleep(100);
+        }
+        return null;
+    }
+
     ChunkRoute route(String minHex) {
         try (TopicTable<ChunkRoute> routing = new TopicTable<>(cluster.bootstrapServers(), catalog.routing(), catalog.controlDlq().name(), "test")) {
             return routing.refresh().get(TopicCatalog.routingKey(namespace, minHex));

@@ -11,13 +11,9 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.shardline.core.key.KeyHex;
-import io.shardline.core.routing.Chunk;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.schemas.MigrationPhases;
-import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.MigrationState;
-import io.shardline.schemas.avro.MoveChunk;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.testing.ShardlineCluster;
 import io.shardline.testing.TestNames;
@@ -55,14 +51,7 @@ class MigrationOutagesIT {
             long outageEnds = 0;
             EmbeddedShard down = null;
             for (int round = 0; round < 8; round++) {
-                Chunk chunk = fixture.chunks.get(random.nextInt(fixture.chunks.size()));
-                ChunkRoute route = fixture.route(chunk.min().toHex());
-                List<String> targets = new ArrayList<>(shards);
-                targets.remove(route.getShardId());
-                String target = targets.get(random.nextInt(targets.size()));
-                commands.add(fixture.send(MoveChunk.newBuilder().setNamespace(fixture.namespace).setChunkMin(KeyHex.bytes(chunk.min().toHex()))
-                    .setTargetShardId(target).build()));
-                history.add("move " + chunk.min().toHex() + " " + route.getShardId() + " -> " + target);
+                commands.add(fixture.moveRandomChunk(random, shards, history));
                 Thread.sleep(200 + random.nextInt(1_500));
                 if (down != null && System.nanoTime() > outageEnds) {
                     down.answerAgain();
@@ -86,7 +75,7 @@ class MigrationOutagesIT {
             List<MigrationState> ended = new ArrayList<>();
             int refused = 0;
             for (String command : commands) {
-                if (planned(fixture, command) == null) {
+                if (fixture.planned(command) == null) {
                     refused++; // a move of a chunk that was migrating already is refused (COMMAND_REJECTED)
                     continue;
                 }
@@ -107,18 +96,5 @@ class MigrationOutagesIT {
                 cluster.removeShard(flaky.get(i));
             }
         }
-    }
-
-    /** The migration a command planned, waited for a while; null when the command planned none (it was refused). */
-    private static MigrationState planned(MigrationFixture fixture, String command) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            MigrationState state = fixture.migrationOf(command);
-            if (state != null) {
-                return state;
-            }
-            Thread.sleep(100);
-        }
-        return null;
     }
 }
