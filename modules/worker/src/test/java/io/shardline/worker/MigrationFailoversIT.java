@@ -99,15 +99,8 @@ class MigrationFailoversIT {
                     takeBack(pair, descriptors, history);
                 }
             }
-            List<MigrationState> ended = new ArrayList<>();
-            int refused = 0;
-            for (String command : commands) {
-                if (fixture.planned(command) == null) {
-                    refused++; // a move of a chunk that was migrating already is refused (COMMAND_REJECTED)
-                    continue;
-                }
-                ended.add(fixture.awaitMigration(command, m -> m != null && MigrationPhases.ended(m), Duration.ofMinutes(4)));
-            }
+            List<MigrationState> ended = fixture.awaitEnded(commands);
+            int refused = commands.size() - ended.size();
             load.close();
             for (Pair pair : pairs) {
                 fixture.repoint(pair.id, descriptors.refresh().get(pair.id).getConnectionString());

@@ -331,6 +331,20 @@ final class MigrationFixture implements AutoCloseable {
         return send(MoveChunk.newBuilder().setNamespace(namespace).setChunkMin(KeyHex.bytes(chunk.min().toHex())).setTargetShardId(target).build());
     }
 
+    /**
+     * The migrations the commands planned, each awaited to its end; a command that planned none (a move of a chunk that
+     * was migrating already is refused) is left out.
+     */
+    List<MigrationState> awaitEnded(List<String> commands) throws InterruptedException {
+        List<MigrationState> ended = new ArrayList<>();
+        for (String command : commands) {
+            if (planned(command) != null) {
+                ended.add(awaitMigration(command, m -> m != null && io.shardline.schemas.MigrationPhases.ended(m), Duration.ofMinutes(4)));
+            }
+        }
+        return ended;
+    }
+
     /** The migration a command planned, waited for a while; null when the command planned none (it was refused). */
     MigrationState planned(String command) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();

@@ -72,15 +72,8 @@ class MigrationOutagesIT {
                 down.answerAgain();
                 history.add("answers again");
             }
-            List<MigrationState> ended = new ArrayList<>();
-            int refused = 0;
-            for (String command : commands) {
-                if (fixture.planned(command) == null) {
-                    refused++; // a move of a chunk that was migrating already is refused (COMMAND_REJECTED)
-                    continue;
-                }
-                ended.add(fixture.awaitMigration(command, m -> m != null && MigrationPhases.ended(m), Duration.ofMinutes(4)));
-            }
+            List<MigrationState> ended = fixture.awaitEnded(commands);
+            int refused = commands.size() - ended.size();
             System.out.println("MigrationOutagesIT: " + ended.size() + " migrations, " + refused + " moves refused");
             load.close();
             System.out.println("MigrationOutagesIT history: " + history);
