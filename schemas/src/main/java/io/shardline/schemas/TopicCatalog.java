@@ -21,6 +21,7 @@ import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.AcknowledgedCount;
 import io.shardline.schemas.avro.ShardStats;
+import io.shardline.schemas.avro.TxnRecord;
 
 /**
  * Every control-plane topic of one Shardline cluster, named from one prefix (default {@code shardline.}).
@@ -64,6 +65,7 @@ public final class TopicCatalog {
     private final Topic<String, RouterAck> routerAcks;
     private final Topic<String, AcknowledgedCount> acknowledged;
     private final Topic<String, Alert> alerts;
+    private final Topic<String, TxnRecord> txn;
 
     public TopicCatalog(String prefix, RegistrySerdes serdes) {
         Objects.requireNonNull(serdes, "serdes");
@@ -94,6 +96,7 @@ public final class TopicCatalog {
         routerAcks = new Topic<>(prefix + "router-acks", keys, serdes.valueSerde(RouterAck.class), Topic.Cleanup.COMPACT, none);
         acknowledged = new Topic<>(prefix + "acknowledged", keys, serdes.valueSerde(AcknowledgedCount.class), Topic.Cleanup.COMPACT, none);
         alerts = new Topic<>(prefix + "alerts", keys, serdes.valueSerde(Alert.class), Topic.Cleanup.DELETE, ALERTS_RETENTION);
+        txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
     }
 
     public String prefix() {
@@ -200,6 +203,14 @@ public final class TopicCatalog {
         return alerts;
     }
 
+    /**
+     * The coordinator log of cross-shard transactions, keyed by transaction id, one partition: the first COMMITTED or
+     * ABORTED record of a transaction is its decision (see {@link TxnRecord}).
+     */
+    public Topic<String, TxnRecord> txn() {
+        return txn;
+    }
+
     /** Key of an acknowledged count: router, namespace and the chunk range the writes were routed by. */
     public static String acknowledgedKey(String routerId, String namespace, String minHex, String maxHex) {
         return routerId + "|" + namespace + "|" + minHex + "|" + (maxHex == null ? "" : maxHex);
@@ -207,7 +218,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged, alerts);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged, alerts, txn);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

@@ -49,4 +49,35 @@ class IdLookupIT {
                 .containsExactly("d199");
         }
     }
+
+    @Test
+    void shouldNeverAnswerAFindByIdWithADocumentThatNoLongerMatches() throws Exception {
+        try (EmbeddedShard shard = EmbeddedShard.start("ids-racing");
+             MongoClient client = MongoClients.create(shard.connectionString())) {
+            MongoCollection<Document> docs = client.getDatabase("app").getCollection("docs");
+            docs.insertOne(new Document("_id", "held").append("holder", "a"));
+            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                while (running.get()) {
+                    docs.updateOne(Filters.eq("_id", "held"), new Document("$set", new Document("holder", "b")));
+                    docs.updateOne(Filters.eq("_id", "held"), new Document("$set", new Document("holder", "a")));
+                }
+            });
+            writer.start();
+            List<Object> answered = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3_000; i++) {
+                    for (Document found : docs.find(Filters.and(Filters.eq("_id", "held"), Filters.eq("holder", "a")))) {
+                        answered.add(found.get("holder"));
+                    }
+                }
+            } finally {
+                running.set(false);
+                writer.join();
+            }
+            // The shard answers with a copy made under the namespace's write lock: an update while the answer was checked,
+            // read again by _id or sent would show holder b.
+            assertThat(answered).isNotEmpty().containsOnly("a");
+        }
+    }
 }

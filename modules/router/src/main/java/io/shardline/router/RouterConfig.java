@@ -50,11 +50,44 @@ import io.shardline.schemas.TopicCatalog;
  *                         default) before it fails as unconfirmed ({@code RouterException.Kind.STANDBY_UNCONFIRMED}):
  *                         the write was applied on the shard, but may be lost if the shard fails over before the
  *                         standby catches up
+ * @param transactions     lock wait, timeout and lifetime of cross-shard transactions ({@link TransactionSettings})
  */
 public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String tenantField, Duration shardTimeout,
                            Duration fenceBudget, String routerId, Duration signalInterval, Duration leaseDuration,
                            int readCacheEntries, Duration maxReadStaleness, ReleaseCheck releaseCheck, int shardPoolSize,
-                           Duration shardPoolWait, Duration shardPoolIdle, java.nio.file.Path routingStore, Duration standbyAckTimeout) {
+                           Duration shardPoolWait, Duration shardPoolIdle, java.nio.file.Path routingStore, Duration standbyAckTimeout,
+                           TransactionSettings transactions) {
+
+    /**
+     * How this router runs cross-shard transactions.
+     *
+     * @param lockTimeout how long a statement waits for a document an older transaction holds before the transaction
+     *                    gives up with {@code TRANSACTION_CONFLICT} (a younger holder is wounded at once, wound-wait)
+     * @param timeout     how long a transaction whose coordinator stopped writing to the coordinator log (it writes a
+     *                    heartbeat every third of it) stays open before any router aborts it and releases its intents
+     * @param lifetime    the longest a transaction may stay open; its coordinator aborts it after that (MongoDB's
+     *                    {@code transactionLifetimeLimitSeconds})
+     */
+    public record TransactionSettings(Duration lockTimeout, Duration timeout, Duration lifetime) {
+        public TransactionSettings {
+            Objects.requireNonNull(lockTimeout, "lockTimeout");
+            Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(lifetime, "lifetime");
+            if (lockTimeout.isNegative()) {
+                throw new IllegalArgumentException("transaction lockTimeout must not be negative, was " + lockTimeout);
+            }
+            if (timeout.toMillis() < 30) {
+                throw new IllegalArgumentException("transaction timeout must be at least 30 ms, was " + timeout);
+            }
+            if (lifetime.compareTo(timeout) < 0) {
+                throw new IllegalArgumentException("transaction lifetime must be at least the timeout (" + timeout + "), was " + lifetime);
+            }
+        }
+
+        public static TransactionSettings defaults() {
+            return new TransactionSettings(Duration.ofMillis(50), Duration.ofSeconds(3), Duration.ofSeconds(60));
+        }
+    }
 
     /** When a read confirms with the shards it read that they still hold the ranges it read there. */
     public enum ReleaseCheck {
@@ -113,6 +146,7 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
         if (shardPoolIdle.isNegative()) {
             throw new IllegalArgumentException("shardPoolIdle must not be negative, was " + shardPoolIdle);
         }
+        Objects.requireNonNull(transactions, "transactions");
         Objects.requireNonNull(standbyAckTimeout, "standbyAckTimeout");
         if (standbyAckTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("standbyAckTimeout must be at least 1 ms, was " + standbyAckTimeout);
@@ -125,78 +159,85 @@ public record RouterConfig(String bootstrapServers, TopicCatalog catalog, String
     public static RouterConfig defaults(String bootstrapServers, TopicCatalog catalog) {
         return new RouterConfig(bootstrapServers, catalog, "tenantId", Duration.ofSeconds(5), Duration.ofMillis(500),
             "router-" + java.util.UUID.randomUUID().toString().substring(0, 8), Duration.ofSeconds(1), Duration.ofSeconds(5), 0,
-            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), Duration.ZERO, null, Duration.ofSeconds(5));
+            Duration.ofSeconds(60), ReleaseCheck.WHEN_LEASE_LAPSED, 100, Duration.ofSeconds(1), Duration.ZERO, null, Duration.ofSeconds(5),
+            TransactionSettings.defaults());
     }
 
     public RouterConfig withShardTimeout(Duration timeout) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, timeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withFenceBudget(Duration budget) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, budget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withTenantField(String field) {
         return new RouterConfig(bootstrapServers, catalog, field, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withReadCacheEntries(int entries) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, entries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withRouterId(String id) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, id, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withSignalInterval(Duration interval) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, interval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withLeaseDuration(Duration lease) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, lease, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withMaxReadStaleness(Duration staleness) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            staleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            staleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withReleaseCheck(ReleaseCheck check) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, check, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, check, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withShardPoolSize(int size) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, size, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, size, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withShardPoolWait(Duration wait) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, wait, shardPoolIdle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, wait, shardPoolIdle, routingStore, standbyAckTimeout, transactions);
     }
 
     public RouterConfig withShardPoolIdle(Duration idle) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, idle, routingStore, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, idle, routingStore, standbyAckTimeout, transactions);
     }
 
     /** Keep a local copy of the routing in {@code directory} and start from it ({@code null}: read the whole topic on start). */
     public RouterConfig withRoutingStore(java.nio.file.Path directory) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, directory, standbyAckTimeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, directory, standbyAckTimeout, transactions);
     }
 
     /** How long a write with durability STANDBY waits for the shard's standby to confirm it. */
     public RouterConfig withStandbyAckTimeout(Duration timeout) {
         return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
-            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, timeout);
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, timeout, transactions);
+    }
+
+    /** How this router runs cross-shard transactions. */
+    public RouterConfig withTransactions(TransactionSettings settings) {
+        return new RouterConfig(bootstrapServers, catalog, tenantField, shardTimeout, fenceBudget, routerId, signalInterval, leaseDuration, readCacheEntries,
+            maxReadStaleness, releaseCheck, shardPoolSize, shardPoolWait, shardPoolIdle, routingStore, standbyAckTimeout, settings);
     }
 }

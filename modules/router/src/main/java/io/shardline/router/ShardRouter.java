@@ -27,6 +27,7 @@ import io.shardline.router.api.RouterException;
 import io.shardline.router.api.RouterHealth;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.ShardCommandException;
+import io.shardline.router.api.Transaction;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.DocumentOrder;
@@ -42,6 +43,9 @@ import io.shardline.router.internal.RouterMetrics;
 import io.shardline.router.internal.RouterSignals;
 import io.shardline.router.internal.InFlightWrites;
 import io.shardline.router.internal.RoutingState;
+import io.shardline.router.internal.Transactions;
+import io.shardline.router.internal.TxnLog;
+import io.shardline.router.internal.WritePath;
 import io.shardline.router.internal.RoutingStateConsumer;
 import io.shardline.router.internal.RoutingStore;
 import io.shardline.router.internal.ShardAvailability;
@@ -50,7 +54,6 @@ import io.shardline.router.internal.ShardClients;
 import io.shardline.router.internal.ShardTargets;
 import io.shardline.router.internal.TargetPlan;
 import io.shardline.router.internal.UpdateRules;
-import io.shardline.router.internal.WritePath;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.avro.ShardState;
 
@@ -78,6 +81,8 @@ public final class ShardRouter implements AutoCloseable {
     private final RouterSignals signals;
     private final ReadCache cache;
     private final CdcInvalidator invalidator;
+    private final TxnLog txnLog;
+    private final Transactions transactions;
 
     private ShardRouter(RouterConfig config, MeterRegistry registry) {
         this.config = config;
@@ -111,6 +116,37 @@ public final class ShardRouter implements AutoCloseable {
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
             config.shardTimeout().toMillis(), availability, standbyAcks);
+        this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), deadLetters, config.shardTimeout());
+        this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, config.transactions(), config.routerId(), registry);
+    }
+
+    /** What a transaction uses of this router: the same scoping and checks as any request. */
+    private final class TransactionAccess implements Transactions.Access {
+        @Override
+        public NamespaceView view(String namespace, Scope scope) {
+            return ShardRouter.this.view(namespace, scope);
+        }
+
+        @Override
+        public Document scoped(Scope scope, Document filter) {
+            RequestGuards.check("filter", filter);
+            return ShardRouter.this.scoped(scope, filter);
+        }
+
+        @Override
+        public Document scopedDocument(Scope scope, String field, Document document) {
+            return ShardRouter.this.scopedDocument(scope, field, document);
+        }
+
+        @Override
+        public Document checkedUpdate(Scope scope, String namespace, Document filter, Document update) {
+            return ShardRouter.this.checkedUpdate(scope, namespace, ShardRouter.this.scoped(scope, filter), update, false);
+        }
+
+        @Override
+        public void changed(String namespace) {
+            cache.invalidate(namespace);
+        }
     }
 
     /**
@@ -126,6 +162,12 @@ public final class ShardRouter implements AutoCloseable {
             throw new IllegalStateException("the router did not read the routing topics within " + startupTimeout);
         }
         router.signals.start();
+        router.txnLog.start();
+        if (!router.txnLog.awaitCaughtUp(startupTimeout)) {
+            router.close();
+            throw new IllegalStateException("the router did not read the transaction log within " + startupTimeout);
+        }
+        router.transactions.start();
         if (router.invalidator != null) {
             router.invalidator.start();
             if (!router.invalidator.awaitAssigned(startupTimeout)) {
@@ -217,7 +259,7 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.check("filter", request.filter());
         RequestGuards.check("projection", request.projection());
         RequestGuards.check("sort", request.sort());
-        Document scoped = scoped(scope, request.filter());
+        Document scoped = visible(scoped(scope, request.filter()));
         awaitFreshRouting();
         return cached(namespace, "find", scope, request, refreshing(() -> reads.find(view(namespace), scoped, request)));
     }
@@ -232,7 +274,7 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.check("filter", request.filter());
         RequestGuards.check("projection", request.projection());
         RequestGuards.check("sort", request.sort());
-        Document scoped = scoped(scope, request.filter());
+        Document scoped = visible(scoped(scope, request.filter()));
         awaitFreshRouting();
         return refreshing(() -> reads.open(view(namespace), scoped, request, batchSize)).get();
     }
@@ -248,7 +290,7 @@ public final class ShardRouter implements AutoCloseable {
 
     public FindResult aggregate(Scope scope, String namespace, List<Document> pipeline, boolean allowPartial) {
         checkPipeline(scope, pipeline);
-        Document tenantFilter = scoped(scope, new Document());
+        Document tenantFilter = visible(scoped(scope, new Document()));
         awaitFreshRouting();
         return cached(namespace, "aggregate", scope, List.of(pipeline, allowPartial),
             refreshing(() -> reads.aggregate(view(namespace), tenantFilter, pipeline, allowPartial)));
@@ -260,7 +302,7 @@ public final class ShardRouter implements AutoCloseable {
 
     public long count(Scope scope, String namespace, Document filter, boolean allowPartial) {
         RequestGuards.check("filter", filter);
-        Document scoped = scoped(scope, filter);
+        Document scoped = visible(scoped(scope, filter));
         awaitFreshRouting();
         return cached(namespace, "count", scope, List.of(scoped, allowPartial), refreshing(() -> reads.count(view(namespace), scoped, allowPartial)));
     }
@@ -275,7 +317,7 @@ public final class ShardRouter implements AutoCloseable {
         }
         RequestGuards.check("key", new Document(key, 1));
         RequestGuards.check("filter", filter);
-        Document scoped = scoped(scope, filter);
+        Document scoped = visible(scoped(scope, filter));
         awaitFreshRouting();
         return cached(namespace, "distinct", scope, List.of(key, scoped), refreshing(() -> reads.distinct(view(namespace), key, scoped)));
     }
@@ -354,15 +396,122 @@ public final class ShardRouter implements AutoCloseable {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
         }
         RequestGuards.check("filter", filter);
-        RequestGuards.check("update", update);
-        RequestGuards.rejectTooLarge("update", update);
         Document scopedFilter = scoped(scope, filter);
-        Document scopedUpdate = keepingTenant(scope, scopedFilter, scopedUpdate(scope, update));
-        Document checked = new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
+        Document checked = checkedUpdate(scope, namespace, scopedFilter, update, upsert);
+        WritePath.ViewSource views = () -> view(namespace, scope);
         try {
-            return writes.update(() -> view(namespace, scope), scopedFilter, checked, multi, upsert);
+            return outsideTransactions(views, scopedFilter, multi, upsert, guarded -> writes.update(views, guarded, checked, multi, upsert),
+                WriteResult::matched, ShardRouter::combined);
         } finally {
             cache.invalidate(namespace);
+        }
+    }
+
+    /** Hides from a read outside a transaction the documents a transaction inserted and has not committed. */
+    private static Document visible(Document scopedFilter) {
+        return Transactions.visible(scopedFilter);
+    }
+
+    /**
+     * Runs a write outside any transaction so that it never changes a document a transaction holds (which would undo
+     * the transaction's intent or be undone by its commit): it goes with the documents no transaction holds, and for those
+     * a transaction holds it waits until they are released (at most the transaction timeout), then writes them. An
+     * upsert waits first, so that it cannot insert beside a matching document a transaction holds.
+     *
+     * @param write   the write, given its filter
+     * @param written how many documents a result wrote
+     * @param combine two results of a multi-document write as one
+     */
+    private <R> R outsideTransactions(WritePath.ViewSource views, Document scopedFilter, boolean multi, boolean upsert,
+                                      java.util.function.Function<Document, R> write, java.util.function.ToLongFunction<R> written,
+                                      java.util.function.BinaryOperator<R> combine) {
+        long deadline = transactions.releaseDeadline();
+        if (upsert) {
+            transactions.awaitReleased(views, scopedFilter, deadline);
+            return write.apply(Transactions.unheld(scopedFilter));
+        }
+        if (multi) {
+            Document held = transactions.held(views, scopedFilter);
+            R result = write.apply(Transactions.unheld(scopedFilter));
+            if (held == null) {
+                return result;
+            }
+            transactions.awaitReleased(views, held, deadline);
+            return combine.apply(result, write.apply(Transactions.unheld(held)));
+        }
+        boolean retried = false;
+        while (true) {
+            R result = write.apply(Transactions.unheld(scopedFilter));
+            if (written.applyAsLong(result) > 0) {
+                return result;
+            }
+            Document held = transactions.held(views, scopedFilter);
+            if (held == null) {
+                if (retried) {
+                    return result;
+                }
+                retried = true; // a document released between the write and the look may have been passed over
+                continue;
+            }
+            transactions.awaitReleased(views, held, deadline);
+        }
+    }
+
+    private static WriteResult combined(WriteResult first, WriteResult second) {
+        List<Object> upserted = new ArrayList<>(first.upsertedIds());
+        upserted.addAll(second.upsertedIds());
+        List<String> shards = new ArrayList<>(first.shards());
+        second.shards().stream().filter(shard -> !shards.contains(shard)).forEach(shards::add);
+        return new WriteResult(first.matched() + second.matched(), first.modified() + second.modified(), first.inserted() + second.inserted(),
+            first.deleted() + second.deleted(), upserted, shards);
+    }
+
+    /** An update checked as every request's is, scoped to the caller's tenant, and never changing a tenant or shard key. */
+    private Document checkedUpdate(Scope scope, String namespace, Document scopedFilter, Document update, boolean upsert) {
+        if (update == null || update.isEmpty()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
+        }
+        RequestGuards.check("update", update);
+        RequestGuards.rejectTooLarge("update", update);
+        Document scopedUpdate = keepingTenant(scope, scopedFilter, scopedUpdate(scope, update));
+        return new UpdateRules(config.tenantField(), view(namespace).strategy().fields()).check(scopedFilter, scopedUpdate, upsert);
+    }
+
+    /**
+     * Runs {@code body} as one cross-shard transaction of the caller and commits it: all of it or nothing becomes
+     * visible, and no other transaction sees or changes what it holds meanwhile. It runs again from its start while it
+     * fails with {@link RouterException.Kind#TRANSACTION_CONFLICT} (as a driver's {@code withTransaction} does); any
+     * other failure aborts it and reaches the caller.
+     */
+    public <T> T inTransaction(Scope scope, java.util.function.Function<Transaction, T> body) {
+        requireServing();
+        return transactions.inTransaction(scope, body);
+    }
+
+    /** Opens a transaction for interactive use: statements on the handle, then {@link #commit} or {@link #abort}. */
+    public Transaction begin(Scope scope) {
+        requireServing();
+        return transactions.begin(scope, System.currentTimeMillis());
+    }
+
+    /** Commits a transaction {@link #begin} opened; TRANSACTION_CONFLICT if another router aborted it first. */
+    public void commit(Transaction transaction) {
+        transactions.commit(transaction);
+    }
+
+    /** Aborts a transaction {@link #begin} opened: nothing of it becomes visible. */
+    public void abort(Transaction transaction) {
+        transactions.abort(transaction, "aborted by its client");
+    }
+
+    /** The open transaction of that id this router coordinates, or {@code null}. */
+    public Transaction transaction(String txnId) {
+        return transactions.get(txnId);
+    }
+
+    private void requireServing() {
+        if (!signals.leaseValid()) {
+            throw new RouterException(RouterException.Kind.RETRYABLE, "routing: this router holds no lease and cannot write; retry");
         }
     }
 
@@ -426,10 +575,12 @@ public final class ShardRouter implements AutoCloseable {
             RequestGuards.rejectTooLarge("update", request.update());
             update = rules.check(scopedFilter, scopedUpdate(scope, request.update()), request.upsert());
         }
-        FindAndModifyRequest checked = new FindAndModifyRequest(scopedFilter, request.sort(), update, request.remove(),
-            request.returnNew(), request.fields(), request.upsert());
+        WritePath.ViewSource views = () -> view(namespace, scope);
+        Document modification = update;
         try {
-            return writes.findAndModify(() -> view(namespace, scope), checked, rules, reads::first);
+            return outsideTransactions(views, scopedFilter, false, request.upsert(), filter -> writes.findAndModify(views,
+                new FindAndModifyRequest(filter, request.sort(), modification, request.remove(), request.returnNew(), request.fields(), request.upsert()),
+                rules, reads::first), FindAndModifyResult::n, (first, second) -> second);
         } finally {
             cache.invalidate(namespace);
         }
@@ -442,7 +593,9 @@ public final class ShardRouter implements AutoCloseable {
     public WriteResult delete(Scope scope, String namespace, Document filter, boolean multi) {
         RequestGuards.check("filter", filter);
         try {
-            return writes.delete(() -> view(namespace, scope), scoped(scope, filter), multi);
+            WritePath.ViewSource views = () -> view(namespace, scope);
+            return outsideTransactions(views, scoped(scope, filter), multi, false, scoped -> writes.delete(views, scoped, multi), WriteResult::deleted,
+                ShardRouter::combined);
         } finally {
             cache.invalidate(namespace);
         }
@@ -617,6 +770,8 @@ public final class ShardRouter implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        transactions.close();
+        txnLog.close();
         if (invalidator != null) {
             invalidator.close();
         }

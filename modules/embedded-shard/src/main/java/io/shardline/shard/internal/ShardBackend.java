@@ -138,15 +138,24 @@ public final class ShardBackend extends MemoryBackend {
                 if (ChangeStreams.isChangeStream(query)) {
                     return changeStreams.open(databaseName, query, this::resolveDatabase, resolveDatabase(databaseName));
                 }
-                return super.handleCommand(channel, databaseName, command, query);
+                synchronized (namespaceLock(databaseName, query.get(command))) {
+                    return detached(super.handleCommand(channel, databaseName, command, query));
+                }
             case "getmore":
                 if (query.get(command) instanceof Number id && changeStreams.owns(id.longValue())) {
                     return changeStreams.getMore(query);
                 }
-                return super.handleCommand(channel, databaseName, command, query);
+                synchronized (namespaceLock(databaseName, query.get("collection"))) {
+                    return detached(super.handleCommand(channel, databaseName, command, query));
+                }
             case "find": {
-                Document pinned = IdLookup.find(this, channel, databaseName, command, query);
-                return pinned != null ? pinned : super.handleCommand(channel, databaseName, command, query);
+                // mongo-java-server answers with the stored documents themselves and updates them in place: the answer is
+                // copied under the namespace's write lock, or a write while it is sent would show in it, half applied. The
+                // look-up's check of its candidate and its read by _id happen under the same lock.
+                synchronized (namespaceLock(databaseName, query.get(command))) {
+                    Document pinned = IdLookup.find(this, channel, databaseName, command, query);
+                    return detached(pinned != null ? pinned : super.handleCommand(channel, databaseName, command, query));
+                }
             }
             case "listdatabases":
                 return withSystemDatabases(super.handleCommand(channel, databaseName, command, query));
@@ -159,11 +168,31 @@ public final class ShardBackend extends MemoryBackend {
                 }
             case "findandmodify":
                 synchronized (namespaceLock(databaseName, query.get(command))) {
-                    return FindAndModify.recorded(this, changeStreamOplog, channel, databaseName, command, query);
+                    Document reply = FindAndModify.recorded(this, changeStreamOplog, channel, databaseName, command, query);
+                    if (reply.get("value") instanceof Document value) {
+                        reply.put("value", value.cloneDeeply());
+                    }
+                    return reply;
                 }
             default:
                 return super.handleCommand(channel, databaseName, command, query);
         }
+    }
+
+    /** A cursor reply whose documents are copies, not the stored documents a later update changes in place. */
+    private static Document detached(Document reply) {
+        if (reply.get("cursor") instanceof Document cursor) {
+            for (String batch : List.of("firstBatch", "nextBatch")) {
+                if (cursor.get(batch) instanceof List<?> documents) {
+                    List<Object> copies = new java.util.ArrayList<>(documents.size());
+                    for (Object document : documents) {
+                        copies.add(document instanceof Document d ? d.cloneDeeply() : document);
+                    }
+                    cursor.put(batch, copies);
+                }
+            }
+        }
+        return reply;
     }
 
     /** Runs a command through mongo-java-server itself; for helpers that wrap a command. */

@@ -34,7 +34,13 @@ public class RouterException extends RuntimeException {
          * acknowledged, and may or may not survive (as MongoDB's write concern error after a {@code wtimeout}). Sending
          * the same write again is safe only when it is idempotent.
          */
-        STANDBY_UNCONFIRMED
+        STANDBY_UNCONFIRMED,
+        /**
+         * A transaction met a conflicting one it had to yield to, or was aborted by another router (it outlived the
+         * transaction timeout, or an older transaction wounded it): nothing of it was committed, and running it again
+         * from its start may succeed (MongoDB's {@code TransientTransactionError}).
+         */
+        TRANSACTION_CONFLICT
     }
 
     private final Kind kind;

@@ -174,6 +174,7 @@ public final class RouterHttpServer implements AutoCloseable {
             case RETRYABLE, SHARD_DOWN -> 503;
             case SHARD_ERROR -> 502;
             case STANDBY_UNCONFIRMED -> 504;
+            case TRANSACTION_CONFLICT -> 409;
         };
     }
 
@@ -186,7 +187,7 @@ public final class RouterHttpServer implements AutoCloseable {
         return switch (kind) {
             case RETRYABLE -> 1;
             case SHARD_DOWN -> 5;
-            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED -> 0;
+            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED, TRANSACTION_CONFLICT -> 0;
         };
     }
 

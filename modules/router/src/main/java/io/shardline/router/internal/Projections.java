@@ -27,9 +27,10 @@ public final class Projections {
     /** What the shards are asked for, and what the router does to each merged document before answering. */
     public record Plan(Document forShards, ProjectionTrim trim) {
 
-        /** Removes the stored shard key and applies what the shards could not. */
+        /** Removes the stored shard key and any transaction's intent, and applies what the shards could not. */
         public Document finish(Document document) {
             document.remove(ShardKeyField.NAME);
+            document.remove(TxnIntents.FIELD);
             return trim == null ? document : trim.apply(document);
         }
     }
@@ -75,7 +76,7 @@ public final class Projections {
      */
     public static Plan plan(Document projection, Collection<String> sortPaths) {
         if (projection == null || projection.isEmpty()) {
-            return new Plan(new Document(ShardKeyField.NAME, 0), null);
+            return new Plan(new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0), null);
         }
         Parsed parsed = parse(projection);
         return parsed.inclusion() ? inclusionPlan(projection, parsed, sortPaths) : exclusionPlan(projection, parsed, sortPaths);
@@ -140,6 +141,7 @@ public final class Projections {
             }
         }
         shards.put(ShardKeyField.NAME, 0);
+        shards.put(TxnIntents.FIELD, 0);
         if (atRouter.isEmpty() && parsed.slices().isEmpty()) {
             return new Plan(shards, null);
         }

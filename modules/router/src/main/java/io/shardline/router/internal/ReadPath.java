@@ -157,7 +157,7 @@ public final class ReadPath {
         Gathered<List<Document>> gathered = gather("aggregate", view, targets, shard -> {
             List<Document> stages = new ArrayList<>();
             stages.add(new Document("$match", targets.scoped(shard, tenantFilter)));
-            stages.add(new Document("$project", new Document(ShardKeyField.NAME, 0)));
+            stages.add(new Document("$project", new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0)));
             stages.addAll(split.shardStages());
             List<Document> docs = new ArrayList<>();
             collection(view, shard).aggregate(stages).into(docs);
@@ -212,6 +212,17 @@ public final class ReadPath {
         List<Document> merged = sort == null || sort.isEmpty() ? concat(gathered.results())
             : mergeSorted(gathered.results(), new DocumentOrder(sort));
         return merged.isEmpty() ? null : merged.get(0);
+    }
+
+    /**
+     * Every document matching {@code scopedFilter} on its owner, as stored (with its stored shard key and any
+     * transaction's intent): what a transaction reads to learn what it holds and what others do.
+     */
+    public List<Document> stored(NamespaceView view, Document scopedFilter) {
+        ShardTargets targets = view.targets(scopedFilter);
+        Gathered<List<Document>> gathered = gather("find", view, targets,
+            shard -> collection(view, shard).find(targets.scoped(shard, scopedFilter)).into(new ArrayList<>()), false);
+        return concat(gathered.results());
     }
 
     public long count(NamespaceView view, Document scopedFilter, boolean allowPartial) {

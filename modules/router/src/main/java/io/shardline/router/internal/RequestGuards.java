@@ -72,7 +72,8 @@ public final class RequestGuards {
     }
 
     /**
-     * Rejects any use of a field the router reserves ({@link ShardKeyField#NAME}, the stored shard key) in a filter,
+     * Rejects any use of a field the router reserves ({@link ShardKeyField#NAME}, the stored shard key, and
+     * {@link TxnIntents#FIELD}, a transaction's intent) in a filter,
      * update, projection or sort: as a key at any depth, as a dotted path under it, or as the target of a
      * {@code $rename}. A client that could write it could place a document outside the range its key encodes.
      */
@@ -109,12 +110,13 @@ public final class RequestGuards {
     }
 
     private static boolean reserved(String path) {
-        return path.equals(ShardKeyField.NAME) || path.startsWith(ShardKeyField.NAME + ".");
+        return path.equals(ShardKeyField.NAME) || path.startsWith(ShardKeyField.NAME + ".") || TxnIntents.names(path);
     }
 
     private static RouterException reservedField(String field, String path) {
-        return new RouterException(RouterException.Kind.BAD_REQUEST, field + ": " + path + ": '" + ShardKeyField.NAME + "' is reserved by Shardline "
-            + "(the stored shard key) and cannot be written, read or renamed by a client");
+        return new RouterException(RouterException.Kind.BAD_REQUEST, field + ": " + path + ": '" + (TxnIntents.names(path) ? TxnIntents.FIELD : ShardKeyField.NAME)
+            + "' is reserved by Shardline (" + (TxnIntents.names(path) ? "a transaction's intent" : "the stored shard key")
+            + ") and cannot be written, read or renamed by a client");
     }
 
     /** Rejects a document that MongoDB would refuse to store for its size; {@code field} names it. */

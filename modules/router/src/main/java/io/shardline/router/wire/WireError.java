@@ -37,6 +37,7 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int CANNOT_CREATE_INDEX = 67;
     public static final int IMMUTABLE_FIELD = 66;
     public static final int INVALID_OPTIONS = 72;
+    public static final int WRITE_CONFLICT = 112;
     public static final int COMMAND_NOT_SUPPORTED = 115;
     public static final int EXCEEDED_TIME_LIMIT = 262;
     public static final int CURSOR_IN_USE = 292;
@@ -45,6 +46,8 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int INTERNAL_ERROR = 1;
 
     public static final String RETRYABLE_WRITE_ERROR = "RetryableWriteError";
+    /** The label drivers retry a whole transaction on ({@code session.withTransaction} does). */
+    public static final String TRANSIENT_TRANSACTION_ERROR = "TransientTransactionError";
 
     public WireError {
         labels = List.copyOf(labels);
@@ -90,6 +93,8 @@ public record WireError(int code, String codeName, String message, List<String> 
                     write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
                 case SHARD_ERROR -> of(HOST_UNREACHABLE, router.getMessage());
                 case STANDBY_UNCONFIRMED -> of(WRITE_CONCERN_FAILED, router.getMessage());
+                case TRANSACTION_CONFLICT -> new WireError(WRITE_CONFLICT, codeName(WRITE_CONFLICT), router.getMessage(),
+                    List.of(TRANSIENT_TRANSACTION_ERROR));
             };
         }
         return of(INTERNAL_ERROR, failure.getClass().getSimpleName() + ": " + failure.getMessage());
@@ -138,6 +143,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             case CANNOT_CREATE_INDEX -> "CannotCreateIndex";
             case IMMUTABLE_FIELD -> "ImmutableField";
             case INVALID_OPTIONS -> "InvalidOptions";
+            case WRITE_CONFLICT -> "WriteConflict";
             case COMMAND_NOT_SUPPORTED -> "CommandNotSupported";
             case EXCEEDED_TIME_LIMIT -> "ExceededTimeLimit";
             case CURSOR_IN_USE -> "CursorInUse";

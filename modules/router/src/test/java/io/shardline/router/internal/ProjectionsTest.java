@@ -70,16 +70,16 @@ class ProjectionsTest {
     @Test
     void shouldKeepAnExcludedSortPathOrItsRelativesOnShardsAndRemoveThemAtTheRouter() {
         Projections.Plan subPath = Projections.plan(doc("{'details.code': 0, plan: 0}"), List.of("details", "_id"));
-        assertThat(subPath.forShards()).isEqualTo(doc("{plan: 0}").append(ShardKeyField.NAME, 0));
+        assertThat(subPath.forShards()).isEqualTo(doc("{plan: 0}").append(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(subPath.finish(doc("{_id: 1, details: [{code: 1, x: 2}, 7, [{code: 3}]], n: {code: 1}}")))
             .isEqualTo(doc("{_id: 1, details: [{x: 2}, 7, [{}]], n: {code: 1}}"));
 
         Projections.Plan superPath = Projections.plan(doc("{details: 0}"), List.of("details.code"));
-        assertThat(superPath.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0));
+        assertThat(superPath.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(superPath.finish(doc("{_id: 1, details: {code: 1}, a: 1}"))).isEqualTo(doc("{_id: 1, a: 1}"));
 
         Projections.Plan untouched = Projections.plan(doc("{other: 0}"), List.of("details"));
-        assertThat(untouched.forShards()).isEqualTo(doc("{other: 0}").append(ShardKeyField.NAME, 0));
+        assertThat(untouched.forShards()).isEqualTo(doc("{other: 0}").append(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(untouched.trim()).isNull();
     }
 
@@ -90,7 +90,7 @@ class ProjectionsTest {
         assertThat(inclusion.finish(doc("{_id: 1, name: 'a'}"))).isEqualTo(doc("{name: 'a'}"));
 
         Projections.Plan exclusion = Projections.plan(doc("{_id: 0}"), List.of("_id"));
-        assertThat(exclusion.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0));
+        assertThat(exclusion.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(exclusion.finish(doc("{_id: 1, name: 'a'}"))).isEqualTo(doc("{name: 'a'}"));
 
         Projections.Plan unsorted = Projections.plan(doc("{_id: 0, name: 1}"), List.of("name"));
@@ -115,7 +115,7 @@ class ProjectionsTest {
         assertThat(inclusion.finish(doc("{_id: 2, roles: 'admin', age: 4}"))).isEqualTo(doc("{_id: 2, roles: 'admin'}"));
 
         Projections.Plan alone = Projections.plan(doc("{roles: {$slice: [-2, 1]}}"), List.of("name"));
-        assertThat(alone.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0));
+        assertThat(alone.forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(alone.finish(doc("{_id: 1, roles: [1, 2, 3], name: 'a'}"))).isEqualTo(doc("{_id: 1, roles: [2], name: 'a'}"));
     }
 
@@ -166,11 +166,13 @@ class ProjectionsTest {
     }
 
     @Test
-    void shouldAlwaysHideTheStoredShardKey() {
-        assertThat(Projections.plan(null, List.of()).forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0));
+    void shouldAlwaysHideTheStoredShardKeyAndAnyTransactionsIntent() {
+        assertThat(Projections.plan(null, List.of()).forShards()).isEqualTo(new Document(ShardKeyField.NAME, 0).append(TxnIntents.FIELD, 0));
         assertThat(Projections.plan(null, List.of()).finish(new Document("_id", 1).append(ShardKeyField.NAME, "ab")))
             .isEqualTo(new Document("_id", 1));
         assertThat(Projections.plan(doc("{name: 1}"), List.of()).finish(doc("{_id: 1, name: 'a', _sk: 'ab'}")))
+            .isEqualTo(doc("{_id: 1, name: 'a'}"));
+        assertThat(Projections.plan(null, List.of()).finish(doc("{_id: 1, name: 'a', _tx: {id: 't1', op: 'LOCK'}}")))
             .isEqualTo(doc("{_id: 1, name: 'a'}"));
     }
 

@@ -63,6 +63,11 @@ class RequestGuardsTest {
         assertThatThrownBy(() -> RequestGuards.check("filter", new Document("$or", List.of(new Document("_sk.x", 1)))))
             .hasMessageContaining("_sk.x: '_sk' is reserved");
         RequestGuards.check("filter", new Document("profile", new Document("_skill", 1)));
+        assertThatThrownBy(() -> RequestGuards.check("filter", new Document("_tx.id", "t1")))
+            .hasMessageContaining("filter: _tx.id: '_tx' is reserved by Shardline (a transaction's intent)");
+        assertThatThrownBy(() -> RequestGuards.check("update", new Document("$set", new Document("_tx", 1))))
+            .hasMessageContaining("'_tx' is reserved");
+        RequestGuards.check("filter", new Document("_txt", 1));
         Document deep = new Document("leaf", 1);
         for (int i = 0; i < 100; i++) {
             deep = new Document("d", deep);

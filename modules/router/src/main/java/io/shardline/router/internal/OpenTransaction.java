@@ -1,0 +1,390 @@
+package io.shardline.router.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.bson.Document;
+import org.bson.types.ObjectId;
+
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
+
+import io.shardline.router.api.RouterException;
+import io.shardline.router.api.Scope;
+import io.shardline.router.api.Transaction;
+
+/**
+ * One open transaction of this router (its coordinator). Every document a statement touches is held from then to the
+ * transaction's end by an intent in the document ({@link TxnIntents}), documents it reads included, so that what it
+ * read cannot change under it (strict two-phase locking, serializable for the documents it reads). A statement that
+ * meets another transaction's intent resolves it when that transaction is decided, wounds it when it is younger
+ * (aborts it on the coordinator log, wound-wait), or waits for it up to the lock timeout and then fails the
+ * transaction with {@code TRANSACTION_CONFLICT}: no two transactions wait for each other for longer than that.
+ * <p>
+ * An update's new value is computed by the shard itself, on a copy of the document in the transaction's scratch
+ * collection ({@code shardline.txn.<id>}) on the shard holding it, so every update operator means what it means to
+ * the shard; the same scratch collection tells which of the transaction's own updated documents match a filter.
+ */
+final class OpenTransaction implements Transaction {
+
+    private static final String SCRATCH_DATABASE = "shardline";
+
+    private final Transactions owner;
+    private final String id;
+    private final Scope scope;
+    private final long priority;
+    private final long startedAt = System.currentTimeMillis();
+    /** Every document the transaction holds, by namespace and {@code _id}, as it was stored when first held. */
+    private final Map<String, Map<Object, Document>> held = new LinkedHashMap<>();
+    private final Set<String> namespaces = new LinkedHashSet<>();
+    private final Set<String> scratchShards = new LinkedHashSet<>();
+    private volatile boolean ended;
+    private boolean sealed;
+
+    OpenTransaction(Transactions owner, Scope scope, long priority) {
+        this.owner = owner;
+        this.id = new ObjectId().toHexString();
+        this.scope = scope;
+        this.priority = priority;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    Scope scope() {
+        return scope;
+    }
+
+    long priority() {
+        return priority;
+    }
+
+    long startedAt() {
+        return startedAt;
+    }
+
+    synchronized List<String> namespaces() {
+        return List.copyOf(namespaces);
+    }
+
+    boolean ended() {
+        return ended;
+    }
+
+    @Override
+    public synchronized List<Document> find(String namespace, Document filter) {
+        return statement(() -> holdMatching(namespace, filter, Integer.MAX_VALUE));
+    }
+
+    @Override
+    public synchronized void insert(String namespace, List<Document> documents) {
+        statement(() -> {
+            announce(namespace);
+            for (int i = 0; i < documents.size(); i++) {
+                Document document = owner.access().scopedDocument(scope, "documents[" + i + "]", documents.get(i));
+                insertOne(namespace, document);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public synchronized long update(String namespace, Document filter, Document update, boolean multi) {
+        return statement(() -> {
+            Document checked = owner.access().checkedUpdate(scope, namespace, filter, update);
+            List<Document> matching = holdMatching(namespace, filter, multi ? Integer.MAX_VALUE : 1);
+            for (Document current : matching) {
+                updateOne(namespace, filter, current, checked);
+            }
+            return (long) matching.size();
+        });
+    }
+
+    @Override
+    public synchronized long delete(String namespace, Document filter, boolean multi) {
+        return statement(() -> {
+            List<Document> matching = holdMatching(namespace, filter, multi ? Integer.MAX_VALUE : 1);
+            for (Document current : matching) {
+                Document stored = held.get(namespace).get(current.get("_id"));
+                WritePath.ViewSource views = views(namespace);
+                Document intent = TxnIntents.of(stored);
+                if (intent != null && TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+                    // Inserted by this transaction: no one else has ever seen it, so it simply goes.
+                    requireHeld(owner.writes().delete(views, TxnIntents.held(views.view(), stored, id), false).deleted(), namespace, current);
+                    held.get(namespace).remove(current.get("_id"));
+                } else {
+                    setIntent(namespace, stored, TxnIntents.Op.DELETE, null);
+                }
+            }
+            return (long) matching.size();
+        });
+    }
+
+    /** No statement runs after this: the transaction is being committed or aborted. Waits for a statement running now. */
+    synchronized void seal() {
+        sealed = true;
+    }
+
+    /** Runs a statement; any failure of it ends the transaction, aborted, as a failed statement does in MongoDB. */
+    private <T> T statement(java.util.function.Supplier<T> body) {
+        if (ended || sealed) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "transaction " + id + " has ended");
+        }
+        if (System.currentTimeMillis() - startedAt > owner.settings().lifetime().toMillis()) {
+            owner.abort(this, "open for longer than the transaction lifetime " + owner.settings().lifetime());
+            throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + id + " was open for longer than its lifetime "
+                + owner.settings().lifetime() + " and is aborted");
+        }
+        try {
+            T result = body.get();
+            owner.requireNotAborted(this);
+            return result;
+        } catch (RuntimeException e) {
+            owner.abort(this, "a statement failed: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * Holds every document matching {@code filter} (at most {@code limit}) and answers them as this transaction sees them:
+     * its own inserts and updates applied, its own deletes gone.
+     */
+    private List<Document> holdMatching(String namespace, Document filter, int limit) {
+        announce(namespace);
+        Document scoped = owner.access().scoped(scope, filter);
+        WritePath.ViewSource views = views(namespace);
+        long deadline = System.currentTimeMillis() + owner.settings().lockTimeout().toMillis();
+        while (true) {
+            NamespaceView view = views.view();
+            Document free = new Document("$and", List.of(scoped, new Document(TxnIntents.FIELD, new Document("$exists", false))));
+            owner.writes().update(views, free, new Document("$set", new Document(TxnIntents.FIELD,
+                TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId()))), true, false);
+            Document mine = new Document("$and", List.of(owner.access().scoped(scope, new Document()),
+                new Document(TxnIntents.ID, id).append(TxnIntents.OP, TxnIntents.Op.UPDATE.name())));
+            Document query = new Document("$or", List.of(scoped, mine));
+            List<Document> stored = owner.reads().stored(view, query);
+            List<Document> visible = new ArrayList<>();
+            List<Document> updatedByMe = new ArrayList<>();
+            List<Document> others = new ArrayList<>();
+            boolean unheld = false;
+            for (Document document : stored) {
+                Document intent = TxnIntents.of(document);
+                if (intent == null) {
+                    unheld = true; // written after the lock step: hold it on the next round
+                } else if (!id.equals(TxnIntents.holder(intent))) {
+                    if (heldBefore(namespace, document) != null) {
+                        throw lost(namespace, document);
+                    }
+                    others.add(document);
+                } else {
+                    Document before = heldBefore(namespace, document);
+                    if (before != null && TxnIntents.lockedAt(TxnIntents.of(before)) != TxnIntents.lockedAt(intent)) {
+                        throw lost(namespace, document); // released by another router and held again since
+                    }
+                    remember(namespace, document);
+                    switch (TxnIntents.op(intent)) {
+                        case DELETE -> { }
+                        case UPDATE -> updatedByMe.add(document);
+                        case LOCK, INSERT -> visible.add(TxnIntents.committed(document));
+                    }
+                }
+            }
+            if (others.isEmpty() && !unheld) {
+                visible.addAll(matchingNewValues(namespace, view, scoped, updatedByMe));
+                return visible.size() > limit ? visible.subList(0, limit) : visible;
+            }
+            for (Document other : others) {
+                owner.contend(this, views, other, deadline);
+            }
+        }
+    }
+
+    /** The new values of the documents this transaction updated that match {@code scoped}, as the shard matches them. */
+    private List<Document> matchingNewValues(String namespace, NamespaceView view, Document scoped, List<Document> updated) {
+        if (updated.isEmpty()) {
+            return List.of();
+        }
+        List<Document> values = new ArrayList<>();
+        for (Document document : updated) {
+            values.add(TxnIntents.committed((Document) TxnIntents.of(document).get("new")));
+        }
+        String shard = view.routing().chunks().get(0).shardId();
+        MongoCollection<Document> scratch = scratch(shard);
+        List<Object> ids = values.stream().map(value -> value.get("_id")).toList();
+        try {
+            scratch.deleteMany(new Document("_id", new Document("$in", ids)));
+            scratch.insertMany(values);
+            List<Document> matching = scratch.find(new Document("$and", List.of(new Document("_id", new Document("$in", ids)), scoped)))
+                .into(new ArrayList<>());
+            scratch.deleteMany(new Document("_id", new Document("$in", ids)));
+            return matching;
+        } catch (MongoException e) {
+            throw owner.clients().failure(shard, e);
+        }
+    }
+
+    private void insertOne(String namespace, Document document) {
+        WritePath.ViewSource views = views(namespace);
+        Document stored = held.computeIfAbsent(namespace, n -> new LinkedHashMap<>()).get(document.get("_id"));
+        if (stored != null && TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.DELETE) {
+            // Deleted earlier in this transaction, inserted again: an update of the stored document to the new value.
+            setIntent(namespace, stored, TxnIntents.Op.UPDATE, document);
+            return;
+        }
+        Document withIntent = new Document(document);
+        withIntent.put(TxnIntents.FIELD, TxnIntents.intent(id, TxnIntents.Op.INSERT, priority, owner.routerId()));
+        long deadline = System.currentTimeMillis() + owner.settings().lockTimeout().toMillis();
+        while (true) {
+            try {
+                owner.writes().insert(views, List.of(new Document(withIntent)));
+                held.get(namespace).put(document.get("_id"), withIntent);
+                return;
+            } catch (RouterException e) {
+                Document existing = existing(namespace, document.get("_id"));
+                Document intent = existing == null ? null : TxnIntents.of(existing);
+                if (intent == null || id.equals(TxnIntents.holder(intent))) {
+                    throw e; // a committed document with that _id: the duplicate key error as it is
+                }
+                owner.contend(this, views, existing, deadline);
+            }
+        }
+    }
+
+    private Document existing(String namespace, Object documentId) {
+        WritePath.ViewSource views = views(namespace);
+        Document query = owner.access().scoped(scope, new Document("_id", documentId));
+        List<Document> found = owner.reads().stored(views.view(), query);
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    private void updateOne(String namespace, Document filter, Document current, Document update) {
+        Document stored = held.get(namespace).get(current.get("_id"));
+        Document intent = TxnIntents.of(stored);
+        boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
+        Document next;
+        if (replacement) {
+            next = new Document("_id", current.get("_id"));
+            next.putAll(update);
+        } else {
+            next = computed(namespace, filter, current, update);
+        }
+        if (TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+            // Its own insert: the stored fields are the transaction's value, visible to no one else.
+            WritePath.ViewSource views = views(namespace);
+            Document replaced = new Document(next);
+            replaced.put(TxnIntents.FIELD, intent);
+            requireHeld(owner.writes().update(views, TxnIntents.held(views.view(), stored, id), replaced, false, false).matched(), namespace, current);
+            held.get(namespace).put(current.get("_id"), replaced);
+        } else {
+            setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
+        }
+    }
+
+    /** {@code update} applied to {@code current} by the shard holding it, on a copy in the scratch collection. */
+    private Document computed(String namespace, Document filter, Document current, Document update) {
+        NamespaceView view = views(namespace).view();
+        String shard = view.routing().chunks().get(0).shardId();
+        MongoCollection<Document> scratch = scratch(shard);
+        Object documentId = current.get("_id");
+        Document copyFilter = new Document(owner.access().scoped(scope, filter));
+        try {
+            scratch.deleteOne(new Document("_id", documentId));
+            scratch.insertOne(new Document(current));
+            Document next = scratch.findOneAndUpdate(new Document("$and", List.of(new Document("_id", documentId), copyFilter)), update,
+                new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
+            if (next == null) {
+                // The filter matched the stored document for a reason the copy lacks (a positional operator's array).
+                next = scratch.findOneAndUpdate(new Document("_id", documentId), update, new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
+            }
+            scratch.deleteOne(new Document("_id", documentId));
+            return next;
+        } catch (MongoException e) {
+            throw owner.clients().failure(shard, e);
+        }
+    }
+
+    private void setIntent(String namespace, Document stored, TxnIntents.Op op, Document newValue) {
+        WritePath.ViewSource views = views(namespace);
+        Document set = new Document(TxnIntents.OP, op.name());
+        Document update = new Document("$set", set);
+        if (newValue != null) {
+            set.put(TxnIntents.FIELD + ".new", newValue);
+        } else {
+            update.put("$unset", new Document(TxnIntents.FIELD + ".new", ""));
+        }
+        requireHeld(owner.writes().update(views, TxnIntents.held(views.view(), stored, id), update, false, false).matched(), namespace, stored);
+        Document intent = new Document(TxnIntents.of(stored));
+        intent.put("op", op.name());
+        if (newValue != null) {
+            intent.put("new", newValue);
+        } else {
+            intent.remove("new");
+        }
+        Document now = new Document(stored);
+        now.put(TxnIntents.FIELD, intent);
+        held.get(namespace).put(stored.get("_id"), now);
+    }
+
+    private void requireHeld(long matched, String namespace, Document document) {
+        if (matched == 0) {
+            throw lost(namespace, document);
+        }
+    }
+
+    private RouterException lost(String namespace, Document document) {
+        return new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + id + " no longer holds " + namespace + " "
+            + document.get("_id") + ": another router aborted it (it outlived the transaction timeout, or an older transaction wounded it)");
+    }
+
+    private Document heldBefore(String namespace, Document document) {
+        Map<Object, Document> documents = held.get(namespace);
+        return documents == null ? null : documents.get(document.get("_id"));
+    }
+
+    private void remember(String namespace, Document stored) {
+        held.computeIfAbsent(namespace, n -> new LinkedHashMap<>()).putIfAbsent(stored.get("_id"), stored);
+    }
+
+    private void announce(String namespace) {
+        if (namespaces.add(namespace)) {
+            owner.announce(this);
+        }
+    }
+
+    private WritePath.ViewSource views(String namespace) {
+        return () -> owner.access().view(namespace, scope);
+    }
+
+    private MongoCollection<Document> scratch(String shard) {
+        scratchShards.add(shard);
+        return owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id);
+    }
+
+    /** Every document held, as last written by this transaction, by namespace. */
+    synchronized Map<String, List<Document>> heldDocuments() {
+        Map<String, List<Document>> copy = new LinkedHashMap<>();
+        held.forEach((namespace, documents) -> copy.put(namespace, List.copyOf(documents.values())));
+        return copy;
+    }
+
+    /** Ends the transaction: no statement runs after this; drops its scratch collections. */
+    synchronized void end() {
+        ended = true;
+        for (String shard : scratchShards) {
+            try {
+                owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id).drop();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(OpenTransaction.class).warn("could not drop the scratch collection of transaction {} on {}: {}",
+                    id, shard, e.toString());
+            }
+        }
+    }
+}

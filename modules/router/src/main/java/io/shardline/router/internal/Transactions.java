@@ -1,0 +1,496 @@
+package io.shardline.router.internal;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.api.RouterException;
+import io.shardline.router.api.Scope;
+import io.shardline.router.api.Transaction;
+import io.shardline.schemas.avro.TxnRecord;
+import io.shardline.schemas.avro.TxnState;
+
+/**
+ * This router's side of cross-shard transactions: it coordinates the transactions it opens, and with every other
+ * router finishes the ones whose coordinator stopped.
+ * <p>
+ * Commit: every intent is already on its shard (each statement writes them), so the decision is the commit point: a
+ * COMMITTED record on the coordinator log, written once it is the first decision of the transaction there
+ * ({@link TxnLog#decide}). Then each intent is resolved on the document's owner, and a tombstone ends the transaction.
+ * Abort is the same with ABORTED. While a transaction is open its coordinator writes an ACTIVE heartbeat every third
+ * of the transaction timeout; a transaction without a decision whose newest record is older than the timeout is
+ * aborted by whichever router sees it first, and a decided transaction not ended after the timeout is finished by any
+ * router: each finds the transaction's intents in the namespaces its records name.
+ */
+public final class Transactions implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Transactions.class);
+    private static final int MAX_ATTEMPTS = 100;
+
+    /** What a transaction needs of the router it runs in. */
+    public interface Access {
+        /** The namespace's view for a caller, with the caller's durability. */
+        NamespaceView view(String namespace, Scope scope);
+
+        /** {@code filter} restricted to the caller's tenant, checked as any request's filter is. */
+        Document scoped(Scope scope, Document filter);
+
+        /** A document to insert for the caller: tenant set, {@code _id} given, checked as any inserted document is. */
+        Document scopedDocument(Scope scope, String field, Document document);
+
+        /** An update checked and scoped as any request's update is (it never changes a tenant or shard key). */
+        Document checkedUpdate(Scope scope, String namespace, Document filter, Document update);
+
+        /** Drops what the router cached of the namespace's reads. */
+        void changed(String namespace);
+    }
+
+    private final Access access;
+    private final WritePath writes;
+    private final ReadPath reads;
+    private final ShardClients clients;
+    private final TxnLog log;
+    private final RouterConfig.TransactionSettings settings;
+    private final String routerId;
+    private final Map<String, OpenTransaction> open = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService resolvers;
+    private final MeterRegistry registry;
+    private final Timer commitLatency;
+    private final Counter recovered;
+
+    public Transactions(Access access, WritePath writes, ReadPath reads, ShardClients clients, TxnLog log,
+                        RouterConfig.TransactionSettings settings, String routerId, MeterRegistry registry) {
+        this.access = access;
+        this.writes = writes;
+        this.reads = reads;
+        this.clients = clients;
+        this.log = log;
+        this.settings = settings;
+        this.routerId = routerId;
+        this.registry = registry;
+        this.commitLatency = Timer.builder("shard.transaction.commit").description("From a commit's request to its answer, decision and resolution of every intent included")
+            .publishPercentileHistogram().register(registry);
+        this.recovered = Counter.builder("shard.transactions.recovered").description("Transactions this router finished for a coordinator that had stopped")
+            .register(registry);
+        Gauge.builder("shard.transactions.in.doubt", this, Transactions::inDoubt)
+            .description("Transactions on the coordinator log not yet ended whose coordinator's heartbeat or resolution is overdue").register(registry);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "router-txn-recovery");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.resolvers = Executors.newFixedThreadPool(8, task -> {
+            Thread thread = new Thread(task, "router-txn-resolve");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    public void start() {
+        long heartbeat = Math.max(settings.timeout().toMillis() / 3, 10);
+        scheduler.scheduleWithFixedDelay(this::heartbeats, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
+        long scan = Math.max(settings.timeout().toMillis() / 3, 10);
+        scheduler.scheduleWithFixedDelay(this::recover, scan, scan, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs {@code body} in a transaction and commits it, running it again from its start (with the priority of its
+     * first attempt, so it grows older than the transactions it yields to) as long as it fails with
+     * {@code TRANSACTION_CONFLICT}, as a driver's {@code withTransaction} does.
+     */
+    public <T> T inTransaction(Scope scope, Function<Transaction, T> body) {
+        long priority = System.currentTimeMillis();
+        RouterException last = null;
+        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+            OpenTransaction transaction = begin(scope, priority);
+            try {
+                T result = body.apply(transaction);
+                commit(transaction);
+                return result;
+            } catch (RouterException e) {
+                if (!transaction.ended()) {
+                    abort(transaction, "the transaction's body failed: " + e.getMessage());
+                }
+                if (e.kind() != RouterException.Kind.TRANSACTION_CONFLICT) {
+                    throw e;
+                }
+                last = e;
+                sleepQuietly(ThreadLocalRandom.current().nextLong(1, 2L + Math.min(attempt, 20) * 2L));
+            } catch (RuntimeException e) {
+                if (!transaction.ended()) {
+                    abort(transaction, "the transaction's body failed: " + e);
+                }
+                throw e;
+            }
+        }
+        throw last;
+    }
+
+    /** Opens a transaction for {@code scope}; {@code priority} is when its first attempt began. */
+    public OpenTransaction begin(Scope scope, long priority) {
+        OpenTransaction transaction = new OpenTransaction(this, scope, priority);
+        open.put(transaction.id(), transaction);
+        return transaction;
+    }
+
+    /** The open transaction of that id of this router, or {@code null}. */
+    public Transaction get(String txnId) {
+        return open.get(txnId);
+    }
+
+    /** Commits: the decision on the log, then every intent resolved. Fails with TRANSACTION_CONFLICT if another router aborted it first. */
+    public void commit(Transaction handle) {
+        OpenTransaction transaction = (OpenTransaction) handle;
+        long start = System.nanoTime();
+        if (transaction.ended()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "transaction " + transaction.id() + " has ended");
+        }
+        transaction.seal();
+        if (transaction.namespaces().isEmpty()) {
+            finish(transaction, "committed");
+            return;
+        }
+        if (System.currentTimeMillis() - transaction.startedAt() > settings.lifetime().toMillis()) {
+            abort(transaction, "open for longer than the transaction lifetime " + settings.lifetime());
+            throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
+                + " was open for longer than its lifetime " + settings.lifetime() + " and is aborted");
+        }
+        TxnState decision;
+        try {
+            decision = log.decide(record(transaction, TxnState.COMMITTED, null));
+        } catch (RouterException e) {
+            // Not known to be decided: the transaction stays open for its timeout, then any router aborts it.
+            open.remove(transaction.id());
+            transaction.end();
+            count("unknown");
+            throw e;
+        }
+        if (decision == null) {
+            // Within its lifetime a transaction's records are never tombstoned; an operator must have removed them.
+            open.remove(transaction.id());
+            transaction.end();
+            count("unknown");
+            throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + transaction.id()
+                + ": its records left the coordinator log before its decision could be read; its outcome is unknown");
+        }
+        resolveAll(transaction, decision);
+        commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        if (decision != TxnState.COMMITTED) {
+            throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
+                + " was aborted by another router before it could commit: " + cause(transaction.id()));
+        }
+    }
+
+    /** Aborts: the decision on the log (unless the transaction never wrote one), then every intent released. */
+    public void abort(Transaction handle, String cause) {
+        OpenTransaction transaction = (OpenTransaction) handle;
+        if (transaction.ended()) {
+            return;
+        }
+        transaction.seal();
+        if (transaction.namespaces().isEmpty()) {
+            finish(transaction, "aborted");
+            return;
+        }
+        TxnState decision;
+        try {
+            decision = log.decide(record(transaction, TxnState.ABORTED, cause));
+        } catch (RouterException e) {
+            open.remove(transaction.id());
+            transaction.end();
+            LOG.warn("transaction {}: could not write its abort ({}); any router aborts it after the timeout", transaction.id(), e.getMessage());
+            return;
+        }
+        resolveAll(transaction, decision == null ? TxnState.ABORTED : decision);
+    }
+
+    private void resolveAll(OpenTransaction transaction, TxnState decision) {
+        List<CompletableFuture<Void>> resolutions = new ArrayList<>();
+        transaction.heldDocuments().forEach((namespace, documents) -> {
+            WritePath.ViewSource views = () -> access.view(namespace, transaction.scope());
+            for (Document stored : documents) {
+                resolutions.add(CompletableFuture.runAsync(() -> TxnIntents.resolve(writes, views, stored, TxnIntents.of(stored), decision), resolvers));
+            }
+        });
+        try {
+            CompletableFuture.allOf(resolutions.toArray(CompletableFuture[]::new)).join();
+            transaction.namespaces().forEach(access::changed);
+            log.resolved(record(transaction, decision, null));
+        } catch (RuntimeException e) {
+            // Decided; the recovery of any router resolves what is left once the timeout has passed.
+            LOG.warn("transaction {} is {}, but not every intent could be resolved now: {}", transaction.id(), decision, e.toString());
+        } finally {
+            finish(transaction, decision == TxnState.COMMITTED ? "committed" : "aborted");
+        }
+    }
+
+    private void finish(OpenTransaction transaction, String outcome) {
+        open.remove(transaction.id());
+        transaction.end();
+        count(outcome);
+    }
+
+    private void count(String outcome) {
+        Counter.builder("shard.transactions").description("Transactions this router coordinated, by outcome").tag("outcome", outcome)
+            .register(registry).increment();
+    }
+
+    /** Writes an ACTIVE record naming every namespace the transaction now touches, before it holds anything there. */
+    void announce(OpenTransaction transaction) {
+        log.active(record(transaction, TxnState.ACTIVE, null));
+    }
+
+    /** Fails the statement if another router decided the transaction (aborted it) meanwhile. */
+    void requireNotAborted(OpenTransaction transaction) {
+        if (transaction.namespaces().isEmpty()) {
+            return;
+        }
+        // A router that wounds a transaction writes the abort before it changes anything the transaction held: once the
+        // log is read to its end, a statement that saw such a change also sees the abort.
+        log.awaitCurrent();
+        TxnLog.Entry entry = log.entry(transaction.id());
+        if (entry != null && entry.decision() == TxnState.ABORTED) {
+            throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id() + " was aborted by another router: "
+                + entry.latest().getCause());
+        }
+    }
+
+    /**
+     * {@code transaction} met {@code other}'s intent on {@code stored}: resolves it if {@code other} is decided (or
+     * ended), wounds {@code other} if it is younger, else waits a moment; fails with TRANSACTION_CONFLICT past the deadline.
+     */
+    void contend(OpenTransaction transaction, WritePath.ViewSource views, Document stored, long deadline) {
+        Document intent = TxnIntents.of(stored);
+        String other = TxnIntents.holder(intent);
+        TxnLog.Entry entry = log.entry(other);
+        if (entry != null && entry.decided()) {
+            TxnIntents.resolveDecided(writes, reads, views, stored, other, entry.decision());
+            return;
+        }
+        if (entry == null && System.currentTimeMillis() - TxnIntents.lockedAt(intent) > settings.timeout().toMillis()) {
+            // Held by a transaction the log no longer knows, for longer than any transaction may go unheard: orphaned.
+            TxnIntents.resolveDecided(writes, reads, views, stored, other, TxnState.ABORTED);
+            return;
+        }
+        boolean older = transaction.priority() < TxnIntents.priority(intent)
+            || transaction.priority() == TxnIntents.priority(intent) && transaction.id().compareTo(other) < 0;
+        if (older && entry != null) {
+            TxnRecord wound = TxnRecord.newBuilder(entry.latest()).setState(TxnState.ABORTED).setRouterId(routerId)
+                .setTimestamp(Instant.now()).setCause("wounded by the older transaction " + transaction.id()).build();
+            TxnState decision = log.decide(wound);
+            if (decision != null) {
+                TxnIntents.resolveDecided(writes, reads, views, stored, other, decision);
+            }
+            return;
+        }
+        if (System.currentTimeMillis() >= deadline) {
+            throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id() + " waited "
+                + settings.lockTimeout().toMillis() + " ms for a document the older transaction " + other + " holds");
+        }
+        sleepQuietly(1);
+    }
+
+    /** {@code scopedFilter} restricted to documents no transaction holds. */
+    public static Document unheld(Document scopedFilter) {
+        return new Document("$and", List.of(scopedFilter, new Document(TxnIntents.FIELD, new Document("$exists", false))));
+    }
+
+    /** {@code scopedFilter} without the documents transactions inserted and have not committed: what a read outside them sees. */
+    public static Document visible(Document scopedFilter) {
+        return new Document("$and", List.of(scopedFilter, new Document(TxnIntents.OP, new Document("$ne", TxnIntents.Op.INSERT.name()))));
+    }
+
+    /** When a write outside transactions that waits for documents to be released gives up: the transaction timeout from now. */
+    public long releaseDeadline() {
+        return System.currentTimeMillis() + settings.timeout().toMillis();
+    }
+
+    /**
+     * The documents matching {@code scopedFilter} that a transaction holds now, as a filter ({@code scopedFilter} and
+     * their ids), or {@code null} when there are none.
+     */
+    public Document held(WritePath.ViewSource views, Document scopedFilter) {
+        List<Document> held = reads.stored(views.view(), new Document("$and", List.of(scopedFilter,
+            new Document(TxnIntents.FIELD, new Document("$exists", true)))));
+        if (held.isEmpty()) {
+            return null;
+        }
+        List<Object> ids = held.stream().map(document -> document.get("_id")).toList();
+        return new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", ids))));
+    }
+
+    /**
+     * Waits until no transaction holds a document matching {@code scopedFilter}, resolving the intents of transactions
+     * that are decided (or orphaned) on the way.
+     *
+     * @throws RouterException RETRYABLE at {@code deadline}, naming a document still held and its holder
+     */
+    public void awaitReleased(WritePath.ViewSource views, Document scopedFilter, long deadline) {
+        Document heldFilter = new Document("$and", List.of(scopedFilter, new Document(TxnIntents.FIELD, new Document("$exists", true))));
+        while (true) {
+            List<Document> held = reads.stored(views.view(), heldFilter);
+            if (held.isEmpty()) {
+                return;
+            }
+            for (Document stored : held) {
+                Document intent = TxnIntents.of(stored);
+                TxnLog.Entry entry = log.entry(TxnIntents.holder(intent));
+                if (entry != null && entry.decided()) {
+                    TxnIntents.resolveDecided(writes, reads, views, stored, TxnIntents.holder(intent), entry.decision());
+                } else if (entry == null && System.currentTimeMillis() - TxnIntents.lockedAt(intent) > settings.timeout().toMillis()) {
+                    TxnIntents.resolveDecided(writes, reads, views, stored, TxnIntents.holder(intent), TxnState.ABORTED);
+                }
+            }
+            if (System.currentTimeMillis() >= deadline) {
+                Document first = held.get(0);
+                throw new RouterException(RouterException.Kind.RETRYABLE, "document " + first.get("_id") + " is held by transaction "
+                    + TxnIntents.holder(TxnIntents.of(first)) + " for longer than the transaction timeout " + settings.timeout().toMillis()
+                    + " ms; retry");
+            }
+            sleepQuietly(1);
+        }
+    }
+
+    private void heartbeats() {
+        for (OpenTransaction transaction : open.values()) {
+            if (!transaction.ended() && !transaction.namespaces().isEmpty()) {
+                try {
+                    log.active(record(transaction, TxnState.ACTIVE, null));
+                } catch (RuntimeException e) {
+                    LOG.warn("transaction {}: heartbeat not written: {}", transaction.id(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Aborts the transactions whose coordinator went quiet, finishes the decided ones whose intents nobody resolved,
+     * and ends (tombstones) the resolved ones once no coordinator can still be deciding them.
+     */
+    private void recover() {
+        long now = System.currentTimeMillis();
+        long forgetAfter = settings.lifetime().toMillis() + settings.timeout().toMillis();
+        for (TxnLog.Entry entry : log.open()) {
+            if (entry.resolved()) {
+                if (now - entry.resolvedAtMillis() > forgetAfter) {
+                    log.end(entry.txnId());
+                }
+                continue;
+            }
+            if (open.containsKey(entry.txnId()) || !overdue(entry, now)) {
+                continue;
+            }
+            try {
+                TxnState decision = entry.decision();
+                if (decision == null) {
+                    decision = log.decide(TxnRecord.newBuilder(entry.latest()).setState(TxnState.ABORTED).setRouterId(routerId)
+                        .setTimestamp(Instant.now()).setCause("its coordinator " + entry.latest().getRouterId() + " wrote nothing for over "
+                            + settings.timeout().toMillis() + " ms").build());
+                }
+                if (decision == null) {
+                    continue;
+                }
+                resolveFound(entry.txnId(), entry.latest().getNamespaces(), decision);
+                log.resolved(TxnRecord.newBuilder(entry.latest()).setState(decision).setRouterId(routerId).build());
+                recovered.increment();
+                LOG.info("transaction {} of router {} recovered: {}", entry.txnId(), entry.latest().getRouterId(), decision);
+            } catch (RuntimeException e) {
+                LOG.warn("transaction {}: recovery failed, tried again later: {}", entry.txnId(), e.toString());
+            }
+        }
+    }
+
+    private boolean overdue(TxnLog.Entry entry, long now) {
+        if (entry.resolved()) {
+            return false;
+        }
+        long since = entry.decided() ? entry.decidedAtMillis() : entry.latest().getTimestamp().toEpochMilli();
+        return now - since > settings.timeout().toMillis();
+    }
+
+    private long inDoubt() {
+        long now = System.currentTimeMillis();
+        return log.open().stream().filter(entry -> overdue(entry, now)).count();
+    }
+
+    /** Resolves every intent of {@code txnId} found in {@code namespaces}, wherever their documents are now. */
+    private void resolveFound(String txnId, List<String> namespaces, TxnState decision) {
+        for (String namespace : namespaces) {
+            WritePath.ViewSource views = () -> access.view(namespace, Scope.service());
+            Document query = new Document(TxnIntents.ID, txnId);
+            for (Document stored : reads.stored(views.view(), query)) {
+                TxnIntents.resolve(writes, views, stored, TxnIntents.of(stored), decision);
+            }
+            access.changed(namespace);
+        }
+    }
+
+    private String cause(String txnId) {
+        TxnLog.Entry entry = log.entry(txnId);
+        return entry == null || entry.latest().getCause() == null ? "unknown" : entry.latest().getCause();
+    }
+
+    private TxnRecord record(OpenTransaction transaction, TxnState state, String cause) {
+        return TxnRecord.newBuilder().setTxnId(transaction.id()).setState(state).setRouterId(routerId)
+            .setNamespaces(transaction.namespaces()).setPriority(Instant.ofEpochMilli(transaction.priority()))
+            .setTimestamp(Instant.now()).setCause(cause).build();
+    }
+
+    Access access() {
+        return access;
+    }
+
+    WritePath writes() {
+        return writes;
+    }
+
+    ReadPath reads() {
+        return reads;
+    }
+
+    ShardClients clients() {
+        return clients;
+    }
+
+    RouterConfig.TransactionSettings settings() {
+        return settings;
+    }
+
+    String routerId() {
+        return routerId;
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        resolvers.shutdownNow();
+    }
+}

@@ -1,0 +1,131 @@
+package io.shardline.router.internal;
+
+import java.util.List;
+
+import org.bson.Document;
+
+import io.shardline.schemas.avro.TxnState;
+
+/**
+ * A transaction's intent on one document, kept in the document itself under {@link #FIELD}: which transaction holds
+ * the document, what it does to it, and, for an update, the value it will have once the transaction commits. The
+ * document's own fields stay its committed value until then, so a read outside the transaction sees the committed
+ * data without looking at the intent; a document a transaction inserts exists only with an INSERT intent until the
+ * commit, and is hidden from reads outside the transaction. Resolving an intent (commit or abort) is one conditional
+ * write on the document, idempotent: it names the transaction holding it.
+ */
+public final class TxnIntents {
+
+    /** The reserved field holding a document's intent. */
+    public static final String FIELD = "_tx";
+    static final String ID = FIELD + ".id";
+    static final String OP = FIELD + ".op";
+
+    /** What a transaction does to a document it holds. */
+    public enum Op {
+        /** Read by the transaction: held unchanged so that no one changes it before the transaction ends. */
+        LOCK,
+        /** Inserted by the transaction: the document's fields are the inserted value, visible only to it. */
+        INSERT,
+        /** Updated by the transaction: the new value is in the intent. */
+        UPDATE,
+        /** Deleted by the transaction. */
+        DELETE
+    }
+
+    private TxnIntents() {
+    }
+
+    /** A new intent of {@code txnId} of priority {@code priority} by router {@code routerId}. */
+    static Document intent(String txnId, Op op, long priority, String routerId) {
+        return new Document("id", txnId).append("op", op.name()).append("p", priority).append("r", routerId)
+            .append("t", System.currentTimeMillis());
+    }
+
+    /** The intent a stored document carries, or {@code null}. */
+    static Document of(Document stored) {
+        return stored.get(FIELD) instanceof Document intent ? intent : null;
+    }
+
+    static String holder(Document intent) {
+        return intent.getString("id");
+    }
+
+    static Op op(Document intent) {
+        return Op.valueOf(intent.getString("op"));
+    }
+
+    static long priority(Document intent) {
+        return intent.get("p") instanceof Number n ? n.longValue() : Long.MAX_VALUE;
+    }
+
+    static long lockedAt(Document intent) {
+        return intent.get("t") instanceof Number n ? n.longValue() : 0;
+    }
+
+    /** {@code stored} as a client sees it: without its intent and stored shard key. */
+    static Document committed(Document stored) {
+        Document copy = new Document(stored);
+        copy.remove(FIELD);
+        copy.remove(ShardKeyField.NAME);
+        return copy;
+    }
+
+    /** The filter that finds exactly this document while {@code txnId} holds it: its id, shard key fields and holder. */
+    static Document held(NamespaceView view, Document stored, String txnId) {
+        Document filter = new Document("_id", stored.get("_id"));
+        for (String field : view.strategy().fields()) {
+            filter.put(field, valueAt(stored, field));
+        }
+        filter.put(ID, txnId);
+        return filter;
+    }
+
+    private static Object valueAt(Document document, String path) {
+        Object value = document;
+        for (String part : path.split("\\.")) {
+            value = value instanceof Document d ? d.get(part) : null;
+        }
+        return value;
+    }
+
+    /**
+     * Resolves the intent {@code txnId} holds on {@code stored} as {@code decision} says, through the router's write
+     * path (so it goes to the document's owner now, wherever a migration moved it): a committed update replaces the
+     * document with its new value, a committed delete or an aborted insert deletes it, anything else removes the intent.
+     * Does nothing when the document no longer carries that intent.
+     *
+     * @param intent the intent as it is now: the coordinator's own, or one read again after the decision (a
+     *               transaction changes its intents only before its decision)
+     */
+    static void resolve(WritePath writes, WritePath.ViewSource views, Document stored, Document intent, TxnState decision) {
+        NamespaceView view = views.view();
+        String txnId = holder(intent);
+        Document filter = held(view, stored, txnId);
+        Op op = op(intent);
+        boolean committed = decision == TxnState.COMMITTED;
+        if (committed && op == Op.DELETE || !committed && op == Op.INSERT) {
+            writes.delete(views, filter, false);
+        } else if (committed && op == Op.UPDATE) {
+            writes.update(views, filter, committed((Document) intent.get("new")), false, false);
+        } else {
+            writes.update(views, filter, new Document("$unset", new Document(FIELD, "")), false, false);
+        }
+    }
+
+    /**
+     * Resolves {@code txnId}'s intent on {@code stored} once {@code txnId} is decided, reading the document again first:
+     * what a reader saw may be older than the transaction's last statement before its decision.
+     */
+    static void resolveDecided(WritePath writes, ReadPath reads, WritePath.ViewSource views, Document stored, String txnId, TxnState decision) {
+        List<Document> now = reads.stored(views.view(), held(views.view(), stored, txnId));
+        if (!now.isEmpty()) {
+            resolve(writes, views, now.get(0), of(now.get(0)), decision);
+        }
+    }
+
+    /** Whether a filter or update names the reserved field. */
+    static boolean names(String path) {
+        return path.equals(FIELD) || path.startsWith(FIELD + ".");
+    }
+}
