@@ -32,7 +32,7 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling|parallel-moves|backup|durability [scale] | model [sequences] [steps] [seed]");
+            System.err.println("usage: shardline-bench shard|cdc|router|wire|drift|decision|migration|routing|controller|scaling|parallel-moves|backup|durability|transactions [scale] | model [sequences] [steps] [seed]");
             System.exit(2);
         }
         if (args[0].equals("model")) {
@@ -56,8 +56,9 @@ public final class BenchMain {
             case "parallel-moves" -> new ParallelMovesBench(scale).run().forEach(System.out::println);
             case "backup" -> new BackupBench(scale).run().forEach(System.out::println);
             case "durability" -> new DurabilityBench(scale).run().forEach(System.out::println);
+            case "transactions" -> new TransactionBench(scale).run().forEach(System.out::println);
             default -> {
-                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "parallel-moves", "backup", "durability", "model"));
+                System.err.println("unknown benchmark " + args[0] + "; one of " + Arrays.asList("shard", "cdc", "router", "wire", "drift", "decision", "migration", "routing", "controller", "scaling", "parallel-moves", "backup", "durability", "transactions", "model"));
                 System.exit(2);
             }
         }

@@ -144,6 +144,14 @@ public final class ShardRouter implements AutoCloseable {
         }
 
         @Override
+        public Document modifyOne(Scope scope, String namespace, Document scopedFilter, Document update) {
+            UpdateRules rules = new UpdateRules(config.tenantField(), ShardRouter.this.view(namespace).strategy().fields());
+            FindAndModifyResult result = writes.findAndModify(() -> ShardRouter.this.view(namespace, scope),
+                new FindAndModifyRequest(scopedFilter, null, update, false, true, null, false), rules, reads::first);
+            return result.document();
+        }
+
+        @Override
         public void changed(String namespace) {
             cache.invalidate(namespace);
         }

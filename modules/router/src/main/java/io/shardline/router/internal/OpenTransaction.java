@@ -13,6 +13,7 @@ import org.bson.types.ObjectId;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.ReturnDocument;
 
 import io.shardline.router.api.RouterException;
@@ -81,7 +82,17 @@ final class OpenTransaction implements Transaction {
 
     @Override
     public synchronized List<Document> find(String namespace, Document filter) {
-        return statement(() -> holdMatching(namespace, filter, Integer.MAX_VALUE));
+        boolean heldBefore = !held.isEmpty();
+        List<Document> found = statement(() -> holdMatching(namespace, filter, Integer.MAX_VALUE));
+        if (heldBefore) {
+            // What it answers must be one consistent view with what it answered before: if an older transaction took a
+            // document this one held (wounding it) and changed it, the abort is on the log before the change.
+            statement(() -> {
+                owner.requireNotAborted(this);
+                return null;
+            });
+        }
+        return found;
     }
 
     @Override
@@ -144,9 +155,7 @@ final class OpenTransaction implements Transaction {
                 + owner.settings().lifetime() + " and is aborted");
         }
         try {
-            T result = body.get();
-            owner.requireNotAborted(this);
-            return result;
+            return body.get();
         } catch (RuntimeException e) {
             owner.abort(this, "a statement failed: " + e.getMessage());
             throw e;
@@ -161,6 +170,13 @@ final class OpenTransaction implements Transaction {
         announce(namespace);
         Document scoped = owner.access().scoped(scope, filter);
         WritePath.ViewSource views = views(namespace);
+        if (filter != null && filter.size() == 1 && filter.containsKey("_id") && !(filter.get("_id") instanceof Document)
+            && !(filter.get("_id") instanceof List<?>)) {
+            List<Document> byId = holdById(namespace, views, scoped, filter.get("_id"));
+            if (byId != null) {
+                return byId;
+            }
+        }
         long deadline = System.currentTimeMillis() + owner.settings().lockTimeout().toMillis();
         while (true) {
             NamespaceView view = views.view();
@@ -205,6 +221,32 @@ final class OpenTransaction implements Transaction {
                 owner.contend(this, views, other, deadline);
             }
         }
+    }
+
+    /**
+     * A find by {@code _id} alone, answered without the general two steps when it can be: from what the transaction
+     * holds already, or by holding the document and reading it in one step on its shard. {@code null} when neither
+     * applies (no such document, or another transaction holds it).
+     */
+    private List<Document> holdById(String namespace, WritePath.ViewSource views, Document scoped, Object documentId) {
+        Map<Object, Document> documents = held.get(namespace);
+        Document mine = documents == null ? null : documents.get(documentId);
+        if (mine != null) {
+            Document intent = TxnIntents.of(mine);
+            return switch (TxnIntents.op(intent)) {
+                case DELETE -> List.of();
+                case UPDATE -> List.of(TxnIntents.committed((Document) intent.get("new")));
+                case LOCK, INSERT -> List.of(TxnIntents.committed(mine));
+            };
+        }
+        Document intent = TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId());
+        Document locked = owner.access().modifyOne(scope, namespace, Transactions.unheld(scoped), new Document("$set", new Document(TxnIntents.FIELD, intent)));
+        if (locked == null) {
+            return null;
+        }
+        locked.put(TxnIntents.FIELD, intent); // answered as a client sees it, without the intent
+        remember(namespace, locked);
+        return List.of(TxnIntents.committed(locked));
     }
 
     /** The new values of the documents this transaction updated that match {@code scoped}, as the shard matches them. */
@@ -296,16 +338,14 @@ final class OpenTransaction implements Transaction {
         Object documentId = current.get("_id");
         Document copyFilter = new Document(owner.access().scoped(scope, filter));
         try {
-            scratch.deleteOne(new Document("_id", documentId));
-            scratch.insertOne(new Document(current));
+            scratch.replaceOne(new Document("_id", documentId), new Document(current), new ReplaceOptions().upsert(true));
             Document next = scratch.findOneAndUpdate(new Document("$and", List.of(new Document("_id", documentId), copyFilter)), update,
                 new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
             if (next == null) {
                 // The filter matched the stored document for a reason the copy lacks (a positional operator's array).
                 next = scratch.findOneAndUpdate(new Document("_id", documentId), update, new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
             }
-            scratch.deleteOne(new Document("_id", documentId));
-            return next;
+            return next; // the copy stays until the scratch collection is dropped at the transaction's end
         } catch (MongoException e) {
             throw owner.clients().failure(shard, e);
         }
@@ -375,9 +415,13 @@ final class OpenTransaction implements Transaction {
         return copy;
     }
 
-    /** Ends the transaction: no statement runs after this; drops its scratch collections. */
-    synchronized void end() {
+    /** Ends the transaction: no statement runs after this. */
+    void end() {
         ended = true;
+    }
+
+    /** Drops the transaction's scratch collections. */
+    synchronized void dropScratch() {
         for (String shard : scratchShards) {
             try {
                 owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id).drop();

@@ -59,6 +59,12 @@ public final class Transactions implements AutoCloseable {
         /** An update checked and scoped as any request's update is (it never changes a tenant or shard key). */
         Document checkedUpdate(Scope scope, String namespace, Document filter, Document update);
 
+        /**
+         * Updates the first document matching {@code scopedFilter} with {@code update} on its owner and answers it as it
+         * became, as a client sees it, or {@code null} when none matched; the filter and update go as they are.
+         */
+        Document modifyOne(Scope scope, String namespace, Document scopedFilter, Document update);
+
         /** Drops what the router cached of the namespace's reads. */
         void changed(String namespace);
     }
@@ -179,15 +185,13 @@ public final class Transactions implements AutoCloseable {
             decision = log.decide(record(transaction, TxnState.COMMITTED, null));
         } catch (RouterException e) {
             // Not known to be decided: the transaction stays open for its timeout, then any router aborts it.
-            open.remove(transaction.id());
-            transaction.end();
+            forget(transaction);
             count("unknown");
             throw e;
         }
         if (decision == null) {
             // Within its lifetime a transaction's records are never tombstoned; an operator must have removed them.
-            open.remove(transaction.id());
-            transaction.end();
+            forget(transaction);
             count("unknown");
             throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + transaction.id()
                 + ": its records left the coordinator log before its decision could be read; its outcome is unknown");
@@ -215,8 +219,7 @@ public final class Transactions implements AutoCloseable {
         try {
             decision = log.decide(record(transaction, TxnState.ABORTED, cause));
         } catch (RouterException e) {
-            open.remove(transaction.id());
-            transaction.end();
+            forget(transaction);
             LOG.warn("transaction {}: could not write its abort ({}); any router aborts it after the timeout", transaction.id(), e.getMessage());
             return;
         }
@@ -243,9 +246,15 @@ public final class Transactions implements AutoCloseable {
         }
     }
 
-    private void finish(OpenTransaction transaction, String outcome) {
+    /** No statement runs on the transaction after this, and its scratch collections go. */
+    private void forget(OpenTransaction transaction) {
         open.remove(transaction.id());
         transaction.end();
+        resolvers.execute(transaction::dropScratch);
+    }
+
+    private void finish(OpenTransaction transaction, String outcome) {
+        forget(transaction);
         count(outcome);
     }
 

@@ -1,0 +1,143 @@
+package io.shardline.bench;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.bson.Document;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.controlplane.ControlPlanePublisher;
+import io.shardline.core.routing.InitialChunks;
+import io.shardline.embedded.ControlPlaneTopics;
+import io.shardline.embedded.EmbeddedCluster;
+import io.shardline.embedded.EmbeddedClusterConfig;
+import io.shardline.router.RouterConfig;
+import io.shardline.router.ShardRouter;
+import io.shardline.router.api.Scope;
+import io.shardline.schemas.avro.NamespaceConfig;
+import io.shardline.schemas.avro.ShardDescriptor;
+import io.shardline.schemas.avro.ShardKeyStrategyType;
+import io.shardline.schemas.avro.ShardState;
+import io.shardline.schemas.avro.Thresholds;
+import io.shardline.schemas.avro.WriteDurability;
+
+/**
+ * What a cross-shard transaction costs, beside a single-document write in the same run on the same two shards: one
+ * client alternating a transaction that updates one document on each shard with a single update (latency), then
+ * transactions on documents no other client touches from 1, 4 and 16 clients (throughput, no conflicts). Both with
+ * durability PRIMARY, so that the figure is the protocol's: its coordinator-log records, the intents and their
+ * resolution.
+ */
+final class TransactionBench {
+
+    private static final String NS = "bench.accounts";
+    private static final Scope SCOPE = Scope.tenant("acme").withDurability(WriteDurability.PRIMARY);
+
+    private final int transactions;
+
+    TransactionBench(double scale) {
+        this.transactions = BenchMain.scaled(500, scale);
+    }
+
+    List<String> run() throws Exception {
+        List<String> lines = new ArrayList<>();
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(EmbeddedClusterConfig.defaults(Files.createTempDirectory("shardline-txn-bench-"))
+                 .withShards(2).withCdc(false))) {
+            ControlPlaneTopics.ensure(cluster.bootstrapServers(), cluster.catalog(), (short) 1);
+            ControlPlanePublisher publisher = new ControlPlanePublisher(cluster.bootstrapServers(), cluster.catalog());
+            for (String shard : List.of("s1", "s2")) {
+                publisher.publishShard(ShardDescriptor.newBuilder().setShardId(shard).setConnectionString(cluster.shards().get(shard).connectionString())
+                    .setCapacityBytes(1L << 34).setCapacityOpsPerSec(1_000_000).setState(ShardState.ACTIVE).setVersion(1).setUpdatedAt(Instant.now()).build());
+            }
+            publisher.publishConfig(NamespaceConfig.newBuilder().setNamespace(NS).setStrategy(ShardKeyStrategyType.HASHED)
+                .setShardKeyFields(List.of("_id")).setThresholds(Thresholds.newBuilder().build()).setEpoch(1).setVersion(1).build());
+            publisher.publishRouting(NS, InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(2), List.of("s1", "s2")));
+            try (ShardRouter router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), new SimpleMeterRegistry(),
+                     Duration.ofSeconds(60))) {
+                List<String> onS1 = keysOn(router, "s1", 16);
+                List<String> onS2 = keysOn(router, "s2", 16);
+                List<Document> accounts = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    accounts.add(new Document("_id", onS1.get(i)).append("balance", 1_000_000));
+                    accounts.add(new Document("_id", onS2.get(i)).append("balance", 1_000_000));
+                }
+                router.insert(SCOPE, NS, accounts);
+                transfer(router, onS1.get(0), onS2.get(0));
+
+                List<Long> transactionMicros = new ArrayList<>();
+                List<Long> singleMicros = new ArrayList<>();
+                for (int i = 0; i < 2 * transactions; i++) {
+                    long started = System.nanoTime();
+                    if (i % 2 == 0) {
+                        transfer(router, onS1.get(0), onS2.get(0));
+                        transactionMicros.add((System.nanoTime() - started) / 1_000);
+                    } else {
+                        router.update(SCOPE, NS, new Document("_id", onS1.get(0)), new Document("$inc", new Document("balance", 1)), false, false);
+                        singleMicros.add((System.nanoTime() - started) / 1_000);
+                    }
+                }
+                Collections.sort(transactionMicros);
+                Collections.sort(singleMicros);
+                lines.add(String.format("commit.one_client two_shard_transaction.p50_ms=%.2f p99_ms=%.2f single_write.p50_ms=%.2f p99_ms=%.2f "
+                        + "ratio.p50=%.1f ratio.p99=%.1f (%d each, alternating)", p(transactionMicros, 0.5), p(transactionMicros, 0.99),
+                    p(singleMicros, 0.5), p(singleMicros, 0.99), p(transactionMicros, 0.5) / p(singleMicros, 0.5),
+                    p(transactionMicros, 0.99) / p(singleMicros, 0.99), transactions));
+                StringBuilder rates = new StringBuilder("throughput.no_conflicts");
+                for (int clients : List.of(1, 4, 16)) {
+                    rates.append(String.format(" clients_%d.per_s=%.0f", clients, throughput(router, clients, onS1, onS2)));
+                }
+                lines.add(rates.toString());
+            }
+        }
+        return lines;
+    }
+
+    private double throughput(ShardRouter router, int clients, List<String> onS1, List<String> onS2) throws InterruptedException {
+        AtomicInteger done = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            String from = onS1.get(c);
+            String to = onS2.get(c);
+            Thread client = new Thread(() -> {
+                while (done.incrementAndGet() <= transactions) {
+                    transfer(router, from, to);
+                }
+            }, "txn-bench-" + c);
+            threads.add(client);
+            client.start();
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        return transactions / ((System.nanoTime() - started) / 1e9);
+    }
+
+    private static void transfer(ShardRouter router, String from, String to) {
+        router.inTransaction(SCOPE, tx -> {
+            tx.update(NS, new Document("_id", from), new Document("$inc", new Document("balance", -1)), false);
+            tx.update(NS, new Document("_id", to), new Document("$inc", new Document("balance", 1)), false);
+            return null;
+        });
+    }
+
+    private static List<String> keysOn(ShardRouter router, String shard, int count) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; keys.size() < count; i++) {
+            String key = "acct-" + i;
+            if (router.explain(Scope.service(), NS, new Document("_id", key)).shards().equals(List.of(shard))) {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+
+    private static double p(List<Long> sortedMicros, double percentile) {
+        return sortedMicros.get((int) Math.min(sortedMicros.size() - 1, Math.ceil(percentile * sortedMicros.size()) - 1)) / 1e3;
+    }
+}
