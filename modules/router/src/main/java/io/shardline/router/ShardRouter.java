@@ -512,9 +512,9 @@ public final class ShardRouter implements AutoCloseable {
         transactions.abort(transaction, "aborted by its client");
     }
 
-    /** The open transaction of that id this router coordinates, or {@code null}. */
-    public Transaction transaction(String txnId) {
-        return transactions.get(txnId);
+    /** The open transaction of that id this router coordinates for the caller's tenant, or {@code null}. */
+    public Transaction transaction(String txnId, Scope scope) {
+        return transactions.get(txnId, scope);
     }
 
     private void requireServing() {

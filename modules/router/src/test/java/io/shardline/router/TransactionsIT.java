@@ -3,6 +3,10 @@ package io.shardline.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -31,6 +35,7 @@ import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
+import io.shardline.router.http.RouterHttpServer;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.testing.ShardlineCluster;
@@ -45,6 +50,7 @@ import io.shardline.testing.TestNames;
 class TransactionsIT {
 
     private static final Scope ACME = Scope.tenant("acme");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final int ACCOUNTS = 30;
     private static final long OPENING = 1_000;
 
@@ -293,6 +299,60 @@ class TransactionsIT {
             long onCall = router.count(ACME, doctors, new Document("round", r).append("onCall", true), false);
             assertThat(onCall).as("write skew: history %s", history).isGreaterThanOrEqualTo(1);
         }
+    }
+
+    @Test
+    void shouldRunTransactionsOverHttpWholeOrNotAtAll() throws Exception {
+        String users = database + ".users";
+        String audit = database + ".audit";
+        try (RouterHttpServer http = RouterHttpServer.start(router, "127.0.0.1", 0, 4, meters)) {
+            String base = "http://127.0.0.1:" + http.port() + "/v1/transactions";
+            HttpResponse<String> signup = post(base, "acme", "{operations: [{op: 'insert', namespace: '" + users + "', documents: [{_id: 'dora', plan: 'free'}]},"
+                + " {op: 'insert', namespace: '" + audit + "', documents: [{_id: 'signup-dora', user: 'dora'}]},"
+                + " {op: 'find', namespace: '" + users + "', filter: {_id: 'dora'}}]}");
+            assertThat(signup.statusCode()).as(signup.body()).isEqualTo(200);
+            assertThat(Document.parse(signup.body()).getList("results", Document.class)).extracting(r -> r.get("inserted"))
+                .containsExactly(1, 1, null);
+            assertThat(direct(audit)).extracting(d -> d.get("_id")).contains("signup-dora");
+
+            HttpResponse<String> duplicate = post(base, "acme", "{operations: [{op: 'insert', namespace: '" + users + "', documents: [{_id: 'eve'}]},"
+                + " {op: 'insert', namespace: '" + audit + "', documents: [{_id: 'signup-dora'}]}]}");
+            assertThat(duplicate.statusCode()).as(duplicate.body()).isGreaterThanOrEqualTo(400);
+            assertThat(direct(users)).as("the first insert of a transaction whose second failed").extracting(d -> d.get("_id")).doesNotContain("eve");
+
+            assertThat(post(base, "acme", "{}").body()).contains("operations: a non-empty array of documents is required");
+            assertThat(post(base, "acme", "{operations: [{op: 'upsert', namespace: 'a.b'}]}").body()).contains("operations[0].op: 'upsert' is not one of");
+            assertThat(post(base, "acme", "{operations: [{op: 'update', namespace: '" + users + "', filter: {_id: 'dora'}}]}").body())
+                .contains("operations[0].update: is required");
+
+            String deletion = Document.parse(post(base + "/begin", "acme", "").body()).getString("transactionId");
+            assertThat(post(base + "/" + deletion, "acme", "{operations: [{op: 'delete', namespace: '" + users + "', filter: {_id: 'dora'}}]}").statusCode())
+                .isEqualTo(200);
+            assertThat(post(base + "/" + deletion, "globex", "{operations: [{op: 'find', namespace: '" + users + "'}]}").statusCode())
+                .as("another tenant's transaction").isEqualTo(404);
+            assertThat(post(base + "/" + deletion + "/abort", "acme", "").statusCode()).isEqualTo(200);
+            assertThat(direct(users)).extracting(d -> d.get("_id")).contains("dora");
+
+            // Two interactive transactions on one document: the younger waits for the older, gives up with 409, and
+            // succeeds when run again after the older committed.
+            String older = Document.parse(post(base + "/begin", "acme", "").body()).getString("transactionId");
+            String younger = Document.parse(post(base + "/begin", "acme", "").body()).getString("transactionId");
+            String upgrade = "{operations: [{op: 'update', namespace: '" + users + "', filter: {_id: 'dora'}, update: {$inc: {seats: 1}}}]}";
+            assertThat(post(base + "/" + older, "acme", upgrade).statusCode()).isEqualTo(200);
+            HttpResponse<String> conflict = post(base + "/" + younger, "acme", upgrade);
+            assertThat(conflict.statusCode()).as(conflict.body()).isEqualTo(409);
+            assertThat(post(base + "/" + younger + "/commit", "acme", "").statusCode()).as("ended by its conflict").isEqualTo(404);
+            assertThat(post(base + "/" + older + "/commit", "acme", "").body()).contains("committed");
+            assertThat(post(base, "acme", upgrade).statusCode()).isEqualTo(200);
+            assertThat(router.find(ACME, users, FindRequest.of(new Document("_id", "dora"))).documents()).singleElement()
+                .satisfies(dora -> assertThat(dora.get("seats")).isEqualTo(2));
+            assertThat(intentsLeft()).isZero();
+        }
+    }
+
+    private static HttpResponse<String> post(String url, String tenant, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header(RouterHttpServer.TENANT_HEADER, tenant)
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static List<Document> direct(String namespace) {

@@ -19,8 +19,12 @@ public interface Transaction {
     /** The documents matching {@code filter}, each held by the transaction until it ends. */
     List<Document> find(String namespace, Document filter);
 
-    /** Inserts documents (each given an {@code _id} when it has none); a duplicate {@code _id} fails the statement. */
-    void insert(String namespace, List<Document> documents);
+    /**
+     * Inserts documents (each given an {@code _id} when it has none); a duplicate {@code _id} fails the statement.
+     *
+     * @return the documents' {@code _id}s, in order
+     */
+    List<Object> insert(String namespace, List<Document> documents);
 
     /**
      * Updates the first ({@code multi} false) or every document matching {@code filter}, with update operators or a

@@ -12,9 +12,21 @@ import io.shardline.router.api.RouterException;
 final class RequestBody {
 
     private final Document body;
+    /** What names this body's fields in errors: empty for a request's body, {@code operations[2].} for a part of it. */
+    private final String path;
 
     private RequestBody(Document body) {
+        this(body, "");
+    }
+
+    private RequestBody(Document body, String path) {
         this.body = body;
+        this.path = path;
+    }
+
+    /** The document in {@code field}'s array at {@code index}, read as a body of its own whose errors name it. */
+    RequestBody part(String field, int index, Document document) {
+        return new RequestBody(document, path + field + "[" + index + "].");
     }
 
     /** A body as received: it must be UTF-8 (a malformed byte is refused, not replaced by U+FFFD and stored). */
@@ -80,7 +92,7 @@ final class RequestBody {
             return null;
         }
         if (!(value instanceof Document document)) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be a document, was " + describe(value));
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": must be a document, was " + describe(value));
         }
         return document;
     }
@@ -88,7 +100,7 @@ final class RequestBody {
     Document requiredDocument(String field) {
         Document document = document(field);
         if (document == null) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": is required");
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": is required");
         }
         return document;
     }
@@ -99,7 +111,7 @@ final class RequestBody {
             return defaultValue;
         }
         if (!(value instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be an integer, was " + describe(value));
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": must be an integer, was " + describe(value));
         }
         return number.intValue();
     }
@@ -110,7 +122,7 @@ final class RequestBody {
             return defaultValue;
         }
         if (!(value instanceof Boolean bool)) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": must be true or false, was " + describe(value));
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": must be true or false, was " + describe(value));
         }
         return bool;
     }
@@ -123,7 +135,7 @@ final class RequestBody {
     String string(String field) {
         Object value = body.get(field);
         if (!(value instanceof String text) || text.isBlank()) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": a non-empty string is required");
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": a non-empty string is required");
         }
         return text;
     }
@@ -131,12 +143,12 @@ final class RequestBody {
     List<Document> documents(String field) {
         Object value = body.get(field);
         if (!(value instanceof List<?> items) || items.isEmpty()) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, field + ": a non-empty array of documents is required");
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + ": a non-empty array of documents is required");
         }
         List<Document> documents = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             if (!(items.get(i) instanceof Document document)) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, field + "[" + i + "]: must be a document");
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, path + field + "[" + i + "]: must be a document");
             }
             documents.add(document);
         }

@@ -77,6 +77,20 @@ public final class RouterHttpServer implements AutoCloseable {
         });
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4")
             .end(prometheus.scrape()));
+        // Before the namespace route, which would take /v1/transactions/<id>/commit for an operation of database "transactions".
+        List<io.vertx.ext.web.Route> transactionRoutes = List.of(routes.post("/v1/transactions"), routes.post("/v1/transactions/begin"),
+            routes.post("/v1/transactions/:txn"), routes.postWithRegex("/v1/transactions/(?<txn>[^/]+)/(?<action>commit|abort)"));
+        for (io.vertx.ext.web.Route route : transactionRoutes) {
+            route.handler(BodyHandler.create().setBodyLimit(maxBodyBytes)).blockingHandler(ctx -> {
+                long start = System.nanoTime();
+                String operation = transaction(router, ctx);
+                String status = Integer.toString(ctx.response().getStatusCode());
+                timers.computeIfAbsent(operation + "|" + status, key -> io.micrometer.core.instrument.Timer.builder("shardline.http.requests")
+                        .description("requests the router's HTTP API served, by operation and status").tag("operation", operation)
+                        .tag("status", status).register(prometheus))
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            }, false);
+        }
         routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes))
             .blockingHandler(ctx -> {
                 long start = System.nanoTime();
@@ -129,6 +143,38 @@ public final class RouterHttpServer implements AutoCloseable {
             ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
                 .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
         }
+    }
+
+    /** Serves a transaction request ({@link TransactionRequests}); answers the operation it names, for the request meter. */
+    static String transaction(ShardRouter router, RoutingContext ctx) {
+        String txn = ctx.pathParam("txn");
+        String action = ctx.pathParam("action");
+        String operation = txn == null ? (ctx.request().path().endsWith("/begin") ? "begin" : "transaction")
+            : action == null ? "statements" : action;
+        try {
+            String tenant = ctx.request().getHeader(TENANT_HEADER);
+            if (tenant == null || tenant.isBlank()) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, TENANT_HEADER + ": header is required");
+            }
+            RequestBody body = RequestBody.parse(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+            Scope scope = writer(tenant, body);
+            Document answer = switch (operation) {
+                case "transaction" -> TransactionRequests.oneShot(router, scope, body);
+                case "begin" -> TransactionRequests.begin(router, scope);
+                case "statements" -> TransactionRequests.statements(router, scope, txn, body);
+                case "commit" -> TransactionRequests.commit(router, scope, txn);
+                case "abort" -> TransactionRequests.abort(router, scope, txn);
+                default -> throw new IllegalStateException("no transaction operation " + operation);
+            };
+            ctx.response().putHeader("Content-Type", "application/json").end(answer.toJson(JSON));
+        } catch (RouterException e) {
+            fail(ctx, e.kind(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("request {} failed", ctx.request().path(), e);
+            ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+                .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
+        }
+        return operation;
     }
 
     private static Document found(FindResult result) {

@@ -96,14 +96,16 @@ final class OpenTransaction implements Transaction {
     }
 
     @Override
-    public synchronized void insert(String namespace, List<Document> documents) {
-        statement(() -> {
+    public synchronized List<Object> insert(String namespace, List<Document> documents) {
+        return statement(() -> {
             announce(namespace);
+            List<Object> ids = new ArrayList<>(documents.size());
             for (int i = 0; i < documents.size(); i++) {
                 Document document = owner.access().scopedDocument(scope, "documents[" + i + "]", documents.get(i));
                 insertOne(namespace, document);
+                ids.add(document.get("_id"));
             }
-            return null;
+            return ids;
         });
     }
 

@@ -158,9 +158,10 @@ public final class Transactions implements AutoCloseable {
         return transaction;
     }
 
-    /** The open transaction of that id of this router, or {@code null}. */
-    public Transaction get(String txnId) {
-        return open.get(txnId);
+    /** The open transaction of that id this router coordinates for {@code scope}'s tenant, or {@code null}. */
+    public Transaction get(String txnId, Scope scope) {
+        OpenTransaction transaction = txnId == null ? null : open.get(txnId);
+        return transaction == null || !java.util.Objects.equals(transaction.scope().tenant(), scope.tenant()) ? null : transaction;
     }
 
     /** Commits: the decision on the log, then every intent resolved. Fails with TRANSACTION_CONFLICT if another router aborted it first. */
@@ -380,7 +381,13 @@ public final class Transactions implements AutoCloseable {
     }
 
     private void heartbeats() {
+        long now = System.currentTimeMillis();
         for (OpenTransaction transaction : open.values()) {
+            if (now - transaction.startedAt() > settings.lifetime().toMillis()) {
+                // Abandoned by its client (an interactive transaction nobody commits): aborted, its intents released.
+                resolvers.execute(() -> abort(transaction, "open for longer than the transaction lifetime " + settings.lifetime()));
+                continue;
+            }
             if (!transaction.ended() && !transaction.namespaces().isEmpty()) {
                 try {
                     log.active(record(transaction, TxnState.ACTIVE, null));
