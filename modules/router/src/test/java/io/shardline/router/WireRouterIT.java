@@ -419,14 +419,56 @@ class WireRouterIT {
     }
 
     @Test
-    void shouldRefuseTransactionsNamingThem() {
+    void shouldRunDriverTransactionsThatCommitAbortAndRetryOnTransientErrors() throws Exception {
+        users().insertOne(new Document("_id", "tx-seat").append("tenantId", "t0").append("seats", 0));
         try (com.mongodb.client.ClientSession session = client.startSession()) {
-            session.startTransaction();
-            assertThatThrownBy(() -> users().insertOne(session, new Document("_id", "tx1").append("tenantId", "t0")))
-                .isInstanceOfSatisfying(com.mongodb.MongoException.class, e -> assertThat(e.getMessage()).contains("transactions"));
-            session.abortTransaction();
+            session.withTransaction(() -> {
+                users().insertOne(session, new Document("_id", "tx1").append("tenantId", "t0"));
+                users().updateOne(session, Filters.eq("_id", "tx-seat"), new Document("$inc", new Document("seats", 1)));
+                assertThat(users().find(session, Filters.eq("_id", "tx1")).first()).as("its own insert").isNotNull();
+                assertThat(users().countDocuments(Filters.eq("_id", "tx1"))).as("outside it, before the commit").isZero();
+                return null;
+            });
         }
-        assertThat(users().countDocuments(Filters.eq("_id", "tx1"))).isZero();
+        assertThat(users().countDocuments(Filters.eq("_id", "tx1"))).isEqualTo(1);
+
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            assertThatThrownBy(() -> session.withTransaction(() -> {
+                users().insertOne(session, new Document("_id", "tx2").append("tenantId", "t0"));
+                throw new IllegalStateException("changed its mind");
+            })).hasMessageContaining("changed its mind");
+        }
+        assertThat(users().countDocuments(Filters.eq("_id", "tx2"))).as("aborted").isZero();
+
+        // An older transaction holds the document; the younger one's statement fails with TransientTransactionError and
+        // the driver's withTransaction runs it again until it gets through, after the older one commits.
+        try (com.mongodb.client.ClientSession older = client.startSession(); com.mongodb.client.ClientSession younger = client.startSession()) {
+            older.startTransaction();
+            users().updateOne(older, Filters.eq("_id", "tx-seat"), new Document("$inc", new Document("seats", 10)));
+            java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<Void> retried = java.util.concurrent.CompletableFuture.runAsync(() -> younger.withTransaction(() -> {
+                attempts.incrementAndGet();
+                users().updateOne(younger, Filters.eq("_id", "tx-seat"), new Document("$inc", new Document("seats", 100)));
+                return null;
+            }));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (attempts.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            older.commitTransaction();
+            retried.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(attempts.get()).as("run again after TransientTransactionError").isGreaterThanOrEqualTo(2);
+        }
+        assertThat(users().find(Filters.eq("_id", "tx-seat")).first().getInteger("seats")).isEqualTo(111);
+
+        Document statement = new Document("find", users().getNamespace().getCollectionName()).append("lsid", new Document("id", new org.bson.types.Binary((byte) 4, new byte[16])))
+            .append("txnNumber", 7L).append("autocommit", false);
+        assertThatThrownBy(() -> client.getDatabase(users().getNamespace().getDatabaseName()).runCommand(statement))
+            .isInstanceOfSatisfying(com.mongodb.MongoCommandException.class, e -> {
+                assertThat(e.getErrorCode()).isEqualTo(251);
+                assertThat(e.getErrorLabels()).contains("TransientTransactionError");
+            });
+        users().deleteMany(Filters.in("_id", List.of("tx1", "tx-seat")));
     }
 
     /** An OP_MSG carrying {@code command} as its body. */

@@ -12,6 +12,12 @@ public final class WireCommandException extends RuntimeException {
         this.error = WireError.of(code, message);
     }
 
+    /** A refusal with an error of its own making (labels included). */
+    public WireCommandException(WireError error) {
+        super(error.message());
+        this.error = error;
+    }
+
     public WireError error() {
         return error;
     }

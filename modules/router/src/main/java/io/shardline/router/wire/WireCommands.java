@@ -38,6 +38,7 @@ final class WireCommands {
     private final WireCursors cursors;
     private final WireServerStats stats;
     private final RetryableWrites retryable;
+    private final WireTransactions transactions;
     private final WireUsers users;
     private final WireAuthentication authentication;
     private final Map<String, BiFunction<WireSession, WireMessage, Document>> commands = new java.util.HashMap<>();
@@ -53,6 +54,7 @@ final class WireCommands {
         this.cursors = cursors;
         this.stats = stats;
         this.retryable = retryable;
+        this.transactions = new WireTransactions(router);
         this.users = users;
         this.authentication = new WireAuthentication(users);
         commands.put("saslStart", authentication::saslStart);
@@ -121,16 +123,17 @@ final class WireCommands {
 
     Document run(WireSession session, WireMessage message) {
         String name = message.commandName();
+        Document body = message.command();
+        if (WireTransactions.inTransaction(name, body)) {
+            authorize(session, name);
+            Document key = body.get("lsid") instanceof Document lsid ? (session.user() == null ? lsid : new Document(lsid).append("user", session.user())) : null;
+            return transactions.run(session, message, key);
+        }
         BiFunction<WireSession, WireMessage, Document> command = commands.get(name);
         if (command == null) {
             throw new WireCommandException(WireError.COMMAND_NOT_FOUND, "no such command: '" + name + "'");
         }
         authorize(session, name);
-        Document body = message.command();
-        if (body.containsKey("autocommit") || body.containsKey("startTransaction")) {
-            throw new WireCommandException(WireError.COMMAND_NOT_SUPPORTED, name + ": transactions (startTransaction, autocommit: false)"
-                + " are not supported by the router; each write runs on its own");
-        }
         if (isWrite(name) && body.get("lsid") instanceof Document lsid && body.containsKey("txnNumber")) {
             long txnNumber = new CommandFields(name, body).integer("txnNumber", 0);
             Document key = session.user() == null ? lsid : new Document(lsid).append("user", session.user());
@@ -141,8 +144,9 @@ final class WireCommands {
 
     private Document endSessions(WireSession session, WireMessage message) {
         List<Document> ended = new CommandFields("endSessions", message.command()).documents("endSessions");
-        retryable.end(session.user() == null ? ended
-            : ended.stream().map(lsid -> new Document(lsid).append("user", session.user())).toList());
+        List<Document> keys = session.user() == null ? ended : ended.stream().map(lsid -> new Document(lsid).append("user", session.user())).toList();
+        retryable.end(keys);
+        transactions.endSessions(keys);
         return ok();
     }
 

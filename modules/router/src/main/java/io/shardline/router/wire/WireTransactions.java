@@ -1,0 +1,192 @@
+package io.shardline.router.wire;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.bson.Document;
+
+import io.shardline.router.ShardRouter;
+import io.shardline.router.api.Transaction;
+import io.shardline.router.internal.DocumentOrder;
+
+/**
+ * Driver sessions' transactions, as mongos takes them: a statement with {@code lsid}, {@code txnNumber} and
+ * {@code autocommit: false} runs in the session's transaction of that number, the first one (with
+ * {@code startTransaction: true}) opening it; {@code commitTransaction} and {@code abortTransaction} end it. A commit
+ * sent again for the same number answers as the first did, as drivers expect when they retry one. A statement of a
+ * transaction that is not open (aborted by a conflict, or never started) fails with {@code NoSuchTransaction} and
+ * the {@code TransientTransactionError} label, so that {@code session.withTransaction} runs the whole transaction again.
+ * Inside a transaction: {@code find} (filter, sort, skip, limit), {@code insert}, {@code update} (operators or a
+ * replacement, without upsert) and {@code delete}.
+ */
+final class WireTransactions {
+
+    static final int NO_SUCH_TRANSACTION = 251;
+    static final int OPERATION_NOT_SUPPORTED_IN_TRANSACTION = 263;
+    static final Set<String> STATEMENTS = Set.of("find", "insert", "update", "delete");
+
+    private enum State { OPEN, COMMITTED, ABORTED }
+
+    /** A session's latest transaction. */
+    private static final class Session {
+        final long txnNumber;
+        final Transaction transaction;
+        State state = State.OPEN;
+
+        Session(long txnNumber, Transaction transaction) {
+            this.txnNumber = txnNumber;
+            this.transaction = transaction;
+        }
+    }
+
+    private final ShardRouter router;
+    private final Map<Document, Session> sessions = new ConcurrentHashMap<>();
+
+    WireTransactions(ShardRouter router) {
+        this.router = router;
+    }
+
+    /** Whether a command belongs to a transaction: it says {@code autocommit}, or ends one. */
+    static boolean inTransaction(String name, Document body) {
+        return body.containsKey("autocommit") || body.containsKey("startTransaction")
+            || name.equals("commitTransaction") || name.equals("abortTransaction");
+    }
+
+    Document run(WireSession session, WireMessage message, Document key) {
+        String name = message.commandName();
+        Document body = message.command();
+        CommandFields fields = new CommandFields(name, body);
+        if (key == null || !body.containsKey("txnNumber")) {
+            throw new WireCommandException(WireError.INVALID_OPTIONS, name + ": a transaction's statements need lsid and txnNumber");
+        }
+        if (!Boolean.FALSE.equals(body.get("autocommit"))) {
+            throw new WireCommandException(WireError.INVALID_OPTIONS, name + ".autocommit: must be false in a transaction, was " + body.get("autocommit"));
+        }
+        long txnNumber = fields.integer("txnNumber", 0);
+        if (name.equals("commitTransaction") || name.equals("abortTransaction")) {
+            return end(key, txnNumber, name.equals("commitTransaction"));
+        }
+        if (!STATEMENTS.contains(name)) {
+            throw new WireCommandException(OPERATION_NOT_SUPPORTED_IN_TRANSACTION, name + ": not supported in a transaction by the router; "
+                + "transactions run " + STATEMENTS);
+        }
+        Session current = sessions.get(key);
+        if (fields.bool("startTransaction", false)) {
+            if (current != null && current.txnNumber >= txnNumber) {
+                throw new WireCommandException(WireError.INVALID_OPTIONS, "txnNumber " + txnNumber + " is not above the session's latest, "
+                    + current.txnNumber);
+            }
+            if (current != null && current.state == State.OPEN) {
+                router.abort(current.transaction);
+            }
+            current = new Session(txnNumber, router.begin(WireWriteConcern.scope(session, body)));
+            sessions.put(key, current);
+        } else if (current == null || current.txnNumber != txnNumber || current.state != State.OPEN) {
+            throw noSuchTransaction(txnNumber, current);
+        }
+        try {
+            return statement(current.transaction, message, fields);
+        } catch (RuntimeException e) {
+            current.state = State.ABORTED; // a failed statement aborts the transaction, as in MongoDB
+            throw e;
+        }
+    }
+
+    private Document end(Document key, long txnNumber, boolean commit) {
+        Session current = sessions.get(key);
+        if (current == null || current.txnNumber != txnNumber) {
+            throw noSuchTransaction(txnNumber, current);
+        }
+        synchronized (current) {
+            if (current.state == State.OPEN) {
+                try {
+                    if (commit) {
+                        router.commit(current.transaction);
+                        current.state = State.COMMITTED;
+                    } else {
+                        router.abort(current.transaction);
+                        current.state = State.ABORTED;
+                    }
+                } catch (RuntimeException e) {
+                    current.state = State.ABORTED;
+                    throw e;
+                }
+            } else if (commit && current.state == State.ABORTED) {
+                throw noSuchTransaction(txnNumber, current);
+            } else if (!commit && current.state == State.COMMITTED) {
+                throw new WireCommandException(WireError.ILLEGAL_OPERATION, "abortTransaction: transaction " + txnNumber + " has been committed");
+            }
+        }
+        return new Document("ok", 1.0);
+    }
+
+    /** Forgets the transactions of sessions the driver ended, aborting any still open. */
+    void endSessions(List<Document> keys) {
+        for (Document key : keys) {
+            Session ended = sessions.remove(key);
+            if (ended != null && ended.state == State.OPEN) {
+                router.abort(ended.transaction);
+            }
+        }
+    }
+
+    private Document statement(Transaction tx, WireMessage message, CommandFields fields) {
+        String name = message.commandName();
+        String namespace = message.database() + "." + fields.string(name);
+        return switch (name) {
+            case "find" -> {
+                fields.refuse("projection", "projections are not supported in a transaction by the router");
+                List<Document> found = new ArrayList<>(tx.find(namespace, fields.document("filter", new Document())));
+                Document sort = fields.document("sort", new Document());
+                if (!sort.isEmpty()) {
+                    found.sort(new DocumentOrder(sort));
+                }
+                int skip = fields.nonNegativeInt("skip", 0);
+                long limit = Math.abs(fields.integer("limit", 0));
+                List<Document> page = found.stream().skip(skip).limit(limit == 0 ? Long.MAX_VALUE : limit).toList();
+                yield new Document("cursor", new Document("firstBatch", page).append("id", 0L).append("ns", namespace)).append("ok", 1.0);
+            }
+            case "insert" -> {
+                List<Document> documents = fields.documents("documents");
+                tx.insert(namespace, documents);
+                yield new Document("n", documents.size()).append("ok", 1.0);
+            }
+            case "update" -> {
+                long n = 0;
+                List<Document> updates = fields.documents("updates");
+                for (int i = 0; i < updates.size(); i++) {
+                    CommandFields statement = new CommandFields("update.updates." + i, updates.get(i));
+                    if (statement.bool("upsert", false)) {
+                        throw new WireCommandException(OPERATION_NOT_SUPPORTED_IN_TRANSACTION, "update.updates." + i
+                            + ".upsert: upserts are not supported in a transaction by the router");
+                    }
+                    Document u = statement.document("u");
+                    if (u == null) {
+                        throw new WireCommandException(WireError.FAILED_TO_PARSE, "update.updates." + i + ".u: an update document is required");
+                    }
+                    n += tx.update(namespace, statement.document("q", new Document()), u, statement.bool("multi", false));
+                }
+                yield new Document("n", n).append("nModified", n).append("ok", 1.0);
+            }
+            default -> {
+                long n = 0;
+                List<Document> deletes = fields.documents("deletes");
+                for (int i = 0; i < deletes.size(); i++) {
+                    CommandFields statement = new CommandFields("delete.deletes." + i, deletes.get(i));
+                    n += tx.delete(namespace, statement.document("q", new Document()), statement.integer("limit", 0) == 0);
+                }
+                yield new Document("n", n).append("ok", 1.0);
+            }
+        };
+    }
+
+    private static RuntimeException noSuchTransaction(long txnNumber, Session current) {
+        String why = current == null ? "the session has no transaction" : current.txnNumber != txnNumber
+            ? "the session's transaction is number " + current.txnNumber : "it was " + current.state.name().toLowerCase(java.util.Locale.ROOT);
+        return new WireCommandException(new WireError(NO_SUCH_TRANSACTION, "NoSuchTransaction",
+            "transaction " + txnNumber + " is not open: " + why, List.of(WireError.TRANSIENT_TRANSACTION_ERROR)));
+    }
+}
