@@ -142,8 +142,8 @@ public final class NetworkNamespace implements AutoCloseable {
         }
     }
 
-    /** For {@link ShardProcess}: the command line of this JVM's java with this JVM's class path. */
-    static List<String> javaCommand(String mainClass, String... args) {
+    /** The command line of this JVM's java with this JVM's class path running {@code mainClass} (a child JVM of a test). */
+    public static List<String> javaCommand(String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
         command.add("-Xmx256m");
