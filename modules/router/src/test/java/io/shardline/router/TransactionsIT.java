@@ -355,6 +355,28 @@ class TransactionsIT {
             .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    @Test
+    void shouldAbortATransactionWhoseQueryGainedADocumentBeforeItCommitted() {
+        String doctors = database + ".doctors";
+        Transaction reading = router.begin(ACME);
+        assertThat(reading.find(doctors, new Document("ward", "w-phantom"))).isEmpty();
+        reading.insert(doctors, List.of(new Document("_id", "rota-w-phantom").append("ward", "rota").append("staffed", 0)));
+        router.insert(ACME, doctors, List.of(new Document("_id", "phantom-1").append("ward", "w-phantom")));
+        assertThatThrownBy(() -> router.commit(reading)).isInstanceOfSatisfying(RouterException.class, e -> {
+            assertThat(e.kind()).isEqualTo(RouterException.Kind.TRANSACTION_CONFLICT);
+            assertThat(e.getMessage()).contains("phantom-1").contains("a phantom");
+        });
+        assertThat(router.find(ACME, doctors, FindRequest.of(new Document("_id", "rota-w-phantom"))).documents()).as("nothing of it").isEmpty();
+
+        long staffed = router.inTransaction(ACME, tx -> {
+            long seen = tx.find(doctors, new Document("ward", "w-phantom")).size();
+            tx.insert(doctors, List.of(new Document("_id", "rota-w-phantom").append("ward", "rota").append("staffed", seen)));
+            return seen;
+        });
+        assertThat(staffed).isEqualTo(1);
+        assertThat(intentsLeft()).isZero();
+    }
+
     private static List<Document> direct(String namespace) {
         String[] parts = namespace.split("\\.", 2);
         List<Document> all = new ArrayList<>();

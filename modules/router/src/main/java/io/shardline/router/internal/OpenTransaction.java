@@ -34,6 +34,9 @@ import io.shardline.router.api.Transaction;
  */
 final class OpenTransaction implements Transaction {
 
+    private record Predicate(String namespace, Document scoped) {
+    }
+
     private static final String SCRATCH_DATABASE = "shardline";
 
     private final Transactions owner;
@@ -45,6 +48,8 @@ final class OpenTransaction implements Transaction {
     private final Map<String, Map<Object, Document>> held = new LinkedHashMap<>();
     private final Set<String> namespaces = new LinkedHashSet<>();
     private final Set<String> scratchShards = new LinkedHashSet<>();
+    /** Every filter a statement read documents by, beyond a single _id it holds: checked for phantoms at the commit. */
+    private final Set<Predicate> predicates = new LinkedHashSet<>();
     private volatile boolean ended;
     private boolean sealed;
 
@@ -179,6 +184,7 @@ final class OpenTransaction implements Transaction {
                 return byId;
             }
         }
+        predicates.add(new Predicate(namespace, scoped));
         long deadline = System.currentTimeMillis() + owner.settings().lockTimeout().toMillis();
         while (true) {
             NamespaceView view = views.view();
@@ -408,6 +414,23 @@ final class OpenTransaction implements Transaction {
     private MongoCollection<Document> scratch(String shard) {
         scratchShards.add(shard);
         return owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id);
+    }
+
+    /**
+     * Fails with TRANSACTION_CONFLICT if a document matching a filter the transaction read by has appeared since (a
+     * phantom: inserted, or changed to match, by someone else): every document that matched then is held by this
+     * transaction, so any matching document no transaction holds is one it did not see. Run before the decision, it
+     * makes the transaction serializable for what its queries read, not only for the documents they returned.
+     */
+    synchronized void validatePredicates() {
+        for (Predicate predicate : predicates) {
+            Document unheld = new Document("$and", List.of(predicate.scoped(), new Document(TxnIntents.FIELD, new Document("$exists", false))));
+            List<Document> phantoms = owner.reads().stored(views(predicate.namespace()).view(), unheld);
+            if (!phantoms.isEmpty()) {
+                throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + id + ": " + predicate.namespace() + " "
+                    + phantoms.get(0).get("_id") + " matches a filter the transaction read by, and appeared after it read (a phantom)");
+            }
+        }
     }
 
     /** Every document held, as last written by this transaction, by namespace. */

@@ -181,6 +181,12 @@ public final class Transactions implements AutoCloseable {
             throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
                 + " was open for longer than its lifetime " + settings.lifetime() + " and is aborted");
         }
+        try {
+            transaction.validatePredicates();
+        } catch (RouterException phantom) {
+            abort(transaction, phantom.getMessage());
+            throw phantom;
+        }
         TxnState decision;
         try {
             decision = log.decide(record(transaction, TxnState.COMMITTED, null));
