@@ -116,7 +116,7 @@ public final class ShardRouter implements AutoCloseable {
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
             config.shardTimeout().toMillis(), availability, standbyAcks);
-        this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), deadLetters, config.shardTimeout());
+        this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), config.catalog().events(), deadLetters, config.shardTimeout());
         this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, config.transactions(), config.routerId(), registry);
     }
 

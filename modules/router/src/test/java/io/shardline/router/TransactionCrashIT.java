@@ -23,6 +23,9 @@ import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.router.api.FindRequest;
 import io.shardline.router.api.Scope;
+import io.shardline.controlplane.TopicTail;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.testing.NetworkNamespace;
 import io.shardline.testing.ShardlineCluster;
@@ -115,6 +118,12 @@ class TransactionCrashIT {
             assertThat(entry).as("the audit entry on the other shard").isNull();
         }
         assertThat(survivor.find(ACME, audit, FindRequest.of(new Document("_id", auditId))).documents()).hasSize(committed ? 1 : 0);
+        try (TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), true, fixture.catalog.controlDlq().name(), "test")) {
+            assertThat(TransactionsIT.recoveries(events, txnId)).extracting(TopicTail.Appended::value)
+                .filteredOn(event -> event.getType() == ShardEventType.TRANSACTION_RECOVERED && event.getReason().contains(txnId))
+                .as("the recovery's event").singleElement()
+                .satisfies(event -> assertThat(event.getReason()).contains(committed ? "committed" : "aborted"));
+        }
     }
 
     private static String awaitStep(Process coordinator, Path log, String step) throws Exception {

@@ -13,10 +13,12 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.bson.Document;
@@ -29,6 +31,8 @@ import com.mongodb.client.MongoClients;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.shardline.controlplane.TopicTail;
 import io.shardline.core.routing.InitialChunks;
 import io.shardline.embedded.EmbeddedCluster;
 import io.shardline.router.api.FindRequest;
@@ -36,6 +40,8 @@ import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
 import io.shardline.router.http.RouterHttpServer;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.ShardKeyStrategyType;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.testing.ShardlineCluster;
@@ -54,6 +60,7 @@ class TransactionsIT {
     private static final int ACCOUNTS = 30;
     private static final long OPENING = 1_000;
 
+    private static EmbeddedCluster cluster;
     private static EmbeddedShard s3;
     private static RouterFixture fixture;
     private static PrometheusMeterRegistry meters;
@@ -63,6 +70,7 @@ class TransactionsIT {
 
     @BeforeAll
     static void start(EmbeddedCluster cluster, TestNames names) throws Exception {
+        TransactionsIT.cluster = cluster;
         fixture = new RouterFixture(cluster, names);
         s3 = fixture.registerThreeShards(names);
         database = names.database();
@@ -348,6 +356,72 @@ class TransactionsIT {
                 .satisfies(dora -> assertThat(dora.get("seats")).isEqualTo(2));
             assertThat(intentsLeft()).isZero();
         }
+    }
+
+    @Test
+    void shouldWaitRecoverAndEndAbandonedTransactionsAsTheSettingsSay() throws Exception {
+        String users = database + ".users";
+        router.insert(ACME, users, List.of(new Document("_id", "settings-1").append("n", 0)));
+        RouterConfig.TransactionSettings settings = new RouterConfig.TransactionSettings(Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(2));
+        try (ShardRouter patient = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), fixture.catalog).withTransactions(settings),
+                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Duration.ofSeconds(60))) {
+            // A lock timeout of 5 s: the younger transaction waits for the older one instead of failing after 50 ms.
+            Transaction older = patient.begin(ACME);
+            older.update(users, new Document("_id", "settings-1"), new Document("$inc", new Document("n", 1)), false);
+            Transaction younger = patient.begin(ACME);
+            CompletableFuture<Long> waiting = CompletableFuture.supplyAsync(
+                () -> younger.update(users, new Document("_id", "settings-1"), new Document("$inc", new Document("n", 10)), false));
+            Thread.sleep(300);
+            assertThat(waiting).as("waiting for the older transaction").isNotDone();
+            patient.commit(older);
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+            patient.commit(younger);
+            assertThat(router.find(ACME, users, FindRequest.of(new Document("_id", "settings-1"))).documents().get(0).get("n")).isEqualTo(11);
+
+            // A timeout of 300 ms: this router, not the one with the default 3 s, finishes a transaction whose coordinator went away.
+            String quitterTxn;
+            try (ShardRouter quitter = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), fixture.catalog), new SimpleMeterRegistry(),
+                     Duration.ofSeconds(60))) {
+                Transaction left = quitter.begin(ACME);
+                left.insert(users, List.of(new Document("_id", "settings-left")));
+                quitterTxn = left.id();
+            }
+            awaitGone(users, "settings-left");
+            try (TopicTail<ShardEvent> events = new TopicTail<>(cluster.bootstrapServers(), fixture.catalog.events(), true, fixture.catalog.controlDlq().name(), "test")) {
+                assertThat(recoveries(events, quitterTxn)).extracting(TopicTail.Appended::value)
+                    .filteredOn(event -> event.getType() == ShardEventType.TRANSACTION_RECOVERED && event.getReason().contains(quitterTxn))
+                    .singleElement().satisfies(event -> assertThat(event.getSource()).isEqualTo("router:" + patient.routerId()));
+            }
+
+            // A lifetime of 2 s: a transaction its client abandoned is aborted and its intents released.
+            Transaction abandoned = patient.begin(ACME);
+            abandoned.insert(users, List.of(new Document("_id", "settings-abandoned")));
+            awaitGone(users, "settings-abandoned");
+            assertThatThrownBy(() -> patient.commit(abandoned)).hasMessageContaining("has ended");
+            assertThat(patient.meterRegistry().get("shard.transactions").tag("outcome", "aborted").counter().count()).isPositive();
+        }
+    }
+
+    /** The events read once the recovery's event of {@code txnId} is among them (it follows the resolution), or after 10 s. */
+    static List<TopicTail.Appended<ShardEvent>> recoveries(TopicTail<ShardEvent> events, String txnId) throws InterruptedException {
+        List<TopicTail.Appended<ShardEvent>> read = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        do {
+            read.addAll(events.readToEnd());
+            if (read.stream().anyMatch(e -> e.value().getType() == ShardEventType.TRANSACTION_RECOVERED && e.value().getReason().contains(txnId))) {
+                return read;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return read;
+    }
+
+    private static void awaitGone(String namespace, String id) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (direct(namespace).stream().anyMatch(d -> id.equals(d.get("_id"))) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(direct(namespace)).extracting(d -> d.get("_id")).doesNotContain(id);
     }
 
     private static HttpResponse<String> post(String url, String tenant, String body) throws Exception {

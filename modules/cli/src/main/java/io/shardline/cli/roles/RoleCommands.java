@@ -114,6 +114,21 @@ public final class RoleCommands {
                 + "standby to have it before it fails as unconfirmed: HTTP 504, wire WriteConcernFailed (default: ${DEFAULT-VALUE}).")
         Duration standbyAckTimeout;
 
+        @Option(names = "--txn-lock-timeout", defaultValue = "50ms", converter = DurationConverter.class,
+            description = "How long a transaction's statement waits for a document an older transaction holds before the transaction "
+                + "fails with a conflict (TransientTransactionError, HTTP 409); a younger holder is aborted at once (default: ${DEFAULT-VALUE}).")
+        Duration txnLockTimeout;
+
+        @Option(names = "--txn-timeout", defaultValue = "3s", converter = DurationConverter.class,
+            description = "A transaction whose coordinator wrote nothing to the coordinator log for this long is aborted by any router, and "
+                + "a decided one not resolved after it is finished; its coordinator writes a heartbeat every third of it "
+                + "(default: ${DEFAULT-VALUE}).")
+        Duration txnTimeout;
+
+        @Option(names = "--txn-lifetime", defaultValue = "60s", converter = DurationConverter.class,
+            description = "The longest a transaction may stay open before its coordinator aborts it (default: ${DEFAULT-VALUE}).")
+        Duration txnLifetime;
+
         @Option(names = "--routing-store", description = "Keep a local copy of the routing in this directory and start from it, reading "
             + "only the routing records published since; a copy of another topic, or older than half the routing topic's "
             + "delete.retention.ms, is ignored (default: off, the whole routing topic is read on every start).")
@@ -171,9 +186,15 @@ public final class RoleCommands {
             if (standbyAckTimeout.toMillis() < 1) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--standby-ack-timeout: must be at least 1ms, was " + standbyAckTimeout);
             }
+            RouterConfig.TransactionSettings transactions;
+            try {
+                transactions = new RouterConfig.TransactionSettings(txnLockTimeout, txnTimeout, txnLifetime);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--txn-lock-timeout, --txn-timeout, --txn-lifetime: " + e.getMessage());
+            }
             return RouterConfig.defaults(client.bootstrap(), catalog).withFenceBudget(fenceBudget).withShardPoolSize(shardPoolSize)
                 .withShardPoolWait(shardPoolWait).withShardPoolIdle(shardPoolIdle).withRoutingStore(routingStore)
-                .withStandbyAckTimeout(standbyAckTimeout);
+                .withStandbyAckTimeout(standbyAckTimeout).withTransactions(transactions);
         }
 
         /** The wire protocol's settings the options give, {@code null} without {@code --mongo-port}. */

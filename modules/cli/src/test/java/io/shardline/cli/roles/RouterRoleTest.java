@@ -79,6 +79,17 @@ class RouterRoleTest {
     }
 
     @Test
+    void shouldRunTransactionsWithTheSettingsOfItsOptions() {
+        assertThat(parse().config(CATALOG).transactions()).isEqualTo(RouterConfig.TransactionSettings.defaults());
+        assertThat(parse("--txn-lock-timeout", "2s", "--txn-timeout", "500ms", "--txn-lifetime", "10s").config(CATALOG).transactions())
+            .isEqualTo(new RouterConfig.TransactionSettings(Duration.ofSeconds(2), Duration.ofMillis(500), Duration.ofSeconds(10)));
+        assertThatThrownBy(() -> parse("--txn-timeout", "10ms").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--txn-timeout").hasMessageContaining("at least 30 ms");
+        assertThatThrownBy(() -> parse("--txn-timeout", "5s", "--txn-lifetime", "1s").config(CATALOG))
+            .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("lifetime must be at least the timeout");
+    }
+
+    @Test
     void shouldServeNoWireProtocolWithoutAMongoPort() {
         assertThat(parse().wire()).isNull();
     }

@@ -25,6 +25,8 @@ import io.shardline.router.RouterConfig;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
+import io.shardline.schemas.avro.ShardEvent;
+import io.shardline.schemas.avro.ShardEventType;
 import io.shardline.schemas.avro.TxnRecord;
 import io.shardline.schemas.avro.TxnState;
 
@@ -189,7 +191,8 @@ public final class Transactions implements AutoCloseable {
         }
         TxnState decision;
         try {
-            decision = log.decide(record(transaction, TxnState.COMMITTED, null));
+            TxnLog.Decision decided = log.decide(record(transaction, TxnState.COMMITTED, null));
+            decision = decided == null ? null : decided.state();
         } catch (RouterException e) {
             // Not known to be decided: the transaction stays open for its timeout, then any router aborts it.
             forget(transaction);
@@ -224,7 +227,8 @@ public final class Transactions implements AutoCloseable {
         }
         TxnState decision;
         try {
-            decision = log.decide(record(transaction, TxnState.ABORTED, cause));
+            TxnLog.Decision decided = log.decide(record(transaction, TxnState.ABORTED, cause));
+            decision = decided == null ? null : decided.state();
         } catch (RouterException e) {
             forget(transaction);
             LOG.warn("transaction {}: could not write its abort ({}); any router aborts it after the timeout", transaction.id(), e.getMessage());
@@ -312,9 +316,13 @@ public final class Transactions implements AutoCloseable {
         if (older && entry != null) {
             TxnRecord wound = TxnRecord.newBuilder(entry.latest()).setState(TxnState.ABORTED).setRouterId(routerId)
                 .setTimestamp(Instant.now()).setCause("wounded by the older transaction " + transaction.id()).build();
-            TxnState decision = log.decide(wound);
+            TxnLog.Decision decision = log.decide(wound);
             if (decision != null) {
-                TxnIntents.resolveDecided(writes, reads, views, stored, other, decision);
+                if (decision.ours()) {
+                    event(ShardEventType.TRANSACTION_ABORTED, entry.latest(), "transaction " + other + " of router " + entry.latest().getRouterId()
+                        + " " + wound.getCause());
+                }
+                TxnIntents.resolveDecided(writes, reads, views, stored, other, decision.state());
             }
             return;
         }
@@ -391,7 +399,13 @@ public final class Transactions implements AutoCloseable {
         for (OpenTransaction transaction : open.values()) {
             if (now - transaction.startedAt() > settings.lifetime().toMillis()) {
                 // Abandoned by its client (an interactive transaction nobody commits): aborted, its intents released.
-                resolvers.execute(() -> abort(transaction, "open for longer than the transaction lifetime " + settings.lifetime()));
+                open.remove(transaction.id());
+                resolvers.execute(() -> {
+                    String cause = "open for longer than the transaction lifetime " + settings.lifetime();
+                    abort(transaction, cause);
+                    event(ShardEventType.TRANSACTION_ABORTED, record(transaction, TxnState.ABORTED, cause), "transaction " + transaction.id()
+                        + " of router " + routerId + " " + cause);
+                });
                 continue;
             }
             if (!transaction.ended() && !transaction.namespaces().isEmpty()) {
@@ -424,9 +438,10 @@ public final class Transactions implements AutoCloseable {
             try {
                 TxnState decision = entry.decision();
                 if (decision == null) {
-                    decision = log.decide(TxnRecord.newBuilder(entry.latest()).setState(TxnState.ABORTED).setRouterId(routerId)
+                    TxnLog.Decision decided = log.decide(TxnRecord.newBuilder(entry.latest()).setState(TxnState.ABORTED).setRouterId(routerId)
                         .setTimestamp(Instant.now()).setCause("its coordinator " + entry.latest().getRouterId() + " wrote nothing for over "
                             + settings.timeout().toMillis() + " ms").build());
+                    decision = decided == null ? null : decided.state();
                 }
                 if (decision == null) {
                     continue;
@@ -435,6 +450,10 @@ public final class Transactions implements AutoCloseable {
                 log.resolved(TxnRecord.newBuilder(entry.latest()).setState(decision).setRouterId(routerId).build());
                 recovered.increment();
                 LOG.info("transaction {} of router {} recovered: {}", entry.txnId(), entry.latest().getRouterId(), decision);
+                event(ShardEventType.TRANSACTION_RECOVERED, entry.latest(), "transaction " + entry.txnId() + " of router "
+                    + entry.latest().getRouterId() + " " + (decision == TxnState.COMMITTED ? "committed" : "aborted") + " by router " + routerId
+                    + (entry.decided() ? ": it was decided, its intents were not all resolved" : ": its coordinator wrote nothing for over "
+                    + settings.timeout().toMillis() + " ms"));
             } catch (RuntimeException e) {
                 LOG.warn("transaction {}: recovery failed, tried again later: {}", entry.txnId(), e.toString());
             }
@@ -464,6 +483,14 @@ public final class Transactions implements AutoCloseable {
             }
             access.changed(namespace);
         }
+    }
+
+    private void event(ShardEventType type, TxnRecord record, String reason) {
+        Map<String, Double> figures = new java.util.HashMap<>();
+        figures.put("ageMillis", (double) (System.currentTimeMillis() - record.getPriority().toEpochMilli()));
+        log.event(ShardEvent.newBuilder().setEventId(java.util.UUID.randomUUID().toString()).setType(type).setTimestamp(Instant.now())
+            .setSource("router:" + routerId).setNamespace(record.getNamespaces().isEmpty() ? null : String.join(",", record.getNamespaces()))
+            .setReason(reason).setFigures(figures).build());
     }
 
     private String cause(String txnId) {

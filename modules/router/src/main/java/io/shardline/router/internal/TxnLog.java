@@ -29,6 +29,7 @@ import io.shardline.router.api.RouterException;
 import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.KafkaClients;
 import io.shardline.schemas.Topic;
+import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.TxnRecord;
 import io.shardline.schemas.avro.TxnState;
 
@@ -48,9 +49,10 @@ public final class TxnLog implements AutoCloseable {
     /**
      * What the log says of one transaction it has not seen end.
      *
+     * @param decisionOffset   where the decision is in the partition, -1 while there is none
      * @param resolvedAtMillis when a record said every intent is resolved, 0 while none has
      */
-    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, long resolvedAtMillis) {
+    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, long decisionOffset, long resolvedAtMillis) {
         boolean decided() {
             return decision != null;
         }
@@ -61,6 +63,7 @@ public final class TxnLog implements AutoCloseable {
     }
 
     private final Topic<String, TxnRecord> topic;
+    private final Topic<String, ShardEvent> events;
     private final TopicPartition partition;
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaConsumer<byte[], byte[]> consumer;
@@ -74,8 +77,13 @@ public final class TxnLog implements AutoCloseable {
     private volatile long position;
     private volatile boolean running = true;
 
-    public TxnLog(String bootstrapServers, Topic<String, TxnRecord> topic, DeadLetterProducer deadLetters, Duration writeTimeout) {
+    /**
+     * @param events where the router's transaction events go (a recovered or an aborted transaction)
+     */
+    public TxnLog(String bootstrapServers, Topic<String, TxnRecord> topic, Topic<String, ShardEvent> events, DeadLetterProducer deadLetters,
+                  Duration writeTimeout) {
         this.topic = topic;
+        this.events = events;
         this.partition = new TopicPartition(topic.name(), 0);
         this.deadLetters = deadLetters;
         this.writeTimeoutMillis = writeTimeout.toMillis();
@@ -116,15 +124,23 @@ public final class TxnLog implements AutoCloseable {
     }
 
     /**
+     * A transaction's decision as {@link #decide} learned it.
+     *
+     * @param ours whether the record written was the decision (no other router decided first)
+     */
+    public record Decision(TxnState state, boolean ours) {
+    }
+
+    /**
      * Appends {@code record} (COMMITTED or ABORTED) and answers with the transaction's decision: the first decision in
      * the partition, which is {@code record}'s state unless another router decided first; {@code null} when the
      * transaction ended (its tombstone followed the record), so that it was decided and resolved long before.
      */
-    public TxnState decide(TxnRecord record) {
+    public Decision decide(TxnRecord record) {
         long offset = write(record.getTxnId(), record);
         awaitRead(offset);
         Entry entry = entries.get(record.getTxnId());
-        return entry == null ? null : entry.decision();
+        return entry == null ? null : new Decision(entry.decision(), entry.decisionOffset() == offset);
     }
 
     /** Says that every intent of a decided transaction is resolved: {@code decision} again, with {@code resolved} set. */
@@ -156,6 +172,16 @@ public final class TxnLog implements AutoCloseable {
         if (end > 0) {
             awaitRead(end - 1);
         }
+    }
+
+    /** Publishes an event of the transactions this router recovered or aborted for another coordinator. */
+    public void event(ShardEvent event) {
+        producer.send(new ProducerRecord<>(events.name(), event.getEventId(), events.valueSerde().serializer().serialize(events.name(), event)),
+            (metadata, e) -> {
+                if (e != null) {
+                    LOG.warn("could not publish event {} {}: {}", event.getType(), event.getReason(), e.toString());
+                }
+            });
     }
 
     /** Ends a resolved transaction: a tombstone, after which the log forgets it. */
@@ -250,15 +276,17 @@ public final class TxnLog implements AutoCloseable {
         entries.compute(txnId, (id, known) -> {
             TxnState decision = known == null ? null : known.decision();
             long decidedAt = known == null ? 0 : known.decidedAtMillis();
+            long decisionOffset = known == null ? -1 : known.decisionOffset();
             long resolvedAt = known == null ? 0 : known.resolvedAtMillis();
             if (decision == null && value.getState() != TxnState.ACTIVE) {
                 decision = value.getState();
                 decidedAt = value.getTimestamp().toEpochMilli();
+                decisionOffset = record.offset();
             }
             if (value.getResolved() && resolvedAt == 0) {
                 resolvedAt = value.getTimestamp().toEpochMilli();
             }
-            return new Entry(id, value, decision, decidedAt, resolvedAt);
+            return new Entry(id, value, decision, decidedAt, decisionOffset, resolvedAt);
         });
     }
 
