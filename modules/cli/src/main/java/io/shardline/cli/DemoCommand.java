@@ -20,6 +20,7 @@ import com.mongodb.client.model.Filters;
 
 import io.shardline.cli.config.DurationConverter;
 import io.shardline.cli.demo.PointInTimeDemo;
+import io.shardline.cli.demo.TransactionLedger;
 import io.shardline.cli.demo.AuthWorkload;
 import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;
@@ -247,14 +248,18 @@ final class DemoCommand implements Callable<Integer> {
             }));
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
+            TransactionLedger.Verdict transactions = workload.transactions().check(shards, last.routing());
             output.line("Restoring every shard to a moment between the backups and the end, and checking it against the ledger ...");
             PointInTimeDemo.Outcome restored = pointInTime.restoreAndCheck(endedAt, ledger, NAMESPACES);
             List<String> failedOver = failing == null ? List.of() : failing.lines(last.events(), failuresAtFailover < 0 ? workload.failures() : failuresAtFailover);
+            List<String> transactionLines = new java.util.ArrayList<>(List.of(transactions.line()));
+            transactions.examples().forEach(example -> transactionLines.add("  " + example));
             output.report(DemoReport.render(ran, workload, verdict, before, census(shards), last,
-                nextSteps()) + String.join("\n", restored.lines()) + "\n" + (failedOver.isEmpty() ? "" : String.join("\n", failedOver) + "\n"));
+                nextSteps()) + String.join("\n", restored.lines()) + "\n" + String.join("\n", transactionLines) + "\n"
+                + (failedOver.isEmpty() ? "" : String.join("\n", failedOver) + "\n"));
             // A run too short to kill the shard (or stopped before) has nothing to fail; a shard killed and not failed over has.
             boolean failoverDone = failing == null || !failing.killed() || failing.failedOver(last.events());
-            return verdict.clean() && restored.clean() && failoverDone ? 0 : ShardlineCli.EXIT_FAILURE;
+            return verdict.clean() && restored.clean() && failoverDone && transactions.partial() == 0 ? 0 : ShardlineCli.EXIT_FAILURE;
         } finally {
             shards.values().forEach(MongoClient::close);
         }

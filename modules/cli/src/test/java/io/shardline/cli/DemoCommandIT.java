@@ -45,6 +45,8 @@ class DemoCommandIT {
                 .containsPattern("point-in-time restore: every shard restored to \\S+ \\(backup \\+ [\\d,]+ changes\\).*missing 0, wrong value 0, duplicated 0, unknown 0");
             assertThat(report).as("a shard killed mid-run, failed over to its standby, with the ledger check above on the promoted standby")
                 .containsPattern("failover: s\\d killed mid-run; DOWN \\d+ ms after the kill; promotion \\d+ ms .*the standby serving \\d+ ms after the kill");
+            assertThat(report).as("sign-ups and user deletions as transactions, each whole or absent on the shards")
+                .containsPattern("transactions: [1-9][\\d,]* committed, [\\d,]+ aborted, 0 partial");
         } finally {
             demo.descendants().forEach(ProcessHandle::destroyForcibly);
             demo.destroyForcibly();

@@ -13,6 +13,8 @@ import io.micrometer.core.instrument.Timer;
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.router.ShardRouter;
 import io.shardline.router.api.FindRequest;
+import io.shardline.router.api.RouterException;
+import io.shardline.worker.check.WriteLedger;
 
 /**
  * The clients' request mix: which request comes next in a phase (in quiet hours mostly reads, the odd login), and
@@ -33,9 +35,11 @@ final class AuthRequests {
     private final WrittenIds ids;
     private final LedgerWrites writes;
     private final Latencies latencies;
+    private final TransactionLedger transactions;
 
     AuthRequests(ShardRouter router, MongoClient wire, TenantMix tenants, AuthDocuments documents, WrittenIds ids, LedgerWrites writes,
-                 Latencies latencies) {
+                 Latencies latencies, TransactionLedger transactions) {
+        this.transactions = transactions;
         this.router = router;
         this.wire = wire;
         this.tenants = tenants;
@@ -53,8 +57,10 @@ final class AuthRequests {
             // Quiet hours: mostly reads, the odd login.
             choice = choice < 60 ? 85 : choice < 80 ? 97 : 20;
         }
-        if (choice < 35) {
+        if (choice < 33) {
             audit(tenant, random);
+        } else if (choice < 35) {
+            deleteUser(tenant, random);
         } else if (choice < 55) {
             login(tenant, random);
         } else if (choice < 63) {
@@ -70,8 +76,65 @@ final class AuthRequests {
         }
     }
 
+    /** A sign-up is one transaction: the user (sharded by tenant) and its audit entry (by tenant and hour), or neither. */
     private void signUp(String tenant, SplittableRandom random) {
-        insert(tenant, AuthServiceLayout.USERS, documents.user(tenant, random));
+        Document user = documents.user(tenant, random);
+        Document entry = documents.auditEntry(tenant, user.getString("_id"), "signup", random);
+        TransactionLedger.SignUp signUp = new TransactionLedger.SignUp(tenant, user.getString("_id"), entry.getString("_id"));
+        try {
+            writes.transaction(tenant, (tx, attempt) -> {
+                attempt.accept(new WriteLedger.Key(AuthServiceLayout.USERS, signUp.userId()), user.getInteger("v"));
+                tx.insert(AuthServiceLayout.USERS, List.of(user));
+                attempt.accept(new WriteLedger.Key(AuthServiceLayout.AUDIT_ENTRIES, signUp.auditId()), entry.getInteger("v"));
+                tx.insert(AuthServiceLayout.AUDIT_ENTRIES, List.of(entry));
+                return null;
+            });
+        } catch (RuntimeException failed) {
+            ended(failed, () -> transactions.signedUp(signUp, false));
+            throw failed;
+        }
+        transactions.signedUp(signUp, true);
+        // The sign-up's audit entry is kept (retention purges the others): the check reads it at the end.
+        ids.remember(tenant, AuthServiceLayout.USERS, user);
+    }
+
+    /** A user's deletion is one transaction: the user and every session of it (hashed by user, so on other shards), or none. */
+    private void deleteUser(String tenant, SplittableRandom random) {
+        String user = ids.user(tenant, random);
+        if (user == null) {
+            return;
+        }
+        ids.forgetUser(tenant, user);
+        List<String> deletedSessions = new ArrayList<>();
+        try {
+            writes.transaction(tenant, (tx, attempt) -> {
+                deletedSessions.clear();
+                for (Document session : tx.find(AuthServiceLayout.SESSIONS, new Document("userId", user))) {
+                    deletedSessions.add(session.getString("_id"));
+                    attempt.accept(new WriteLedger.Key(AuthServiceLayout.SESSIONS, session.getString("_id")), WriteLedger.DELETED);
+                }
+                attempt.accept(new WriteLedger.Key(AuthServiceLayout.USERS, user), WriteLedger.DELETED);
+                tx.delete(AuthServiceLayout.USERS, new Document("_id", user), false);
+                if (!deletedSessions.isEmpty()) {
+                    tx.delete(AuthServiceLayout.SESSIONS, new Document("userId", user).append("_id", new Document("$in", deletedSessions)), true);
+                }
+                return null;
+            });
+        } catch (RuntimeException failed) {
+            ended(failed, () -> transactions.deleted(new TransactionLedger.Deletion(tenant, user, List.copyOf(deletedSessions)), false));
+            throw failed;
+        }
+        transactions.deleted(new TransactionLedger.Deletion(tenant, user, List.copyOf(deletedSessions)), true);
+    }
+
+    /** Notes a failed transaction as aborted, unless its commit could not learn whether it was decided. */
+    private void ended(RuntimeException failed, Runnable aborted) {
+        if (failed instanceof RouterException router && router.kind() == RouterException.Kind.RETRYABLE
+            && String.valueOf(router.getMessage()).contains("coordinator log")) {
+            transactions.unknown();
+        } else {
+            aborted.run();
+        }
     }
 
     private void login(String tenant, SplittableRandom random) {

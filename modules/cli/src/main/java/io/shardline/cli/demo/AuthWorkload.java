@@ -53,6 +53,7 @@ public final class AuthWorkload implements AutoCloseable {
     private final AuthRequests requests;
     private final Retention retention;
     private volatile boolean retentionDone;
+    private final TransactionLedger transactions = new TransactionLedger();
 
     /** One acknowledged write: namespace, start and end (epoch millis). */
     public record WriteSpan(String namespace, long startMillis, long endMillis) {
@@ -85,7 +86,7 @@ public final class AuthWorkload implements AutoCloseable {
         this.writes = new LedgerWrites(router, ledger, write);
         this.existingData = new AuthSeed(tenants, documents, ids, writes);
         this.requests = new AuthRequests(router, wire, tenants, documents, ids, writes,
-            new AuthRequests.Latencies(singleShard, scatter, singleShardWire, scatterWire));
+            new AuthRequests.Latencies(singleShard, scatter, singleShardWire, scatterWire), transactions);
         this.retention = new Retention(ids, writes, failures);
         for (int t = 0; t < threads; t++) {
             SplittableRandom random = new SplittableRandom(seed + t);
@@ -167,6 +168,11 @@ public final class AuthWorkload implements AutoCloseable {
     }
 
     /** The acknowledged writes' spans, for the write stall around each fence. */
+    /** The sign-ups and user deletions the workload ran as transactions, and how each ended. */
+    public TransactionLedger transactions() {
+        return transactions;
+    }
+
     public List<WriteSpan> writes() {
         return writes.spans();
     }

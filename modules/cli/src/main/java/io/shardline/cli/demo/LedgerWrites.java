@@ -8,6 +8,9 @@ import org.bson.Document;
 
 import io.micrometer.core.instrument.Timer;
 import io.shardline.router.ShardRouter;
+import io.shardline.router.api.Scope;
+import io.shardline.router.api.Transaction;
+import io.shardline.router.api.WriteResult;
 import io.shardline.worker.check.WriteLedger;
 
 /**
@@ -41,14 +44,19 @@ final class LedgerWrites {
         }
     }
 
-    /** Sets the version {@code v} of the document the filter finds by {@code _id}, and stamps {@code stampField} with now. */
+    /**
+     * Sets the version {@code v} of the document the filter finds by {@code _id}, and stamps {@code stampField} with now;
+     * a document a user's deletion removed meanwhile is not there to set, and the write stays unacknowledged.
+     */
     void set(String tenant, String namespace, Document filter, int v, String stampField) {
         WriteLedger.Key key = new WriteLedger.Key(namespace, filter.getString("_id"));
         ledger.attempt(key, v);
         long start = System.currentTimeMillis();
-        timer.record(() -> router.update(tenant, namespace, filter,
+        WriteResult result = timer.record(() -> router.update(tenant, namespace, filter,
             new Document("$set", new Document("v", v).append(stampField, System.currentTimeMillis())), false, false));
-        acknowledged(key, v, start);
+        if (result.matched() > 0) {
+            acknowledged(key, v, start);
+        }
     }
 
     /** Deletes the documents of these ids in one request. */
@@ -58,6 +66,26 @@ final class LedgerWrites {
         long start = System.currentTimeMillis();
         timer.record(() -> router.delete(tenant, namespace, new Document("_id", new Document("$in", ids)), true));
         keys.forEach(key -> acknowledged(key, WriteLedger.DELETED, start));
+    }
+
+    /**
+     * Runs {@code body} as one transaction of the tenant and commits it. Each write it attempts in the ledger (through
+     * the given recorder) is acknowledged once the transaction commits; when it fails they stay attempted.
+     */
+    <T> T transaction(String tenant, java.util.function.BiFunction<Transaction, java.util.function.BiConsumer<WriteLedger.Key, Integer>, T> body) {
+        List<Object[]> attempted = Collections.synchronizedList(new ArrayList<>());
+        long start = System.currentTimeMillis();
+        T result = timer.record(() -> router.inTransaction(Scope.tenant(tenant), tx -> {
+            attempted.clear();
+            return body.apply(tx, (key, v) -> {
+                ledger.attempt(key, v);
+                attempted.add(new Object[] {key, v});
+            });
+        }));
+        for (Object[] write : attempted) {
+            acknowledged((WriteLedger.Key) write[0], (Integer) write[1], start);
+        }
+        return result;
     }
 
     /** The acknowledged writes' spans so far. */

@@ -66,6 +66,18 @@ final class WrittenIds {
         return ids;
     }
 
+    /** Forgets a user and its sessions: a deletion removes them, and no request should pick them after. */
+    void forgetUser(String tenant, String user) {
+        List<String> tenantUsers = users.get(tenant);
+        synchronized (tenantUsers) {
+            tenantUsers.remove(user);
+        }
+        List<String[]> tenantSessions = sessions.get(tenant);
+        synchronized (tenantSessions) {
+            tenantSessions.removeIf(session -> session[1].equals(user));
+        }
+    }
+
     private static <T> List<T> drain(List<T> list) {
         synchronized (list) {
             List<T> copy = new ArrayList<>(list);
