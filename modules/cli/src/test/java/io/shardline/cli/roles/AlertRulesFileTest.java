@@ -25,7 +25,7 @@ class AlertRulesFileTest {
 
         assertThat(rules).extracting(PrometheusRules.Rule::alert).contains("ShardDown", "MigrationStalled", "MigrationChangeHistoryAtRisk",
             "DeadLetterQueueGrowing", "RouterRoutingBehind", "RouterLeaseLapsed", "StandbyWritesUnconfirmed", "ShardFailedOver", "CdcReplayLagHigh", "BackupStale",
-            "AlertWebhookDropping").doesNotHaveDuplicates();
+            "TransactionsInDoubt", "AlertWebhookDropping").doesNotHaveDuplicates();
         assertThat(rules).allSatisfy(rule -> {
             assertThat(rule.alert()).as("alert").matches("[A-Z][A-Za-z0-9]+");
             assertThat(rule.expr()).as(rule.alert() + ": expr").isNotBlank();

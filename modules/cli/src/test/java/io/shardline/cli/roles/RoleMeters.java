@@ -50,6 +50,10 @@ final class RoleMeters {
         meters.connectionListener("s1", 100);
         meters.lease(() -> true);
         meters.standbyWait("timeout", 5_000_000_000L);
+        meters.transactionsInDoubt(() -> 0);
+        meters.transactionEnded("committed");
+        meters.transactionCommit(5_000_000L);
+        meters.transactionRecovered();
         return registry.scrape();
     }
 

@@ -85,6 +85,38 @@ public final class RouterMetrics {
             .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * A transaction this router coordinated ended, by outcome ({@code committed}, {@code aborted}, {@code unknown}: its
+     * commit could not learn the decision): {@code shard_transactions_total}.
+     */
+    public void transactionEnded(String outcome) {
+        Counter.builder("shard.transactions").description("Transactions this router coordinated, by outcome").tag("outcome", outcome)
+            .register(registry).increment();
+    }
+
+    /** A commit's time, from its request to its answer, decision and resolution included: {@code shard_transaction_commit_seconds}. */
+    public void transactionCommit(long nanos) {
+        Timer.builder("shard.transaction.commit").description("From a commit's request to its answer, decision and resolution of every intent included")
+            .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** A transaction of another coordinator this router finished: {@code shard_transactions_recovered_total}. */
+    public void transactionRecovered() {
+        Counter.builder("shard.transactions.recovered").description("Transactions this router finished for a coordinator that had stopped")
+            .register(registry).increment();
+    }
+
+    /**
+     * Transactions on the coordinator log whose coordinator's heartbeat or resolution is overdue:
+     * {@code shard_transactions_in_doubt}.
+     */
+    public void transactionsInDoubt(java.util.function.LongSupplier inDoubt) {
+        Gauge.builder("shard.transactions.in.doubt", inDoubt, supplier -> supplier.getAsLong()).strongReference(true)
+            .description("Transactions on the coordinator log not yet resolved whose coordinator's heartbeat or resolution is overdue")
+            .register(registry);
+    }
+
     /** Counts a query that needed more than one shard. */
     public void crossShard(int shardCount, boolean success) {
         Counter.builder("cross.shard.query")

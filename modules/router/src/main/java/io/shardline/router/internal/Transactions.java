@@ -17,10 +17,6 @@ import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.shardline.router.RouterConfig;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
@@ -81,12 +77,10 @@ public final class Transactions implements AutoCloseable {
     private final Map<String, OpenTransaction> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService scheduler;
     private final ExecutorService resolvers;
-    private final MeterRegistry registry;
-    private final Timer commitLatency;
-    private final Counter recovered;
+    private final RouterMetrics metrics;
 
     public Transactions(Access access, WritePath writes, ReadPath reads, ShardClients clients, TxnLog log,
-                        RouterConfig.TransactionSettings settings, String routerId, MeterRegistry registry) {
+                        RouterConfig.TransactionSettings settings, String routerId, RouterMetrics metrics) {
         this.access = access;
         this.writes = writes;
         this.reads = reads;
@@ -94,13 +88,8 @@ public final class Transactions implements AutoCloseable {
         this.log = log;
         this.settings = settings;
         this.routerId = routerId;
-        this.registry = registry;
-        this.commitLatency = Timer.builder("shard.transaction.commit").description("From a commit's request to its answer, decision and resolution of every intent included")
-            .publishPercentileHistogram().register(registry);
-        this.recovered = Counter.builder("shard.transactions.recovered").description("Transactions this router finished for a coordinator that had stopped")
-            .register(registry);
-        Gauge.builder("shard.transactions.in.doubt", this, Transactions::inDoubt)
-            .description("Transactions on the coordinator log not yet ended whose coordinator's heartbeat or resolution is overdue").register(registry);
+        this.metrics = metrics;
+        metrics.transactionsInDoubt(this::inDoubt);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "router-txn-recovery");
             thread.setDaemon(true);
@@ -207,7 +196,7 @@ public final class Transactions implements AutoCloseable {
                 + ": its records left the coordinator log before its decision could be read; its outcome is unknown");
         }
         resolveAll(transaction, decision);
-        commitLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        metrics.transactionCommit(System.nanoTime() - start);
         if (decision != TxnState.COMMITTED) {
             throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
                 + " was aborted by another router before it could commit: " + cause(transaction.id()));
@@ -270,8 +259,7 @@ public final class Transactions implements AutoCloseable {
     }
 
     private void count(String outcome) {
-        Counter.builder("shard.transactions").description("Transactions this router coordinated, by outcome").tag("outcome", outcome)
-            .register(registry).increment();
+        metrics.transactionEnded(outcome);
     }
 
     /** Writes an ACTIVE record naming every namespace the transaction now touches, before it holds anything there. */
@@ -448,7 +436,7 @@ public final class Transactions implements AutoCloseable {
                 }
                 resolveFound(entry.txnId(), entry.latest().getNamespaces(), decision);
                 log.resolved(TxnRecord.newBuilder(entry.latest()).setState(decision).setRouterId(routerId).build());
-                recovered.increment();
+                metrics.transactionRecovered();
                 LOG.info("transaction {} of router {} recovered: {}", entry.txnId(), entry.latest().getRouterId(), decision);
                 event(ShardEventType.TRANSACTION_RECOVERED, entry.latest(), "transaction " + entry.txnId() + " of router "
                     + entry.latest().getRouterId() + " " + (decision == TxnState.COMMITTED ? "committed" : "aborted") + " by router " + routerId
