@@ -491,6 +491,11 @@ public final class ShardRouter implements AutoCloseable {
      * fails with {@link RouterException.Kind#TRANSACTION_CONFLICT} (as a driver's {@code withTransaction} does); any
      * other failure aborts it and reaches the caller.
      */
+    public <T> T inTransaction(String tenant, java.util.function.Function<Transaction, T> body) {
+        return inTransaction(Scope.tenant(tenant), body);
+    }
+
+    /** {@link #inTransaction(String, java.util.function.Function)} for a caller's scope (a tenant, or the service, and a durability). */
     public <T> T inTransaction(Scope scope, java.util.function.Function<Transaction, T> body) {
         requireServing();
         return transactions.inTransaction(scope, body);

@@ -241,6 +241,68 @@ class TransactionsIT {
     }
 
     @Test
+    void shouldNeverShowAnUncommittedValueToAConcurrentReader() throws Exception {
+        String counters = database + ".counters";
+        router.insert(ACME, counters, List.of(new Document("_id", "status").append("value", "clean-0"),
+            new Document("_id", "status-2").append("value", "clean-0")));
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong written = new AtomicLong();
+        ExecutorService threads = Executors.newFixedThreadPool(5);
+        List<Future<?>> running2 = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            running2.add(threads.submit(() -> {
+                while (running.get()) {
+                    long n = written.incrementAndGet();
+                    boolean commit = n % 3 == 0;
+                    try {
+                        router.inTransaction(ACME, tx -> {
+                            tx.update(counters, new Document("_id", "status"), new Document("$set", new Document("value", (commit ? "clean-" : "dirty-") + n)), false);
+                            tx.insert(counters, List.of(new Document("_id", "dirty-insert-" + n).append("value", (commit ? "clean-" : "dirty-") + n)));
+                            if (!commit) {
+                                throw new IllegalStateException("abort " + n);
+                            }
+                            return null;
+                        });
+                    } catch (IllegalStateException | RouterException expected) {
+                        // an aborted writer: what it wrote must never be seen
+                    }
+                }
+                return null;
+            }));
+        }
+        running2.add(threads.submit(() -> {
+            while (running.get()) {
+                router.find(ACME, counters, FindRequest.of(new Document())).documents().forEach(d -> seen.add("find " + d.get("_id") + "=" + d.get("value")));
+                seen.add("count " + router.count(ACME, counters, new Document("value", new Document("$regex", "^dirty")), false));
+            }
+            return null;
+        }));
+        running2.add(threads.submit(() -> {
+            while (running.get()) {
+                try {
+                    router.inTransaction(ACME, tx -> tx.find(counters, new Document("_id", "status")))
+                        .forEach(d -> seen.add("transaction " + d.get("_id") + "=" + d.get("value")));
+                } catch (RouterException e) {
+                    seen.add("transaction gave up: " + e.kind());
+                }
+            }
+            return null;
+        }));
+        Thread.sleep(8_000);
+        running.set(false);
+        for (Future<?> thread : running2) {
+            thread.get();
+        }
+        threads.shutdown();
+        List<String> dirty = seen.stream().filter(entry -> entry.contains("=dirty-") || entry.startsWith("count ") && !entry.equals("count 0")).toList();
+        assertThat(dirty).as("uncommitted values read; the last of %d reads: %s", seen.size(), seen.subList(Math.max(0, seen.size() - 200), seen.size()))
+            .isEmpty();
+        assertThat(seen).as("committed values seen").anyMatch(entry -> entry.contains("=clean-") && !entry.endsWith("=clean-0"));
+        assertThat(intentsLeft()).isZero();
+    }
+
+    @Test
     void shouldLoseNoUpdateOfConcurrentReadModifyWrites() throws Exception {
         String counters = database + ".counters";
         router.insert(ACME, counters, List.of(new Document("_id", "hits").append("n", 0)));
