@@ -152,6 +152,16 @@ public final class ShardRouter implements AutoCloseable {
         }
 
         @Override
+        public UpdateRules rules(String namespace) {
+            return new UpdateRules(config.tenantField(), ShardRouter.this.view(namespace).strategy().fields());
+        }
+
+        @Override
+        public java.util.Collection<String> shardIds() {
+            return ShardRouter.this.shardIds();
+        }
+
+        @Override
         public void changed(String namespace) {
             cache.invalidate(namespace);
         }
@@ -439,13 +449,22 @@ public final class ShardRouter implements AutoCloseable {
             return write.apply(Transactions.unheld(scopedFilter));
         }
         if (multi) {
-            Document held = transactions.held(views, scopedFilter);
-            R result = write.apply(Transactions.unheld(scopedFilter));
-            if (held == null) {
+            // The documents held now wait; the write goes to every other one, then to those once released: each once.
+            List<Object> held = transactions.heldIds(views, scopedFilter);
+            R result = write.apply(Transactions.unheld(held.isEmpty() ? scopedFilter
+                : new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$nin", held))))));
+            if (held.isEmpty()) {
                 return result;
             }
-            transactions.awaitReleased(views, held, deadline);
-            return combine.apply(result, write.apply(Transactions.unheld(held)));
+            Document heldFilter = new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", held))));
+            try {
+                transactions.awaitReleased(views, heldFilter, deadline);
+            } catch (RouterException stillHeld) {
+                throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "written to " + written.applyAsLong(result)
+                    + " documents; " + held.size() + " more that transactions held were not written (" + stillHeld.getMessage()
+                    + "): sending the write again would apply it again to those written");
+            }
+            return combine.apply(result, write.apply(Transactions.unheld(heldFilter)));
         }
         boolean retried = false;
         while (true) {
@@ -453,15 +472,15 @@ public final class ShardRouter implements AutoCloseable {
             if (written.applyAsLong(result) > 0) {
                 return result;
             }
-            Document held = transactions.held(views, scopedFilter);
-            if (held == null) {
+            List<Object> held = transactions.heldIds(views, scopedFilter);
+            if (held.isEmpty()) {
                 if (retried) {
                     return result;
                 }
                 retried = true; // a document released between the write and the look may have been passed over
                 continue;
             }
-            transactions.awaitReleased(views, held, deadline);
+            transactions.awaitReleased(views, new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", held)))), deadline);
         }
     }
 
@@ -515,6 +534,20 @@ public final class ShardRouter implements AutoCloseable {
     /** Aborts a transaction {@link #begin} opened: nothing of it becomes visible. */
     public void abort(Transaction transaction) {
         transactions.abort(transaction, "aborted by its client");
+    }
+
+    /**
+     * What the coordinator log says of a transaction whose commit answered {@code TRANSACTION_OUTCOME_UNKNOWN}: true
+     * once it is committed, false once aborted, {@code null} while undecided (or long forgotten).
+     */
+    public Boolean committed(String txnId) {
+        return transactions.committed(txnId);
+    }
+
+    /** Opens a transaction that runs again one that failed with a conflict, with its priority (it ages until it wins). */
+    public Transaction beginAgain(Scope scope, Transaction failed) {
+        requireServing();
+        return transactions.beginAgain(scope, failed);
     }
 
     /** The open transaction of that id this router coordinates for the caller's tenant, or {@code null}. */

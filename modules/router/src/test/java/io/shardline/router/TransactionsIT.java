@@ -303,6 +303,35 @@ class TransactionsIT {
     }
 
     @Test
+    void shouldMakeWritesOutsideTransactionsWaitForHeldDocumentsAndApplyEachOnce() throws Exception {
+        String counters = database + ".counters";
+        List<Document> documents = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            documents.add(new Document("_id", "outside-" + i).append("n", 0));
+        }
+        router.insert(ACME, counters, documents);
+        Document all = new Document("_id", new Document("$in", List.of("outside-1", "outside-2", "outside-3", "outside-4")));
+        Transaction tx = router.begin(ACME);
+        tx.update(counters, new Document("_id", "outside-1"), new Document("$inc", new Document("n", 10)), false);
+        tx.find(counters, new Document("_id", "outside-2"));
+        CompletableFuture<io.shardline.router.api.WriteResult> many = CompletableFuture.supplyAsync(
+            () -> router.update(ACME, counters, all, new Document("$inc", new Document("n", 1)), true, false));
+        CompletableFuture<io.shardline.router.api.WriteResult> one = CompletableFuture.supplyAsync(
+            () -> router.update(ACME, counters, new Document("_id", "outside-1"), new Document("$inc", new Document("n", 100)), false, false));
+        Thread.sleep(300);
+        assertThat(one).as("waiting for the transaction holding outside-1").isNotDone();
+        assertThat(many).as("waiting for the documents the transaction holds").isNotDone();
+        router.commit(tx);
+        assertThat(many.get(10, TimeUnit.SECONDS).matched()).isEqualTo(4);
+        assertThat(one.get(10, TimeUnit.SECONDS).matched()).isEqualTo(1);
+        Map<Object, Object> values = new HashMap<>();
+        router.find(ACME, counters, FindRequest.of(all)).documents().forEach(d -> values.put(d.get("_id"), d.get("n")));
+        assertThat(values).as("the transaction's increment and each plain write's, once each")
+            .containsEntry("outside-1", 111).containsEntry("outside-2", 1).containsEntry("outside-3", 1).containsEntry("outside-4", 1);
+        assertThat(intentsLeft()).isZero();
+    }
+
+    @Test
     void shouldLoseNoUpdateOfConcurrentReadModifyWrites() throws Exception {
         String counters = database + ".counters";
         router.insert(ACME, counters, List.of(new Document("_id", "hits").append("n", 0)));

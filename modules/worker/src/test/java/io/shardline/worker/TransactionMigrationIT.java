@@ -214,7 +214,7 @@ class TransactionMigrationIT {
 
     /** Whether a failed transaction certainly did not commit: anything but a commit whose decision could not be read. */
     private static boolean outcomeKnown(RouterException e) {
-        return e.kind() == RouterException.Kind.TRANSACTION_CONFLICT || !e.getMessage().contains("coordinator log");
+        return e.kind() != RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN;
     }
 
     private static synchronized void ledger(Map<Integer, Long> expected, int from, int to, long amount) {

@@ -129,8 +129,7 @@ final class AuthRequests {
 
     /** Notes a failed transaction as aborted, unless its commit could not learn whether it was decided. */
     private void ended(RuntimeException failed, Runnable aborted) {
-        if (failed instanceof RouterException router && router.kind() == RouterException.Kind.RETRYABLE
-            && String.valueOf(router.getMessage()).contains("coordinator log")) {
+        if (failed instanceof RouterException router && router.kind() == RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN) {
             transactions.unknown();
         } else {
             aborted.run();

@@ -40,7 +40,14 @@ public class RouterException extends RuntimeException {
          * transaction timeout, or an older transaction wounded it): nothing of it was committed, and running it again
          * from its start may succeed (MongoDB's {@code TransientTransactionError}).
          */
-        TRANSACTION_CONFLICT
+        TRANSACTION_CONFLICT,
+        /**
+         * A transaction's commit could not learn its decision from the coordinator log: the transaction is committed
+         * or aborted whole, as the log's first decision says, and any router finishes it; it must not be run again
+         * before its outcome is known (MongoDB's {@code UnknownTransactionCommitResult}: retry the commit, not the
+         * transaction).
+         */
+        TRANSACTION_OUTCOME_UNKNOWN
     }
 
     private final Kind kind;

@@ -221,6 +221,7 @@ public final class RouterHttpServer implements AutoCloseable {
             case SHARD_ERROR -> 502;
             case STANDBY_UNCONFIRMED -> 504;
             case TRANSACTION_CONFLICT -> 409;
+            case TRANSACTION_OUTCOME_UNKNOWN -> 504;
         };
     }
 
@@ -233,7 +234,7 @@ public final class RouterHttpServer implements AutoCloseable {
         return switch (kind) {
             case RETRYABLE -> 1;
             case SHARD_DOWN -> 5;
-            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED, TRANSACTION_CONFLICT -> 0;
+            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED, TRANSACTION_CONFLICT, TRANSACTION_OUTCOME_UNKNOWN -> 0;
         };
     }
 

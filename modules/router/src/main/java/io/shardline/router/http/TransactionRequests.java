@@ -42,8 +42,14 @@ final class TransactionRequests {
 
     /** Runs the body's operations in the open transaction {@code txnId}; a failed one aborts it. */
     static Document statements(ShardRouter router, Scope scope, String txnId, RequestBody body) {
-        List<Statement> statements = statements(body);
-        return new Document("results", run(open(router, scope, txnId), statements));
+        Transaction transaction = open(router, scope, txnId);
+        try {
+            return new Document("results", run(transaction, statements(body)));
+        } catch (RuntimeException e) {
+            // A refused operation aborts the transaction, as a failed statement does: also one refused before it ran.
+            router.abort(transaction);
+            throw e;
+        }
     }
 
     static Document commit(ShardRouter router, Scope scope, String txnId) {

@@ -37,7 +37,12 @@ final class OpenTransaction implements Transaction {
     private record Predicate(String namespace, Document scoped) {
     }
 
-    private static final String SCRATCH_DATABASE = "shardline";
+    static final String SCRATCH_DATABASE = "shardline";
+
+    /** The collection, in {@link #SCRATCH_DATABASE}, where a transaction's updates are computed. */
+    static String scratchName(String txnId) {
+        return "txn." + txnId;
+    }
 
     private final Transactions owner;
     private final String id;
@@ -46,12 +51,17 @@ final class OpenTransaction implements Transaction {
     private final long startedAt = System.currentTimeMillis();
     /** Every document the transaction holds, by namespace and {@code _id}, as it was stored when first held. */
     private final Map<String, Map<Object, Document>> held = new LinkedHashMap<>();
-    private final Set<String> namespaces = new LinkedHashSet<>();
+    /** Read by the heartbeat without waiting for a statement: a copy-on-write set. */
+    private final Set<String> namespaces = new java.util.concurrent.CopyOnWriteArraySet<>();
     private final Set<String> scratchShards = new LinkedHashSet<>();
     /** Every filter a statement read documents by, beyond a single _id it holds: checked for phantoms at the commit. */
     private final Set<Predicate> predicates = new LinkedHashSet<>();
     private volatile boolean ended;
-    private boolean sealed;
+    private volatile boolean sealed;
+    /** Why the transaction ended aborted, once it did; {@code null} while open or once committed. */
+    private volatile String abortedBecause;
+    /** Whether a statement failed: it may have left intents the transaction did not learn of (a write whose answer was lost). */
+    private volatile boolean failedStatement;
 
     OpenTransaction(Transactions owner, Scope scope, long priority) {
         this.owner = owner;
@@ -77,7 +87,7 @@ final class OpenTransaction implements Transaction {
         return startedAt;
     }
 
-    synchronized List<String> namespaces() {
+    List<String> namespaces() {
         return List.copyOf(namespaces);
     }
 
@@ -151,10 +161,30 @@ final class OpenTransaction implements Transaction {
         sealed = true;
     }
 
+    boolean sealed() {
+        return sealed;
+    }
+
+    boolean failedStatement() {
+        return failedStatement;
+    }
+
+    /** Notes why the transaction was aborted, for what its later statements and commit answer. */
+    void abortedBecause(String cause) {
+        this.abortedBecause = cause;
+    }
+
+    /** The answer to a statement or commit of a transaction that has ended. */
+    RouterException ended(String what) {
+        String cause = abortedBecause;
+        return cause == null ? new RouterException(RouterException.Kind.BAD_REQUEST, "transaction " + id + " has ended; " + what + " is refused")
+            : new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + id + " was aborted (" + cause + "); run it again");
+    }
+
     /** Runs a statement; any failure of it ends the transaction, aborted, as a failed statement does in MongoDB. */
     private <T> T statement(java.util.function.Supplier<T> body) {
         if (ended || sealed) {
-            throw new RouterException(RouterException.Kind.BAD_REQUEST, "transaction " + id + " has ended");
+            throw ended("a statement");
         }
         if (System.currentTimeMillis() - startedAt > owner.settings().lifetime().toMillis()) {
             owner.abort(this, "open for longer than the transaction lifetime " + owner.settings().lifetime());
@@ -164,6 +194,7 @@ final class OpenTransaction implements Transaction {
         try {
             return body.get();
         } catch (RuntimeException e) {
+            failedStatement = true;
             owner.abort(this, "a statement failed: " + e.getMessage());
             throw e;
         }
@@ -225,6 +256,10 @@ final class OpenTransaction implements Transaction {
                 visible.addAll(matchingNewValues(namespace, view, scoped, updatedByMe));
                 return visible.size() > limit ? visible.subList(0, limit) : visible;
             }
+            if (others.isEmpty() && System.currentTimeMillis() >= deadline) {
+                throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + id + ": documents matching " + filter
+                    + " in " + namespace + " kept being written while it tried to hold them");
+            }
             for (Document other : others) {
                 owner.contend(this, views, other, deadline);
             }
@@ -285,8 +320,9 @@ final class OpenTransaction implements Transaction {
         WritePath.ViewSource views = views(namespace);
         Document stored = held.computeIfAbsent(namespace, n -> new LinkedHashMap<>()).get(document.get("_id"));
         if (stored != null && TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.DELETE) {
-            // Deleted earlier in this transaction, inserted again: an update of the stored document to the new value.
-            setIntent(namespace, stored, TxnIntents.Op.UPDATE, document);
+            // Deleted earlier in this transaction, inserted again: an update of the stored document to the new value,
+            // which keeps its tenant and shard key.
+            setIntent(namespace, stored, TxnIntents.Op.UPDATE, owner.access().rules(namespace).keepStored(document, TxnIntents.committed(stored)));
             return;
         }
         Document withIntent = new Document(document);
@@ -323,6 +359,8 @@ final class OpenTransaction implements Transaction {
         if (replacement) {
             next = new Document("_id", current.get("_id"));
             next.putAll(update);
+            // As outside a transaction: the replacement keeps the tenant and shard key of the document it replaces.
+            next = owner.access().rules(namespace).keepStored(next, current);
         } else {
             next = computed(namespace, filter, current, update);
         }
@@ -413,7 +451,7 @@ final class OpenTransaction implements Transaction {
 
     private MongoCollection<Document> scratch(String shard) {
         scratchShards.add(shard);
-        return owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id);
+        return owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection(scratchName(id));
     }
 
     /**
@@ -449,7 +487,7 @@ final class OpenTransaction implements Transaction {
     synchronized void dropScratch() {
         for (String shard : scratchShards) {
             try {
-                owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection("txn." + id).drop();
+                owner.clients().client(shard).getDatabase(SCRATCH_DATABASE).getCollection(scratchName(id)).drop();
             } catch (RuntimeException e) {
                 org.slf4j.LoggerFactory.getLogger(OpenTransaction.class).warn("could not drop the scratch collection of transaction {} on {}: {}",
                     id, shard, e.toString());

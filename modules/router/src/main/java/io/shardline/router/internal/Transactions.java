@@ -63,6 +63,12 @@ public final class Transactions implements AutoCloseable {
          */
         Document modifyOne(Scope scope, String namespace, Document scopedFilter, Document update);
 
+        /** The rules an update of the namespace follows (a replacement keeps the stored tenant and shard key). */
+        UpdateRules rules(String namespace);
+
+        /** Every shard the routing names. */
+        java.util.Collection<String> shardIds();
+
         /** Drops what the router cached of the namespace's reads. */
         void changed(String namespace);
     }
@@ -75,7 +81,10 @@ public final class Transactions implements AutoCloseable {
     private final RouterConfig.TransactionSettings settings;
     private final String routerId;
     private final Map<String, OpenTransaction> open = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService scheduler;
+    private final ScheduledExecutorService heartbeat;
+    private final ScheduledExecutorService recovery;
+    /** Aborts transactions at their lifetime, apart from the resolvers its aborts wait for. */
+    private final ExecutorService reaper;
     private final ExecutorService resolvers;
     private final RouterMetrics metrics;
 
@@ -90,11 +99,9 @@ public final class Transactions implements AutoCloseable {
         this.routerId = routerId;
         this.metrics = metrics;
         metrics.transactionsInDoubt(this::inDoubt);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "router-txn-recovery");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-heartbeat"));
+        this.recovery = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-recovery"));
+        this.reaper = Executors.newSingleThreadExecutor(daemon("router-txn-reaper"));
         this.resolvers = Executors.newFixedThreadPool(8, task -> {
             Thread thread = new Thread(task, "router-txn-resolve");
             thread.setDaemon(true);
@@ -103,10 +110,28 @@ public final class Transactions implements AutoCloseable {
     }
 
     public void start() {
-        long heartbeat = Math.max(settings.timeout().toMillis() / 3, 10);
-        scheduler.scheduleWithFixedDelay(this::heartbeats, heartbeat, heartbeat, TimeUnit.MILLISECONDS);
-        long scan = Math.max(settings.timeout().toMillis() / 3, 10);
-        scheduler.scheduleWithFixedDelay(this::recover, scan, scan, TimeUnit.MILLISECONDS);
+        long period = Math.max(settings.timeout().toMillis() / 3, 10);
+        heartbeat.scheduleWithFixedDelay(guarded("heartbeats", this::heartbeats), period, period, TimeUnit.MILLISECONDS);
+        recovery.scheduleWithFixedDelay(guarded("recovery", this::recover), period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** A periodic task that goes on after a failure (a scheduled task that throws is never run again). */
+    private static Runnable guarded(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable e) {
+                LOG.error("transaction {} failed; it runs again at its next period: {}", what, e.toString(), e);
+            }
+        };
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     /**
@@ -149,6 +174,18 @@ public final class Transactions implements AutoCloseable {
         return transaction;
     }
 
+    /** A transaction running {@code failed} again: a new one, with the priority of the first attempt. */
+    public Transaction beginAgain(Scope scope, Transaction failed) {
+        return begin(scope, ((OpenTransaction) failed).priority());
+    }
+
+    /** The decision the log holds for a transaction: true committed, false aborted, {@code null} undecided or unknown. */
+    public Boolean committed(String txnId) {
+        log.awaitCurrent();
+        TxnLog.Entry entry = log.entry(txnId);
+        return entry == null || entry.decision() == null ? null : entry.decision() == TxnState.COMMITTED;
+    }
+
     /** The open transaction of that id this router coordinates for {@code scope}'s tenant, or {@code null}. */
     public Transaction get(String txnId, Scope scope) {
         OpenTransaction transaction = txnId == null ? null : open.get(txnId);
@@ -163,6 +200,9 @@ public final class Transactions implements AutoCloseable {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "transaction " + transaction.id() + " has ended");
         }
         transaction.seal();
+        if (transaction.ended()) {
+            throw transaction.ended("its commit");
+        }
         if (transaction.namespaces().isEmpty()) {
             finish(transaction, "committed");
             return;
@@ -178,28 +218,44 @@ public final class Transactions implements AutoCloseable {
             abort(transaction, phantom.getMessage());
             throw phantom;
         }
-        TxnState decision;
-        try {
-            TxnLog.Decision decided = log.decide(record(transaction, TxnState.COMMITTED, null));
-            decision = decided == null ? null : decided.state();
-        } catch (RouterException e) {
-            // Not known to be decided: the transaction stays open for its timeout, then any router aborts it.
-            forget(transaction);
-            count("unknown");
-            throw e;
-        }
+        TxnState decision = decideOrLearn(transaction);
         if (decision == null) {
-            // Within its lifetime a transaction's records are never tombstoned; an operator must have removed them.
+            // Neither our COMMITTED nor an ABORTED could be read back: the transaction stays on the log, and any router
+            // finishes it after the timeout, as its first decision says.
             forget(transaction);
             count("unknown");
-            throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + transaction.id()
-                + ": its records left the coordinator log before its decision could be read; its outcome is unknown");
+            throw new RouterException(RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN, "transaction " + transaction.id()
+                + ": its decision could not be read back from the coordinator log; it is committed or aborted whole, as the log's first "
+                + "decision says, and must not be run again before that is known");
         }
         resolveAll(transaction, decision);
         metrics.transactionCommit(System.nanoTime() - start);
         if (decision != TxnState.COMMITTED) {
             throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
                 + " was aborted by another router before it could commit: " + cause(transaction.id()));
+        }
+    }
+
+    /**
+     * Writes COMMITTED and answers the transaction's decision; when that write or its read-back fails, writes ABORTED
+     * instead, whose read-back gives the decision as well (the first of the two, if ours landed). {@code null} when
+     * neither could be read back.
+     */
+    private TxnState decideOrLearn(OpenTransaction transaction) {
+        try {
+            TxnLog.Decision decided = log.decide(record(transaction, TxnState.COMMITTED, null));
+            if (decided != null) {
+                return decided.state();
+            }
+        } catch (RouterException e) {
+            LOG.warn("transaction {}: its COMMITTED could not be read back ({}); writing ABORTED to learn its decision", transaction.id(), e.getMessage());
+        }
+        try {
+            TxnLog.Decision decided = log.decide(record(transaction, TxnState.ABORTED, "its commit could not be confirmed on the coordinator log"));
+            return decided == null ? null : decided.state();
+        } catch (RouterException e) {
+            LOG.warn("transaction {}: its decision could not be learnt: {}", transaction.id(), e.getMessage());
+            return null;
         }
     }
 
@@ -210,6 +266,7 @@ public final class Transactions implements AutoCloseable {
             return;
         }
         transaction.seal();
+        transaction.abortedBecause(cause);
         if (transaction.namespaces().isEmpty()) {
             finish(transaction, "aborted");
             return;
@@ -236,6 +293,10 @@ public final class Transactions implements AutoCloseable {
         });
         try {
             CompletableFuture.allOf(resolutions.toArray(CompletableFuture[]::new)).join();
+            if (transaction.failedStatement()) {
+                // A failed write may have left an intent the transaction never learnt of (its answer was lost).
+                resolveFound(transaction.id(), transaction.namespaces(), decision);
+            }
             transaction.namespaces().forEach(access::changed);
             log.resolved(record(transaction, decision, null));
         } catch (RuntimeException e) {
@@ -295,8 +356,7 @@ public final class Transactions implements AutoCloseable {
             return;
         }
         if (entry == null && System.currentTimeMillis() - TxnIntents.lockedAt(intent) > settings.timeout().toMillis()) {
-            // Held by a transaction the log no longer knows, for longer than any transaction may go unheard: orphaned.
-            TxnIntents.resolveDecided(writes, reads, views, stored, other, TxnState.ABORTED);
+            resolveOrphan(views, stored, intent);
             return;
         }
         boolean older = transaction.priority() < TxnIntents.priority(intent)
@@ -321,6 +381,28 @@ public final class Transactions implements AutoCloseable {
         sleepQuietly(1);
     }
 
+    /**
+     * An intent held for longer than the timeout by a transaction this router's log does not know. The log is read to
+     * its end first (this router's reader may lag); a transaction still unknown gets an ABORTED decision on the log,
+     * like any other, and the intent is resolved as the first decision says: never without the log.
+     */
+    private void resolveOrphan(WritePath.ViewSource views, Document stored, Document intent) {
+        String holder = TxnIntents.holder(intent);
+        log.awaitCurrent();
+        TxnLog.Entry entry = log.entry(holder);
+        TxnState decision = entry == null ? null : entry.decision();
+        if (entry == null) {
+            TxnLog.Decision decided = log.decide(TxnRecord.newBuilder().setTxnId(holder).setState(TxnState.ABORTED).setRouterId(routerId)
+                .setNamespaces(List.of(views.view().namespace())).setPriority(Instant.ofEpochMilli(TxnIntents.priority(intent)))
+                .setTimestamp(Instant.now()).setCause("an intent of it was left for over " + settings.timeout().toMillis()
+                    + " ms with nothing of it on the coordinator log").build());
+            decision = decided == null ? null : decided.state();
+        }
+        if (decision != null) {
+            TxnIntents.resolveDecided(writes, reads, views, stored, holder, decision);
+        }
+    }
+
     /** {@code scopedFilter} restricted to documents no transaction holds. */
     public static Document unheld(Document scopedFilter) {
         return new Document("$and", List.of(scopedFilter, new Document(TxnIntents.FIELD, new Document("$exists", false))));
@@ -336,18 +418,10 @@ public final class Transactions implements AutoCloseable {
         return System.currentTimeMillis() + settings.timeout().toMillis();
     }
 
-    /**
-     * The documents matching {@code scopedFilter} that a transaction holds now, as a filter ({@code scopedFilter} and
-     * their ids), or {@code null} when there are none.
-     */
-    public Document held(WritePath.ViewSource views, Document scopedFilter) {
-        List<Document> held = reads.stored(views.view(), new Document("$and", List.of(scopedFilter,
-            new Document(TxnIntents.FIELD, new Document("$exists", true)))));
-        if (held.isEmpty()) {
-            return null;
-        }
-        List<Object> ids = held.stream().map(document -> document.get("_id")).toList();
-        return new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", ids))));
+    /** The ids of the documents matching {@code scopedFilter} that a transaction holds now. */
+    public List<Object> heldIds(WritePath.ViewSource views, Document scopedFilter) {
+        return reads.stored(views.view(), new Document("$and", List.of(scopedFilter,
+            new Document(TxnIntents.FIELD, new Document("$exists", true))))).stream().map(document -> document.get("_id")).toList();
     }
 
     /**
@@ -365,11 +439,14 @@ public final class Transactions implements AutoCloseable {
             }
             for (Document stored : held) {
                 Document intent = TxnIntents.of(stored);
+                if (intent == null) {
+                    continue;
+                }
                 TxnLog.Entry entry = log.entry(TxnIntents.holder(intent));
                 if (entry != null && entry.decided()) {
                     TxnIntents.resolveDecided(writes, reads, views, stored, TxnIntents.holder(intent), entry.decision());
                 } else if (entry == null && System.currentTimeMillis() - TxnIntents.lockedAt(intent) > settings.timeout().toMillis()) {
-                    TxnIntents.resolveDecided(writes, reads, views, stored, TxnIntents.holder(intent), TxnState.ABORTED);
+                    resolveOrphan(views, stored, intent);
                 }
             }
             if (System.currentTimeMillis() >= deadline) {
@@ -388,7 +465,7 @@ public final class Transactions implements AutoCloseable {
             if (now - transaction.startedAt() > settings.lifetime().toMillis()) {
                 // Abandoned by its client (an interactive transaction nobody commits): aborted, its intents released.
                 open.remove(transaction.id());
-                resolvers.execute(() -> {
+                reaper.execute(() -> {
                     String cause = "open for longer than the transaction lifetime " + settings.lifetime();
                     abort(transaction, cause);
                     event(ShardEventType.TRANSACTION_ABORTED, record(transaction, TxnState.ABORTED, cause), "transaction " + transaction.id()
@@ -396,12 +473,9 @@ public final class Transactions implements AutoCloseable {
                 });
                 continue;
             }
-            if (!transaction.ended() && !transaction.namespaces().isEmpty()) {
-                try {
-                    log.active(record(transaction, TxnState.ACTIVE, null));
-                } catch (RuntimeException e) {
-                    LOG.warn("transaction {}: heartbeat not written: {}", transaction.id(), e.getMessage());
-                }
+            // A sealed transaction is deciding: a heartbeat after its decision could be the last record compaction keeps.
+            if (!transaction.ended() && !transaction.sealed() && !transaction.namespaces().isEmpty()) {
+                log.heartbeat(record(transaction, TxnState.ACTIVE, null));
             }
         }
     }
@@ -435,6 +509,7 @@ public final class Transactions implements AutoCloseable {
                     continue;
                 }
                 resolveFound(entry.txnId(), entry.latest().getNamespaces(), decision);
+                dropScratch(entry.txnId());
                 log.resolved(TxnRecord.newBuilder(entry.latest()).setState(decision).setRouterId(routerId).build());
                 metrics.transactionRecovered();
                 LOG.info("transaction {} of router {} recovered: {}", entry.txnId(), entry.latest().getRouterId(), decision);
@@ -459,6 +534,17 @@ public final class Transactions implements AutoCloseable {
     private long inDoubt() {
         long now = System.currentTimeMillis();
         return log.open().stream().filter(entry -> overdue(entry, now)).count();
+    }
+
+    /** Drops the scratch collections a transaction whose coordinator stopped may have left on any shard. */
+    private void dropScratch(String txnId) {
+        for (String shard : access.shardIds()) {
+            try {
+                clients.client(shard).getDatabase(OpenTransaction.SCRATCH_DATABASE).getCollection(OpenTransaction.scratchName(txnId)).drop();
+            } catch (RuntimeException e) {
+                LOG.warn("could not drop the scratch collection of transaction {} on {}: {}", txnId, shard, e.toString());
+            }
+        }
     }
 
     /** Resolves every intent of {@code txnId} found in {@code namespaces}, wherever their documents are now. */
@@ -527,7 +613,9 @@ public final class Transactions implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        heartbeat.shutdownNow();
+        recovery.shutdownNow();
+        reaper.shutdownNow();
         resolvers.shutdownNow();
     }
 }

@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.bson.Document;
 
+import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.TxnState;
 
 /**
@@ -42,9 +43,20 @@ public final class TxnIntents {
             .append("t", System.currentTimeMillis());
     }
 
-    /** The intent a stored document carries, or {@code null}. */
+    /**
+     * The intent a stored document carries, or {@code null}; a {@code _tx} that is no intent (stored before Shardline
+     * reserved the field) is refused, naming the document.
+     */
     static Document of(Document stored) {
-        return stored.get(FIELD) instanceof Document intent ? intent : null;
+        Object intent = stored.get(FIELD);
+        if (intent == null) {
+            return null;
+        }
+        if (!(intent instanceof Document document) || !(document.get("id") instanceof String) || !(document.get("op") instanceof String)) {
+            throw new RouterException(RouterException.Kind.SHARD_ERROR, "document " + stored.get("_id") + " has a field '" + FIELD
+                + "' that is not a transaction's intent (" + intent + "); the field is reserved: rename it on the shard");
+        }
+        return document;
     }
 
     static String holder(Document intent) {

@@ -50,9 +50,11 @@ public final class TxnLog implements AutoCloseable {
      * What the log says of one transaction it has not seen end.
      *
      * @param decisionOffset   where the decision is in the partition, -1 while there is none
+     * @param decisionRecord   the decision's record, {@code null} while there is none
      * @param resolvedAtMillis when a record said every intent is resolved, 0 while none has
      */
-    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, long decisionOffset, long resolvedAtMillis) {
+    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, long decisionOffset, TxnRecord decisionRecord,
+                        long resolvedAtMillis) {
         boolean decided() {
             return decision != null;
         }
@@ -75,6 +77,8 @@ public final class TxnLog implements AutoCloseable {
     private final Thread thread;
     private final long writeTimeoutMillis;
     private volatile long position;
+    /** Why the reader stopped, once it did: nothing can be decided or learnt from the log after that. */
+    private volatile String failure;
     private volatile boolean running = true;
 
     /**
@@ -110,6 +114,9 @@ public final class TxnLog implements AutoCloseable {
 
     /** The log's view of a transaction, or {@code null} when it has none (never written, or ended). */
     public Entry entry(String txnId) {
+        if (failure != null) {
+            throw new RouterException(RouterException.Kind.RETRYABLE, "the coordinator log's reader stopped: " + failure);
+        }
         return entries.get(txnId);
     }
 
@@ -140,18 +147,39 @@ public final class TxnLog implements AutoCloseable {
         long offset = write(record.getTxnId(), record);
         awaitRead(offset);
         Entry entry = entries.get(record.getTxnId());
-        return entry == null ? null : new Decision(entry.decision(), entry.decisionOffset() == offset);
+        if (entry == null) {
+            return null;
+        }
+        boolean ours = entry.decisionOffset() == offset;
+        if (!ours && entry.decisionRecord() != null) {
+            // Ours came after the decision: compaction keeps a key's last record, which must say the decision again.
+            send(TxnRecord.newBuilder(entry.decisionRecord()).setNamespaces(entry.latest().getNamespaces()).build(), "the decision again");
+        }
+        return new Decision(entry.decision(), ours);
+    }
+
+    /** Appends an ACTIVE heartbeat without waiting for it: a transaction's heartbeats never hold up another's. */
+    public void heartbeat(TxnRecord record) {
+        send(record, "a heartbeat");
     }
 
     /** Says that every intent of a decided transaction is resolved: {@code decision} again, with {@code resolved} set. */
     public void resolved(TxnRecord decision) {
-        TxnRecord record = TxnRecord.newBuilder(decision).setResolved(true).setTimestamp(java.time.Instant.now()).build();
-        producer.send(new ProducerRecord<>(topic.name(), record.getTxnId(), topic.valueSerde().serializer().serialize(topic.name(), record)),
-            (metadata, e) -> {
-                if (e != null) {
-                    LOG.warn("could not record transaction {} as resolved (a router's recovery does it later): {}", record.getTxnId(), e.toString());
-                }
-            });
+        send(TxnRecord.newBuilder(decision).setResolved(true).setTimestamp(java.time.Instant.now()).build(), "that it is resolved");
+    }
+
+    private void send(TxnRecord record, String what) {
+        try {
+            producer.send(new ProducerRecord<>(topic.name(), record.getTxnId(), topic.valueSerde().serializer().serialize(topic.name(), record)),
+                (metadata, e) -> {
+                    if (e != null) {
+                        LOG.warn("could not write {} of transaction {} (a router's recovery writes what is missing later): {}", what,
+                            record.getTxnId(), e.toString());
+                    }
+                });
+        } catch (RuntimeException e) {
+            LOG.warn("could not write {} of transaction {}: {}", what, record.getTxnId(), e.toString());
+        }
     }
 
     /**
@@ -211,6 +239,9 @@ public final class TxnLog implements AutoCloseable {
         long deadline = System.currentTimeMillis() + writeTimeoutMillis;
         synchronized (progress) {
             while (position <= offset) {
+                if (failure != null) {
+                    throw new RouterException(RouterException.Kind.RETRYABLE, "the coordinator log's reader stopped: " + failure);
+                }
                 long left = deadline - System.currentTimeMillis();
                 if (left <= 0) {
                     throw new RouterException(RouterException.Kind.RETRYABLE, "the coordinator log was not read up to offset " + offset
@@ -251,6 +282,10 @@ public final class TxnLog implements AutoCloseable {
             LOG.debug("transaction log reader stopping");
         } catch (RuntimeException e) {
             LOG.error("the transaction log reader stopped: {}", e.toString(), e);
+            synchronized (progress) {
+                failure = e.toString();
+                progress.notifyAll();
+            }
         } finally {
             consumer.close();
         }
@@ -277,16 +312,22 @@ public final class TxnLog implements AutoCloseable {
             TxnState decision = known == null ? null : known.decision();
             long decidedAt = known == null ? 0 : known.decidedAtMillis();
             long decisionOffset = known == null ? -1 : known.decisionOffset();
+            TxnRecord decisionRecord = known == null ? null : known.decisionRecord();
             long resolvedAt = known == null ? 0 : known.resolvedAtMillis();
             if (decision == null && value.getState() != TxnState.ACTIVE) {
                 decision = value.getState();
                 decidedAt = value.getTimestamp().toEpochMilli();
                 decisionOffset = record.offset();
+                decisionRecord = value;
             }
             if (value.getResolved() && resolvedAt == 0) {
                 resolvedAt = value.getTimestamp().toEpochMilli();
             }
-            return new Entry(id, value, decision, decidedAt, decisionOffset, resolvedAt);
+            // Every namespace any record named: a record written by another router may name fewer.
+            java.util.LinkedHashSet<String> namespaces = new java.util.LinkedHashSet<>(known == null ? List.of() : known.latest().getNamespaces());
+            namespaces.addAll(value.getNamespaces());
+            TxnRecord latest = TxnRecord.newBuilder(value).setNamespaces(new ArrayList<>(namespaces)).build();
+            return new Entry(id, latest, decision, decidedAt, decisionOffset, decisionRecord, resolvedAt);
         });
     }
 

@@ -37,6 +37,7 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int CANNOT_CREATE_INDEX = 67;
     public static final int IMMUTABLE_FIELD = 66;
     public static final int INVALID_OPTIONS = 72;
+    public static final int MAX_TIME_MS_EXPIRED = 50;
     public static final int WRITE_CONFLICT = 112;
     public static final int COMMAND_NOT_SUPPORTED = 115;
     public static final int EXCEEDED_TIME_LIMIT = 262;
@@ -48,6 +49,8 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final String RETRYABLE_WRITE_ERROR = "RetryableWriteError";
     /** The label drivers retry a whole transaction on ({@code session.withTransaction} does). */
     public static final String TRANSIENT_TRANSACTION_ERROR = "TransientTransactionError";
+    /** The label drivers retry a commit on (and only the commit: the transaction may have committed). */
+    public static final String UNKNOWN_TRANSACTION_COMMIT_RESULT = "UnknownTransactionCommitResult";
 
     public WireError {
         labels = List.copyOf(labels);
@@ -95,6 +98,8 @@ public record WireError(int code, String codeName, String message, List<String> 
                 case STANDBY_UNCONFIRMED -> of(WRITE_CONCERN_FAILED, router.getMessage());
                 case TRANSACTION_CONFLICT -> new WireError(WRITE_CONFLICT, codeName(WRITE_CONFLICT), router.getMessage(),
                     List.of(TRANSIENT_TRANSACTION_ERROR));
+                case TRANSACTION_OUTCOME_UNKNOWN -> new WireError(MAX_TIME_MS_EXPIRED, codeName(MAX_TIME_MS_EXPIRED), router.getMessage(),
+                    List.of(UNKNOWN_TRANSACTION_COMMIT_RESULT));
             };
         }
         return of(INTERNAL_ERROR, failure.getClass().getSimpleName() + ": " + failure.getMessage());
@@ -144,6 +149,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             case IMMUTABLE_FIELD -> "ImmutableField";
             case INVALID_OPTIONS -> "InvalidOptions";
             case WRITE_CONFLICT -> "WriteConflict";
+            case MAX_TIME_MS_EXPIRED -> "MaxTimeMSExpired";
             case COMMAND_NOT_SUPPORTED -> "CommandNotSupported";
             case EXCEEDED_TIME_LIMIT -> "ExceededTimeLimit";
             case CURSOR_IN_USE -> "CursorInUse";

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 
 import io.shardline.router.ShardRouter;
+import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Transaction;
 import io.shardline.router.internal.DocumentOrder;
 
@@ -28,7 +29,7 @@ final class WireTransactions {
     static final int OPERATION_NOT_SUPPORTED_IN_TRANSACTION = 263;
     static final Set<String> STATEMENTS = Set.of("find", "insert", "update", "delete");
 
-    private enum State { OPEN, COMMITTED, ABORTED }
+    private enum State { OPEN, COMMITTED, ABORTED, COMMIT_UNKNOWN }
 
     /** A session's latest transaction. */
     private static final class Session {
@@ -82,7 +83,11 @@ final class WireTransactions {
             if (current != null && current.state == State.OPEN) {
                 router.abort(current.transaction);
             }
-            current = new Session(txnNumber, router.begin(WireWriteConcern.scope(session, body)));
+            // A transaction run again after a conflict (a driver's withTransaction) keeps the priority of its first attempt.
+            Transaction transaction = current != null && current.state == State.ABORTED
+                ? router.beginAgain(WireWriteConcern.scope(session, body), current.transaction)
+                : router.begin(WireWriteConcern.scope(session, body));
+            current = new Session(txnNumber, transaction);
             sessions.put(key, current);
         } else if (current == null || current.txnNumber != txnNumber || current.state != State.OPEN) {
             throw noSuchTransaction(txnNumber, current);
@@ -90,7 +95,10 @@ final class WireTransactions {
         try {
             return statement(current.transaction, message, fields);
         } catch (RuntimeException e) {
-            current.state = State.ABORTED; // a failed statement aborts the transaction, as in MongoDB
+            // A failed statement aborts the transaction, as in MongoDB: also one refused here before it ran, after
+            // earlier statements took documents.
+            current.state = State.ABORTED;
+            router.abort(current.transaction);
             throw e;
         }
     }
@@ -101,6 +109,16 @@ final class WireTransactions {
             throw noSuchTransaction(txnNumber, current);
         }
         synchronized (current) {
+            if (current.state == State.COMMIT_UNKNOWN) {
+                // A commit retried after its outcome was unknown: the coordinator log says it now, or still does not.
+                Boolean committed = router.committed(current.transaction.id());
+                if (committed != null) {
+                    current.state = committed ? State.COMMITTED : State.ABORTED;
+                } else if (commit) {
+                    throw new RouterException(RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN, "transaction " + txnNumber
+                        + ": not decided on the coordinator log yet; retry the commit");
+                }
+            }
             if (current.state == State.OPEN) {
                 try {
                     if (commit) {
@@ -110,14 +128,18 @@ final class WireTransactions {
                         router.abort(current.transaction);
                         current.state = State.ABORTED;
                     }
+                } catch (RouterException e) {
+                    current.state = e.kind() == RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN ? State.COMMIT_UNKNOWN : State.ABORTED;
+                    throw e;
                 } catch (RuntimeException e) {
                     current.state = State.ABORTED;
                     throw e;
                 }
             } else if (commit && current.state == State.ABORTED) {
                 throw noSuchTransaction(txnNumber, current);
-            } else if (!commit && current.state == State.COMMITTED) {
-                throw new WireCommandException(WireError.ILLEGAL_OPERATION, "abortTransaction: transaction " + txnNumber + " has been committed");
+            } else if (!commit && current.state != State.ABORTED) {
+                throw new WireCommandException(WireError.ILLEGAL_OPERATION, "abortTransaction: transaction " + txnNumber + " is "
+                    + current.state.name().toLowerCase(java.util.Locale.ROOT));
             }
         }
         return new Document("ok", 1.0);
