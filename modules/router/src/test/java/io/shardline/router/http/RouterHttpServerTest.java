@@ -22,6 +22,10 @@ class RouterHttpServerTest {
         assertThat(RouterHttpServer.status(Kind.RETRYABLE)).isEqualTo(503);
         assertThat(RouterHttpServer.status(Kind.SHARD_DOWN)).isEqualTo(503);
         assertThat(RouterHttpServer.status(Kind.STANDBY_UNCONFIRMED)).as("applied, not confirmed: the outcome is unknown").isEqualTo(504);
+        assertThat(RouterHttpServer.status(Kind.TRANSACTION_CONFLICT)).isEqualTo(409);
+        assertThat(RouterHttpServer.retryAfterSeconds(Kind.TRANSACTION_CONFLICT)).as("run the transaction again at once").isZero();
+        assertThat(RouterHttpServer.status(Kind.TRANSACTION_OUTCOME_UNKNOWN)).isEqualTo(504);
+        assertThat(RouterHttpServer.retryAfterSeconds(Kind.TRANSACTION_OUTCOME_UNKNOWN)).as("committed or not: never run it blindly again").isZero();
     }
 
     @Test

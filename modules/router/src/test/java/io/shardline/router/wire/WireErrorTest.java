@@ -67,4 +67,16 @@ class WireErrorTest {
         assertThat(write.codeName()).isEqualTo("WriteConcernFailed");
         assertThat(write.labels()).as("applied on the shard: a retry could apply it twice").isEmpty();
     }
+
+    @Test
+    void shouldLabelTransactionErrorsAsDriversRetryThem() {
+        WireError conflict = WireError.of(new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "an older transaction holds it"), true);
+        assertThat(conflict.code()).isEqualTo(WireError.WRITE_CONFLICT);
+        assertThat(conflict.codeName()).isEqualTo("WriteConflict");
+        assertThat(conflict.labels()).as("withTransaction runs the whole transaction again").containsExactly(WireError.TRANSIENT_TRANSACTION_ERROR);
+
+        WireError unknown = WireError.of(new RouterException(RouterException.Kind.TRANSACTION_OUTCOME_UNKNOWN, "not read back"), true);
+        assertThat(unknown.code()).isEqualTo(WireError.MAX_TIME_MS_EXPIRED);
+        assertThat(unknown.labels()).as("retry the commit only").containsExactly(WireError.UNKNOWN_TRANSACTION_COMMIT_RESULT);
+    }
 }
