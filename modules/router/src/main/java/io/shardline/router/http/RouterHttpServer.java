@@ -81,27 +81,14 @@ public final class RouterHttpServer implements AutoCloseable {
         List<io.vertx.ext.web.Route> transactionRoutes = List.of(routes.post("/v1/transactions"), routes.post("/v1/transactions/begin"),
             routes.post("/v1/transactions/:txn"), routes.postWithRegex("/v1/transactions/(?<txn>[^/]+)/(?<action>commit|abort)"));
         for (io.vertx.ext.web.Route route : transactionRoutes) {
-            route.handler(BodyHandler.create().setBodyLimit(maxBodyBytes)).blockingHandler(ctx -> {
-                long start = System.nanoTime();
-                String operation = transaction(router, ctx);
-                String status = Integer.toString(ctx.response().getStatusCode());
-                timers.computeIfAbsent(operation + "|" + status, key -> io.micrometer.core.instrument.Timer.builder("shardline.http.requests")
-                        .description("requests the router's HTTP API served, by operation and status").tag("operation", operation)
-                        .tag("status", status).register(prometheus))
-                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            }, false);
+            route.handler(BodyHandler.create().setBodyLimit(maxBodyBytes)).blockingHandler(ctx -> metered(timers, prometheus, ctx,
+                () -> transaction(router, ctx)), false);
         }
-        routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes))
-            .blockingHandler(ctx -> {
-                long start = System.nanoTime();
+        routes.post("/v1/:db/:coll/:op").handler(BodyHandler.create().setBodyLimit(maxBodyBytes)).blockingHandler(ctx -> metered(timers, prometheus,
+            ctx, () -> {
                 handle(router, ctx);
-                String op = OPERATIONS.contains(ctx.pathParam("op")) ? ctx.pathParam("op") : "unknown";
-                String status = Integer.toString(ctx.response().getStatusCode());
-                timers.computeIfAbsent(op + "|" + status, key -> io.micrometer.core.instrument.Timer.builder("shardline.http.requests")
-                        .description("requests the router's HTTP API served, by operation and status").tag("operation", op)
-                        .tag("status", status).register(prometheus))
-                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            }, false);
+                return OPERATIONS.contains(ctx.pathParam("op")) ? ctx.pathParam("op") : "unknown";
+            }), false);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)
                 .setTcpNoDelay(true).setAcceptBacklog(16_384))
             .requestHandler(routes)
@@ -109,20 +96,50 @@ public final class RouterHttpServer implements AutoCloseable {
         return new RouterHttpServer(vertx, server);
     }
 
+    /** Serves a request and records its time by the operation it served and the status it answered. */
+    private static void metered(java.util.Map<String, io.micrometer.core.instrument.Timer> timers, PrometheusMeterRegistry prometheus,
+                                RoutingContext ctx, java.util.function.Supplier<String> serve) {
+        long start = System.nanoTime();
+        String operation = serve.get();
+        String status = Integer.toString(ctx.response().getStatusCode());
+        timers.computeIfAbsent(operation + "|" + status, key -> io.micrometer.core.instrument.Timer.builder("shardline.http.requests")
+                .description("requests the router's HTTP API served, by operation and status").tag("operation", operation)
+                .tag("status", status).register(prometheus))
+            .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+
+    /** Answers with what {@code serve} gives, or with the refusal or failure it throws. */
+    private static void answer(RoutingContext ctx, java.util.function.Supplier<Document> serve) {
+        try {
+            ctx.response().putHeader("Content-Type", "application/json").end(serve.get().toJson(JSON));
+        } catch (RouterException e) {
+            fail(ctx, e.kind(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("request {} failed", ctx.request().path(), e);
+            ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+                .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
+        }
+    }
+
+    private static String tenant(RoutingContext ctx) {
+        String tenant = ctx.request().getHeader(TENANT_HEADER);
+        if (tenant == null || tenant.isBlank()) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, TENANT_HEADER + ": header is required");
+        }
+        return tenant;
+    }
+
     public int port() {
         return server.actualPort();
     }
 
     static void handle(ShardRouter router, RoutingContext ctx) {
-        try {
-            String tenant = ctx.request().getHeader(TENANT_HEADER);
-            if (tenant == null || tenant.isBlank()) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, TENANT_HEADER + ": header is required");
-            }
+        answer(ctx, () -> {
+            String tenant = tenant(ctx);
             String namespace = ctx.pathParam("db") + "." + ctx.pathParam("coll");
             String op = ctx.pathParam("op");
             RequestBody body = RequestBody.parse(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
-            Document answer = switch (op) {
+            return switch (op) {
                 case "find" -> found(router.find(tenant, namespace, new FindRequest(body.document("filter"), body.document("sort"),
                     body.integer("skip", 0), body.integer("limit", 0), body.document("projection"), body.bool("allowPartial", false))));
                 case "count" -> new Document("n", router.count(tenant, namespace, body.document("filter"), body.bool("allowPartial", false)));
@@ -135,14 +152,7 @@ public final class RouterHttpServer implements AutoCloseable {
                 case "explain" -> explained(router.explain(tenant, namespace, body.document("filter")));
                 default -> throw new RouterException(RouterException.Kind.NOT_FOUND, "op: '" + op + "' is not one of " + OPERATIONS);
             };
-            ctx.response().putHeader("Content-Type", "application/json").end(answer.toJson(JSON));
-        } catch (RouterException e) {
-            fail(ctx, e.kind(), e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("request {} failed", ctx.request().path(), e);
-            ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
-                .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
-        }
+        });
     }
 
     /** Serves a transaction request ({@link TransactionRequests}); answers the operation it names, for the request meter. */
@@ -151,29 +161,17 @@ public final class RouterHttpServer implements AutoCloseable {
         String action = ctx.pathParam("action");
         String operation = txn == null ? (ctx.request().path().endsWith("/begin") ? "begin" : "transaction")
             : action == null ? "statements" : action;
-        try {
-            String tenant = ctx.request().getHeader(TENANT_HEADER);
-            if (tenant == null || tenant.isBlank()) {
-                throw new RouterException(RouterException.Kind.BAD_REQUEST, TENANT_HEADER + ": header is required");
-            }
+        answer(ctx, () -> {
             RequestBody body = RequestBody.parse(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
-            Scope scope = writer(tenant, body);
-            Document answer = switch (operation) {
+            Scope scope = writer(tenant(ctx), body);
+            return switch (operation) {
                 case "transaction" -> TransactionRequests.oneShot(router, scope, body);
                 case "begin" -> TransactionRequests.begin(router, scope);
                 case "statements" -> TransactionRequests.statements(router, scope, txn, body);
                 case "commit" -> TransactionRequests.commit(router, scope, txn);
-                case "abort" -> TransactionRequests.abort(router, scope, txn);
-                default -> throw new IllegalStateException("no transaction operation " + operation);
+                default -> TransactionRequests.abort(router, scope, txn);
             };
-            ctx.response().putHeader("Content-Type", "application/json").end(answer.toJson(JSON));
-        } catch (RouterException e) {
-            fail(ctx, e.kind(), e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.error("request {} failed", ctx.request().path(), e);
-            ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
-                .end(new Document("error", e.getClass().getSimpleName() + ": " + e.getMessage()).append("status", 500).toJson(JSON));
-        }
+        });
         return operation;
     }
 
