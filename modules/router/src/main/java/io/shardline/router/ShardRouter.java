@@ -117,7 +117,8 @@ public final class ShardRouter implements AutoCloseable {
         this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
             config.shardTimeout().toMillis(), availability, standbyAcks);
         this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), config.catalog().events(), deadLetters, config.shardTimeout());
-        this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, config.transactions(), config.routerId(), metrics);
+        this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, new Transactions.Limits(config.transactions().lockTimeout(),
+            config.transactions().timeout(), config.transactions().lifetime()), config.routerId(), metrics);
     }
 
     /** What a transaction uses of this router: the same scoping and checks as any request. */

@@ -17,7 +17,6 @@ import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.shardline.router.RouterConfig;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
@@ -42,6 +41,13 @@ public final class Transactions implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Transactions.class);
     private static final int MAX_ATTEMPTS = 100;
+
+    /**
+     * How long a statement waits for a document an older transaction holds, how long a transaction may go unheard from
+     * before any router aborts it, and how long it may stay open (the router's transaction settings).
+     */
+    public record Limits(java.time.Duration lockTimeout, java.time.Duration timeout, java.time.Duration lifetime) {
+    }
 
     /** What a transaction needs of the router it runs in. */
     public interface Access {
@@ -78,7 +84,7 @@ public final class Transactions implements AutoCloseable {
     private final ReadPath reads;
     private final ShardClients clients;
     private final TxnLog log;
-    private final RouterConfig.TransactionSettings settings;
+    private final Limits settings;
     private final String routerId;
     private final Map<String, OpenTransaction> open = new ConcurrentHashMap<>();
     private final ScheduledExecutorService heartbeat;
@@ -89,7 +95,7 @@ public final class Transactions implements AutoCloseable {
     private final RouterMetrics metrics;
 
     public Transactions(Access access, WritePath writes, ReadPath reads, ShardClients clients, TxnLog log,
-                        RouterConfig.TransactionSettings settings, String routerId, RouterMetrics metrics) {
+                        Limits settings, String routerId, RouterMetrics metrics) {
         this.access = access;
         this.writes = writes;
         this.reads = reads;
@@ -594,7 +600,7 @@ public final class Transactions implements AutoCloseable {
         return clients;
     }
 
-    RouterConfig.TransactionSettings settings() {
+    Limits settings() {
         return settings;
     }
 
