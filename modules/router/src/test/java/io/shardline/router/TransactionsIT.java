@@ -248,6 +248,7 @@ class TransactionsIT {
         java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
         List<String> seen = Collections.synchronizedList(new ArrayList<>());
         AtomicLong written = new AtomicLong();
+        AtomicLong abortedWriters = new AtomicLong();
         ExecutorService threads = Executors.newFixedThreadPool(5);
         List<Future<?>> running2 = new ArrayList<>();
         for (int w = 0; w < 2; w++) {
@@ -264,8 +265,8 @@ class TransactionsIT {
                             }
                             return null;
                         });
-                    } catch (IllegalStateException | RouterException expected) {
-                        // an aborted writer: what it wrote must never be seen
+                    } catch (IllegalStateException | RouterException aborted) {
+                        abortedWriters.incrementAndGet(); // what it wrote must never be seen
                     }
                 }
                 return null;
@@ -299,6 +300,7 @@ class TransactionsIT {
         assertThat(dirty).as("uncommitted values read; the last of %d reads: %s", seen.size(), seen.subList(Math.max(0, seen.size() - 200), seen.size()))
             .isEmpty();
         assertThat(seen).as("committed values seen").anyMatch(entry -> entry.contains("=clean-") && !entry.endsWith("=clean-0"));
+        assertThat(abortedWriters.get()).as("writers aborted, whose values were there to be seen").isPositive();
         assertThat(intentsLeft()).isZero();
     }
 
