@@ -248,7 +248,7 @@ final class DemoCommand implements Callable<Integer> {
             }));
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
-            TransactionLedger.Verdict transactions = workload.transactions().check(shards, last.routing());
+            TransactionLedger.Verdict transactions = workload.transactions().check(shards, last.routing(), workload::purged);
             output.line("Restoring every shard to a moment between the backups and the end, and checking it against the ledger ...");
             PointInTimeDemo.Outcome restored = pointInTime.restoreAndCheck(endedAt, ledger, NAMESPACES);
             List<String> failedOver = failing == null ? List.of() : failing.lines(last.events(), failuresAtFailover < 0 ? workload.failures() : failuresAtFailover);

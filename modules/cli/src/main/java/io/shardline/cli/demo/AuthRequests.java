@@ -94,8 +94,8 @@ final class AuthRequests {
             throw failed;
         }
         transactions.signedUp(signUp, true);
-        // The sign-up's audit entry is kept (retention purges the others): the check reads it at the end.
         ids.remember(tenant, AuthServiceLayout.USERS, user);
+        ids.remember(tenant, AuthServiceLayout.AUDIT_ENTRIES, entry);
     }
 
     /** A user's deletion is one transaction: the user and every session of it (hashed by user, so on other shards), or none. */

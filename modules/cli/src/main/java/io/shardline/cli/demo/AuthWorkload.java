@@ -173,6 +173,11 @@ public final class AuthWorkload implements AutoCloseable {
         return transactions;
     }
 
+    /** Whether the retention purge deleted the document of that id. */
+    public boolean purged(String id) {
+        return retention.purged(id);
+    }
+
     public List<WriteSpan> writes() {
         return writes.spans();
     }

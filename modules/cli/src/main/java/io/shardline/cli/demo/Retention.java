@@ -22,6 +22,7 @@ final class Retention {
     private final LedgerWrites writes;
     private final Failures failures;
     private final AtomicLong purged = new AtomicLong();
+    private final java.util.Set<String> purgedIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Retention(WrittenIds ids, LedgerWrites writes, Failures failures) {
         this.ids = ids;
@@ -37,6 +38,11 @@ final class Retention {
         }
     }
 
+    /** Whether the purge deleted the document of that id (an acknowledged delete). */
+    boolean purged(String id) {
+        return purgedIds.contains(id);
+    }
+
     /** The documents deleted so far. */
     long purged() {
         return purged.get();
@@ -48,6 +54,7 @@ final class Retention {
             try {
                 writes.delete(tenant, namespace, batch);
                 purged.addAndGet(batch.size());
+                purgedIds.addAll(batch);
             } catch (RuntimeException failed) {
                 failures.record(failed);
                 LOG.debug("purge of {} {} failed: {}", tenant, namespace, failed.getMessage());
