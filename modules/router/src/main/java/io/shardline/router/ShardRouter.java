@@ -31,6 +31,7 @@ import io.shardline.router.api.Transaction;
 import io.shardline.router.api.WriteResult;
 import io.shardline.router.internal.AcknowledgedDocuments;
 import io.shardline.router.internal.DocumentOrder;
+import io.shardline.router.internal.HeldDocuments;
 import io.shardline.router.internal.NamespaceView;
 import io.shardline.router.internal.ReadPath;
 import io.shardline.router.internal.RequestGuards;
@@ -83,6 +84,7 @@ public final class ShardRouter implements AutoCloseable {
     private final CdcInvalidator invalidator;
     private final TxnLog txnLog;
     private final Transactions transactions;
+    private final HeldDocuments held;
 
     private ShardRouter(RouterConfig config, MeterRegistry registry) {
         this.config = config;
@@ -119,6 +121,7 @@ public final class ShardRouter implements AutoCloseable {
         this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), config.catalog().events(), deadLetters, config.shardTimeout());
         this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, new Transactions.Limits(config.transactions().lockTimeout(),
             config.transactions().timeout(), config.transactions().lifetime()), config.routerId(), metrics);
+        this.held = new HeldDocuments(transactions);
     }
 
     /** What a transaction uses of this router: the same scoping and checks as any request. */
@@ -419,8 +422,8 @@ public final class ShardRouter implements AutoCloseable {
         Document checked = checkedUpdate(scope, namespace, scopedFilter, update, upsert);
         WritePath.ViewSource views = () -> view(namespace, scope);
         try {
-            return outsideTransactions(views, scopedFilter, multi, upsert, guarded -> writes.update(views, guarded, checked, multi, upsert),
-                WriteResult::matched, ShardRouter::combined);
+            return held.write(views, scopedFilter, multi, upsert, guarded -> writes.update(views, guarded, checked, multi, upsert),
+                WriteResult::matched, HeldDocuments::combined);
         } finally {
             cache.invalidate(namespace);
         }
@@ -429,69 +432,6 @@ public final class ShardRouter implements AutoCloseable {
     /** Hides from a read outside a transaction the documents a transaction inserted and has not committed. */
     private static Document visible(Document scopedFilter) {
         return Transactions.visible(scopedFilter);
-    }
-
-    /**
-     * Runs a write outside any transaction so that it never changes a document a transaction holds (which would undo
-     * the transaction's intent or be undone by its commit): it goes with the documents no transaction holds, and for those
-     * a transaction holds it waits until they are released (at most the transaction timeout), then writes them. An
-     * upsert waits first, so that it cannot insert beside a matching document a transaction holds.
-     *
-     * @param write   the write, given its filter
-     * @param written how many documents a result wrote
-     * @param combine two results of a multi-document write as one
-     */
-    private <R> R outsideTransactions(WritePath.ViewSource views, Document scopedFilter, boolean multi, boolean upsert,
-                                      java.util.function.Function<Document, R> write, java.util.function.ToLongFunction<R> written,
-                                      java.util.function.BinaryOperator<R> combine) {
-        long deadline = transactions.releaseDeadline();
-        if (upsert) {
-            transactions.awaitReleased(views, scopedFilter, deadline);
-            return write.apply(Transactions.unheld(scopedFilter));
-        }
-        if (multi) {
-            // The documents held now wait; the write goes to every other one, then to those once released: each once.
-            List<Object> held = transactions.heldIds(views, scopedFilter);
-            R result = write.apply(Transactions.unheld(held.isEmpty() ? scopedFilter
-                : new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$nin", held))))));
-            if (held.isEmpty()) {
-                return result;
-            }
-            Document heldFilter = new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", held))));
-            try {
-                transactions.awaitReleased(views, heldFilter, deadline);
-            } catch (RouterException stillHeld) {
-                throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "written to " + written.applyAsLong(result)
-                    + " documents; " + held.size() + " more that transactions held were not written (" + stillHeld.getMessage()
-                    + "): sending the write again would apply it again to those written");
-            }
-            return combine.apply(result, write.apply(Transactions.unheld(heldFilter)));
-        }
-        boolean retried = false;
-        while (true) {
-            R result = write.apply(Transactions.unheld(scopedFilter));
-            if (written.applyAsLong(result) > 0) {
-                return result;
-            }
-            List<Object> held = transactions.heldIds(views, scopedFilter);
-            if (held.isEmpty()) {
-                if (retried) {
-                    return result;
-                }
-                retried = true; // a document released between the write and the look may have been passed over
-                continue;
-            }
-            transactions.awaitReleased(views, new Document("$and", List.of(scopedFilter, new Document("_id", new Document("$in", held)))), deadline);
-        }
-    }
-
-    private static WriteResult combined(WriteResult first, WriteResult second) {
-        List<Object> upserted = new ArrayList<>(first.upsertedIds());
-        upserted.addAll(second.upsertedIds());
-        List<String> shards = new ArrayList<>(first.shards());
-        second.shards().stream().filter(shard -> !shards.contains(shard)).forEach(shards::add);
-        return new WriteResult(first.matched() + second.matched(), first.modified() + second.modified(), first.inserted() + second.inserted(),
-            first.deleted() + second.deleted(), upserted, shards);
     }
 
     /** An update checked as every request's is, scoped to the caller's tenant, and never changing a tenant or shard key. */
@@ -625,7 +565,7 @@ public final class ShardRouter implements AutoCloseable {
         WritePath.ViewSource views = () -> view(namespace, scope);
         Document modification = update;
         try {
-            return outsideTransactions(views, scopedFilter, false, request.upsert(), filter -> writes.findAndModify(views,
+            return held.write(views, scopedFilter, false, request.upsert(), filter -> writes.findAndModify(views,
                 new FindAndModifyRequest(filter, request.sort(), modification, request.remove(), request.returnNew(), request.fields(), request.upsert()),
                 rules, reads::first), FindAndModifyResult::n, (first, second) -> second);
         } finally {
@@ -641,8 +581,8 @@ public final class ShardRouter implements AutoCloseable {
         RequestGuards.check("filter", filter);
         try {
             WritePath.ViewSource views = () -> view(namespace, scope);
-            return outsideTransactions(views, scoped(scope, filter), multi, false, scoped -> writes.delete(views, scoped, multi), WriteResult::deleted,
-                ShardRouter::combined);
+            return held.write(views, scoped(scope, filter), multi, false, scoped -> writes.delete(views, scoped, multi), WriteResult::deleted,
+                HeldDocuments::combined);
         } finally {
             cache.invalidate(namespace);
         }
