@@ -544,6 +544,66 @@ class TransactionsIT {
         assertThat(intentsLeft()).isZero();
     }
 
+    @Test
+    void shouldApplyEveryUpdateOperatorInATransactionAsTheShardDoesOutsideOne() {
+        String users = database + ".users";
+        Document profile = new Document("plan", "free").append("logins", 3).append("score", 2.5).append("tags", new ArrayList<>(List.of("a", "b")))
+            .append("devices", new ArrayList<>(List.of(new Document("name", "phone").append("trusted", false), new Document("name", "laptop")
+                .append("trusted", false)))).append("address", new Document("city", "Lyon")).append("legacy", "x");
+        List<Document> updates = List.of(
+            new Document("$set", new Document("plan", "pro").append("address.zip", "69001")),
+            new Document("$inc", new Document("logins", 2).append("visits", 1)).append("$mul", new Document("score", 2)),
+            new Document("$unset", new Document("legacy", "")).append("$rename", new Document("address.city", "address.town")),
+            new Document("$push", new Document("tags", new Document("$each", List.of("c", "d")).append("$slice", -3)))
+                .append("$addToSet", new Document("roles", "admin")),
+            new Document("$set", new Document("devices.$[].trusted", true)).append("$min", new Document("logins", 1)),
+            new Document("$pull", new Document("tags", "c")).append("$max", new Document("score", 100)));
+        Document positional = new Document("$set", new Document("devices.$.name", "tablet"));
+        router.insert(ACME, users, List.of(new Document(profile).append("_id", "ops-outside"), new Document(profile).append("_id", "ops-inside")));
+        for (Document update : updates) {
+            router.update(ACME, users, new Document("_id", "ops-outside"), update, false, false);
+        }
+        router.update(ACME, users, new Document("_id", "ops-outside").append("devices.name", "laptop"), positional, false, false);
+        router.inTransaction(ACME, tx -> {
+            for (Document update : updates) {
+                assertThat(tx.update(users, new Document("_id", "ops-inside"), update, false)).isEqualTo(1);
+            }
+            assertThat(tx.update(users, new Document("_id", "ops-inside").append("devices.name", "laptop"), positional, false)).isEqualTo(1);
+            return null;
+        });
+        // Inserted by the transaction itself: its updates apply to the document's own fields.
+        router.inTransaction(ACME, tx -> {
+            tx.insert(users, List.of(new Document(profile).append("_id", "ops-inserted")));
+            for (Document update : updates) {
+                tx.update(users, new Document("_id", "ops-inserted"), update, false);
+            }
+            tx.update(users, new Document("_id", "ops-inserted").append("devices.name", "laptop"), positional, false);
+            return null;
+        });
+        Document outside = only(users, "ops-outside");
+        outside.remove("_id");
+        for (String id : List.of("ops-inside", "ops-inserted")) {
+            Document inside = only(users, id);
+            inside.remove("_id");
+            assertThat(inside).as(id + " against the same updates outside a transaction").isEqualTo(outside);
+        }
+
+        assertThatThrownBy(() -> router.inTransaction(ACME, tx -> tx.update(users, new Document("_id", "ops-inside"),
+            new Document("$inc", new Document("plan", 1)), false))).isInstanceOfSatisfying(RouterException.class, e -> {
+                assertThat(e.getMessage()).as("the field as the client named it").contains("plan").doesNotContain("_tx");
+            });
+        assertThatThrownBy(() -> router.inTransaction(ACME, tx -> tx.update(users, new Document("_id", "ops-inside"),
+            new Document("$set", new Document("_id", "renamed")), false))).isInstanceOf(RouterException.class).hasMessageContaining("_id");
+        assertThat(only(users, "ops-inside").get("plan")).as("nothing of the failed transactions").isEqualTo("pro");
+        assertThat(intentsLeft()).isZero();
+    }
+
+    private static Document only(String namespace, String id) {
+        List<Document> found = router.find(ACME, namespace, FindRequest.of(new Document("_id", id))).documents();
+        assertThat(found).hasSize(1);
+        return found.get(0);
+    }
+
     private static List<Document> direct(String namespace) {
         String[] parts = namespace.split("\\.", 2);
         List<Document> all = new ArrayList<>();

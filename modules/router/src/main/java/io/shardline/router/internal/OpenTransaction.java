@@ -54,6 +54,8 @@ final class OpenTransaction implements Transaction {
     /** Read by the heartbeat without waiting for a statement: a copy-on-write set. */
     private final Set<String> namespaces = new java.util.concurrent.CopyOnWriteArraySet<>();
     private final Set<String> scratchShards = new LinkedHashSet<>();
+    /** ACTIVE records sent during the running statement, which it waits for before it answers. */
+    private final List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> announcing = new ArrayList<>();
     /** Every filter a statement read documents by, beyond a single _id it holds: checked for phantoms at the commit. */
     private final Set<Predicate> predicates = new LinkedHashSet<>();
     private volatile boolean ended;
@@ -192,11 +194,29 @@ final class OpenTransaction implements Transaction {
                 + owner.settings().lifetime() + " and is aborted");
         }
         try {
-            return body.get();
+            T result = body.get();
+            awaitAnnounced();
+            return result;
         } catch (RuntimeException e) {
+            announcing.clear();
             failedStatement = true;
             owner.abort(this, "a statement failed: " + e.getMessage());
             throw e;
+        }
+    }
+
+    /**
+     * Waits for the ACTIVE records the statement sent: sent as it starts holding documents in a new namespace, so that the
+     * statement's first writes do not wait for the log, and on the log before the statement answers, so that a
+     * transaction a client goes on with is one every router's recovery can find.
+     */
+    private void awaitAnnounced() {
+        try {
+            for (var pending : announcing) {
+                owner.announced(this, pending);
+            }
+        } finally {
+            announcing.clear();
         }
     }
 
@@ -355,6 +375,10 @@ final class OpenTransaction implements Transaction {
         Document stored = held.get(namespace).get(current.get("_id"));
         Document intent = TxnIntents.of(stored);
         boolean replacement = update.keySet().stream().noneMatch(k -> k.startsWith("$"));
+        if (!replacement && !positional(update)) {
+            updateInDocument(namespace, stored, current, update);
+            return;
+        }
         Document next;
         if (replacement) {
             next = new Document("_id", current.get("_id"));
@@ -374,6 +398,66 @@ final class OpenTransaction implements Transaction {
         } else {
             setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
         }
+    }
+
+    /**
+     * An update with operators, computed by the shard in the document itself: on the document's own fields when the
+     * transaction inserted it (no one else sees them), else on the new value in its intent, which the first update of
+     * the document sets to the value the transaction sees, and every operator's path then names under
+     * {@code _tx.new}. So an update costs the shard one write once the document is held, and nothing is copied elsewhere.
+     */
+    private void updateInDocument(String namespace, Document stored, Document current, Document update) {
+        WritePath.ViewSource views = views(namespace);
+        Document heldFilter = TxnIntents.held(views.view(), stored, id);
+        Document written;
+        Document intent = TxnIntents.of(stored);
+        if (TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+            written = modifyHeld(views, heldFilter, update, "");
+        } else {
+            if (TxnIntents.op(intent) != TxnIntents.Op.UPDATE) {
+                setIntent(namespace, stored, TxnIntents.Op.UPDATE, TxnIntents.committed(current));
+            }
+            written = modifyHeld(views, heldFilter, TxnIntents.underNew(update), TxnIntents.NEW + ".");
+        }
+        if (written == null) {
+            throw lost(namespace, stored);
+        }
+        Document after = TxnIntents.op(intent) == TxnIntents.Op.INSERT ? written : (Document) TxnIntents.of(written).get("new");
+        if (!java.util.Objects.equals(after.get("_id"), stored.get("_id"))) {
+            throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: performing an update on the path '_id' would modify the "
+                + "immutable field '_id'");
+        }
+        Document now = new Document(written);
+        if (stored.containsKey(ShardKeyField.NAME)) {
+            now.put(ShardKeyField.NAME, stored.get(ShardKeyField.NAME));
+        }
+        held.get(namespace).put(stored.get("_id"), now);
+    }
+
+    /** The held document updated on its owner, a shard's error naming the fields as the client wrote them. */
+    private Document modifyHeld(WritePath.ViewSource views, Document heldFilter, Document update, String prefix) {
+        try {
+            return owner.writes().modifyStored(views, heldFilter, update);
+        } catch (RouterException e) {
+            if (prefix.isEmpty() || e.getMessage() == null || !e.getMessage().contains(prefix)) {
+                throw e;
+            }
+            throw new RouterException(e.kind(), e.getMessage().replace(prefix, ""), e);
+        }
+    }
+
+    /** Whether an update names a path through the positional {@code $} (which needs the filter's match on the document). */
+    private static boolean positional(Document update) {
+        for (Object operand : update.values()) {
+            if (operand instanceof Document fields) {
+                for (String path : fields.keySet()) {
+                    if (path.equals("$") || path.startsWith("$.") || path.contains(".$.") || path.endsWith(".$")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /** {@code update} applied to {@code current} by the shard holding it, on a copy in the scratch collection. */
@@ -441,7 +525,7 @@ final class OpenTransaction implements Transaction {
 
     private void announce(String namespace) {
         if (namespaces.add(namespace)) {
-            owner.announce(this);
+            announcing.add(owner.announce(this));
         }
     }
 

@@ -24,15 +24,30 @@ import io.shardline.router.api.RouterException;
  */
 public final class Projections {
 
-    /** What the shards are asked for, and what the router does to each merged document before answering. */
-    public record Plan(Document forShards, ProjectionTrim trim) {
+    /**
+     * What the shards are asked for, and what the router does to each merged document before answering.
+     *
+     * @param intents whether a transaction's intent stays in the answer (for the transactions' own writes, never a client's)
+     */
+    public record Plan(Document forShards, ProjectionTrim trim, boolean intents) {
+
+        Plan(Document forShards, ProjectionTrim trim) {
+            this(forShards, trim, false);
+        }
 
         /** Removes the stored shard key and any transaction's intent, and applies what the shards could not. */
         public Document finish(Document document) {
             document.remove(ShardKeyField.NAME);
-            document.remove(TxnIntents.FIELD);
+            if (!intents) {
+                document.remove(TxnIntents.FIELD);
+            }
             return trim == null ? document : trim.apply(document);
         }
+    }
+
+    /** The whole stored document but its shard key, its intent included: what a transaction's own writes read back. */
+    static Plan withIntents() {
+        return new Plan(new Document(ShardKeyField.NAME, 0), null, true);
     }
 
     /** A projection taken apart: its kind of entry per path, in the caller's order. */

@@ -290,14 +290,22 @@ public final class Transactions implements AutoCloseable {
     }
 
     private void resolveAll(OpenTransaction transaction, TxnState decision) {
-        List<CompletableFuture<Void>> resolutions = new ArrayList<>();
+        List<Runnable> steps = new ArrayList<>();
         transaction.heldDocuments().forEach((namespace, documents) -> {
             WritePath.ViewSource views = () -> access.view(namespace, transaction.scope());
             for (Document stored : documents) {
-                resolutions.add(CompletableFuture.runAsync(() -> TxnIntents.resolve(writes, views, stored, TxnIntents.of(stored), decision), resolvers));
+                steps.add(() -> TxnIntents.resolve(writes, views, stored, TxnIntents.of(stored), decision));
             }
         });
         try {
+            // Every intent at once: all but the last on the resolvers, the last on this thread.
+            List<CompletableFuture<Void>> resolutions = new ArrayList<>();
+            for (int i = 0; i < steps.size() - 1; i++) {
+                resolutions.add(CompletableFuture.runAsync(steps.get(i), resolvers));
+            }
+            if (!steps.isEmpty()) {
+                steps.get(steps.size() - 1).run();
+            }
             CompletableFuture.allOf(resolutions.toArray(CompletableFuture[]::new)).join();
             if (transaction.failedStatement()) {
                 // A failed write may have left an intent the transaction never learnt of (its answer was lost).
@@ -329,9 +337,17 @@ public final class Transactions implements AutoCloseable {
         metrics.transactionEnded(outcome);
     }
 
-    /** Writes an ACTIVE record naming every namespace the transaction now touches, before it holds anything there. */
-    void announce(OpenTransaction transaction) {
-        log.active(record(transaction, TxnState.ACTIVE, null));
+    /**
+     * Sends an ACTIVE record naming every namespace the transaction now touches, as it starts holding documents there;
+     * the statement waits for it before it answers ({@link #announced}).
+     */
+    java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> announce(OpenTransaction transaction) {
+        return log.active(record(transaction, TxnState.ACTIVE, null));
+    }
+
+    /** Waits until an ACTIVE record {@link #announce} sent is on the log. */
+    void announced(OpenTransaction transaction, java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> pending) {
+        log.written(transaction.id(), pending);
     }
 
     /** Fails the statement if another router decided the transaction (aborted it) meanwhile. */

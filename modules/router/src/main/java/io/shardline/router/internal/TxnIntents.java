@@ -21,6 +21,8 @@ public final class TxnIntents {
     public static final String FIELD = "_tx";
     static final String ID = FIELD + ".id";
     static final String OP = FIELD + ".op";
+    /** Where an update's new value is, while its transaction holds the document. */
+    static final String NEW = FIELD + ".new";
 
     /** What a transaction does to a document it holds. */
     public enum Op {
@@ -134,6 +136,24 @@ public final class TxnIntents {
         if (!now.isEmpty()) {
             resolve(writes, views, now.get(0), of(now.get(0)), decision);
         }
+    }
+
+    /**
+     * An update with operators as it applies to the new value in an intent: each path it names (and a {@code $rename}'s
+     * target) under {@link #NEW}.
+     */
+    static Document underNew(Document update) {
+        Document moved = new Document();
+        update.forEach((operator, operand) -> {
+            if (!(operand instanceof Document fields)) {
+                throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: the operand of " + operator + " must be a document");
+            }
+            Document paths = new Document();
+            fields.forEach((path, value) -> paths.put(NEW + "." + path, operator.equals("$rename") && value instanceof String target
+                ? NEW + "." + target : value));
+            moved.put(operator, paths);
+        });
+        return moved;
     }
 
     /** Whether a filter or update names the reserved field. */

@@ -125,9 +125,17 @@ public final class TxnLog implements AutoCloseable {
         return new ArrayList<>(entries.values());
     }
 
-    /** Appends an ACTIVE record (a transaction's start, a namespace it now touches, or its heartbeat), once written. */
-    public void active(TxnRecord record) {
-        write(record.getTxnId(), record);
+    /**
+     * Appends an ACTIVE record (a transaction's start, or a namespace it now touches) without waiting: {@link #written}
+     * waits for it. Every later record of the router goes after it in the partition (one idempotent producer).
+     */
+    public java.util.concurrent.Future<RecordMetadata> active(TxnRecord record) {
+        return producer.send(new ProducerRecord<>(topic.name(), record.getTxnId(), topic.valueSerde().serializer().serialize(topic.name(), record)));
+    }
+
+    /** Waits until a record {@link #active} appended is written, at most the write timeout. */
+    public void written(String txnId, java.util.concurrent.Future<RecordMetadata> pending) {
+        awaitWritten(txnId, TxnState.ACTIVE, pending);
     }
 
     /**
@@ -223,15 +231,18 @@ public final class TxnLog implements AutoCloseable {
 
     private long write(String txnId, TxnRecord record) {
         byte[] value = topic.valueSerde().serializer().serialize(topic.name(), record);
+        return awaitWritten(txnId, record.getState(), producer.send(new ProducerRecord<>(topic.name(), txnId, value)));
+    }
+
+    private long awaitWritten(String txnId, TxnState state, java.util.concurrent.Future<RecordMetadata> pending) {
         try {
-            RecordMetadata metadata = producer.send(new ProducerRecord<>(topic.name(), txnId, value)).get(writeTimeoutMillis, TimeUnit.MILLISECONDS);
-            return metadata.offset();
+            return pending.get(writeTimeoutMillis, TimeUnit.MILLISECONDS).offset();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + txnId + ": interrupted writing to the coordinator log", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + txnId + ": the coordinator log " + topic.name()
-                + " did not take a " + record.getState() + " record within " + writeTimeoutMillis + " ms: " + e, e);
+                + " did not take a " + state + " record within " + writeTimeoutMillis + " ms: " + e, e);
         }
     }
 

@@ -326,6 +326,26 @@ public final class WritePath {
         }
     }
 
+    /**
+     * Updates the one document {@code scopedFilter} pins (by {@code _id} and shard key) on its owner and answers it as
+     * stored after the update, its transaction intent included, or {@code null} when none matched: a transaction's own
+     * writes to the documents it holds.
+     */
+    Document modifyStored(ViewSource views, Document scopedFilter, Document update) {
+        requireLease();
+        try (InFlightWrites.Ticket ticket = inFlight.begin()) {
+            FindAndModifyRequest request = new FindAndModifyRequest(scopedFilter, null, update, false, true, null, false);
+            Targeted targeted = unfencedTargets(views, scopedFilter, ticket);
+            if (targeted.targets().chunks().isEmpty()) {
+                return null;
+            }
+            if (targeted.targets().chunks().size() != 1) {
+                throw new IllegalArgumentException("a transaction's write names one document by its _id and shard key: " + scopedFilter);
+            }
+            return onOneChunk(targeted.view(), targeted.targets(), request, Projections.withIntents()).document();
+        }
+    }
+
     /** What a shard's {@code findAndModify} answered; {@code reported} is false when it gave no {@code lastErrorObject}. */
     private record Modified(Document value, long n, boolean updatedExisting, Object upsertedId, boolean reported) {
 
