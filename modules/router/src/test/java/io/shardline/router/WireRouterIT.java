@@ -471,6 +471,53 @@ class WireRouterIT {
         users().deleteMany(Filters.in("_id", List.of("tx1", "tx-seat")));
     }
 
+    @Test
+    void shouldRunWhatAnOdmSendsInsideADriverTransaction() {
+        users().insertMany(List.of(new Document("_id", "odm-1").append("tenantId", "t0").append("plan", "free").append("logins", 1)
+            .append("secret", "s"), new Document("_id", "odm-2").append("tenantId", "t0").append("plan", "free").append("logins", 5)));
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            session.withTransaction(() -> {
+                Document before = users().findOneAndUpdate(session, Filters.eq("_id", "odm-1"), Updates.inc("logins", 1));
+                assertThat(before.getInteger("logins")).as("findOneAndUpdate answers the document before").isEqualTo(1);
+                Document after = users().findOneAndUpdate(session, Filters.in("_id", List.of("odm-1", "odm-2")), Updates.set("plan", "pro"),
+                    new com.mongodb.client.model.FindOneAndUpdateOptions().sort(Sorts.descending("logins"))
+                        .returnDocument(com.mongodb.client.model.ReturnDocument.AFTER).projection(com.mongodb.client.model.Projections.include("plan")));
+                assertThat(after).as("the first in its sort, after, projected").isEqualTo(new Document("_id", "odm-2").append("plan", "pro"));
+                Document created = users().findOneAndUpdate(session, Filters.eq("_id", "odm-3"), Updates.combine(
+                    Updates.setOnInsert("tenantId", "t0"), Updates.set("plan", "trial"), Updates.inc("logins", 1)),
+                    new com.mongodb.client.model.FindOneAndUpdateOptions().upsert(true).returnDocument(com.mongodb.client.model.ReturnDocument.AFTER));
+                assertThat(created).isEqualTo(new Document("_id", "odm-3").append("tenantId", "t0").append("plan", "trial").append("logins", 1));
+                com.mongodb.client.result.UpdateResult upserted = users().updateOne(session, Filters.eq("_id", "odm-4"),
+                    Updates.set("plan", "free"), new com.mongodb.client.model.UpdateOptions().upsert(true));
+                assertThat(upserted.getUpsertedId()).as("an upsert's insert: %s", upserted).isNotNull();
+                assertThat(users().countDocuments(session, Filters.eq("plan", "pro"))).as("countDocuments in it").isEqualTo(1);
+                assertThat(users().countDocuments(session, Filters.regex("_id", "^odm-"), new com.mongodb.client.model.CountOptions().skip(1).limit(2)))
+                    .isEqualTo(2);
+                assertThat(users().find(session, Filters.eq("_id", "odm-1")).projection(com.mongodb.client.model.Projections.exclude("secret")).first())
+                    .as("a projection in it").doesNotContainKey("secret").containsEntry("logins", 2);
+                assertThat(users().findOneAndDelete(session, Filters.eq("_id", "odm-4"))).as("findOneAndDelete").containsEntry("plan", "free");
+                assertThat(users().countDocuments(Filters.eq("_id", "odm-3"))).as("outside it, before the commit").isZero();
+                return null;
+            });
+        }
+        List<Document> stored = users().find(Filters.regex("_id", "^odm-")).sort(Sorts.ascending("_id")).into(new ArrayList<>());
+        assertThat(stored).extracting(d -> d.get("_id") + " " + d.get("plan") + " " + d.get("logins"))
+            .containsExactly("odm-1 free 2", "odm-2 pro 5", "odm-3 trial 1");
+
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            session.startTransaction();
+            users().updateOne(session, Filters.eq("_id", "odm-1"), Updates.inc("logins", 100));
+            assertThatThrownBy(() -> users().aggregate(session, List.of(Aggregates.group("$plan", Accumulators.sum("n", 1)))).first())
+                .as("a pipeline that is no count").isInstanceOfSatisfying(MongoCommandException.class, e -> {
+                    assertThat(e.getErrorCode()).isEqualTo(263);
+                    assertThat(e.getErrorMessage()).contains("aggregate.pipeline.0").contains("$group");
+                });
+            assertThatThrownBy(session::commitTransaction).as("the refused statement aborted it").isInstanceOf(MongoCommandException.class);
+        }
+        assertThat(users().find(Filters.eq("_id", "odm-1")).first().getInteger("logins")).as("nothing of the aborted one").isEqualTo(2);
+        users().deleteMany(Filters.regex("_id", "^odm-"));
+    }
+
     /** An OP_MSG carrying {@code command} as its body. */
     private static byte[] opMsg(Document command) {
         org.bson.io.BasicOutputBuffer out = new org.bson.io.BasicOutputBuffer();

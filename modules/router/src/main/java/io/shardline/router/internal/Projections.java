@@ -97,6 +97,30 @@ public final class Projections {
         return parsed.inclusion() ? inclusionPlan(projection, parsed, sortPaths) : exclusionPlan(projection, parsed, sortPaths);
     }
 
+    /**
+     * {@code projection} applied whole at the router, to documents it holds already (a transaction's own reads).
+     *
+     * @throws RouterException BAD_REQUEST naming the field of a projection it cannot apply: {@code $elemMatch}, and
+     *                         what {@link #plan} refuses
+     */
+    public static java.util.function.UnaryOperator<Document> atRouter(Document projection) {
+        if (projection == null || projection.isEmpty()) {
+            return document -> document;
+        }
+        Parsed parsed = parse(projection);
+        if (!parsed.elemMatches().isEmpty()) {
+            throw refused(parsed.elemMatches().keySet().iterator().next(), "$elemMatch is not applied inside a transaction");
+        }
+        if (parsed.inclusion()) {
+            return ProjectionTrim.inclusion(parsed.inclusions(), parsed.slices(), !Boolean.FALSE.equals(parsed.id()))::apply;
+        }
+        List<String> excluded = new ArrayList<>(parsed.exclusions());
+        if (Boolean.FALSE.equals(parsed.id())) {
+            excluded.add("_id");
+        }
+        return ProjectionTrim.exclusion(excluded, parsed.slices())::apply;
+    }
+
     private static Plan inclusionPlan(Document projection, Parsed parsed, Collection<String> sortPaths) {
         boolean idExcluded = Boolean.FALSE.equals(parsed.id());
         boolean sendId = !idExcluded;

@@ -27,17 +27,22 @@ final class WireFindAndModify {
         String command = message.commandName();
         CommandFields fields = new CommandFields(command, message.command());
         String namespace = message.database() + "." + fields.string(command);
+        refuseUnsupported(command, fields, message.command());
+        FindAndModifyResult result = router.findAndModify(WireWriteConcern.scope(session, message.command()), namespace, request(command, fields));
+        return reply(result, fields.bool("remove", false));
+    }
+
+    /** Refuses the options the router cannot honour: collation, let, arrayFilters and update pipelines. */
+    static void refuseUnsupported(String command, CommandFields fields, Document body) {
         fields.refuse("collation", "collations are not supported by the router");
         fields.refuse("let", "let variables are not supported by the router");
-        if (message.command().get("arrayFilters") instanceof List<?> filters && !filters.isEmpty()) {
+        if (body.get("arrayFilters") instanceof List<?> filters && !filters.isEmpty()) {
             throw new WireCommandException(WireError.INVALID_OPTIONS, command + ".arrayFilters: not supported by the router");
         }
-        if (message.command().get("update") instanceof List<?>) {
+        if (body.get("update") instanceof List<?>) {
             throw new WireCommandException(WireError.INVALID_OPTIONS,
                 command + ".update: update pipelines are not supported by the router; use update operators or a replacement document");
         }
-        FindAndModifyResult result = router.findAndModify(WireWriteConcern.scope(session, message.command()), namespace, request(command, fields));
-        return reply(result, fields.bool("remove", false));
     }
 
     /** The request a command names; a contradiction between its options is {@code FailedToParse}, as on MongoDB. */

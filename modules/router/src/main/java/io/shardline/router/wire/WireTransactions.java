@@ -20,14 +20,11 @@ import io.shardline.router.internal.DocumentOrder;
  * sent again for the same number answers as the first did, as drivers expect when they retry one. A statement of a
  * transaction that is not open (aborted by a conflict, or never started) fails with {@code NoSuchTransaction} and
  * the {@code TransientTransactionError} label, so that {@code session.withTransaction} runs the whole transaction again.
- * Inside a transaction: {@code find} (filter, sort, skip, limit), {@code insert}, {@code update} (operators or a
- * replacement, without upsert) and {@code delete}.
+ * The statements a transaction runs are {@link WireTransactionStatements}'.
  */
 final class WireTransactions {
 
     static final int NO_SUCH_TRANSACTION = 251;
-    static final int OPERATION_NOT_SUPPORTED_IN_TRANSACTION = 263;
-    static final Set<String> STATEMENTS = Set.of("find", "insert", "update", "delete");
 
     private enum State { OPEN, COMMITTED, ABORTED, COMMIT_UNKNOWN }
 
@@ -70,9 +67,9 @@ final class WireTransactions {
         if (name.equals("commitTransaction") || name.equals("abortTransaction")) {
             return end(key, txnNumber, name.equals("commitTransaction"));
         }
-        if (!STATEMENTS.contains(name)) {
-            throw new WireCommandException(OPERATION_NOT_SUPPORTED_IN_TRANSACTION, name + ": not supported in a transaction by the router; "
-                + "transactions run " + STATEMENTS);
+        if (!WireTransactionStatements.NAMES.contains(name)) {
+            throw new WireCommandException(WireTransactionStatements.OPERATION_NOT_SUPPORTED_IN_TRANSACTION, name + ": not supported in a "
+                + "transaction by the router; transactions run " + new java.util.TreeSet<>(WireTransactionStatements.NAMES));
         }
         Session current = sessions.get(key);
         if (fields.bool("startTransaction", false)) {
@@ -93,7 +90,7 @@ final class WireTransactions {
             throw noSuchTransaction(txnNumber, current);
         }
         try {
-            return statement(current.transaction, message, fields);
+            return WireTransactionStatements.run(current.transaction, message, fields);
         } catch (RuntimeException e) {
             // A failed statement aborts the transaction, as in MongoDB: also one refused here before it ran, after
             // earlier statements took documents.
@@ -153,56 +150,6 @@ final class WireTransactions {
                 router.abort(ended.transaction);
             }
         }
-    }
-
-    private Document statement(Transaction tx, WireMessage message, CommandFields fields) {
-        String name = message.commandName();
-        String namespace = message.database() + "." + fields.string(name);
-        return switch (name) {
-            case "find" -> {
-                fields.refuse("projection", "projections are not supported in a transaction by the router");
-                List<Document> found = new ArrayList<>(tx.find(namespace, fields.document("filter", new Document())));
-                Document sort = fields.document("sort", new Document());
-                if (!sort.isEmpty()) {
-                    found.sort(new DocumentOrder(sort));
-                }
-                int skip = fields.nonNegativeInt("skip", 0);
-                long limit = Math.abs(fields.integer("limit", 0));
-                List<Document> page = found.stream().skip(skip).limit(limit == 0 ? Long.MAX_VALUE : limit).toList();
-                yield new Document("cursor", new Document("firstBatch", page).append("id", 0L).append("ns", namespace)).append("ok", 1.0);
-            }
-            case "insert" -> {
-                List<Document> documents = fields.documents("documents");
-                tx.insert(namespace, documents);
-                yield new Document("n", documents.size()).append("ok", 1.0);
-            }
-            case "update" -> {
-                long n = 0;
-                List<Document> updates = fields.documents("updates");
-                for (int i = 0; i < updates.size(); i++) {
-                    CommandFields statement = new CommandFields("update.updates." + i, updates.get(i));
-                    if (statement.bool("upsert", false)) {
-                        throw new WireCommandException(OPERATION_NOT_SUPPORTED_IN_TRANSACTION, "update.updates." + i
-                            + ".upsert: upserts are not supported in a transaction by the router");
-                    }
-                    Document u = statement.document("u");
-                    if (u == null) {
-                        throw new WireCommandException(WireError.FAILED_TO_PARSE, "update.updates." + i + ".u: an update document is required");
-                    }
-                    n += tx.update(namespace, statement.document("q", new Document()), u, statement.bool("multi", false));
-                }
-                yield new Document("n", n).append("nModified", n).append("ok", 1.0);
-            }
-            default -> {
-                long n = 0;
-                List<Document> deletes = fields.documents("deletes");
-                for (int i = 0; i < deletes.size(); i++) {
-                    CommandFields statement = new CommandFields("delete.deletes." + i, deletes.get(i));
-                    n += tx.delete(namespace, statement.document("q", new Document()), statement.integer("limit", 0) == 0);
-                }
-                yield new Document("n", n).append("ok", 1.0);
-            }
-        };
     }
 
     private static RuntimeException noSuchTransaction(long txnNumber, Session current) {

@@ -19,6 +19,22 @@ class ProjectionsTest {
     }
 
     @Test
+    void shouldApplyAWholeProjectionAtTheRouterForATransactionsOwnDocuments() {
+        Document stored = doc("{_id: 1, name: 'ann', plan: {tier: 'pro', seats: 3}, tags: ['a', 'b', 'c'], secret: 's'}");
+
+        assertThat(Projections.atRouter(doc("{name: 1, 'plan.tier': 1}")).apply(new Document(stored)))
+            .isEqualTo(doc("{_id: 1, name: 'ann', plan: {tier: 'pro'}}"));
+        assertThat(Projections.atRouter(doc("{name: 1, _id: 0}")).apply(new Document(stored))).isEqualTo(doc("{name: 'ann'}"));
+        assertThat(Projections.atRouter(doc("{secret: 0, _id: 0, 'plan.seats': 0}")).apply(new Document(stored)))
+            .isEqualTo(doc("{name: 'ann', plan: {tier: 'pro'}, tags: ['a', 'b', 'c']}"));
+        assertThat(Projections.atRouter(doc("{tags: {$slice: -2}, name: 1}")).apply(new Document(stored)))
+            .isEqualTo(doc("{_id: 1, name: 'ann', tags: ['b', 'c']}"));
+        assertThat(Projections.atRouter(null).apply(new Document(stored))).isEqualTo(stored);
+        assertThatThrownBy(() -> Projections.atRouter(doc("{tags: {$elemMatch: {$eq: 'a'}}}"))).isInstanceOf(RouterException.class)
+            .hasMessageContaining("projection.tags");
+    }
+
+    @Test
     void shouldAskShardsForSortFieldsAnInclusionLacksAndStripThemAfterwards() {
         Projections.Plan plan = Projections.plan(new Document("name", 1), List.of("age", "_id"));
 
