@@ -39,6 +39,27 @@ await Session.create([
 seen.mongooseSessions = (await Session.find({ tenantId: 't0' }).sort({ lastSeenAt: -1 }).lean()).map((s) => s._id);
 await Session.updateOne({ _id: 's1', tenantId: 't0' }, { $set: { lastSeenAt: new Date(5000) } });
 seen.mongooseLatest = (await Session.findOne({ tenantId: 't0' }).sort({ lastSeenAt: -1 }).lean())._id;
+
+// A sign-up across shards as one transaction (a user, hashed by _id, and a session, by tenant), then one that throws.
+const User = mongoose.model('User', new mongoose.Schema({ _id: String, tenantId: String, plan: String, logins: Number }), 'node_users');
+await mongoose.connection.transaction(async (session) => {
+  await User.create([{ _id: 'tx-u1', tenantId: 't1', plan: 'free', logins: 0 }], { session });
+  await Session.create([{ _id: 'tx-s1', tenantId: 't1', userId: 'tx-u1', lastSeenAt: new Date(7000) }], { session });
+  seen.txUpdated = (await User.findOneAndUpdate({ _id: 'tx-u1' }, { $inc: { logins: 1 } }, { session, new: true }).lean()).logins;
+  seen.txCountInside = await User.countDocuments({ _id: 'tx-u1' }).session(session);
+  seen.txCountOutside = await User.countDocuments({ _id: 'tx-u1' });
+});
+seen.txCommitted = { logins: (await User.findById('tx-u1').lean())?.logins, userId: (await Session.findById('tx-s1').lean())?.userId };
+try {
+  await mongoose.connection.transaction(async (session) => {
+    await User.create([{ _id: 'tx-u2', tenantId: 't1', plan: 'free', logins: 0 }], { session });
+    await Session.deleteOne({ _id: 'tx-s1', tenantId: 't1' }, { session });
+    throw new Error('changed its mind');
+  });
+} catch (e) {
+  seen.txAbortError = e.message;
+}
+seen.txAborted = { users: await User.countDocuments({ _id: 'tx-u2' }), sessions: await Session.countDocuments({ _id: 'tx-s1' }) };
 await mongoose.disconnect();
 
 console.log(JSON.stringify(seen));

@@ -70,6 +70,13 @@ class WireNodeClientIT {
             assertThat(seen.get("unknownCommand", Document.class)).isEqualTo(new Document("code", 59).append("codeName", "CommandNotFound"));
             assertThat(seen.getList("mongooseSessions", String.class)).containsExactly("s2", "s1");
             assertThat(seen.getString("mongooseLatest")).isEqualTo("s1");
+            // Mongoose's connection.transaction across the two shards: committed whole, then one that throws, aborted whole.
+            assertThat(seen.getInteger("txUpdated")).as("findOneAndUpdate in the transaction").isEqualTo(1);
+            assertThat(seen.getInteger("txCountInside")).as("its own insert, counted in it").isEqualTo(1);
+            assertThat(seen.getInteger("txCountOutside")).as("outside it before the commit").isZero();
+            assertThat(seen.get("txCommitted", Document.class)).isEqualTo(new Document("logins", 1).append("userId", "tx-u1"));
+            assertThat(seen.getString("txAbortError")).isEqualTo("changed its mind");
+            assertThat(seen.get("txAborted", Document.class)).as("nothing of the aborted one").isEqualTo(new Document("users", 0).append("sessions", 1));
         }
     }
 
