@@ -38,6 +38,8 @@ import io.shardline.schemas.avro.WriteDurability;
 final class TransactionBench {
 
     private static final String NS = "bench.accounts";
+    /** Accounts per shard: each of 16 clients has 4 pairs of its own, and moves between them in turn. */
+    private static final int ACCOUNTS = 64;
     private static final Scope SCOPE = Scope.tenant("acme").withDurability(WriteDurability.PRIMARY);
 
     private final int transactions;
@@ -61,10 +63,10 @@ final class TransactionBench {
             publisher.publishRouting(NS, InitialChunks.layout(NS, 1, InitialChunks.hashedBoundaries(2), List.of("s1", "s2")));
             try (ShardRouter router = ShardRouter.start(RouterConfig.defaults(cluster.bootstrapServers(), cluster.catalog()), new SimpleMeterRegistry(),
                      Duration.ofSeconds(60))) {
-                List<String> onS1 = keysOn(router, "s1", 16);
-                List<String> onS2 = keysOn(router, "s2", 16);
+                List<String> onS1 = keysOn(router, "s1", ACCOUNTS);
+                List<String> onS2 = keysOn(router, "s2", ACCOUNTS);
                 List<Document> accounts = new ArrayList<>();
-                for (int i = 0; i < 16; i++) {
+                for (int i = 0; i < ACCOUNTS; i++) {
                     accounts.add(new Document("_id", onS1.get(i)).append("balance", 1_000_000));
                     accounts.add(new Document("_id", onS2.get(i)).append("balance", 1_000_000));
                 }
@@ -108,15 +110,15 @@ final class TransactionBench {
         List<Thread> threads = new ArrayList<>();
         long started = System.nanoTime();
         for (int c = 0; c < clients; c++) {
-            String from = onS1.get(c);
-            String to = onS2.get(c);
-            Thread client = new Thread(() -> {
-                while (done.incrementAndGet() <= transactions) {
-                    transfer(router, from, to);
+            int client = c;
+            Thread thread = new Thread(() -> {
+                for (int n = 0; done.incrementAndGet() <= transactions; n++) {
+                    int pair = client * 4 + n % 4; // the client's own accounts, a different pair from its last transaction
+                    transfer(router, onS1.get(pair), onS2.get(pair));
                 }
             }, "txn-bench-" + c);
-            threads.add(client);
-            client.start();
+            threads.add(thread);
+            thread.start();
         }
         for (Thread thread : threads) {
             thread.join();

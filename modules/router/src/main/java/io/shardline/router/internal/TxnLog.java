@@ -49,11 +49,10 @@ public final class TxnLog implements AutoCloseable {
     /**
      * What the log says of one transaction it has not seen end.
      *
-     * @param decisionOffset   where the decision is in the partition, -1 while there is none
      * @param decisionRecord   the decision's record, {@code null} while there is none
      * @param resolvedAtMillis when a record said every intent is resolved, 0 while none has
      */
-    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, long decisionOffset, TxnRecord decisionRecord,
+    public record Entry(String txnId, TxnRecord latest, TxnState decision, long decidedAtMillis, TxnRecord decisionRecord,
                         long resolvedAtMillis) {
         boolean decided() {
             return decision != null;
@@ -150,20 +149,62 @@ public final class TxnLog implements AutoCloseable {
      * Appends {@code record} (COMMITTED or ABORTED) and answers with the transaction's decision: the first decision in
      * the partition, which is {@code record}'s state unless another router decided first; {@code null} when the
      * transaction ended (its tombstone followed the record), so that it was decided and resolved long before.
+     * <p>
+     * It answers as soon as this router's reader has read a decision of the transaction, without waiting for the
+     * producer's acknowledgement as well: a consumer reads only what the partition's in-sync replicas hold, so a
+     * decision read is a decision written ({@code acks=all}).
      */
     public Decision decide(TxnRecord record) {
-        long offset = write(record.getTxnId(), record);
-        awaitRead(offset);
-        Entry entry = entries.get(record.getTxnId());
+        String txnId = record.getTxnId();
+        java.util.concurrent.Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic.name(), txnId,
+            topic.valueSerde().serializer().serialize(topic.name(), record)), (metadata, e) -> {
+                synchronized (progress) {
+                    progress.notifyAll();
+                }
+            });
+        long deadline = System.currentTimeMillis() + writeTimeoutMillis;
+        Entry entry;
+        synchronized (progress) {
+            while (true) {
+                entry = entries.get(txnId);
+                if (entry != null && entry.decided()) {
+                    break;
+                }
+                if (sent.isDone() && position > awaitWritten(txnId, record.getState(), sent)) {
+                    break; // read past ours, and no decision: the transaction ended long ago
+                }
+                if (failure != null) {
+                    throw new RouterException(RouterException.Kind.RETRYABLE, "the coordinator log's reader stopped: " + failure);
+                }
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new RouterException(RouterException.Kind.RETRYABLE, "transaction " + txnId + ": its " + record.getState()
+                        + " record was not read back from the coordinator log within " + writeTimeoutMillis + " ms");
+                }
+                try {
+                    progress.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted reading the coordinator log", e);
+                }
+            }
+        }
         if (entry == null) {
             return null;
         }
-        boolean ours = entry.decisionOffset() == offset;
-        if (!ours && entry.decisionRecord() != null) {
-            // Ours came after the decision: compaction keeps a key's last record, which must say the decision again.
+        boolean ours = same(record, entry.decisionRecord());
+        if (!ours) {
+            // Ours comes after the decision: compaction keeps a key's last record, which must say the decision again.
             send(TxnRecord.newBuilder(entry.decisionRecord()).setNamespaces(entry.latest().getNamespaces()).build(), "the decision again");
         }
         return new Decision(entry.decision(), ours);
+    }
+
+    /** Whether the decision read is the record written: same state, writer, time (to the millisecond) and cause. */
+    private static boolean same(TxnRecord written, TxnRecord read) {
+        return read != null && written.getState() == read.getState() && written.getRouterId().equals(read.getRouterId())
+            && written.getTimestamp().toEpochMilli() == read.getTimestamp().toEpochMilli()
+            && java.util.Objects.equals(written.getCause(), read.getCause());
     }
 
     /** Appends an ACTIVE heartbeat without waiting for it: a transaction's heartbeats never hold up another's. */
@@ -227,11 +268,6 @@ public final class TxnLog implements AutoCloseable {
                 LOG.warn("could not end transaction {} on the log (a router's recovery ends it later): {}", txnId, e.toString());
             }
         });
-    }
-
-    private long write(String txnId, TxnRecord record) {
-        byte[] value = topic.valueSerde().serializer().serialize(topic.name(), record);
-        return awaitWritten(txnId, record.getState(), producer.send(new ProducerRecord<>(topic.name(), txnId, value)));
     }
 
     private long awaitWritten(String txnId, TxnState state, java.util.concurrent.Future<RecordMetadata> pending) {
@@ -322,13 +358,11 @@ public final class TxnLog implements AutoCloseable {
         entries.compute(txnId, (id, known) -> {
             TxnState decision = known == null ? null : known.decision();
             long decidedAt = known == null ? 0 : known.decidedAtMillis();
-            long decisionOffset = known == null ? -1 : known.decisionOffset();
             TxnRecord decisionRecord = known == null ? null : known.decisionRecord();
             long resolvedAt = known == null ? 0 : known.resolvedAtMillis();
             if (decision == null && value.getState() != TxnState.ACTIVE) {
                 decision = value.getState();
                 decidedAt = value.getTimestamp().toEpochMilli();
-                decisionOffset = record.offset();
                 decisionRecord = value;
             }
             if (value.getResolved() && resolvedAt == 0) {
@@ -338,7 +372,7 @@ public final class TxnLog implements AutoCloseable {
             java.util.LinkedHashSet<String> namespaces = new java.util.LinkedHashSet<>(known == null ? List.of() : known.latest().getNamespaces());
             namespaces.addAll(value.getNamespaces());
             TxnRecord latest = TxnRecord.newBuilder(value).setNamespaces(new ArrayList<>(namespaces)).build();
-            return new Entry(id, latest, decision, decidedAt, decisionOffset, decisionRecord, resolvedAt);
+            return new Entry(id, latest, decision, decidedAt, decisionRecord, resolvedAt);
         });
     }
 
