@@ -213,7 +213,8 @@ class WireRouterIT {
         assertThat(groups).containsExactly(new Document("_id", "seven").append("n", (int) ageSeven));
         assertThat(tenants).containsExactlyInAnyOrder("t0", "t1", "t2", "t3", "t4", "t9");
         assertThat(deleted.getDeletedCount()).isEqualTo(1);
-        assertThat(users.countDocuments()).isEqualTo(USERS);
+        assertThat(users.countDocuments()).as("documents beyond the users: %s", users.find(Filters.not(Filters.regex("_id", "^u[0-9]+$")))
+            .into(new ArrayList<>())).isEqualTo(USERS);
         assertThat(users.estimatedDocumentCount()).isEqualTo(USERS);
     }
 
@@ -515,7 +516,9 @@ class WireRouterIT {
             assertThatThrownBy(session::commitTransaction).as("the refused statement aborted it").isInstanceOf(MongoCommandException.class);
         }
         assertThat(users().find(Filters.eq("_id", "odm-1")).first().getInteger("logins")).as("nothing of the aborted one").isEqualTo(2);
-        users().deleteMany(Filters.regex("_id", "^odm-"));
+        // By _id: the embedded shard's deleteMany misses documents when a regex on _id sits in an $and (as the router's
+        // filters put it).
+        users().deleteMany(Filters.in("_id", List.of("odm-1", "odm-2", "odm-3", "odm-4")));
     }
 
     /** An OP_MSG carrying {@code command} as its body. */

@@ -242,9 +242,7 @@ final class OpenTransaction implements Transaction {
             Document free = new Document("$and", List.of(scoped, new Document(TxnIntents.FIELD, new Document("$exists", false))));
             owner.writes().update(views, free, new Document("$set", new Document(TxnIntents.FIELD,
                 TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId()))), true, false);
-            Document mine = new Document("$and", List.of(owner.access().scoped(scope, new Document()),
-                new Document(TxnIntents.ID, id).append(TxnIntents.OP, TxnIntents.Op.UPDATE.name())));
-            Document query = new Document("$or", List.of(scoped, mine));
+            Document query = withMyUpdates(namespace, view, scoped);
             List<Document> stored = owner.reads().stored(view, query);
             List<Document> visible = new ArrayList<>();
             List<Document> updatedByMe = new ArrayList<>();
@@ -284,6 +282,30 @@ final class OpenTransaction implements Transaction {
                 owner.contend(this, views, other, deadline);
             }
         }
+    }
+
+    /**
+     * {@code scoped}, or any document this transaction updated in the namespace (whose new value may match where its
+     * stored value does not): each pinned by its {@code _id} and shard key, so that the query goes only to the shards
+     * the filter targets and those holding such documents, never to every shard.
+     */
+    private Document withMyUpdates(String namespace, NamespaceView view, Document scoped) {
+        Map<Object, Document> documents = held.get(namespace);
+        List<Document> updated = new ArrayList<>();
+        if (documents != null) {
+            for (Document stored : documents.values()) {
+                if (TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.UPDATE) {
+                    updated.add(new Document(TxnIntents.held(view, stored, id)).append(TxnIntents.OP, TxnIntents.Op.UPDATE.name()));
+                }
+            }
+        }
+        if (updated.isEmpty()) {
+            return scoped;
+        }
+        List<Document> either = new ArrayList<>();
+        either.add(scoped);
+        either.addAll(updated);
+        return new Document("$or", either);
     }
 
     /**
