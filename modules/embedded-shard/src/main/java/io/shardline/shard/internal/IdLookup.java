@@ -32,8 +32,9 @@ final class IdLookup {
                 if (operators.size() == 1 && operators.containsKey("$eq") && !(operators.get("$eq") instanceof Document)) {
                     return Optional.of(operators.get("$eq"));
                 }
-            } else if (!(id instanceof List<?>)) {
-                return Optional.of(id);
+            } else if (!(id instanceof List<?>) && !(id instanceof de.bwaldvogel.mongo.bson.BsonRegularExpression)
+                && !(id instanceof java.util.regex.Pattern)) {
+                return Optional.of(id); // a regular expression matches many ids: it pins none
             }
         }
         if (document.get("$and") instanceof List<?> branches) {
@@ -53,7 +54,8 @@ final class IdLookup {
             return Optional.empty();
         }
         if (document.get("_id") instanceof Document operators && operators.size() == 1 && operators.get("$in") instanceof List<?> ids
-            && ids.stream().noneMatch(id -> id instanceof Document || id instanceof java.util.regex.Pattern)) {
+            && ids.stream().noneMatch(id -> id instanceof Document || id instanceof java.util.regex.Pattern
+                || id instanceof de.bwaldvogel.mongo.bson.BsonRegularExpression)) {
             return Optional.of(ids);
         }
         if (document.get("$and") instanceof List<?> branches) {
