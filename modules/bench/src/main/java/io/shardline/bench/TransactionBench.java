@@ -30,10 +30,10 @@ import io.shardline.schemas.avro.WriteDurability;
 
 /**
  * What a cross-shard transaction costs, beside a single-document write in the same run on the same two shards: one
- * client alternating a transaction that updates one document on each shard with a single update (latency), then
- * transactions on documents no other client touches from 1, 4 and 16 clients (throughput, no conflicts). Both with
- * durability PRIMARY, so that the figure is the protocol's: its coordinator-log records, the intents and their
- * resolution.
+ * client alternating a transaction that updates one document on each shard with a single update of another document
+ * (latency of the commit call and of the whole transaction), then transactions on documents no other transaction
+ * touches from 1, 4 and 16 clients (throughput, no conflicts). Both with durability PRIMARY, so that the figure is
+ * the protocol's: its coordinator-log records, the intents and their resolution.
  */
 final class TransactionBench {
 
@@ -89,7 +89,7 @@ final class TransactionBench {
                 Collections.sort(commitMicros);
                 Collections.sort(singleMicros);
                 lines.add(String.format("commit.one_client two_shard_commit.p50_ms=%.2f p99_ms=%.2f single_write.p50_ms=%.2f p99_ms=%.2f "
-                        + "ratio.p50=%.1f ratio.p99=%.1f (%d each, alternating; the commit call: decision and resolution)", p(commitMicros, 0.5),
+                        + "ratio.p50=%.1f ratio.p99=%.1f (%d each, alternating; the commit call: its decision read back, the resolution after it)", p(commitMicros, 0.5),
                     p(commitMicros, 0.99), p(singleMicros, 0.5), p(singleMicros, 0.99), p(commitMicros, 0.5) / p(singleMicros, 0.5),
                     p(commitMicros, 0.99) / p(singleMicros, 0.99), transactions));
                 lines.add(String.format("transaction.one_client two_shard_transaction.p50_ms=%.2f p99_ms=%.2f ratio.p50=%.1f ratio.p99=%.1f "

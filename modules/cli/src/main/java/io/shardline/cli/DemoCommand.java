@@ -246,6 +246,7 @@ final class DemoCommand implements Callable<Integer> {
                 old.close();
                 return now;
             }));
+            awaitCommitsResolved(shards);
             WriteLedger.Verdict verdict = ledger.check(shards, NAMESPACES, last.routing(), last.migrations().values().stream()
                 .map(ClusterWatch.Migration::state).toList());
             TransactionLedger.Verdict transactions = workload.transactions().check(shards, last.routing(), workload::purged);
@@ -281,6 +282,32 @@ final class DemoCommand implements Callable<Integer> {
             .map(ShardEvent::getCommandId).collect(Collectors.toSet());
         return snapshot.migrations().values().stream()
             .anyMatch(m -> commands.contains(m.state().getCommandId()) && m.entered().containsKey(MigrationPhase.CUT_OVER));
+    }
+
+    /**
+     * Waits (up to 10 s) until no document of the demo holds a transaction's intent: a commit answers at its decision and
+     * its intents are resolved just after, and the ledger's check reads the shards themselves.
+     */
+    private static void awaitCommitsResolved(Map<String, MongoClient> shards) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            long held = 0;
+            for (MongoClient shard : shards.values()) {
+                for (String namespace : NAMESPACES) {
+                    int dot = namespace.indexOf('.');
+                    try {
+                        held += shard.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
+                            .countDocuments(new org.bson.Document("_tx", new org.bson.Document("$exists", true)));
+                    } catch (RuntimeException unreachable) {
+                        return; // a shard that does not answer is reported by the checks themselves
+                    }
+                }
+            }
+            if (held == 0) {
+                return;
+            }
+            Thread.sleep(20);
+        }
     }
 
     private static void awaitMigrations(ClusterWatch watch, Duration bound) throws InterruptedException {

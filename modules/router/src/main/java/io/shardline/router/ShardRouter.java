@@ -278,6 +278,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public FindResult find(Scope scope, String namespace, FindRequest request) {
+        transactions.awaitResolved(namespace); // a commit this router answered is read whole
         RequestGuards.check("filter", request.filter());
         RequestGuards.check("projection", request.projection());
         RequestGuards.check("sort", request.sort());
@@ -293,6 +294,7 @@ public final class ShardRouter implements AutoCloseable {
      * @param batchSize documents each shard returns per batch, 0 for the shard's default
      */
     public QueryCursor open(Scope scope, String namespace, FindRequest request, int batchSize) {
+        transactions.awaitResolved(namespace); // a commit this router answered is read whole
         RequestGuards.check("filter", request.filter());
         RequestGuards.check("projection", request.projection());
         RequestGuards.check("sort", request.sort());
@@ -311,6 +313,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public FindResult aggregate(Scope scope, String namespace, List<Document> pipeline, boolean allowPartial) {
+        transactions.awaitResolved(namespace); // a commit this router answered is read whole
         checkPipeline(scope, pipeline);
         Document tenantFilter = visible(scoped(scope, new Document()));
         awaitFreshRouting();
@@ -323,6 +326,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public long count(Scope scope, String namespace, Document filter, boolean allowPartial) {
+        transactions.awaitResolved(namespace); // a commit this router answered is read whole
         RequestGuards.check("filter", filter);
         Document scoped = visible(scoped(scope, filter));
         awaitFreshRouting();
@@ -334,6 +338,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public List<Object> distinct(Scope scope, String namespace, String key, Document filter) {
+        transactions.awaitResolved(namespace); // a commit this router answered is read whole
         if (key == null || key.isBlank() || key.startsWith("$")) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "key: a field name is required, was '" + key + "'");
         }
@@ -349,6 +354,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public WriteResult insert(Scope scope, String namespace, List<Document> documents) {
+        transactions.awaitResolved(namespace); // a document a commit this router answered deleted is gone
         if (documents == null || documents.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents: at least one document is required");
         }
@@ -369,6 +375,7 @@ public final class ShardRouter implements AutoCloseable {
      * together. The outcome names each failed statement by its index.
      */
     public InsertOutcome insertStatements(Scope scope, String namespace, List<Document> documents, boolean ordered) {
+        transactions.awaitResolved(namespace); // a document a commit this router answered deleted is gone
         if (documents == null || documents.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "documents: at least one document is required");
         }

@@ -214,6 +214,7 @@ class TransactionsIT {
             expected[(int) transfer[0]] -= transfer[2];
             expected[(int) transfer[1]] += transfer[2];
         }
+        assertThat(intentsLeft()).as("every commit resolved").isZero();
         Map<Object, Long> stored = new HashMap<>();
         for (Document account : direct(accounts)) {
             stored.put(account.get("_id"), ((Number) account.get("balance")).longValue());
@@ -545,6 +546,32 @@ class TransactionsIT {
     }
 
     @Test
+    void shouldShowACommitWholeToTheNextReadOnItsRouter() {
+        String counters = database + ".counters";
+        String audit = database + ".audit";
+        router.insert(ACME, counters, List.of(new Document("_id", "ryw").append("n", 0)));
+        long stale = 0;
+        for (int i = 1; i <= 50; i++) {
+            int round = i;
+            // The commit answers at its decision; its intents are resolved just after, and this router's reads wait for that.
+            router.inTransaction(ACME, tx -> {
+                tx.update(counters, new Document("_id", "ryw"), new Document("$set", new Document("n", round)), false);
+                tx.insert(audit, List.of(new Document("_id", "ryw-" + round)));
+                tx.delete(audit, new Document("_id", "ryw-" + (round - 1)), false);
+                return null;
+            });
+            long n = ((Number) router.find(ACME, counters, FindRequest.of(new Document("_id", "ryw"))).documents().get(0).get("n")).longValue();
+            List<Object> entries = router.find(ACME, audit, FindRequest.of(new Document("_id", new Document("$regex", "^ryw-"))))
+                .documents().stream().map(d -> d.get("_id")).toList();
+            if (n != round || !entries.equals(List.of("ryw-" + round))) {
+                stale++;
+            }
+        }
+        assertThat(stale).as("reads right after a commit on its router that missed part of it").isZero();
+        assertThat(intentsLeft()).isZero();
+    }
+
+    @Test
     void shouldApplyEveryUpdateOperatorInATransactionAsTheShardDoesOutsideOne() {
         String users = database + ".users";
         Document profile = new Document("plan", "free").append("logins", 3).append("score", 2.5).append("tags", new ArrayList<>(List.of("a", "b")))
@@ -618,7 +645,26 @@ class TransactionsIT {
         return SHARDS.values().stream().filter(shard -> shard.getDatabase(parts[0]).getCollection(parts[1]).countDocuments() > 0).count();
     }
 
+    /**
+     * The intents left on the shards once the commits answered are resolved: a commit answers at its decision and
+     * resolves its intents right after, so this waits (up to 10 s) for them to go.
+     */
     private static long intentsLeft() {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        long left = intentsNow();
+        while (left > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return left;
+            }
+            left = intentsNow();
+        }
+        return left;
+    }
+
+    private static long intentsNow() {
         long left = 0;
         for (MongoClient shard : SHARDS.values()) {
             for (String collection : List.of("users", "audit", "accounts", "counters", "doctors")) {

@@ -90,19 +90,20 @@ public final class PointInTimeDemo implements AutoCloseable {
         long documents = manifests.stream().flatMap(m -> m.namespaces().stream()).mapToLong(BackupManifest.NamespaceDump::documents).sum();
         lines.add(String.format("backups: %d shards, %,d documents, consistent by %s", manifests.size(), documents, Instant.ofEpochMilli(consistent)));
         Map<WriteLedger.Key, List<Integer>> restored = new HashMap<>();
+        Map<WriteLedger.Key, java.util.Set<Integer>> undecided = new HashMap<>();
         long changes = 0;
         for (ShardDescriptor shard : plane.shards().values()) {
             try (EmbeddedShard scratch = EmbeddedShard.start("restore-" + shard.getShardId())) {
                 ShardRestore.Result result = backups.restore(new ShardRestore.Request(shard.getShardId(), moment, null, namespaces,
                     scratch.connectionString(), false));
                 changes += result.namespaces().stream().mapToLong(ShardRestore.NamespaceResult::changesApplied).sum();
-                collect(scratch.connectionString(), namespaces, restored);
+                collect(scratch.connectionString(), namespaces, restored, undecided);
             } catch (RuntimeException failed) {
                 lines.add("point-in-time restore of " + shard.getShardId() + " failed: " + failed.getMessage());
                 return new Outcome(lines, false);
             }
         }
-        WriteTimeline.Verdict verdict = ledger.timeline().checkAt(moment, restored);
+        WriteTimeline.Verdict verdict = ledger.timeline().checkAt(moment, restored, undecided);
         lines.add(String.format("point-in-time restore: every shard restored to %s (backup + %,d changes) into scratch shards; %,d documents checked "
             + "against the ledger at that moment: missing %d, wrong value %d, duplicated %d, unknown %d", Instant.ofEpochMilli(moment), changes,
             verdict.checked(), verdict.missing(), verdict.wrong(), verdict.duplicated(), verdict.unknown()));
@@ -110,14 +111,29 @@ public final class PointInTimeDemo implements AutoCloseable {
         return new Outcome(lines, verdict.clean());
     }
 
-    private static void collect(String connectionString, List<String> namespaces, Map<WriteLedger.Key, List<Integer>> restored) {
+    /**
+     * Reads every restored document's {@code v}; one restored under a transaction's intent (the moment fell between the
+     * transaction's decision and the resolution of that intent) also gives the value the intent would leave, since its
+     * outcome is on the coordinator log and not in the document.
+     */
+    private static void collect(String connectionString, List<String> namespaces, Map<WriteLedger.Key, List<Integer>> restored,
+                                Map<WriteLedger.Key, java.util.Set<Integer>> undecided) {
         try (MongoClient client = MongoClients.create(connectionString)) {
             for (String namespace : namespaces) {
                 int dot = namespace.indexOf('.');
                 for (Document doc : client.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
-                    .find(Filters.exists(ShardKey.DOCUMENT_FIELD)).projection(Projections.include("_id", "v"))) {
-                    restored.computeIfAbsent(new WriteLedger.Key(namespace, String.valueOf(doc.get("_id"))), k -> new ArrayList<>())
-                        .add(doc.getInteger("v", Integer.MIN_VALUE));
+                    .find(Filters.exists(ShardKey.DOCUMENT_FIELD)).projection(Projections.include("_id", "v", "_tx"))) {
+                    WriteLedger.Key key = new WriteLedger.Key(namespace, String.valueOf(doc.get("_id")));
+                    int stored = doc.getInteger("v", Integer.MIN_VALUE);
+                    restored.computeIfAbsent(key, k -> new ArrayList<>()).add(stored);
+                    if (doc.get("_tx") instanceof Document intent) {
+                        int outcome = switch (String.valueOf(intent.get("op"))) {
+                            case "INSERT", "DELETE" -> WriteLedger.DELETED; // an insert aborted, a delete committed
+                            case "UPDATE" -> intent.get("new") instanceof Document next ? next.getInteger("v", Integer.MIN_VALUE) : stored;
+                            default -> stored;
+                        };
+                        undecided.put(key, new java.util.HashSet<>(List.of(stored, outcome)));
+                    }
                 }
             }
         }

@@ -72,6 +72,7 @@ public final class TransactionLedger {
     /** Reads every document of the transactions from every shard, each where the routing says it lives. */
     /** @param purged whether the retention purge deleted an audit entry of that id */
     public synchronized Verdict check(Map<String, MongoClient> shards, Collection<ChunkRoute> routing, java.util.function.Predicate<String> purged) {
+        resolvedBy = System.nanoTime() + RESOLUTION_WAIT.toNanos();
         Set<String> deletedUsers = new HashSet<>();
         committedDeletions.forEach(deletion -> deletedUsers.add(deletion.userId()));
         List<String> partial = new ArrayList<>();
@@ -110,7 +111,30 @@ public final class TransactionLedger {
 
     private enum State { THERE, ABSENT, HELD }
 
-    private static State state(Map<String, MongoClient> shards, Collection<ChunkRoute> routing, String namespace, String id) {
+    /** How long after a check begins a document a transaction still holds may take to be released. */
+    private static final java.time.Duration RESOLUTION_WAIT = java.time.Duration.ofSeconds(5);
+    private long resolvedBy;
+
+    /**
+     * Where a document is, read from the shard the routing names. A document still held is read again until
+     * {@link #RESOLUTION_WAIT} has passed since the check began: a commit answers at its decision, and its intents
+     * are resolved right after.
+     */
+    private State state(Map<String, MongoClient> shards, Collection<ChunkRoute> routing, String namespace, String id) {
+        State state = stateNow(shards, routing, namespace, id);
+        while (state == State.HELD && System.nanoTime() < resolvedBy) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return state;
+            }
+            state = stateNow(shards, routing, namespace, id);
+        }
+        return state;
+    }
+
+    private static State stateNow(Map<String, MongoClient> shards, Collection<ChunkRoute> routing, String namespace, String id) {
         int dot = namespace.indexOf('.');
         for (Map.Entry<String, MongoClient> shard : shards.entrySet()) {
             Document stored = shard.getValue().getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))

@@ -325,9 +325,19 @@ final class OpenTransaction implements Transaction {
             };
         }
         Document intent = TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId());
-        Document locked = owner.access().modifyOne(scope, namespace, Transactions.unheld(scoped), new Document("$set", new Document(TxnIntents.FIELD, intent)));
+        Document lock = new Document("$set", new Document(TxnIntents.FIELD, intent));
+        Document locked = owner.access().modifyOne(scope, namespace, Transactions.unheld(scoped), lock);
         if (locked == null) {
-            return null;
+            // Held: when by a commit this router answered and is resolving, it is free in a moment.
+            Document existing = existing(namespace, documentId);
+            Document other = existing == null ? null : TxnIntents.of(existing);
+            if (other == null || !owner.awaitLocalResolution(TxnIntents.holder(other), System.currentTimeMillis() + owner.settings().lockTimeout().toMillis())) {
+                return null;
+            }
+            locked = owner.access().modifyOne(scope, namespace, Transactions.unheld(scoped), lock);
+            if (locked == null) {
+                return null;
+            }
         }
         locked.put(TxnIntents.FIELD, intent); // answered as a client sees it, without the intent
         remember(namespace, locked);

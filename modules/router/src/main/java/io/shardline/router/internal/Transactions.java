@@ -92,6 +92,15 @@ public final class Transactions implements AutoCloseable {
     /** Aborts transactions at their lifetime, apart from the resolvers its aborts wait for. */
     private final ExecutorService reaper;
     private final ExecutorService resolvers;
+    /** Resolves committed transactions after their commit has answered, apart from the resolvers it waits for. */
+    private final ExecutorService committers;
+    /** Numbers the commits this router answered before resolving them, in the order it answered them. */
+    private final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+    /** The numbers of those commits not resolved yet, by namespace. */
+    private final Map<String, java.util.concurrent.ConcurrentSkipListSet<Long>> unresolved = new ConcurrentHashMap<>();
+    /** The resolutions of those commits, by transaction: a statement that meets one of their intents waits for it. */
+    private final Map<String, CompletableFuture<Void>> resolving = new ConcurrentHashMap<>();
+    private final Object resolvedSignal = new Object();
     private final RouterMetrics metrics;
 
     public Transactions(Access access, WritePath writes, ReadPath reads, ShardClients clients, TxnLog log,
@@ -108,6 +117,7 @@ public final class Transactions implements AutoCloseable {
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-heartbeat"));
         this.recovery = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-recovery"));
         this.reaper = Executors.newSingleThreadExecutor(daemon("router-txn-reaper"));
+        this.committers = Executors.newCachedThreadPool(daemon("router-txn-commit"));
         this.resolvers = Executors.newFixedThreadPool(8, task -> {
             Thread thread = new Thread(task, "router-txn-resolve");
             thread.setDaemon(true);
@@ -234,11 +244,75 @@ public final class Transactions implements AutoCloseable {
                 + ": its decision could not be read back from the coordinator log; it is committed or aborted whole, as the log's first "
                 + "decision says, and must not be run again before that is known");
         }
-        resolveAll(transaction, decision);
-        metrics.transactionCommit(System.nanoTime() - start);
         if (decision != TxnState.COMMITTED) {
+            resolveAll(transaction, decision);
             throw new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "transaction " + transaction.id()
                 + " was aborted by another router before it could commit: " + cause(transaction.id()));
+        }
+        resolveAfterAnswer(transaction);
+        metrics.transactionCommit(System.nanoTime() - start);
+    }
+
+    /**
+     * Resolves a committed transaction's intents after its commit answers: the decision on the log is the commit point,
+     * and every reader that meets an intent of a decided transaction resolves it as decided. Reads outside transactions
+     * on this router wait for the commits it answered before they started ({@link #awaitResolved}), so a client reads
+     * its own commit whole; a router that did not coordinate it may see the values from before it for as long as the
+     * resolution takes, as a read at read concern local on mongos may during a commit across shards.
+     */
+    private void resolveAfterAnswer(OpenTransaction transaction) {
+        open.remove(transaction.id());
+        transaction.end(); // answered: a commit sent again is refused, as is any statement
+        long number = answered.incrementAndGet();
+        List<String> namespaces = transaction.namespaces();
+        namespaces.forEach(namespace -> unresolved.computeIfAbsent(namespace, n -> new java.util.concurrent.ConcurrentSkipListSet<>()).add(number));
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        resolving.put(transaction.id(), done);
+        Runnable resolve = () -> {
+            try {
+                resolveAll(transaction, TxnState.COMMITTED);
+            } finally {
+                resolving.remove(transaction.id());
+                done.complete(null);
+                namespaces.forEach(namespace -> unresolved.get(namespace).remove(number));
+                synchronized (resolvedSignal) {
+                    resolvedSignal.notifyAll();
+                }
+            }
+        };
+        try {
+            committers.execute(resolve);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            resolve.run();
+        }
+    }
+
+    /**
+     * Waits until every commit this router answered in {@code namespace} before this call is resolved, at most the
+     * transaction timeout (a shard that cannot take a resolution leaves it to recovery): what a read outside
+     * transactions does first.
+     */
+    public void awaitResolved(String namespace) {
+        java.util.concurrent.ConcurrentSkipListSet<Long> pending = unresolved.get(namespace);
+        if (pending == null || pending.isEmpty()) {
+            return;
+        }
+        long upTo = answered.get();
+        long deadline = System.currentTimeMillis() + settings.timeout().toMillis();
+        synchronized (resolvedSignal) {
+            while (true) {
+                Long oldest = pending.isEmpty() ? null : pending.first();
+                long left = deadline - System.currentTimeMillis();
+                if (oldest == null || oldest > upTo || left <= 0) {
+                    return;
+                }
+                try {
+                    resolvedSignal.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted waiting for a commit's resolution", e);
+                }
+            }
         }
     }
 
@@ -372,6 +446,9 @@ public final class Transactions implements AutoCloseable {
     void contend(OpenTransaction transaction, WritePath.ViewSource views, Document stored, long deadline) {
         Document intent = TxnIntents.of(stored);
         String other = TxnIntents.holder(intent);
+        if (awaitLocalResolution(other, deadline)) {
+            return;
+        }
         TxnLog.Entry entry = log.entry(other);
         if (entry != null && entry.decided()) {
             TxnIntents.resolveDecided(writes, reads, views, stored, other, entry.decision());
@@ -401,6 +478,26 @@ public final class Transactions implements AutoCloseable {
                 + settings.lockTimeout().toMillis() + " ms for a document the older transaction " + other + " holds");
         }
         sleepQuietly(1);
+    }
+
+    /**
+     * Waits, at most until {@code deadline}, for this router's resolution of a commit it answered, rather than resolving
+     * the same intents beside it; answers whether there was one and it ended.
+     */
+    boolean awaitLocalResolution(String txnId, long deadline) {
+        CompletableFuture<Void> local = resolving.get(txnId);
+        if (local == null) {
+            return false;
+        }
+        try {
+            local.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted waiting for a commit's resolution", e);
+        }
     }
 
     /**
@@ -462,6 +559,9 @@ public final class Transactions implements AutoCloseable {
             for (Document stored : held) {
                 Document intent = TxnIntents.of(stored);
                 if (intent == null) {
+                    continue;
+                }
+                if (awaitLocalResolution(TxnIntents.holder(intent), deadline)) {
                     continue;
                 }
                 TxnLog.Entry entry = log.entry(TxnIntents.holder(intent));
@@ -638,6 +738,16 @@ public final class Transactions implements AutoCloseable {
         heartbeat.shutdownNow();
         recovery.shutdownNow();
         reaper.shutdownNow();
+        // The commits answered are resolved before the router goes (else another router's recovery finishes them).
+        committers.shutdown();
+        try {
+            if (!committers.awaitTermination(settings.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("closing with commits not resolved yet; any router's recovery resolves them after the timeout");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        committers.shutdownNow();
         resolvers.shutdownNow();
     }
 }

@@ -45,4 +45,19 @@ class WriteTimelineTest {
         assertThat(verdict.unknown()).isEqualTo(1);
         assertThat(timeline.checkAt(50, Map.of()).clean()).as("before anything was written, nothing is missing").isTrue();
     }
+
+    @Test
+    void shouldTakeADocumentRestoredUnderAnIntentAsEitherOfItsValues() {
+        WriteTimeline timeline = new WriteTimeline();
+        timeline.sent(A, 1, 100);
+        timeline.acknowledged(A, 1, 110);
+        timeline.sent(A, WriteLedger.DELETED, 200); // a transaction's delete, acknowledged at its decision
+        timeline.acknowledged(A, WriteLedger.DELETED, 210);
+
+        // Restored at 220 still holding the delete's intent (resolved after the commit answered).
+        assertThat(timeline.checkAt(220, Map.of(A, List.of(1))).wrong()).as("read as stored").isEqualTo(1);
+        assertThat(timeline.checkAt(220, Map.of(A, List.of(1)), Map.of(A, java.util.Set.of(1, WriteLedger.DELETED))).clean()).isTrue();
+        assertThat(timeline.checkAt(220, Map.of(A, List.of(1)), Map.of(A, java.util.Set.of(1, 7))).wrong())
+            .as("an intent whose outcome the writes do not allow").isEqualTo(1);
+    }
 }
