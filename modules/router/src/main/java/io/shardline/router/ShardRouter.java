@@ -421,6 +421,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public WriteResult update(Scope scope, String namespace, Document filter, Document update, boolean multi, boolean upsert) {
+        transactions.awaitResolved(namespace); // a commit this router answered is written over whole
         if (update == null || update.isEmpty()) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: an update document is required");
         }
@@ -555,6 +556,7 @@ public final class ShardRouter implements AutoCloseable {
      * shard key.
      */
     public FindAndModifyResult findAndModify(Scope scope, String namespace, FindAndModifyRequest request) {
+        transactions.awaitResolved(namespace); // a commit this router answered is written over whole
         RequestGuards.check("query", request.filter());
         RequestGuards.check("sort", request.sort());
         RequestGuards.check("fields", request.fields());
@@ -585,6 +587,7 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     public WriteResult delete(Scope scope, String namespace, Document filter, boolean multi) {
+        transactions.awaitResolved(namespace); // a commit this router answered is written over whole
         RequestGuards.check("filter", filter);
         try {
             WritePath.ViewSource views = () -> view(namespace, scope);

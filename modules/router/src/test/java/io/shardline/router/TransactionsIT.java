@@ -546,6 +546,31 @@ class TransactionsIT {
     }
 
     @Test
+    void shouldRefuseAnUpdateChangingAUniqueIndexedFieldAndKeepTheOthers() {
+        String users = database + ".users";
+        for (MongoClient shard : SHARDS.values()) {
+            shard.getDatabase(database).getCollection("users").createIndex(new Document("email", 1),
+                new com.mongodb.client.model.IndexOptions().unique(true).sparse(true).name("email_unique"));
+        }
+        router.insert(ACME, users, List.of(new Document("_id", "uniq-1").append("email", "one@acme.test").append("plan", "free")));
+
+        assertThatThrownBy(() -> router.inTransaction(ACME, tx -> tx.update(users, new Document("_id", "uniq-1"),
+            new Document("$set", new Document("email", "two@acme.test")), false))).isInstanceOfSatisfying(RouterException.class, e -> {
+                assertThat(e.kind()).isEqualTo(RouterException.Kind.BAD_REQUEST);
+                assertThat(e.getMessage()).contains("'email'").contains("email_unique");
+            });
+        assertThatThrownBy(() -> router.inTransaction(ACME, tx -> tx.update(users, new Document("_id", "uniq-1"),
+            new Document("email", "three@acme.test").append("plan", "free"), false))).as("a replacement too").isInstanceOf(RouterException.class)
+            .hasMessageContaining("email_unique");
+        router.inTransaction(ACME, tx -> tx.update(users, new Document("_id", "uniq-1"), new Document("$set", new Document("plan", "pro")), false));
+        assertThat(only(users, "uniq-1")).containsEntry("email", "one@acme.test").containsEntry("plan", "pro");
+        assertThat(intentsLeft()).isZero();
+        for (MongoClient shard : SHARDS.values()) {
+            shard.getDatabase(database).getCollection("users").dropIndex("email_unique");
+        }
+    }
+
+    @Test
     void shouldShowACommitWholeToTheNextReadOnItsRouter() {
         String counters = database + ".counters";
         String audit = database + ".audit";

@@ -374,7 +374,9 @@ final class OpenTransaction implements Transaction {
         if (stored != null && TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.DELETE) {
             // Deleted earlier in this transaction, inserted again: an update of the stored document to the new value,
             // which keeps its tenant and shard key.
-            setIntent(namespace, stored, TxnIntents.Op.UPDATE, owner.access().rules(namespace).keepStored(document, TxnIntents.committed(stored)));
+            Document next = owner.access().rules(namespace).keepStored(document, TxnIntents.committed(stored));
+            owner.uniqueIndexes().requireUnchanged(views.view(), TxnIntents.committed(stored), TxnIntents.committed(next));
+            setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
             return;
         }
         Document withIntent = new Document(document);
@@ -428,6 +430,7 @@ final class OpenTransaction implements Transaction {
             requireHeld(owner.writes().update(views, TxnIntents.held(views.view(), stored, id), replaced, false, false).matched(), namespace, current);
             held.get(namespace).put(current.get("_id"), replaced);
         } else {
+            owner.uniqueIndexes().requireUnchanged(views(namespace).view(), TxnIntents.committed(stored), TxnIntents.committed(next));
             setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
         }
     }
@@ -455,6 +458,9 @@ final class OpenTransaction implements Transaction {
             throw lost(namespace, stored);
         }
         Document after = TxnIntents.op(intent) == TxnIntents.Op.INSERT ? written : (Document) TxnIntents.of(written).get("new");
+        if (TxnIntents.op(intent) != TxnIntents.Op.INSERT) {
+            owner.uniqueIndexes().requireUnchanged(views.view(), TxnIntents.committed(stored), TxnIntents.committed(after));
+        }
         if (!java.util.Objects.equals(after.get("_id"), stored.get("_id"))) {
             throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: performing an update on the path '_id' would modify the "
                 + "immutable field '_id'");
@@ -556,6 +562,7 @@ final class OpenTransaction implements Transaction {
     }
 
     private void announce(String namespace) {
+        owner.awaitResolved(namespace); // what this router's commits answered before wrote is seen whole
         if (namespaces.add(namespace)) {
             announcing.add(owner.announce(this));
         }

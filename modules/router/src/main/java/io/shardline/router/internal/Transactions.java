@@ -102,6 +102,7 @@ public final class Transactions implements AutoCloseable {
     private final Map<String, CompletableFuture<Void>> resolving = new ConcurrentHashMap<>();
     private final Object resolvedSignal = new Object();
     private final RouterMetrics metrics;
+    private final UniqueIndexes uniqueIndexes;
 
     public Transactions(Access access, WritePath writes, ReadPath reads, ShardClients clients, TxnLog log,
                         Limits settings, String routerId, RouterMetrics metrics) {
@@ -113,6 +114,7 @@ public final class Transactions implements AutoCloseable {
         this.settings = settings;
         this.routerId = routerId;
         this.metrics = metrics;
+        this.uniqueIndexes = new UniqueIndexes(clients);
         metrics.transactionsInDoubt(this::inDoubt);
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-heartbeat"));
         this.recovery = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-recovery"));
@@ -399,7 +401,11 @@ public final class Transactions implements AutoCloseable {
     private void forget(OpenTransaction transaction) {
         open.remove(transaction.id());
         transaction.end();
-        resolvers.execute(transaction::dropScratch);
+        try {
+            resolvers.execute(transaction::dropScratch);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            transaction.dropScratch(); // the router is closing: dropped here, not left behind
+        }
     }
 
     private void finish(OpenTransaction transaction, String outcome) {
@@ -710,6 +716,10 @@ public final class Transactions implements AutoCloseable {
 
     ReadPath reads() {
         return reads;
+    }
+
+    UniqueIndexes uniqueIndexes() {
+        return uniqueIndexes;
     }
 
     ShardClients clients() {

@@ -170,13 +170,14 @@ final class WireTransactionStatements {
             return WireFindAndModify.reply(new FindAndModifyResult(value, 1, false, id, List.of()), false);
         }
         Document first = matches.get(0);
-        Document byId = new Document("_id", first.get("_id"));
+        // Pinned to the first match, the query kept: a positional $ in the update needs its match on the document.
+        Document byId = new Document("$and", List.of(request.filter(), new Document("_id", first.get("_id"))));
         if (request.remove()) {
             tx.delete(namespace, byId, false);
             return WireFindAndModify.reply(new FindAndModifyResult(projection.apply(first), 1, false, null, List.of()), true);
         }
         tx.update(namespace, byId, request.update(), false);
-        Document value = request.returnNew() ? tx.find(namespace, byId).get(0) : first;
+        Document value = request.returnNew() ? tx.find(namespace, new Document("_id", first.get("_id"))).get(0) : first;
         return WireFindAndModify.reply(new FindAndModifyResult(projection.apply(value), 1, true, null, List.of()), false);
     }
 
