@@ -95,7 +95,8 @@ public final class TxnIntents {
         return filter;
     }
 
-    private static Object valueAt(Document document, String path) {
+    /** The value at a dotted path of a document, {@code null} when missing. */
+    static Object valueAt(Document document, String path) {
         Object value = document;
         for (String part : path.split("\\.")) {
             value = value instanceof Document d ? d.get(part) : null;

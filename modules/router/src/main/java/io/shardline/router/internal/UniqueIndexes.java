@@ -44,7 +44,7 @@ final class UniqueIndexes {
     void requireUnchanged(NamespaceView view, Document committed, Document next) {
         for (Index index : indexes(view)) {
             for (String field : index.fields()) {
-                if (!Objects.equals(valueAt(committed, field), valueAt(next, field))) {
+                if (!Objects.equals(TxnIntents.valueAt(committed, field), TxnIntents.valueAt(next, field))) {
                     throw new RouterException(RouterException.Kind.BAD_REQUEST, "update: '" + field + "' is a field of the unique index '"
                         + index.name() + "' of " + view.namespace() + ", which a transaction cannot change (its new value is not indexed "
                         + "before the commit); change it outside a transaction");
@@ -74,13 +74,5 @@ final class UniqueIndexes {
         }
         known.put(view.namespace(), new Known(List.copyOf(indexes), now));
         return indexes;
-    }
-
-    private static Object valueAt(Document document, String path) {
-        Object value = document;
-        for (String part : path.split("\\.")) {
-            value = value instanceof Document d ? d.get(part) : null;
-        }
-        return value;
     }
 }
