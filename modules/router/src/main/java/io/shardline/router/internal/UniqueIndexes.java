@@ -70,7 +70,9 @@ final class UniqueIndexes {
                 }
             }
         } catch (MongoException e) {
-            throw clients.failure(shard, e);
+            if (e.getCode() != 26) { // NamespaceNotFound: a collection not created on that shard yet has no index
+                throw clients.failure(shard, e);
+            }
         }
         known.put(view.namespace(), new Known(List.copyOf(indexes), now));
         return indexes;
