@@ -94,13 +94,8 @@ public final class Transactions implements AutoCloseable {
     private final ExecutorService resolvers;
     /** Resolves committed transactions after their commit has answered, apart from the resolvers it waits for. */
     private final ExecutorService committers;
-    /** Numbers the commits this router answered before resolving them, in the order it answered them. */
-    private final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
-    /** The numbers of those commits not resolved yet, by namespace. */
-    private final Map<String, java.util.concurrent.ConcurrentSkipListSet<Long>> unresolved = new ConcurrentHashMap<>();
-    /** The resolutions of those commits, by transaction: a statement that meets one of their intents waits for it. */
-    private final Map<String, CompletableFuture<Void>> resolving = new ConcurrentHashMap<>();
-    private final Object resolvedSignal = new Object();
+    /** The commits this router answered and is still resolving. */
+    private final AnsweredCommits answered = new AnsweredCommits();
     private final RouterMetrics metrics;
     private final UniqueIndexes uniqueIndexes;
 
@@ -265,21 +260,12 @@ public final class Transactions implements AutoCloseable {
     private void resolveAfterAnswer(OpenTransaction transaction) {
         open.remove(transaction.id());
         transaction.end(); // answered: a commit sent again is refused, as is any statement
-        long number = answered.incrementAndGet();
-        List<String> namespaces = transaction.namespaces();
-        namespaces.forEach(namespace -> unresolved.computeIfAbsent(namespace, n -> new java.util.concurrent.ConcurrentSkipListSet<>()).add(number));
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        resolving.put(transaction.id(), done);
+        AnsweredCommits.Ticket ticket = answered.answered(transaction.id(), transaction.namespaces());
         Runnable resolve = () -> {
             try {
                 resolveAll(transaction, TxnState.COMMITTED);
             } finally {
-                resolving.remove(transaction.id());
-                done.complete(null);
-                namespaces.forEach(namespace -> unresolved.get(namespace).remove(number));
-                synchronized (resolvedSignal) {
-                    resolvedSignal.notifyAll();
-                }
+                answered.done(ticket);
             }
         };
         try {
@@ -295,27 +281,7 @@ public final class Transactions implements AutoCloseable {
      * transactions does first.
      */
     public void awaitResolved(String namespace) {
-        java.util.concurrent.ConcurrentSkipListSet<Long> pending = unresolved.get(namespace);
-        if (pending == null || pending.isEmpty()) {
-            return;
-        }
-        long upTo = answered.get();
-        long deadline = System.currentTimeMillis() + settings.timeout().toMillis();
-        synchronized (resolvedSignal) {
-            while (true) {
-                Long oldest = pending.isEmpty() ? null : pending.first();
-                long left = deadline - System.currentTimeMillis();
-                if (oldest == null || oldest > upTo || left <= 0) {
-                    return;
-                }
-                try {
-                    resolvedSignal.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted waiting for a commit's resolution", e);
-                }
-            }
-        }
+        answered.awaitResolved(namespace, settings.timeout().toMillis());
     }
 
     /**
@@ -491,19 +457,7 @@ public final class Transactions implements AutoCloseable {
      * the same intents beside it; answers whether there was one and it ended.
      */
     boolean awaitLocalResolution(String txnId, long deadline) {
-        CompletableFuture<Void> local = resolving.get(txnId);
-        if (local == null) {
-            return false;
-        }
-        try {
-            local.get(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RouterException(RouterException.Kind.RETRYABLE, "interrupted waiting for a commit's resolution", e);
-        }
+        return answered.awaitResolution(txnId, deadline);
     }
 
     /**
