@@ -23,7 +23,8 @@ class DemoCommandIT {
         Path dir = Files.createTempDirectory("demo-it-");
         Path out = dir.resolve("demo.out");
         Process demo = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx1500m", "-jar", System.getProperty("shardline.jar"), "demo", "--duration", "165s", "--topic-prefix", "demoit.")
+            "-Xmx1500m", "-jar", System.getProperty("shardline.jar"), "demo", "--duration", "165s", "--seed-share", "0.4",
+            "--topic-prefix", "demoit.")
             .redirectOutput(out.toFile()).redirectError(dir.resolve("demo.log").toFile()).start();
         try {
             assertThat(demo.waitFor(8, TimeUnit.MINUTES)).as("demo ends").isTrue();

@@ -652,6 +652,14 @@ public final class ShardRouter implements AutoCloseable {
     }
 
     /**
+     * Says that {@code namespace}'s indexes changed through this router (an index created or dropped): a transaction's
+     * update checks its unique indexes as read again at once, not as read up to 10 s before.
+     */
+    public void indexesChanged(String namespace) {
+        transactions.indexesChanged(namespace);
+    }
+
+    /**
      * Runs one command on each of the given shards, in parallel, each on its own connection to the shard. A shard that
      * is DOWN is not sent the command: it fails at once for that shard.
      *

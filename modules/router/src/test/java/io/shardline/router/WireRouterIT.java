@@ -519,6 +519,85 @@ class WireRouterIT {
         assertThat(users().deleteMany(Filters.regex("_id", "^odm-")).getDeletedCount()).as("a regex on _id pins no single document").isEqualTo(3);
     }
 
+    @Test
+    void shouldJudgeAnUpsertsOperatorsInsideATransactionAsTheShardDoesOutsideOne() {
+        // Each update as an upsert that matches nothing: the code the shard answers it with outside a transaction (0: it
+        // applies) is the code inside one, and what it inserts is the same.
+        List<org.bson.conversions.Bson> updates = List.of(
+            Updates.combine(Updates.set("plan", "a"), Updates.setOnInsert("plan", "b")),
+            Updates.combine(Updates.set("trial.days", 3), Updates.setOnInsert("trial", new Document("days", 7))),
+            Updates.combine(Updates.set("logins", 1), Updates.inc("logins", 1)),
+            Updates.combine(Updates.set("plan", "x"), Updates.unset("plan")),
+            Updates.combine(Updates.set("trial.days", 3), Updates.setOnInsert("trial.plan", "pro")),
+            Updates.combine(Updates.setOnInsert("since", 2024), Updates.inc("logins", 2), Updates.set("plan", "pro")));
+        List<Integer> outsideCodes = new ArrayList<>();
+        for (int i = 0; i < updates.size(); i++) {
+            org.bson.conversions.Bson update = updates.get(i);
+            org.bson.conversions.Bson outsideFilter = Filters.and(Filters.eq("_id", "ups-out-" + i), Filters.eq("tier", "gold"));
+            org.bson.conversions.Bson insideFilter = Filters.and(Filters.eq("_id", "ups-in-" + i), Filters.eq("tier", "gold"));
+            Integer outside = upsertCode(() -> users().updateOne(outsideFilter, update, new com.mongodb.client.model.UpdateOptions().upsert(true)));
+            Integer inside;
+            try (com.mongodb.client.ClientSession session = client.startSession()) {
+                session.startTransaction();
+                inside = upsertCode(() -> users().updateOne(session, insideFilter, update, new com.mongodb.client.model.UpdateOptions().upsert(true)));
+                if (inside == 0) {
+                    session.commitTransaction();
+                } else {
+                    assertThatThrownBy(session::commitTransaction).as("a failed statement aborts the transaction").isInstanceOf(MongoCommandException.class);
+                }
+            }
+            assertThat(inside).as("upsert %s: the code inside a transaction (0: applied)", update).isEqualTo(outside);
+            outsideCodes.add(outside);
+            Document storedOutside = users().find(Filters.eq("_id", "ups-out-" + i)).first();
+            Document storedInside = users().find(Filters.eq("_id", "ups-in-" + i)).first();
+            if (outside == 0) {
+                storedOutside.remove("_id");
+                storedInside.remove("_id");
+                assertThat(storedInside).as("upsert %s: the document inserted", update).isEqualTo(storedOutside);
+            } else {
+                assertThat(storedInside).as("upsert %s: nothing inserted", update).isNull();
+            }
+        }
+        assertThat(outsideCodes).as("the shard refuses some of them and applies others").contains(0, 40);
+        users().deleteMany(Filters.regex("_id", "^ups-"));
+    }
+
+    @Test
+    void shouldCheckATransactionsUpdateAgainstAUniqueIndexAsSoonAsItIsCreatedOrDroppedThroughTheRouter() {
+        users().insertOne(new Document("_id", "uidx-1").append("tenantId", "t0").append("email", "a@acme.test"));
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            // The router reads the namespace's unique indexes now, and would not read them again for 10 s on its own.
+            session.withTransaction(() -> users().updateOne(session, Filters.eq("_id", "uidx-1"), Updates.set("email", "b@acme.test")));
+        }
+        users().createIndex(com.mongodb.client.model.Indexes.ascending("_id", "email"),
+            new com.mongodb.client.model.IndexOptions().unique(true).name("id_email_unique"));
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            session.startTransaction();
+            assertThatThrownBy(() -> users().updateOne(session, Filters.eq("_id", "uidx-1"), Updates.set("email", "c@acme.test")))
+                .isInstanceOfSatisfying(com.mongodb.MongoException.class, e -> {
+                    assertThat(e.getCode()).isEqualTo(2);
+                    assertThat(e.getMessage()).contains("'email'").contains("id_email_unique");
+                });
+            session.abortTransaction();
+        }
+        users().dropIndex("id_email_unique");
+        try (com.mongodb.client.ClientSession session = client.startSession()) {
+            session.withTransaction(() -> users().updateOne(session, Filters.eq("_id", "uidx-1"), Updates.set("email", "d@acme.test")));
+        }
+        assertThat(users().find(Filters.eq("_id", "uidx-1")).first()).as("changed once the index is dropped").containsEntry("email", "d@acme.test");
+        users().deleteOne(Filters.eq("_id", "uidx-1"));
+    }
+
+    /** The code of the error an upsert fails with, or 0 when it applies. */
+    private static Integer upsertCode(Runnable upsert) {
+        try {
+            upsert.run();
+            return 0;
+        } catch (com.mongodb.MongoException e) {
+            return e.getCode();
+        }
+    }
+
     /** An OP_MSG carrying {@code command} as its body. */
     private static byte[] opMsg(Document command) {
         org.bson.io.BasicOutputBuffer out = new org.bson.io.BasicOutputBuffer();

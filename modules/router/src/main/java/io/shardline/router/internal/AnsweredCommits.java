@@ -56,7 +56,7 @@ final class AnsweredCommits {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         synchronized (signal) {
             while (true) {
-                Long oldest = pending.isEmpty() ? null : pending.first();
+                Long oldest = pending.ceiling(0L); // null once empty: tickets are numbered from 1
                 long left = deadline - System.currentTimeMillis();
                 if (oldest == null || oldest > upTo || left <= 0) {
                     return;

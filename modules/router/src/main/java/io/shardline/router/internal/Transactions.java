@@ -9,7 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -41,6 +43,8 @@ public final class Transactions implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Transactions.class);
     private static final int MAX_ATTEMPTS = 100;
+    /** The committed transactions resolved in the background at once. */
+    static final int BACKGROUND_RESOLUTIONS = 32;
 
     /**
      * How long a statement waits for a document an older transaction holds, how long a transaction may go unheard from
@@ -92,7 +96,11 @@ public final class Transactions implements AutoCloseable {
     /** Aborts transactions at their lifetime, apart from the resolvers its aborts wait for. */
     private final ExecutorService reaper;
     private final ExecutorService resolvers;
-    /** Resolves committed transactions after their commit has answered, apart from the resolvers it waits for. */
+    /**
+     * Resolves committed transactions after their commit has answered, apart from the resolvers it waits for: at most
+     * {@link #BACKGROUND_RESOLUTIONS} at once; a commit beyond them (shards slow to take resolutions), or one while the
+     * router closes, resolves before it answers.
+     */
     private final ExecutorService committers;
     /** The commits this router answered and is still resolving. */
     private final AnsweredCommits answered = new AnsweredCommits();
@@ -114,7 +122,8 @@ public final class Transactions implements AutoCloseable {
         this.heartbeat = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-heartbeat"));
         this.recovery = Executors.newSingleThreadScheduledExecutor(daemon("router-txn-recovery"));
         this.reaper = Executors.newSingleThreadExecutor(daemon("router-txn-reaper"));
-        this.committers = Executors.newCachedThreadPool(daemon("router-txn-commit"));
+        this.committers = new ThreadPoolExecutor(0, BACKGROUND_RESOLUTIONS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+            daemon("router-txn-commit"), (resolution, pool) -> resolution.run());
         this.resolvers = Executors.newFixedThreadPool(8, task -> {
             Thread thread = new Thread(task, "router-txn-resolve");
             thread.setDaemon(true);
@@ -268,11 +277,7 @@ public final class Transactions implements AutoCloseable {
                 answered.done(ticket);
             }
         };
-        try {
-            committers.execute(resolve);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            resolve.run();
-        }
+        committers.execute(resolve);
     }
 
     /**
@@ -670,6 +675,11 @@ public final class Transactions implements AutoCloseable {
 
     ReadPath reads() {
         return reads;
+    }
+
+    /** Forgets the unique indexes read of {@code namespace}: the next update in a transaction reads them again. */
+    public void indexesChanged(String namespace) {
+        uniqueIndexes.forget(namespace);
     }
 
     UniqueIndexes uniqueIndexes() {

@@ -14,7 +14,7 @@ import io.shardline.router.api.RouterException;
 
 /**
  * The unique indexes of a namespace other than {@code _id}, as its shards have them (an index is created on every
- * shard), read again after {@link #FRESH_MILLIS}. A transaction's update keeps its new value in the intent, which no
+ * shard), read again after {@link #FRESH_MILLIS}, or at once after an index changed through this router. A transaction's update keeps its new value in the intent, which no
  * index covers until the commit resolves it: an update that changes a field of a unique index is refused when it runs,
  * naming the field and the index, rather than found to break the index once committed.
  */
@@ -51,6 +51,11 @@ final class UniqueIndexes {
                 }
             }
         }
+    }
+
+    /** Reads {@code namespace}'s indexes again at its next check (they changed through this router). */
+    void forget(String namespace) {
+        known.remove(namespace);
     }
 
     private List<Index> indexes(NamespaceView view) {

@@ -92,7 +92,12 @@ final class WireAdminCommands {
             }
         }
         Document command = new Document("createIndexes", collection(namespace)).append("indexes", indexes);
-        SortedMap<String, Document> replies = router.runOnShards(router.shardIds(), message.database(), command);
+        SortedMap<String, Document> replies;
+        try {
+            replies = router.runOnShards(router.shardIds(), message.database(), command);
+        } finally {
+            router.indexesChanged(namespace); // also when some shard failed: the others may hold the index
+        }
         Document first = replies.isEmpty() ? new Document() : replies.get(replies.firstKey());
         Document reply = new Document("numIndexesBefore", first.get("numIndexesBefore", 0))
             .append("numIndexesAfter", first.get("numIndexesAfter", 0))
@@ -179,8 +184,12 @@ final class WireAdminCommands {
                 }
             }
         }
-        toDrop.forEach((name, holders) -> router.runOnShards(holders, message.database(),
-            new Document("dropIndexes", collection(namespace)).append("index", name)));
+        try {
+            toDrop.forEach((name, holders) -> router.runOnShards(holders, message.database(),
+                new Document("dropIndexes", collection(namespace)).append("index", name)));
+        } finally {
+            router.indexesChanged(namespace);
+        }
         Document reply = new Document("nIndexesWas", shards.isEmpty() ? 0 : listed.get(shards.first()).size());
         if (all) {
             reply.append("msg", "non-_id indexes dropped for collection");

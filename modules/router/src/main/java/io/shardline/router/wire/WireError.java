@@ -28,6 +28,8 @@ public record WireError(int code, String codeName, String message, List<String> 
     public static final int AUTHENTICATION_FAILED = 18;
     public static final int ILLEGAL_OPERATION = 20;
     public static final int NAMESPACE_NOT_FOUND = 26;
+    public static final int PATH_NOT_VIABLE = 28;
+    public static final int CONFLICTING_UPDATE_OPERATORS = 40;
     public static final int INDEX_NOT_FOUND = 27;
     public static final int CURSOR_NOT_FOUND = 43;
     public static final int NAMESPACE_EXISTS = 48;
@@ -140,6 +142,8 @@ public record WireError(int code, String codeName, String message, List<String> 
             case AUTHENTICATION_FAILED -> "AuthenticationFailed";
             case ILLEGAL_OPERATION -> "IllegalOperation";
             case NAMESPACE_NOT_FOUND -> "NamespaceNotFound";
+            case PATH_NOT_VIABLE -> "PathNotViable";
+            case CONFLICTING_UPDATE_OPERATORS -> "ConflictingUpdateOperators";
             case INDEX_NOT_FOUND -> "IndexNotFound";
             case CURSOR_NOT_FOUND -> "CursorNotFound";
             case NAMESPACE_EXISTS -> "NamespaceExists";

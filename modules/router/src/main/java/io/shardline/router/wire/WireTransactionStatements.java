@@ -106,15 +106,14 @@ final class WireTransactionStatements {
 
     /**
      * The insert of an upsert that matched nothing, as MongoDB makes it: a replacement with the filter's {@code _id}
-     * (or its own, or a new one); else the filter's equalities with the values of {@code $set} and {@code $setOnInsert}
-     * over them, inserted, then the update's other operators applied to it. Answers the new document's {@code _id}.
+     * (or its own, or a new one); else the steps of {@link #upsertSteps}. Answers the new document's {@code _id}.
      */
     private static Object upsert(Transaction tx, String namespace, Document filter, Document update) {
         Document equalities = UpdateRules.equalities(filter);
         boolean replacement = update.keySet().stream().noneMatch(key -> key.startsWith("$"));
         Object id = equalities.containsKey("_id") ? equalities.get("_id") : replacement && update.containsKey("_id") ? update.get("_id") : new ObjectId();
-        Document inserted = new Document("_id", id);
         if (replacement) {
+            Document inserted = new Document("_id", id);
             update.forEach((field, value) -> {
                 if (!field.equals("_id")) {
                     inserted.put(field, value);
@@ -123,29 +122,78 @@ final class WireTransactionStatements {
             tx.insert(namespace, List.of(inserted));
             return id;
         }
-        equalities.forEach((path, value) -> place(inserted, path, value, false));
-        Document operators = new Document();
-        update.forEach((operator, operand) -> {
-            if ((operator.equals("$set") || operator.equals("$setOnInsert")) && operand instanceof Document values) {
-                values.forEach((path, value) -> place(inserted, path, value, true));
-            } else {
-                operators.put(operator, operand);
-            }
-        });
-        inserted.put("_id", id);
-        tx.insert(namespace, List.of(inserted));
-        if (!operators.isEmpty()) {
-            tx.update(namespace, new Document("_id", id), operators, false);
+        UpsertSteps steps = upsertSteps(id, equalities, update);
+        tx.insert(namespace, List.of(steps.insert()));
+        if (!steps.then().isEmpty()) {
+            tx.update(namespace, new Document("_id", id), steps.then(), false);
         }
         return id;
     }
 
-    /** Sets a dotted path in {@code document}, making the documents on the way; {@code override} replaces a value there. */
+    /** An upsert by operators in two steps: the document inserted, then the operators applied to it by the shard. */
+    record UpsertSteps(Document insert, Document then) {
+    }
+
+    /**
+     * The two steps of an upsert by operators: the filter's equalities with {@code $setOnInsert}'s values over them are
+     * inserted; then the shard applies the other operators as it applies any update, judging them (conflicting paths, a
+     * field created inside a value that is not a document). A path {@code $setOnInsert} shares with another operator is
+     * refused as MongoDB refuses it, 40 {@code ConflictingUpdateOperators}; a value of it or of an equality under a
+     * value that is no document, 28 {@code PathNotViable}.
+     */
+    static UpsertSteps upsertSteps(Object id, Document equalities, Document update) {
+        Document inserted = new Document("_id", id);
+        equalities.forEach((path, value) -> place(inserted, path, value, false));
+        Document operators = new Document(update);
+        Object onInsert = operators.remove("$setOnInsert");
+        if (onInsert != null && !(onInsert instanceof Document)) {
+            throw new WireCommandException(WireError.FAILED_TO_PARSE, "Modifiers operate on fields but we found type "
+                + onInsert.getClass().getSimpleName() + " instead. For example: {$mod: {<field>: ...}} not {$setOnInsert: " + onInsert + "}");
+        }
+        if (onInsert instanceof Document values) {
+            List<String> others = paths(operators);
+            for (String path : values.keySet()) {
+                for (String other : others) {
+                    if (path.equals(other) || path.startsWith(other + ".") || other.startsWith(path + ".")) {
+                        throw new WireCommandException(WireError.CONFLICTING_UPDATE_OPERATORS,
+                            "Updating the path '" + path + "' would create a conflict at '" + (path.length() <= other.length() ? path : other) + "'");
+                    }
+                }
+                place(inserted, path, values.get(path), true);
+            }
+        }
+        inserted.put("_id", id);
+        return new UpsertSteps(inserted, operators);
+    }
+
+    /** The paths the operators of an update name: each operator's fields, and where {@code $rename} moves them to. */
+    private static List<String> paths(Document operators) {
+        List<String> paths = new ArrayList<>();
+        operators.forEach((operator, operand) -> {
+            if (operand instanceof Document fields) {
+                paths.addAll(fields.keySet());
+                if (operator.equals("$rename")) {
+                    fields.values().stream().filter(String.class::isInstance).map(String.class::cast).forEach(paths::add);
+                }
+            }
+        });
+        return paths;
+    }
+
+    /**
+     * Sets a dotted path in {@code document}, making the documents on the way; {@code override} replaces a value at its
+     * end. A value on the way that is no document is refused, as MongoDB refuses creating a field inside it.
+     */
     private static void place(Document document, String path, Object value, boolean override) {
         String[] parts = path.split("\\.");
         Document at = document;
         for (int i = 0; i < parts.length - 1; i++) {
-            Document nested = at.get(parts[i]) instanceof Document existing ? existing : new Document();
+            Object there = at.get(parts[i]);
+            if (there != null && !(there instanceof Document)) {
+                throw new WireCommandException(WireError.PATH_NOT_VIABLE, "Cannot create field '" + parts[i + 1] + "' in element {"
+                    + parts[i] + ": " + there + "}");
+            }
+            Document nested = there instanceof Document existing ? existing : new Document();
             at.put(parts[i], nested);
             at = nested;
         }
