@@ -66,6 +66,7 @@ public final class TopicCatalog {
     private final Topic<String, AcknowledgedCount> acknowledged;
     private final Topic<String, Alert> alerts;
     private final Topic<String, TxnRecord> txn;
+    private final Topic<String, TxnRecord> txnDecisions;
 
     public TopicCatalog(String prefix, RegistrySerdes serdes) {
         Objects.requireNonNull(serdes, "serdes");
@@ -97,6 +98,7 @@ public final class TopicCatalog {
         acknowledged = new Topic<>(prefix + "acknowledged", keys, serdes.valueSerde(AcknowledgedCount.class), Topic.Cleanup.COMPACT, none);
         alerts = new Topic<>(prefix + "alerts", keys, serdes.valueSerde(Alert.class), Topic.Cleanup.DELETE, ALERTS_RETENTION);
         txn = new Topic<>(prefix + "txn", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.COMPACT, none);
+        txnDecisions = new Topic<>(prefix + "txn-decisions", keys, serdes.valueSerde(TxnRecord.class), Topic.Cleanup.DELETE, CDC_RETENTION);
     }
 
     public String prefix() {
@@ -211,6 +213,15 @@ public final class TopicCatalog {
         return txn;
     }
 
+    /**
+     * Every decided transaction's decision record (its state and when it was taken), written once all its intents are
+     * resolved and kept as long as the CDC topics, after the coordinator log has forgotten the transaction: a restore to
+     * a moment when a document was held reads from it whether the transaction had committed by then.
+     */
+    public Topic<String, TxnRecord> txnDecisions() {
+        return txnDecisions;
+    }
+
     /** Key of an acknowledged count: router, namespace and the chunk range the writes were routed by. */
     public static String acknowledgedKey(String routerId, String namespace, String minHex, String maxHex) {
         return routerId + "|" + namespace + "|" + minHex + "|" + (maxHex == null ? "" : maxHex);
@@ -218,7 +229,7 @@ public final class TopicCatalog {
 
     /** Every control-plane topic, for creating them at start-up. */
     public List<Topic<?, ?>> all() {
-        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged, alerts, txn);
+        return List.of(shards, config, routing, commands, commandsDlq, migrations, migrationLanes, queryLoad, stats, chunkStats, dbStats, shardSizes, chunkSizes, keySamples, cdcDlq, controlDlq, events, routerAcks, acknowledged, alerts, txn, txnDecisions);
     }
 
     /** Name of the CDC topic Debezium writes for one collection of one shard. */

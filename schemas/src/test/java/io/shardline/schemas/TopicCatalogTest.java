@@ -15,7 +15,7 @@ class TopicCatalogTest {
 
         assertThat(catalog.all()).extracting(Topic::name).containsExactly(
             "acme.shards", "acme.config", "acme.routing", "acme.commands", "acme.commands.dlq", "acme.migrations",
-            "acme.migration-lanes", "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.acknowledged", "acme.alerts", "acme.txn");
+            "acme.migration-lanes", "acme.query-load", "acme.stats", "acme.chunk-stats", "acme.dbstats", "acme.shard-sizes", "acme.chunk-sizes", "acme.key-samples", "acme.cdc.dlq", "acme.control.dlq", "acme.events", "acme.router-acks", "acme.acknowledged", "acme.alerts", "acme.txn", "acme.txn-decisions");
     }
 
     @Test
@@ -24,6 +24,8 @@ class TopicCatalogTest {
 
         assertThat(catalog.routing().brokerConfig()).containsEntry("cleanup.policy", "compact");
         assertThat(catalog.txn().brokerConfig()).containsEntry("cleanup.policy", "compact");
+        assertThat(catalog.txnDecisions().brokerConfig()).containsEntry("cleanup.policy", "delete")
+            .containsEntry("retention.ms", String.valueOf(TopicCatalog.CDC_RETENTION.toMillis()));
         assertThat(catalog.events().brokerConfig()).containsEntry("cleanup.policy", "delete").containsKey("retention.ms");
         assertThat(catalog.alerts().brokerConfig()).containsEntry("cleanup.policy", "delete")
             .containsEntry("retention.ms", catalog.events().brokerConfig().get("retention.ms"));

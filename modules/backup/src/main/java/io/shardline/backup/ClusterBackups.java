@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.Timer;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.core.key.KeyHex;
 import io.shardline.core.key.KeyRange;
+import io.shardline.schemas.DeadLetterProducer;
 import io.shardline.schemas.avro.ChunkRoute;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardEvent;
@@ -143,7 +144,9 @@ public final class ClusterBackups {
             }
         }
         ShardRestore.ClusterView view = new ShardRestore.ClusterView(rangesNow, now, plane.migrations().values(), List.copyOf(plane.namespaces().keySet()));
-        return new ShardRestore(plane.bootstrap(), catalog).restore(request, view);
+        try (DeadLetterProducer deadLetters = new DeadLetterProducer(plane.bootstrap(), plane.catalog().controlDlq().name(), source)) {
+            return new ShardRestore(plane.bootstrap(), catalog, plane.catalog().txnDecisions(), deadLetters).restore(request, view);
+        }
     }
 
     void event(ShardEventType type, String shardId, String reason, Map<String, Double> figures) {

@@ -12,6 +12,7 @@ import java.util.Map;
 import org.bson.BsonString;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +23,19 @@ import com.mongodb.client.model.Filters;
 
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
+import io.shardline.core.txn.IntentLayout;
+import io.shardline.schemas.DeadLetterProducer;
+import io.shardline.schemas.Topic;
 import io.shardline.schemas.TopicCatalog;
 import io.shardline.schemas.avro.MigrationState;
+import io.shardline.schemas.avro.TxnRecord;
 
 /**
  * Restores a shard's namespaces as they were at a moment: a base (the newest backup consistent by then, or, when
  * none is and the CDC topics still hold everything from the connector's start, an empty shard), then every captured
  * change after the base up to and including that moment, in the topic's order; then only the documents of the key
- * ranges the shard owned at that moment are kept. Every file is checked against the manifest before anything is
+ * ranges the shard owned at that moment are kept. A document a cross-shard transaction held at that moment is left as
+ * the transaction stood then ({@link RestoredIntents}, from the decisions topic). Every file is checked against the manifest before anything is
  * written. Progress is recorded on the target ({@code shardline.restores}), and every write is an upsert or a
  * delete by {@code _id}, so a restore run again with the same arguments resumes and never duplicates.
  */
@@ -37,6 +43,8 @@ public final class ShardRestore {
 
     private static final Logger LOG = LoggerFactory.getLogger(ShardRestore.class);
     static final String PROGRESS_DATABASE = RestoreRecords.DATABASE;
+    private static final String INTENTS_RESOLVED = "intentsResolved";
+    private static final String INTENTS_KEPT = "intentsKept";
     /** A restore to the newest change the topics hold when it starts. */
     public static final long LATEST = Long.MAX_VALUE;
 
@@ -61,10 +69,11 @@ public final class ShardRestore {
     /**
      * What one namespace's restore did: documents loaded from the base, changes applied after it (the newest applied
      * at {@code newestChangeAt}), documents removed as outside the owned ranges, documents in the end, and how long the
-     * load and the replay took.
+     * load and the replay took; documents a transaction held at the moment, resolved as it stood then
+     * ({@code intentsResolved}) or keeping their intent since its decision is not known yet ({@code intentsKept}).
      */
     public record NamespaceResult(String namespace, long loaded, long changesApplied, long removedNotOwned, long documents, long newestChangeAt,
-                                 long loadMillis, long replayMillis) {
+                                 long loadMillis, long replayMillis, long intentsResolved, long intentsKept) {
     }
 
     /** What a restore did: its base ({@code backup <id>} or {@code stream}) and each namespace. */
@@ -73,10 +82,18 @@ public final class ShardRestore {
 
     private final String bootstrapServers;
     private final BackupCatalog catalog;
+    private final Topic<String, TxnRecord> decisions;
+    private final DeadLetterProducer deadLetters;
 
-    public ShardRestore(String bootstrapServers, BackupCatalog catalog) {
+    /**
+     * @param decisions   the decisions topic, read for the transactions holding documents at the moment
+     * @param deadLetters where a decision record that cannot be read goes
+     */
+    public ShardRestore(String bootstrapServers, BackupCatalog catalog, Topic<String, TxnRecord> decisions, DeadLetterProducer deadLetters) {
         this.bootstrapServers = bootstrapServers;
         this.catalog = catalog;
+        this.decisions = decisions;
+        this.deadLetters = deadLetters;
     }
 
     public Result restore(Request request, ClusterView view) {
@@ -95,14 +112,15 @@ public final class ShardRestore {
             }
             for (String namespace : base.namespaces()) {
                 String key = request.shardId() + "/" + request.at() + "/" + namespace;
-                results.add(restoreNamespace(target, progress, key, request, base, namespace, owned.getOrDefault(namespace, List.of())));
+                results.add(restoreNamespace(target, progress, key, request, base, namespace, owned.getOrDefault(namespace, List.of()),
+                    request.at() == LATEST ? view.now() : request.at()));
             }
             return new Result(base.name(), request.at(), results);
         }
     }
 
     private NamespaceResult restoreNamespace(MongoClient target, MongoCollection<Document> progress, String key, Request request, RestoreBase base,
-                                             String namespace, List<KeyRange> owned) {
+                                             String namespace, List<KeyRange> owned, long moment) {
         int dot = namespace.indexOf('.');
         MongoCollection<RawBsonDocument> live = target.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1), RawBsonDocument.class);
         MongoCollection<RawBsonDocument> stage = request.inPlace()
@@ -111,7 +129,7 @@ public final class ShardRestore {
         if (mark != null && RestoreRecords.DONE.equals(mark.getString(RestoreRecords.PHASE))) {
             LOG.info("restore {}: already done, skipped", key);
             return new NamespaceResult(namespace, mark.getLong("loaded"), mark.getLong("changes"), mark.getLong("removed"), live.countDocuments(),
-                mark.getLong("newestChangeAt"), 0, 0);
+                mark.getLong("newestChangeAt"), 0, 0, mark.get(INTENTS_RESOLVED, 0L), mark.get(INTENTS_KEPT, 0L));
         }
         boolean resuming = mark != null;
         if (!resuming) {
@@ -130,6 +148,7 @@ public final class ShardRestore {
         long loadedAt = System.nanoTime();
         Replayed replayed = replay(base, request, namespace, writer);
         long replayMillis = (System.nanoTime() - loadedAt) / 1_000_000;
+        Intents intents = resolveIntents(stage, moment);
         long removed = writer.keepOnly(owned);
         if (request.inPlace()) {
             writer.copyOnto(live);
@@ -140,12 +159,50 @@ public final class ShardRestore {
         }
         progress.updateOne(Filters.eq("_id", key), new Document("$set", new Document(RestoreRecords.PHASE, RestoreRecords.DONE).append("loaded", loaded)
             .append("changes", replayed.applied()).append("removed", removed).append("newestChangeAt", replayed.newest())
-            .append(RestoreRecords.OFFSET, replayed.next()).append("finishedAt", Instant.now().toEpochMilli())));
+            .append(RestoreRecords.OFFSET, replayed.next()).append(INTENTS_RESOLVED, intents.resolved()).append(INTENTS_KEPT, intents.kept())
+            .append("finishedAt", Instant.now().toEpochMilli())));
         long documents = live.countDocuments();
-        LOG.info("restore {}: {} loaded, {} changes applied, {} outside the owned ranges removed, {} documents", key, loaded, replayed.applied(), removed,
-            documents);
+        LOG.info("restore {}: {} loaded, {} changes applied, {} held by transactions resolved as at the moment and {} kept held, "
+            + "{} outside the owned ranges removed, {} documents", key, loaded, replayed.applied(), intents.resolved(), intents.kept(), removed, documents);
         return new NamespaceResult(namespace, loaded, replayed.applied(), removed, documents, replayed.newest(), (loadedAt - started) / 1_000_000,
-            replayMillis);
+            replayMillis, intents.resolved(), intents.kept());
+    }
+
+    /** Documents held by a transaction at the moment: resolved as it stood then, and kept held (decision not known). */
+    private record Intents(long resolved, long kept) {
+    }
+
+    /** Leaves every document a transaction held at {@code moment} as that transaction stood then, where its decision is known. */
+    private Intents resolveIntents(MongoCollection<RawBsonDocument> stage, long moment) {
+        List<RawBsonDocument> held = stage.find(Filters.exists(IntentLayout.FIELD)).into(new ArrayList<>());
+        if (held.isEmpty()) {
+            return new Intents(0, 0);
+        }
+        java.util.Set<String> txnIds = new java.util.HashSet<>();
+        held.forEach(document -> {
+            String holder = RestoredIntents.holder(document);
+            if (holder != null) {
+                txnIds.add(holder);
+            }
+        });
+        Map<String, TxnDecisions.Decided> decided = TxnDecisions.read(bootstrapServers, decisions, deadLetters, txnIds, moment);
+        long resolved = 0;
+        long kept = 0;
+        for (RawBsonDocument document : held) {
+            String holder = RestoredIntents.holder(document);
+            RestoredIntents.Resolution resolution = holder == null ? new RestoredIntents.Keep(null)
+                : RestoredIntents.resolve(document, decided.get(holder), moment);
+            if (resolution instanceof RestoredIntents.Replace replace) {
+                stage.replaceOne(Filters.eq("_id", document.get("_id")), new RawBsonDocument(replace.document(), new BsonDocumentCodec()));
+                resolved++;
+            } else if (resolution instanceof RestoredIntents.Delete delete) {
+                stage.deleteOne(Filters.eq("_id", delete.id()));
+                resolved++;
+            } else {
+                kept++;
+            }
+        }
+        return new Intents(resolved, kept);
     }
 
     private static long load(RestoreBase base, String namespace, StageWriter writer) {

@@ -26,6 +26,7 @@ import io.shardline.cli.demo.ClusterWatch;
 import io.shardline.cli.demo.DemoOutput;
 import io.shardline.cli.demo.DemoReport;
 import io.shardline.cli.demo.FailoverDemo;
+import io.shardline.core.txn.IntentLayout;
 import io.shardline.worker.check.WriteLedger;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.controlplane.AuthServiceLayout;
@@ -297,7 +298,7 @@ final class DemoCommand implements Callable<Integer> {
                     int dot = namespace.indexOf('.');
                     try {
                         held += shard.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
-                            .countDocuments(new org.bson.Document("_tx", new org.bson.Document("$exists", true)));
+                            .countDocuments(new org.bson.Document(IntentLayout.FIELD, new org.bson.Document("$exists", true)));
                     } catch (RuntimeException unreachable) {
                         return; // a shard that does not answer is reported by the checks themselves
                     }

@@ -116,9 +116,9 @@ public final class ShardRouter implements AutoCloseable {
         ReleasedRanges releases = new ReleasedRanges(clients,
             () -> config.releaseCheck() == RouterConfig.ReleaseCheck.EVERY_READ || !signals.leaseValid());
         this.reads = new ReadPath(clients, executor, config.shardTimeout().toMillis(), metrics, load, releases, availability);
-        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals::leaseValid, inFlight, acknowledged,
+        this.writes = new WritePath(clients, state, config.fenceBudget().toMillis(), metrics, load, signals, inFlight, acknowledged,
             config.shardTimeout().toMillis(), availability, standbyAcks);
-        this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), config.catalog().events(), deadLetters, config.shardTimeout());
+        this.txnLog = new TxnLog(config.bootstrapServers(), config.catalog().txn(), config.catalog().txnDecisions(), config.catalog().events(), deadLetters, config.shardTimeout());
         this.transactions = new Transactions(new TransactionAccess(), writes, reads, clients, txnLog, new Transactions.Limits(config.transactions().lockTimeout(),
             config.transactions().timeout(), config.transactions().lifetime()), config.routerId(), metrics);
         this.held = new HeldDocuments(transactions);

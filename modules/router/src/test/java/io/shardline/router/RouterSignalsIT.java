@@ -93,6 +93,52 @@ class RouterSignalsIT {
         }
     }
 
+    /**
+     * A write checked against a valid lease, then held until the lease had run out and been renewed (its shards stopped
+     * answering meanwhile, as a router paused past its lease would hold it): once the shard takes it, it is not
+     * acknowledged, since a migration could have cut its range over without this router's ack in between.
+     */
+    @Test
+    void shouldNotAcknowledgeAWriteItsShardAnsweredAfterTheLeaseBroke() throws Exception {
+        try (ShardRouter router = ShardRouter.start(config().withSignalInterval(Duration.ofMillis(1500)).withLeaseDuration(Duration.ofMillis(500))
+            .withShardTimeout(Duration.ofSeconds(15)).withRouterId("r-lapse"), new SimpleMeterRegistry(), Duration.ofSeconds(30))) {
+            awaitLease(router, false);
+            awaitLease(router, true);
+            fixture.cluster.shards().get("s1").stopAnswering();
+            fixture.cluster.shards().get("s2").stopAnswering();
+            java.util.concurrent.CompletableFuture<Object> held;
+            try {
+                held = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> router.insert("acme", ns, List.of(new Document("_id", "held").append("userId", "u-held"))));
+                awaitLease(router, false);
+                awaitLease(router, true);
+                assertThat(held).as("still held by the shard").isNotDone();
+            } finally {
+                fixture.cluster.shards().get("s1").answerAgain();
+                fixture.cluster.shards().get("s2").answerAgain();
+            }
+
+            assertThat(held).failsWithin(Duration.ofSeconds(30)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .havingCause().isInstanceOfSatisfying(RouterException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(RouterException.Kind.LEASE_LAPSED);
+                    assertThat(e.getMessage()).contains("lease ran out before the shard answered");
+                });
+            assertThat(router.count("acme", ns, new Document("_id", "held"), false)).as("applied, just not acknowledged").isEqualTo(1);
+            awaitLease(router, false);
+            awaitLease(router, true);
+            assertThat(router.insert("acme", ns, List.of(new Document("_id", "after").append("userId", "u-after"))).inserted())
+                .as("a write sent and answered within one lease is acknowledged").isEqualTo(1);
+        }
+    }
+
+    private static void awaitLease(ShardRouter router, boolean valid) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (router.leaseValid() != valid) {
+            assertThat(System.nanoTime()).as("the lease %s", valid ? "renewed" : "run out").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void shouldRefuseReadsOnceItsRoutingIsUnconfirmedForLongerThanTheReadStalenessItAllows() throws Exception {
         try (ShardRouter router = ShardRouter.start(config().withSignalInterval(Duration.ofSeconds(30))

@@ -23,6 +23,7 @@ import io.shardline.backup.ShardBackup;
 import io.shardline.backup.ShardRestore;
 import io.shardline.controlplane.ControlPlaneClient;
 import io.shardline.core.key.ShardKey;
+import io.shardline.core.txn.IntentLayout;
 import io.shardline.schemas.avro.ShardDescriptor;
 import io.shardline.schemas.avro.ShardState;
 import io.shardline.shard.EmbeddedShard;
@@ -122,14 +123,14 @@ public final class PointInTimeDemo implements AutoCloseable {
             for (String namespace : namespaces) {
                 int dot = namespace.indexOf('.');
                 for (Document doc : client.getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
-                    .find(Filters.exists(ShardKey.DOCUMENT_FIELD)).projection(Projections.include("_id", "v", "_tx"))) {
+                    .find(Filters.exists(ShardKey.DOCUMENT_FIELD)).projection(Projections.include("_id", "v", IntentLayout.FIELD))) {
                     WriteLedger.Key key = new WriteLedger.Key(namespace, String.valueOf(doc.get("_id")));
                     int stored = doc.getInteger("v", Integer.MIN_VALUE);
                     restored.computeIfAbsent(key, k -> new ArrayList<>()).add(stored);
-                    if (doc.get("_tx") instanceof Document intent) {
-                        int outcome = switch (String.valueOf(intent.get("op"))) {
+                    if (doc.get(IntentLayout.FIELD) instanceof Document intent) {
+                        int outcome = switch (String.valueOf(intent.get(IntentLayout.OP))) {
                             case "INSERT", "DELETE" -> WriteLedger.DELETED; // an insert aborted, a delete committed
-                            case "UPDATE" -> intent.get("new") instanceof Document next ? next.getInteger("v", Integer.MIN_VALUE) : stored;
+                            case "UPDATE" -> intent.get(IntentLayout.NEW) instanceof Document next ? next.getInteger("v", Integer.MIN_VALUE) : stored;
                             default -> stored;
                         };
                         undecided.put(key, new java.util.HashSet<>(List.of(stored, outcome)));

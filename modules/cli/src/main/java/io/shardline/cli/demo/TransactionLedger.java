@@ -15,6 +15,7 @@ import com.mongodb.client.MongoClient;
 
 import io.shardline.controlplane.AuthServiceLayout;
 import io.shardline.core.key.KeyHex;
+import io.shardline.core.txn.IntentLayout;
 import io.shardline.schemas.avro.ChunkRoute;
 
 /**
@@ -140,7 +141,7 @@ public final class TransactionLedger {
             Document stored = shard.getValue().getDatabase(namespace.substring(0, dot)).getCollection(namespace.substring(dot + 1))
                 .find(new Document("_id", id)).first();
             if (stored != null && shard.getKey().equals(owner(routing, namespace, stored.getString("_sk")))) {
-                return stored.containsKey("_tx") ? State.HELD : State.THERE;
+                return stored.containsKey(IntentLayout.FIELD) ? State.HELD : State.THERE;
             }
         }
         return State.ABSENT;

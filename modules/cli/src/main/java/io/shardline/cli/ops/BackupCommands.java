@@ -190,6 +190,10 @@ public final class BackupCommands {
                 out.printf("  %-24s %,d documents: %,d from the backup (%.1f s), %,d changes applied (%.1f s, newest %s), %,d outside the owned ranges removed%n",
                     ns.namespace(), ns.documents(), ns.loaded(), ns.loadMillis() / 1e3, ns.changesApplied(), ns.replayMillis() / 1e3,
                     ns.newestChangeAt() == 0 ? "-" : Instant.ofEpochMilli(ns.newestChangeAt()), ns.removedNotOwned());
+                if (ns.intentsResolved() + ns.intentsKept() > 0) {
+                    out.printf("  %-24s %,d documents a transaction held at the moment left as it stood then, %,d still held (decision not "
+                        + "known yet: the routers resolve them)%n", "", ns.intentsResolved(), ns.intentsKept());
+                }
             }
             return 0;
         }

@@ -36,6 +36,13 @@ public class RouterException extends RuntimeException {
          */
         STANDBY_UNCONFIRMED,
         /**
+         * A write was sent to its shard, but the router's lease ran out before the shard answered (the router was paused,
+         * or its acks stopped reaching Kafka): a migration may have cut the range over without this router's ack
+         * meanwhile, and a write that landed after that is deleted with the range. The write is not acknowledged and may
+         * or may not be kept; sending it again is safe only when it is idempotent.
+         */
+        LEASE_LAPSED,
+        /**
          * A transaction met a conflicting one it had to yield to, or was aborted by another router (it outlived the
          * transaction timeout, or an older transaction wounded it): nothing of it was committed, and running it again
          * from its start may succeed (MongoDB's {@code TransientTransactionError}).

@@ -217,7 +217,7 @@ public final class RouterHttpServer implements AutoCloseable {
             case NOT_FOUND -> 404;
             case RETRYABLE, SHARD_DOWN -> 503;
             case SHARD_ERROR -> 502;
-            case STANDBY_UNCONFIRMED -> 504;
+            case STANDBY_UNCONFIRMED, LEASE_LAPSED -> 504;
             case TRANSACTION_CONFLICT -> 409;
             case TRANSACTION_OUTCOME_UNKNOWN -> 504;
         };
@@ -232,7 +232,7 @@ public final class RouterHttpServer implements AutoCloseable {
         return switch (kind) {
             case RETRYABLE -> 1;
             case SHARD_DOWN -> 5;
-            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED, TRANSACTION_CONFLICT, TRANSACTION_OUTCOME_UNKNOWN -> 0;
+            case BAD_REQUEST, TOO_LARGE, FORBIDDEN, NOT_FOUND, SHARD_ERROR, STANDBY_UNCONFIRMED, LEASE_LAPSED, TRANSACTION_CONFLICT, TRANSACTION_OUTCOME_UNKNOWN -> 0;
         };
     }
 

@@ -16,6 +16,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReplaceOptions;
 import com.mongodb.client.model.ReturnDocument;
 
+import io.shardline.core.txn.IntentLayout;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
@@ -146,12 +147,12 @@ final class OpenTransaction implements Transaction {
                 Document stored = held.get(namespace).get(current.get("_id"));
                 WritePath.ViewSource views = views(namespace);
                 Document intent = TxnIntents.of(stored);
-                if (intent != null && TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+                if (intent != null && TxnIntents.op(intent) == IntentLayout.Op.INSERT) {
                     // Inserted by this transaction: no one else has ever seen it, so it simply goes.
                     requireHeld(owner.writes().delete(views, TxnIntents.held(views.view(), stored, id), false).deleted(), namespace, current);
                     held.get(namespace).remove(current.get("_id"));
                 } else {
-                    setIntent(namespace, stored, TxnIntents.Op.DELETE, null);
+                    setIntent(namespace, stored, IntentLayout.Op.DELETE, null);
                 }
             }
             return (long) matching.size();
@@ -241,7 +242,7 @@ final class OpenTransaction implements Transaction {
             NamespaceView view = views.view();
             Document free = new Document("$and", List.of(scoped, new Document(TxnIntents.FIELD, new Document("$exists", false))));
             owner.writes().update(views, free, new Document("$set", new Document(TxnIntents.FIELD,
-                TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId()))), true, false);
+                TxnIntents.intent(id, IntentLayout.Op.LOCK, priority, owner.routerId()))), true, false);
             Document query = withMyUpdates(namespace, view, scoped);
             List<Document> stored = owner.reads().stored(view, query);
             List<Document> visible = new ArrayList<>();
@@ -294,8 +295,8 @@ final class OpenTransaction implements Transaction {
         List<Document> updated = new ArrayList<>();
         if (documents != null) {
             for (Document stored : documents.values()) {
-                if (TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.UPDATE) {
-                    updated.add(new Document(TxnIntents.held(view, stored, id)).append(TxnIntents.OP, TxnIntents.Op.UPDATE.name()));
+                if (TxnIntents.op(TxnIntents.of(stored)) == IntentLayout.Op.UPDATE) {
+                    updated.add(new Document(TxnIntents.held(view, stored, id)).append(TxnIntents.OP, IntentLayout.Op.UPDATE.name()));
                 }
             }
         }
@@ -320,11 +321,11 @@ final class OpenTransaction implements Transaction {
             Document intent = TxnIntents.of(mine);
             return switch (TxnIntents.op(intent)) {
                 case DELETE -> List.of();
-                case UPDATE -> List.of(TxnIntents.committed((Document) intent.get("new")));
+                case UPDATE -> List.of(TxnIntents.committed((Document) intent.get(IntentLayout.NEW)));
                 case LOCK, INSERT -> List.of(TxnIntents.committed(mine));
             };
         }
-        Document intent = TxnIntents.intent(id, TxnIntents.Op.LOCK, priority, owner.routerId());
+        Document intent = TxnIntents.intent(id, IntentLayout.Op.LOCK, priority, owner.routerId());
         Document lock = new Document("$set", new Document(TxnIntents.FIELD, intent));
         Document locked = owner.access().modifyOne(scope, namespace, Transactions.unheld(scoped), lock);
         if (locked == null) {
@@ -351,7 +352,7 @@ final class OpenTransaction implements Transaction {
         }
         List<Document> values = new ArrayList<>();
         for (Document document : updated) {
-            values.add(TxnIntents.committed((Document) TxnIntents.of(document).get("new")));
+            values.add(TxnIntents.committed((Document) TxnIntents.of(document).get(IntentLayout.NEW)));
         }
         String shard = view.routing().chunks().get(0).shardId();
         MongoCollection<Document> scratch = scratch(shard);
@@ -371,16 +372,16 @@ final class OpenTransaction implements Transaction {
     private void insertOne(String namespace, Document document) {
         WritePath.ViewSource views = views(namespace);
         Document stored = held.computeIfAbsent(namespace, n -> new LinkedHashMap<>()).get(document.get("_id"));
-        if (stored != null && TxnIntents.op(TxnIntents.of(stored)) == TxnIntents.Op.DELETE) {
+        if (stored != null && TxnIntents.op(TxnIntents.of(stored)) == IntentLayout.Op.DELETE) {
             // Deleted earlier in this transaction, inserted again: an update of the stored document to the new value,
             // which keeps its tenant and shard key.
             Document next = owner.access().rules(namespace).keepStored(document, TxnIntents.committed(stored));
             owner.uniqueIndexes().requireUnchanged(views.view(), TxnIntents.committed(stored), TxnIntents.committed(next));
-            setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
+            setIntent(namespace, stored, IntentLayout.Op.UPDATE, next);
             return;
         }
         Document withIntent = new Document(document);
-        withIntent.put(TxnIntents.FIELD, TxnIntents.intent(id, TxnIntents.Op.INSERT, priority, owner.routerId()));
+        withIntent.put(TxnIntents.FIELD, TxnIntents.intent(id, IntentLayout.Op.INSERT, priority, owner.routerId()));
         long deadline = System.currentTimeMillis() + owner.settings().lockTimeout().toMillis();
         while (true) {
             try {
@@ -422,7 +423,7 @@ final class OpenTransaction implements Transaction {
         } else {
             next = computed(namespace, filter, current, update);
         }
-        if (TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+        if (TxnIntents.op(intent) == IntentLayout.Op.INSERT) {
             // Its own insert: the stored fields are the transaction's value, visible to no one else.
             WritePath.ViewSource views = views(namespace);
             Document replaced = new Document(next);
@@ -431,7 +432,7 @@ final class OpenTransaction implements Transaction {
             held.get(namespace).put(current.get("_id"), replaced);
         } else {
             owner.uniqueIndexes().requireUnchanged(views(namespace).view(), TxnIntents.committed(stored), TxnIntents.committed(next));
-            setIntent(namespace, stored, TxnIntents.Op.UPDATE, next);
+            setIntent(namespace, stored, IntentLayout.Op.UPDATE, next);
         }
     }
 
@@ -446,19 +447,19 @@ final class OpenTransaction implements Transaction {
         Document heldFilter = TxnIntents.held(views.view(), stored, id);
         Document written;
         Document intent = TxnIntents.of(stored);
-        if (TxnIntents.op(intent) == TxnIntents.Op.INSERT) {
+        if (TxnIntents.op(intent) == IntentLayout.Op.INSERT) {
             written = modifyHeld(views, heldFilter, update, "");
         } else {
-            if (TxnIntents.op(intent) != TxnIntents.Op.UPDATE) {
-                setIntent(namespace, stored, TxnIntents.Op.UPDATE, TxnIntents.committed(current));
+            if (TxnIntents.op(intent) != IntentLayout.Op.UPDATE) {
+                setIntent(namespace, stored, IntentLayout.Op.UPDATE, TxnIntents.committed(current));
             }
             written = modifyHeld(views, heldFilter, TxnIntents.underNew(update), TxnIntents.NEW + ".");
         }
         if (written == null) {
             throw lost(namespace, stored);
         }
-        Document after = TxnIntents.op(intent) == TxnIntents.Op.INSERT ? written : (Document) TxnIntents.of(written).get("new");
-        if (TxnIntents.op(intent) != TxnIntents.Op.INSERT) {
+        Document after = TxnIntents.op(intent) == IntentLayout.Op.INSERT ? written : (Document) TxnIntents.of(written).get(IntentLayout.NEW);
+        if (TxnIntents.op(intent) != IntentLayout.Op.INSERT) {
             owner.uniqueIndexes().requireUnchanged(views.view(), TxnIntents.committed(stored), TxnIntents.committed(after));
         }
         if (!java.util.Objects.equals(after.get("_id"), stored.get("_id"))) {
@@ -519,7 +520,7 @@ final class OpenTransaction implements Transaction {
         }
     }
 
-    private void setIntent(String namespace, Document stored, TxnIntents.Op op, Document newValue) {
+    private void setIntent(String namespace, Document stored, IntentLayout.Op op, Document newValue) {
         WritePath.ViewSource views = views(namespace);
         Document set = new Document(TxnIntents.OP, op.name());
         Document update = new Document("$set", set);
@@ -532,9 +533,9 @@ final class OpenTransaction implements Transaction {
         Document intent = new Document(TxnIntents.of(stored));
         intent.put("op", op.name());
         if (newValue != null) {
-            intent.put("new", newValue);
+            intent.put(IntentLayout.NEW, newValue);
         } else {
-            intent.remove("new");
+            intent.remove(IntentLayout.NEW);
         }
         Document now = new Document(stored);
         now.put(TxnIntents.FIELD, intent);

@@ -31,7 +31,7 @@ import io.shardline.schemas.avro.RouterAck;
  * renewed only by an ack the broker acknowledged; when renewals stop, {@link #leaseValid()} turns false at the lease's
  * end and the router refuses writes.
  */
-public final class RouterSignals implements AutoCloseable {
+public final class RouterSignals implements RouterLease, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterSignals.class);
 
@@ -48,6 +48,9 @@ public final class RouterSignals implements AutoCloseable {
     private final Admin admin;
     private final ScheduledExecutorService scheduler;
     private volatile long leaseValidUntilMillis;
+    private final java.util.concurrent.atomic.AtomicLong leaseLapses = new java.util.concurrent.atomic.AtomicLong();
+    /** Orders renewals (on the producer's thread) apart from {@link #ack}'s monitor, which a blocked send may hold. */
+    private final Object leaseLock = new Object();
     private volatile long lastAckedVersion = -1;
 
     public RouterSignals(Settings config, RoutingState state, LoadCounter load, InFlightWrites inFlight, AcknowledgedDocuments acknowledged) {
@@ -95,6 +98,7 @@ public final class RouterSignals implements AutoCloseable {
     }
 
     /** True while the last acknowledged ack's lease runs. */
+    @Override
     public boolean leaseValid() {
         return System.currentTimeMillis() < leaseValidUntilMillis;
     }
@@ -102,6 +106,16 @@ public final class RouterSignals implements AutoCloseable {
     /** When the lease runs or ran out (epoch millis). */
     public long leaseValidUntilMillis() {
         return leaseValidUntilMillis;
+    }
+
+    /**
+     * How many times the lease was found run out when an ack came back. A write that read this before it was sent and
+     * finds it unchanged, with the lease valid, once answered was sent and answered within one unbroken lease: no
+     * worker can have cut over a range it wrote to without this router's ack meanwhile.
+     */
+    @Override
+    public long leaseLapses() {
+        return leaseLapses.get();
     }
 
     private void tick() {
@@ -138,13 +152,32 @@ public final class RouterSignals implements AutoCloseable {
         RouterAck ack = RouterAck.newBuilder().setRouterId(config.routerId()).setRoutingVersion(version)
             .setLeaseExpiresAt(Instant.ofEpochMilli(leaseEnd)).setTimestamp(Instant.ofEpochMilli(now)).build();
         lastAckedVersion = version;
+        boolean sentWhileValid = now < leaseValidUntilMillis;
         producer.send(new ProducerRecord<>(config.catalog().routerAcks().name(), config.routerId(), ack), (metadata, error) -> {
             if (error == null) {
-                leaseValidUntilMillis = Math.max(leaseValidUntilMillis, leaseEnd);
+                renewed(leaseEnd, sentWhileValid);
             } else {
                 LOG.warn("router {} ack for version {} was not written: {}", config.routerId(), version, error.toString());
             }
         });
+    }
+
+    /**
+     * Extends the lease to {@code leaseEnd} once its ack is written. An ack sent while the lease ran, but written only
+     * after it ran out (the router was paused, or Kafka slow), does not: workers stopped waiting for this router
+     * meanwhile, so the next ack renews the lease only once the router has caught up with the routing
+     * ({@link #caughtUpAfterLapse}).
+     */
+    private void renewed(long leaseEnd, boolean sentWhileValid) {
+        synchronized (leaseLock) {
+            if (leaseValidUntilMillis > 0 && System.currentTimeMillis() >= leaseValidUntilMillis) {
+                leaseLapses.incrementAndGet();
+                if (sentWhileValid) {
+                    return;
+                }
+            }
+            leaseValidUntilMillis = Math.max(leaseValidUntilMillis, leaseEnd);
+        }
     }
 
     /**

@@ -19,6 +19,7 @@ import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shardline.core.txn.IntentLayout;
 import io.shardline.router.api.RouterException;
 import io.shardline.router.api.Scope;
 import io.shardline.router.api.Transaction;
@@ -494,7 +495,7 @@ public final class Transactions implements AutoCloseable {
 
     /** {@code scopedFilter} without the documents transactions inserted and have not committed: what a read outside them sees. */
     public static Document visible(Document scopedFilter) {
-        return new Document("$and", List.of(scopedFilter, new Document(TxnIntents.OP, new Document("$ne", TxnIntents.Op.INSERT.name()))));
+        return new Document("$and", List.of(scopedFilter, new Document(TxnIntents.OP, new Document("$ne", IntentLayout.Op.INSERT.name()))));
     }
 
     /** When a write outside transactions that waits for documents to be released gives up: the transaction timeout from now. */

@@ -4,6 +4,8 @@ import java.util.List;
 
 import org.bson.Document;
 
+import io.shardline.core.txn.IntentLayout;
+import io.shardline.core.txn.IntentLayout.Op;
 import io.shardline.router.api.RouterException;
 import io.shardline.schemas.avro.TxnState;
 
@@ -18,30 +20,18 @@ import io.shardline.schemas.avro.TxnState;
 public final class TxnIntents {
 
     /** The reserved field holding a document's intent. */
-    public static final String FIELD = "_tx";
-    static final String ID = FIELD + ".id";
-    static final String OP = FIELD + ".op";
+    public static final String FIELD = IntentLayout.FIELD;
+    static final String ID = FIELD + "." + IntentLayout.ID;
+    static final String OP = FIELD + "." + IntentLayout.OP;
     /** Where an update's new value is, while its transaction holds the document. */
-    static final String NEW = FIELD + ".new";
-
-    /** What a transaction does to a document it holds. */
-    public enum Op {
-        /** Read by the transaction: held unchanged so that no one changes it before the transaction ends. */
-        LOCK,
-        /** Inserted by the transaction: the document's fields are the inserted value, visible only to it. */
-        INSERT,
-        /** Updated by the transaction: the new value is in the intent. */
-        UPDATE,
-        /** Deleted by the transaction. */
-        DELETE
-    }
+    static final String NEW = FIELD + "." + IntentLayout.NEW;
 
     private TxnIntents() {
     }
 
     /** A new intent of {@code txnId} of priority {@code priority} by router {@code routerId}. */
     static Document intent(String txnId, Op op, long priority, String routerId) {
-        return new Document("id", txnId).append("op", op.name()).append("p", priority).append("r", routerId)
+        return new Document(IntentLayout.ID, txnId).append(IntentLayout.OP, op.name()).append("p", priority).append("r", routerId)
             .append("t", System.currentTimeMillis());
     }
 
@@ -54,7 +44,7 @@ public final class TxnIntents {
         if (intent == null) {
             return null;
         }
-        if (!(intent instanceof Document document) || !(document.get("id") instanceof String) || !(document.get("op") instanceof String)) {
+        if (!(intent instanceof Document document) || !(document.get(IntentLayout.ID) instanceof String) || !(document.get(IntentLayout.OP) instanceof String)) {
             throw new RouterException(RouterException.Kind.SHARD_ERROR, "document " + stored.get("_id") + " has a field '" + FIELD
                 + "' that is not a transaction's intent (" + intent + "); the field is reserved: rename it on the shard");
         }
@@ -62,11 +52,11 @@ public final class TxnIntents {
     }
 
     static String holder(Document intent) {
-        return intent.getString("id");
+        return intent.getString(IntentLayout.ID);
     }
 
     static Op op(Document intent) {
-        return Op.valueOf(intent.getString("op"));
+        return Op.valueOf(intent.getString(IntentLayout.OP));
     }
 
     static long priority(Document intent) {
@@ -122,7 +112,7 @@ public final class TxnIntents {
         if (committed && op == Op.DELETE || !committed && op == Op.INSERT) {
             writes.delete(views, filter, false);
         } else if (committed && op == Op.UPDATE) {
-            writes.update(views, filter, committed((Document) intent.get("new")), false, false);
+            writes.update(views, filter, committed((Document) intent.get(IntentLayout.NEW)), false, false);
         } else {
             writes.update(views, filter, new Document("$unset", new Document(FIELD, "")), false, false);
         }

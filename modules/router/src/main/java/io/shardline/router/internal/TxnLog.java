@@ -40,7 +40,9 @@ import io.shardline.schemas.avro.TxnState;
  * compare-and-set decided by the partition's order: {@link #decide} appends one and reads on until it has passed it,
  * then answers with whichever decision came first (its own, or one another router wrote before it). A tombstone ends
  * a transaction once all its intents are resolved; only then does the log forget it. The producer is idempotent with
- * {@code acks=all}, so a record is written once and in order.
+ * {@code acks=all}, so a record is written once and in order. Once a transaction is resolved, its decision record also
+ * goes to the decisions topic, which keeps it as long as the CDC topics: a restore reads there whether a transaction
+ * holding a document at the restore's moment had committed by then.
  */
 public final class TxnLog implements AutoCloseable {
 
@@ -64,6 +66,7 @@ public final class TxnLog implements AutoCloseable {
     }
 
     private final Topic<String, TxnRecord> topic;
+    private final Topic<String, TxnRecord> decisions;
     private final Topic<String, ShardEvent> events;
     private final TopicPartition partition;
     private final KafkaProducer<String, byte[]> producer;
@@ -81,11 +84,13 @@ public final class TxnLog implements AutoCloseable {
     private volatile boolean running = true;
 
     /**
-     * @param events where the router's transaction events go (a recovered or an aborted transaction)
+     * @param decisions where the decision of each resolved transaction is kept after the log forgets it
+     * @param events    where the router's transaction events go (a recovered or an aborted transaction)
      */
-    public TxnLog(String bootstrapServers, Topic<String, TxnRecord> topic, Topic<String, ShardEvent> events, DeadLetterProducer deadLetters,
-                  Duration writeTimeout) {
+    public TxnLog(String bootstrapServers, Topic<String, TxnRecord> topic, Topic<String, TxnRecord> decisions, Topic<String, ShardEvent> events,
+                  DeadLetterProducer deadLetters, Duration writeTimeout) {
         this.topic = topic;
+        this.decisions = decisions;
         this.events = events;
         this.partition = new TopicPartition(topic.name(), 0);
         this.deadLetters = deadLetters;
@@ -212,22 +217,32 @@ public final class TxnLog implements AutoCloseable {
         send(record, "a heartbeat");
     }
 
-    /** Says that every intent of a decided transaction is resolved: {@code decision} again, with {@code resolved} set. */
+    /**
+     * Says that every intent of a decided transaction is resolved: {@code decision} again, with {@code resolved} set; and
+     * keeps the decision record as this router read it (its state, and when it was taken) on the decisions topic.
+     */
     public void resolved(TxnRecord decision) {
         send(TxnRecord.newBuilder(decision).setResolved(true).setTimestamp(java.time.Instant.now()).build(), "that it is resolved");
+        Entry entry = entries.get(decision.getTxnId());
+        if (entry != null && entry.decisionRecord() != null) {
+            send(decisions, entry.decisionRecord(), "its decision (a restore to a moment it held a document keeps that intent)");
+        }
     }
 
     private void send(TxnRecord record, String what) {
+        send(topic, record, what + " (a router's recovery writes what is missing later)");
+    }
+
+    private void send(Topic<String, TxnRecord> to, TxnRecord record, String what) {
         try {
-            producer.send(new ProducerRecord<>(topic.name(), record.getTxnId(), topic.valueSerde().serializer().serialize(topic.name(), record)),
+            producer.send(new ProducerRecord<>(to.name(), record.getTxnId(), to.valueSerde().serializer().serialize(to.name(), record)),
                 (metadata, e) -> {
                     if (e != null) {
-                        LOG.warn("could not write {} of transaction {} (a router's recovery writes what is missing later): {}", what,
-                            record.getTxnId(), e.toString());
+                        LOG.warn("could not write {} of transaction {} to {}: {}", what, record.getTxnId(), to.name(), e.toString());
                     }
                 });
         } catch (RuntimeException e) {
-            LOG.warn("could not write {} of transaction {}: {}", what, record.getTxnId(), e.toString());
+            LOG.warn("could not write {} of transaction {} to {}: {}", what, record.getTxnId(), to.name(), e.toString());
         }
     }
 
@@ -306,8 +321,10 @@ public final class TxnLog implements AutoCloseable {
 
     private void run() {
         try {
-            if (consumer.partitionsFor(partition.topic(), Duration.ofSeconds(30)).isEmpty()) {
-                throw new IllegalStateException("the coordinator log " + partition.topic() + " does not exist");
+            for (String needed : List.of(partition.topic(), decisions.name())) {
+                if (consumer.partitionsFor(needed, Duration.ofSeconds(30)).isEmpty()) {
+                    throw new IllegalStateException("the topic " + needed + " does not exist (shardline init creates it)");
+                }
             }
             consumer.assign(List.of(partition));
             consumer.seekToBeginning(List.of(partition));

@@ -50,7 +50,7 @@ public final class WritePath {
     private final long fenceBudgetMillis;
     private final RouterMetrics metrics;
     private final LoadCounter load;
-    private final java.util.function.BooleanSupplier leaseValid;
+    private final RouterLease lease;
     private final InFlightWrites inFlight;
     private final AcknowledgedDocuments acknowledged;
     private final long raceBudgetMillis;
@@ -63,7 +63,7 @@ public final class WritePath {
      *                         document it found first is changed by another write before it modifies it
      */
     public WritePath(ShardClients clients, RoutingState state, long fenceBudgetMillis, RouterMetrics metrics, LoadCounter load,
-                     java.util.function.BooleanSupplier leaseValid, InFlightWrites inFlight, AcknowledgedDocuments acknowledged,
+                     RouterLease lease, InFlightWrites inFlight, AcknowledgedDocuments acknowledged,
                      long raceBudgetMillis, ShardAvailability availability, StandbyAcks standbyAcks) {
         this.availability = availability;
         this.standbyAcks = standbyAcks;
@@ -75,13 +75,27 @@ public final class WritePath {
         this.fenceBudgetMillis = fenceBudgetMillis;
         this.metrics = metrics;
         this.load = load;
-        this.leaseValid = leaseValid;
+        this.lease = lease;
         this.inFlight = inFlight;
+    }
+
+    /**
+     * A write answered after the lease broke (ran out, whether renewed since or not) may have landed on a shard after a
+     * migration this router did not acknowledge cut its range over: the range deletion that follows would remove it.
+     * It is not acknowledged: its outcome is unknown.
+     */
+    private void requireUnbrokenLease(String shard, String operation, long lapsesBefore) {
+        boolean valid = lease.leaseValid();
+        if (!valid || lease.leaseLapses() != lapsesBefore) {
+            throw new RouterException(RouterException.Kind.LEASE_LAPSED, "the " + operation + " was sent to shard " + shard
+                + ", but this router's lease ran out before the shard answered (the router was paused, or its acks did not reach Kafka): "
+                + "a migration may have moved the range meanwhile, so the write is not acknowledged and may or may not be kept");
+        }
     }
 
     /** A router whose lease lapsed may be fenced out by a migration it cannot hear about: it takes no writes. */
     private void requireLease() {
-        if (!leaseValid.getAsBoolean()) {
+        if (!lease.leaseValid()) {
             throw new RouterException(RouterException.Kind.RETRYABLE,
                 "this router's lease has expired (its acks are not reaching Kafka); it refuses writes until it renews it");
         }
@@ -209,7 +223,7 @@ public final class WritePath {
             group.forEach(statement -> acknowledged.uncertain(statement.chunk()));
             // Applied on the shard but not confirmed by its standby: every statement of the group is in that state,
             // not only the first, which an ordered write would otherwise report alone as if the rest never ran.
-            boolean applied = failure.kind() == RouterException.Kind.STANDBY_UNCONFIRMED;
+            boolean applied = failure.kind() == RouterException.Kind.STANDBY_UNCONFIRMED || failure.kind() == RouterException.Kind.LEASE_LAPSED;
             List<Statement> reported = ordered && !applied ? group.subList(0, 1) : group;
             reported.forEach(statement -> errors.add(new InsertOutcome.StatementError(statement.index(), failure)));
             return 0;
@@ -820,13 +834,16 @@ public final class WritePath {
      */
     private <T> T onShard(NamespaceView view, String shard, String operation, java.util.function.Supplier<T> write) {
         // Checked again right before the shard is written: a router paused since the write began may have been left
-        // out of a fence whose cutover moved this range away.
+        // out of a fence whose cutover moved this range away. And once it is answered: a router paused between this
+        // check and the shard's answer (or whose acks stopped reaching Kafka) may have sent it after such a cutover.
+        long lapses = lease.leaseLapses();
         requireLease();
         boolean waits = view.durability() == WriteDurability.STANDBY;
         StandbyAcks.Sent sent = waits ? standbyAcks.sending(shard) : null;
         operationTimes.start();
         try {
             T result = metrics.timed(shard, operation, write);
+            requireUnbrokenLease(shard, operation, lapses);
             if (waits && changedAnything(result)) {
                 standbyAcks.await(sent, operationTimes.server(), view.namespace(), operationTimes.latest());
             }

@@ -84,7 +84,8 @@ public record WireError(int code, String codeName, String message, List<String> 
             MongoException shard = shardCause(router);
             // A retryable refusal stays retryable whatever the driver said: a request that found no free connection
             // to its shard carries the driver's timeout, yet nothing of it reached the shard.
-            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE && router.kind() != RouterException.Kind.STANDBY_UNCONFIRMED) {
+            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE && router.kind() != RouterException.Kind.STANDBY_UNCONFIRMED
+                && router.kind() != RouterException.Kind.LEASE_LAPSED) {
                 return fromShard(shard, router.getMessage());
             }
             return switch (router.kind()) {
@@ -97,7 +98,7 @@ public record WireError(int code, String codeName, String message, List<String> 
                 case SHARD_DOWN -> new WireError(HOST_UNREACHABLE, codeName(HOST_UNREACHABLE), router.getMessage(),
                     write ? List.of(RETRYABLE_WRITE_ERROR) : List.of());
                 case SHARD_ERROR -> of(HOST_UNREACHABLE, router.getMessage());
-                case STANDBY_UNCONFIRMED -> of(WRITE_CONCERN_FAILED, router.getMessage());
+                case STANDBY_UNCONFIRMED, LEASE_LAPSED -> of(WRITE_CONCERN_FAILED, router.getMessage());
                 case TRANSACTION_CONFLICT -> new WireError(WRITE_CONFLICT, codeName(WRITE_CONFLICT), router.getMessage(),
                     List.of(TRANSIENT_TRANSACTION_ERROR));
                 case TRANSACTION_OUTCOME_UNKNOWN -> new WireError(MAX_TIME_MS_EXPIRED, codeName(MAX_TIME_MS_EXPIRED), router.getMessage(),

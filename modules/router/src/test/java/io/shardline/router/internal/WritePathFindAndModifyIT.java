@@ -77,7 +77,7 @@ class WritePathFindAndModifyIT {
     }
 
     private static WritePath writePath(AcknowledgedDocuments counts) {
-        return new WritePath(clients, state, 500, METRICS, new LoadCounter(), () -> true, new InFlightWrites(state), counts, RACE_BUDGET_MILLIS,
+        return new WritePath(clients, state, 500, METRICS, new LoadCounter(), RouterLease.ALWAYS, new InFlightWrites(state), counts, RACE_BUDGET_MILLIS,
             new ShardAvailability(state, METRICS), new StandbyAcks(state, java.time.Duration.ofSeconds(5), METRICS));
     }
 
