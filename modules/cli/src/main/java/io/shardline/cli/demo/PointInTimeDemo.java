@@ -113,9 +113,9 @@ public final class PointInTimeDemo implements AutoCloseable {
     }
 
     /**
-     * Reads every restored document's {@code v}; one restored under a transaction's intent (the moment fell between the
-     * transaction's decision and the resolution of that intent) also gives the value the intent would leave, since its
-     * outcome is on the coordinator log and not in the document.
+     * Reads every restored document's {@code v}; one still under a transaction's intent (the restore left it held, as its
+     * transaction was not yet decided and resolved when the restore ran) also gives the value the intent would leave,
+     * since its outcome is on the coordinator log and not in the document.
      */
     private static void collect(String connectionString, List<String> namespaces, Map<WriteLedger.Key, List<Integer>> restored,
                                 Map<WriteLedger.Key, java.util.Set<Integer>> undecided) {
