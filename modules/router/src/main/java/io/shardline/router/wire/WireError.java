@@ -84,8 +84,7 @@ public record WireError(int code, String codeName, String message, List<String> 
             MongoException shard = shardCause(router);
             // A retryable refusal stays retryable whatever the driver said: a request that found no free connection
             // to its shard carries the driver's timeout, yet nothing of it reached the shard.
-            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE && router.kind() != RouterException.Kind.STANDBY_UNCONFIRMED
-                && router.kind() != RouterException.Kind.LEASE_LAPSED) {
+            if (shard != null && router.kind() != RouterException.Kind.RETRYABLE && router.kind() != RouterException.Kind.STANDBY_UNCONFIRMED) {
                 return fromShard(shard, router.getMessage());
             }
             return switch (router.kind()) {

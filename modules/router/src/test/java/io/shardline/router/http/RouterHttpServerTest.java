@@ -22,6 +22,7 @@ class RouterHttpServerTest {
         assertThat(RouterHttpServer.status(Kind.RETRYABLE)).isEqualTo(503);
         assertThat(RouterHttpServer.status(Kind.SHARD_DOWN)).isEqualTo(503);
         assertThat(RouterHttpServer.status(Kind.STANDBY_UNCONFIRMED)).as("applied, not confirmed: the outcome is unknown").isEqualTo(504);
+        assertThat(RouterHttpServer.status(Kind.LEASE_LAPSED)).as("answered after the lease broke: the outcome is unknown").isEqualTo(504);
         assertThat(RouterHttpServer.status(Kind.TRANSACTION_CONFLICT)).isEqualTo(409);
         assertThat(RouterHttpServer.retryAfterSeconds(Kind.TRANSACTION_CONFLICT)).as("run the transaction again at once").isZero();
         assertThat(RouterHttpServer.status(Kind.TRANSACTION_OUTCOME_UNKNOWN)).isEqualTo(504);
@@ -48,7 +49,7 @@ class RouterHttpServerTest {
     void shouldTellWhenToRetryOnlyWhatMaySucceedLater() {
         assertThat(RouterHttpServer.retryAfterSeconds(Kind.RETRYABLE)).isEqualTo(1);
         assertThat(RouterHttpServer.retryAfterSeconds(Kind.SHARD_DOWN)).isEqualTo(5);
-        for (Kind kind : new Kind[] {Kind.BAD_REQUEST, Kind.FORBIDDEN, Kind.NOT_FOUND, Kind.TOO_LARGE, Kind.SHARD_ERROR, Kind.STANDBY_UNCONFIRMED}) {
+        for (Kind kind : new Kind[] {Kind.BAD_REQUEST, Kind.FORBIDDEN, Kind.NOT_FOUND, Kind.TOO_LARGE, Kind.SHARD_ERROR, Kind.STANDBY_UNCONFIRMED, Kind.LEASE_LAPSED}) {
             assertThat(RouterHttpServer.retryAfterSeconds(kind)).as("Retry-After of %s", kind).isZero();
         }
     }

@@ -69,6 +69,17 @@ class WireErrorTest {
     }
 
     @Test
+    void shouldAnswerAWriteAnsweredAfterTheLeaseBrokeAsAWriteConcernFailureNotToRetryBlindly() {
+        RouterException lapsed = new RouterException(RouterException.Kind.LEASE_LAPSED,
+            "the insert was sent to shard s1, but this router's lease ran out before the shard answered");
+
+        WireError write = WireError.of(lapsed, true);
+
+        assertThat(write.code()).isEqualTo(WireError.WRITE_CONCERN_FAILED);
+        assertThat(write.labels()).as("maybe applied: a retry could apply it twice").isEmpty();
+    }
+
+    @Test
     void shouldLabelTransactionErrorsAsDriversRetryThem() {
         WireError conflict = WireError.of(new RouterException(RouterException.Kind.TRANSACTION_CONFLICT, "an older transaction holds it"), true);
         assertThat(conflict.code()).isEqualTo(WireError.WRITE_CONFLICT);
