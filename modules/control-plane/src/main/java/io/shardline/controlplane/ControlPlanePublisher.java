@@ -32,7 +32,11 @@ public final class ControlPlanePublisher implements AutoCloseable {
 
     public ControlPlanePublisher(String bootstrapServers, TopicCatalog catalog) {
         this.catalog = catalog;
-        this.producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true));
+        // One request in flight: publishing often follows the creation of its topics, and a first batch refused as
+        // NOT_LEADER_OR_FOLLOWER while the next one in flight is taken leaves the first out of sequence for good (the
+        // broker answers OUT_OF_ORDER_SEQUENCE_NUMBER to each retry until the delivery timeout).
+        this.producer = KafkaClients.fromEnvironment(bootstrapServers).bytesProducer(Map.of(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+            ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1));
     }
 
     public void publishShard(ShardDescriptor shard) {
