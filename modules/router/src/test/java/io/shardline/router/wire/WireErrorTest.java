@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import com.mongodb.MongoTimeoutException;
 
@@ -56,27 +58,15 @@ class WireErrorTest {
         assertThat(write.toReply().getList("errorLabels", String.class)).containsExactly(WireError.RETRYABLE_WRITE_ERROR);
     }
 
-    @Test
-    void shouldAnswerAWriteItsStandbyDidNotConfirmAsAWriteConcernFailureNotToRetryBlindly() {
-        RouterException unconfirmed = new RouterException(RouterException.Kind.STANDBY_UNCONFIRMED,
-            "the write was applied on shard s1 but its standby did not confirm it within 5000 ms");
-
-        WireError write = WireError.of(unconfirmed, true);
+    /** Applied on the shard, or maybe applied, and not acknowledged: a retry could apply it twice. */
+    @ParameterizedTest
+    @EnumSource(value = RouterException.Kind.class, names = {"STANDBY_UNCONFIRMED", "LEASE_LAPSED"})
+    void shouldAnswerAWriteAppliedButNotAcknowledgedAsAWriteConcernFailureNotToRetryBlindly(RouterException.Kind kind) {
+        WireError write = WireError.of(new RouterException(kind, "the write was applied on shard s1 but not acknowledged"), true);
 
         assertThat(write.code()).isEqualTo(WireError.WRITE_CONCERN_FAILED);
         assertThat(write.codeName()).isEqualTo("WriteConcernFailed");
-        assertThat(write.labels()).as("applied on the shard: a retry could apply it twice").isEmpty();
-    }
-
-    @Test
-    void shouldAnswerAWriteAnsweredAfterTheLeaseBrokeAsAWriteConcernFailureNotToRetryBlindly() {
-        RouterException lapsed = new RouterException(RouterException.Kind.LEASE_LAPSED,
-            "the insert was sent to shard s1, but this router's lease ran out before the shard answered");
-
-        WireError write = WireError.of(lapsed, true);
-
-        assertThat(write.code()).isEqualTo(WireError.WRITE_CONCERN_FAILED);
-        assertThat(write.labels()).as("maybe applied: a retry could apply it twice").isEmpty();
+        assertThat(write.labels()).as("a retry could apply it twice").isEmpty();
     }
 
     @Test
