@@ -13,13 +13,16 @@ import org.bson.BsonString;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.codecs.BsonDocumentCodec;
+import org.bson.conversions.Bson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
 
 import io.shardline.core.key.KeyRange;
 import io.shardline.core.key.ShardKey;
@@ -45,6 +48,9 @@ public final class ShardRestore {
     static final String PROGRESS_DATABASE = RestoreRecords.DATABASE;
     private static final String INTENTS_RESOLVED = "intentsResolved";
     private static final String INTENTS_KEPT = "intentsKept";
+    /** The documents a transaction holds. */
+    private static final Bson HELD = Filters.exists(IntentLayout.FIELD);
+    private static final int BATCH = 1_000;
     /** A restore to the newest change the topics hold when it starts. */
     public static final long LATEST = Long.MAX_VALUE;
 
@@ -148,7 +154,7 @@ public final class ShardRestore {
         long loadedAt = System.nanoTime();
         Replayed replayed = replay(base, request, namespace, writer);
         long replayMillis = (System.nanoTime() - loadedAt) / 1_000_000;
-        Intents intents = resolveIntents(stage, moment);
+        Intents intents = resolveIntents(stage, writer, moment);
         long removed = writer.keepOnly(owned);
         if (request.inPlace()) {
             writer.copyOnto(live);
@@ -172,36 +178,46 @@ public final class ShardRestore {
     private record Intents(long resolved, long kept) {
     }
 
-    /** Leaves every document a transaction held at {@code moment} as that transaction stood then, where its decision is known. */
-    private Intents resolveIntents(MongoCollection<RawBsonDocument> stage, long moment) {
-        List<RawBsonDocument> held = stage.find(Filters.exists(IntentLayout.FIELD)).into(new ArrayList<>());
-        if (held.isEmpty()) {
-            return new Intents(0, 0);
-        }
+    /**
+     * Leaves every document a transaction held at {@code moment} as that transaction stood then, where its decision is
+     * known: one pass for the holders' ids, their decisions read once, and a second pass writing through {@code writer}'s
+     * batches, so that memory holds the transactions' ids and never the documents.
+     */
+    private Intents resolveIntents(MongoCollection<RawBsonDocument> stage, StageWriter writer, long moment) {
         java.util.Set<String> txnIds = new java.util.HashSet<>();
-        held.forEach(document -> {
-            String holder = RestoredIntents.holder(document);
-            if (holder != null) {
-                txnIds.add(holder);
-            }
-        });
+        try (MongoCursor<RawBsonDocument> cursor = stage.find(HELD).projection(Projections.include(IntentLayout.FIELD + "." + IntentLayout.ID))
+            .batchSize(BATCH).iterator()) {
+            cursor.forEachRemaining(document -> {
+                String holder = RestoredIntents.holder(document);
+                if (holder != null) {
+                    txnIds.add(holder);
+                }
+            });
+        }
+        if (txnIds.isEmpty()) {
+            return new Intents(0, stage.countDocuments(HELD));
+        }
         Map<String, TxnDecisions.Decided> decided = TxnDecisions.read(bootstrapServers, decisions, deadLetters, txnIds, moment);
         long resolved = 0;
         long kept = 0;
-        for (RawBsonDocument document : held) {
-            String holder = RestoredIntents.holder(document);
-            RestoredIntents.Resolution resolution = holder == null ? new RestoredIntents.Keep(null)
-                : RestoredIntents.resolve(document, decided.get(holder), moment);
-            if (resolution instanceof RestoredIntents.Replace replace) {
-                stage.replaceOne(Filters.eq("_id", document.get("_id")), new RawBsonDocument(replace.document(), new BsonDocumentCodec()));
-                resolved++;
-            } else if (resolution instanceof RestoredIntents.Delete delete) {
-                stage.deleteOne(Filters.eq("_id", delete.id()));
-                resolved++;
-            } else {
-                kept++;
+        try (MongoCursor<RawBsonDocument> cursor = stage.find(HELD).batchSize(BATCH).iterator()) {
+            while (cursor.hasNext()) {
+                RawBsonDocument document = cursor.next();
+                String holder = RestoredIntents.holder(document);
+                RestoredIntents.Resolution resolution = holder == null ? new RestoredIntents.Keep(null)
+                    : RestoredIntents.resolve(document, decided.get(holder), moment);
+                if (resolution instanceof RestoredIntents.Replace replace) {
+                    writer.put(document.get("_id"), new RawBsonDocument(replace.document(), new BsonDocumentCodec()));
+                    resolved++;
+                } else if (resolution instanceof RestoredIntents.Delete delete) {
+                    writer.put(delete.id(), null);
+                    resolved++;
+                } else {
+                    kept++;
+                }
             }
         }
+        writer.flush();
         return new Intents(resolved, kept);
     }
 

@@ -52,9 +52,14 @@ final class StageWriter {
 
     /** Records a change: the document as it became, or its deletion. */
     void apply(ChangeRecord change) {
-        String key = IdKey.of(change.id());
+        put(change.id(), change.after());
+    }
+
+    /** Records what the document {@code id} becomes: {@code after}, or deleted when {@code null}. */
+    void put(BsonValue id, RawBsonDocument after) {
+        String key = IdKey.of(id);
         changes.remove(key);
-        changes.put(key, new java.util.AbstractMap.SimpleImmutableEntry<>(change.id(), change.after()));
+        changes.put(key, new java.util.AbstractMap.SimpleImmutableEntry<>(id, after));
         if (changes.size() >= BATCH) {
             flush();
         }
