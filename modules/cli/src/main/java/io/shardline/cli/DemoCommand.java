@@ -35,6 +35,7 @@ import io.shardline.schemas.avro.MigrationPhase;
 import io.shardline.schemas.avro.MigrationState;
 import io.shardline.schemas.avro.ShardEvent;
 import io.shardline.schemas.avro.ShardEventType;
+import io.shardline.schemas.avro.ShardStats;
 import io.shardline.shard.EmbeddedShard;
 import io.shardline.schemas.avro.Thresholds;
 import io.shardline.topology.balancer.BalancerSettings;
@@ -53,6 +54,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run everything on the embedded default with a multi-tenant auth-service workload: watch splits, moves and a merge happen, then read the report.")
 final class DemoCommand implements Callable<Integer> {
+
+    /** How long the demo waits for the controller to count the loaded documents before the workload starts. */
+    private static final Duration SEED_SEEN_BOUND = Duration.ofSeconds(90);
 
     static final List<String> NAMESPACES = List.of(AuthServiceLayout.USERS, AuthServiceLayout.SESSIONS, AuthServiceLayout.AUDIT_ENTRIES);
 
@@ -198,10 +202,12 @@ final class DemoCommand implements Callable<Integer> {
                     output.migration(state);
                 }
             });
-            long begin = System.currentTimeMillis();
             Map<String, Long> before;
+            long begin;
             try {
                 before = census(shards);
+                awaitSeedSeen(watch, before, output, interrupted);
+                begin = System.currentTimeMillis();
                 workload.start();
                 output.line("Workload running for " + DemoOutput.clock(duration) + " at " + rate + " requests/s; tenants are Zipf-sized, acme the biggest.");
                 long deadline = begin + duration.toMillis();
@@ -309,6 +315,30 @@ final class DemoCommand implements Callable<Integer> {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * Waits (up to {@link #SEED_SEEN_BOUND}) until the controller's size table counts the documents loaded before the
+     * workload, so that the workload's growth starts from the sizes the shards really have: the table follows the
+     * shards' CDC topics, and catching up on the load while the workload runs would delay the first split by as long.
+     */
+    private static void awaitSeedSeen(ClusterWatch watch, Map<String, Long> loaded, DemoOutput output, CountDownLatch interrupted)
+        throws InterruptedException {
+        long documents = loaded.values().stream().mapToLong(Long::longValue).sum();
+        long start = System.currentTimeMillis();
+        long deadline = start + SEED_SEEN_BOUND.toMillis();
+        long seen = 0;
+        while (System.currentTimeMillis() < deadline && interrupted.getCount() > 0) {
+            seen = watch.snapshot().stats().values().stream().mapToLong(ShardStats::getDocumentCount).sum();
+            if (seen >= documents) {
+                output.line("The controller's size table counts the " + documents + " documents loaded, after "
+                    + (System.currentTimeMillis() - start) + " ms.");
+                return;
+            }
+            interrupted.await(500, TimeUnit.MILLISECONDS);
+        }
+        output.line("The controller's size table counts " + seen + " of the " + documents + " documents loaded after "
+            + (System.currentTimeMillis() - start) + " ms; starting the workload anyway.");
     }
 
     private static void awaitMigrations(ClusterWatch watch, Duration bound) throws InterruptedException {

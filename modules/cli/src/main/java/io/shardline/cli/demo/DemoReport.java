@@ -30,9 +30,10 @@ public final class DemoReport {
                          ClusterWatch.Snapshot snapshot, List<String> nextSteps) {
         StringBuilder out = new StringBuilder();
         out.append("== Shardline demo report ==\n");
-        out.append(String.format(Locale.ROOT, "ran %s; %,d requests through the router (%,d failed%s); %,d documents purged by retention%n",
+        out.append(String.format(Locale.ROOT, "ran %s; %,d requests through the router (%,d failed%s); %,d documents purged by retention%s%n",
             DemoView.clock(ran.toMillis()), workload.operations(), workload.failures(),
-            workload.failures() == 0 ? "" : ": " + workload.failureKinds(), workload.purged()));
+            workload.failures() == 0 ? "" : ": " + workload.failureKinds(), workload.purged(),
+            workload.purgeRetries() == 0 ? "" : String.format(Locale.ROOT, " (%,d failed batches of it tried again)", workload.purgeRetries())));
         out.append(String.format(Locale.ROOT, "acknowledged writes checked: %,d documents; lost: %d, duplicated: %d, deleted but back: %d, "
             + "written by nobody: %d%s%n", verdict.checked(), verdict.lost(), verdict.duplicated(), verdict.resurrected(), verdict.unknown(),
             verdict.awaitingCleanup() == 0 ? "" : " (" + verdict.awaitingCleanup() + " copies still awaiting their range delete)"));
