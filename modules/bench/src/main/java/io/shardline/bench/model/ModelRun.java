@@ -27,6 +27,8 @@ import io.shardline.worker.check.WriteLedger;
 final class ModelRun implements AutoCloseable {
 
     private static final Duration SETTLE_TIMEOUT = Duration.ofMinutes(4);
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
+        .withZone(java.time.ZoneId.systemDefault());
 
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final ModelControlPlane controlPlane;
@@ -74,8 +76,9 @@ final class ModelRun implements AutoCloseable {
         return log;
     }
 
+    /** Adds a line to the run's log, at its time (local time, as the processes log it). */
     private void note(String line) {
-        log.add(line);
+        log.add(CLOCK.format(java.time.Instant.now()) + " " + line);
     }
 
     private String apply(ModelStep step) throws Exception {

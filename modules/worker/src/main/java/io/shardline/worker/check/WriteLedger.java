@@ -131,7 +131,8 @@ public final class WriteLedger {
                     example(examples, key + " was deleted and is back with v=" + value);
                 } else {
                     lost++;
-                    example(examples, key + " acknowledged v=" + entry.getValue() + ", found " + (owned == null ? "nothing" : "v=" + value));
+                    example(examples, key + " acknowledged v=" + entry.getValue() + ", found " + (owned == null ? "nothing" : "v=" + value)
+                        + " (last writes: " + timeline.history(key, 3) + ")");
                 }
             }
         }

@@ -27,6 +27,9 @@ public final class WriteTimeline {
         }
     }
 
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS")
+        .withZone(java.time.ZoneId.systemDefault());
+
     private final Map<WriteLedger.Key, List<Write>> writes = new ConcurrentHashMap<>();
 
     void sent(WriteLedger.Key key, int value, long at) {
@@ -47,6 +50,24 @@ public final class WriteTimeline {
                 }
             }
         }
+    }
+
+    /**
+     * The document's last {@code limit} writes, oldest first, as {@code v=<value> sent HH:mm:ss.SSS acked HH:mm:ss.SSS}
+     * (local time, as the processes log it; {@code not acked} for a write never acknowledged): to lay a lost write beside
+     * those logs.
+     */
+    public String history(WriteLedger.Key key, int limit) {
+        List<Write> entries = writes.getOrDefault(key, List.of());
+        List<String> lines = new ArrayList<>();
+        synchronized (entries) {
+            for (Write write : entries.subList(Math.max(0, entries.size() - limit), entries.size())) {
+                long acknowledged = write.acknowledgedAt()[0];
+                lines.add("v=" + write.value() + " sent " + CLOCK.format(java.time.Instant.ofEpochMilli(write.sentAt()))
+                    + (acknowledged == Long.MAX_VALUE ? " not acked" : " acked " + CLOCK.format(java.time.Instant.ofEpochMilli(acknowledged))));
+            }
+        }
+        return lines.isEmpty() ? "no write recorded" : String.join("; ", lines);
     }
 
     /** The values the document could hold at the moment ({@link WriteLedger#DELETED}: none). */

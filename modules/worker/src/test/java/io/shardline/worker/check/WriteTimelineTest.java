@@ -30,6 +30,21 @@ class WriteTimelineTest {
     }
 
     @Test
+    void shouldTellADocumentsLastWritesWithTheirTimes() {
+        WriteTimeline timeline = new WriteTimeline();
+        timeline.sent(A, 1, 100);
+        timeline.acknowledged(A, 1, 110);
+        timeline.sent(A, 2, 3_600_000 + 200);
+        timeline.acknowledged(A, 2, 3_600_000 + 1_210);
+        timeline.sent(A, WriteLedger.DELETED, 7_200_000);
+
+        assertThat(timeline.history(A, 2)).isEqualTo("v=2 sent " + clock(3_600_000 + 200) + " acked " + clock(3_600_000 + 1_210)
+            + "; v=-1 sent " + clock(7_200_000) + " not acked");
+        assertThat(timeline.history(A, 5)).startsWith("v=1 sent " + clock(100) + " acked " + clock(110) + "; ");
+        assertThat(timeline.history(B, 5)).isEqualTo("no write recorded");
+    }
+
+    @Test
     void shouldFindMissingWrongDuplicatedAndUnknownDocuments() {
         WriteTimeline timeline = new WriteTimeline();
         timeline.sent(A, 1, 100);
@@ -59,5 +74,11 @@ class WriteTimelineTest {
         assertThat(timeline.checkAt(220, Map.of(A, List.of(1)), Map.of(A, java.util.Set.of(1, WriteLedger.DELETED))).clean()).isTrue();
         assertThat(timeline.checkAt(220, Map.of(A, List.of(1)), Map.of(A, java.util.Set.of(1, 7))).wrong())
             .as("an intent whose outcome the writes do not allow").isEqualTo(1);
+    }
+
+    /** The time of day the history prints for {@code epochMillis}: the processes' local time. */
+    private static String clock(long epochMillis) {
+        return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault())
+            .format(java.time.Instant.ofEpochMilli(epochMillis));
     }
 }
