@@ -144,7 +144,7 @@ public final class AuthWorkload implements AutoCloseable {
         return retention.purged();
     }
 
-    /** The retention purge's batches tried again after failing (while a shard was down, say). */
+    /** The retention purge's retries of batches that failed (while a shard was down, say). */
     public long purgeRetries() {
         return retention.retried();
     }

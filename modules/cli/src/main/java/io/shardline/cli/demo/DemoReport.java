@@ -33,7 +33,7 @@ public final class DemoReport {
         out.append(String.format(Locale.ROOT, "ran %s; %,d requests through the router (%,d failed%s); %,d documents purged by retention%s%n",
             DemoView.clock(ran.toMillis()), workload.operations(), workload.failures(),
             workload.failures() == 0 ? "" : ": " + workload.failureKinds(), workload.purged(),
-            workload.purgeRetries() == 0 ? "" : String.format(Locale.ROOT, " (%,d failed batches of it tried again)", workload.purgeRetries())));
+            workload.purgeRetries() == 0 ? "" : String.format(Locale.ROOT, " (%,d retries of failed batches)", workload.purgeRetries())));
         out.append(String.format(Locale.ROOT, "acknowledged writes checked: %,d documents; lost: %d, duplicated: %d, deleted but back: %d, "
             + "written by nobody: %d%s%n", verdict.checked(), verdict.lost(), verdict.duplicated(), verdict.resurrected(), verdict.unknown(),
             verdict.awaitingCleanup() == 0 ? "" : " (" + verdict.awaitingCleanup() + " copies still awaiting their range delete)"));

@@ -65,7 +65,7 @@ final class Retention {
         return purged.get();
     }
 
-    /** The batches tried again after failing. */
+    /** The tries of batches that had failed (a batch that fails again is tried again, and counted again). */
     long retried() {
         return retried.get();
     }
@@ -74,7 +74,7 @@ final class Retention {
     private record Batch(String tenant, String namespace, List<String> ids) {
     }
 
-    /** Deletes {@code all} in batches; returns the batches that failed (and those not tried once {@code running} turned false). */
+    /** Deletes {@code all} in batches, stopping once {@code running} turns false; returns the batches that failed. */
     private List<Batch> purge(String tenant, String namespace, List<String> all, BooleanSupplier running) {
         List<Batch> failed = new ArrayList<>();
         for (int from = 0; from < all.size(); from += BATCH) {
