@@ -221,7 +221,8 @@ final class DemoCommand implements Callable<Integer> {
                     opsMark = workload.operations();
                     timeMark = now;
                     ClusterWatch.Snapshot snapshot = watch.snapshot();
-                    if (!pointInTime.started() && now - begin > duration.toMillis() / 3) {
+                    // Once the split's move is cut over (the data at its peak, the merge at least a cooldown away), a third of the way in at the latest.
+                    if (!pointInTime.started() && (workload.phase() != AuthWorkload.Phase.GROW || now - begin > duration.toMillis() / 3)) {
                         output.line("Backing up every shard while the workload runs, into " + local.dir().resolve("backups") + " ...");
                         pointInTime.backUp();
                     }

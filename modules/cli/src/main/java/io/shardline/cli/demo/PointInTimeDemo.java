@@ -47,13 +47,13 @@ public final class PointInTimeDemo implements AutoCloseable {
         this.backups = new ClusterBackups(plane, new ShardBackup.Settings(dir, true, Duration.ofSeconds(60)), "demo", new SimpleMeterRegistry());
     }
 
-    /** Starts a backup of every ACTIVE shard, one after the other, beside the workload. */
+    /** Starts a backup of every shard not RETIRED (a DRAINING one still holds data), one after the other, beside the workload. */
     public void backUp() {
         if (taken == null) {
             taken = CompletableFuture.supplyAsync(() -> {
                 List<BackupManifest> manifests = new ArrayList<>();
                 for (ShardDescriptor shard : plane.shards().values()) {
-                    if (shard.getState() == ShardState.ACTIVE) {
+                    if (shard.getState() != ShardState.RETIRED) {
                         manifests.add(backups.backup(shard.getShardId(), null));
                     }
                 }
