@@ -36,9 +36,6 @@ public final class AuthWorkload implements AutoCloseable {
     /** The traffic's phase. */
     public enum Phase { GROW, RETENTION, QUIET }
 
-    /** How long the retention purge waits before it tries its failed batches again. */
-    private static final java.time.Duration PURGE_RETRY_PAUSE = java.time.Duration.ofSeconds(1);
-
     private final int ratePerSecond;
     private final int quietRatePerSecond;
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.GROW);
@@ -90,7 +87,7 @@ public final class AuthWorkload implements AutoCloseable {
         this.existingData = new AuthSeed(tenants, documents, ids, writes);
         this.requests = new AuthRequests(router, wire, tenants, documents, ids, writes,
             new AuthRequests.Latencies(singleShard, scatter, singleShardWire, scatterWire), transactions);
-        this.retention = new Retention(ids, writes, failures, PURGE_RETRY_PAUSE);
+        this.retention = new Retention(ids, writes, failures);
         for (int t = 0; t < threads; t++) {
             SplittableRandom random = new SplittableRandom(seed + t);
             Thread client = new Thread(() -> run(random, threads), "demo-client-" + t);

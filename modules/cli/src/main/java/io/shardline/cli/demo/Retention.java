@@ -21,21 +21,20 @@ final class Retention {
 
     private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
     private static final int BATCH = 100;
+    /** How long the purge waits before it tries its failed batches again. */
+    private static final Duration RETRY_PAUSE = Duration.ofSeconds(1);
 
     private final WrittenIds ids;
     private final LedgerWrites writes;
     private final Failures failures;
-    private final Duration retryPause;
     private final AtomicLong purged = new AtomicLong();
     private final AtomicLong retried = new AtomicLong();
     private final java.util.Set<String> purgedIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    /** @param retryPause how long the purge waits before it tries its failed batches again */
-    Retention(WrittenIds ids, LedgerWrites writes, Failures failures, Duration retryPause) {
+    Retention(WrittenIds ids, LedgerWrites writes, Failures failures) {
         this.ids = ids;
         this.writes = writes;
         this.failures = failures;
-        this.retryPause = retryPause;
     }
 
     /** Purges, stopping between batches once {@code running} turns false; failed batches are retried until they succeed. */
@@ -77,11 +76,8 @@ final class Retention {
     /** Deletes {@code all} in batches, stopping once {@code running} turns false; returns the batches that failed. */
     private List<Batch> purge(String tenant, String namespace, List<String> all, BooleanSupplier running) {
         List<Batch> failed = new ArrayList<>();
-        for (int from = 0; from < all.size(); from += BATCH) {
+        for (int from = 0; from < all.size() && running.getAsBoolean(); from += BATCH) {
             List<String> batch = all.subList(from, Math.min(all.size(), from + BATCH));
-            if (!running.getAsBoolean()) {
-                break;
-            }
             try {
                 writes.delete(tenant, namespace, batch);
                 purged.addAndGet(batch.size());
@@ -97,7 +93,7 @@ final class Retention {
 
     private boolean pause() {
         try {
-            Thread.sleep(retryPause.toMillis());
+            Thread.sleep(RETRY_PAUSE.toMillis());
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
